@@ -191,7 +191,12 @@ pub fn nearest<'a>(
     let value = value.to_ascii_lowercase();
     candidates
         .into_iter()
-        .map(|candidate| (edit_distance(&value, &candidate.to_ascii_lowercase()), candidate))
+        .map(|candidate| {
+            (
+                edit_distance(&value, &candidate.to_ascii_lowercase()),
+                candidate,
+            )
+        })
         .filter(|&(distance, _)| distance <= max_distance)
         .min_by_key(|&(distance, _)| distance)
         .map(|(_, candidate)| candidate)

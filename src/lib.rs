@@ -1,4 +1,12 @@
 //! flowos-lsp: analysis of FlowOS task workspaces, served over LSP and as a CLI checker.
+//!
+//! Layers, each depending only on those above it: `base` (ranges, line index), `syntax`
+//! (parsers), `db` (the workspace model), `ide` (features in plain types), and the edges
+//! `loader` (filesystem) and `cli`.
 
 pub mod base;
+pub mod cli;
+pub mod db;
+pub mod ide;
+pub mod loader;
 pub mod syntax;

@@ -1,1 +1,53 @@
-fn main() {}
+//! The `flowos-lsp` binary: picks the subcommand and hands over; no logic lives here.
+
+use std::process::ExitCode;
+
+use flowos_lsp::cli::check;
+
+const USAGE: &str = "\
+usage: flowos-lsp check [PATH] [--format human|json] [--rule NAME=SEVERITY]...
+       flowos-lsp --help | --version";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let code = match args.first().map(String::as_str) {
+        Some("check") => run_check(&args[1..]),
+        Some("--version" | "-V") => {
+            println!("flowos-lsp {}", env!("CARGO_PKG_VERSION"));
+            0
+        }
+        Some("--help" | "-h" | "help") => {
+            println!("{USAGE}");
+            0
+        }
+        Some(other) => {
+            eprintln!("flowos-lsp: unknown command `{other}`\n{USAGE}");
+            check::EXIT_USAGE
+        }
+        None => {
+            eprintln!(
+                "flowos-lsp: the language server is not built yet; use `flowos-lsp check`\n{USAGE}"
+            );
+            check::EXIT_USAGE
+        }
+    };
+    ExitCode::from(code as u8)
+}
+
+fn run_check(args: &[String]) -> i32 {
+    match check::parse_args(args) {
+        Ok(options) => {
+            let stdout = std::io::stdout();
+            let stderr = std::io::stderr();
+            check::run(&options, &mut stdout.lock(), &mut stderr.lock())
+        }
+        Err(message) if message.is_empty() => {
+            println!("{}", check::USAGE);
+            0
+        }
+        Err(message) => {
+            eprintln!("flowos-lsp: {message}\n{}", check::USAGE);
+            check::EXIT_USAGE
+        }
+    }
+}

@@ -261,7 +261,8 @@ mod tests {
 
     #[test]
     fn scans_prose_with_exact_ranges() {
-        let text = "See TASK-0042, FW-0007 and TASK-FW-0001-slug; not 2025 or task-0001 or TASK-0042abc.";
+        let text =
+            "See TASK-0042, FW-0007 and TASK-FW-0001-slug; not 2025 or task-0001 or TASK-0042abc.";
         let found: Vec<(String, &str)> = scan_refs(text, 0)
             .into_iter()
             .map(|r| (r.id.to_string(), r.range.slice(text)))

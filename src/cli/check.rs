@@ -1,0 +1,320 @@
+//! `flowos-lsp check [PATH]`: load every tasks root under PATH, run every rule, print the
+//! diagnostics for people (`path:line:col: severity[rule] message`) or as JSON.
+//!
+//! It goes loader -> db -> ide with no LSP in between, which keeps the core honest.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde_json::{Value, json};
+
+use crate::base::{PositionEncoding, TextRange};
+use crate::db::{FileId, Workspace};
+use crate::ide::diagnostics::workspace_diagnostics;
+use crate::ide::types::{Config, Diagnostic, Rule, Severity};
+use crate::loader;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Format {
+    #[default]
+    Human,
+    Json,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct CheckOptions {
+    pub path: Option<PathBuf>,
+    pub format: Format,
+    pub config: Config,
+}
+
+/// Exit codes of `check`.
+pub const EXIT_CLEAN: i32 = 0;
+pub const EXIT_ERRORS: i32 = 1;
+pub const EXIT_USAGE: i32 = 2;
+
+pub const USAGE: &str = "\
+usage: flowos-lsp check [PATH] [--format human|json] [--rule NAME=error|warning|info|hint|off]...
+
+Checks every FlowOS tasks root (.work/tasks) at or below PATH (default: the current folder).
+Exit status: 0 no errors, 1 error diagnostics found, 2 usage or I/O failure.";
+
+/// Parses `check`'s arguments (after the subcommand name).
+pub fn parse_args(args: &[String]) -> Result<CheckOptions, String> {
+    let mut options = CheckOptions::default();
+    let mut iter = args.iter();
+    while let Some(arg) = iter.next() {
+        let (flag, inline) = match arg.split_once('=') {
+            Some((flag, value)) if flag.starts_with("--") => (flag, Some(value.to_string())),
+            _ => (arg.as_str(), None),
+        };
+        let mut value = |name: &str| -> Result<String, String> {
+            inline
+                .clone()
+                .or_else(|| iter.next().cloned())
+                .ok_or_else(|| format!("{name} needs a value"))
+        };
+        match flag {
+            "--format" => {
+                options.format = match value("--format")?.as_str() {
+                    "human" => Format::Human,
+                    "json" => Format::Json,
+                    other => return Err(format!("unknown format `{other}`; use human or json")),
+                }
+            }
+            "--rule" => {
+                let setting = value("--rule")?;
+                let (rule, severity) = parse_rule_setting(&setting)?;
+                options.config.rule_overrides.insert(rule, severity);
+            }
+            "-h" | "--help" => return Err(String::new()),
+            _ if flag.starts_with('-') => return Err(format!("unknown option `{arg}`")),
+            _ => {
+                if options.path.is_some() {
+                    return Err(format!("unexpected argument `{arg}`; give one PATH"));
+                }
+                options.path = Some(PathBuf::from(arg));
+            }
+        }
+    }
+    Ok(options)
+}
+
+/// `NAME=SEVERITY` with SEVERITY one of error, warning, info, hint, off.
+pub fn parse_rule_setting(setting: &str) -> Result<(Rule, Option<Severity>), String> {
+    let (name, level) = setting
+        .split_once('=')
+        .ok_or_else(|| format!("--rule takes NAME=SEVERITY, got `{setting}`"))?;
+    let rule = Rule::parse(name.trim()).ok_or_else(|| {
+        let names: Vec<&str> = Rule::ALL.iter().map(|rule| rule.name()).collect();
+        format!("unknown rule `{name}`; valid rules: {}", names.join(", "))
+    })?;
+    let severity = match level.trim() {
+        "off" => None,
+        other => Some(Severity::parse(other).ok_or_else(|| {
+            format!("unknown severity `{other}`; use error, warning, info, hint or off")
+        })?),
+    };
+    Ok((rule, severity))
+}
+
+/// Runs the check, writing the report to `out` and problems to `err`; returns the exit code.
+pub fn run(options: &CheckOptions, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+    let base = options.path.clone().unwrap_or_else(|| PathBuf::from("."));
+    let roots = match loader::find_tasks_roots(&base) {
+        Ok(roots) => roots,
+        Err(error) => {
+            let _ = writeln!(err, "flowos-lsp: cannot read {}: {error}", base.display());
+            return EXIT_USAGE;
+        }
+    };
+    if roots.is_empty() {
+        let _ = writeln!(
+            err,
+            "flowos-lsp: no .work/tasks found under {}",
+            base.display()
+        );
+        return EXIT_USAGE;
+    }
+    let inputs: Vec<_> = roots.iter().map(|root| loader::load_root(root)).collect();
+    for input in &inputs {
+        for problem in &input.problems {
+            let path = display_path(&base, &input.path.join(&problem.rel));
+            let _ = writeln!(err, "flowos-lsp: {path}: {}", problem.message);
+        }
+    }
+    let workspace = Workspace::build(inputs);
+    for file in workspace.files.iter().filter(|file| file.exists) {
+        if let Some(reason) = &file.unreadable {
+            let path = display_path(&base, &file.path);
+            let _ = writeln!(err, "flowos-lsp: {path}: {reason}");
+        }
+    }
+    let diagnostics = workspace_diagnostics(&workspace, &options.config);
+    let summary = Summary::of(&workspace, &diagnostics);
+    let written = match options.format {
+        Format::Human => write_human(&workspace, &base, &diagnostics, &summary, out),
+        Format::Json => write_json(&workspace, &base, &diagnostics, &summary, out),
+    };
+    if let Err(error) = written {
+        let _ = writeln!(err, "flowos-lsp: cannot write the report: {error}");
+        return EXIT_USAGE;
+    }
+    if summary.errors > 0 {
+        EXIT_ERRORS
+    } else {
+        EXIT_CLEAN
+    }
+}
+
+struct Summary {
+    errors: usize,
+    warnings: usize,
+    infos: usize,
+    hints: usize,
+    tasks: usize,
+    tasks_with_problems: usize,
+}
+
+impl Summary {
+    fn of(workspace: &Workspace, diagnostics: &[Diagnostic]) -> Summary {
+        let count = |severity| {
+            diagnostics
+                .iter()
+                .filter(|d| d.severity == severity)
+                .count()
+        };
+        let mut files_with_problems: Vec<FileId> = diagnostics.iter().map(|d| d.file).collect();
+        files_with_problems.sort();
+        files_with_problems.dedup();
+        let tasks_with_problems = workspace
+            .tasks
+            .iter()
+            .filter(|task| {
+                [task.card, task.context, task.ledger, task.learning]
+                    .into_iter()
+                    .flatten()
+                    .any(|file| files_with_problems.binary_search(&file).is_ok())
+            })
+            .count();
+        Summary {
+            errors: count(Severity::Error),
+            warnings: count(Severity::Warning),
+            infos: count(Severity::Info),
+            hints: count(Severity::Hint),
+            tasks: workspace.tasks.len(),
+            tasks_with_problems,
+        }
+    }
+
+    fn line(&self) -> String {
+        let mut parts = vec![
+            plural(self.errors, "error"),
+            plural(self.warnings, "warning"),
+        ];
+        if self.infos > 0 {
+            parts.push(plural(self.infos, "info"));
+        }
+        if self.hints > 0 {
+            parts.push(plural(self.hints, "hint"));
+        }
+        format!(
+            "{} in {} ({} checked)",
+            parts.join(", "),
+            plural(self.tasks_with_problems, "task"),
+            self.tasks
+        )
+    }
+}
+
+fn plural(count: usize, noun: &str) -> String {
+    if count == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{count} {noun}s")
+    }
+}
+
+/// `path` relative to the checked PATH when it lies below it, with `/` separators.
+fn display_path(base: &Path, path: &Path) -> String {
+    let relative = path.strip_prefix(base).unwrap_or(path);
+    let shown = relative.to_string_lossy().replace('\\', "/");
+    if shown.is_empty() { ".".into() } else { shown }
+}
+
+fn position(workspace: &Workspace, file: FileId, offset: u32) -> (u32, u32) {
+    let source = workspace.file(file);
+    let at = source
+        .line_index
+        .line_col(&source.text, offset as usize, PositionEncoding::Utf16);
+    (at.line, at.col)
+}
+
+fn write_human(
+    workspace: &Workspace,
+    base: &Path,
+    diagnostics: &[Diagnostic],
+    summary: &Summary,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    for diagnostic in diagnostics {
+        let path = display_path(base, &workspace.file(diagnostic.file).path);
+        let (line, col) = position(workspace, diagnostic.file, diagnostic.range.start);
+        writeln!(
+            out,
+            "{path}:{}:{}: {}[{}] {}",
+            line + 1,
+            col + 1,
+            diagnostic.severity,
+            diagnostic.rule,
+            diagnostic.message
+        )?;
+        for related in &diagnostic.related {
+            let path = display_path(base, &workspace.file(related.file).path);
+            let (line, col) = position(workspace, related.file, related.range.start);
+            writeln!(
+                out,
+                "    {path}:{}:{}: {}",
+                line + 1,
+                col + 1,
+                related.message
+            )?;
+        }
+    }
+    writeln!(out, "{}", summary.line())
+}
+
+fn json_range(workspace: &Workspace, file: FileId, range: TextRange) -> Value {
+    let (start_line, start_char) = position(workspace, file, range.start);
+    let (end_line, end_char) = position(workspace, file, range.end);
+    json!({
+        "start": {"line": start_line, "character": start_char},
+        "end": {"line": end_line, "character": end_char},
+    })
+}
+
+fn write_json(
+    workspace: &Workspace,
+    base: &Path,
+    diagnostics: &[Diagnostic],
+    summary: &Summary,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    let items: Vec<Value> = diagnostics
+        .iter()
+        .map(|diagnostic| {
+            let related: Vec<Value> = diagnostic
+                .related
+                .iter()
+                .map(|related| {
+                    json!({
+                        "path": display_path(base, &workspace.file(related.file).path),
+                        "range": json_range(workspace, related.file, related.range),
+                        "message": related.message,
+                    })
+                })
+                .collect();
+            json!({
+                "path": display_path(base, &workspace.file(diagnostic.file).path),
+                "rule": diagnostic.rule.name(),
+                "severity": diagnostic.severity.name(),
+                "message": diagnostic.message,
+                "range": json_range(workspace, diagnostic.file, diagnostic.range),
+                "related": related,
+            })
+        })
+        .collect();
+    let report = json!({
+        "diagnostics": items,
+        "summary": {
+            "errors": summary.errors,
+            "warnings": summary.warnings,
+            "infos": summary.infos,
+            "hints": summary.hints,
+            "tasks": summary.tasks,
+            "tasksWithProblems": summary.tasks_with_problems,
+        },
+    });
+    serde_json::to_writer_pretty(&mut *out, &report)?;
+    writeln!(out)
+}

@@ -1,0 +1,3 @@
+//! The command-line edge: subcommands that run the analysis without a language client.
+
+pub mod check;

@@ -1,0 +1,290 @@
+//! The workspace model: every file of every tasks root, parsed once, and the cross-file index
+//! (task ID -> task) the rules and features query.
+//!
+//! Input is plain data (relative paths, directories and bytes) so the model is built the same
+//! way from disk (see `loader`), from an editor's buffers, or from a test fixture.
+
+pub mod layout;
+pub mod meta;
+pub mod vocab;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::base::{LineIndex, TextRange};
+use crate::syntax::card::{Card, parse_card};
+use crate::syntax::index_table::{ParsedIndex, parse_index};
+use crate::syntax::ledger::{Ledger, parse_ledger};
+use crate::syntax::task_id::{TaskId, TextRef, scan_refs};
+use crate::syntax::wip_policy::{WipPolicy, parse_wip_policy};
+use crate::syntax::yaml::{YamlNode, YamlValue, parse_yaml};
+
+pub use layout::FileRole;
+use meta::TaskMeta;
+use vocab::Stage;
+
+/// Files larger than this are not parsed; they get a diagnostic instead (SPEC §8).
+pub const MAX_FILE_BYTES: usize = 16 * 1024 * 1024;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FileId(pub u32);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TaskIdx(pub u32);
+
+/// One tasks root as handed to the model.
+#[derive(Clone, Debug, Default)]
+pub struct RootInput {
+    /// The tasks root folder (`…/.work/tasks`).
+    pub path: PathBuf,
+    /// Folders below the root, relative with `/` separators.
+    pub dirs: Vec<String>,
+    /// Files below the root that the layout says are worth reading.
+    pub files: Vec<FileInput>,
+    /// Things the loader could not read (permissions, symlinks), for diagnostics.
+    pub problems: Vec<LoadProblem>,
+}
+
+#[derive(Clone, Debug)]
+pub struct FileInput {
+    pub rel: String,
+    pub bytes: Vec<u8>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LoadProblem {
+    pub rel: String,
+    pub message: String,
+}
+
+/// A file's text and what it was parsed into.
+#[derive(Debug)]
+pub struct SourceFile {
+    pub path: PathBuf,
+    /// Path relative to its tasks root, with `/` separators.
+    pub rel: String,
+    pub root: usize,
+    pub role: FileRole,
+    pub text: Arc<str>,
+    pub line_index: LineIndex,
+    /// False for placeholders standing for a file that should exist but does not, so that a
+    /// diagnostic about its absence has somewhere to live.
+    pub exists: bool,
+    /// Set when the file could not be decoded or was too large to parse.
+    pub unreadable: Option<String>,
+    pub parsed: Parsed,
+}
+
+#[derive(Debug, Default)]
+pub enum Parsed {
+    Card(Box<Card>),
+    Ledger(Ledger),
+    Index(ParsedIndex),
+    WipPolicy(WipPolicy),
+    Namespaces(Result<Option<YamlNode>, crate::syntax::yaml::YamlError>),
+    /// Contexts and learning files: just their references.
+    Refs(Vec<TextRef>),
+    #[default]
+    Nothing,
+}
+
+/// One task package (a `TASK-…` folder).
+#[derive(Debug)]
+pub struct Task {
+    pub root: usize,
+    /// The ID the folder name gives, else the card file name, else the card's `task_id`.
+    pub id: TaskId,
+    pub folder: String,
+    pub folder_name: String,
+    pub slug: Option<String>,
+    pub stage: Stage,
+    pub card: Option<FileId>,
+    pub context: Option<FileId>,
+    pub ledger: Option<FileId>,
+    pub learning: Option<FileId>,
+    pub meta: TaskMeta,
+}
+
+impl Task {
+    pub fn namespace(&self) -> Option<&str> {
+        self.id.namespace.as_deref()
+    }
+}
+
+/// An index file and whose tasks it lists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexFile {
+    pub file: FileId,
+    /// None for a root or namespace-root index (all stages).
+    pub stage: Option<Stage>,
+    /// The namespace folder it belongs to (per-namespace or hybrid layouts).
+    pub namespace_dir: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CounterFile {
+    pub file: FileId,
+    /// None for the repository-wide counter.
+    pub namespace: Option<String>,
+}
+
+#[derive(Debug, Default)]
+pub struct TasksRoot {
+    pub path: PathBuf,
+    pub tasks: Vec<TaskIdx>,
+    pub indexes: Vec<IndexFile>,
+    pub counters: Vec<CounterFile>,
+    pub namespaces_file: Option<FileId>,
+    /// Namespaces declared in NAMESPACES.yaml (None when there is no registry).
+    pub declared_namespaces: Option<Vec<String>>,
+    pub wip_policy: Option<FileId>,
+    /// Namespace folders of the per-namespace layout (`fw/inbox/...`).
+    pub namespace_dirs: Vec<String>,
+    /// Stage names that exist as files instead of folders, and other layout problems.
+    pub layout_problems: Vec<LoadProblem>,
+}
+
+/// The whole analysed workspace.
+#[derive(Debug, Default)]
+pub struct Workspace {
+    pub files: Vec<SourceFile>,
+    pub roots: Vec<TasksRoot>,
+    pub tasks: Vec<Task>,
+    /// Every task ID (canonical) to the tasks that carry it; more than one is a duplicate.
+    pub by_id: HashMap<TaskId, Vec<TaskIdx>>,
+    by_path: HashMap<PathBuf, FileId>,
+}
+
+impl Workspace {
+    pub fn file(&self, id: FileId) -> &SourceFile {
+        &self.files[id.0 as usize]
+    }
+
+    pub fn task(&self, idx: TaskIdx) -> &Task {
+        &self.tasks[idx.0 as usize]
+    }
+
+    pub fn file_by_path(&self, path: &Path) -> Option<FileId> {
+        self.by_path.get(path).copied()
+    }
+
+    pub fn card(&self, task: &Task) -> Option<&Card> {
+        match &self.file(task.card?).parsed {
+            Parsed::Card(card) => Some(card),
+            _ => None,
+        }
+    }
+
+    pub fn ledger(&self, task: &Task) -> Option<&Ledger> {
+        match &self.file(task.ledger?).parsed {
+            Parsed::Ledger(ledger) => Some(ledger),
+            _ => None,
+        }
+    }
+
+    /// The first task carrying `id` (resolution target of a reference).
+    pub fn lookup(&self, id: &TaskId) -> Option<&Task> {
+        self.by_id
+            .get(id)
+            .and_then(|tasks| tasks.first())
+            .map(|&idx| self.task(idx))
+    }
+
+    /// Builds the model from loaded roots, decoding and parsing files in parallel.
+    pub fn build(inputs: Vec<RootInput>) -> Workspace {
+        let mut workspace = Workspace::default();
+        for (root_index, input) in inputs.into_iter().enumerate() {
+            layout::add_root(&mut workspace, root_index, input);
+        }
+        workspace.by_path = workspace
+            .files
+            .iter()
+            .enumerate()
+            .map(|(i, file)| (file.path.clone(), FileId(i as u32)))
+            .collect();
+        workspace
+    }
+
+    /// Adds a file that does not exist on disk, for a diagnostic about its absence.
+    pub(crate) fn placeholder(&mut self, root: usize, rel: &str, role: FileRole) -> FileId {
+        let path = self.roots[root].path.join(rel);
+        if let Some(existing) = self.files.iter().position(|file| file.path == path) {
+            return FileId(existing as u32);
+        }
+        self.push_file(SourceFile {
+            path,
+            rel: rel.to_string(),
+            root,
+            role,
+            text: Arc::from(""),
+            line_index: LineIndex::new(""),
+            exists: false,
+            unreadable: None,
+            parsed: Parsed::Nothing,
+        })
+    }
+
+    fn push_file(&mut self, file: SourceFile) -> FileId {
+        let id = FileId(self.files.len() as u32);
+        self.by_path.insert(file.path.clone(), id);
+        self.files.push(file);
+        id
+    }
+}
+
+/// Decodes and parses one file according to its role. Pure, so it runs on any thread.
+pub fn parse_file(role: &FileRole, bytes: &[u8]) -> (Arc<str>, Option<String>, Parsed) {
+    if bytes.len() > MAX_FILE_BYTES {
+        let message = format!(
+            "file is {} MB, over the {} MB limit; it was not analysed",
+            bytes.len() / (1024 * 1024),
+            MAX_FILE_BYTES / (1024 * 1024)
+        );
+        return (Arc::from(""), Some(message), Parsed::Nothing);
+    }
+    let (text, unreadable) = match std::str::from_utf8(bytes) {
+        Ok(text) => (Arc::<str>::from(text), None),
+        Err(error) => (
+            Arc::<str>::from(String::from_utf8_lossy(bytes).as_ref()),
+            Some(format!(
+                "file is not valid UTF-8 (first bad byte at offset {}); invalid bytes were read as U+FFFD",
+                error.valid_up_to()
+            )),
+        ),
+    };
+    let parsed = match role {
+        FileRole::Card => Parsed::Card(Box::new(parse_card(&text))),
+        FileRole::Ledger => Parsed::Ledger(parse_ledger(&text)),
+        FileRole::Context | FileRole::Learning => Parsed::Refs(scan_refs(&text, 0)),
+        FileRole::StageIndex(_) | FileRole::RootIndex | FileRole::NamespaceIndex => {
+            Parsed::Index(parse_index(&text))
+        }
+        FileRole::WipPolicy => Parsed::WipPolicy(parse_wip_policy(&text)),
+        FileRole::Namespaces => Parsed::Namespaces(parse_yaml(&text, 0)),
+        FileRole::IdCounter | FileRole::CardVersion | FileRole::Other => Parsed::Nothing,
+    };
+    (text, unreadable, parsed)
+}
+
+/// Namespaces declared in a parsed NAMESPACES.yaml: the keys of its `namespaces:` mapping.
+pub fn declared_namespaces(root: &YamlNode) -> Vec<(String, TextRange)> {
+    let YamlValue::Map(entries) = &root.value else {
+        return Vec::new();
+    };
+    entries
+        .iter()
+        .filter(|(key, _)| key.as_str() == Some("namespaces"))
+        .flat_map(|(_, value)| match &value.value {
+            YamlValue::Map(namespaces) => namespaces
+                .iter()
+                .filter_map(|(name, _)| name.as_str().map(|n| (n.to_string(), name.range)))
+                .collect(),
+            YamlValue::Seq(items) => items
+                .iter()
+                .filter_map(|item| item.as_str().map(|n| (n.to_string(), item.range)))
+                .collect(),
+            _ => Vec::new(),
+        })
+        .collect()
+}

@@ -1,0 +1,86 @@
+//! All diagnostics of a workspace: one module per rule or small family of rules, run here in
+//! a fixed order, then shaped by the user's configuration.
+
+mod cycles;
+mod dependencies;
+mod frontmatter;
+mod id_counter;
+mod links;
+mod package;
+mod sections;
+mod wip;
+
+
+use crate::base::TextRange;
+use crate::db::{FileId, Parsed, Task, Workspace};
+use crate::ide::types::{Config, Diagnostic};
+
+/// Every diagnostic of every file, with severities configured, in a stable order.
+pub fn workspace_diagnostics(workspace: &Workspace, config: &Config) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for (index, file) in workspace.files.iter().enumerate() {
+        let file_id = FileId(index as u32);
+        if let Parsed::Card(card) = &file.parsed {
+            frontmatter::check(workspace, file_id, card, &mut out);
+            sections::check(file_id, card, &mut out);
+        } else if file.role == crate::db::FileRole::Card {
+            frontmatter::check_unparsed(file_id, file, &mut out);
+        }
+    }
+    package::check(workspace, &mut out);
+    id_counter::check(workspace, &mut out);
+    dependencies::check(workspace, &mut out);
+    links::check(workspace, &mut out);
+    cycles::check(workspace, &mut out);
+    wip::check(workspace, &mut out);
+    finish(out, config)
+}
+
+/// Applies severity overrides, drops switched-off rules, and sorts by file and position.
+fn finish(diagnostics: Vec<Diagnostic>, config: &Config) -> Vec<Diagnostic> {
+    let mut out: Vec<Diagnostic> = diagnostics
+        .into_iter()
+        .filter_map(|diagnostic| {
+            let severity = config.effective_severity(&diagnostic)?;
+            Some(diagnostic.with_severity(severity))
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        (a.file, a.range.start, a.range.end, a.rule, &a.message).cmp(&(
+            b.file,
+            b.range.start,
+            b.range.end,
+            b.rule,
+            &b.message,
+        ))
+    });
+    out.dedup();
+    out
+}
+
+/// Where to report a problem that concerns a whole task: its `task_id` value, else the
+/// frontmatter's opening fence, else the card's first line. None when it has no card.
+pub(crate) fn task_anchor(workspace: &Workspace, task: &Task) -> Option<(FileId, TextRange)> {
+    let card_file = task.card?;
+    if let Some((_, range)) = &task.meta.task_id {
+        return Some((card_file, *range));
+    }
+    let file = workspace.file(card_file);
+    let first_line_end = file.text.find('\n').unwrap_or(file.text.len());
+    let first_line = file.text[..first_line_end].trim_end_matches('\r');
+    Some((card_file, TextRange::new(0, first_line.len())))
+}
+
+/// The range of a task's `stage` value, else its anchor.
+pub(crate) fn stage_anchor(workspace: &Workspace, task: &Task) -> Option<(FileId, TextRange)> {
+    let card_file = task.card?;
+    let card = workspace.card(task)?;
+    match card
+        .frontmatter
+        .block()
+        .and_then(|block| block.get("stage"))
+    {
+        Some(entry) => Some((card_file, entry.value.range)),
+        None => task_anchor(workspace, task),
+    }
+}

@@ -1,0 +1,4 @@
+//! Features of the analysis, shaped `(workspace, &Config) -> plain types`; no protocol types.
+
+pub mod diagnostics;
+pub mod types;

@@ -1,0 +1,386 @@
+//! The YAML adapter: serde-saphyr behind a small positioned tree of our own.
+//!
+//! serde-saphyr deserializes straight into Rust types; we ask it for a generic node wrapped in
+//! its `Spanned<T>` at every level, so every key, value and list item carries its byte range.
+//! Resource budgets are set tight: a frontmatter block is a few dozen keys, so anything deep,
+//! huge or alias-heavy is an error long before it costs real time or memory.
+
+use std::fmt;
+
+use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_saphyr::Spanned;
+
+use crate::base::{TextRange, floor_char_boundary};
+
+/// One YAML value with the byte range of its source text (quotes included for quoted
+/// scalars; a collection's range is its first token, since the parser reports no end).
+#[derive(Clone, Debug, PartialEq)]
+pub struct YamlNode {
+    pub value: YamlValue,
+    pub range: TextRange,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum YamlValue {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    /// A string scalar; `quoted` tells `"0042"` from a plain scalar that YAML chose to read as
+    /// a string.
+    Str {
+        text: String,
+        quoted: bool,
+    },
+    Seq(Vec<YamlNode>),
+    Map(Vec<(YamlNode, YamlNode)>),
+}
+
+impl YamlNode {
+    pub fn as_str(&self) -> Option<&str> {
+        match &self.value {
+            YamlValue::Str { text, .. } => Some(text),
+            _ => None,
+        }
+    }
+
+    pub fn is_null(&self) -> bool {
+        matches!(self.value, YamlValue::Null)
+    }
+
+    /// The range of a string's content, without surrounding quotes.
+    pub fn inner_range(&self) -> TextRange {
+        match self.value {
+            YamlValue::Str { quoted: true, .. } if self.range.len() >= 2 => {
+                TextRange::new(self.range.start as usize + 1, self.range.end as usize - 1)
+            }
+            _ => self.range,
+        }
+    }
+
+    /// A short name of the value's type, for messages ("a number", "a list").
+    pub fn kind_name(&self) -> &'static str {
+        match self.value {
+            YamlValue::Null => "null",
+            YamlValue::Bool(_) => "a boolean",
+            YamlValue::Int(_) | YamlValue::Float(_) => "a number",
+            YamlValue::Str { .. } => "a string",
+            YamlValue::Seq(_) => "a list",
+            YamlValue::Map(_) => "a mapping",
+        }
+    }
+}
+
+/// A YAML error with the parser's position, in the parsed text's coordinates.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct YamlError {
+    pub message: String,
+    pub range: TextRange,
+}
+
+/// Budgets for one frontmatter block: generous for any real card, fatal for a bomb.
+const MAX_DEPTH: usize = 16;
+const MAX_NODES: usize = 10_000;
+const MAX_ALIASES: usize = 32;
+const MAX_EVENTS: usize = 50_000;
+const MAX_SCALAR_BYTES: usize = 1 << 20;
+
+/// Parses `text` as one YAML document. Ranges are shifted by `base` so callers can hand in a
+/// slice of a larger file. Never fails: on error the node is `None` and the error says where.
+pub fn parse_yaml(text: &str, base: usize) -> Result<Option<YamlNode>, YamlError> {
+    if text.trim().is_empty() {
+        return Ok(None);
+    }
+    let options = serde_saphyr::options! {
+        budget: serde_saphyr::budget! {
+            max_depth: MAX_DEPTH,
+            max_nodes: MAX_NODES,
+            max_aliases: MAX_ALIASES,
+            max_events: MAX_EVENTS,
+            max_total_scalar_bytes: MAX_SCALAR_BYTES,
+            max_documents: 1,
+        },
+        alias_limits: serde_saphyr::alias_limits! {
+            max_total_replayed_events: 1_000,
+            max_replay_stack_depth: 8,
+            max_alias_expansions_per_anchor: 8,
+        },
+        // `n`, `yes` and `off` are strings in YAML 1.2; reading them as booleans would turn
+        // a key like `n:` into `false`.
+        strict_booleans: true,
+        with_snippet: false,
+    };
+    let parsed: Result<Spanned<RawNode>, serde_saphyr::Error> =
+        serde_saphyr::from_str_with_options(text, options);
+    match parsed {
+        Ok(root) => Ok(Some(convert(root, text, base))),
+        Err(error) => Err(error_with_range(&error, text, base)),
+    }
+}
+
+fn error_with_range(error: &serde_saphyr::Error, text: &str, base: usize) -> YamlError {
+    let offset = error.location().and_then(|location| {
+        location
+            .span()
+            .byte_offset()
+            .map(|offset| offset as usize)
+            .or_else(|| offset_of_line_col(text, location.line(), location.column()))
+    });
+    let offset = floor_char_boundary(text, offset.unwrap_or(0));
+    // Underline one character (or the line end) at the parser's position.
+    let end = text[offset..]
+        .chars()
+        .next()
+        .filter(|&ch| ch != '\n')
+        .map_or(offset, |ch| offset + ch.len_utf8());
+    YamlError {
+        message: clean_message(&error.to_string()),
+        range: TextRange::new(offset, end).shifted(base),
+    }
+}
+
+/// serde-saphyr appends " at line L, column C" to its messages; the range already says that.
+fn clean_message(message: &str) -> String {
+    let message = message.lines().next().unwrap_or(message);
+    match message.rfind(" at line ") {
+        Some(at) => message[..at].to_string(),
+        None => message.to_string(),
+    }
+}
+
+/// Byte offset of a 1-based line and 1-based character column.
+fn offset_of_line_col(text: &str, line: u64, column: u64) -> Option<usize> {
+    let line_start = if line <= 1 {
+        0
+    } else {
+        text.match_indices('\n')
+            .nth(usize::try_from(line - 2).ok()?)
+            .map(|(at, _)| at + 1)?
+    };
+    let rest = &text[line_start..];
+    let column = usize::try_from(column.saturating_sub(1)).ok()?;
+    Some(
+        rest.char_indices()
+            .take_while(|&(_, ch)| ch != '\n')
+            .nth(column)
+            .map_or(
+                line_start + rest.find('\n').unwrap_or(rest.len()),
+                |(at, _)| line_start + at,
+            ),
+    )
+}
+
+fn convert(node: Spanned<RawNode>, text: &str, base: usize) -> YamlNode {
+    let span = node.referenced.span();
+    let start = span.byte_offset().unwrap_or(0) as usize;
+    let len = span.byte_len().unwrap_or(0) as usize;
+    let start = floor_char_boundary(text, start);
+    let end = floor_char_boundary(text, start + len);
+    let range = TextRange::new(start, end).shifted(base);
+    let value = match node.value {
+        RawNode::Null => YamlValue::Null,
+        RawNode::Bool(value) => YamlValue::Bool(value),
+        RawNode::Int(value) => YamlValue::Int(value),
+        RawNode::Float(value) => YamlValue::Float(value),
+        RawNode::Str(value) => {
+            let quoted = matches!(text.as_bytes().get(start), Some(b'"' | b'\''));
+            YamlValue::Str {
+                text: value,
+                quoted,
+            }
+        }
+        RawNode::Seq(items) => YamlValue::Seq(
+            items
+                .into_iter()
+                .map(|item| convert(item, text, base))
+                .collect(),
+        ),
+        RawNode::Map(entries) => YamlValue::Map(
+            entries
+                .into_iter()
+                .map(|(key, value)| (convert(key, text, base), convert(value, text, base)))
+                .collect(),
+        ),
+    };
+    YamlNode { value, range }
+}
+
+/// The untyped node serde-saphyr fills in; each child is wrapped in `Spanned` so the
+/// deserializer records its location.
+enum RawNode {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(String),
+    Seq(Vec<Spanned<RawNode>>),
+    Map(Vec<(Spanned<RawNode>, Spanned<RawNode>)>),
+}
+
+impl<'de> Deserialize<'de> for RawNode {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<RawNode, D::Error> {
+        deserializer.deserialize_any(RawNodeVisitor)
+    }
+}
+
+struct RawNodeVisitor;
+
+impl<'de> Visitor<'de> for RawNodeVisitor {
+    type Value = RawNode;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any YAML value")
+    }
+
+    fn visit_unit<E>(self) -> Result<RawNode, E> {
+        Ok(RawNode::Null)
+    }
+
+    fn visit_none<E>(self) -> Result<RawNode, E> {
+        Ok(RawNode::Null)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<RawNode, D::Error> {
+        RawNode::deserialize(deserializer)
+    }
+
+    fn visit_bool<E>(self, value: bool) -> Result<RawNode, E> {
+        Ok(RawNode::Bool(value))
+    }
+
+    fn visit_i64<E>(self, value: i64) -> Result<RawNode, E> {
+        Ok(RawNode::Int(value))
+    }
+
+    fn visit_u64<E>(self, value: u64) -> Result<RawNode, E> {
+        Ok(i64::try_from(value).map_or(RawNode::Float(value as f64), RawNode::Int))
+    }
+
+    fn visit_i128<E>(self, value: i128) -> Result<RawNode, E> {
+        Ok(i64::try_from(value).map_or(RawNode::Float(value as f64), RawNode::Int))
+    }
+
+    fn visit_u128<E>(self, value: u128) -> Result<RawNode, E> {
+        Ok(i64::try_from(value).map_or(RawNode::Float(value as f64), RawNode::Int))
+    }
+
+    fn visit_f64<E>(self, value: f64) -> Result<RawNode, E> {
+        Ok(RawNode::Float(value))
+    }
+
+    fn visit_str<E>(self, value: &str) -> Result<RawNode, E> {
+        Ok(RawNode::Str(value.to_string()))
+    }
+
+    fn visit_string<E>(self, value: String) -> Result<RawNode, E> {
+        Ok(RawNode::Str(value))
+    }
+
+    fn visit_bytes<E>(self, value: &[u8]) -> Result<RawNode, E> {
+        Ok(RawNode::Str(String::from_utf8_lossy(value).into_owned()))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<RawNode, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(RawNode::Seq(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawNode, A::Error> {
+        let mut entries = Vec::new();
+        while let Some(key) = map.next_key()? {
+            let value = map.next_value()?;
+            entries.push((key, value));
+        }
+        Ok(RawNode::Map(entries))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> YamlNode {
+        parse_yaml(text, 0).unwrap().unwrap()
+    }
+
+    fn entries(node: &YamlNode) -> &[(YamlNode, YamlNode)] {
+        match &node.value {
+            YamlValue::Map(entries) => entries,
+            other => panic!("not a map: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn keys_values_and_items_carry_exact_ranges() {
+        let text =
+            "task_id: \"0042\"\nname: héllo 🎉\ndeps: [TASK-1, 'TASK-2']\nblocks:\n  - TASK-3\n";
+        let root = parse(text);
+        let map = entries(&root);
+        assert_eq!(map[0].0.range.slice(text), "task_id");
+        assert_eq!(map[0].1.range.slice(text), "\"0042\"");
+        assert_eq!(map[0].1.inner_range().slice(text), "0042");
+        assert_eq!(map[1].1.range.slice(text), "héllo 🎉");
+        let YamlValue::Seq(items) = &map[2].1.value else {
+            panic!()
+        };
+        assert_eq!(items[1].range.slice(text), "'TASK-2'");
+        let YamlValue::Seq(items) = &map[3].1.value else {
+            panic!()
+        };
+        assert_eq!(items[0].range.slice(text), "TASK-3");
+    }
+
+    #[test]
+    fn unquoted_leading_zero_number_is_a_number_and_n_is_a_string() {
+        let root = parse("task_id: 0042\nn: x\n");
+        let map = entries(&root);
+        assert!(matches!(
+            map[0].1.value,
+            YamlValue::Int(_) | YamlValue::Float(_)
+        ));
+        assert_eq!(map[1].0.as_str(), Some("n"));
+    }
+
+    #[test]
+    fn syntax_error_points_at_the_parser_position() {
+        let text = "a: 1\nb: [1,\n";
+        let error = parse_yaml(text, 10).unwrap_err();
+        assert!(!error.message.contains("at line"), "{}", error.message);
+        assert!(error.range.start as usize >= 10);
+    }
+
+    #[test]
+    fn alias_bomb_is_an_error_not_a_hang() {
+        let mut text = String::from("a: &a [x, x, x, x, x, x, x, x, x]\n");
+        for level in 0..12 {
+            let prev = if level == 0 {
+                "a".to_string()
+            } else {
+                format!("l{}", level - 1)
+            };
+            text.push_str(&format!(
+                "l{level}: &l{level} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"
+            ));
+        }
+        assert!(parse_yaml(&text, 0).is_err());
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error() {
+        let text = format!("a: {}{}", "[".repeat(5000), "]".repeat(5000));
+        assert!(parse_yaml(&text, 0).is_err());
+    }
+
+    #[test]
+    fn duplicate_keys_are_an_error() {
+        assert!(parse_yaml("a: 1\na: 2\n", 0).is_err());
+    }
+
+    #[test]
+    fn empty_document_is_none() {
+        assert_eq!(parse_yaml("  \n", 0), Ok(None));
+    }
+}
