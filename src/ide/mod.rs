@@ -2,3 +2,6 @@
 
 pub mod diagnostics;
 pub mod types;
+
+#[cfg(test)]
+pub(crate) mod fixture;

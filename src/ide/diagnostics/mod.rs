@@ -10,7 +10,6 @@ mod package;
 mod sections;
 mod wip;
 
-
 use crate::base::TextRange;
 use crate::db::{FileId, Parsed, Task, Workspace};
 use crate::ide::types::{Config, Diagnostic};

@@ -51,3 +51,27 @@ pub(super) fn check(file: FileId, card: &Card, out: &mut Vec<Diagnostic>) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use expect_test::expect;
+
+    use crate::ide::fixture::{COUNTER, check_rule, package};
+    use crate::ide::types::Rule;
+
+    #[test]
+    fn missing_section_is_reported_on_the_closing_fence() {
+        let fixture = format!("{COUNTER}{}", package("inbox/TASK-0001-a", ""))
+            .replace("## Expected Outputs\n\nA result.\n\n", "");
+        expect![[r#"
+            inbox/TASK-0001-a/0001-a.task.md:20:1 warning `---` the card has no `## Expected Outputs` section
+        "#]]
+        .assert_eq(&check_rule(&fixture, Rule::MissingSection));
+    }
+
+    #[test]
+    fn complete_card_has_no_missing_section() {
+        let fixture = format!("{COUNTER}{}", package("inbox/TASK-0001-a", ""));
+        assert_eq!(check_rule(&fixture, Rule::MissingSection), "");
+    }
+}
