@@ -1,0 +1,284 @@
+//! End-to-end tests of `flowos-lsp check`: the real binary on the bundled examples and on
+//! workspaces written to a temporary folder.
+
+use std::fs;
+use std::path::Path;
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn flowos(args: &[&str], cwd: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_flowos-lsp"))
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .expect("the binary runs")
+}
+
+fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// Writes `files` (relative path, text) below `root`.
+fn write_tree(root: &Path, files: &[(String, String)]) {
+    for (rel, text) in files {
+        let path = root.join(rel);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, text).unwrap();
+    }
+}
+
+/// A complete, clean task package in `stage` with extra frontmatter lines.
+fn package(stage: &str, number: u32, extra: &str) -> Vec<(String, String)> {
+    let id = format!("{number:04}");
+    let folder = format!(".work/tasks/{stage}/TASK-{id}-job");
+    let later = !matches!(stage, "inbox" | "backlog");
+    let (priority, effort) = if later { ("P2", "M") } else { ("null", "null") };
+    let card = format!(
+        "---\ntask_id: \"{id}\"\ntask_name: \"Job {id}\"\nstage: \"{stage}\"\nstatus: \"active\"\ncurrent_dri: \"@kim\"\npriority: {priority}\neffort_estimate: {effort}\n{extra}---\n\n## Goal\n\nG.\n\n## Inputs Required\n\nI.\n\n## Implementation Details\n\nD.\n\n## Expected Outputs\n\nO.\n\n## Acceptance Criteria\n\n- [ ] done\n"
+    );
+    vec![
+        (format!("{folder}/{id}-job.task.md"), card),
+        (format!("{folder}/{id}.context.md"), "# Context\n".into()),
+        (
+            format!("{folder}/{id}.ledger.jsonl"),
+            "{\"ts\":\"2026-01-01T00:00:00Z\",\"user\":\"@kim\",\"event\":\"created\",\"desc\":\"c\"}\n"
+                .into(),
+        ),
+    ]
+}
+
+#[test]
+fn demo_reports_its_deliberate_problems_and_exits_1() {
+    let output = flowos(&["check", "examples/demo"], repo());
+    assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
+    let text = stdout(&output);
+    let findings: Vec<(&str, &str)> = text
+        .lines()
+        .filter(|line| !line.starts_with(' '))
+        .filter_map(|line| {
+            let (location, rest) = line.split_once(": ")?;
+            let rule = rest.split_once('[')?.1.split_once(']')?.0;
+            Some((location.split(':').next()?, rule))
+        })
+        .collect();
+    let has = |path_part: &str, rule: &str| {
+        findings
+            .iter()
+            .any(|(path, found)| path.contains(path_part) && *found == rule)
+    };
+    assert!(
+        has("TASK-0015-family-accounts", "missing-dependency"),
+        "{text}"
+    );
+    assert!(
+        has("TASK-0014-accessibility-audit", "stage-mismatch"),
+        "{text}"
+    );
+    for cycle_member in ["TASK-0011", "TASK-0012", "TASK-0013"] {
+        assert!(
+            has(cycle_member, "dependency-cycle"),
+            "{cycle_member}: {text}"
+        );
+    }
+    for current in [
+        "TASK-0005",
+        "TASK-0006",
+        "TASK-0007",
+        "TASK-0008",
+        "TASK-0009",
+        "TASK-0010",
+    ] {
+        assert!(has(current, "wip-limit"), "{current}: {text}");
+    }
+    assert!(has("current/INDEX.md", "wip-limit"), "{text}");
+    // Nothing else: the demo is otherwise clean.
+    let unexpected: Vec<_> = findings
+        .iter()
+        .filter(|(_, rule)| {
+            ![
+                "missing-dependency",
+                "stage-mismatch",
+                "dependency-cycle",
+                "wip-limit",
+            ]
+            .contains(rule)
+        })
+        .collect();
+    assert!(unexpected.is_empty(), "{unexpected:?}");
+    let summary = text.lines().last().unwrap();
+    assert!(
+        summary.starts_with("12 errors, 0 warnings in 11 tasks"),
+        "{summary}"
+    );
+}
+
+#[test]
+fn clean_example_prints_only_the_summary_and_exits_0() {
+    let output = flowos(&["check", "examples/clean"], repo());
+    assert_eq!(output.status.code(), Some(0));
+    let text = stdout(&output);
+    assert_eq!(text.lines().count(), 1, "{text}");
+    assert!(
+        text.starts_with("0 errors, 0 warnings in 0 tasks"),
+        "{text}"
+    );
+}
+
+#[test]
+fn json_ranges_count_utf16_code_units_after_emoji_and_accents() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut files = package(
+        "backlog",
+        1,
+        "depends_on: [\"TASK-0002\", \"🎉é\", \"TASK-0099\"]\n",
+    );
+    files.extend(package("backlog", 2, "blocks: [\"TASK-0001\"]\n"));
+    files.push((".work/tasks/ID_COUNTER.txt".into(), "0100\n".into()));
+    write_tree(dir.path(), &files);
+    let output = flowos(&["check", ".", "--format", "json"], dir.path());
+    assert_eq!(output.status.code(), Some(1));
+    let report: Value = serde_json::from_slice(&output.stdout).expect("valid JSON");
+    let missing = report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["rule"] == "missing-dependency")
+        .expect("missing-dependency reported");
+    assert_eq!(
+        missing["path"],
+        ".work/tasks/backlog/TASK-0001-job/0001-job.task.md"
+    );
+    // `depends_on: ["TASK-0002", "🎉é", ` is 33 UTF-16 units (🎉 counts 2, é 1), 36 bytes.
+    assert_eq!(missing["range"]["start"]["line"], 8);
+    assert_eq!(missing["range"]["start"]["character"], 33);
+    assert_eq!(missing["range"]["end"]["character"], 44);
+    assert_eq!(missing["severity"], "error");
+    assert_eq!(report["summary"]["errors"], 2, "{report:#}");
+}
+
+#[test]
+fn rule_flag_changes_severity_and_switches_rules_off() {
+    let off = flowos(
+        &[
+            "check",
+            "examples/demo",
+            "--rule",
+            "wip-limit=off",
+            "--rule=dependency-cycle=off",
+        ],
+        repo(),
+    );
+    let text = stdout(&off);
+    assert!(
+        !text.contains("[wip-limit]") && !text.contains("[dependency-cycle]"),
+        "{text}"
+    );
+    assert!(text.contains("[stage-mismatch]"), "{text}");
+
+    let all_warnings: Vec<String> = [
+        "wip-limit",
+        "dependency-cycle",
+        "stage-mismatch",
+        "missing-dependency",
+    ]
+    .iter()
+    .map(|rule| format!("--rule={rule}=warning"))
+    .collect();
+    let mut args = vec!["check", "examples/demo"];
+    args.extend(all_warnings.iter().map(String::as_str));
+    let softened = flowos(&args, repo());
+    assert_eq!(softened.status.code(), Some(0), "{}", stdout(&softened));
+    assert!(stdout(&softened).contains("warning[stage-mismatch]"));
+}
+
+#[test]
+fn usage_and_io_failures_exit_2_with_a_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let unknown_rule = flowos(&["check", "--rule", "no-such-rule=off"], repo());
+    assert_eq!(unknown_rule.status.code(), Some(2));
+    let message = String::from_utf8_lossy(&unknown_rule.stderr);
+    assert!(
+        message.contains("unknown rule `no-such-rule`") && message.contains("wip-limit"),
+        "{message}"
+    );
+
+    let nothing = flowos(&["check", "."], dir.path());
+    assert_eq!(nothing.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&nothing.stderr).contains("no .work/tasks found"));
+
+    let missing = flowos(&["check", "does/not/exist"], dir.path());
+    assert_eq!(missing.status.code(), Some(2));
+}
+
+#[test]
+fn hostile_files_never_crash_the_checker() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut files = package("backlog", 1, "");
+    // A binary file named like a card, a non-UTF-8 ledger and a 10 MB card.
+    files.push((
+        ".work/tasks/backlog/TASK-0002-bin/0002-bin.task.md".into(),
+        String::from_utf8_lossy(&[0u8, 159, 146, 150, 0, 1, 2, 255]).into_owned(),
+    ));
+    let mut big = String::from("---\ntask_id: \"0003\"\n---\n");
+    big.push_str(&"lorem ipsum TASK-0001 ".repeat(500_000));
+    files.push((
+        ".work/tasks/backlog/TASK-0003-big/0003-big.task.md".into(),
+        big,
+    ));
+    files.push((".work/tasks/ID_COUNTER.txt".into(), "0010\n".into()));
+    write_tree(dir.path(), &files);
+    fs::write(
+        dir.path()
+            .join(".work/tasks/backlog/TASK-0001-job/0001.ledger.jsonl"),
+        [0xffu8, 0xfe, b'{', b'\n'],
+    )
+    .unwrap();
+    // A stage "folder" that is a file, and an empty task folder.
+    fs::write(dir.path().join(".work/tasks/current"), "not a folder").unwrap();
+    fs::create_dir_all(dir.path().join(".work/tasks/next/TASK-0004-empty")).unwrap();
+
+    let output = flowos(&["check", "."], dir.path());
+    let code = output.status.code();
+    assert!(code == Some(0) || code == Some(1), "crashed: {output:?}");
+    let text = stdout(&output);
+    assert!(
+        text.contains("0002-bin.task.md:1:1: error[frontmatter-missing]"),
+        "{text}"
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("should be the current stage folder but is a file"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("not valid UTF-8"), "{stderr}");
+}
+
+#[test]
+fn a_ten_thousand_task_chain_checks_without_stack_overflow() {
+    let dir = tempfile::tempdir().unwrap();
+    let tasks = 10_000;
+    let mut files = Vec::new();
+    for number in 1..=tasks {
+        let mut links = String::new();
+        if number > 1 {
+            links.push_str(&format!("depends_on: [\"{:04}\"]\n", number - 1));
+        }
+        if number < tasks {
+            links.push_str(&format!("blocks: [\"{:04}\"]\n", number + 1));
+        }
+        files.extend(package("archived", number, &links));
+    }
+    files.push((
+        ".work/tasks/ID_COUNTER.txt".into(),
+        format!("{}\n", tasks + 1),
+    ));
+    write_tree(dir.path(), &files);
+    let output = flowos(&["check", "."], dir.path());
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    assert!(stdout(&output).contains("(10000 checked)"));
+}
