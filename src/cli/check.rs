@@ -35,6 +35,7 @@ pub const EXIT_USAGE: i32 = 2;
 
 pub const USAGE: &str = "\
 usage: flowos-lsp check [PATH] [--format human|json] [--rule NAME=error|warning|info|hint|off]...
+                        [--extra-event NAME]...
 
 Checks every FlowOS tasks root (.work/tasks) at or below PATH (default: the current folder).
 Exit status: 0 no errors, 1 error diagnostics found, 2 usage or I/O failure.";
@@ -66,6 +67,10 @@ pub fn parse_args(args: &[String]) -> Result<CheckOptions, String> {
                 let setting = value("--rule")?;
                 let (rule, severity) = parse_rule_setting(&setting)?;
                 options.config.rule_overrides.insert(rule, severity);
+            }
+            "--extra-event" => {
+                let name = value("--extra-event")?;
+                options.config.extra_events.push(name);
             }
             "-h" | "--help" => return Err(String::new()),
             _ if flag.starts_with('-') => return Err(format!("unknown option `{arg}`")),

@@ -4,6 +4,7 @@
 //! Input is plain data (relative paths, directories and bytes) so the model is built the same
 //! way from disk (see `loader`), from an editor's buffers, or from a test fixture.
 
+pub mod events;
 pub mod layout;
 pub mod meta;
 pub mod vocab;

@@ -5,6 +5,7 @@ mod cycles;
 mod dependencies;
 mod frontmatter;
 mod id_counter;
+mod ledger;
 mod links;
 mod package;
 mod sections;
@@ -12,7 +13,7 @@ mod wip;
 
 use crate::base::TextRange;
 use crate::db::{FileId, Parsed, Task, Workspace};
-use crate::ide::types::{Config, Diagnostic};
+use crate::ide::types::{Config, Diagnostic, Rule};
 
 /// Every diagnostic of every file, with severities configured, in a stable order.
 pub fn workspace_diagnostics(workspace: &Workspace, config: &Config) -> Vec<Diagnostic> {
@@ -26,13 +27,32 @@ pub fn workspace_diagnostics(workspace: &Workspace, config: &Config) -> Vec<Diag
             frontmatter::check_unparsed(file_id, file, &mut out);
         }
     }
+    namespaces_registry(workspace, &mut out);
     package::check(workspace, &mut out);
     id_counter::check(workspace, &mut out);
     dependencies::check(workspace, &mut out);
     links::check(workspace, &mut out);
     cycles::check(workspace, &mut out);
     wip::check(workspace, &mut out);
+    ledger::check(workspace, config, &mut out);
     finish(out, config)
+}
+
+/// A NAMESPACES.yaml that does not parse would silently disable `unknown-namespace`.
+fn namespaces_registry(workspace: &Workspace, out: &mut Vec<Diagnostic>) {
+    for root in &workspace.roots {
+        let Some(file) = root.namespaces_file else {
+            continue;
+        };
+        if let Parsed::Namespaces(Err(error)) = &workspace.file(file).parsed {
+            out.push(Diagnostic::new(
+                Rule::YamlSyntax,
+                file,
+                error.range,
+                format!("invalid YAML in NAMESPACES.yaml: {}", error.message),
+            ));
+        }
+    }
 }
 
 /// Applies severity overrides, drops switched-off rules, and sorts by file and position.

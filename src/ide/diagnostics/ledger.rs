@@ -1,0 +1,365 @@
+//! Rules on ledgers: ledger-json, ledger-field-missing, ledger-timestamp, ledger-order,
+//! ledger-version, unknown-event, ledger-start and ledger-stage-drift.
+//!
+//! A line-level problem is reported on the line; a field-level one on the field's value.
+
+use serde_json::Value;
+
+use crate::base::nearest;
+use crate::db::events::{EVENTS, entered_stage, is_known_event};
+use crate::db::vocab::Stage;
+use crate::db::{FileId, Task, Workspace};
+use crate::ide::diagnostics::stage_anchor;
+use crate::ide::types::{Config, Diagnostic, Rule, Severity};
+use crate::syntax::ledger::{Event, Ledger, LineKind, parse_rfc3339};
+
+pub(super) fn check(workspace: &Workspace, config: &Config, out: &mut Vec<Diagnostic>) {
+    for task in &workspace.tasks {
+        let (Some(file), Some(ledger)) = (task.ledger, workspace.ledger(task)) else {
+            continue;
+        };
+        check_lines(file, ledger, config, out);
+        check_start(file, ledger, out);
+        check_stage_drift(workspace, task, file, ledger, out);
+    }
+}
+
+fn check_lines(file: FileId, ledger: &Ledger, config: &Config, out: &mut Vec<Diagnostic>) {
+    let mut previous_ts: Option<(i64, crate::base::TextRange)> = None;
+    for line in &ledger.lines {
+        let event = match &line.kind {
+            LineKind::Blank => continue,
+            LineKind::Invalid { message, .. } => {
+                out.push(Diagnostic::new(
+                    Rule::LedgerJson,
+                    file,
+                    line.range,
+                    format!(
+                        "ledger line {} is not a JSON event: {message}",
+                        line.number + 1
+                    ),
+                ));
+                continue;
+            }
+            LineKind::Event(event) => event,
+        };
+        for required in ["ts", "user", "event"] {
+            match event.field(required) {
+                None => out.push(Diagnostic::new(
+                    Rule::LedgerFieldMissing,
+                    file,
+                    line.range,
+                    format!("ledger event has no `{required}` field"),
+                )),
+                Some(field) if !event.value[required].is_string() => out.push(Diagnostic::new(
+                    Rule::LedgerFieldMissing,
+                    file,
+                    field.value_range,
+                    format!("`{required}` must be a string"),
+                )),
+                Some(_) => {}
+            }
+        }
+        if event.field("desc").is_none() && event.field("reason").is_none() {
+            out.push(
+                Diagnostic::new(
+                    Rule::LedgerFieldMissing,
+                    file,
+                    line.range,
+                    "ledger event has no `desc`; say in a few words what happened",
+                )
+                .with_severity(Severity::Warning),
+            );
+        }
+        if let (Some(ts), Some(field)) = (event.ts(), event.field("ts")) {
+            match parse_rfc3339(ts) {
+                None => out.push(Diagnostic::new(
+                    Rule::LedgerTimestamp,
+                    file,
+                    field.value_range,
+                    format!(
+                        "`{ts}` is not an RFC 3339 timestamp with an offset, e.g. 2026-03-02T09:30:00Z"
+                    ),
+                )),
+                Some(seconds) => {
+                    if let Some((before, before_range)) = previous_ts
+                        && seconds < before
+                    {
+                        out.push(
+                            Diagnostic::new(
+                                Rule::LedgerOrder,
+                                file,
+                                field.value_range,
+                                format!("`{ts}` is earlier than the event on the line before; ledgers are appended in time order"),
+                            )
+                            .with_related(file, before_range, "the later event before it"),
+                        );
+                    }
+                    previous_ts = Some((seconds, field.value_range));
+                }
+            }
+        }
+        check_version(file, event, out);
+        check_event_name(file, event, config, out);
+    }
+}
+
+fn check_version(file: FileId, event: &Event, out: &mut Vec<Diagnostic>) {
+    let Some(field) = event.field("version") else {
+        return;
+    };
+    let major = match &event.value["version"] {
+        Value::String(text) => text
+            .split('.')
+            .next()
+            .and_then(|m| m.trim().parse::<u64>().ok()),
+        Value::Number(number) => number.as_f64().map(|v| v.trunc() as u64),
+        _ => None,
+    };
+    if major != Some(1) {
+        out.push(Diagnostic::new(
+            Rule::LedgerVersion,
+            file,
+            field.value_range,
+            "unsupported event version; this tool reads version 1.x events (\"1.0\" when absent)",
+        ));
+    }
+}
+
+fn check_event_name(file: FileId, event: &Event, config: &Config, out: &mut Vec<Diagnostic>) {
+    let (Some(name), Some(field)) = (event.event(), event.field("event")) else {
+        return;
+    };
+    if is_known_event(name) || config.extra_events.iter().any(|extra| extra == name) {
+        return;
+    }
+    let suggestion = nearest(name, EVENTS.iter().map(|(event, _)| *event), 2)
+        .map(|known| format!("; did you mean `{known}`?"))
+        .unwrap_or_default();
+    out.push(Diagnostic::new(
+        Rule::UnknownEvent,
+        file,
+        field.value_range,
+        format!("`{name}` is not a FlowOS ledger event{suggestion} (add it with --extra-event if your team uses it)"),
+    ));
+}
+
+fn check_start(file: FileId, ledger: &Ledger, out: &mut Vec<Diagnostic>) {
+    let Some((line, event)) = ledger.events().next() else {
+        return;
+    };
+    let name = event.event().unwrap_or_default();
+    if name != "id_reserved" && name != "created" {
+        let range = event
+            .field("event")
+            .map_or(line.range, |field| field.value_range);
+        out.push(Diagnostic::new(
+            Rule::LedgerStart,
+            file,
+            range,
+            format!(
+                "a ledger starts with `id_reserved` or `created`, but this one starts with `{name}`"
+            ),
+        ));
+    }
+}
+
+/// The stage the ledger says the task is in: the last stage-entering event's stage, or inbox
+/// for a ledger that records the creation and no move since. A pause moves a task from
+/// current back to next (SPEC §5), so a pause after entering current also allows next.
+fn check_stage_drift(
+    workspace: &Workspace,
+    task: &Task,
+    file: FileId,
+    ledger: &Ledger,
+    out: &mut Vec<Diagnostic>,
+) {
+    let mut said: Option<(Stage, &str, crate::base::TextRange)> = None;
+    let mut paused_after = false;
+    for (line, event) in ledger.events() {
+        let Some(name) = event.event() else {
+            continue;
+        };
+        let range = event
+            .field("event")
+            .map_or(line.range, |field| field.value_range);
+        if let Some(stage) = entered_stage(name) {
+            said = Some((stage, name, range));
+            paused_after = false;
+        } else if name == "created" && said.is_none() {
+            said = Some((Stage::Inbox, name, range));
+        } else if matches!(name, "paused" | "paused_by_p0" | "displaced_by_p0") {
+            paused_after = true;
+        } else if name == "resumed" {
+            paused_after = false;
+        }
+    }
+    let Some((ledger_stage, name, range)) = said else {
+        return;
+    };
+    let folder_stage = task.stage;
+    let paused_out_of_current =
+        paused_after && ledger_stage == Stage::Current && folder_stage == Stage::Next;
+    if ledger_stage == folder_stage || paused_out_of_current {
+        return;
+    }
+    let mut diagnostic = Diagnostic::new(
+        Rule::LedgerStageDrift,
+        file,
+        range,
+        format!(
+            "the ledger's last stage event `{name}` puts {} in {ledger_stage}, but its folder is in {folder_stage}{}; finish or undo the interrupted move",
+            task.id,
+            match task.meta.stage() {
+                Some(card_stage) if card_stage != folder_stage =>
+                    format!(" and its card says {card_stage}"),
+                _ => String::new(),
+            }
+        ),
+    );
+    if let Some((card, stage_range)) = stage_anchor(workspace, task) {
+        diagnostic = diagnostic.with_related(card, stage_range, "the card's stage");
+    }
+    out.push(diagnostic);
+}
+
+#[cfg(test)]
+mod tests {
+    use expect_test::expect;
+
+    use crate::ide::diagnostics::workspace_diagnostics;
+    use crate::ide::fixture::{COUNTER, check_rule, package, render, workspace};
+    use crate::ide::types::{Config, Rule};
+
+    /// A backlog task whose ledger is replaced by `ledger`.
+    fn with_ledger(ledger: &str) -> String {
+        let base = format!("{COUNTER}{}", package("backlog/TASK-0001-a", ""));
+        let (head, _) = base
+            .split_once("//- /backlog/TASK-0001-a/0001.ledger.jsonl\n")
+            .unwrap();
+        format!("{head}//- /backlog/TASK-0001-a/0001.ledger.jsonl\n{ledger}")
+    }
+
+    const GOOD: &str = "{\"ts\":\"2026-03-02T09:00:00Z\",\"user\":\"@ana\",\"event\":\"created\",\"desc\":\"c\"}\n{\"ts\":\"2026-03-03T09:00:00+01:00\",\"user\":\"@ana\",\"event\":\"verified\",\"reason\":\"ok\"}\n";
+
+    #[test]
+    fn a_well_formed_ledger_has_no_ledger_diagnostics() {
+        let workspace = workspace(&with_ledger(GOOD));
+        let diagnostics = workspace_diagnostics(&workspace, &Config::default());
+        assert_eq!(render(&workspace, diagnostics.iter()), "");
+    }
+
+    #[test]
+    fn ledger_json_is_reported_on_the_line() {
+        let ledger = format!("{GOOD}not json\n[1, 2]\n");
+        expect![[r#"
+            backlog/TASK-0001-a/0001.ledger.jsonl:3:1 error `not json` ledger line 3 is not a JSON event: invalid JSON: expected ident
+            backlog/TASK-0001-a/0001.ledger.jsonl:4:1 error `[1, 2]` ledger line 4 is not a JSON event: a ledger event must be a JSON object, not an array
+        "#]]
+        .assert_eq(&check_rule(&with_ledger(&ledger), Rule::LedgerJson));
+    }
+
+    #[test]
+    fn missing_fields_are_errors_and_missing_desc_a_warning() {
+        let ledger = format!("{GOOD}{{\"ts\":\"2026-03-04T00:00:00Z\",\"event\":\"blocked\"}}\n");
+        expect![[r#"
+            backlog/TASK-0001-a/0001.ledger.jsonl:3:1 warning `{"ts":"2026-03-04T00:00:00Z","event":"blocked"}` ledger event has no `desc`; say in a few words what happened
+            backlog/TASK-0001-a/0001.ledger.jsonl:3:1 error `{"ts":"2026-03-04T00:00:00Z","event":"blocked"}` ledger event has no `user` field
+        "#]]
+        .assert_eq(&check_rule(&with_ledger(&ledger), Rule::LedgerFieldMissing));
+    }
+
+    #[test]
+    fn timestamps_need_an_offset_and_time_order() {
+        let ledger = format!(
+            "{GOOD}{{\"ts\":\"2026-03-04T00:00:00\",\"user\":\"@ana\",\"event\":\"blocked\",\"desc\":\"d\"}}\n{{\"ts\":\"2026-03-01T00:00:00Z\",\"user\":\"@ana\",\"event\":\"unblocked\",\"desc\":\"d\"}}\n"
+        );
+        let fixture = with_ledger(&ledger);
+        expect![[r#"
+            backlog/TASK-0001-a/0001.ledger.jsonl:3:7 error `"2026-03-04T00:00:00"` `2026-03-04T00:00:00` is not an RFC 3339 timestamp with an offset, e.g. 2026-03-02T09:30:00Z
+        "#]]
+        .assert_eq(&check_rule(&fixture, Rule::LedgerTimestamp));
+        expect![[r#"
+            backlog/TASK-0001-a/0001.ledger.jsonl:4:7 warning `"2026-03-01T00:00:00Z"` `2026-03-01T00:00:00Z` is earlier than the event on the line before; ledgers are appended in time order
+              -> backlog/TASK-0001-a/0001.ledger.jsonl `"2026-03-03T09:00:00+01:00"` the later event before it
+        "#]]
+        .assert_eq(&check_rule(&fixture, Rule::LedgerOrder));
+    }
+
+    #[test]
+    fn version_two_is_unsupported_and_one_point_x_is_fine() {
+        let ledger = format!(
+            "{GOOD}{{\"ts\":\"2026-03-04T00:00:00Z\",\"user\":\"@a\",\"event\":\"paused\",\"desc\":\"d\",\"version\":\"2.0\"}}\n{{\"ts\":\"2026-03-05T00:00:00Z\",\"user\":\"@a\",\"event\":\"resumed\",\"desc\":\"d\",\"version\":\"1.1\"}}\n"
+        );
+        expect![[r#"
+            backlog/TASK-0001-a/0001.ledger.jsonl:3:80 error `"2.0"` unsupported event version; this tool reads version 1.x events ("1.0" when absent)
+        "#]]
+        .assert_eq(&check_rule(&with_ledger(&ledger), Rule::LedgerVersion));
+    }
+
+    #[test]
+    fn unknown_events_are_hints_with_a_suggestion_unless_configured() {
+        let ledger = format!(
+            "{GOOD}{{\"ts\":\"2026-03-04T00:00:00Z\",\"user\":\"@a\",\"event\":\"unblockd\",\"desc\":\"d\"}}\n{{\"ts\":\"2026-03-05T00:00:00Z\",\"user\":\"@a\",\"event\":\"deployed\",\"desc\":\"d\"}}\n"
+        );
+        let fixture = with_ledger(&ledger);
+        expect![[r#"
+            backlog/TASK-0001-a/0001.ledger.jsonl:3:50 hint `"unblockd"` `unblockd` is not a FlowOS ledger event; did you mean `unblocked`? (add it with --extra-event if your team uses it)
+            backlog/TASK-0001-a/0001.ledger.jsonl:4:50 hint `"deployed"` `deployed` is not a FlowOS ledger event (add it with --extra-event if your team uses it)
+        "#]]
+        .assert_eq(&check_rule(&fixture, Rule::UnknownEvent));
+        let workspace = workspace(&fixture);
+        let config = Config {
+            extra_events: vec!["deployed".into()],
+            ..Config::default()
+        };
+        let remaining: Vec<_> = workspace_diagnostics(&workspace, &config)
+            .into_iter()
+            .filter(|d| d.rule == Rule::UnknownEvent)
+            .collect();
+        assert_eq!(remaining.len(), 1);
+    }
+
+    #[test]
+    fn ledger_must_start_with_reservation_or_creation() {
+        let ledger = "{\"ts\":\"2026-03-02T09:00:00Z\",\"user\":\"@ana\",\"event\":\"verified\",\"desc\":\"v\"}\n";
+        expect![[r#"
+            backlog/TASK-0001-a/0001.ledger.jsonl:1:52 warning `"verified"` a ledger starts with `id_reserved` or `created`, but this one starts with `verified`
+        "#]]
+        .assert_eq(&check_rule(&with_ledger(ledger), Rule::LedgerStart));
+    }
+
+    #[test]
+    fn stage_drift_names_both_stages() {
+        let ledger = format!(
+            "{GOOD}{{\"ts\":\"2026-03-04T00:00:00Z\",\"user\":\"@a\",\"event\":\"prioritized\",\"desc\":\"p\"}}\n"
+        );
+        expect![[r#"
+            backlog/TASK-0001-a/0001.ledger.jsonl:3:50 warning `"prioritized"` the ledger's last stage event `prioritized` puts TASK-0001 in next, but its folder is in backlog; finish or undo the interrupted move
+              -> backlog/TASK-0001-a/0001-a.task.md `"backlog"` the card's stage
+        "#]]
+        .assert_eq(&check_rule(&with_ledger(&ledger), Rule::LedgerStageDrift));
+    }
+
+    #[test]
+    fn ledger_edge_cases_parse_without_false_alarms() {
+        // No trailing newline, CRLF endings, an empty ledger, a 1 MB line.
+        let no_newline = GOOD.trim_end();
+        let crlf = GOOD.replace('\n', "\r\n");
+        let long_desc = "x".repeat(1 << 20);
+        let long_line = format!(
+            "{GOOD}{{\"ts\":\"2026-03-04T00:00:00Z\",\"user\":\"@a\",\"event\":\"content_updated\",\"desc\":\"{long_desc}\"}}\n"
+        );
+        for ledger in [no_newline, crlf.as_str(), long_line.as_str()] {
+            let workspace = workspace(&with_ledger(ledger));
+            let diagnostics = workspace_diagnostics(&workspace, &Config::default());
+            assert!(
+                diagnostics.is_empty(),
+                "{}",
+                render(&workspace, diagnostics.iter())
+            );
+        }
+        let workspace = workspace(&with_ledger(""));
+        assert!(workspace_diagnostics(&workspace, &Config::default()).is_empty());
+    }
+}
