@@ -9,6 +9,7 @@ mod ledger;
 mod links;
 mod package;
 mod sections;
+mod state;
 mod wip;
 
 use crate::base::TextRange;
@@ -35,6 +36,7 @@ pub fn workspace_diagnostics(workspace: &Workspace, config: &Config) -> Vec<Diag
     cycles::check(workspace, &mut out);
     wip::check(workspace, &mut out);
     ledger::check(workspace, config, &mut out);
+    state::check(workspace, &mut out);
     finish(out, config)
 }
 

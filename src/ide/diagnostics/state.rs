@@ -1,0 +1,183 @@
+//! Rules on a task's state fields: blocked-without-reason, paused-without-reason,
+//! priority-required, estimate-required and terminal-status-stage.
+
+use crate::base::TextRange;
+use crate::db::meta::BlockedBy;
+use crate::db::vocab::{Stage, Status};
+use crate::db::{Task, Workspace};
+use crate::ide::diagnostics::task_anchor;
+use crate::ide::types::{Diagnostic, Rule};
+
+pub(super) fn check(workspace: &Workspace, out: &mut Vec<Diagnostic>) {
+    for task in &workspace.tasks {
+        let Some((card, anchor)) = task_anchor(workspace, task) else {
+            continue;
+        };
+        let field_range = |key: &str| -> TextRange {
+            workspace
+                .card(task)
+                .and_then(|parsed| {
+                    parsed
+                        .frontmatter
+                        .block()?
+                        .get(key)
+                        .map(|entry| entry.value.range)
+                })
+                .filter(|range| !range.is_empty())
+                .unwrap_or(anchor)
+        };
+        let Some((status, status_range)) = task.meta.status else {
+            continue;
+        };
+        let mut emit = |rule: Rule, range: TextRange, message: String| {
+            out.push(Diagnostic::new(rule, card, range, message));
+        };
+        check_blocked(task, status, status_range, &field_range, &mut emit);
+        if status == Status::Paused && task.meta.paused_reason.is_none() {
+            emit(
+                Rule::PausedWithoutReason,
+                status_range,
+                "the task is paused but `paused_reason` is empty; say why and when it may resume"
+                    .into(),
+            );
+        }
+        if task.stage >= Stage::Next && status != Status::Canceled {
+            if task.meta.priority.is_none() {
+                emit(
+                    Rule::PriorityRequired,
+                    field_range("priority"),
+                    format!("a task in {} needs a priority (P0–P4)", task.stage),
+                );
+            }
+            if task.meta.effort.is_none() {
+                emit(
+                    Rule::EstimateRequired,
+                    field_range("effort_estimate"),
+                    format!(
+                        "a task in {} needs an effort_estimate (XS, S, M, L, XL or 1, 2, 3, 5, 8)",
+                        task.stage
+                    ),
+                );
+            }
+        }
+        if matches!(status, Status::Canceled | Status::Split) && task.stage != Stage::Archived {
+            emit(
+                Rule::TerminalStatusStage,
+                status_range,
+                format!(
+                    "a {status} task belongs in archived, but this one is in {}",
+                    task.stage
+                ),
+            );
+        }
+    }
+}
+
+fn check_blocked(
+    task: &Task,
+    status: Status,
+    status_range: TextRange,
+    field_range: &dyn Fn(&str) -> TextRange,
+    emit: &mut dyn FnMut(Rule, TextRange, String),
+) {
+    let blocked_by = task.meta.blocked_by.as_ref();
+    if status == Status::Blocked && blocked_by.is_none() {
+        emit(
+            Rule::BlockedWithoutReason,
+            status_range,
+            "the task is blocked but `blocked_by` is empty; name the blocker (task:, external:, decision: or info:)".into(),
+        );
+    }
+    // A canceled task keeps the blocker that was cascaded to it; the record is history.
+    if status != Status::Blocked && status != Status::Canceled && blocked_by.is_some() {
+        let what = match blocked_by {
+            Some((BlockedBy::Task { target, .. }, _)) => target.id.to_string(),
+            Some((BlockedBy::Other { kind, .. }, _)) => format!("{kind}:…"),
+            None => String::new(),
+        };
+        emit(
+            Rule::BlockedWithoutReason,
+            field_range("blocked_by"),
+            format!(
+                "`blocked_by` names {what} but the status is {status}; set status to blocked or clear blocked_by"
+            ),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use expect_test::expect;
+
+    use crate::ide::fixture::{COUNTER, check_rule, package};
+    use crate::ide::types::Rule;
+
+    fn one(folder: &str, fields: &str) -> String {
+        format!("{COUNTER}{}", package(folder, fields))
+    }
+
+    #[test]
+    fn blocked_needs_a_blocker_and_a_blocker_needs_blocked() {
+        expect![[r#"
+            next/TASK-0001-a/0001-a.task.md:12:9 warning `"blocked"` the task is blocked but `blocked_by` is empty; name the blocker (task:, external:, decision: or info:)
+        "#]]
+        .assert_eq(&check_rule(&one("next/TASK-0001-a", "status: \"blocked\""), Rule::BlockedWithoutReason));
+        expect![[r#"
+            next/TASK-0001-a/0001-a.task.md:13:13 warning `"external:vendor"` `blocked_by` names external:… but the status is active; set status to blocked or clear blocked_by
+        "#]]
+        .assert_eq(&check_rule(&one("next/TASK-0001-a", "blocked_by: \"external:vendor\""), Rule::BlockedWithoutReason));
+        let fine = one(
+            "next/TASK-0001-a",
+            "status: blocked\nblocked_by: \"external:vendor\"",
+        );
+        assert_eq!(check_rule(&fine, Rule::BlockedWithoutReason), "");
+    }
+
+    #[test]
+    fn paused_needs_a_reason() {
+        expect![[r#"
+            next/TASK-0001-a/0001-a.task.md:12:9 warning `paused` the task is paused but `paused_reason` is empty; say why and when it may resume
+        "#]]
+        .assert_eq(&check_rule(&one("next/TASK-0001-a", "status: paused"), Rule::PausedWithoutReason));
+        let fine = one(
+            "next/TASK-0001-a",
+            "status: paused\npaused_reason: \"waiting for budget\"",
+        );
+        assert_eq!(check_rule(&fine, Rule::PausedWithoutReason), "");
+    }
+
+    #[test]
+    fn priority_and_estimate_are_required_from_next_on() {
+        let fixture = one("next/TASK-0001-a", "priority: null\neffort_estimate: null");
+        expect![[r#"
+            next/TASK-0001-a/0001-a.task.md:8:11 warning `null` a task in next needs a priority (P0–P4)
+        "#]]
+        .assert_eq(&check_rule(&fixture, Rule::PriorityRequired));
+        expect![[r#"
+            next/TASK-0001-a/0001-a.task.md:9:18 warning `null` a task in next needs an effort_estimate (XS, S, M, L, XL or 1, 2, 3, 5, 8)
+        "#]]
+        .assert_eq(&check_rule(&fixture, Rule::EstimateRequired));
+        // In backlog neither is due yet, and a canceled task is exempt everywhere.
+        assert_eq!(
+            check_rule(&one("backlog/TASK-0001-a", ""), Rule::PriorityRequired),
+            ""
+        );
+        let canceled = one("archived/TASK-0001-a", "priority: null\nstatus: canceled");
+        assert_eq!(check_rule(&canceled, Rule::PriorityRequired), "");
+    }
+
+    #[test]
+    fn terminal_status_belongs_in_archived() {
+        expect![[r#"
+            current/TASK-0001-a/0001-a.task.md:12:9 warning `canceled` a canceled task belongs in archived, but this one is in current
+        "#]]
+        .assert_eq(&check_rule(&one("current/TASK-0001-a", "status: canceled"), Rule::TerminalStatusStage));
+        assert_eq!(
+            check_rule(
+                &one("archived/TASK-0001-a", "status: split"),
+                Rule::TerminalStatusStage
+            ),
+            ""
+        );
+    }
+}
