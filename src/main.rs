@@ -3,15 +3,21 @@
 use std::process::ExitCode;
 
 use flowos_lsp::cli::check;
+use flowos_lsp::ide::types::Rule;
 
 const USAGE: &str = "\
-usage: flowos-lsp check [PATH] [--format human|json] [--rule NAME=SEVERITY]...
+usage: flowos-lsp check [PATH] [--format human|json] [--rule NAME=SEVERITY]... [--extra-event NAME]...
+       flowos-lsp rules      list every diagnostic rule with its default severity
        flowos-lsp --help | --version";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let code = match args.first().map(String::as_str) {
         Some("check") => run_check(&args[1..]),
+        Some("rules") => {
+            print_rules();
+            0
+        }
         Some("--version" | "-V") => {
             println!("flowos-lsp {}", env!("CARGO_PKG_VERSION"));
             0
@@ -49,5 +55,22 @@ fn run_check(args: &[String]) -> i32 {
             eprintln!("flowos-lsp: {message}\n{}", check::USAGE);
             check::EXIT_USAGE
         }
+    }
+}
+
+/// The rule catalogue: name, default severity, one line of description.
+fn print_rules() {
+    let width = Rule::ALL
+        .iter()
+        .map(|rule| rule.name().len())
+        .max()
+        .unwrap_or(0);
+    for rule in Rule::ALL {
+        println!(
+            "{:width$}  {:7}  {}",
+            rule.name(),
+            rule.default_severity().name(),
+            rule.description()
+        );
     }
 }

@@ -282,3 +282,20 @@ fn a_ten_thousand_task_chain_checks_without_stack_overflow() {
     assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
     assert!(stdout(&output).contains("(10000 checked)"));
 }
+
+#[test]
+fn rules_lists_the_whole_catalogue_with_severities() {
+    let output = flowos(&["rules"], repo());
+    assert_eq!(output.status.code(), Some(0));
+    let text = stdout(&output);
+    assert_eq!(text.lines().count(), 44, "{text}");
+    let wip = text
+        .lines()
+        .find(|line| line.starts_with("wip-limit "))
+        .unwrap();
+    assert!(wip.contains("error") && wip.contains("WIP limit"), "{wip}");
+    assert!(
+        text.lines()
+            .any(|line| line.starts_with("unknown-event ") && line.contains("hint"))
+    );
+}
