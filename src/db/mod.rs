@@ -238,8 +238,8 @@ impl Workspace {
 pub fn parse_file(role: &FileRole, bytes: &[u8]) -> (Arc<str>, Option<String>, Parsed) {
     if bytes.len() > MAX_FILE_BYTES {
         let message = format!(
-            "file is {} MB, over the {} MB limit; it was not analysed",
-            bytes.len() / (1024 * 1024),
+            "file is {} bytes, over the {} MB limit; it was not analysed",
+            bytes.len(),
             MAX_FILE_BYTES / (1024 * 1024)
         );
         return (Arc::from(""), Some(message), Parsed::Nothing);

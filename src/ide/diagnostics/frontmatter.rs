@@ -1,30 +1,33 @@
 //! Rules on one card's frontmatter: frontmatter-missing, yaml-syntax, field-missing,
 //! field-type, invalid-value, invalid-date, invalid-task-ref and unknown-field.
 
-use crate::base::{TextRange, nearest};
+use crate::base::{TextRange, edit_distance, nearest};
 use crate::db::vocab::{
     BLOCKED_BY_PREFIXES, DATE_FIELDS, EFFORTS, KNOWN_FIELDS, PRIORITIES, REF_LIST_FIELDS,
     REQUIRED_FIELDS, SCHEMA_VERSIONS, Stage, Status,
 };
 use crate::db::{FileId, SourceFile, Workspace};
 use crate::ide::types::{Diagnostic, Rule, Severity};
-use crate::syntax::card::{Card, Frontmatter, FrontmatterEntry};
-use crate::syntax::ledger::parse_date;
-use crate::syntax::task_id::parse_task_ref;
-use crate::syntax::yaml::{YamlNode, YamlValue};
+use crate::syntax::card::{Card, Frontmatter, FrontmatterBlock, FrontmatterEntry};
+use crate::syntax::ledger::{is_leap_year, parse_date};
+use crate::syntax::task_id::{TaskId, parse_task_ref};
+use crate::syntax::yaml::{YamlError, YamlNode, YamlValue, parse_yaml};
 
 const REF_GRAMMAR: &str = "0042, TASK-0042, FW-0042 or TASK-FW-0042";
+
+/// Values quoted back in a message are cut to this many characters, so a pasted paragraph
+/// (or a 1 MB scalar) does not become the message.
+const SHOWN_CHARS: usize = 60;
+
+/// Suggestions are only looked for among words this short: a longer value is no typo of a
+/// field name or an enum value, and edit distance on it would cost time for nothing.
+const SUGGEST_MAX_LEN: usize = 40;
 
 pub(super) fn check(workspace: &Workspace, file: FileId, card: &Card, out: &mut Vec<Diagnostic>) {
     let text = &workspace.file(file).text;
     let block = match &card.frontmatter {
         Frontmatter::Missing { range } => {
-            out.push(Diagnostic::new(
-                Rule::FrontmatterMissing,
-                file,
-                *range,
-                "the card must start with a `---` line opening its YAML frontmatter",
-            ));
+            out.push(missing_frontmatter(file, text, *range));
             return;
         }
         Frontmatter::Unterminated { range } => {
@@ -39,12 +42,7 @@ pub(super) fn check(workspace: &Workspace, file: FileId, card: &Card, out: &mut 
         Frontmatter::Present(block) => block,
     };
     if let Some(error) = &block.error {
-        out.push(Diagnostic::new(
-            Rule::YamlSyntax,
-            file,
-            error.range,
-            format!("invalid YAML in the frontmatter: {}", error.message),
-        ));
+        out.push(yaml_syntax(file, text, block, error));
         return;
     }
     let opening_fence = TextRange::new(block.range.start as usize, block.range.start as usize + 3);
@@ -82,6 +80,202 @@ pub(super) fn check_unparsed(file_id: FileId, file: &SourceFile, out: &mut Vec<D
     }
 }
 
+/// The card does not open with `---`. Two common slips get their own message: an empty card,
+/// and blank lines pushed above an otherwise good fence.
+fn missing_frontmatter(file: FileId, text: &str, first_line: TextRange) -> Diagnostic {
+    let body = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if body.trim().is_empty() {
+        return Diagnostic::new(
+            Rule::FrontmatterMissing,
+            file,
+            first_line,
+            "the card is empty; it must start with a `---` line opening its YAML frontmatter",
+        );
+    }
+    let first_text = body.trim_start();
+    let fence_start = text.len() - first_text.len();
+    let fence_line = first_text.lines().next().unwrap_or("").trim_end();
+    if first_line.slice(text).trim().is_empty() && fence_line == "---" {
+        return Diagnostic::new(
+            Rule::FrontmatterMissing,
+            file,
+            TextRange::new(fence_start, fence_start + 3),
+            "the `---` opening the frontmatter must be the card's very first line; remove the blank lines above it",
+        );
+    }
+    Diagnostic::new(
+        Rule::FrontmatterMissing,
+        file,
+        first_line,
+        "the card must start with a `---` line opening its YAML frontmatter",
+    )
+}
+
+/// The parser's error, at the parser's position, in words a writer can act on.
+fn yaml_syntax(
+    file: FileId,
+    text: &str,
+    block: &FrontmatterBlock,
+    error: &YamlError,
+) -> Diagnostic {
+    let content = block.content_range.slice(text);
+    let base = block.content_range.start as usize;
+    let at = (error.range.start as usize).clamp(base, base + content.len());
+    let range = if error.range.is_empty() {
+        // An empty range is hard to see in an editor: widen it to the rest of its line.
+        let line_end = text[at..].find(['\r', '\n']).map_or(text.len(), |i| at + i);
+        TextRange::new(at, at + text[at..line_end].trim_end().len())
+    } else {
+        error.range
+    };
+    // The parser marks a duplicate key by its first character; the whole key reads better.
+    let range = match duplicate_key(&error.message) {
+        Some(key) if text[at..].starts_with(key) => TextRange::new(at, at + key.len()),
+        _ => range,
+    };
+    // The block parsed as YAML but is not a mapping (card.rs says so): no syntax advice needed.
+    if parse_yaml(content, base).is_ok() {
+        return Diagnostic::new(Rule::YamlSyntax, file, range, error.message.clone());
+    }
+    let mut message = format!(
+        "invalid YAML in the frontmatter: {}",
+        writer_message(&error.message)
+    );
+    let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    if text[at..].starts_with(':') && text[line_start..at].contains(": ") {
+        message.push_str("; a value containing `: ` must be put in quotes");
+    }
+    // A flow list or a string left open swallows the following lines, so the parser trips
+    // over a later line; the writer needs to see where the real slip is.
+    let note = match left_open(content, at - base) {
+        Some(LeftOpen::Bracket(offset)) => Some((offset, "is never closed")),
+        Some(LeftOpen::Quote(offset)) => Some((offset, "starts a string that is never closed")),
+        None => None,
+    };
+    let note = note
+        .map(|(offset, what)| (base + offset, what))
+        .filter(|&(start, _)| text[start..at].contains('\n'));
+    match note {
+        Some((start, what)) => {
+            let opener = &text[start..start + 1];
+            let line = text[..start].matches('\n').count() + 1;
+            message.push_str(&format!(" (the `{opener}` on line {line} {what})"));
+            Diagnostic::new(Rule::YamlSyntax, file, range, message).with_related(
+                file,
+                TextRange::new(start, start + 1),
+                format!("this `{opener}` {what}"),
+            )
+        }
+        None => Diagnostic::new(Rule::YamlSyntax, file, range, message),
+    }
+}
+
+/// Rewrites the parser's messages that speak of its own internals.
+fn writer_message(message: &str) -> String {
+    if let Some(key) = duplicate_key(message) {
+        return format!("field `{key}` appears more than once; keep only one");
+    }
+    if message.starts_with("recursion limit") || message.contains("Depth") {
+        return "lists or mappings are nested too deeply".to_string();
+    }
+    if (message.contains("alias") && message.contains("limit")) || message.contains("Alias") {
+        return "aliases (`*name`) expand into too much data; write the values out instead"
+            .to_string();
+    }
+    if message.contains("budget") {
+        return "the frontmatter is too large to read; keep it to a few dozen short fields"
+            .to_string();
+    }
+    message.to_string()
+}
+
+/// The key named by the parser's duplicate-key message, without its advice to the programmer.
+fn duplicate_key(message: &str) -> Option<&str> {
+    let rest = message.strip_prefix("duplicate mapping key: ")?;
+    rest.split(", set DuplicateKeyPolicy").next()
+}
+
+/// Something left open before the parser's error position, which the parser itself blames
+/// on a later line.
+enum LeftOpen {
+    /// A `[` or `{` starting a flow collection that is never closed.
+    Bracket(usize),
+    /// A quoted string that runs over a line break up to the error's line: most likely its
+    /// closing quote is missing and it swallowed the next field.
+    Quote(usize),
+}
+
+/// Scans `yaml` up to `end` for a flow collection or quoted string left open. Comments are
+/// skipped; outside any collection a bracket or quote only counts when it starts a value,
+/// since `task_name: Fix [x` and `Don't` are plain strings in YAML.
+fn left_open(yaml: &str, end: usize) -> Option<LeftOpen> {
+    let bytes = &yaml.as_bytes()[..end.min(yaml.len())];
+    let error_line_start = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    let mut open: Vec<usize> = Vec::new();
+    let mut spanning_quote = None;
+    // The previous byte, and the previous one that is not a space or tab.
+    let mut previous = b'\n';
+    let mut previous_solid = b'\n';
+    let mut at = 0;
+    while at < bytes.len() {
+        let byte = bytes[at];
+        let token_start = matches!(previous, b' ' | b'\t' | b'\n' | b'[' | b'{' | b',');
+        let value_start = !open.is_empty() || matches!(previous_solid, b':' | b'-' | b'\n');
+        match byte {
+            b'"' | b'\'' if token_start && value_start => {
+                let Some(close) = closing_quote(bytes, at) else {
+                    return Some(LeftOpen::Quote(at));
+                };
+                if close >= error_line_start && bytes[at..close].contains(&b'\n') {
+                    spanning_quote = Some(at);
+                }
+                at = close + 1;
+                previous = byte;
+                previous_solid = byte;
+                continue;
+            }
+            b'#' if matches!(previous, b' ' | b'\t' | b'\n') => {
+                at = bytes[at..]
+                    .iter()
+                    .position(|&b| b == b'\n')
+                    .map_or(bytes.len(), |i| at + i);
+                continue;
+            }
+            b'[' | b'{' if token_start && value_start => open.push(at),
+            b']' | b'}' if !open.is_empty() => {
+                open.pop();
+            }
+            _ => {}
+        }
+        previous = byte;
+        if !matches!(byte, b' ' | b'\t') {
+            previous_solid = byte;
+        }
+        at += 1;
+    }
+    match (spanning_quote, open.last()) {
+        (Some(quote), _) => Some(LeftOpen::Quote(quote)),
+        (None, Some(&bracket)) => Some(LeftOpen::Bracket(bracket)),
+        (None, None) => None,
+    }
+}
+
+/// The offset of the quote closing the string opened at `start`: `\"` escapes a double
+/// quote, `''` stands for one single quote.
+fn closing_quote(bytes: &[u8], start: usize) -> Option<usize> {
+    let quote = bytes[start];
+    let mut at = start + 1;
+    while at < bytes.len() {
+        match bytes[at] {
+            b'\\' if quote == b'"' => at += 2,
+            b'\'' if quote == b'\'' && bytes.get(at + 1) == Some(&b'\'') => at += 2,
+            byte if byte == quote => return Some(at),
+            _ => at += 1,
+        }
+    }
+    None
+}
+
 fn is_blank(node: &YamlNode) -> bool {
     match &node.value {
         YamlValue::Null => true,
@@ -98,6 +292,14 @@ fn value_or_key_range(entry: &FrontmatterEntry) -> TextRange {
     }
 }
 
+/// `text` for a message: cut short when long, so the message stays a sentence.
+fn shown(text: &str) -> String {
+    match text.char_indices().nth(SHOWN_CHARS) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text.to_string(),
+    }
+}
+
 fn check_entry(file: FileId, text: &str, entry: &FrontmatterEntry, out: &mut Vec<Diagnostic>) {
     let key = entry.key.as_str();
     let value = &entry.value;
@@ -108,15 +310,22 @@ fn check_entry(file: FileId, text: &str, entry: &FrontmatterEntry, out: &mut Vec
         "task_id" => match &value.value {
             YamlValue::Str { text, .. } => {
                 if parse_task_ref(text.trim()).is_none() {
+                    let hint = match ref_suggestion(text) {
+                        Some(id) => format!("; did you mean `{}`?", id.short()),
+                        None => String::new(),
+                    };
                     emit(
                         Rule::InvalidTaskRef,
                         value.range,
-                        format!("task_id `{text}` is not a task ID (expected {REF_GRAMMAR})"),
+                        format!(
+                            "task_id `{}` is not a task ID{hint} (expected {REF_GRAMMAR})",
+                            shown(text)
+                        ),
                     );
                 }
             }
             YamlValue::Int(_) | YamlValue::Float(_) => {
-                let written = value.range.slice(text);
+                let written = shown(value.range.slice(text));
                 emit(
                     Rule::FieldType,
                     value.range,
@@ -135,41 +344,33 @@ fn check_entry(file: FileId, text: &str, entry: &FrontmatterEntry, out: &mut Vec
         "stage" => check_enum(value, key, &stage_names(), &mut emit),
         "status" => check_enum(value, key, &status_names(), &mut emit),
         "priority" => check_enum(value, key, &PRIORITIES, &mut emit),
-        "effort_estimate" => {
-            if let YamlValue::Int(number) = value.value {
-                if !EFFORTS.contains(&number.to_string().as_str()) {
-                    emit(
-                        Rule::InvalidValue,
-                        value.range,
-                        format!(
-                            "`{number}` is not an effort estimate; use one of {}",
-                            EFFORTS.join(", ")
-                        ),
-                    );
-                }
-            } else {
-                check_enum(value, key, &EFFORTS, &mut emit);
-            }
-        }
+        "effort_estimate" => check_enum(value, key, &EFFORTS, &mut emit),
         "schema_version" => {
             if let YamlValue::Float(_) | YamlValue::Int(_) = value.value {
+                let written = shown(value.range.slice(text));
                 emit(
                     Rule::FieldType,
                     value.range,
-                    "schema_version must be the quoted string \"1.0\"".to_string(),
+                    format!(
+                        "schema_version must be the quoted string \"1.0\", since YAML reads an unquoted {written} as a number"
+                    ),
                 );
             } else {
                 check_enum(value, key, &SCHEMA_VERSIONS, &mut emit);
             }
         }
         "blocked_by" => check_blocked_by(value, &mut emit),
-        "split_from" => check_single_ref(value, key, &mut emit),
+        "split_from" => check_single_ref(value, key, text, &mut emit),
         "tags" | "previous_dris" => check_string_list(value, key, &mut emit),
-        _ if REF_LIST_FIELDS.contains(&key) => check_ref_list(value, key, &mut emit),
-        _ if DATE_FIELDS.contains(&key) => check_date(value, key, &mut emit),
+        _ if REF_LIST_FIELDS.contains(&key) => check_ref_list(value, key, text, &mut emit),
+        _ if DATE_FIELDS.contains(&key) => check_date(value, key, text, &mut emit),
         _ if KNOWN_FIELDS.contains(&key) => check_scalar_string(value, key, &mut emit),
         _ => {
-            let suggestion = nearest(key, KNOWN_FIELDS, 2);
+            let suggestion = if key.len() <= SUGGEST_MAX_LEN {
+                nearest(key, KNOWN_FIELDS, 2)
+            } else {
+                None
+            };
             let diagnostic = match suggestion {
                 Some(known) => Diagnostic::new(
                     Rule::UnknownField,
@@ -182,7 +383,7 @@ fn check_entry(file: FileId, text: &str, entry: &FrontmatterEntry, out: &mut Vec
                     Rule::UnknownField,
                     file,
                     entry.key_range,
-                    format!("`{key}` is not a FlowOS task field"),
+                    format!("`{}` is not a FlowOS task field", shown(key)),
                 ),
             };
             out.push(diagnostic);
@@ -201,7 +402,7 @@ fn status_names() -> Vec<&'static str> {
 type Emit<'a> = dyn FnMut(Rule, TextRange, String) + 'a;
 
 /// A null or one of `allowed`; anything else names the nearest allowed value.
-fn check_enum(node: &YamlNode, key: &str, allowed: &[&str], emit: &mut Emit) {
+fn check_enum(node: &YamlNode, key: &str, allowed: &[&'static str], emit: &mut Emit) {
     let text = match &node.value {
         YamlValue::Null => return,
         YamlValue::Str { text, .. } => text.clone(),
@@ -221,13 +422,65 @@ fn check_enum(node: &YamlNode, key: &str, allowed: &[&str], emit: &mut Emit) {
         return;
     }
     let choices = allowed.join(", ");
-    let message = match nearest(&text, allowed.iter().copied(), 3) {
+    let suggestion = match key {
+        "priority" => priority_suggestion(&text),
+        "effort_estimate" => effort_suggestion(&text),
+        _ => unique_nearest(&text, allowed),
+    };
+    let text = shown(&text);
+    let message = match suggestion {
         Some(suggestion) => format!(
             "`{text}` is not a valid {key}; did you mean `{suggestion}`? (one of {choices})"
         ),
         None => format!("`{text}` is not a valid {key}; use one of {choices}"),
     };
     emit(Rule::InvalidValue, node.range, message);
+}
+
+/// The allowed value nearest to `text` (ignoring case), when exactly one is nearest: `P` is as
+/// close to P0 as to P4, and naming either would be a guess.
+fn unique_nearest(text: &str, allowed: &[&'static str]) -> Option<&'static str> {
+    if text.len() > SUGGEST_MAX_LEN {
+        return None;
+    }
+    let text = text.trim().to_ascii_lowercase();
+    let distance = |candidate: &str| edit_distance(&text, &candidate.to_ascii_lowercase());
+    let best = allowed.iter().map(|candidate| distance(candidate)).min()?;
+    let mut nearest = allowed
+        .iter()
+        .filter(|candidate| distance(candidate) == best);
+    match (nearest.next(), nearest.next()) {
+        (Some(only), None) if best <= 3 && best < text.len().max(1) => Some(*only),
+        _ => None,
+    }
+}
+
+/// Priorities are ordered: `P7` or `9` means "as low as it gets", so P4, not P0.
+fn priority_suggestion(text: &str) -> Option<&'static str> {
+    let digits = text.trim().trim_start_matches(['P', 'p']);
+    match digits.parse::<u64>() {
+        Ok(level) => Some(PRIORITIES[level.min(PRIORITIES.len() as u64 - 1) as usize]),
+        Err(_) => unique_nearest(text, &PRIORITIES),
+    }
+}
+
+/// Numeric estimates follow the 1 2 3 5 8 scale: suggest the closest step, rounding a tie up
+/// the way estimators do (4 becomes 5).
+fn effort_suggestion(text: &str) -> Option<&'static str> {
+    let Ok(number) = text.trim().parse::<f64>() else {
+        return unique_nearest(text, &EFFORTS);
+    };
+    if !number.is_finite() {
+        return None;
+    }
+    EFFORTS
+        .iter()
+        .filter_map(|effort| Some((effort.parse::<f64>().ok()?, *effort)))
+        .min_by(|(a, _), (b, _)| {
+            let (da, db) = ((a - number).abs(), (b - number).abs());
+            da.total_cmp(&db).then(b.total_cmp(a))
+        })
+        .map(|(_, effort)| effort)
 }
 
 fn check_scalar_string(node: &YamlNode, key: &str, emit: &mut Emit) {
@@ -240,26 +493,96 @@ fn check_scalar_string(node: &YamlNode, key: &str, emit: &mut Emit) {
     }
 }
 
-fn check_date(node: &YamlNode, key: &str, emit: &mut Emit) {
+fn check_date(node: &YamlNode, key: &str, source: &str, emit: &mut Emit) {
     let text = match &node.value {
         YamlValue::Null => return,
         YamlValue::Str { text, .. } => text.trim(),
         _ => {
+            let written = shown(node.range.slice(source));
             emit(
                 Rule::InvalidDate,
                 node.range,
-                format!("`{key}` must be a date written YYYY-MM-DD"),
+                format!(
+                    "`{written}` is not a date; `{key}` must be written YYYY-MM-DD, e.g. 2026-01-31"
+                ),
             );
             return;
         }
     };
-    if parse_date(text).is_none() {
-        emit(
-            Rule::InvalidDate,
-            node.range,
-            format!("`{text}` is not a real date; `{key}` must be written YYYY-MM-DD"),
-        );
+    if parse_date(text).is_some() {
+        return;
     }
+    let message = match date_problem(text) {
+        Some(problem) => format!("`{text}` is not a real date: {problem}"),
+        None => match padded_date(text) {
+            Some(padded) => format!(
+                "`{}` is not written YYYY-MM-DD; write `{padded}`",
+                shown(text)
+            ),
+            None => format!(
+                "`{}` is not a date; `{key}` must be written YYYY-MM-DD, e.g. 2026-01-31",
+                shown(text)
+            ),
+        },
+    };
+    emit(Rule::InvalidDate, node.range, message);
+}
+
+/// Why a well-formed `YYYY-MM-DD` names no day of the calendar; None when it is not
+/// well-formed in the first place.
+fn date_problem(text: &str) -> Option<String> {
+    let (year, month, day) = date_parts(text)?;
+    if (year.len(), month.len(), day.len()) != (4, 2, 2) {
+        return None;
+    }
+    let (year, month, day): (i64, u32, u32) =
+        (year.parse().ok()?, month.parse().ok()?, day.parse().ok()?);
+    const MONTHS: [&str; 12] = [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ];
+    let Some(month_name) = month.checked_sub(1).and_then(|i| MONTHS.get(i as usize)) else {
+        return Some(format!("there is no month {month}"));
+    };
+    let days = match month {
+        4 | 6 | 9 | 11 => 30,
+        2 if is_leap_year(year) => 29,
+        2 => 28,
+        _ => 31,
+    };
+    if day == 0 {
+        return Some("days start at 01".to_string());
+    }
+    (day > days).then(|| format!("{month_name} {year} has {days} days"))
+}
+
+/// A date written with one-digit month or day, such as `2026-3-2`, as `2026-03-02`.
+fn padded_date(text: &str) -> Option<String> {
+    let (year, month, day) = date_parts(text)?;
+    if year.len() != 4 || month.len() > 2 || day.len() > 2 {
+        return None;
+    }
+    let padded = format!("{year}-{month:0>2}-{day:0>2}");
+    parse_date(&padded).map(|_| padded)
+}
+
+/// The three dash-separated runs of digits of `text`, if that is all it is.
+fn date_parts(text: &str) -> Option<(&str, &str, &str)> {
+    let mut parts = text.split('-');
+    let (year, month, day) = (parts.next()?, parts.next()?, parts.next()?);
+    let digits = |part: &str| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit());
+    (parts.next().is_none() && digits(year) && digits(month) && digits(day))
+        .then_some((year, month, day))
 }
 
 fn check_string_list(node: &YamlNode, key: &str, emit: &mut Emit) {
@@ -287,12 +610,12 @@ fn check_string_list(node: &YamlNode, key: &str, emit: &mut Emit) {
     }
 }
 
-fn check_ref_list(node: &YamlNode, key: &str, emit: &mut Emit) {
+fn check_ref_list(node: &YamlNode, key: &str, source: &str, emit: &mut Emit) {
     match &node.value {
         YamlValue::Null => {}
         YamlValue::Seq(items) => {
             for item in items {
-                check_ref_value(item, key, emit);
+                check_ref_value(item, key, source, emit);
             }
         }
         YamlValue::Str { text, .. } => emit(
@@ -300,7 +623,7 @@ fn check_ref_list(node: &YamlNode, key: &str, emit: &mut Emit) {
             node.range,
             format!(
                 "`{key}` must be a list of task IDs: write `{key}: [{}]`",
-                text.trim()
+                shown(text.trim())
             ),
         ),
         _ => emit(
@@ -314,7 +637,7 @@ fn check_ref_list(node: &YamlNode, key: &str, emit: &mut Emit) {
     }
 }
 
-fn check_single_ref(node: &YamlNode, key: &str, emit: &mut Emit) {
+fn check_single_ref(node: &YamlNode, key: &str, source: &str, emit: &mut Emit) {
     match &node.value {
         YamlValue::Null => {}
         YamlValue::Seq(_) | YamlValue::Map(_) => emit(
@@ -322,28 +645,35 @@ fn check_single_ref(node: &YamlNode, key: &str, emit: &mut Emit) {
             node.range,
             format!("`{key}` must be one task ID, not {}", node.kind_name()),
         ),
-        _ => check_ref_value(node, key, emit),
+        _ => check_ref_value(node, key, source, emit),
     }
 }
 
-fn check_ref_value(node: &YamlNode, key: &str, emit: &mut Emit) {
+fn check_ref_value(node: &YamlNode, key: &str, source: &str, emit: &mut Emit) {
     match &node.value {
         YamlValue::Str { text, .. } => {
             if parse_task_ref(text.trim()).is_none() {
                 emit(
                     Rule::InvalidTaskRef,
                     node.range,
-                    format!("`{text}` in `{key}` is not a task ID (expected {REF_GRAMMAR})"),
+                    format!(
+                        "`{}` in `{key}` is not a task ID{} (expected {REF_GRAMMAR})",
+                        shown(text),
+                        did_you_mean(text)
+                    ),
                 );
             }
         }
-        YamlValue::Int(_) | YamlValue::Float(_) => emit(
-            Rule::FieldType,
-            node.range,
-            format!(
-                "task IDs in `{key}` must be quoted strings; unquoted, YAML reads this as a number"
-            ),
-        ),
+        YamlValue::Int(_) | YamlValue::Float(_) => {
+            let written = shown(node.range.slice(source));
+            emit(
+                Rule::FieldType,
+                node.range,
+                format!(
+                    "task IDs in `{key}` must be quoted strings: write `\"{written}\"`, since YAML reads an unquoted {written} as a number"
+                ),
+            )
+        }
         _ => emit(
             Rule::FieldType,
             node.range,
@@ -352,6 +682,38 @@ fn check_ref_value(node: &YamlNode, key: &str, emit: &mut Emit) {
                 node.kind_name()
             ),
         ),
+    }
+}
+
+/// The task a malformed reference most likely means: a lowercase `task-0042`, or a number
+/// written without its leading zeros (`TASK-42`).
+fn ref_suggestion(text: &str) -> Option<TaskId> {
+    let text = text.trim();
+    if text.len() > SUGGEST_MAX_LEN {
+        return None;
+    }
+    let upper = text.to_ascii_uppercase();
+    if let Some((id, _)) = parse_task_ref(&upper) {
+        return Some(id);
+    }
+    let (head, digits) = match upper.rsplit_once('-') {
+        Some((head, digits)) => (Some(head), digits),
+        None => (None, upper.as_str()),
+    };
+    if digits.is_empty() || digits.len() >= 4 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let padded = match head {
+        Some(head) => format!("{head}-{digits:0>4}"),
+        None => format!("{digits:0>4}"),
+    };
+    parse_task_ref(&padded).map(|(id, _)| id)
+}
+
+fn did_you_mean(reference: &str) -> String {
+    match ref_suggestion(reference) {
+        Some(id) => format!("; did you mean `{id}`?"),
+        None => String::new(),
     }
 }
 
@@ -371,40 +733,888 @@ fn check_blocked_by(node: &YamlNode, emit: &mut Emit) {
             return;
         }
     };
+    let prefixes = BLOCKED_BY_PREFIXES.join(", ");
     let Some((prefix, detail)) = text.split_once(':') else {
-        emit(
-            Rule::InvalidValue,
-            node.range,
-            format!(
-                "`blocked_by` must start with one of {}; e.g. \"task:{text}\"",
-                BLOCKED_BY_PREFIXES.join(" ")
+        let message = match parse_task_ref(text) {
+            Some(_) => {
+                format!("`blocked_by` must say what kind of blocker this is: write \"task:{text}\"")
+            }
+            None => format!(
+                "`blocked_by` must start with what kind of blocker this is ({prefixes}), e.g. \"external:{}\"",
+                shown(text)
             ),
-        );
+        };
+        emit(Rule::InvalidValue, node.range, message);
         return;
     };
     let prefix_with_colon = format!("{}:", prefix.trim());
     if !BLOCKED_BY_PREFIXES.contains(&prefix_with_colon.as_str()) {
-        let message = match nearest(&prefix_with_colon, BLOCKED_BY_PREFIXES, 3) {
+        let shown_prefix = shown(&prefix_with_colon);
+        let message = match unique_nearest(&prefix_with_colon, &BLOCKED_BY_PREFIXES) {
             Some(suggestion) => format!(
-                "`{prefix_with_colon}` is not a blocked_by prefix; did you mean `{suggestion}`? (one of {})",
-                BLOCKED_BY_PREFIXES.join(" ")
+                "`{shown_prefix}` is not a blocked_by prefix; did you mean `{suggestion}`? (one of {prefixes})"
             ),
-            None => format!(
-                "`{prefix_with_colon}` is not a blocked_by prefix; use one of {}",
-                BLOCKED_BY_PREFIXES.join(" ")
-            ),
+            None => {
+                format!("`{shown_prefix}` is not a blocked_by prefix; use one of {prefixes}")
+            }
         };
         emit(Rule::InvalidValue, node.range, message);
         return;
     }
     if prefix_with_colon == "task:" {
+        // The cascade workflows append ` (canceled)` or ` (paused)` after the ID.
         let reference = detail.split_whitespace().next().unwrap_or("");
-        if parse_task_ref(reference).is_none() {
-            emit(
-                Rule::InvalidTaskRef,
-                node.range,
-                format!("`{reference}` after `task:` is not a task ID (expected {REF_GRAMMAR})"),
+        let message = if reference.is_empty() {
+            "`task:` must be followed by the blocking task's ID, e.g. \"task:TASK-0042\""
+                .to_string()
+        } else if parse_task_ref(reference).is_none() {
+            format!(
+                "`{}` after `task:` is not a task ID{} (expected {REF_GRAMMAR})",
+                shown(reference),
+                did_you_mean(reference)
+            )
+        } else {
+            return;
+        };
+        emit(Rule::InvalidTaskRef, node.range, message);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+    use std::time::{Duration, Instant};
+
+    use expect_test::{Expect, expect};
+
+    use crate::db::{FileInput, RootInput, Workspace};
+    use crate::ide::diagnostics::workspace_diagnostics;
+    use crate::ide::fixture::{COUNTER, ROOT, check_rule, package, render, workspace};
+    use crate::ide::types::{Config, Rule};
+
+    /// Every rule this module owns.
+    const FRONTMATTER_RULES: [Rule; 8] = [
+        Rule::FrontmatterMissing,
+        Rule::YamlSyntax,
+        Rule::FieldMissing,
+        Rule::FieldType,
+        Rule::InvalidValue,
+        Rule::InvalidDate,
+        Rule::InvalidTaskRef,
+        Rule::UnknownField,
+    ];
+
+    /// The frontmatter rules plus the body rules, which a well-read card must not trip either.
+    const CARD_RULES: [Rule; 10] = [
+        Rule::FrontmatterMissing,
+        Rule::YamlSyntax,
+        Rule::FieldMissing,
+        Rule::FieldType,
+        Rule::InvalidValue,
+        Rule::InvalidDate,
+        Rule::InvalidTaskRef,
+        Rule::UnknownField,
+        Rule::MissingSection,
+        Rule::EmptyAcceptanceCriteria,
+    ];
+
+    const CARD: &str = "inbox/TASK-0001-a/0001-a.task.md";
+
+    /// A clean inbox task whose frontmatter is changed by `fields` (see [`package`]).
+    fn task(fields: &str) -> String {
+        format!("{COUNTER}{}", package("inbox/TASK-0001-a", fields))
+    }
+
+    fn check(fixture: &str, rule: Rule, expect: Expect) {
+        expect.assert_eq(&check_rule(fixture, rule));
+    }
+
+    /// A workspace holding one card made of raw `bytes`, so tests can feed bytes that are not
+    /// UTF-8.
+    fn workspace_with_card(bytes: Vec<u8>) -> Workspace {
+        Workspace::build(vec![RootInput {
+            path: PathBuf::from(ROOT),
+            dirs: vec!["inbox".to_string(), "inbox/TASK-0001-a".to_string()],
+            files: vec![FileInput {
+                rel: CARD.to_string(),
+                bytes,
+            }],
+            ..RootInput::default()
+        }])
+    }
+
+    /// The diagnostics of `rules` for a card made of raw `bytes`.
+    fn check_card_bytes(bytes: Vec<u8>, rules: &[Rule]) -> String {
+        let workspace = workspace_with_card(bytes);
+        let diagnostics = workspace_diagnostics(&workspace, &Config::default());
+        render(
+            &workspace,
+            diagnostics.iter().filter(|d| rules.contains(&d.rule)),
+        )
+    }
+
+    fn card_diagnostics(fixture: &str) -> String {
+        let workspace = workspace(fixture);
+        let diagnostics = workspace_diagnostics(&workspace, &Config::default());
+        render(
+            &workspace,
+            diagnostics.iter().filter(|d| CARD_RULES.contains(&d.rule)),
+        )
+    }
+
+    /// The card of `fixture` replaced by `card` (the context and ledger stay).
+    fn with_card(card: &str) -> String {
+        let fixture = task("");
+        let start = fixture.find(".task.md\n").unwrap() + ".task.md\n".len();
+        let end = fixture
+            .find("//- /inbox/TASK-0001-a/0001.context.md")
+            .unwrap();
+        format!("{}{card}{}", &fixture[..start], &fixture[end..])
+    }
+
+    // frontmatter-missing
+
+    #[test]
+    fn card_without_opening_fence_is_frontmatter_missing() {
+        let fixture = task("").replacen(".task.md\n---\n", ".task.md\n", 1);
+        check(
+            &fixture,
+            Rule::FrontmatterMissing,
+            expect![[r#"
+            inbox/TASK-0001-a/0001-a.task.md:1:1 error `task_id: "0001"` the card must start with a `---` line opening its YAML frontmatter
+        "#]],
+        );
+    }
+
+    #[test]
+    fn empty_card_is_frontmatter_missing() {
+        check(
+            &with_card(""),
+            Rule::FrontmatterMissing,
+            expect![[r#"
+            inbox/TASK-0001-a/0001-a.task.md:1:1 error `` the card is empty; it must start with a `---` line opening its YAML frontmatter
+        "#]],
+        );
+    }
+
+    #[test]
+    fn unterminated_frontmatter_is_reported_on_the_opening_fence() {
+        let fixture = task("").replacen("\n---\n\n## Goal", "\n\n## Goal", 1);
+        check(
+            &fixture,
+            Rule::FrontmatterMissing,
+            expect![[r#"
+            inbox/TASK-0001-a/0001-a.task.md:1:1 error `---` the frontmatter opened here is never closed: add a `---` line after the last field
+        "#]],
+        );
+    }
+
+    #[test]
+    fn clean_card_has_no_card_diagnostics() {
+        assert_eq!(card_diagnostics(&task("")), "");
+    }
+
+    #[test]
+    fn frontmatter_closed_with_dots_is_accepted() {
+        let fixture = task("").replacen("\n---\n\n## Goal", "\n...\n\n## Goal", 1);
+        assert_eq!(card_diagnostics(&fixture), "");
+    }
+
+    // yaml-syntax
+
+    #[test]
+    fn unclosed_flow_list_is_yaml_syntax_at_the_parser_position() {
+        check(
+            &task("depends_on: [\"TASK-0002\""),
+            Rule::YamlSyntax,
+            expect![[r#"
+                inbox/TASK-0001-a/0001-a.task.md:16:7 error `:` invalid YAML in the frontmatter: illegal placement of ':' indicator (the `[` on line 15 is never closed)
+                  -> inbox/TASK-0001-a/0001-a.task.md `[` this `[` is never closed
+            "#]],
+        );
+    }
+
+    #[test]
+    fn duplicate_key_is_yaml_syntax() {
+        check(
+            &task("extra: 1\nextra: 2"),
+            Rule::YamlSyntax,
+            expect![[r#"
+            inbox/TASK-0001-a/0001-a.task.md:21:1 error `extra` invalid YAML in the frontmatter: field `extra` appears more than once; keep only one
+        "#]],
+        );
+    }
+
+    #[test]
+    fn frontmatter_that_is_a_list_is_yaml_syntax() {
+        let fixture = with_card("---\n- a\n- b\n---\n");
+        check(
+            &fixture,
+            Rule::YamlSyntax,
+            expect![[r#"
+            inbox/TASK-0001-a/0001-a.task.md:2:1 error `- a` frontmatter must be a mapping of `field: value` lines, found a list
+        "#]],
+        );
+    }
+
+    #[test]
+    fn colon_inside_a_quoted_value_is_not_yaml_syntax() {
+        let fixture = task("task_name: \"Fix: the login: page\"");
+        assert_eq!(check_rule(&fixture, Rule::YamlSyntax), "");
+    }
+
+    #[test]
+    fn yaml_error_hides_the_field_rules() {
+        // Nothing can be said about fields the parser could not read.
+        let fixture = task("stage: [");
+        assert_eq!(check_rule(&fixture, Rule::FieldMissing), "");
+        assert!(check_rule(&fixture, Rule::YamlSyntax).starts_with(&format!("{CARD}:")));
+    }
+
+    // field-missing
+
+    #[test]
+    fn absent_required_field_is_reported_on_the_opening_fence() {
+        let fixture = task("").replace("status: \"active\"\n", "");
+        check(
+            &fixture,
+            Rule::FieldMissing,
+            expect![[r#"
+            inbox/TASK-0001-a/0001-a.task.md:1:1 error `---` required field `status` is missing from the frontmatter
+        "#]],
+        );
+    }
+
+    #[test]
+    fn empty_frontmatter_misses_every_required_field() {
+        check(
+            &with_card("---\n---\n"),
+            Rule::FieldMissing,
+            expect![[r#"
+            inbox/TASK-0001-a/0001-a.task.md:1:1 error `---` required field `current_dri` is missing from the frontmatter
+            inbox/TASK-0001-a/0001-a.task.md:1:1 error `---` required field `stage` is missing from the frontmatter
+            inbox/TASK-0001-a/0001-a.task.md:1:1 error `---` required field `status` is missing from the frontmatter
+            inbox/TASK-0001-a/0001-a.task.md:1:1 error `---` required field `task_id` is missing from the frontmatter
+            inbox/TASK-0001-a/0001-a.task.md:1:1 error `---` required field `task_name` is missing from the frontmatter
+        "#]],
+        );
+    }
+
+    #[test]
+    fn empty_or_null_required_field_is_reported_on_its_value() {
+        let fixture = task("task_name: \"\"\ncurrent_dri: null\nstage:");
+        check(
+            &fixture,
+            Rule::FieldMissing,
+            expect![[r#"
+            inbox/TASK-0001-a/0001-a.task.md:6:12 error `""` required field `task_name` is empty
+            inbox/TASK-0001-a/0001-a.task.md:7:1 error `stage` required field `stage` is empty
+            inbox/TASK-0001-a/0001-a.task.md:11:14 error `null` required field `current_dri` is empty
+        "#]],
+        );
+    }
+
+    #[test]
+    fn empty_optional_field_is_not_field_missing() {
+        let fixture = task("priority: null\nblocked_by:\ncreated_by: \"\"");
+        assert_eq!(check_rule(&fixture, Rule::FieldMissing), "");
+    }
+
+    // field-type
+
+    #[test]
+    fn unquoted_task_id_is_a_number() {
+        check(
+            &task("task_id: 0001"),
+            Rule::FieldType,
+            expect![[r#"
+            inbox/TASK-0001-a/0001-a.task.md:2:10 error `0001` task_id must be a quoted string: write `"0001"`, since YAML reads an unquoted 0001 as a number
+        "#]],
+        );
+    }
+
+    #[test]
+    fn scalar_reference_where_a_list_belongs() {
+        check(
+            &task("depends_on: TASK-0002"),
+            Rule::FieldType,
+            expect![[r#"
+                inbox/TASK-0001-a/0001-a.task.md:15:13 error `TASK-0002` `depends_on` must be a list of task IDs: write `depends_on: [TASK-0002]`
+            "#]],
+        );
+    }
+
+    #[test]
+    fn unquoted_number_item_in_a_reference_list() {
+        check(
+            &task("depends_on: [\"TASK-0002\", 0003]"),
+            Rule::FieldType,
+            expect![[r#"
+                inbox/TASK-0001-a/0001-a.task.md:15:27 error `0003` task IDs in `depends_on` must be quoted strings: write `"0003"`, since YAML reads an unquoted 0003 as a number
+            "#]],
+        );
+    }
+
+    #[test]
+    fn unquoted_schema_version_is_a_number() {
+        check(
+            &task("schema_version: 1.0"),
+            Rule::FieldType,
+            expect![[r#"
+            inbox/TASK-0001-a/0001-a.task.md:5:17 error `1.0` schema_version must be the quoted string "1.0", since YAML reads an unquoted 1.0 as a number
+        "#]],
+        );
+    }
+
+    #[test]
+    fn list_where_a_single_value_belongs() {
+        check(
+            &task("stage: [inbox]\ntags: inbox\ntask_name: {a: b}\nsplit_from: [TASK-0002]"),
+            Rule::FieldType,
+            expect![[r#"
+                inbox/TASK-0001-a/0001-a.task.md:6:12 error `{` `task_name` must be a single value, not a mapping
+                inbox/TASK-0001-a/0001-a.task.md:7:8 error `[` `stage` must be a single value, not a list
+                inbox/TASK-0001-a/0001-a.task.md:10:7 error `inbox` `tags` must be a list, e.g. `tags: [a, b]`
+                inbox/TASK-0001-a/0001-a.task.md:18:13 error `[` `split_from` must be one task ID, not a list
+            "#]],
+        );
+    }
+
+    #[test]
+    fn well_typed_fields_are_not_field_type() {
+        let fixture = task(
+            "task_id: \"0001\"\nschema_version: \"1.0\"\ndepends_on: [TASK-0002, \"0003\"]\ntags: [api, 2026]\neffort_estimate: 3",
+        );
+        assert_eq!(check_rule(&fixture, Rule::FieldType), "");
+    }
+
+    // invalid-value
+
+    #[test]
+    fn misspelled_stage_suggests_the_nearest() {
+        check(
+            &task("stage: curent"),
+            Rule::InvalidValue,
+            expect![[r#"
+            inbox/TASK-0001-a/0001-a.task.md:7:8 error `curent` `curent` is not a valid stage; did you mean `current`? (one of inbox, backlog, next, current, integration, learning, archived)
+        "#]],
+        );
+    }
+
+    #[test]
+    fn unknown_status_lists_the_choices() {
+        check(
+            &task("status: done\n"),
+            Rule::InvalidValue,
+            expect![[r#"
+                inbox/TASK-0001-a/0001-a.task.md:12:9 error `done` `done` is not a valid status; use one of active, blocked, paused, canceled, split
+            "#]],
+        );
+    }
+
+    #[test]
+    fn misspelled_status_suggests_the_nearest() {
+        check(
+            &task("status: actve"),
+            Rule::InvalidValue,
+            expect![[r#"
+            inbox/TASK-0001-a/0001-a.task.md:12:9 error `actve` `actve` is not a valid status; did you mean `active`? (one of active, blocked, paused, canceled, split)
+        "#]],
+        );
+    }
+
+    #[test]
+    fn out_of_range_priority() {
+        check(
+            &task("priority: P7"),
+            Rule::InvalidValue,
+            expect![[r#"
+            inbox/TASK-0001-a/0001-a.task.md:8:11 error `P7` `P7` is not a valid priority; did you mean `P4`? (one of P0, P1, P2, P3, P4)
+        "#]],
+        );
+    }
+
+    #[test]
+    fn lowercase_priority_suggests_the_uppercase() {
+        check(
+            &task("priority: p2"),
+            Rule::InvalidValue,
+            expect![[r#"
+            inbox/TASK-0001-a/0001-a.task.md:8:11 error `p2` `p2` is not a valid priority; did you mean `P2`? (one of P0, P1, P2, P3, P4)
+        "#]],
+        );
+    }
+
+    #[test]
+    fn invalid_effort_estimates() {
+        let fixture = format!(
+            "{COUNTER}{}{}",
+            package("inbox/TASK-0001-a", "effort_estimate: XXL"),
+            package("inbox/TASK-0002-b", "effort_estimate: 4"),
+        );
+        check(
+            &fixture,
+            Rule::InvalidValue,
+            expect![[r#"
+            inbox/TASK-0001-a/0001-a.task.md:9:18 error `XXL` `XXL` is not a valid effort_estimate; did you mean `XL`? (one of XS, S, M, L, XL, 1, 2, 3, 5, 8)
+            inbox/TASK-0002-b/0002-b.task.md:9:18 error `4` `4` is not a valid effort_estimate; did you mean `5`? (one of XS, S, M, L, XL, 1, 2, 3, 5, 8)
+        "#]],
+        );
+    }
+
+    #[test]
+    fn blocked_by_with_a_misspelled_prefix_suggests_the_nearest() {
+        check(
+            &task("status: blocked\nblocked_by: \"extrnal:vendor API\""),
+            Rule::InvalidValue,
+            expect![[r#"
+                inbox/TASK-0001-a/0001-a.task.md:13:13 error `"extrnal:vendor API"` `extrnal:` is not a blocked_by prefix; did you mean `external:`? (one of task:, external:, decision:, info:)
+            "#]],
+        );
+    }
+
+    #[test]
+    fn blocked_by_without_a_prefix() {
+        let fixture = format!(
+            "{COUNTER}{}{}",
+            package("inbox/TASK-0001-a", "blocked_by: TASK-0002"),
+            package("inbox/TASK-0002-b", "blocked_by: waiting on the vendor"),
+        );
+        check(
+            &fixture,
+            Rule::InvalidValue,
+            expect![[r#"
+            inbox/TASK-0001-a/0001-a.task.md:13:13 error `TASK-0002` `blocked_by` must say what kind of blocker this is: write "task:TASK-0002"
+            inbox/TASK-0002-b/0002-b.task.md:13:13 error `waiting on the vendor` `blocked_by` must start with what kind of blocker this is (task:, external:, decision:, info:), e.g. "external:waiting on the vendor"
+        "#]],
+        );
+    }
+
+    #[test]
+    fn valid_values_are_not_invalid() {
+        for fields in [
+            "stage: inbox\nstatus: paused\npriority: P0\neffort_estimate: XL",
+            "status: split\npriority: null\neffort_estimate: 8",
+            "status: blocked\nblocked_by: \"task:TASK-0002 (canceled)\"",
+            "status: blocked\nblocked_by: \"external: vendor API\"",
+            "status: blocked\nblocked_by: \"decision:architecture review\"",
+            "status: blocked\nblocked_by: \"info:waiting for logs\"",
+        ] {
+            assert_eq!(
+                check_rule(&task(fields), Rule::InvalidValue),
+                "",
+                "{fields}"
             );
+        }
+    }
+
+    // invalid-date
+
+    #[test]
+    fn impossible_dates() {
+        check(
+            &task(
+                "created_date: \"2026-02-30\"\nsplit_date: 2026-13-01\nlast_updated: \"2026-3-2\"\npaused_date: 20260302",
+            ),
+            Rule::InvalidDate,
+            expect![[r#"
+                inbox/TASK-0001-a/0001-a.task.md:4:15 error `"2026-02-30"` `2026-02-30` is not a real date: February 2026 has 28 days
+                inbox/TASK-0001-a/0001-a.task.md:20:13 error `2026-13-01` `2026-13-01` is not a real date: there is no month 13
+                inbox/TASK-0001-a/0001-a.task.md:21:15 error `"2026-3-2"` `2026-3-2` is not written YYYY-MM-DD; write `2026-03-02`
+                inbox/TASK-0001-a/0001-a.task.md:22:14 error `20260302` `20260302` is not a date; `paused_date` must be written YYYY-MM-DD, e.g. 2026-01-31
+            "#]],
+        );
+    }
+
+    #[test]
+    fn leap_day_is_a_real_date() {
+        let fixture =
+            task("created_date: \"2024-02-29\"\nlast_updated: 2000-02-29\npaused_date: null");
+        assert_eq!(check_rule(&fixture, Rule::InvalidDate), "");
+    }
+
+    #[test]
+    fn feb_29_outside_a_leap_year() {
+        check(
+            &task("created_date: \"2100-02-29\""),
+            Rule::InvalidDate,
+            expect![[r#"
+                inbox/TASK-0001-a/0001-a.task.md:4:15 error `"2100-02-29"` `2100-02-29` is not a real date: February 2100 has 28 days
+            "#]],
+        );
+    }
+
+    // invalid-task-ref
+
+    #[test]
+    fn malformed_reference_in_a_flow_list_covers_the_item_with_its_quotes() {
+        check(
+            &task("depends_on: [\"TASK-0002\", \"TASK-42\", task-0003]"),
+            Rule::InvalidTaskRef,
+            expect![[r#"
+                inbox/TASK-0001-a/0001-a.task.md:15:27 error `"TASK-42"` `TASK-42` in `depends_on` is not a task ID; did you mean `TASK-0042`? (expected 0042, TASK-0042, FW-0042 or TASK-FW-0042)
+                inbox/TASK-0001-a/0001-a.task.md:15:38 error `task-0003` `task-0003` in `depends_on` is not a task ID; did you mean `TASK-0003`? (expected 0042, TASK-0042, FW-0042 or TASK-FW-0042)
+            "#]],
+        );
+    }
+
+    #[test]
+    fn malformed_reference_in_a_block_list() {
+        let fixture = task("").replace(
+            "blocks: []",
+            "blocks:\n  - TASK-0002\n  - 'TASK-42'\n  - FW-00x1",
+        );
+        check(
+            &fixture,
+            Rule::InvalidTaskRef,
+            expect![[r#"
+            inbox/TASK-0001-a/0001-a.task.md:18:5 error `'TASK-42'` `TASK-42` in `blocks` is not a task ID; did you mean `TASK-0042`? (expected 0042, TASK-0042, FW-0042 or TASK-FW-0042)
+            inbox/TASK-0001-a/0001-a.task.md:19:5 error `FW-00x1` `FW-00x1` in `blocks` is not a task ID (expected 0042, TASK-0042, FW-0042 or TASK-FW-0042)
+        "#]],
+        );
+    }
+
+    #[test]
+    fn malformed_blocked_by_task() {
+        let fixture = format!(
+            "{COUNTER}{}{}",
+            package(
+                "inbox/TASK-0001-a",
+                "status: blocked\nblocked_by: \"task:nope\""
+            ),
+            package(
+                "inbox/TASK-0002-b",
+                "status: blocked\nblocked_by: \"task:\""
+            ),
+        );
+        check(
+            &fixture,
+            Rule::InvalidTaskRef,
+            expect![[r#"
+            inbox/TASK-0001-a/0001-a.task.md:13:13 error `"task:nope"` `nope` after `task:` is not a task ID (expected 0042, TASK-0042, FW-0042 or TASK-FW-0042)
+            inbox/TASK-0002-b/0002-b.task.md:13:13 error `"task:"` `task:` must be followed by the blocking task's ID, e.g. "task:TASK-0042"
+        "#]],
+        );
+    }
+
+    #[test]
+    fn malformed_task_id_and_split_from() {
+        check(
+            &task("task_id: \"TASK-1\"\nsplit_from: TASK-0x02"),
+            Rule::InvalidTaskRef,
+            expect![[r#"
+                inbox/TASK-0001-a/0001-a.task.md:2:10 error `"TASK-1"` task_id `TASK-1` is not a task ID; did you mean `0001`? (expected 0042, TASK-0042, FW-0042 or TASK-FW-0042)
+                inbox/TASK-0001-a/0001-a.task.md:18:13 error `TASK-0x02` `TASK-0x02` in `split_from` is not a task ID (expected 0042, TASK-0042, FW-0042 or TASK-FW-0042)
+            "#]],
+        );
+    }
+
+    #[test]
+    fn every_reference_spelling_is_accepted() {
+        let fixture = task(
+            "depends_on: [\"0002\", TASK-0003, FW-0004, TASK-FW-0005]\nsplit_from: \"TASK-0006\"\nstatus: blocked\nblocked_by: \"task: 0002 (paused)\"",
+        )
+        .replace("related_to: []", "related_to:\n  - TASK-0007\n  - \"12345\"");
+        assert_eq!(check_rule(&fixture, Rule::InvalidTaskRef), "");
+    }
+
+    // unknown-field
+
+    #[test]
+    fn misspelled_field_is_a_warning_with_a_suggestion() {
+        check(
+            &task("dependson: []"),
+            Rule::UnknownField,
+            expect![[r#"
+            inbox/TASK-0001-a/0001-a.task.md:20:1 warning `dependson` unknown field `dependson`; did you mean `depends_on`?
+        "#]],
+        );
+    }
+
+    #[test]
+    fn unrelated_field_is_a_hint() {
+        check(
+            &task("color: blue"),
+            Rule::UnknownField,
+            expect![[r#"
+            inbox/TASK-0001-a/0001-a.task.md:20:1 hint `color` `color` is not a FlowOS task field
+        "#]],
+        );
+    }
+
+    #[test]
+    fn known_extension_fields_are_not_unknown() {
+        let fixture = task(
+            "split_date: \"2026-03-01\"\nsplit_reason: too big\nsplit_part: 1\ncanceled_reason: \"duplicate\"\nexpected_resume_date: \"2026-04-01\"\npaused_date: 2026-03-03\nprevious_dris: [\"@bo\", \"@cy\"]\nlast_updated: \"2026-03-04\"",
+        );
+        assert_eq!(card_diagnostics(&fixture), "");
+    }
+
+    // Robustness
+
+    #[test]
+    fn crlf_card_has_no_card_diagnostics() {
+        let fixture = task("tags: [a, b]").replace('\n', "\r\n");
+        assert!(fixture.contains("---\r\ntask_id"));
+        assert_eq!(card_diagnostics(&fixture), "");
+    }
+
+    #[test]
+    fn bom_card_has_no_card_diagnostics() {
+        let fixture = task("").replacen(".task.md\n---", ".task.md\n\u{feff}---", 1);
+        assert!(fixture.contains('\u{feff}'));
+        assert_eq!(card_diagnostics(&fixture), "");
+    }
+
+    #[test]
+    fn empty_card_says_it_is_empty() {
+        check(
+            &with_card(""),
+            Rule::FrontmatterMissing,
+            expect![[r#"
+            inbox/TASK-0001-a/0001-a.task.md:1:1 error `` the card is empty; it must start with a `---` line opening its YAML frontmatter
+        "#]],
+        );
+    }
+
+    #[test]
+    fn blank_lines_above_the_fence_are_reported_on_the_fence() {
+        let fixture = task("").replacen(".task.md\n---\n", ".task.md\n\n  \n---\n", 1);
+        check(
+            &fixture,
+            Rule::FrontmatterMissing,
+            expect![[r#"
+            inbox/TASK-0001-a/0001-a.task.md:3:1 error `---` the `---` opening the frontmatter must be the card's very first line; remove the blank lines above it
+        "#]],
+        );
+    }
+
+    #[test]
+    fn markdown_rule_further_down_is_not_a_frontmatter() {
+        let fixture = with_card("# Title\n\n---\n\n## Goal\n");
+        check(
+            &fixture,
+            Rule::FrontmatterMissing,
+            expect![[r#"
+            inbox/TASK-0001-a/0001-a.task.md:1:1 error `# Title` the card must start with a `---` line opening its YAML frontmatter
+        "#]],
+        );
+    }
+
+    #[test]
+    fn unclosed_list_at_the_end_of_the_block() {
+        let fixture = task("").replace("split_into: []", "split_into: [TASK-0002");
+        check(
+            &fixture,
+            Rule::YamlSyntax,
+            expect![[r#"
+            inbox/TASK-0001-a/0001-a.task.md:19:13 error `[` invalid YAML in the frontmatter: unclosed bracket '['
+        "#]],
+        );
+    }
+
+    #[test]
+    fn unclosed_mapping_points_back_at_its_brace() {
+        check(
+            &task("tags: {a: 1"),
+            Rule::YamlSyntax,
+            expect![[r#"
+            inbox/TASK-0001-a/0001-a.task.md:11:12 error `:` invalid YAML in the frontmatter: while parsing a flow mapping, did not find expected ',' or '}' (the `{` on line 10 is never closed)
+              -> inbox/TASK-0001-a/0001-a.task.md `{` this `{` is never closed
+        "#]],
+        );
+    }
+
+    #[test]
+    fn brackets_in_strings_and_comments_are_not_blamed() {
+        // The error is the unquoted `: ` on the last line; none of the brackets above is open.
+        let fixture = task(
+            "task_name: Fix [x\ncreated_by: \"@ana [\" # [\ntags: [a, \"]\", 'b''[']\ncanceled_reason: see: notes",
+        );
+        check(
+            &fixture,
+            Rule::YamlSyntax,
+            expect![[r#"
+            inbox/TASK-0001-a/0001-a.task.md:20:21 error `:` invalid YAML in the frontmatter: mapping values are not allowed in this context; a value containing `: ` must be put in quotes
+        "#]],
+        );
+    }
+
+    #[test]
+    fn unquoted_colon_in_a_value_suggests_quotes() {
+        check(
+            &task("task_name: Fix: the login page"),
+            Rule::YamlSyntax,
+            expect![[r#"
+                inbox/TASK-0001-a/0001-a.task.md:6:15 error `:` invalid YAML in the frontmatter: mapping values are not allowed in this context; a value containing `: ` must be put in quotes
+            "#]],
+        );
+    }
+
+    #[test]
+    fn unclosed_quote_points_at_the_quote() {
+        check(
+            &task("task_name: \"Fix the login"),
+            Rule::YamlSyntax,
+            expect![[r#"
+                inbox/TASK-0001-a/0001-a.task.md:7:9 error `i` invalid YAML in the frontmatter: invalid trailing content after double-quoted scalar (the `"` on line 6 starts a string that is never closed)
+                  -> inbox/TASK-0001-a/0001-a.task.md `"` this `"` starts a string that is never closed
+            "#]],
+        );
+    }
+
+    #[test]
+    fn numeric_priority_suggests_the_level() {
+        check(
+            &task("priority: 2"),
+            Rule::InvalidValue,
+            expect![[r#"
+            inbox/TASK-0001-a/0001-a.task.md:8:11 error `2` `2` is not a valid priority; did you mean `P2`? (one of P0, P1, P2, P3, P4)
+        "#]],
+        );
+    }
+
+    #[test]
+    fn long_values_are_cut_short_in_messages() {
+        let long = "x".repeat(500_000);
+        let key = "y".repeat(300);
+        let fixture = task(&format!("stage: {long}\n{key}: 1\ntask_id: \"{long}\""));
+        let started = Instant::now();
+        let report = card_diagnostics(&fixture);
+        assert!(started.elapsed() < Duration::from_secs(5));
+        let report = report
+            .replace(&long, "<500,000 x>")
+            .replace(&key, "<300 y>");
+        expect![[r#"
+            inbox/TASK-0001-a/0001-a.task.md:2:10 error `"<500,000 x>"` task_id `xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx…` is not a task ID (expected 0042, TASK-0042, FW-0042 or TASK-FW-0042)
+            inbox/TASK-0001-a/0001-a.task.md:7:8 error `<500,000 x>` `xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx…` is not a valid stage; use one of inbox, backlog, next, current, integration, learning, archived
+            inbox/TASK-0001-a/0001-a.task.md:20:1 hint `<300 y>` `yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy…` is not a FlowOS task field
+        "#]].assert_eq(&report);
+    }
+
+    #[test]
+    fn alias_bomb_is_a_yaml_error_quickly() {
+        let mut fields = String::from("bomb0: &a0 [x, x, x, x, x, x, x, x, x]");
+        for level in 1..16 {
+            let previous = format!("*a{}", level - 1);
+            let items = [previous.as_str(); 8].join(", ");
+            fields.push_str(&format!("\nbomb{level}: &a{level} [{items}]"));
+        }
+        let started = Instant::now();
+        let report = check_rule(&task(&fields), Rule::YamlSyntax);
+        assert!(started.elapsed() < Duration::from_secs(5));
+        expect![[r#"
+            inbox/TASK-0001-a/0001-a.task.md:23:13 error `*` invalid YAML in the frontmatter: aliases (`*name`) expand into too much data; write the values out instead
+        "#]].assert_eq(&report);
+    }
+
+    #[test]
+    fn deeply_nested_list_is_a_yaml_error_quickly() {
+        let fields = format!("tags: {}{}", "[".repeat(5000), "]".repeat(5000));
+        let started = Instant::now();
+        let report = check_rule(&task(&fields), Rule::YamlSyntax);
+        assert!(started.elapsed() < Duration::from_secs(5));
+        expect![[r#"
+            inbox/TASK-0001-a/0001-a.task.md:10:262 error `[` invalid YAML in the frontmatter: lists or mappings are nested too deeply
+        "#]].assert_eq(&report);
+    }
+
+    #[test]
+    fn deeply_nested_unclosed_list_is_a_yaml_error_quickly() {
+        let fields = format!("tags: {}", "[".repeat(5000));
+        let started = Instant::now();
+        let report = check_rule(&task(&fields), Rule::YamlSyntax);
+        assert!(started.elapsed() < Duration::from_secs(5));
+        expect![[r#"
+            inbox/TASK-0001-a/0001-a.task.md:10:262 error `[` invalid YAML in the frontmatter: lists or mappings are nested too deeply
+        "#]].assert_eq(&report);
+    }
+
+    #[test]
+    fn ten_megabyte_body_is_read_like_any_card() {
+        let body = "- [ ] one more thing to check\n".repeat(10 * 1024 * 1024 / 30);
+        let fixture = task("").replacen("- [ ] it works\n", &body, 1);
+        assert!(fixture.len() > 10 * 1024 * 1024);
+        let started = Instant::now();
+        let report = card_diagnostics(&fixture);
+        assert!(started.elapsed() < Duration::from_secs(20));
+        assert_eq!(report, "");
+    }
+
+    #[test]
+    fn ten_megabyte_frontmatter_is_a_yaml_error() {
+        let fields = format!("task_name: \"{}\"", "x".repeat(10 * 1024 * 1024));
+        let started = Instant::now();
+        let report = check_rule(&task(&fields), Rule::YamlSyntax);
+        assert!(started.elapsed() < Duration::from_secs(20));
+        expect![[r#"
+            inbox/TASK-0001-a/0001-a.task.md:6:12 error `"` invalid YAML in the frontmatter: the frontmatter is too large to read; keep it to a few dozen short fields
+        "#]].assert_eq(&report);
+    }
+
+    #[test]
+    fn card_over_the_size_limit_is_reported_not_parsed() {
+        let bytes = vec![b'a'; crate::db::MAX_FILE_BYTES + 1];
+        let report = check_card_bytes(bytes, &CARD_RULES);
+        expect![[r#"
+            inbox/TASK-0001-a/0001-a.task.md:1:1 error `` the card could not be read: file is 16777217 bytes, over the 16 MB limit; it was not analysed
+        "#]].assert_eq(&report);
+    }
+
+    #[test]
+    fn nul_bytes_are_frontmatter_missing() {
+        let bytes = b"\0\0\0---\ntask_id: \"0001\"\n---\n".to_vec();
+        assert_eq!(
+            check_card_bytes(bytes, &FRONTMATTER_RULES),
+            format!(
+                "{CARD}:1:1 error `\0\0\0---` the card must start with a `---` line opening its YAML frontmatter\n"
+            )
+        );
+    }
+
+    #[test]
+    fn invalid_utf8_inside_the_frontmatter_is_read_lossily() {
+        let mut bytes = b"---\ntask_id: \"0001\"\ntask_name: \"caf".to_vec();
+        bytes.extend_from_slice(&[0xff, 0xfe]);
+        bytes.extend_from_slice(b"\"\nstage: inbox\nstatus: active\ncurrent_dri: \"@ana\"\n---\n");
+        assert_eq!(check_card_bytes(bytes, &FRONTMATTER_RULES), "");
+    }
+
+    #[test]
+    fn random_bytes_never_panic_and_ranges_stay_in_the_text() {
+        // A fixed xorshift stream: the same "random" cards on every run.
+        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for round in 0..400 {
+            let len = (next() % 400) as usize;
+            // Every other card is drawn from YAML's punctuation, to reach deeper into the
+            // parser and the note about what was left open.
+            const YAML_NOISE: &[u8] = b"[]{}\"'#:-,\\ \n\tab\xc3\xa9";
+            let mut bytes: Vec<u8> = (0..len)
+                .map(|_| match round % 4 {
+                    0 | 1 => next() as u8,
+                    _ => YAML_NOISE[next() as usize % YAML_NOISE.len()],
+                })
+                .collect();
+            if round % 2 == 0 {
+                // Half the cards get fences, so the YAML parser sees the noise too.
+                bytes.splice(0..0, b"---\n".iter().copied());
+                bytes.extend_from_slice(b"\n---\n");
+            }
+            let workspace = workspace_with_card(bytes);
+            for diagnostic in workspace_diagnostics(&workspace, &Config::default()) {
+                let text = &workspace.file(diagnostic.file).text;
+                assert!(
+                    text.get(diagnostic.range.as_usize()).is_some(),
+                    "round {round}: {:?} out of bounds or off a char boundary",
+                    diagnostic
+                );
+            }
         }
     }
 }

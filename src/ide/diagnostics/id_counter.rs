@@ -33,21 +33,32 @@ pub(super) fn check(workspace: &Workspace, out: &mut Vec<Diagnostic>) {
                 *entry = task;
             }
         }
-        if root.counters.is_empty() {
-            let next = highest
-                .values()
-                .map(|task| task.id.number + 1)
-                .max()
-                .unwrap_or(1);
-            // The model registers a placeholder file where the counter should be.
-            if let Some(file) = workspace.file_by_path(&root.path.join("ID_COUNTER.txt")) {
-                out.push(missing(file, next));
-            }
-            continue;
-        }
         for counter in &root.counters {
             let top = highest.get(&Some(counter.file)).copied();
             check_counter(workspace, counter, top, out);
+        }
+        // Tasks no counter covers: every task when there is no counter at all, else those
+        // outside the namespaced counters' scopes when the repository-wide one is absent.
+        let uncovered = highest.get(&None).copied();
+        if root.counters.is_empty() || uncovered.is_some() {
+            let next = uncovered.map_or(1, |task| task.id.number + 1);
+            // The model registers a placeholder file where the counter should be when the
+            // root has no counter at all; otherwise the highest uncovered task carries it.
+            if let Some(file) = workspace.file_by_path(&root.path.join("ID_COUNTER.txt")) {
+                out.push(missing(file, next));
+            } else if let Some(task) = uncovered
+                && let Some((card, range)) = task_anchor(workspace, task)
+            {
+                out.push(Diagnostic::new(
+                    Rule::IdCounterStale,
+                    card,
+                    range,
+                    format!(
+                        "no ID counter covers {}: create ID_COUNTER.txt in the tasks root holding the next free ID, {next:04}",
+                        task.id
+                    ),
+                ));
+            }
         }
     }
 }
@@ -71,7 +82,7 @@ fn check_counter(
     let text = file.text.trim();
     let start = file.text.len() - file.text.trim_start().len();
     let range = TextRange::new(start, start + text.len());
-    let name = crate::db::layout::file_name(&file.rel);
+    let name = &file.rel;
     let Ok(next) = text.parse::<u32>() else {
         let next = top.map_or(1, |task| task.id.number + 1);
         out.push(Diagnostic::new(
@@ -104,5 +115,124 @@ fn check_counter(
                 diagnostic.with_related(card, anchor, format!("{} is in use here", task.id));
         }
         out.push(diagnostic);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use expect_test::expect;
+
+    use crate::ide::fixture::{check_rule, package};
+    use crate::ide::types::Rule;
+
+    #[test]
+    fn counter_behind_an_id_in_use_is_reported_with_that_task_related() {
+        let fixture = format!(
+            "//- /ID_COUNTER.txt\n0003\n{}{}",
+            package("inbox/TASK-0001-a", ""),
+            package("backlog/TASK-0005-b", ""),
+        );
+        expect![[r#"
+            ID_COUNTER.txt:1:1 error `0003` ID_COUNTER.txt says the next ID is 0003, but TASK-0005 is already in use; set it to 0006
+              -> backlog/TASK-0005-b/0005-b.task.md `0005` TASK-0005 is in use here
+        "#]].assert_eq(&check_rule(&fixture, Rule::IdCounterStale));
+    }
+
+    #[test]
+    fn counter_equal_to_the_highest_id_is_stale() {
+        // The counter holds the next ID to reserve, so it must be greater, not equal.
+        let fixture = format!(
+            "//- /ID_COUNTER.txt\n0005\n{}",
+            package("inbox/TASK-0005-b", "")
+        );
+        expect![[r#"
+            ID_COUNTER.txt:1:1 error `0005` ID_COUNTER.txt says the next ID is 0005, but TASK-0005 is already in use; set it to 0006
+              -> inbox/TASK-0005-b/0005-b.task.md `0005` TASK-0005 is in use here
+        "#]].assert_eq(&check_rule(&fixture, Rule::IdCounterStale));
+    }
+
+    #[test]
+    fn counter_ahead_of_every_id_is_clean_padded_or_not() {
+        for counter in ["0006", "6", "  0042  "] {
+            let fixture = format!(
+                "//- /ID_COUNTER.txt\n{counter}\n{}",
+                package("inbox/TASK-0005-b", "")
+            );
+            assert_eq!(check_rule(&fixture, Rule::IdCounterStale), "", "{counter}");
+        }
+    }
+
+    #[test]
+    fn missing_counter_is_reported_at_its_placeholder() {
+        let fixture = format!(
+            "{}{}",
+            package("inbox/TASK-0001-a", ""),
+            package("inbox/TASK-0005-b", "")
+        );
+        expect![[r#"
+            ID_COUNTER.txt:1:1 error `` ID_COUNTER.txt is missing; create it holding the next free ID, 0006
+        "#]].assert_eq(&check_rule(&fixture, Rule::IdCounterStale));
+    }
+
+    #[test]
+    fn missing_counter_in_an_empty_root_asks_for_the_first_id() {
+        expect![[r#"
+            ID_COUNTER.txt:1:1 error `` ID_COUNTER.txt is missing; create it holding the next free ID, 0001
+        "#]].assert_eq(&check_rule("//- /inbox/\n", Rule::IdCounterStale));
+    }
+
+    #[test]
+    fn unparsable_counter_is_reported_on_its_text() {
+        let fixture = format!(
+            "//- /ID_COUNTER.txt\nabc\n{}",
+            package("inbox/TASK-0005-b", "")
+        );
+        expect![[r#"
+            ID_COUNTER.txt:1:1 error `abc` ID_COUNTER.txt should hold the next free ID as a number such as 0006, found `abc`
+        "#]].assert_eq(&check_rule(&fixture, Rule::IdCounterStale));
+    }
+
+    #[test]
+    fn unified_namespace_counter_covers_only_its_namespace() {
+        // The repository counter (0002) is ahead of TASK-0001 and must ignore TASK-FW-0007,
+        // which ID_COUNTER.fw.txt covers and which that counter is behind.
+        let fixture = format!(
+            "//- /ID_COUNTER.txt\n0002\n//- /ID_COUNTER.fw.txt\n0005\n{}{}",
+            package("inbox/TASK-0001-a", ""),
+            package("inbox/TASK-FW-0007-b", ""),
+        );
+        expect![[r#"
+            ID_COUNTER.fw.txt:1:1 error `0005` ID_COUNTER.fw.txt says the next ID is 0005, but TASK-FW-0007 is already in use; set it to 0008
+              -> inbox/TASK-FW-0007-b/FW-0007-b.task.md `FW-0007` TASK-FW-0007 is in use here
+        "#]].assert_eq(&check_rule(&fixture, Rule::IdCounterStale));
+    }
+
+    #[test]
+    fn per_namespace_folder_counter_covers_its_namespace() {
+        let stale = format!(
+            "//- /fw/ID_COUNTER.txt\n0003\n{}",
+            package("fw/inbox/TASK-FW-0003-x", "")
+        );
+        expect![[r#"
+            fw/ID_COUNTER.txt:1:1 error `0003` fw/ID_COUNTER.txt says the next ID is 0003, but TASK-FW-0003 is already in use; set it to 0004
+              -> fw/inbox/TASK-FW-0003-x/FW-0003-x.task.md `FW-0003` TASK-FW-0003 is in use here
+        "#]].assert_eq(&check_rule(&stale, Rule::IdCounterStale));
+        // With only namespaced tasks, no repository-wide counter is needed.
+        let ahead = stale.replace("\n0003\n", "\n0004\n");
+        assert_eq!(check_rule(&ahead, Rule::IdCounterStale), "");
+    }
+
+    #[test]
+    fn tasks_no_counter_covers_are_reported_when_other_counters_exist() {
+        // fw/ID_COUNTER.txt covers FW only; TASK-0002 has no counter to reserve from.
+        let fixture = format!(
+            "//- /fw/ID_COUNTER.txt\n0004\n{}{}{}",
+            package("fw/inbox/TASK-FW-0003-x", ""),
+            package("inbox/TASK-0001-a", ""),
+            package("inbox/TASK-0002-b", ""),
+        );
+        expect![[r#"
+            inbox/TASK-0002-b/0002-b.task.md:2:11 error `0002` no ID counter covers TASK-0002: create ID_COUNTER.txt in the tasks root holding the next free ID, 0003
+        "#]].assert_eq(&check_rule(&fixture, Rule::IdCounterStale));
     }
 }

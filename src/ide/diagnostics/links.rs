@@ -1,8 +1,10 @@
 //! Rules on two-way links: unlinked-inverse (blocks <-> depends_on) and split-link-mismatch
 //! (split_into <-> split_from).
 
+use crate::base::TextRange;
 use crate::db::meta::RefItem;
-use crate::db::{Task, Workspace};
+use crate::db::{FileId, Task, Workspace};
+use crate::ide::diagnostics::task_anchor;
 use crate::ide::types::{Diagnostic, Rule};
 
 pub(super) fn check(workspace: &Workspace, out: &mut Vec<Diagnostic>) {
@@ -48,7 +50,7 @@ pub(super) fn check(workspace: &Workspace, out: &mut Vec<Diagnostic>) {
                     Some(other) => format!("points at {}", other.id),
                     None => "is empty".to_string(),
                 };
-                out.push(Diagnostic::new(
+                let mut diagnostic = Diagnostic::new(
                     Rule::SplitLinkMismatch,
                     card,
                     item.range,
@@ -56,7 +58,15 @@ pub(super) fn check(workspace: &Workspace, out: &mut Vec<Diagnostic>) {
                         "{} lists {} in `split_into`, but {}'s `split_from` {points_at}",
                         task.id, target.id, target.id
                     ),
-                ));
+                );
+                if let Some((file, range)) = field_or_anchor(workspace, target, "split_from") {
+                    diagnostic = diagnostic.with_related(
+                        file,
+                        range,
+                        format!("set `split_from` to {} here", task.id),
+                    );
+                }
+                out.push(diagnostic);
             }
         }
         if let Some(item) = &task.meta.split_from
@@ -67,7 +77,7 @@ pub(super) fn check(workspace: &Workspace, out: &mut Vec<Diagnostic>) {
                 .iter()
                 .any(|child| child.id == task.id)
         {
-            out.push(Diagnostic::new(
+            let mut diagnostic = Diagnostic::new(
                 Rule::SplitLinkMismatch,
                 card,
                 item.range,
@@ -75,9 +85,30 @@ pub(super) fn check(workspace: &Workspace, out: &mut Vec<Diagnostic>) {
                     "{} says it was split from {}, but {}'s `split_into` does not list it",
                     task.id, parent.id, parent.id
                 ),
-            ));
+            );
+            if let Some((file, range)) = field_or_anchor(workspace, parent, "split_into") {
+                diagnostic = diagnostic.with_related(
+                    file,
+                    range,
+                    format!("add {} to `split_into` here", task.id),
+                );
+            }
+            out.push(diagnostic);
         }
     }
+}
+
+/// Where to fix `task`'s `key`: the key itself, else (when the card lacks it) the card's
+/// anchor, so the other end of a link is always one click away.
+fn field_or_anchor(workspace: &Workspace, task: &Task, key: &str) -> Option<(FileId, TextRange)> {
+    let entry = task
+        .card
+        .zip(workspace.card(task))
+        .and_then(|(file, card)| {
+            let entry = card.frontmatter.block()?.get(key)?;
+            Some((file, entry.key_range))
+        });
+    entry.or_else(|| task_anchor(workspace, task))
 }
 
 /// The existing other task an item points at (missing and self references have their own
@@ -93,7 +124,7 @@ fn linked_target<'w>(workspace: &'w Workspace, task: &Task, item: &RefItem) -> O
 
 fn inverse_missing(
     workspace: &Workspace,
-    card: crate::db::FileId,
+    card: FileId,
     item: &RefItem,
     task: &Task,
     target: &Task,
@@ -109,13 +140,116 @@ fn inverse_missing(
             task.id, target.id, target.id, task.id
         ),
     );
-    let inverse_key = target.card.and_then(|target_card| {
-        let parsed = workspace.card(target)?;
-        let entry = parsed.frontmatter.block()?.get(inverse)?;
-        Some((target_card, entry.key_range))
-    });
-    if let Some((file, range)) = inverse_key {
-        diagnostic = diagnostic.with_related(file, range, format!("add {} here", task.id));
+    if let Some((file, range)) = field_or_anchor(workspace, target, inverse) {
+        diagnostic =
+            diagnostic.with_related(file, range, format!("add {} to `{inverse}` here", task.id));
     }
     diagnostic
+}
+
+#[cfg(test)]
+mod tests {
+    use expect_test::expect;
+
+    use crate::ide::fixture::{COUNTER, check_rule, package};
+    use crate::ide::types::Rule;
+
+    #[test]
+    fn blocks_without_the_inverse_depends_on_is_reported() {
+        let fixture = format!(
+            "{COUNTER}{}{}",
+            package("backlog/TASK-0001-a", "blocks: [\"0002\"]"),
+            package("backlog/TASK-0002-b", ""),
+        );
+        expect![[r#"
+            backlog/TASK-0001-a/0001-a.task.md:16:10 warning `"0002"` TASK-0001 lists TASK-0002 in `blocks`, but TASK-0002's `depends_on` does not list TASK-0001
+              -> backlog/TASK-0002-b/0002-b.task.md `depends_on` add TASK-0001 to `depends_on` here
+        "#]].assert_eq(&check_rule(&fixture, Rule::UnlinkedInverse));
+    }
+
+    #[test]
+    fn depends_on_without_the_inverse_blocks_is_reported() {
+        let fixture = format!(
+            "{COUNTER}{}{}",
+            package("backlog/TASK-0001-a", "depends_on: [TASK-0002]"),
+            package("backlog/TASK-0002-b", ""),
+        );
+        expect![[r#"
+            backlog/TASK-0001-a/0001-a.task.md:15:14 warning `TASK-0002` TASK-0001 lists TASK-0002 in `depends_on`, but TASK-0002's `blocks` does not list TASK-0001
+              -> backlog/TASK-0002-b/0002-b.task.md `blocks` add TASK-0001 to `blocks` here
+        "#]].assert_eq(&check_rule(&fixture, Rule::UnlinkedInverse));
+    }
+
+    #[test]
+    fn inverse_field_absent_points_at_the_other_task() {
+        // TASK-0002 has no `depends_on` key at all: the related location is still its card.
+        let fixture = format!(
+            "{COUNTER}{}{}",
+            package("backlog/TASK-0001-a", "blocks: [\"0002\"]"),
+            package("backlog/TASK-0002-b", ""),
+        )
+        .replace("depends_on: []\nblocks: []", "blocks: []");
+        expect![[r#"
+            backlog/TASK-0001-a/0001-a.task.md:16:10 warning `"0002"` TASK-0001 lists TASK-0002 in `blocks`, but TASK-0002's `depends_on` does not list TASK-0001
+              -> backlog/TASK-0002-b/0002-b.task.md `0002` add TASK-0001 to `depends_on` here
+        "#]].assert_eq(&check_rule(&fixture, Rule::UnlinkedInverse));
+    }
+
+    #[test]
+    fn both_directions_linked_in_any_spelling_is_clean() {
+        // `0001` and `TASK-0001` name the same task, so the link is complete.
+        let fixture = format!(
+            "{COUNTER}{}{}",
+            package("backlog/TASK-0001-a", "blocks: [\"TASK-0002\"]"),
+            package("backlog/TASK-0002-b", "depends_on: [\"0001\"]"),
+        );
+        assert_eq!(check_rule(&fixture, Rule::UnlinkedInverse), "");
+    }
+
+    #[test]
+    fn split_into_without_the_childs_split_from_is_reported() {
+        let fixture = format!(
+            "{COUNTER}{}{}{}",
+            package(
+                "archived/TASK-0001-a",
+                "status: \"split\"\nsplit_into: [\"0002\", \"0003\"]"
+            ),
+            package("backlog/TASK-0002-b", "split_from: \"0001\""),
+            package("backlog/TASK-0003-c", "split_from: \"0002\""),
+        );
+        // TASK-0003 points at the wrong parent, which does not list it either.
+        expect![[r#"
+            archived/TASK-0001-a/0001-a.task.md:19:22 warning `"0003"` TASK-0001 lists TASK-0003 in `split_into`, but TASK-0003's `split_from` points at TASK-0002
+              -> backlog/TASK-0003-c/0003-c.task.md `split_from` set `split_from` to TASK-0001 here
+            backlog/TASK-0003-c/0003-c.task.md:18:13 warning `"0002"` TASK-0003 says it was split from TASK-0002, but TASK-0002's `split_into` does not list it
+              -> backlog/TASK-0002-b/0002-b.task.md `split_into` add TASK-0003 to `split_into` here
+        "#]].assert_eq(&check_rule(&fixture, Rule::SplitLinkMismatch));
+    }
+
+    #[test]
+    fn split_from_without_the_parents_split_into_is_reported() {
+        let fixture = format!(
+            "{COUNTER}{}{}",
+            package("archived/TASK-0001-a", "status: \"split\""),
+            package("backlog/TASK-0002-b", "split_from: TASK-0001"),
+        );
+        expect![[r#"
+            backlog/TASK-0002-b/0002-b.task.md:18:13 warning `TASK-0001` TASK-0002 says it was split from TASK-0001, but TASK-0001's `split_into` does not list it
+              -> archived/TASK-0001-a/0001-a.task.md `split_into` add TASK-0002 to `split_into` here
+        "#]].assert_eq(&check_rule(&fixture, Rule::SplitLinkMismatch));
+    }
+
+    #[test]
+    fn consistent_split_links_are_clean() {
+        let fixture = format!(
+            "{COUNTER}{}{}{}",
+            package(
+                "archived/TASK-0001-a",
+                "status: \"split\"\nsplit_into: [\"0002\", TASK-0003]"
+            ),
+            package("backlog/TASK-0002-b", "split_from: \"TASK-0001\""),
+            package("backlog/TASK-0003-c", "split_from: \"0001\""),
+        );
+        assert_eq!(check_rule(&fixture, Rule::SplitLinkMismatch), "");
+    }
 }

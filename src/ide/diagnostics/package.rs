@@ -3,9 +3,10 @@
 
 use crate::base::TextRange;
 use crate::db::layout::file_name;
-use crate::db::{Task, TaskIdx, Workspace};
+use crate::db::{FileId, Parsed, Task, TaskIdx, Workspace};
 use crate::ide::diagnostics::task_anchor;
 use crate::ide::types::{Diagnostic, Rule};
+use crate::syntax::index_table::row_task_id;
 use crate::syntax::task_id::{parse_file_prefix, parse_folder_name, parse_task_ref};
 
 pub(super) fn check(workspace: &Workspace, out: &mut Vec<Diagnostic>) {
@@ -34,21 +35,26 @@ fn check_ids(workspace: &Workspace, task: &Task, out: &mut Vec<Diagnostic>) {
             card,
             *range,
             format!(
-                "task_id says {declared} but the folder `{}` is {folder_id}",
-                task.folder_name
+                "task_id says {declared} but the folder `{}` is {folder_id}; set `task_id: \"{}\"` or rename the folder",
+                task.folder_name,
+                folder_id.short()
             ),
         ));
         return;
     }
     let card_name = file_name(&workspace.file(card).rel);
-    if let Some((file_id, _)) = parse_file_prefix(card_name)
-        && file_id.resolved_in(task.namespace()) != declared
+    if let Some((file_id, rest)) = parse_file_prefix(card_name)
+        && let file_id = file_id.resolved_in(task.namespace())
+        && file_id != declared
     {
         out.push(Diagnostic::new(
             Rule::TaskIdMismatch,
             card,
             *range,
-            format!("task_id says {declared} but the card file `{card_name}` is {file_id}"),
+            format!(
+                "task_id says {declared} but the card file `{card_name}` is named for {file_id}; rename it to `{}{rest}`",
+                declared.short()
+            ),
         ));
     }
 }
@@ -88,23 +94,26 @@ fn check_files(workspace: &Workspace, task: &Task, out: &mut Vec<Diagnostic>) {
     if missing.is_empty() {
         return;
     }
-    let message = format!(
-        "task folder `{}` has no {}",
-        task.folder_name,
-        missing
-            .iter()
-            .map(|name| format!("`{name}`"))
-            .collect::<Vec<_>>()
-            .join(" or ")
-    );
-    // Report on the card when there is one, else on whichever package file exists.
-    let anchor = task_anchor(workspace, task).or_else(|| {
-        [task.ledger, task.context]
-            .into_iter()
-            .flatten()
-            .next()
-            .map(|file| (file, TextRange::empty(0)))
-    });
+    let mut names: Vec<String> = missing.iter().map(|name| format!("`{name}`")).collect();
+    let last = names.pop().unwrap_or_default();
+    let list = if names.is_empty() {
+        last
+    } else {
+        format!("{} and {last}", names.join(", "))
+    };
+    let message = format!("task folder `{}` lacks {list}", task.folder_name);
+    // Report on the card when there is one, else on the first line of whichever package
+    // file exists, else (an empty folder has no file of its own) on the index row naming the
+    // task. With none of these there is no range to report at; see the tests.
+    let anchor = task_anchor(workspace, task)
+        .or_else(|| {
+            [task.ledger, task.context, task.learning]
+                .into_iter()
+                .flatten()
+                .next()
+                .map(|file| (file, first_line(&workspace.file(file).text)))
+        })
+        .or_else(|| index_row(workspace, task));
     if let Some((file, range)) = anchor {
         out.push(Diagnostic::new(
             Rule::PackageFileMissing,
@@ -113,6 +122,31 @@ fn check_files(workspace: &Workspace, task: &Task, out: &mut Vec<Diagnostic>) {
             message,
         ));
     }
+}
+
+fn first_line(text: &str) -> TextRange {
+    let end = text.find('\n').unwrap_or(text.len());
+    TextRange::new(0, text[..end].trim_end_matches('\r').len())
+}
+
+/// The ID cell of a row naming `task` in its stage's INDEX.md, else in a root index.
+fn index_row(workspace: &Workspace, task: &Task) -> Option<(FileId, TextRange)> {
+    let root = &workspace.roots[task.root];
+    let stage_indexes = root
+        .indexes
+        .iter()
+        .filter(|index| index.stage == Some(task.stage));
+    let root_indexes = root.indexes.iter().filter(|index| index.stage.is_none());
+    stage_indexes.chain(root_indexes).find_map(|index| {
+        let Parsed::Index(parsed) = &workspace.file(index.file).parsed else {
+            return None;
+        };
+        let table = parsed.table.as_ref()?;
+        table.rows.iter().find_map(|row| {
+            let (id, range) = row_task_id(row, table)?;
+            (id == task.id).then_some((index.file, range))
+        })
+    })
 }
 
 fn check_names(workspace: &Workspace, task: &Task, out: &mut Vec<Diagnostic>) {
@@ -136,10 +170,11 @@ fn check_names(workspace: &Workspace, task: &Task, out: &mut Vec<Diagnostic>) {
     let card_name = file_name(&workspace.file(card).rel);
     let slug = task.slug.as_deref().unwrap_or_default();
     let expected = format!("{}-{slug}.task.md", task.id.short());
-    let id_matches = parse_file_prefix(card_name)
-        .is_some_and(|(id, _)| id.resolved_in(task.namespace()) == task.id);
-    // A card whose name carries another ID is task-id-mismatch's business.
-    if card_name != expected && id_matches {
+    let other_id = parse_file_prefix(card_name)
+        .is_some_and(|(id, _)| id.resolved_in(task.namespace()) != task.id);
+    // A card whose name carries another ID is task-id-mismatch's business; one that carries
+    // no ID at all is only misnamed.
+    if card_name != expected && !other_id {
         out.push(Diagnostic::new(
             Rule::PackageName,
             card,
@@ -188,4 +223,205 @@ fn check_duplicates(workspace: &Workspace, me: TaskIdx, task: &Task, out: &mut V
         }
     }
     out.push(diagnostic);
+}
+
+#[cfg(test)]
+mod tests {
+    use expect_test::expect;
+
+    use crate::ide::fixture::{COUNTER, check_rule, package};
+    use crate::ide::types::Rule;
+
+    /// `fixture` without the file whose header path ends with `suffix`, to break a package.
+    fn without_file(fixture: &str, suffix: &str) -> String {
+        let mut out = String::new();
+        let mut skipping = false;
+        for line in fixture.split_inclusive('\n') {
+            if let Some(header) = line.trim_end().strip_prefix("//- /") {
+                skipping = header.ends_with(suffix);
+            }
+            if !skipping {
+                out.push_str(line);
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn task_id_differing_from_the_folder_is_reported_on_its_value() {
+        let fixture = format!(
+            "{COUNTER}{}",
+            package("inbox/TASK-0001-x", "task_id: \"0002\"")
+        );
+        expect![[r#"
+            inbox/TASK-0001-x/0001-x.task.md:2:11 error `0002` task_id says TASK-0002 but the folder `TASK-0001-x` is TASK-0001; set `task_id: "0001"` or rename the folder
+        "#]].assert_eq(&check_rule(&fixture, Rule::TaskIdMismatch));
+    }
+
+    #[test]
+    fn task_id_differing_from_the_card_file_name_is_reported() {
+        // Folder and task_id agree; only the card's file name carries another ID.
+        let fixture = format!("{COUNTER}{}", package("inbox/TASK-0001-x", ""))
+            .replace("/0001-x.task.md", "/0003-x.task.md");
+        expect![[r#"
+            inbox/TASK-0001-x/0003-x.task.md:2:11 error `0001` task_id says TASK-0001 but the card file `0003-x.task.md` is named for TASK-0003; rename it to `0001-x.task.md`
+        "#]].assert_eq(&check_rule(&fixture, Rule::TaskIdMismatch));
+    }
+
+    #[test]
+    fn every_accepted_spelling_of_the_own_id_matches() {
+        // `TASK-0001` is another spelling of `0001`, and a bare `0002` inside a FW task means
+        // FW-0002 (SPEC §2), so neither is a mismatch.
+        let fixture = format!(
+            "{COUNTER}{}{}",
+            package("inbox/TASK-0001-x", "task_id: \"TASK-0001\""),
+            package("inbox/TASK-FW-0002-y", "task_id: \"0002\""),
+        );
+        assert_eq!(check_rule(&fixture, Rule::TaskIdMismatch), "");
+    }
+
+    #[test]
+    fn stage_differing_from_the_folder_is_reported_on_its_value() {
+        let fixture = format!(
+            "{COUNTER}{}",
+            package("backlog/TASK-0001-x", "stage: \"next\"")
+        );
+        expect![[r#"
+            backlog/TASK-0001-x/0001-x.task.md:7:8 error `"next"` stage is `next` but the task sits in the `backlog` folder; move the folder or set `stage: backlog`
+        "#]].assert_eq(&check_rule(&fixture, Rule::StageMismatch));
+    }
+
+    #[test]
+    fn stage_matching_its_folder_in_a_per_namespace_layout_is_clean() {
+        // The stage is the folder under the namespace folder `fw/`, not `fw` itself.
+        let fixture = format!("{COUNTER}{}", package("fw/current/TASK-FW-0001-x", ""));
+        assert_eq!(check_rule(&fixture, Rule::StageMismatch), "");
+    }
+
+    #[test]
+    fn missing_context_is_reported_on_the_card() {
+        let fixture = without_file(
+            &format!("{COUNTER}{}", package("inbox/TASK-0001-x", "")),
+            ".context.md",
+        );
+        expect![[r#"
+            inbox/TASK-0001-x/0001-x.task.md:2:11 error `0001` task folder `TASK-0001-x` lacks `0001.context.md`
+        "#]].assert_eq(&check_rule(&fixture, Rule::PackageFileMissing));
+    }
+
+    #[test]
+    fn missing_ledger_is_reported_on_the_card() {
+        let fixture = without_file(
+            &format!("{COUNTER}{}", package("inbox/TASK-0001-x", "")),
+            ".ledger.jsonl",
+        );
+        expect![[r#"
+            inbox/TASK-0001-x/0001-x.task.md:2:11 error `0001` task folder `TASK-0001-x` lacks `0001.ledger.jsonl`
+        "#]].assert_eq(&check_rule(&fixture, Rule::PackageFileMissing));
+    }
+
+    #[test]
+    fn missing_card_is_reported_on_the_first_line_of_another_package_file() {
+        let fixture = without_file(
+            &format!("{COUNTER}{}", package("inbox/TASK-0001-x", "")),
+            ".task.md",
+        );
+        expect![[r#"
+            inbox/TASK-0001-x/0001.ledger.jsonl:1:1 error `{"ts":"2026-03-02T09:00:00Z","user":"@ana","event":"created","desc":"Created"}` task folder `TASK-0001-x` lacks `0001-x.task.md`
+        "#]].assert_eq(&check_rule(&fixture, Rule::PackageFileMissing));
+    }
+
+    #[test]
+    fn empty_task_folder_is_reported_on_its_index_row() {
+        // An empty folder has no file of its own; the index row naming it is where a writer
+        // looks for the task, so the diagnostic goes there.
+        let fixture = format!(
+            "{COUNTER}//- /inbox/TASK-0003-x/\n//- /inbox/INDEX.md\n# Inbox\n\n\
+             | ID | Name | DRI | Status | Flags | Dependencies |\n\
+             |----|------|-----|--------|-------|--------------|\n\
+             | TASK-0003 | Task 0003 | @ana | active | - | - |\n"
+        );
+        expect![[r#"
+            inbox/INDEX.md:5:3 error `TASK-0003` task folder `TASK-0003-x` lacks `0003-x.task.md`, `0003.context.md` and `0003.ledger.jsonl`
+        "#]].assert_eq(&check_rule(&fixture, Rule::PackageFileMissing));
+    }
+
+    #[test]
+    fn empty_task_folder_without_any_file_or_row_has_no_location() {
+        // Nothing in the workspace stands for this folder, so there is no range to report at;
+        // the model would need a placeholder card (as it has for ID_COUNTER.txt).
+        let fixture = format!("{COUNTER}//- /inbox/TASK-0003-x/\n");
+        assert_eq!(check_rule(&fixture, Rule::PackageFileMissing), "");
+    }
+
+    #[test]
+    fn complete_package_has_no_missing_file() {
+        let fixture = format!("{COUNTER}{}", package("inbox/TASK-0001-x", ""));
+        assert_eq!(check_rule(&fixture, Rule::PackageFileMissing), "");
+    }
+
+    #[test]
+    fn folder_without_slug_is_reported() {
+        let fixture = format!("{COUNTER}{}", package("inbox/TASK-0004", ""))
+            .replace("/0004-.task.md", "/0004.task.md");
+        expect![[r#"
+            inbox/TASK-0004/0004.task.md:2:11 warning `0004` task folder `TASK-0004` should be named `TASK-0004-<slug>`
+        "#]].assert_eq(&check_rule(&fixture, Rule::PackageName));
+    }
+
+    #[test]
+    fn card_named_after_another_slug_is_reported() {
+        let fixture = format!("{COUNTER}{}", package("inbox/TASK-0005-login", ""))
+            .replace("/0005-login.task.md", "/0005-signin.task.md");
+        expect![[r#"
+            inbox/TASK-0005-login/0005-signin.task.md:2:11 warning `0005` card file `0005-signin.task.md` should be named `0005-login.task.md` to match its folder
+        "#]].assert_eq(&check_rule(&fixture, Rule::PackageName));
+    }
+
+    #[test]
+    fn card_named_without_any_id_is_reported() {
+        // No ID in the name means task-id-mismatch has nothing to compare, so this rule
+        // must speak up.
+        let fixture = format!("{COUNTER}{}", package("inbox/TASK-0005-login", ""))
+            .replace("/0005-login.task.md", "/card.task.md");
+        expect![[r#"
+            inbox/TASK-0005-login/card.task.md:2:11 warning `0005` card file `card.task.md` should be named `0005-login.task.md` to match its folder
+        "#]].assert_eq(&check_rule(&fixture, Rule::PackageName));
+    }
+
+    #[test]
+    fn well_named_packages_pass_in_every_layout() {
+        let fixture = format!(
+            "{COUNTER}{}{}{}",
+            package("inbox/TASK-0005-login", ""),
+            package("fw/inbox/TASK-FW-0001-api", ""),
+            package("backlog/plat/TASK-PLAT-0002-db", ""),
+        );
+        assert_eq!(check_rule(&fixture, Rule::PackageName), "");
+    }
+
+    #[test]
+    fn same_id_in_two_stages_is_reported_on_both_with_the_other_related() {
+        let fixture = format!(
+            "{COUNTER}{}{}",
+            package("backlog/TASK-0001-a", ""),
+            package("next/TASK-0001-b", ""),
+        );
+        expect![[r#"
+            backlog/TASK-0001-a/0001-a.task.md:2:11 error `0001` TASK-0001 is also used by `next/TASK-0001-b`; every task needs its own ID
+              -> next/TASK-0001-b/0001-b.task.md `0001` TASK-0001 is also declared here
+            next/TASK-0001-b/0001-b.task.md:2:11 error `0001` TASK-0001 is also used by `backlog/TASK-0001-a`; every task needs its own ID
+              -> backlog/TASK-0001-a/0001-a.task.md `0001` TASK-0001 is also declared here
+        "#]].assert_eq(&check_rule(&fixture, Rule::DuplicateTaskId));
+    }
+
+    #[test]
+    fn same_number_in_another_namespace_is_not_a_duplicate() {
+        let fixture = format!(
+            "{COUNTER}{}{}",
+            package("backlog/TASK-0001-a", ""),
+            package("backlog/TASK-FW-0001-b", ""),
+        );
+        assert_eq!(check_rule(&fixture, Rule::DuplicateTaskId), "");
+    }
 }

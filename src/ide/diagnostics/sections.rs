@@ -74,4 +74,90 @@ mod tests {
         let fixture = format!("{COUNTER}{}", package("inbox/TASK-0001-a", ""));
         assert_eq!(check_rule(&fixture, Rule::MissingSection), "");
     }
+
+    /// A clean inbox task whose Acceptance Criteria section holds `criteria` instead of its
+    /// one checklist item.
+    fn task_with_criteria(criteria: &str) -> String {
+        let fixture = format!("{COUNTER}{}", package("inbox/TASK-0001-a", ""));
+        assert!(fixture.contains("## Acceptance Criteria\n\n- [ ] it works\n"));
+        fixture.replacen("- [ ] it works\n", criteria, 1)
+    }
+
+    #[test]
+    fn missing_sections_are_each_reported() {
+        let fixture = format!("{COUNTER}{}", package("inbox/TASK-0001-a", ""))
+            .replace("## Goal\n\nDo the thing.\n\n", "")
+            .replace("## Inputs Required", "### Inputs Required");
+        expect![[r#"
+            inbox/TASK-0001-a/0001-a.task.md:20:1 warning `---` the card has no `## Goal` section
+            inbox/TASK-0001-a/0001-a.task.md:20:1 warning `---` the card has no `## Inputs Required` section
+        "#]].assert_eq(&check_rule(&fixture, Rule::MissingSection));
+    }
+
+    #[test]
+    fn section_titles_match_regardless_of_case() {
+        let fixture = format!("{COUNTER}{}", package("inbox/TASK-0001-a", ""))
+            .replace("## Goal", "## goal")
+            .replace("## Acceptance Criteria", "## ACCEPTANCE CRITERIA");
+        assert_eq!(check_rule(&fixture, Rule::MissingSection), "");
+        assert_eq!(check_rule(&fixture, Rule::EmptyAcceptanceCriteria), "");
+    }
+
+    #[test]
+    fn acceptance_criteria_with_prose_only_is_empty() {
+        let fixture = task_with_criteria("It should work, and be fast.\n");
+        expect![[r#"
+            inbox/TASK-0001-a/0001-a.task.md:38:1 warning `## Acceptance Criteria` Acceptance Criteria has no checklist item; add testable items as `- [ ] …`
+        "#]].assert_eq(&check_rule(&fixture, Rule::EmptyAcceptanceCriteria));
+    }
+
+    #[test]
+    fn plain_bullets_and_checkboxes_elsewhere_do_not_count() {
+        let fixture =
+            task_with_criteria("- it works\n- it is fast\n\n```\n- [ ] in a code block\n```\n")
+                .replace("- none\n", "- [ ] a checkbox in the wrong section\n");
+        expect![[r#"
+            inbox/TASK-0001-a/0001-a.task.md:38:1 warning `## Acceptance Criteria` Acceptance Criteria has no checklist item; add testable items as `- [ ] …`
+        "#]].assert_eq(&check_rule(&fixture, Rule::EmptyAcceptanceCriteria));
+    }
+
+    #[test]
+    fn checked_item_is_a_checklist_item() {
+        let fixture = task_with_criteria("- [x] it works\n");
+        assert_eq!(check_rule(&fixture, Rule::EmptyAcceptanceCriteria), "");
+    }
+
+    #[test]
+    fn items_under_a_subheading_and_star_bullets_count() {
+        let fixture = task_with_criteria("### Functional\n\n* [ ] it works\n");
+        assert_eq!(check_rule(&fixture, Rule::EmptyAcceptanceCriteria), "");
+    }
+
+    #[test]
+    fn absent_acceptance_criteria_is_missing_not_empty() {
+        let fixture = task_with_criteria("").replace("## Acceptance Criteria\n\n", "");
+        assert_eq!(check_rule(&fixture, Rule::EmptyAcceptanceCriteria), "");
+        expect![[r#"
+            inbox/TASK-0001-a/0001-a.task.md:20:1 warning `---` the card has no `## Acceptance Criteria` section
+        "#]].assert_eq(&check_rule(&fixture, Rule::MissingSection));
+    }
+
+    #[test]
+    fn card_without_frontmatter_has_no_section_diagnostics() {
+        // frontmatter-missing already says the card is broken; its body waits for the fix.
+        let fixture = task_with_criteria("").replacen(".task.md\n---\n", ".task.md\n", 1);
+        assert_eq!(check_rule(&fixture, Rule::EmptyAcceptanceCriteria), "");
+        assert_eq!(check_rule(&fixture, Rule::MissingSection), "");
+    }
+
+    #[test]
+    fn crlf_card_sections_are_found() {
+        let fixture = task_with_criteria("- [ ] it works\n").replace('\n', "\r\n");
+        assert_eq!(check_rule(&fixture, Rule::MissingSection), "");
+        assert_eq!(check_rule(&fixture, Rule::EmptyAcceptanceCriteria), "");
+        let empty = task_with_criteria("Prose.\n").replace('\n', "\r\n");
+        expect![[r#"
+            inbox/TASK-0001-a/0001-a.task.md:38:1 warning `## Acceptance Criteria` Acceptance Criteria has no checklist item; add testable items as `- [ ] …`
+        "#]].assert_eq(&check_rule(&empty, Rule::EmptyAcceptanceCriteria));
+    }
 }
