@@ -299,3 +299,47 @@ fn rules_lists_the_whole_catalogue_with_severities() {
             .any(|line| line.starts_with("unknown-event ") && line.contains("hint"))
     );
 }
+
+#[test]
+fn every_tasks_root_below_path_is_checked_and_ids_are_scoped_per_root() {
+    let dir = tempfile::tempdir().unwrap();
+    for repo_name in ["alpha", "beta"] {
+        let files: Vec<(String, String)> = package("backlog", 1, "depends_on: [\"TASK-0002\"]\n")
+            .into_iter()
+            .chain(package("backlog", 2, "blocks: [\"TASK-0001\"]\n"))
+            .chain([(
+                ".work/tasks/ID_COUNTER.txt".to_string(),
+                "0003\n".to_string(),
+            )])
+            .map(|(rel, text)| (format!("{repo_name}/{rel}"), text))
+            .collect();
+        write_tree(dir.path(), &files);
+    }
+    // beta's TASK-0001 also names a task only alpha has: references do not cross roots.
+    let beta_card = dir
+        .path()
+        .join("beta/.work/tasks/backlog/TASK-0001-job/0001-job.task.md");
+    let text = fs::read_to_string(&beta_card).unwrap();
+    fs::write(
+        &beta_card,
+        text.replace("[\"TASK-0002\"]", "[\"TASK-0002\", \"TASK-0007\"]"),
+    )
+    .unwrap();
+    let alpha_extra = package("archived", 7, "");
+    write_tree(&dir.path().join("alpha"), &alpha_extra);
+    fs::write(
+        dir.path().join("alpha/.work/tasks/ID_COUNTER.txt"),
+        "0008\n",
+    )
+    .unwrap();
+
+    let output = flowos(&["check", "."], dir.path());
+    let text = stdout(&output);
+    assert!(!text.contains("duplicate-task-id"), "{text}");
+    assert!(
+        text.contains("beta/.work/tasks/backlog/TASK-0001-job/0001-job.task.md:9:27: error[missing-dependency]"),
+        "{text}"
+    );
+    assert!(text.contains("(5 checked)"), "{text}");
+    assert_eq!(output.status.code(), Some(1));
+}

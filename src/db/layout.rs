@@ -308,7 +308,7 @@ pub(crate) fn add_root(workspace: &mut Workspace, root_index: usize, input: Root
             let idx = TaskIdx(workspace.tasks.len() as u32);
             workspace
                 .by_id
-                .entry(task.id.clone())
+                .entry((root_index, task.id.clone()))
                 .or_default()
                 .push(idx);
             workspace.tasks.push(task);

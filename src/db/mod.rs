@@ -152,8 +152,9 @@ pub struct Workspace {
     pub files: Vec<SourceFile>,
     pub roots: Vec<TasksRoot>,
     pub tasks: Vec<Task>,
-    /// Every task ID (canonical) to the tasks that carry it; more than one is a duplicate.
-    pub by_id: HashMap<TaskId, Vec<TaskIdx>>,
+    /// Every (tasks root, task ID) to the tasks that carry it; more than one is a duplicate.
+    /// IDs are scoped by root: two repositories opened together may both have a TASK-0001.
+    pub by_id: HashMap<(usize, TaskId), Vec<TaskIdx>>,
     by_path: HashMap<PathBuf, FileId>,
 }
 
@@ -184,12 +185,16 @@ impl Workspace {
         }
     }
 
-    /// The first task carrying `id` (resolution target of a reference).
-    pub fn lookup(&self, id: &TaskId) -> Option<&Task> {
+    /// Every task of `root` carrying `id`.
+    pub fn owners(&self, root: usize, id: &TaskId) -> &[TaskIdx] {
         self.by_id
-            .get(id)
-            .and_then(|tasks| tasks.first())
-            .map(|&idx| self.task(idx))
+            .get(&(root, id.clone()))
+            .map_or(&[], Vec::as_slice)
+    }
+
+    /// The first task of `root` carrying `id` (resolution target of a reference).
+    pub fn lookup_in(&self, root: usize, id: &TaskId) -> Option<&Task> {
+        self.owners(root, id).first().map(|&idx| self.task(idx))
     }
 
     /// Builds the model from loaded roots, decoding and parsing files in parallel.

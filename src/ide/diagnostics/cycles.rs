@@ -41,7 +41,7 @@ fn build_graph(workspace: &Workspace) -> Vec<Vec<Edge>> {
                 .iter()
                 .enumerate()
                 .filter_map(|(item, reference)| {
-                    let &target = workspace.by_id.get(&reference.id)?.first()?;
+                    let &target = workspace.owners(task.root, &reference.id).first()?;
                     let target = target.0 as usize;
                     (target != me).then_some(Edge { target, item })
                 })

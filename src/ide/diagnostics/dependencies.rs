@@ -107,8 +107,8 @@ fn check_reference(
         ));
         return;
     }
-    let Some(target) = workspace.lookup(target_id) else {
-        let hint = closest_ids(workspace, target_id)
+    let Some(target) = workspace.lookup_in(task.root, target_id) else {
+        let hint = closest_ids(workspace, task.root, target_id)
             .map(|id| format!("; did you mean {id}?"))
             .unwrap_or_default();
         out.push(Diagnostic::new(
@@ -183,12 +183,13 @@ fn line_mentions(line: &str, dependency: &TaskId, namespace: Option<&str>) -> bo
 }
 
 /// The existing ID most like a missing one (same namespace, one digit off), if any is close.
-fn closest_ids(workspace: &Workspace, missing: &TaskId) -> Option<TaskId> {
+fn closest_ids(workspace: &Workspace, root: usize, missing: &TaskId) -> Option<TaskId> {
     let wanted = missing.short();
     workspace
         .by_id
         .keys()
-        .filter(|id| id.namespace == missing.namespace)
+        .filter(|(in_root, id)| *in_root == root && id.namespace == missing.namespace)
+        .map(|(_, id)| id)
         .map(|id| (edit_distance(&id.short(), &wanted), id))
         .filter(|&(distance, _)| distance == 1)
         .min_by_key(|&(distance, id)| (distance, id.number.abs_diff(missing.number)))

@@ -118,7 +118,7 @@ fn linked_target<'w>(workspace: &'w Workspace, task: &Task, item: &RefItem) -> O
         return None;
     }
     workspace
-        .lookup(&item.id)
+        .lookup_in(task.root, &item.id)
         .filter(|target| target.card.is_some())
 }
 

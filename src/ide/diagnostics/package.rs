@@ -185,9 +185,7 @@ fn check_names(workspace: &Workspace, task: &Task, out: &mut Vec<Diagnostic>) {
 }
 
 fn check_duplicates(workspace: &Workspace, me: TaskIdx, task: &Task, out: &mut Vec<Diagnostic>) {
-    let Some(owners) = workspace.by_id.get(&task.id) else {
-        return;
-    };
+    let owners = workspace.owners(task.root, &task.id);
     if owners.len() < 2 {
         return;
     }
