@@ -9,4 +9,5 @@ pub mod cli;
 pub mod db;
 pub mod ide;
 pub mod loader;
+pub mod parallel;
 pub mod syntax;

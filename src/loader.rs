@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use crate::db::layout::is_interesting_name;
 use crate::db::vocab::Stage;
 use crate::db::{FileInput, LoadProblem, MAX_FILE_BYTES, RootInput};
+use crate::parallel::parallel_map;
 
 /// Folders never searched for tasks roots: build output, dependencies, VCS metadata.
 const SKIPPED_DIRS: [&str; 5] = [".git", "target", "node_modules", ".hg", ".svn"];
@@ -132,25 +133,7 @@ pub fn load_root(root: &Path) -> RootInput {
 
 /// Reads `rels` below `root` on all cores, keeping their order.
 fn read_parallel(root: &Path, rels: Vec<String>) -> (Vec<FileInput>, Vec<LoadProblem>) {
-    let threads = std::thread::available_parallelism().map_or(1, usize::from);
-    let chunk_size = rels.len().div_ceil(threads).max(1);
-    let results: Vec<Result<FileInput, LoadProblem>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = rels
-            .chunks(chunk_size)
-            .map(|chunk| {
-                scope.spawn(move || {
-                    chunk
-                        .iter()
-                        .map(|rel| read_one(root, rel))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|handle| handle.join().unwrap_or_default())
-            .collect()
-    });
+    let results = parallel_map(rels, |rel| read_one(root, &rel));
     let mut files = Vec::with_capacity(results.len());
     let mut problems = Vec::new();
     for result in results {

@@ -2,7 +2,6 @@
 //! which role, and assembling task packages from folders.
 
 use std::collections::{BTreeMap, HashSet};
-use std::sync::Arc;
 
 use crate::base::LineIndex;
 use crate::db::meta::TaskMeta;
@@ -11,6 +10,7 @@ use crate::db::{
     CounterFile, FileId, FileInput, IndexFile, Parsed, RootInput, SourceFile, Task, TaskIdx,
     TasksRoot, Workspace, declared_namespaces, parse_file,
 };
+use crate::parallel::parallel_map;
 use crate::syntax::task_id::{parse_file_prefix, parse_folder_name, parse_task_ref};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -191,39 +191,6 @@ fn classify(rel: &str, layout: &Layout) -> FileRole {
     }
 }
 
-/// Parses `items` on all cores, keeping their order.
-fn parse_parallel(items: Vec<(FileRole, FileInput)>) -> Vec<(FileRole, String, ParsedFile)> {
-    let threads = std::thread::available_parallelism().map_or(1, usize::from);
-    let chunk_size = items.len().div_ceil(threads).max(1);
-    let mut chunks: Vec<Vec<(FileRole, FileInput)>> = Vec::new();
-    let mut items = items.into_iter().peekable();
-    while items.peek().is_some() {
-        chunks.push(items.by_ref().take(chunk_size).collect());
-    }
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = chunks
-            .into_iter()
-            .map(|chunk| {
-                scope.spawn(move || {
-                    chunk
-                        .into_iter()
-                        .map(|(role, input)| {
-                            let parsed = parse_file(&role, &input.bytes);
-                            (role, input.rel, parsed)
-                        })
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|handle| handle.join().unwrap_or_default())
-            .collect()
-    })
-}
-
-type ParsedFile = (Arc<str>, Option<String>, Parsed);
-
 pub(crate) fn add_root(workspace: &mut Workspace, root_index: usize, input: RootInput) {
     let layout = analyse_dirs(&input.dirs);
     workspace.roots.push(TasksRoot {
@@ -246,7 +213,11 @@ pub(crate) fn add_root(workspace: &mut Workspace, root_index: usize, input: Root
         .keys()
         .map(|folder| (folder.clone(), Vec::new()))
         .collect();
-    for (role, rel, (text, unreadable, parsed)) in parse_parallel(classified) {
+    let parsed_files = parallel_map(classified, |(role, input)| {
+        let parsed = parse_file(&role, &input.bytes);
+        (role, input.rel, parsed)
+    });
+    for (role, rel, (text, unreadable, parsed)) in parsed_files {
         let file = workspace.push_file(SourceFile {
             path: input.path.join(&rel),
             line_index: LineIndex::new(&text),
