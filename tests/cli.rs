@@ -1,6 +1,7 @@
 //! End-to-end tests of `flowos-lsp check`: the real binary on the bundled examples and on
 //! workspaces written to a temporary folder.
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
 use std::process::{Command, Output};
@@ -23,9 +24,44 @@ fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
-/// Writes `files` (relative path, text) below `root`.
+/// Writes `files` (relative path, text) below `root`, plus the root and stage INDEX.md files
+/// that list every task card among them (as `package` writes it), so that only what a test
+/// is about is wrong.
 fn write_tree(root: &Path, files: &[(String, String)]) {
-    for (rel, text) in files {
+    let mut indexes: BTreeMap<String, String> = BTreeMap::new();
+    for (rel, _) in files {
+        let Some((prefix, rest)) = rel.split_once(".work/tasks/") else {
+            continue;
+        };
+        let parts: Vec<&str> = rest.split('/').collect();
+        let [stage, folder, card] = parts.as_slice() else {
+            continue;
+        };
+        let Some(id) = card
+            .strip_suffix(".task.md")
+            .and_then(|c| c.split('-').next())
+        else {
+            continue;
+        };
+        if !folder.starts_with("TASK-") {
+            continue;
+        }
+        let tasks = format!("{prefix}.work/tasks");
+        indexes
+            .entry(format!("{tasks}/INDEX.md"))
+            .or_insert_with(|| {
+                "| ID | Name | DRI | Stage | Status |\n|----|------|-----|-------|--------|\n"
+                    .into()
+            })
+            .push_str(&format!("| {id} | Job {id} | @kim | {stage} | active |\n"));
+        indexes
+            .entry(format!("{tasks}/{stage}/INDEX.md"))
+            .or_insert_with(|| {
+                "| ID | Name | DRI | Status |\n|----|------|-----|--------|\n".into()
+            })
+            .push_str(&format!("| {id} | Job {id} | @kim | active |\n"));
+    }
+    for (rel, text) in files.iter().map(|(k, v)| (k, v)).chain(&indexes) {
         let path = root.join(rel);
         fs::create_dir_all(path.parent().unwrap()).unwrap();
         fs::write(path, text).unwrap();
@@ -304,34 +340,24 @@ fn rules_lists_the_whole_catalogue_with_severities() {
 fn every_tasks_root_below_path_is_checked_and_ids_are_scoped_per_root() {
     let dir = tempfile::tempdir().unwrap();
     for repo_name in ["alpha", "beta"] {
-        let files: Vec<(String, String)> = package("backlog", 1, "depends_on: [\"TASK-0002\"]\n")
+        // beta's TASK-0001 also names TASK-0007, which only alpha has: references do not
+        // cross roots.
+        let (deps, extra, counter) = match repo_name {
+            "alpha" => ("[\"TASK-0002\"]", package("archived", 7, ""), "0008\n"),
+            _ => ("[\"TASK-0002\", \"TASK-0007\"]", Vec::new(), "0003\n"),
+        };
+        let files: Vec<(String, String)> = package("backlog", 1, &format!("depends_on: {deps}\n"))
             .into_iter()
             .chain(package("backlog", 2, "blocks: [\"TASK-0001\"]\n"))
+            .chain(extra)
             .chain([(
                 ".work/tasks/ID_COUNTER.txt".to_string(),
-                "0003\n".to_string(),
+                counter.to_string(),
             )])
             .map(|(rel, text)| (format!("{repo_name}/{rel}"), text))
             .collect();
         write_tree(dir.path(), &files);
     }
-    // beta's TASK-0001 also names a task only alpha has: references do not cross roots.
-    let beta_card = dir
-        .path()
-        .join("beta/.work/tasks/backlog/TASK-0001-job/0001-job.task.md");
-    let text = fs::read_to_string(&beta_card).unwrap();
-    fs::write(
-        &beta_card,
-        text.replace("[\"TASK-0002\"]", "[\"TASK-0002\", \"TASK-0007\"]"),
-    )
-    .unwrap();
-    let alpha_extra = package("archived", 7, "");
-    write_tree(&dir.path().join("alpha"), &alpha_extra);
-    fs::write(
-        dir.path().join("alpha/.work/tasks/ID_COUNTER.txt"),
-        "0008\n",
-    )
-    .unwrap();
 
     let output = flowos(&["check", "."], dir.path());
     let text = stdout(&output);

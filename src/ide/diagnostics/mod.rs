@@ -5,6 +5,7 @@ mod cycles;
 mod dependencies;
 mod frontmatter;
 mod id_counter;
+mod index;
 mod ledger;
 mod links;
 mod package;
@@ -37,6 +38,7 @@ pub fn workspace_diagnostics(workspace: &Workspace, config: &Config) -> Vec<Diag
     wip::check(workspace, &mut out);
     ledger::check(workspace, config, &mut out);
     state::check(workspace, &mut out);
+    index::check(workspace, &mut out);
     finish(out, config)
 }
 

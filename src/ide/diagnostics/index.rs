@@ -1,0 +1,567 @@
+//! Rules on INDEX.md files (WF0 rules 2 and 4): index-missing-row, index-phantom-row,
+//! index-duplicate-row, index-row-mismatch and index-table.
+//!
+//! Every index covers a scope: a stage index the tasks of its stage (within its namespace
+//! folder, if it sits in one), a root index every task of the root (or of its namespace
+//! folder). A task needs a row in a stage index and in a root index covering it.
+
+use std::collections::HashMap;
+
+use crate::base::TextRange;
+use crate::db::layout::namespace_of_dir;
+use crate::db::vocab::Stage;
+use crate::db::{FileId, IndexFile, Parsed, Task, TaskIdx, Workspace};
+use crate::ide::diagnostics::task_anchor;
+use crate::ide::types::{Diagnostic, Rule, Severity};
+use crate::syntax::index_table::{
+    Cell, Column, IndexRow, IndexTable, ParsedIndex, dependency_refs, row_task_id,
+};
+use crate::syntax::task_id::{TaskId, parse_task_ref};
+
+pub(super) fn check(workspace: &Workspace, out: &mut Vec<Diagnostic>) {
+    for (root_index, root) in workspace.roots.iter().enumerate() {
+        // Which indexes list each task, to find the missing rows afterwards.
+        let mut listed_in_stage: HashMap<TaskIdx, usize> = HashMap::new();
+        let mut listed_in_root: HashMap<TaskIdx, usize> = HashMap::new();
+        for index in &root.indexes {
+            let Parsed::Index(parsed) = &workspace.file(index.file).parsed else {
+                continue;
+            };
+            let Some(table) = usable_table(workspace, index, parsed, out) else {
+                continue;
+            };
+            let listed = check_rows(workspace, root_index, index, table, out);
+            let tally = if index.stage.is_some() {
+                &mut listed_in_stage
+            } else {
+                &mut listed_in_root
+            };
+            for task in listed {
+                *tally.entry(task).or_default() += 1;
+            }
+        }
+        for &idx in &root.tasks {
+            let task = workspace.task(idx);
+            let Some((card, anchor)) = task_anchor(workspace, task) else {
+                continue;
+            };
+            if !listed_in_stage.contains_key(&idx) {
+                let stage_indexes: Vec<&IndexFile> = root
+                    .indexes
+                    .iter()
+                    .filter(|index| index.stage.is_some() && covers(workspace, index, task))
+                    .collect();
+                let message = match stage_indexes.first() {
+                    Some(index) => format!(
+                        "{} has no row in {}; add it to keep the index true",
+                        task.id,
+                        workspace.file(index.file).rel
+                    ),
+                    None => format!(
+                        "{} is in {} but there is no {}/INDEX.md listing it",
+                        task.id, task.stage, task.stage
+                    ),
+                };
+                out.push(Diagnostic::new(
+                    Rule::IndexMissingRow,
+                    card,
+                    anchor,
+                    message,
+                ));
+            }
+            if !listed_in_root.contains_key(&idx) {
+                let root_indexes: Vec<&IndexFile> = root
+                    .indexes
+                    .iter()
+                    .filter(|index| index.stage.is_none() && covers(workspace, index, task))
+                    .collect();
+                let Some(index) = root_indexes.first() else {
+                    out.push(Diagnostic::new(
+                        Rule::IndexMissingRow,
+                        card,
+                        anchor,
+                        format!(
+                            "{} is not listed in a root INDEX.md (there is none)",
+                            task.id
+                        ),
+                    ));
+                    continue;
+                };
+                let index_name = &workspace.file(index.file).rel;
+                out.push(
+                    Diagnostic::new(
+                        Rule::IndexMissingRow,
+                        card,
+                        anchor,
+                        format!("{} has no row in the root index {index_name}", task.id),
+                    )
+                    .with_related(
+                        index.file,
+                        header_range(workspace, index.file),
+                        "the root index",
+                    ),
+                );
+                out.push(
+                    Diagnostic::new(
+                        Rule::IndexMissingRow,
+                        index.file,
+                        header_range(workspace, index.file),
+                        format!("{} ({}) has no row in this index", task.id, task.stage),
+                    )
+                    .with_related(
+                        card,
+                        anchor,
+                        format!("{} is declared here", task.id),
+                    ),
+                );
+            }
+        }
+    }
+}
+
+fn header_range(workspace: &Workspace, file: FileId) -> TextRange {
+    match &workspace.file(file).parsed {
+        Parsed::Index(ParsedIndex {
+            table: Some(table), ..
+        }) => table.header_range,
+        _ => first_line(&workspace.file(file).text),
+    }
+}
+
+fn first_line(text: &str) -> TextRange {
+    let end = text.find(['\r', '\n']).unwrap_or(text.len());
+    TextRange::new(0, end)
+}
+
+/// The namespace folder a task sits in (`fw/inbox/…` or `inbox/fw/…`), if any.
+fn namespace_dir(task: &Task) -> Option<&str> {
+    let parts: Vec<&str> = task.folder.split('/').collect();
+    match parts.as_slice() {
+        [first, second, _] => {
+            if Stage::parse(first).is_some() {
+                Some(second)
+            } else {
+                Some(first)
+            }
+        }
+        _ => None,
+    }
+}
+
+/// Whether `index` is one that should list `task`.
+fn covers(workspace: &Workspace, index: &IndexFile, task: &Task) -> bool {
+    let file = workspace.file(index.file);
+    if file.root != task.root {
+        return false;
+    }
+    if index.stage.is_some_and(|stage| stage != task.stage) {
+        return false;
+    }
+    match &index.namespace_dir {
+        None => true,
+        Some(dir) => namespace_dir(task) == Some(dir.as_str()),
+    }
+}
+
+/// The index's task table, or None after reporting index-table when it has none or lacks a
+/// required column.
+fn usable_table<'p>(
+    workspace: &Workspace,
+    index: &IndexFile,
+    parsed: &'p ParsedIndex,
+    out: &mut Vec<Diagnostic>,
+) -> Option<&'p IndexTable> {
+    let file = workspace.file(index.file);
+    let Some(table) = &parsed.table else {
+        let expected = expected_columns(index).join(" | ");
+        out.push(Diagnostic::new(
+            Rule::IndexTable,
+            index.file,
+            first_line(&file.text),
+            format!(
+                "{} has no task table; expected a markdown table with the columns | {expected} |",
+                file.rel
+            ),
+        ));
+        return None;
+    };
+    let missing: Vec<&str> = expected_columns(index)
+        .into_iter()
+        .filter(|name| {
+            Column::from_header(name).is_some_and(|column| table.position(column).is_none())
+        })
+        .collect();
+    if !missing.is_empty() {
+        out.push(Diagnostic::new(
+            Rule::IndexTable,
+            index.file,
+            table.header_range,
+            format!(
+                "the task table lacks the column{} {}",
+                if missing.len() > 1 { "s" } else { "" },
+                missing.join(", ")
+            ),
+        ));
+    }
+    Some(table)
+}
+
+/// The columns an index must have; Flags and Dependencies are optional, and so is Status in
+/// the inbox (its template row is `ID | Name | DRI | Stage | Dependencies`).
+fn expected_columns(index: &IndexFile) -> Vec<&'static str> {
+    match index.stage {
+        None => vec!["ID", "Name", "DRI", "Stage", "Status"],
+        Some(Stage::Inbox) => vec!["ID", "Name", "DRI"],
+        Some(_) => vec!["ID", "Name", "DRI", "Status"],
+    }
+}
+
+/// A row read through the table's header, or through the inbox template's shorter shape.
+struct RowView<'r> {
+    id: Option<(TaskId, TextRange)>,
+    name: Option<&'r Cell>,
+    dri: Option<&'r Cell>,
+    stage: Option<&'r Cell>,
+    status: Option<&'r Cell>,
+    dependencies: Option<&'r Cell>,
+}
+
+fn view<'r>(
+    row: &'r IndexRow,
+    table: &IndexTable,
+    index: &IndexFile,
+    namespace: Option<&str>,
+) -> RowView<'r> {
+    let template_shape = index.stage == Some(Stage::Inbox)
+        && row.cells.len() == 5
+        && row.cells.len() < table.header.len()
+        && row
+            .cells
+            .get(3)
+            .is_some_and(|cell| Stage::parse(&cell.text).is_some());
+    if template_shape {
+        let id = parse_task_ref(&row.cells[0].text)
+            .map(|(id, _)| (id.resolved_in(namespace), row.cells[0].range));
+        return RowView {
+            id,
+            name: row.cells.get(1),
+            dri: row.cells.get(2),
+            stage: row.cells.get(3),
+            status: None,
+            dependencies: row.cells.get(4),
+        };
+    }
+    RowView {
+        id: row_task_id(row, table).map(|(id, range)| (id.resolved_in(namespace), range)),
+        name: row.cell(table, Column::Name),
+        dri: row.cell(table, Column::Dri),
+        stage: row.cell(table, Column::Stage),
+        status: row.cell(table, Column::Status),
+        dependencies: row.cell(table, Column::Dependencies),
+    }
+}
+
+/// Checks every row; returns the tasks the index lists.
+fn check_rows(
+    workspace: &Workspace,
+    root_index: usize,
+    index: &IndexFile,
+    table: &IndexTable,
+    out: &mut Vec<Diagnostic>,
+) -> Vec<TaskIdx> {
+    let namespace = index.namespace_dir.as_deref().and_then(namespace_of_dir);
+    let mut seen: HashMap<TaskId, TextRange> = HashMap::new();
+    let mut listed = Vec::new();
+    for row in &table.rows {
+        let row_view = view(row, table, index, namespace.as_deref());
+        let Some((id, id_range)) = row_view.id.clone() else {
+            let text = row.cells.first().map_or("", |cell| cell.text.as_str());
+            let range = row.cells.first().map_or(row.range, |cell| cell.range);
+            out.push(Diagnostic::new(
+                Rule::IndexTable,
+                index.file,
+                range,
+                format!("`{text}` is not a task ID; each row starts with an ID such as 0042"),
+            ));
+            continue;
+        };
+        if let Some(&first) = seen.get(&id) {
+            out.push(
+                Diagnostic::new(
+                    Rule::IndexDuplicateRow,
+                    index.file,
+                    id_range,
+                    format!("{id} has more than one row in this index; keep one"),
+                )
+                .with_related(index.file, first, "the first row"),
+            );
+            continue;
+        }
+        seen.insert(id.clone(), id_range);
+        let task = workspace
+            .owners(root_index, &id)
+            .iter()
+            .copied()
+            .find(|&idx| covers(workspace, index, workspace.task(idx)));
+        let Some(idx) = task else {
+            let elsewhere = workspace
+                .lookup_in(root_index, &id)
+                .map(|task| format!(" (it is in {})", task.stage))
+                .unwrap_or_default();
+            let scope = match index.stage {
+                Some(stage) => format!("no task in {stage} has that ID{elsewhere}"),
+                None => "no task has that ID".to_string(),
+            };
+            out.push(Diagnostic::new(
+                Rule::IndexPhantomRow,
+                index.file,
+                id_range,
+                format!(
+                    "this row lists {id}, but {scope}; remove the row or move it to the right index"
+                ),
+            ));
+            continue;
+        };
+        listed.push(idx);
+        check_mismatch(
+            workspace,
+            index.file,
+            row,
+            &row_view,
+            workspace.task(idx),
+            out,
+        );
+    }
+    listed
+}
+
+fn check_mismatch(
+    workspace: &Workspace,
+    file: FileId,
+    row: &IndexRow,
+    row_view: &RowView,
+    task: &Task,
+    out: &mut Vec<Diagnostic>,
+) {
+    let meta = &task.meta;
+    let mut differences: Vec<String> = Vec::new();
+    let mut serious = false;
+    let mut compare =
+        |column: &str, cell: Option<&Cell>, card: Option<String>, is_serious: bool| {
+            let (Some(cell), Some(card)) = (cell, card) else {
+                return;
+            };
+            if !same_text(&cell.text, &card) {
+                differences.push(format!(
+                    "{column} is `{}` here but `{card}` on the card",
+                    cell.text
+                ));
+                serious |= is_serious;
+            }
+        };
+    compare(
+        "Stage",
+        row_view.stage,
+        Some(task.stage.name().to_string()),
+        true,
+    );
+    compare(
+        "Status",
+        row_view.status,
+        meta.status().map(|s| s.name().to_string()),
+        true,
+    );
+    compare("Name", row_view.name, meta.task_name.clone(), false);
+    compare("DRI", row_view.dri, meta.current_dri.clone(), false);
+    if let Some(cell) = row_view.dependencies {
+        let mut in_row: Vec<TaskId> = dependency_refs(cell)
+            .into_iter()
+            .map(|(id, _)| id.resolved_in(task.namespace()))
+            .collect();
+        let mut on_card: Vec<TaskId> = meta.depends_on.iter().map(|item| item.id.clone()).collect();
+        in_row.sort();
+        in_row.dedup();
+        on_card.sort();
+        on_card.dedup();
+        if task.card.is_some() && in_row != on_card {
+            let show = |ids: &[TaskId]| {
+                if ids.is_empty() {
+                    "-".to_string()
+                } else {
+                    ids.iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                }
+            };
+            differences.push(format!(
+                "Dependencies are `{}` here but `{}` on the card",
+                show(&in_row),
+                show(&on_card)
+            ));
+        }
+    }
+    if differences.is_empty() {
+        return;
+    }
+    let severity = if serious {
+        Severity::Error
+    } else {
+        Severity::Warning
+    };
+    let mut diagnostic = Diagnostic::new(
+        Rule::IndexRowMismatch,
+        file,
+        row.range,
+        format!(
+            "the row for {} disagrees with its card: {}",
+            task.id,
+            differences.join("; ")
+        ),
+    )
+    .with_severity(severity);
+    if let Some((card, anchor)) = task_anchor(workspace, task) {
+        diagnostic = diagnostic.with_related(card, anchor, format!("{}'s card", task.id));
+    }
+    out.push(diagnostic);
+}
+
+/// Index cells may wrap values in backticks or quotes; compare what they say.
+fn same_text(cell: &str, card: &str) -> bool {
+    let clean = |text: &str| {
+        text.trim()
+            .trim_matches(['`', '"', '\''])
+            .trim()
+            .to_string()
+    };
+    clean(cell) == clean(card)
+}
+
+#[cfg(test)]
+mod tests {
+    use expect_test::expect;
+
+    use crate::ide::fixture::{COUNTER, check_rule, package};
+    use crate::ide::types::Rule;
+
+    const ROOT_HEADER: &str = "| ID | Name | DRI | Stage | Status | Flags | Dependencies |\n|----|------|-----|-------|--------|-------|--------------|\n";
+    const STAGE_HEADER: &str = "| ID | Name | DRI | Status | Flags | Dependencies |\n|----|------|-----|--------|-------|--------------|\n";
+
+    /// Two backlog tasks, 0002 depending on 0001, and the given index texts.
+    fn fixture(root_rows: &str, backlog_rows: &str) -> String {
+        format!(
+            "{COUNTER}{}{}//- /INDEX.md\n# Tasks\n\n{ROOT_HEADER}{root_rows}//- /backlog/INDEX.md\n---\nstage: backlog\n---\n\n{STAGE_HEADER}{backlog_rows}",
+            package("backlog/TASK-0001-a", "blocks: [\"TASK-0002\"]"),
+            package("backlog/TASK-0002-b", "depends_on: [\"TASK-0001\"]"),
+        )
+    }
+
+    const ROOT_OK: &str = "| 0001 | Task 0001 | @ana | backlog | active | - | - |\n| 0002 | Task 0002 | @ana | backlog | active | - | TASK-0001 |\n";
+    const STAGE_OK: &str = "| 0001 | Task 0001 | @ana | active | - | - |\n| 0002 | Task 0002 | @ana | active | - | TASK-0001 |\n";
+
+    fn all_index_rules(fixture: &str) -> String {
+        [
+            Rule::IndexMissingRow,
+            Rule::IndexPhantomRow,
+            Rule::IndexDuplicateRow,
+            Rule::IndexRowMismatch,
+            Rule::IndexTable,
+        ]
+        .into_iter()
+        .map(|rule| check_rule(fixture, rule))
+        .collect()
+    }
+
+    #[test]
+    fn consistent_indexes_are_clean() {
+        assert_eq!(all_index_rules(&fixture(ROOT_OK, STAGE_OK)), "");
+    }
+
+    #[test]
+    fn missing_rows_are_reported_on_the_card_and_the_root_header() {
+        let stage_rows = "| 0001 | Task 0001 | @ana | active | - | - |\n";
+        let root_rows = "| 0002 | Task 0002 | @ana | backlog | active | - | TASK-0001 |\n";
+        expect![[r#"
+            backlog/TASK-0001-a/0001-a.task.md:2:11 error `0001` TASK-0001 has no row in the root index INDEX.md
+              -> INDEX.md `| ID | Name | DRI | Stage | Status | Flags | Dependencies |` the root index
+            backlog/TASK-0002-b/0002-b.task.md:2:11 error `0002` TASK-0002 has no row in backlog/INDEX.md; add it to keep the index true
+            INDEX.md:3:1 error `| ID | Name | DRI | Stage | Status | Flags | Dependencies |` TASK-0001 (backlog) has no row in this index
+              -> backlog/TASK-0001-a/0001-a.task.md `0001` TASK-0001 is declared here
+        "#]]
+        .assert_eq(&check_rule(&fixture(root_rows, stage_rows), Rule::IndexMissingRow));
+    }
+
+    #[test]
+    fn phantom_rows_name_where_the_task_really_is() {
+        let fixture = format!(
+            "{}{}",
+            fixture(ROOT_OK, &format!("{STAGE_OK}| 0009 | Ghost | @ana | active | - | - |\n")),
+            package("next/TASK-0003-c", "")
+        )
+        .replace(
+            "| 0009 | Ghost",
+            "| 0003 | Task 0003 | @ana | active | - | - |\n| 0009 | Ghost",
+        );
+        expect![[r#"
+            backlog/INDEX.md:9:3 error `0003` this row lists TASK-0003, but no task in backlog has that ID (it is in next); remove the row or move it to the right index
+            backlog/INDEX.md:10:3 error `0009` this row lists TASK-0009, but no task in backlog has that ID; remove the row or move it to the right index
+        "#]]
+        .assert_eq(&check_rule(&fixture, Rule::IndexPhantomRow));
+    }
+
+    #[test]
+    fn duplicate_rows_point_at_the_first() {
+        let rows = format!("{STAGE_OK}| TASK-0001 | Task 0001 | @ana | active | - | - |\n");
+        expect![[r#"
+            backlog/INDEX.md:9:3 error `TASK-0001` TASK-0001 has more than one row in this index; keep one
+              -> backlog/INDEX.md `0001` the first row
+        "#]]
+        .assert_eq(&check_rule(&fixture(ROOT_OK, &rows), Rule::IndexDuplicateRow));
+    }
+
+    #[test]
+    fn mismatches_list_every_column_and_status_makes_it_an_error() {
+        let stage_rows = "| 0001 | Task 0001 | @ana | blocked | - | - |\n| 0002 | Old name | @bo | active | - | - |\n";
+        expect![[r#"
+            backlog/INDEX.md:7:1 error `| 0001 | Task 0001 | @ana | blocked | - | - |` the row for TASK-0001 disagrees with its card: Status is `blocked` here but `active` on the card
+              -> backlog/TASK-0001-a/0001-a.task.md `0001` TASK-0001's card
+            backlog/INDEX.md:8:1 warning `| 0002 | Old name | @bo | active | - | - |` the row for TASK-0002 disagrees with its card: Name is `Old name` here but `Task 0002` on the card; DRI is `@bo` here but `@ana` on the card; Dependencies are `-` here but `TASK-0001` on the card
+              -> backlog/TASK-0002-b/0002-b.task.md `0002` TASK-0002's card
+        "#]]
+        .assert_eq(&check_rule(&fixture(ROOT_OK, stage_rows), Rule::IndexRowMismatch));
+    }
+
+    #[test]
+    fn index_without_a_table_or_a_required_column() {
+        let fixture = format!(
+            "{COUNTER}{}//- /INDEX.md\n| ID | Name | DRI | Status |\n|---|---|---|---|\n| 0001 | Task 0001 | @ana | active |\n//- /backlog/INDEX.md\n# Backlog\n\nNothing here yet.\n",
+            package("backlog/TASK-0001-a", ""),
+        );
+        expect![[r#"
+            INDEX.md:1:1 error `| ID | Name | DRI | Status |` the task table lacks the column Stage
+            backlog/INDEX.md:1:1 error `# Backlog` backlog/INDEX.md has no task table; expected a markdown table with the columns | ID | Name | DRI | Status |
+        "#]]
+        .assert_eq(&check_rule(&fixture, Rule::IndexTable));
+    }
+
+    #[test]
+    fn the_inbox_template_row_shape_is_accepted() {
+        let fixture = format!(
+            "{COUNTER}{}//- /INDEX.md\n{ROOT_HEADER}| 0001 | Task 0001 | @ana | inbox | active | - | - |\n//- /inbox/INDEX.md\n{STAGE_HEADER}| 0001 | Task 0001 | @ana | inbox | - |\n",
+            package("inbox/TASK-0001-a", ""),
+        );
+        assert_eq!(all_index_rules(&fixture), "");
+        // The same short row with a wrong stage is caught.
+        let wrong = fixture.replace("| @ana | inbox | - |", "| @ana | next | - |");
+        assert!(check_rule(&wrong, Rule::IndexRowMismatch).contains("Stage is `next` here but `inbox`"));
+    }
+
+    #[test]
+    fn per_namespace_indexes_resolve_unqualified_ids() {
+        let fixture = format!(
+            "//- /fw/ID_COUNTER.txt\n0002\n{}//- /INDEX.md\n| Namespace | ID | Name | DRI | Stage | Status |\n|---|---|---|---|---|---|\n| FW | 0001 | Task FW-0001 | @ana | next | active |\n//- /fw/next/INDEX.md\n{STAGE_HEADER}| 0001 | Task FW-0001 | @ana | active | - | - |\n",
+            package("fw/next/TASK-FW-0001-a", ""),
+        );
+        assert_eq!(all_index_rules(&fixture), "");
+    }
+}
