@@ -8,9 +8,13 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
+/// The moment the example workspaces describe, so SLO ages do not drift with the clock.
+const EXAMPLES_NOW: &str = "2026-11-20T12:00:00Z";
+
 fn flowos(args: &[&str], cwd: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_flowos-lsp"))
         .args(args)
+        .env("FLOWOS_NOW", EXAMPLES_NOW)
         .current_dir(cwd)
         .output()
         .expect("the binary runs")
@@ -368,4 +372,33 @@ fn every_tasks_root_below_path_is_checked_and_ids_are_scoped_per_root() {
     );
     assert!(text.contains("(5 checked)"), "{text}");
     assert_eq!(output.status.code(), Some(1));
+}
+
+#[test]
+fn slo_output_is_fixed_by_now() {
+    // At the examples' own moment nothing is late; ten days on, work in flight is.
+    let on_time = stdout(&flowos(&["check", "examples/demo"], repo()));
+    assert!(!on_time.contains("slo-exceeded"), "{on_time}");
+    let later = ["check", "examples/demo", "--now", "2026-11-30T12:00:00Z"];
+    let first = stdout(&flowos(&later, repo()));
+    assert_eq!(
+        first,
+        stdout(&flowos(&later, repo())),
+        "same --now, same report"
+    );
+    let slo: Vec<&str> = first
+        .lines()
+        .filter(|l| l.contains("[slo-exceeded]"))
+        .collect();
+    assert!(
+        slo.iter().any(|l| l.contains("TASK-0015-family-accounts")
+            && l.contains("warning[slo-exceeded] TASK-0015 has been in inbox for 10d")),
+        "{first}"
+    );
+    assert!(
+        slo.iter().all(|l| !l.contains("archived/")),
+        "archived tasks are done: {first}"
+    );
+    let bad = flowos(&["check", "examples/demo", "--now", "noon"], repo());
+    assert_eq!(bad.status.code(), Some(2));
 }

@@ -13,6 +13,7 @@ use crate::db::{FileId, Workspace};
 use crate::ide::diagnostics::workspace_diagnostics;
 use crate::ide::types::{Config, Diagnostic, Rule, Severity};
 use crate::loader;
+use crate::syntax::ledger::parse_rfc3339;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum Format {
@@ -35,9 +36,10 @@ pub const EXIT_USAGE: i32 = 2;
 
 pub const USAGE: &str = "\
 usage: flowos-lsp check [PATH] [--format human|json] [--rule NAME=error|warning|info|hint|off]...
-                        [--extra-event NAME]...
+                        [--extra-event NAME]... [--now RFC3339]
 
 Checks every FlowOS tasks root (.work/tasks) at or below PATH (default: the current folder).
+SLOs are measured up to --now (or $FLOWOS_NOW), else the current time.
 Exit status: 0 no errors, 1 error diagnostics found, 2 usage or I/O failure.";
 
 /// Parses `check`'s arguments (after the subcommand name).
@@ -68,6 +70,10 @@ pub fn parse_args(args: &[String]) -> Result<CheckOptions, String> {
                 let (rule, severity) = parse_rule_setting(&setting)?;
                 options.config.rule_overrides.insert(rule, severity);
             }
+            "--now" => {
+                let text = value("--now")?;
+                options.config.now = Some(parse_now(&text)?);
+            }
             "--extra-event" => {
                 let name = value("--extra-event")?;
                 options.config.extra_events.push(name);
@@ -82,7 +88,18 @@ pub fn parse_args(args: &[String]) -> Result<CheckOptions, String> {
             }
         }
     }
+    if options.config.now.is_none()
+        && let Ok(text) = std::env::var("FLOWOS_NOW")
+    {
+        options.config.now = Some(parse_now(&text).map_err(|e| format!("FLOWOS_NOW: {e}"))?);
+    }
     Ok(options)
+}
+
+fn parse_now(text: &str) -> Result<i64, String> {
+    parse_rfc3339(text.trim()).ok_or_else(|| {
+        format!("`{text}` is not an RFC 3339 time with an offset, e.g. 2026-11-20T12:00:00Z")
+    })
 }
 
 /// `NAME=SEVERITY` with SEVERITY one of error, warning, info, hint, off.

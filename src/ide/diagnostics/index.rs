@@ -495,7 +495,10 @@ mod tests {
     fn phantom_rows_name_where_the_task_really_is() {
         let fixture = format!(
             "{}{}",
-            fixture(ROOT_OK, &format!("{STAGE_OK}| 0009 | Ghost | @ana | active | - | - |\n")),
+            fixture(
+                ROOT_OK,
+                &format!("{STAGE_OK}| 0009 | Ghost | @ana | active | - | - |\n")
+            ),
             package("next/TASK-0003-c", "")
         )
         .replace(
@@ -553,7 +556,9 @@ mod tests {
         assert_eq!(all_index_rules(&fixture), "");
         // The same short row with a wrong stage is caught.
         let wrong = fixture.replace("| @ana | inbox | - |", "| @ana | next | - |");
-        assert!(check_rule(&wrong, Rule::IndexRowMismatch).contains("Stage is `next` here but `inbox`"));
+        assert!(
+            check_rule(&wrong, Rule::IndexRowMismatch).contains("Stage is `next` here but `inbox`")
+        );
     }
 
     #[test]

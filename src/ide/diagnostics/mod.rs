@@ -10,6 +10,7 @@ mod ledger;
 mod links;
 mod package;
 mod sections;
+mod slo;
 mod state;
 mod wip;
 
@@ -39,6 +40,7 @@ pub fn workspace_diagnostics(workspace: &Workspace, config: &Config) -> Vec<Diag
     ledger::check(workspace, config, &mut out);
     state::check(workspace, &mut out);
     index::check(workspace, &mut out);
+    slo::check(workspace, config, &mut out);
     finish(out, config)
 }
 
