@@ -9,5 +9,6 @@ pub mod cli;
 pub mod db;
 pub mod ide;
 pub mod loader;
+pub mod lsp;
 pub mod parallel;
 pub mod syntax;

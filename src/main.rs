@@ -6,13 +6,15 @@ use flowos_lsp::cli::check;
 use flowos_lsp::ide::types::Rule;
 
 const USAGE: &str = "\
-usage: flowos-lsp check [PATH] [--format human|json] [--rule NAME=SEVERITY]... [--extra-event NAME]...
+usage: flowos-lsp [--stdio | serve]   serve the Language Server Protocol over stdio
+       flowos-lsp check [PATH] [--format human|json] [--rule NAME=SEVERITY]... [--extra-event NAME]...
        flowos-lsp rules      list every diagnostic rule with its default severity
        flowos-lsp --help | --version";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let code = match args.first().map(String::as_str) {
+        None | Some("--stdio" | "serve") => flowos_lsp::lsp::run(),
         Some("check") => run_check(&args[1..]),
         Some("rules") => {
             print_rules();
@@ -28,12 +30,6 @@ fn main() -> ExitCode {
         }
         Some(other) => {
             eprintln!("flowos-lsp: unknown command `{other}`\n{USAGE}");
-            check::EXIT_USAGE
-        }
-        None => {
-            eprintln!(
-                "flowos-lsp: the language server is not built yet; use `flowos-lsp check`\n{USAGE}"
-            );
             check::EXIT_USAGE
         }
     };

@@ -196,6 +196,7 @@ pub(crate) fn add_root(workspace: &mut Workspace, root_index: usize, input: Root
     workspace.roots.push(TasksRoot {
         path: input.path.clone(),
         namespace_dirs: layout.namespace_dirs.clone(),
+        dirs: input.dirs.clone(),
         layout_problems: input.problems,
         ..TasksRoot::default()
     });

@@ -7,6 +7,7 @@
 pub mod events;
 pub mod layout;
 pub mod meta;
+pub mod update;
 pub mod vocab;
 
 use std::collections::HashMap;
@@ -142,6 +143,8 @@ pub struct TasksRoot {
     pub wip_policy: Option<FileId>,
     /// Namespace folders of the per-namespace layout (`fw/inbox/...`).
     pub namespace_dirs: Vec<String>,
+    /// Every folder below the root, as loaded (kept so the model can rebuild itself).
+    pub dirs: Vec<String>,
     /// Stage names that exist as files instead of folders, and other layout problems.
     pub layout_problems: Vec<LoadProblem>,
 }

@@ -1,0 +1,220 @@
+//! Changing the model in place: a new text for a file it holds is re-parsed alone; anything
+//! structural (a file appearing, disappearing or moving) rebuilds from the model's own
+//! inputs, so the model never needs the disk to change.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::base::LineIndex;
+use crate::db::layout::is_interesting_name;
+use crate::db::meta::TaskMeta;
+use crate::db::{FileInput, Parsed, RootInput, Workspace, parse_file};
+use crate::syntax::task_id::parse_folder_name;
+
+/// A change to the files of the tasks roots.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FileChange {
+    /// The file now has this text (created or changed).
+    Set { path: PathBuf, text: Arc<str> },
+    /// The file (or folder, with everything below it) is gone.
+    Remove { path: PathBuf },
+}
+
+impl Workspace {
+    /// The tasks root containing `path`, and the path relative to it with `/` separators.
+    pub fn locate(&self, path: &Path) -> Option<(usize, String)> {
+        self.roots.iter().enumerate().find_map(|(index, root)| {
+            let rel = path.strip_prefix(&root.path).ok()?;
+            let rel: Vec<String> = rel
+                .components()
+                .map(|part| part.as_os_str().to_string_lossy().into_owned())
+                .collect();
+            Some((index, rel.join("/")))
+        })
+    }
+
+    /// Replaces the text of a file the model holds, re-parsing only that file (and, for a
+    /// card, refreshing its task's fields). Returns false when the model cannot take the
+    /// change in place (a file it does not hold, a placeholder, a card whose task takes its
+    /// ID from the card itself): the caller then applies it with [`Workspace::apply`].
+    pub fn update_text(&mut self, path: &Path, text: &str) -> bool {
+        let Some(file_id) = self.file_by_path(path) else {
+            return false;
+        };
+        let file = &self.files[file_id.0 as usize];
+        if !file.exists {
+            return false;
+        }
+        let owner = self.tasks.iter().position(|task| {
+            [task.card, task.context, task.ledger, task.learning].contains(&Some(file_id))
+        });
+        let is_card = owner.is_some_and(|index| self.tasks[index].card == Some(file_id));
+        if is_card
+            && let Some(index) = owner
+            && parse_folder_name(&self.tasks[index].folder_name).is_none()
+        {
+            return false;
+        }
+        let (text, unreadable, parsed) = parse_file(&file.role, text.as_bytes());
+        let file = &mut self.files[file_id.0 as usize];
+        file.line_index = LineIndex::new(&text);
+        file.text = text;
+        file.unreadable = unreadable;
+        file.parsed = parsed;
+        if is_card && let Some(index) = owner {
+            let namespace = self.tasks[index].id.namespace.clone();
+            let meta = match &self.files[file_id.0 as usize].parsed {
+                Parsed::Card(card) => card
+                    .frontmatter
+                    .block()
+                    .map(|block| TaskMeta::from_frontmatter(block, namespace.as_deref()))
+                    .unwrap_or_default(),
+                _ => TaskMeta::default(),
+            };
+            self.tasks[index].meta = meta;
+        }
+        true
+    }
+
+    /// Applies changes the in-place path cannot take by rebuilding every root from the
+    /// model's current texts with the changes laid over them.
+    pub fn apply(&mut self, changes: &[FileChange]) {
+        let mut inputs = self.inputs();
+        for change in changes {
+            match change {
+                FileChange::Set { path, text } => {
+                    let Some((root, rel)) = self.locate(path) else {
+                        continue;
+                    };
+                    let name = rel.rsplit('/').next().unwrap_or(&rel);
+                    if !is_interesting_name(name) {
+                        continue;
+                    }
+                    let input = &mut inputs[root];
+                    input.files.retain(|file| file.rel != rel);
+                    input.files.push(FileInput {
+                        rel: rel.clone(),
+                        bytes: text.as_bytes().to_vec(),
+                    });
+                    add_parent_dirs(&mut input.dirs, &rel);
+                }
+                FileChange::Remove { path } => {
+                    let Some((root, rel)) = self.locate(path) else {
+                        continue;
+                    };
+                    let input = &mut inputs[root];
+                    let below = format!("{rel}/");
+                    input
+                        .files
+                        .retain(|file| file.rel != rel && !file.rel.starts_with(&below));
+                    input
+                        .dirs
+                        .retain(|dir| *dir != rel && !dir.starts_with(&below));
+                }
+            }
+        }
+        for input in &mut inputs {
+            input.files.sort_by(|a, b| a.rel.cmp(&b.rel));
+            input.dirs.sort();
+            input.dirs.dedup();
+        }
+        *self = Workspace::build(inputs);
+    }
+
+    /// The inputs that rebuild this model: each root's folders and the current text of every
+    /// file that exists.
+    pub fn inputs(&self) -> Vec<RootInput> {
+        let mut inputs: Vec<RootInput> = self
+            .roots
+            .iter()
+            .map(|root| RootInput {
+                path: root.path.clone(),
+                dirs: root.dirs.clone(),
+                files: Vec::new(),
+                problems: root.layout_problems.clone(),
+            })
+            .collect();
+        for file in self.files.iter().filter(|file| file.exists) {
+            inputs[file.root].files.push(FileInput {
+                rel: file.rel.clone(),
+                bytes: file.text.as_bytes().to_vec(),
+            });
+        }
+        inputs
+    }
+}
+
+fn add_parent_dirs(dirs: &mut Vec<String>, rel: &str) {
+    let mut at = 0;
+    while let Some(slash) = rel[at..].find('/') {
+        dirs.push(rel[..at + slash].to_string());
+        at += slash + 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ide::diagnostics::workspace_diagnostics;
+    use crate::ide::fixture::{COUNTER, ROOT, package, workspace};
+    use crate::ide::types::{Config, Rule};
+
+    fn rules(workspace: &Workspace) -> Vec<(String, Rule)> {
+        workspace_diagnostics(workspace, &Config::default())
+            .into_iter()
+            .map(|d| (workspace.file(d.file).rel.clone(), d.rule))
+            .filter(|(_, rule)| !rule.name().starts_with("index"))
+            .collect()
+    }
+
+    fn fixture() -> String {
+        format!(
+            "{COUNTER}{}{}",
+            package("backlog/TASK-0001-a", "depends_on: [\"TASK-0002\"]"),
+            package("backlog/TASK-0002-b", "blocks: [\"TASK-0001\"]"),
+        )
+    }
+
+    #[test]
+    fn editing_a_card_in_place_equals_a_rebuild() {
+        let mut incremental = workspace(&fixture());
+        let card = PathBuf::from(ROOT).join("backlog/TASK-0001-a/0001-a.task.md");
+        let text = incremental
+            .file(incremental.file_by_path(&card).unwrap())
+            .text
+            .to_string();
+        let broken = text.replace("[\"TASK-0002\"]", "[\"TASK-0009\"]");
+        assert!(incremental.update_text(&card, &broken));
+        let from_scratch = workspace(&fixture().replace("[\"TASK-0002\"]\n", "[\"TASK-0009\"]\n"));
+        assert_eq!(rules(&incremental), rules(&from_scratch));
+        assert!(rules(&incremental).contains(&(
+            "backlog/TASK-0001-a/0001-a.task.md".to_string(),
+            Rule::MissingDependency
+        )));
+    }
+
+    #[test]
+    fn structural_changes_rebuild_from_the_model_itself() {
+        let mut model = workspace(&fixture());
+        let new_ledger = PathBuf::from(ROOT).join("backlog/TASK-0003-c/0003.ledger.jsonl");
+        assert!(!model.update_text(&new_ledger, "{}"));
+        model.apply(&[
+            FileChange::Remove {
+                path: PathBuf::from(ROOT).join("backlog/TASK-0002-b"),
+            },
+            FileChange::Set {
+                path: new_ledger,
+                text: Arc::from(""),
+            },
+        ]);
+        let found = rules(&model);
+        assert!(found.contains(&(
+            "backlog/TASK-0001-a/0001-a.task.md".to_string(),
+            Rule::MissingDependency
+        )));
+        assert!(found.contains(&(
+            "backlog/TASK-0003-c/0003.ledger.jsonl".to_string(),
+            Rule::PackageFileMissing
+        )));
+    }
+}

@@ -1,0 +1,59 @@
+//! The language server edge: the only module that speaks LSP. It converts protocol messages
+//! to session input and analysis results to protocol messages; the analysis itself lives in
+//! `ide`, `db` and `syntax` and knows nothing of LSP.
+
+mod config;
+mod documents;
+mod ordering;
+mod server;
+mod session;
+mod to_proto;
+
+use std::sync::Arc;
+
+use dashmap::DashMap;
+use tower_lsp_server::{LspService, Server};
+
+use crate::lsp::ordering::Ordered;
+use crate::lsp::server::Backend;
+
+/// Serves LSP over stdin/stdout until the client says `exit`; returns the exit code.
+pub fn run() -> i32 {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("flowos-lsp: cannot start the async runtime: {error}");
+            return 2;
+        }
+    };
+    runtime.block_on(async {
+        let (outputs, outputs_rx) = tokio::sync::mpsc::unbounded_channel();
+        let session = session::spawn(outputs);
+        let versions = Arc::new(DashMap::new());
+        let builder = LspService::build(|client| {
+            tokio::spawn(server::publish(
+                client.clone(),
+                outputs_rx,
+                versions.clone(),
+            ));
+            Backend::new(client, session.clone())
+        });
+        #[cfg(debug_assertions)]
+        let builder = builder.custom_method("flowos/debugPanic", Backend::debug_panic);
+        let (service, socket) = builder.finish();
+        let service = Ordered {
+            inner: service,
+            session,
+            versions,
+        };
+        Server::new(tokio::io::stdin(), tokio::io::stdout(), socket)
+            .serve(service)
+            .await;
+    });
+    // The session thread and any file watcher end with the process.
+    0
+}

@@ -1,0 +1,348 @@
+//! The language server: lifecycle, capabilities, settings and requests. Each handler is a
+//! few lines: convert in, ask the session or the analysis, convert out.
+
+use std::panic::AssertUnwindSafe;
+use std::path::PathBuf;
+use std::sync::mpsc::Sender;
+use std::sync::{Mutex, OnceLock};
+use std::time::Duration;
+
+use futures::FutureExt;
+use serde_json::Value;
+use tokio::sync::mpsc::UnboundedReceiver;
+use tokio::sync::oneshot;
+use tower_lsp_server::jsonrpc::{Error, Result};
+use tower_lsp_server::ls_types::notification::Progress;
+use tower_lsp_server::ls_types::*;
+use tower_lsp_server::{Client, LanguageServer};
+
+use crate::base::PositionEncoding;
+use crate::lsp::config::Settings;
+use crate::lsp::ordering::{Versions, path_of};
+use crate::lsp::session::{Input, Output};
+
+/// How long any request to the client may take before the server stops waiting.
+const CLIENT_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long a pull-diagnostics request may wait for the session.
+const PULL_TIMEOUT: Duration = Duration::from_secs(10);
+const WATCH_REGISTRATION: &str = "flowos-watched-files";
+
+/// What the client said it can do, captured at `initialize`.
+#[derive(Debug, Default, Clone, Copy)]
+struct ClientAbilities {
+    progress: bool,
+    dynamic_watch: bool,
+    configuration: bool,
+}
+
+pub struct Backend {
+    client: Client,
+    session: Mutex<Sender<Input>>,
+    abilities: OnceLock<ClientAbilities>,
+}
+
+impl Backend {
+    pub fn new(client: Client, session: Sender<Input>) -> Backend {
+        Backend {
+            client,
+            session: Mutex::new(session),
+            abilities: OnceLock::new(),
+        }
+    }
+
+    fn send(&self, input: Input) {
+        // The lock guards only the (synchronous) send; nothing is awaited while holding it.
+        if let Ok(session) = self.session.lock() {
+            let _ = session.send(input);
+        }
+    }
+
+    fn abilities(&self) -> ClientAbilities {
+        self.abilities.get().copied().unwrap_or_default()
+    }
+
+    /// Runs a request handler, answering an internal error (and logging it) if it panics, so
+    /// one bad request never takes the server down.
+    async fn guarded<T>(
+        &self,
+        method: &str,
+        work: impl std::future::Future<Output = Result<T>>,
+    ) -> Result<T> {
+        match AssertUnwindSafe(work).catch_unwind().await {
+            Ok(result) => result,
+            Err(panic) => {
+                let reason = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "unknown panic".into());
+                let message = format!("internal error in {method}: {reason}");
+                eprintln!("flowos-lsp: {message}");
+                self.client.log_message(MessageType::ERROR, &message).await;
+                Err(Error::internal_error())
+            }
+        }
+    }
+
+    async fn pull_settings(&self) {
+        if !self.abilities().configuration {
+            return;
+        }
+        let items = vec![ConfigurationItem {
+            scope_uri: None,
+            section: Some("flowos".into()),
+        }];
+        match tokio::time::timeout(CLIENT_TIMEOUT, self.client.configuration(items)).await {
+            Ok(Ok(values)) => {
+                if let Some(value) = values.first().filter(|value| !value.is_null()) {
+                    self.send(Input::Settings(Settings::from_json(value)));
+                }
+            }
+            Ok(Err(error)) => eprintln!("flowos-lsp: workspace/configuration failed: {error}"),
+            Err(_) => eprintln!("flowos-lsp: workspace/configuration timed out"),
+        }
+    }
+
+    async fn register_watcher(&self) {
+        if !self.abilities().dynamic_watch {
+            self.send(Input::WatchDisk);
+            return;
+        }
+        let options = serde_json::json!({
+            "watchers": [{"globPattern": "**/.work/tasks/**"}]
+        });
+        let registration = Registration {
+            id: WATCH_REGISTRATION.into(),
+            method: "workspace/didChangeWatchedFiles".into(),
+            register_options: Some(options),
+        };
+        let result = tokio::time::timeout(
+            CLIENT_TIMEOUT,
+            self.client.register_capability(vec![registration]),
+        )
+        .await;
+        if !matches!(result, Ok(Ok(()))) {
+            eprintln!("flowos-lsp: file-watch registration failed; watching the disk instead");
+            self.send(Input::WatchDisk);
+        }
+    }
+
+    async fn create_progress(&self) -> Option<ProgressToken> {
+        if !self.abilities().progress {
+            return None;
+        }
+        let token = ProgressToken::String("flowos-indexing".into());
+        let created = tokio::time::timeout(
+            CLIENT_TIMEOUT,
+            self.client.create_work_done_progress(token.clone()),
+        )
+        .await;
+        matches!(created, Ok(Ok(()))).then_some(token)
+    }
+
+    #[cfg(debug_assertions)]
+    /// A request that panics, so tests can prove a panicking handler leaves the server
+    /// serving. Only in debug builds.
+    pub async fn debug_panic(&self, params: Value) -> Result<Value> {
+        self.guarded("flowos/debugPanic", async {
+            if let Some(reason) = params.get("reason").and_then(Value::as_str) {
+                panic!("{reason}");
+            }
+            Ok(Value::Null)
+        })
+        .await
+    }
+}
+
+fn workspace_folders(params: &InitializeParams) -> Vec<PathBuf> {
+    if let Some(folders) = &params.workspace_folders {
+        return folders
+            .iter()
+            .filter_map(|folder| path_of(&folder.uri))
+            .collect();
+    }
+    #[allow(deprecated)]
+    let root = params.root_uri.as_ref().and_then(path_of);
+    root.into_iter().collect()
+}
+
+fn negotiate_encoding(params: &InitializeParams) -> PositionEncoding {
+    let offered = params
+        .capabilities
+        .general
+        .as_ref()
+        .and_then(|general| general.position_encodings.as_ref());
+    match offered {
+        Some(kinds) if kinds.contains(&PositionEncodingKind::UTF8) => PositionEncoding::Utf8,
+        _ => PositionEncoding::Utf16,
+    }
+}
+
+fn capabilities(encoding: PositionEncoding) -> ServerCapabilities {
+    ServerCapabilities {
+        position_encoding: Some(match encoding {
+            PositionEncoding::Utf8 => PositionEncodingKind::UTF8,
+            PositionEncoding::Utf16 => PositionEncodingKind::UTF16,
+        }),
+        text_document_sync: Some(TextDocumentSyncCapability::Options(
+            TextDocumentSyncOptions {
+                open_close: Some(true),
+                change: Some(TextDocumentSyncKind::INCREMENTAL),
+                save: Some(TextDocumentSyncSaveOptions::Supported(true)),
+                ..TextDocumentSyncOptions::default()
+            },
+        )),
+        diagnostic_provider: Some(DiagnosticServerCapabilities::Options(DiagnosticOptions {
+            identifier: Some("flowos".into()),
+            inter_file_dependencies: true,
+            workspace_diagnostics: false,
+            work_done_progress_options: WorkDoneProgressOptions::default(),
+        })),
+        workspace: Some(WorkspaceServerCapabilities {
+            workspace_folders: Some(WorkspaceFoldersServerCapabilities {
+                supported: Some(true),
+                change_notifications: Some(OneOf::Left(true)),
+            }),
+            file_operations: None,
+        }),
+        ..ServerCapabilities::default()
+    }
+}
+
+impl LanguageServer for Backend {
+    async fn initialize(&self, params: InitializeParams) -> Result<InitializeResult> {
+        let capabilities_in = &params.capabilities;
+        let workspace = capabilities_in.workspace.as_ref();
+        let abilities = ClientAbilities {
+            progress: capabilities_in
+                .window
+                .as_ref()
+                .and_then(|window| window.work_done_progress)
+                .unwrap_or(false),
+            dynamic_watch: workspace
+                .and_then(|w| w.did_change_watched_files.as_ref())
+                .and_then(|w| w.dynamic_registration)
+                .unwrap_or(false),
+            configuration: workspace.and_then(|w| w.configuration).unwrap_or(false),
+        };
+        let _ = self.abilities.set(abilities);
+        let encoding = negotiate_encoding(&params);
+        let settings = params
+            .initialization_options
+            .as_ref()
+            .map(Settings::from_json)
+            .unwrap_or_default();
+        // Recorded before `initialize` answers, so every later change is read in this encoding.
+        self.send(Input::Configure {
+            encoding,
+            settings,
+            folders: workspace_folders(&params),
+        });
+        Ok(InitializeResult {
+            capabilities: capabilities(encoding),
+            server_info: Some(ServerInfo {
+                name: "flowos-lsp".into(),
+                version: Some(env!("CARGO_PKG_VERSION").into()),
+            }),
+            offset_encoding: None,
+        })
+    }
+
+    async fn initialized(&self, _: InitializedParams) {
+        // Indexing starts as soon as the progress token exists (or could not be had); the
+        // settings and the watcher follow without holding it up.
+        let progress = self.create_progress().await;
+        self.send(Input::Index { progress });
+        self.pull_settings().await;
+        self.register_watcher().await;
+    }
+
+    async fn shutdown(&self) -> Result<()> {
+        Ok(())
+    }
+
+    async fn did_change_configuration(&self, params: DidChangeConfigurationParams) {
+        if !params.settings.is_null() && params.settings.as_object().is_some_and(|o| !o.is_empty())
+        {
+            self.send(Input::Settings(Settings::from_json(&params.settings)));
+        }
+        self.pull_settings().await;
+    }
+
+    async fn did_change_workspace_folders(&self, params: DidChangeWorkspaceFoldersParams) {
+        let paths = |folders: &[WorkspaceFolder]| -> Vec<PathBuf> {
+            folders
+                .iter()
+                .filter_map(|folder| path_of(&folder.uri))
+                .collect()
+        };
+        self.send(Input::Folders {
+            added: paths(&params.event.added),
+            removed: paths(&params.event.removed),
+        });
+    }
+
+    async fn diagnostic(
+        &self,
+        params: DocumentDiagnosticParams,
+    ) -> Result<DocumentDiagnosticReportResult> {
+        self.guarded("textDocument/diagnostic", async {
+            let items = match path_of(&params.text_document.uri) {
+                Some(path) => {
+                    let (reply, answer) = oneshot::channel();
+                    self.send(Input::Pull { path, reply });
+                    match tokio::time::timeout(PULL_TIMEOUT, answer).await {
+                        Ok(Ok(items)) => items,
+                        _ => return Err(Error::internal_error()),
+                    }
+                }
+                None => Vec::new(),
+            };
+            Ok(DocumentDiagnosticReportResult::Report(
+                DocumentDiagnosticReport::Full(RelatedFullDocumentDiagnosticReport {
+                    related_documents: None,
+                    full_document_diagnostic_report: FullDocumentDiagnosticReport {
+                        result_id: None,
+                        items,
+                    },
+                }),
+            ))
+        })
+        .await
+    }
+}
+
+/// Sends the session's output to the client, in order. Diagnostics computed for an older
+/// version of an open document than the client has since sent are dropped here too.
+pub async fn publish(client: Client, mut outputs: UnboundedReceiver<Output>, versions: Versions) {
+    while let Some(output) = outputs.recv().await {
+        match output {
+            Output::Publish {
+                uri,
+                path,
+                diagnostics,
+                version,
+            } => {
+                let newer = match (version, versions.get(&path)) {
+                    (Some(version), Some(latest)) => *latest > version,
+                    _ => false,
+                };
+                if !newer {
+                    client.publish_diagnostics(uri, diagnostics, version).await;
+                }
+            }
+            Output::Log(level, message) => {
+                eprintln!("flowos-lsp: {message}");
+                client.log_message(level, message).await;
+            }
+            Output::Progress(token, value) => {
+                client
+                    .send_notification::<Progress>(ProgressParams {
+                        token,
+                        value: ProgressParamsValue::WorkDone(value),
+                    })
+                    .await;
+            }
+        }
+    }
+}

@@ -1,0 +1,560 @@
+//! The session: one thread that owns the open documents and the workspace model, applies
+//! every change in arrival order, analyses after a short quiet spell, and hands the results
+//! to the publisher in order.
+//!
+//! Nothing here awaits: changes are queued by the transport layer synchronously as they
+//! arrive (see `ordering`), and results leave through an unbounded channel. An analysis is
+//! only published when no newer change arrived while it ran, so a result computed for an
+//! older version of a document is dropped rather than sent.
+
+use std::collections::{HashMap, HashSet};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
+use std::time::{Duration, Instant};
+
+use tokio::sync::mpsc::UnboundedSender;
+use tokio::sync::oneshot;
+use tower_lsp_server::ls_types::{
+    self as lsp, MessageType, ProgressToken, TextDocumentContentChangeEvent,
+};
+
+use crate::base::PositionEncoding;
+use crate::db::layout::is_interesting_name;
+use crate::db::update::FileChange;
+use crate::db::{FileInput, RootInput, Workspace};
+use crate::ide::diagnostics::workspace_diagnostics;
+use crate::ide::types::Config;
+use crate::loader;
+use crate::lsp::config::Settings;
+use crate::lsp::documents::Document;
+use crate::lsp::to_proto;
+
+/// How long the session waits for more changes before analysing.
+const DEBOUNCE: Duration = Duration::from_millis(15);
+/// Under a continuous stream of changes, analyse at least this often.
+const MAX_DELAY: Duration = Duration::from_millis(250);
+
+/// What the session is told, in arrival order.
+#[derive(Debug)]
+pub enum Input {
+    /// From `initialize`: how positions are counted, the first settings, the folders.
+    Configure {
+        encoding: PositionEncoding,
+        settings: Settings,
+        folders: Vec<PathBuf>,
+    },
+    /// From `initialized`: index the folders now, reporting progress under this token.
+    Index {
+        progress: Option<ProgressToken>,
+    },
+    Open {
+        path: PathBuf,
+        text: String,
+        version: i32,
+    },
+    Change {
+        path: PathBuf,
+        version: i32,
+        changes: Vec<TextDocumentContentChangeEvent>,
+    },
+    Close {
+        path: PathBuf,
+    },
+    /// Files or folders changed on disk (watched-file events, or the fallback watcher).
+    Disk {
+        paths: Vec<PathBuf>,
+    },
+    Settings(Settings),
+    Folders {
+        added: Vec<PathBuf>,
+        removed: Vec<PathBuf>,
+    },
+    /// The client cannot watch files for us: watch the tasks roots ourselves.
+    WatchDisk,
+    /// Pull diagnostics for one document, after every change received so far.
+    Pull {
+        path: PathBuf,
+        reply: oneshot::Sender<Vec<lsp::Diagnostic>>,
+    },
+}
+
+/// What the session asks the publisher to send, in order.
+#[derive(Debug)]
+pub enum Output {
+    Publish {
+        uri: lsp::Uri,
+        path: PathBuf,
+        diagnostics: Vec<lsp::Diagnostic>,
+        version: Option<i32>,
+    },
+    Log(MessageType, String),
+    Progress(ProgressToken, lsp::WorkDoneProgress),
+}
+
+pub fn spawn(output: UnboundedSender<Output>) -> Sender<Input> {
+    let (sender, receiver) = channel();
+    let own_sender = sender.clone();
+    std::thread::Builder::new()
+        .name("flowos-session".into())
+        .spawn(move || Session::new(output, own_sender).run(receiver))
+        .expect("the session thread starts");
+    sender
+}
+
+struct Session {
+    output: UnboundedSender<Output>,
+    /// For the fallback file watcher, which reports into the same queue.
+    own_sender: Sender<Input>,
+    encoding: PositionEncoding,
+    settings: Settings,
+    config: Config,
+    folders: Vec<PathBuf>,
+    indexed: bool,
+    workspace: Workspace,
+    documents: HashMap<PathBuf, Document>,
+    /// Structural changes waiting for the next analysis (applied as one rebuild).
+    structural: Vec<FileChange>,
+    /// What each file's published diagnostics are now.
+    published: HashMap<PathBuf, Vec<lsp::Diagnostic>>,
+    dirty_since: Option<Instant>,
+    watch_disk: bool,
+    watcher: Option<notify::RecommendedWatcher>,
+}
+
+impl Session {
+    fn new(output: UnboundedSender<Output>, own_sender: Sender<Input>) -> Session {
+        Session {
+            output,
+            own_sender,
+            encoding: PositionEncoding::Utf16,
+            settings: Settings::default(),
+            config: Config::default(),
+            folders: Vec::new(),
+            indexed: false,
+            workspace: Workspace::default(),
+            documents: HashMap::new(),
+            structural: Vec::new(),
+            published: HashMap::new(),
+            dirty_since: None,
+            watch_disk: false,
+            watcher: None,
+        }
+    }
+
+    fn run(mut self, receiver: Receiver<Input>) {
+        loop {
+            let input = match self.dirty_since {
+                Some(since) if since.elapsed() >= MAX_DELAY => None,
+                Some(_) => match receiver.recv_timeout(DEBOUNCE) {
+                    Ok(input) => Some(input),
+                    Err(RecvTimeoutError::Timeout) => None,
+                    Err(RecvTimeoutError::Disconnected) => return,
+                },
+                None => match receiver.recv() {
+                    Ok(input) => Some(input),
+                    Err(_) => return,
+                },
+            };
+            match input {
+                Some(input) => self.guarded("handling a change", |session| session.handle(input)),
+                None => self.guarded("analysing", |session| session.analyse(&receiver)),
+            }
+        }
+    }
+
+    /// Runs `work`, turning a panic into a log line: one bad input must not take the server
+    /// down. The model is rebuilt from disk afterwards, since the panic may have left it
+    /// half-updated.
+    fn guarded(&mut self, what: &str, work: impl FnOnce(&mut Session)) {
+        if catch_unwind(AssertUnwindSafe(|| work(self))).is_err() {
+            self.log(
+                MessageType::ERROR,
+                format!("internal error while {what}; re-indexing"),
+            );
+            self.guarded_reindex();
+        }
+    }
+
+    fn guarded_reindex(&mut self) {
+        if catch_unwind(AssertUnwindSafe(|| self.reindex(None))).is_err() {
+            self.log(
+                MessageType::ERROR,
+                "re-indexing failed; diagnostics may be stale".into(),
+            );
+        }
+    }
+
+    fn mark_dirty(&mut self) {
+        self.dirty_since.get_or_insert_with(Instant::now);
+    }
+
+    fn log(&self, level: MessageType, message: String) {
+        let _ = self.output.send(Output::Log(level, message));
+    }
+
+    fn handle(&mut self, input: Input) {
+        match input {
+            Input::Configure {
+                encoding,
+                settings,
+                folders,
+            } => {
+                self.encoding = encoding;
+                self.folders = folders;
+                self.apply_settings(settings);
+            }
+            Input::Index { progress } => {
+                self.reindex(progress);
+            }
+            Input::Open {
+                path,
+                text,
+                version,
+            } => {
+                self.set_text(&path, &text);
+                self.documents.insert(path, Document::new(&text, version));
+            }
+            Input::Change {
+                path,
+                version,
+                changes,
+            } => {
+                let Some(document) = self.documents.get_mut(&path) else {
+                    self.log(
+                        MessageType::WARNING,
+                        format!("change for a document that is not open: {}", path.display()),
+                    );
+                    return;
+                };
+                document.apply(&changes, version, self.encoding);
+                let text = document.text();
+                self.set_text(&path, &text);
+            }
+            Input::Close { path } => {
+                self.documents.remove(&path);
+                // The buffer no longer overrides the disk.
+                self.reload_from_disk(&path);
+            }
+            Input::Disk { paths } => {
+                for path in paths {
+                    // An open buffer overrides the disk until it is closed.
+                    if !self.documents.contains_key(&path) {
+                        self.reload_from_disk(&path);
+                    }
+                }
+            }
+            Input::Settings(settings) => {
+                let old_root = self.settings.tasks_root.clone();
+                self.apply_settings(settings);
+                if self.indexed && self.settings.tasks_root != old_root {
+                    self.reindex(None);
+                }
+            }
+            Input::Folders { added, removed } => {
+                self.folders.retain(|folder| !removed.contains(folder));
+                self.folders.extend(added);
+                if self.indexed {
+                    self.reindex(None);
+                }
+            }
+            Input::WatchDisk => {
+                self.watch_disk = true;
+                self.start_watcher();
+            }
+            Input::Pull { path, reply } => {
+                if self.dirty_since.is_some() {
+                    self.analyse_now();
+                }
+                let diagnostics = self.published.get(&path).cloned().unwrap_or_default();
+                let _ = reply.send(diagnostics);
+                return;
+            }
+        }
+        self.mark_dirty();
+    }
+
+    fn apply_settings(&mut self, settings: Settings) {
+        for problem in &settings.problems {
+            self.log(MessageType::WARNING, format!("settings: {problem}"));
+        }
+        self.config = settings.config();
+        self.settings = settings;
+    }
+
+    /// Gives the model a file's new text: in place when it can, else as a structural change.
+    fn set_text(&mut self, path: &Path, text: &str) {
+        if !self.indexed || self.workspace.update_text(path, text) {
+            return;
+        }
+        if self.workspace.locate(path).is_some() {
+            self.structural.push(FileChange::Set {
+                path: path.to_path_buf(),
+                text: Arc::from(text),
+            });
+        }
+    }
+
+    fn reload_from_disk(&mut self, path: &Path) {
+        if !self.indexed || self.workspace.locate(path).is_none() {
+            return;
+        }
+        match std::fs::symlink_metadata(path) {
+            Ok(metadata) if metadata.is_dir() => {
+                // A folder appeared (a checkout, a move): read it all again.
+                self.structural.push(FileChange::Remove {
+                    path: path.to_path_buf(),
+                });
+                self.add_folder(path);
+            }
+            Ok(metadata) if metadata.is_file() => {
+                let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+                if !name.is_some_and(|name| is_interesting_name(&name)) {
+                    return;
+                }
+                match std::fs::read(path) {
+                    Ok(bytes) => self.set_text(path, &String::from_utf8_lossy(&bytes)),
+                    Err(error) => self.log(
+                        MessageType::WARNING,
+                        format!("cannot read {}: {error}", path.display()),
+                    ),
+                }
+            }
+            // Gone (or a link, which is never followed).
+            _ => self.structural.push(FileChange::Remove {
+                path: path.to_path_buf(),
+            }),
+        }
+    }
+
+    /// Queues every interesting file below a folder that appeared.
+    fn add_folder(&mut self, folder: &Path) {
+        let mut pending = vec![folder.to_path_buf()];
+        while let Some(dir) = pending.pop() {
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                let Ok(kind) = entry.file_type() else {
+                    continue;
+                };
+                let path = entry.path();
+                if kind.is_dir() {
+                    pending.push(path);
+                } else if kind.is_file()
+                    && is_interesting_name(&entry.file_name().to_string_lossy())
+                    && let Ok(bytes) = std::fs::read(&path)
+                {
+                    let text = match self.documents.get(&path) {
+                        Some(document) => document.text(),
+                        None => String::from_utf8_lossy(&bytes).into_owned(),
+                    };
+                    self.structural.push(FileChange::Set {
+                        path,
+                        text: Arc::from(text),
+                    });
+                }
+            }
+        }
+    }
+
+    /// The tasks roots of the workspace folders (or the configured `flowos.tasksRoot`).
+    fn tasks_roots(&self) -> Vec<PathBuf> {
+        let mut roots = Vec::new();
+        for folder in &self.folders {
+            if let Some(configured) = &self.settings.tasks_root {
+                let root = folder.join(configured);
+                if root.is_dir() {
+                    roots.push(root);
+                }
+                continue;
+            }
+            match loader::find_tasks_roots(folder) {
+                Ok(found) => roots.extend(found),
+                Err(error) => self.log(
+                    MessageType::WARNING,
+                    format!("cannot search {}: {error}", folder.display()),
+                ),
+            }
+        }
+        roots.sort();
+        roots.dedup();
+        roots
+    }
+
+    /// Reads every tasks root from disk, lays the open buffers over it, and rebuilds.
+    fn reindex(&mut self, progress: Option<ProgressToken>) {
+        let roots = self.tasks_roots();
+        let output = self.output.clone();
+        let report = |value: lsp::WorkDoneProgress| {
+            if let Some(token) = &progress {
+                let _ = output.send(Output::Progress(token.clone(), value));
+            }
+        };
+        report(lsp::WorkDoneProgress::Begin(lsp::WorkDoneProgressBegin {
+            title: "Indexing FlowOS tasks".into(),
+            cancellable: Some(false),
+            message: Some(format!("{} tasks root(s)", roots.len())),
+            percentage: Some(0),
+        }));
+        let mut inputs = Vec::with_capacity(roots.len());
+        for (done, root) in roots.iter().enumerate() {
+            let input = loader::load_root(root);
+            for problem in &input.problems {
+                self.log(
+                    MessageType::WARNING,
+                    format!("{}: {}", root.join(&problem.rel).display(), problem.message),
+                );
+            }
+            inputs.push(input);
+            report(lsp::WorkDoneProgress::Report(lsp::WorkDoneProgressReport {
+                cancellable: Some(false),
+                message: Some(format!("{}/{} roots read", done + 1, roots.len())),
+                percentage: Some(((done + 1) * 100 / roots.len().max(1)) as u32),
+            }));
+        }
+        self.overlay_documents(&mut inputs);
+        self.workspace = Workspace::build(inputs);
+        self.structural.clear();
+        self.indexed = true;
+        report(lsp::WorkDoneProgress::End(lsp::WorkDoneProgressEnd {
+            message: Some(format!(
+                "{} tasks in {} files",
+                self.workspace.tasks.len(),
+                self.workspace
+                    .files
+                    .iter()
+                    .filter(|file| file.exists)
+                    .count()
+            )),
+        }));
+        if self.watch_disk {
+            self.start_watcher();
+        }
+        self.mark_dirty();
+    }
+
+    /// Open buffers win over the disk.
+    fn overlay_documents(&self, inputs: &mut [RootInput]) {
+        for (path, document) in &self.documents {
+            let Some(input) = inputs
+                .iter_mut()
+                .find(|input| path.starts_with(&input.path))
+            else {
+                continue;
+            };
+            let Ok(rel) = path.strip_prefix(&input.path) else {
+                continue;
+            };
+            let rel = rel.to_string_lossy().replace('\\', "/");
+            let name = rel.rsplit('/').next().unwrap_or(&rel);
+            if !is_interesting_name(name) {
+                continue;
+            }
+            input.files.retain(|file| file.rel != rel);
+            input.files.push(FileInput {
+                rel,
+                bytes: document.text().into_bytes(),
+            });
+        }
+    }
+
+    fn start_watcher(&mut self) {
+        use notify::{RecursiveMode, Watcher};
+        let sender = self.own_sender.clone();
+        let watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+            if let Ok(event) = event
+                && !event.kind.is_access()
+            {
+                let _ = sender.send(Input::Disk { paths: event.paths });
+            }
+        });
+        let mut watcher = match watcher {
+            Ok(watcher) => watcher,
+            Err(error) => {
+                self.log(MessageType::WARNING, format!("cannot watch files: {error}"));
+                return;
+            }
+        };
+        for root in &self.workspace.roots {
+            if let Err(error) = watcher.watch(&root.path, RecursiveMode::Recursive) {
+                self.log(
+                    MessageType::WARNING,
+                    format!("cannot watch {}: {error}", root.path.display()),
+                );
+            }
+        }
+        self.watcher = Some(watcher);
+    }
+
+    /// Analyses until a result can be published for the latest state.
+    fn analyse_now(&mut self) {
+        while self.dirty_since.is_some() {
+            self.analyse_once(None);
+        }
+    }
+
+    fn analyse(&mut self, receiver: &Receiver<Input>) {
+        self.analyse_once(Some(receiver));
+    }
+
+    /// One analysis. When `receiver` is given and a change arrived meanwhile, the result is
+    /// dropped (it describes an older version) and the change is applied instead.
+    fn analyse_once(&mut self, receiver: Option<&Receiver<Input>>) {
+        if !self.structural.is_empty() {
+            let changes = std::mem::take(&mut self.structural);
+            self.workspace.apply(&changes);
+        }
+        self.dirty_since = None;
+        if !self.indexed {
+            return;
+        }
+        let diagnostics = workspace_diagnostics(&self.workspace, &self.config);
+        if let Some(receiver) = receiver
+            && let Ok(newer) = receiver.try_recv()
+        {
+            self.handle(newer);
+            self.mark_dirty();
+            return;
+        }
+        let mut by_path: HashMap<PathBuf, Vec<lsp::Diagnostic>> = HashMap::new();
+        for diagnostic in &diagnostics {
+            let path = &self.workspace.file(diagnostic.file).path;
+            by_path
+                .entry(path.clone())
+                .or_default()
+                .push(to_proto::diagnostic(
+                    &self.workspace,
+                    diagnostic,
+                    self.encoding,
+                ));
+        }
+        let mut paths: HashSet<PathBuf> = by_path.keys().cloned().collect();
+        paths.extend(self.published.keys().cloned());
+        let mut paths: Vec<PathBuf> = paths.into_iter().collect();
+        paths.sort();
+        for path in paths {
+            let new = by_path.remove(&path).unwrap_or_default();
+            let old = self.published.get(&path);
+            if old == Some(&new) || (old.is_none() && new.is_empty()) {
+                continue;
+            }
+            let Some(uri) = to_proto::uri(&path) else {
+                continue;
+            };
+            let version = self.documents.get(&path).map(|document| document.version);
+            let _ = self.output.send(Output::Publish {
+                uri,
+                path: path.clone(),
+                diagnostics: new.clone(),
+                version,
+            });
+            if new.is_empty() {
+                self.published.remove(&path);
+            } else {
+                self.published.insert(path, new);
+            }
+        }
+    }
+}

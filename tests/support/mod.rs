@@ -1,0 +1,373 @@
+//! A small LSP client for end-to-end tests: spawns the real binary, frames JSON-RPC over its
+//! stdio, matches responses to requests, answers the server's own requests, and collects
+//! notifications so tests can wait for the diagnostics they expect.
+
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+pub const TIMEOUT: Duration = Duration::from_secs(20);
+
+/// How the test client answers requests from the server.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Answers {
+    /// Answer every request (configuration with `settings`, registrations, progress).
+    Normally,
+    /// Never answer: a client that hangs must not hang the server.
+    Never,
+}
+
+pub struct Client {
+    child: Child,
+    stdin: ChildStdin,
+    messages: Receiver<Value>,
+    next_id: i64,
+    /// Notifications received and not yet consumed, in order.
+    pub notifications: Vec<Value>,
+    /// Responses that arrived while waiting for something else.
+    responses: HashMap<i64, Value>,
+    answers: Answers,
+    /// What `workspace/configuration` answers with.
+    pub settings: Value,
+    /// The latest published diagnostics per URI.
+    pub diagnostics: HashMap<String, Vec<Value>>,
+    /// Every publishDiagnostics in arrival order: (uri, version).
+    pub publish_log: Vec<(String, Option<i64>)>,
+}
+
+pub fn uri(path: &Path) -> String {
+    format!("file://{}", path.display())
+}
+
+impl Client {
+    pub fn spawn(answers: Answers) -> Client {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_flowos-lsp"))
+            .arg("--stdio")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the server starts");
+        let stdin = child.stdin.take().unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (sender, messages) = channel();
+        std::thread::spawn(move || {
+            let mut reader = BufReader::new(stdout);
+            while let Some(message) = read_message(&mut reader) {
+                if sender.send(message).is_err() {
+                    break;
+                }
+            }
+        });
+        Client {
+            child,
+            stdin,
+            messages,
+            next_id: 1,
+            notifications: Vec::new(),
+            responses: HashMap::new(),
+            answers,
+            settings: json!({}),
+            diagnostics: HashMap::new(),
+            publish_log: Vec::new(),
+        }
+    }
+
+    /// Spawns and initializes with `folder` as the only workspace folder.
+    pub fn start(folder: &Path, capabilities: Value, options: Value) -> Client {
+        let mut client = Client::spawn(Answers::Normally);
+        client.initialize(folder, capabilities, options);
+        client
+    }
+
+    pub fn initialize(&mut self, folder: &Path, capabilities: Value, options: Value) -> Value {
+        let result = self.request(
+            "initialize",
+            json!({
+                "processId": null,
+                "rootUri": null,
+                "capabilities": capabilities,
+                "initializationOptions": options,
+                "workspaceFolders": [{"uri": uri(folder), "name": "ws"}],
+            }),
+        );
+        self.notify("initialized", json!({}));
+        result
+    }
+
+    pub fn send(&mut self, message: Value) {
+        let body = message.to_string();
+        write!(self.stdin, "Content-Length: {}\r\n\r\n{}", body.len(), body).unwrap();
+        self.stdin.flush().unwrap();
+    }
+
+    pub fn notify(&mut self, method: &str, params: Value) {
+        self.send(json!({"jsonrpc": "2.0", "method": method, "params": params}));
+    }
+
+    /// Sends a request without waiting; returns its id.
+    pub fn request_async(&mut self, method: &str, params: Value) -> i64 {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.send(json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
+        id
+    }
+
+    /// Sends a request and waits for its response (the whole response object).
+    pub fn request_full(&mut self, method: &str, params: Value) -> Value {
+        let id = self.request_async(method, params);
+        self.wait_response(id, TIMEOUT)
+            .unwrap_or_else(|| panic!("no response to {method}"))
+    }
+
+    /// Sends a request and returns its `result`, failing on an error response.
+    pub fn request(&mut self, method: &str, params: Value) -> Value {
+        let response = self.request_full(method, params);
+        assert!(
+            response.get("error").is_none(),
+            "{method} failed: {response}"
+        );
+        response["result"].clone()
+    }
+
+    pub fn wait_response(&mut self, id: i64, timeout: Duration) -> Option<Value> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(response) = self.responses.remove(&id) {
+                return Some(response);
+            }
+            if !self.pump(deadline) {
+                return None;
+            }
+        }
+    }
+
+    /// Handles one incoming message; false when the deadline passed or the server is gone.
+    fn pump(&mut self, deadline: Instant) -> bool {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let message = match self.messages.recv_timeout(left) {
+            Ok(message) => message,
+            Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => return false,
+        };
+        match (message.get("id"), message.get("method")) {
+            (Some(id), None) => {
+                if let Some(id) = id.as_i64() {
+                    self.responses.insert(id, message);
+                }
+            }
+            (Some(_), Some(_)) => self.answer(&message),
+            _ => {
+                if message["method"] == "textDocument/publishDiagnostics" {
+                    let params = &message["params"];
+                    let uri = params["uri"].as_str().unwrap_or("").to_string();
+                    let items = params["diagnostics"]
+                        .as_array()
+                        .cloned()
+                        .unwrap_or_default();
+                    self.publish_log
+                        .push((uri.clone(), params["version"].as_i64()));
+                    self.diagnostics.insert(uri, items);
+                }
+                self.notifications.push(message);
+            }
+        }
+        true
+    }
+
+    fn answer(&mut self, request: &Value) {
+        if self.answers == Answers::Never {
+            return;
+        }
+        let result = match request["method"].as_str() {
+            Some("workspace/configuration") => {
+                let count = request["params"]["items"].as_array().map_or(1, Vec::len);
+                Value::Array(vec![self.settings.clone(); count])
+            }
+            _ => Value::Null,
+        };
+        let id = request["id"].clone();
+        self.send(json!({"jsonrpc": "2.0", "id": id, "result": result}));
+    }
+
+    /// Processes messages until `done` holds or the timeout passes.
+    pub fn wait_until(&mut self, timeout: Duration, mut done: impl FnMut(&Client) -> bool) -> bool {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if done(self) {
+                return true;
+            }
+            if !self.pump(deadline) {
+                return done(self);
+            }
+        }
+    }
+
+    /// Processes messages for a while (to let the server settle).
+    pub fn settle(&mut self, quiet: Duration) {
+        let deadline = Instant::now() + quiet;
+        while self.pump(deadline) {}
+    }
+
+    /// The rules of the latest diagnostics published for `path`.
+    pub fn rules(&self, path: &Path) -> Vec<String> {
+        self.diagnostics
+            .get(&uri(path))
+            .map(|items| {
+                items
+                    .iter()
+                    .map(|item| item["code"].as_str().unwrap_or("").to_string())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    pub fn has_rule(&self, path: &Path, rule: &str) -> bool {
+        self.rules(path).iter().any(|found| found == rule)
+    }
+
+    pub fn open(&mut self, path: &Path, version: i64) -> String {
+        let text = std::fs::read_to_string(path).unwrap();
+        self.notify(
+            "textDocument/didOpen",
+            json!({"textDocument": {"uri": uri(path), "languageId": "markdown", "version": version, "text": text}}),
+        );
+        text
+    }
+
+    /// Replaces the range `start..end` (line, UTF-16 character) with `text`.
+    pub fn edit(
+        &mut self,
+        path: &Path,
+        version: i64,
+        start: (u32, u32),
+        end: (u32, u32),
+        text: &str,
+    ) {
+        self.notify(
+            "textDocument/didChange",
+            json!({
+                "textDocument": {"uri": uri(path), "version": version},
+                "contentChanges": [{
+                    "range": {"start": {"line": start.0, "character": start.1}, "end": {"line": end.0, "character": end.1}},
+                    "text": text,
+                }],
+            }),
+        );
+    }
+
+    /// Shuts down politely; returns the exit code.
+    pub fn shutdown(mut self) -> Option<i32> {
+        self.request("shutdown", Value::Null);
+        self.notify("exit", Value::Null);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return status.code();
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+impl Drop for Client {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+    }
+}
+
+fn read_message(reader: &mut impl BufRead) -> Option<Value> {
+    let mut length = None;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).ok()? == 0 {
+            return None;
+        }
+        let line = line.trim_end();
+        if line.is_empty() {
+            break;
+        }
+        if let Some(value) = line.strip_prefix("Content-Length:") {
+            length = value.trim().parse::<usize>().ok();
+        }
+    }
+    let mut body = vec![0; length?];
+    reader.read_exact(&mut body).ok()?;
+    serde_json::from_slice(&body).ok()
+}
+
+/// Copies a folder tree (for fixtures that tests modify).
+pub fn copy_tree(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A task for [`write_workspace`]: stage, number, extra frontmatter lines.
+pub struct Task<'a>(pub &'a str, pub u32, pub &'a str);
+
+/// Writes a clean tasks tree below `folder/.work/tasks`: for each task a card (with every
+/// section), context and ledger, plus root and stage INDEX.md files and ID_COUNTER.txt.
+/// Returns the tasks root.
+pub fn write_workspace(folder: &Path, tasks: &[Task]) -> PathBuf {
+    let root = folder.join(".work/tasks");
+    let mut root_index =
+        String::from("| ID | Name | DRI | Stage | Status |\n|---|---|---|---|---|\n");
+    let mut stage_indexes: HashMap<&str, String> = HashMap::new();
+    for Task(stage, number, extra) in tasks {
+        let id = format!("{number:04}");
+        let dir = root.join(stage).join(format!("TASK-{id}-job"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let later = !matches!(*stage, "inbox" | "backlog");
+        let (priority, effort) = if later { ("P2", "M") } else { ("null", "null") };
+        let card = format!(
+            "---\ntask_id: \"{id}\"\ntask_name: \"Job {id}\"\nstage: \"{stage}\"\nstatus: \"active\"\ncurrent_dri: \"@kim\"\npriority: {priority}\neffort_estimate: {effort}\n{extra}---\n\n## Goal\n\nG.\n\n## Inputs Required\n\nI.\n\n## Implementation Details\n\nD.\n\n## Expected Outputs\n\nO.\n\n## Acceptance Criteria\n\n- [ ] done\n"
+        );
+        std::fs::write(dir.join(format!("{id}-job.task.md")), card).unwrap();
+        std::fs::write(dir.join(format!("{id}.context.md")), "# Context\n").unwrap();
+        std::fs::write(
+            dir.join(format!("{id}.ledger.jsonl")),
+            "{\"ts\":\"2026-01-01T00:00:00Z\",\"user\":\"@kim\",\"event\":\"created\",\"desc\":\"c\"}\n",
+        )
+        .unwrap();
+        root_index.push_str(&format!("| {id} | Job {id} | @kim | {stage} | active |\n"));
+        stage_indexes
+            .entry(stage)
+            .or_insert_with(|| "| ID | Name | DRI | Status |\n|---|---|---|---|\n".into())
+            .push_str(&format!("| {id} | Job {id} | @kim | active |\n"));
+    }
+    std::fs::write(root.join("INDEX.md"), root_index).unwrap();
+    for (stage, index) in stage_indexes {
+        std::fs::write(root.join(stage).join("INDEX.md"), index).unwrap();
+    }
+    std::fs::write(root.join("ID_COUNTER.txt"), "9000\n").unwrap();
+    root
+}
+
+/// The card path of task `number` in `stage`.
+pub fn card(root: &Path, stage: &str, number: u32) -> PathBuf {
+    root.join(stage)
+        .join(format!("TASK-{number:04}-job"))
+        .join(format!("{number:04}-job.task.md"))
+}
