@@ -97,63 +97,104 @@ fn demo_reports_its_deliberate_problems_and_exits_1() {
     let output = flowos(&["check", "examples/demo"], repo());
     assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
     let text = stdout(&output);
-    let findings: Vec<(&str, &str)> = text
+    let findings: Vec<(&str, &str, &str)> = text
         .lines()
         .filter(|line| !line.starts_with(' '))
         .filter_map(|line| {
             let (location, rest) = line.split_once(": ")?;
-            let rule = rest.split_once('[')?.1.split_once(']')?.0;
-            Some((location.split(':').next()?, rule))
+            let (severity, rest) = rest.split_once('[')?;
+            let rule = rest.split_once(']')?.0;
+            Some((location.split(':').next()?, severity, rule))
         })
         .collect();
-    let has = |path_part: &str, rule: &str| {
-        findings
-            .iter()
-            .any(|(path, found)| path.contains(path_part) && *found == rule)
+    let has = |path_part: &str, severity: &str, rule: &str| {
+        findings.iter().any(|(path, sev, found)| {
+            path.contains(path_part) && *sev == severity && *found == rule
+        })
     };
     assert!(
-        has("TASK-0015-family-accounts", "missing-dependency"),
+        has("TASK-0012-family-accounts", "error", "missing-dependency"),
         "{text}"
     );
+    assert!(text.contains("names TASK-0077, but no task has that ID; did you mean TASK-0007?"));
     assert!(
-        has("TASK-0014-accessibility-audit", "stage-mismatch"),
+        has("TASK-0011-promo-code-engine", "error", "stage-mismatch"),
         "{text}"
     );
-    for cycle_member in ["TASK-0011", "TASK-0012", "TASK-0013"] {
+    for cycle_member in ["TASK-0010", "TASK-0011"] {
         assert!(
-            has(cycle_member, "dependency-cycle"),
+            has(cycle_member, "error", "dependency-cycle"),
             "{cycle_member}: {text}"
         );
     }
     for current in [
+        "TASK-0004",
         "TASK-0005",
         "TASK-0006",
         "TASK-0007",
         "TASK-0008",
         "TASK-0009",
-        "TASK-0010",
     ] {
-        assert!(has(current, "wip-limit"), "{current}: {text}");
+        assert!(has(current, "error", "wip-limit"), "{current}: {text}");
     }
-    assert!(has("current/INDEX.md", "wip-limit"), "{text}");
+    assert!(has("current/INDEX.md", "error", "wip-limit"), "{text}");
+    assert!(
+        has("integration/INDEX.md", "error", "index-row-mismatch"),
+        "{text}"
+    );
+    assert!(
+        has(
+            "TASK-0009-low-battery-alerts",
+            "warning",
+            "blocked-without-reason"
+        ),
+        "{text}"
+    );
+    assert!(
+        has(
+            "TASK-0002-dock-telemetry-ingestion/0002.ledger.jsonl",
+            "warning",
+            "ledger-order"
+        ),
+        "{text}"
+    );
+    assert!(
+        has(
+            "TASK-0005-live-station-map/0005.ledger.jsonl",
+            "hint",
+            "unknown-event"
+        ),
+        "{text}"
+    );
     // Nothing else: the demo is otherwise clean.
+    let per_rule = |rule: &str| {
+        findings
+            .iter()
+            .filter(|(_, _, found)| *found == rule)
+            .count()
+    };
+    let expected = [
+        ("missing-dependency", 1),
+        ("stage-mismatch", 1),
+        ("dependency-cycle", 2),
+        ("wip-limit", 7),
+        ("index-row-mismatch", 1),
+        ("blocked-without-reason", 1),
+        ("ledger-order", 1),
+        ("unknown-event", 1),
+    ];
+    for (rule, count) in expected {
+        assert_eq!(per_rule(rule), count, "{rule}: {text}");
+    }
     let unexpected: Vec<_> = findings
         .iter()
-        .filter(|(_, rule)| {
-            ![
-                "missing-dependency",
-                "stage-mismatch",
-                "dependency-cycle",
-                "wip-limit",
-            ]
-            .contains(rule)
-        })
+        .filter(|(_, _, rule)| !expected.iter().any(|(known, _)| known == rule))
         .collect();
     assert!(unexpected.is_empty(), "{unexpected:?}");
     let summary = text.lines().last().unwrap();
-    assert!(
-        summary.starts_with("12 errors, 0 warnings in 11 tasks"),
-        "{summary}"
+    assert_eq!(
+        summary, "12 errors, 2 warnings, 1 hint in 10 tasks (12 checked)",
+        "{text}"
     );
 }
 
@@ -225,6 +266,7 @@ fn rule_flag_changes_severity_and_switches_rules_off() {
         "dependency-cycle",
         "stage-mismatch",
         "missing-dependency",
+        "index-row-mismatch",
     ]
     .iter()
     .map(|rule| format!("--rule={rule}=warning"))
@@ -391,8 +433,8 @@ fn slo_output_is_fixed_by_now() {
         .filter(|l| l.contains("[slo-exceeded]"))
         .collect();
     assert!(
-        slo.iter().any(|l| l.contains("TASK-0015-family-accounts")
-            && l.contains("warning[slo-exceeded] TASK-0015 has been in inbox for 10d")),
+        slo.iter().any(|l| l.contains("TASK-0012-family-accounts")
+            && l.contains("warning[slo-exceeded] TASK-0012 has been in inbox for 10d")),
         "{first}"
     );
     assert!(
