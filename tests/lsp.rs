@@ -440,3 +440,84 @@ fn a_panicking_handler_is_answered_with_an_error_and_the_server_keeps_serving() 
     assert_eq!(codes, ["missing-dependency"]);
     assert_eq!(client.shutdown(), Some(0));
 }
+
+#[test]
+fn closing_a_buffer_falls_back_to_the_disk() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = write_workspace(
+        dir.path(),
+        &[
+            Task("backlog", 1, "depends_on: [\"TASK-0009\"]\n"),
+            Task("backlog", 2, "blocks: [\"TASK-0001\"]\n"),
+        ],
+    );
+    let path = card(&root, "backlog", 1);
+    let mut client = Client::start(dir.path(), capabilities(), json!({}));
+    wait_for_rule(&mut client, &path, "missing-dependency");
+    client.open(&path, 1);
+    client.edit(&path, 2, (8, 14), (8, 23), "TASK-0002");
+    wait_for_no_rule(&mut client, &path, "missing-dependency");
+    // Closed without saving: the disk still names TASK-0009.
+    client.notify(
+        "textDocument/didClose",
+        json!({"textDocument": {"uri": uri(&path)}}),
+    );
+    wait_for_rule(&mut client, &path, "missing-dependency");
+    assert_eq!(client.shutdown(), Some(0));
+}
+
+#[test]
+fn workspace_folders_can_be_added_and_removed() {
+    let first = tempfile::tempdir().unwrap();
+    let second = tempfile::tempdir().unwrap();
+    let first_root = write_workspace(
+        first.path(),
+        &[Task("backlog", 1, "depends_on: [\"TASK-0009\"]\n")],
+    );
+    let second_root = write_workspace(
+        second.path(),
+        &[Task("next", 1, "depends_on: [\"TASK-0008\"]\n")],
+    );
+    let mut client = Client::start(first.path(), capabilities(), json!({}));
+    let (first_card, second_card) = (
+        card(&first_root, "backlog", 1),
+        card(&second_root, "next", 1),
+    );
+    wait_for_rule(&mut client, &first_card, "missing-dependency");
+    client.notify(
+        "workspace/didChangeWorkspaceFolders",
+        json!({"event": {
+            "added": [{"uri": uri(second.path()), "name": "second"}],
+            "removed": [{"uri": uri(first.path()), "name": "first"}],
+        }}),
+    );
+    wait_for_rule(&mut client, &second_card, "missing-dependency");
+    // The removed folder's diagnostics are withdrawn.
+    wait_for_no_rule(&mut client, &first_card, "missing-dependency");
+    assert_eq!(client.shutdown(), Some(0));
+}
+
+#[test]
+fn a_checkout_moving_a_hundred_task_folders_is_picked_up_without_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let tasks: Vec<Task> = (1..=100)
+        .map(|number| Task("backlog", number, ""))
+        .collect();
+    let root = write_workspace(dir.path(), &tasks);
+    let mut client = Client::start(dir.path(), capabilities_without_watching(), json!({}));
+    client.settle(Duration::from_millis(500));
+    std::fs::create_dir_all(root.join("next")).unwrap();
+    for number in 1..=100 {
+        let name = format!("TASK-{number:04}-job");
+        std::fs::rename(
+            root.join("backlog").join(&name),
+            root.join("next").join(&name),
+        )
+        .unwrap();
+    }
+    let all_moved = client.wait_until(TIMEOUT, |client| {
+        (1..=100).all(|number| client.has_rule(&card(&root, "next", number), "stage-mismatch"))
+    });
+    assert!(all_moved, "not every moved card was re-analysed");
+    assert_eq!(client.shutdown(), Some(0));
+}

@@ -177,6 +177,17 @@ pub fn entered_stage(event: &str) -> Option<Stage> {
     }
 }
 
+/// The stage an event puts a task in, given the stage its ledger had reached before it.
+/// `verified` enters backlog only as WF2's check of a new package (SPEC §2: "first after
+/// creation"); WF5 logs `verified` again right after `implemented` ("verified and moved to
+/// integration"), and that one moves the task nowhere.
+pub fn entered_stage_after(event: &str, before: Option<Stage>) -> Option<Stage> {
+    match event {
+        "verified" if before.is_some_and(|stage| stage > Stage::Inbox) => None,
+        _ => entered_stage(event),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -197,5 +208,23 @@ mod tests {
         assert_eq!(entered_stage("rework_required"), Some(Stage::Next));
         assert_eq!(entered_stage("paused"), None);
         assert!(is_known_event("concurrent_ok") && !is_known_event("finished"));
+    }
+
+    #[test]
+    fn verified_enters_backlog_only_from_inbox() {
+        assert_eq!(entered_stage_after("verified", None), Some(Stage::Backlog));
+        assert_eq!(
+            entered_stage_after("verified", Some(Stage::Inbox)),
+            Some(Stage::Backlog)
+        );
+        // WF5: `implemented`, then `verified` once the task sits in integration.
+        assert_eq!(
+            entered_stage_after("verified", Some(Stage::Integration)),
+            None
+        );
+        assert_eq!(
+            entered_stage_after("started", Some(Stage::Next)),
+            Some(Stage::Current)
+        );
     }
 }

@@ -23,9 +23,9 @@ use tower_lsp_server::ls_types::{
 use crate::base::PositionEncoding;
 use crate::db::layout::is_interesting_name;
 use crate::db::update::FileChange;
-use crate::db::{FileInput, RootInput, Workspace};
-use crate::ide::diagnostics::workspace_diagnostics;
-use crate::ide::types::Config;
+use crate::db::{FileId, FileInput, RootInput, Workspace};
+use crate::ide::diagnostics::{configure, cross_file_diagnostics, file_diagnostics};
+use crate::ide::types::{Config, Diagnostic};
 use crate::loader;
 use crate::lsp::config::Settings;
 use crate::lsp::documents::Document;
@@ -116,7 +116,16 @@ struct Session {
     documents: HashMap<PathBuf, Document>,
     /// Structural changes waiting for the next analysis (applied as one rebuild).
     structural: Vec<FileChange>,
-    /// What each file's published diagnostics are now.
+    /// Each file's own diagnostics (those that depend on its text alone), kept until the
+    /// file changes, so a keystroke re-checks one file rather than all of them.
+    local: HashMap<FileId, Vec<Diagnostic>>,
+    /// Files whose text changed since the last publish: their positions must be converted
+    /// again even when their diagnostics are the same.
+    changed_paths: HashSet<PathBuf>,
+    /// Set after a rebuild, when file ids and texts may all have moved.
+    all_changed: bool,
+    /// The last published diagnostics of each file, before and after conversion.
+    published_core: HashMap<PathBuf, Vec<Diagnostic>>,
     published: HashMap<PathBuf, Vec<lsp::Diagnostic>>,
     dirty_since: Option<Instant>,
     watch_disk: bool,
@@ -136,6 +145,10 @@ impl Session {
             workspace: Workspace::default(),
             documents: HashMap::new(),
             structural: Vec::new(),
+            local: HashMap::new(),
+            changed_paths: HashSet::new(),
+            all_changed: true,
+            published_core: HashMap::new(),
             published: HashMap::new(),
             dirty_since: None,
             watch_disk: false,
@@ -281,11 +294,21 @@ impl Session {
         }
         self.config = settings.config();
         self.settings = settings;
+        // Extra events change what the ledger rules say; severities change every message.
+        self.local.clear();
+        self.all_changed = true;
     }
 
     /// Gives the model a file's new text: in place when it can, else as a structural change.
     fn set_text(&mut self, path: &Path, text: &str) {
-        if !self.indexed || self.workspace.update_text(path, text) {
+        if !self.indexed {
+            return;
+        }
+        if self.workspace.update_text(path, text) {
+            if let Some(file) = self.workspace.file_by_path(path) {
+                self.local.remove(&file);
+            }
+            self.changed_paths.insert(path.to_path_buf());
             return;
         }
         if self.workspace.locate(path).is_some() {
@@ -417,6 +440,8 @@ impl Session {
         self.overlay_documents(&mut inputs);
         self.workspace = Workspace::build(inputs);
         self.structural.clear();
+        self.local.clear();
+        self.all_changed = true;
         self.indexed = true;
         report(lsp::WorkDoneProgress::End(lsp::WorkDoneProgressEnd {
             message: Some(format!(
@@ -505,12 +530,23 @@ impl Session {
         if !self.structural.is_empty() {
             let changes = std::mem::take(&mut self.structural);
             self.workspace.apply(&changes);
+            self.local.clear();
+            self.all_changed = true;
         }
         self.dirty_since = None;
         if !self.indexed {
             return;
         }
-        let diagnostics = workspace_diagnostics(&self.workspace, &self.config);
+        for index in 0..self.workspace.files.len() {
+            let file = FileId(index as u32);
+            if !self.local.contains_key(&file) {
+                let found = file_diagnostics(&self.workspace, file, &self.config);
+                self.local.insert(file, found);
+            }
+        }
+        let mut all: Vec<Diagnostic> = self.local.values().flatten().cloned().collect();
+        all.extend(cross_file_diagnostics(&self.workspace, &self.config));
+        let diagnostics = configure(all, &self.config);
         if let Some(receiver) = receiver
             && let Ok(newer) = receiver.try_recv()
         {
@@ -518,26 +554,35 @@ impl Session {
             self.mark_dirty();
             return;
         }
-        let mut by_path: HashMap<PathBuf, Vec<lsp::Diagnostic>> = HashMap::new();
-        for diagnostic in &diagnostics {
-            let path = &self.workspace.file(diagnostic.file).path;
-            by_path
-                .entry(path.clone())
-                .or_default()
-                .push(to_proto::diagnostic(
-                    &self.workspace,
-                    diagnostic,
-                    self.encoding,
-                ));
+        let mut by_path: HashMap<PathBuf, Vec<Diagnostic>> = HashMap::new();
+        for diagnostic in diagnostics {
+            let path = self.workspace.file(diagnostic.file).path.clone();
+            by_path.entry(path).or_default().push(diagnostic);
         }
         let mut paths: HashSet<PathBuf> = by_path.keys().cloned().collect();
-        paths.extend(self.published.keys().cloned());
+        paths.extend(self.published_core.keys().cloned());
         let mut paths: Vec<PathBuf> = paths.into_iter().collect();
         paths.sort();
         for path in paths {
-            let new = by_path.remove(&path).unwrap_or_default();
+            let core = by_path.remove(&path).unwrap_or_default();
+            let unchanged_text = !self.all_changed && !self.changed_paths.contains(&path);
+            let old_core = self.published_core.get(&path);
+            if unchanged_text
+                && (old_core == Some(&core) || (old_core.is_none() && core.is_empty()))
+            {
+                continue;
+            }
+            let converted: Vec<lsp::Diagnostic> = core
+                .iter()
+                .map(|diagnostic| to_proto::diagnostic(&self.workspace, diagnostic, self.encoding))
+                .collect();
+            if core.is_empty() {
+                self.published_core.remove(&path);
+            } else {
+                self.published_core.insert(path.clone(), core);
+            }
             let old = self.published.get(&path);
-            if old == Some(&new) || (old.is_none() && new.is_empty()) {
+            if old == Some(&converted) || (old.is_none() && converted.is_empty()) {
                 continue;
             }
             let Some(uri) = to_proto::uri(&path) else {
@@ -547,14 +592,16 @@ impl Session {
             let _ = self.output.send(Output::Publish {
                 uri,
                 path: path.clone(),
-                diagnostics: new.clone(),
+                diagnostics: converted.clone(),
                 version,
             });
-            if new.is_empty() {
+            if converted.is_empty() {
                 self.published.remove(&path);
             } else {
-                self.published.insert(path, new);
+                self.published.insert(path, converted);
             }
         }
+        self.changed_paths.clear();
+        self.all_changed = false;
     }
 }

@@ -124,6 +124,9 @@ fn check_reference(
     }
     let target_status = target.meta.status();
     if target_status == Some(Status::Canceled) {
+        if cascade_recorded(task, target_id) {
+            return;
+        }
         let mut diagnostic = Diagnostic::new(
             Rule::CanceledDependency,
             card,
@@ -157,6 +160,30 @@ fn check_reference(
                 diagnostic.with_related(file, range, format!("{target_id} is in {}", target.stage));
         }
         out.push(diagnostic);
+    }
+}
+
+/// Whether WF-CASCADE-CANCEL has already been applied to `task` for its canceled dependency
+/// `canceled`: the task is blocked by it with the `(canceled)` note the cascade writes
+/// (`blocked_by: "task:TASK-0042 (canceled)"`, the inbox/backlog/next branch), or paused
+/// with a reason naming it as canceled (the current/integration branch). The dependency then
+/// stays in `depends_on` on purpose until the DRI retargets, splits or cancels, and the
+/// blocked or paused status already shows that; warning again would flag the workflow's own
+/// output.
+fn cascade_recorded(task: &Task, canceled: &TaskId) -> bool {
+    match task.meta.status() {
+        Some(Status::Blocked) => matches!(
+            &task.meta.blocked_by,
+            Some((BlockedBy::Task { target, note: Some(note) }, _))
+                if target.id == *canceled && note.to_ascii_lowercase().contains("cancel")
+        ),
+        Some(Status::Paused) => task.meta.paused_reason.as_deref().is_some_and(|reason| {
+            reason.to_ascii_lowercase().contains("cancel")
+                && scan_refs(reason, 0)
+                    .iter()
+                    .any(|found| found.id.resolved_in(task.namespace()) == *canceled)
+        }),
+        _ => false,
     }
 }
 
@@ -335,6 +362,43 @@ mod tests {
         );
         expect![[r#"
             backlog/TASK-0001-a/0001-a.task.md:15:14 warning `"0002"` TASK-0002 was canceled; remove it from `depends_on` or depend on its replacement
+              -> archived/TASK-0002-b/0002-b.task.md `"canceled"` TASK-0002 is canceled here
+        "#]].assert_eq(&check_rule(&fixture, Rule::CanceledDependency));
+    }
+
+    #[test]
+    fn canceled_dependency_after_the_cancel_cascade_is_not_reported_again() {
+        // WF-CASCADE-CANCEL blocks a dependent in inbox/backlog/next with the `(canceled)`
+        // note and pauses one in current/integration; both keep the dependency until their
+        // DRI retargets it. A dependent blocked by the task before it was canceled (no note),
+        // or paused for an unrelated reason, still needs the reminder.
+        let canceled = package(
+            "archived/TASK-0002-b",
+            "status: \"canceled\"\ncanceled_reason: \"dropped\"\nblocks: [\"0001\", \"0003\", \"0004\", \"0005\"]",
+        );
+        let fixture = format!(
+            "{COUNTER}{canceled}{}{}{}{}",
+            package(
+                "next/TASK-0001-a",
+                "depends_on: [\"0002\"]\nstatus: blocked\nblocked_by: \"task:TASK-0002 (canceled)\"",
+            ),
+            package(
+                "current/TASK-0003-c",
+                "depends_on: [\"0002\"]\nstatus: paused\npaused_reason: \"Upstream TASK-0002 canceled, re-planning needed\"",
+            ),
+            package(
+                "next/TASK-0004-d",
+                "depends_on: [\"0002\"]\nstatus: blocked\nblocked_by: \"task:TASK-0002\"",
+            ),
+            package(
+                "current/TASK-0005-e",
+                "depends_on: [\"0002\"]\nstatus: paused\npaused_reason: \"vacation until TASK-0002 ships\"",
+            ),
+        );
+        expect![[r#"
+            next/TASK-0004-d/0004-d.task.md:15:14 warning `"0002"` TASK-0002 was canceled; remove it from `depends_on` or depend on its replacement
+              -> archived/TASK-0002-b/0002-b.task.md `"canceled"` TASK-0002 is canceled here
+            current/TASK-0005-e/0005-e.task.md:15:14 warning `"0002"` TASK-0002 was canceled; remove it from `depends_on` or depend on its replacement
               -> archived/TASK-0002-b/0002-b.task.md `"canceled"` TASK-0002 is canceled here
         "#]].assert_eq(&check_rule(&fixture, Rule::CanceledDependency));
     }

@@ -6,20 +6,30 @@
 use serde_json::Value;
 
 use crate::base::nearest;
-use crate::db::events::{EVENTS, entered_stage, is_known_event};
+use crate::db::events::{EVENTS, entered_stage_after, is_known_event};
 use crate::db::vocab::Stage;
 use crate::db::{FileId, Task, Workspace};
 use crate::ide::diagnostics::stage_anchor;
 use crate::ide::types::{Config, Diagnostic, Rule, Severity};
 use crate::syntax::ledger::{Event, Ledger, LineKind, parse_rfc3339};
 
-pub(super) fn check(workspace: &Workspace, config: &Config, out: &mut Vec<Diagnostic>) {
+/// The rules that read one ledger alone.
+pub(super) fn check_file(
+    file: FileId,
+    ledger: &Ledger,
+    config: &Config,
+    out: &mut Vec<Diagnostic>,
+) {
+    check_lines(file, ledger, config, out);
+    check_start(file, ledger, out);
+}
+
+/// ledger-stage-drift, which compares each ledger with its task's folder and card.
+pub(super) fn check_drift(workspace: &Workspace, out: &mut Vec<Diagnostic>) {
     for task in &workspace.tasks {
         let (Some(file), Some(ledger)) = (task.ledger, workspace.ledger(task)) else {
             continue;
         };
-        check_lines(file, ledger, config, out);
-        check_start(file, ledger, out);
         check_stage_drift(workspace, task, file, ledger, out);
     }
 }
@@ -183,7 +193,7 @@ fn check_stage_drift(
         let range = event
             .field("event")
             .map_or(line.range, |field| field.value_range);
-        if let Some(stage) = entered_stage(name) {
+        if let Some(stage) = entered_stage_after(name, said.map(|(stage, _, _)| stage)) {
             said = Some((stage, name, range));
             paused_after = false;
         } else if name == "created" && said.is_none() {
@@ -344,6 +354,34 @@ mod tests {
         );
         expect![[r#"
             backlog/TASK-0001-a/0001.ledger.jsonl:3:50 warning `"prioritized"` the ledger's last stage event `prioritized` puts TASK-0001 in next, but its folder is in backlog; finish or undo the interrupted move
+              -> backlog/TASK-0001-a/0001-a.task.md `"backlog"` the card's stage
+        "#]]
+        .assert_eq(&check_rule(&with_ledger(&ledger), Rule::LedgerStageDrift));
+    }
+
+    #[test]
+    fn wf5_verified_after_implemented_does_not_move_the_task_back_to_backlog() {
+        // WF5 logs `implemented`, moves the folder, then logs `verified` ("verified and moved
+        // to integration"); only WF2's `verified` after creation enters backlog.
+        let event = |ts: &str, name: &str| {
+            format!(
+                "{{\"ts\":\"2026-03-{ts}Z\",\"user\":\"@ana\",\"event\":\"{name}\",\"desc\":\"d\"}}\n"
+            )
+        };
+        let ledger = [
+            event("02T09:00:00", "created"),
+            event("03T09:00:00", "verified"),
+            event("04T09:00:00", "prioritized"),
+            event("05T09:00:00", "started"),
+            event("06T09:00:00", "implemented"),
+            event("06T09:10:00", "verified"),
+        ]
+        .concat();
+        let fixture = with_ledger(&ledger).replace("backlog", "integration");
+        assert_eq!(check_rule(&fixture, Rule::LedgerStageDrift), "");
+        // The same ledger for a task still in backlog is drift: it was implemented.
+        expect![[r#"
+            backlog/TASK-0001-a/0001.ledger.jsonl:5:52 warning `"implemented"` the ledger's last stage event `implemented` puts TASK-0001 in integration, but its folder is in backlog; finish or undo the interrupted move
               -> backlog/TASK-0001-a/0001-a.task.md `"backlog"` the card's stage
         "#]]
         .assert_eq(&check_rule(&with_ledger(&ledger), Rule::LedgerStageDrift));

@@ -3,6 +3,7 @@
 
 use crate::base::TextRange;
 use crate::db::meta::RefItem;
+use crate::db::vocab::Stage;
 use crate::db::{FileId, Task, Workspace};
 use crate::ide::diagnostics::task_anchor;
 use crate::ide::types::{Diagnostic, Rule};
@@ -14,6 +15,7 @@ pub(super) fn check(workspace: &Workspace, out: &mut Vec<Diagnostic>) {
         };
         for item in &task.meta.blocks {
             if let Some(target) = linked_target(workspace, task, item)
+                && !involves_archived(task, target)
                 && !target.meta.depends_on.iter().any(|back| back.id == task.id)
             {
                 out.push(inverse_missing(
@@ -29,6 +31,7 @@ pub(super) fn check(workspace: &Workspace, out: &mut Vec<Diagnostic>) {
         }
         for item in &task.meta.depends_on {
             if let Some(target) = linked_target(workspace, task, item)
+                && !involves_archived(task, target)
                 && !target.meta.blocks.iter().any(|back| back.id == task.id)
             {
                 out.push(inverse_missing(
@@ -96,6 +99,15 @@ pub(super) fn check(workspace: &Workspace, out: &mut Vec<Diagnostic>) {
             out.push(diagnostic);
         }
     }
+}
+
+/// Whether one end of a blocks/depends_on pair is archived. An archived card is a read-only
+/// record (WF9) and an archived task neither waits on nor holds up any work, so a one-sided
+/// link involving it is history, not drift: a task created later may depend on a finished
+/// one whose `blocks` can no longer be edited, and a dependent that retargets away from a
+/// canceled task leaves that task's `blocks` as it was.
+fn involves_archived(task: &Task, target: &Task) -> bool {
+    task.stage == Stage::Archived || target.stage == Stage::Archived
 }
 
 /// Where to fix `task`'s `key`: the key itself, else (when the card lacks it) the card's
@@ -192,6 +204,28 @@ mod tests {
         expect![[r#"
             backlog/TASK-0001-a/0001-a.task.md:16:10 warning `"0002"` TASK-0001 lists TASK-0002 in `blocks`, but TASK-0002's `depends_on` does not list TASK-0001
               -> backlog/TASK-0002-b/0002-b.task.md `0002` add TASK-0001 to `depends_on` here
+        "#]].assert_eq(&check_rule(&fixture, Rule::UnlinkedInverse));
+    }
+
+    #[test]
+    fn a_one_sided_link_with_an_archived_end_is_not_reported() {
+        // TASK-0002 was created after TASK-0001 was closed, so TASK-0001's read-only card
+        // cannot list it in `blocks`; TASK-0003 was retargeted away from the canceled
+        // TASK-0004, whose archived `blocks` still names it. An active pair is still checked.
+        let fixture = format!(
+            "{COUNTER}{}{}{}{}{}",
+            package("archived/TASK-0001-a", ""),
+            package("integration/TASK-0002-b", "depends_on: [\"0001\"]"),
+            package("next/TASK-0003-c", ""),
+            package(
+                "archived/TASK-0004-d",
+                "status: canceled\ncanceled_reason: \"superseded\"\nblocks: [\"0003\"]"
+            ),
+            package("next/TASK-0005-e", "depends_on: [\"0002\"]"),
+        );
+        expect![[r#"
+            next/TASK-0005-e/0005-e.task.md:15:14 warning `"0002"` TASK-0005 lists TASK-0002 in `depends_on`, but TASK-0002's `blocks` does not list TASK-0005
+              -> integration/TASK-0002-b/0002-b.task.md `blocks` add TASK-0005 to `blocks` here
         "#]].assert_eq(&check_rule(&fixture, Rule::UnlinkedInverse));
     }
 

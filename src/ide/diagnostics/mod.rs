@@ -21,48 +21,61 @@ use crate::ide::types::{Config, Diagnostic, Rule};
 /// Every diagnostic of every file, with severities configured, in a stable order.
 pub fn workspace_diagnostics(workspace: &Workspace, config: &Config) -> Vec<Diagnostic> {
     let mut out = Vec::new();
-    for (index, file) in workspace.files.iter().enumerate() {
-        let file_id = FileId(index as u32);
-        if let Parsed::Card(card) = &file.parsed {
+    for index in 0..workspace.files.len() {
+        out.extend(file_diagnostics(workspace, FileId(index as u32), config));
+    }
+    out.extend(cross_file_diagnostics(workspace, config));
+    configure(out, config)
+}
+
+/// The diagnostics that depend on one file's text alone (and the configuration), before
+/// severities are configured. An editor recomputes these for the file that changed only.
+pub fn file_diagnostics(
+    workspace: &Workspace,
+    file_id: FileId,
+    config: &Config,
+) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    let file = workspace.file(file_id);
+    match &file.parsed {
+        Parsed::Card(card) => {
             frontmatter::check(workspace, file_id, card, &mut out);
             sections::check(file_id, card, &mut out);
-        } else if file.role == crate::db::FileRole::Card {
+        }
+        Parsed::Ledger(parsed) => ledger::check_file(file_id, parsed, config, &mut out),
+        Parsed::Namespaces(Err(error)) => out.push(Diagnostic::new(
+            Rule::YamlSyntax,
+            file_id,
+            error.range,
+            format!("invalid YAML in NAMESPACES.yaml: {}", error.message),
+        )),
+        _ if file.role == crate::db::FileRole::Card => {
             frontmatter::check_unparsed(file_id, file, &mut out);
         }
+        _ => {}
     }
-    namespaces_registry(workspace, &mut out);
+    out
+}
+
+/// The diagnostics that relate files to each other (the task graph, indexes, WIP, counters),
+/// before severities are configured.
+pub fn cross_file_diagnostics(workspace: &Workspace, config: &Config) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
     package::check(workspace, &mut out);
     id_counter::check(workspace, &mut out);
     dependencies::check(workspace, &mut out);
     links::check(workspace, &mut out);
     cycles::check(workspace, &mut out);
     wip::check(workspace, &mut out);
-    ledger::check(workspace, config, &mut out);
+    ledger::check_drift(workspace, &mut out);
     state::check(workspace, &mut out);
     index::check(workspace, &mut out);
     slo::check(workspace, config, &mut out);
-    finish(out, config)
-}
-
-/// A NAMESPACES.yaml that does not parse would silently disable `unknown-namespace`.
-fn namespaces_registry(workspace: &Workspace, out: &mut Vec<Diagnostic>) {
-    for root in &workspace.roots {
-        let Some(file) = root.namespaces_file else {
-            continue;
-        };
-        if let Parsed::Namespaces(Err(error)) = &workspace.file(file).parsed {
-            out.push(Diagnostic::new(
-                Rule::YamlSyntax,
-                file,
-                error.range,
-                format!("invalid YAML in NAMESPACES.yaml: {}", error.message),
-            ));
-        }
-    }
+    out
 }
 
 /// Applies severity overrides, drops switched-off rules, and sorts by file and position.
-fn finish(diagnostics: Vec<Diagnostic>, config: &Config) -> Vec<Diagnostic> {
+pub fn configure(diagnostics: Vec<Diagnostic>, config: &Config) -> Vec<Diagnostic> {
     let mut out: Vec<Diagnostic> = diagnostics
         .into_iter()
         .filter_map(|diagnostic| {

@@ -41,7 +41,10 @@ pub(super) fn check(workspace: &Workspace, out: &mut Vec<Diagnostic>) {
                     .into(),
             );
         }
-        if task.stage >= Stage::Next && status != Status::Canceled {
+        // Canceled and split tasks are terminal: a split parent is superseded by its children
+        // (WF-SPLIT archives it, often straight from backlog grooming after an XL estimate,
+        // before it was ever prioritized), so planning fields no longer apply to it.
+        if task.stage >= Stage::Next && !matches!(status, Status::Canceled | Status::Split) {
             if task.meta.priority.is_none() {
                 emit(
                     Rule::PriorityRequired,
@@ -164,6 +167,24 @@ mod tests {
         );
         let canceled = one("archived/TASK-0001-a", "priority: null\nstatus: canceled");
         assert_eq!(check_rule(&canceled, Rule::PriorityRequired), "");
+    }
+
+    #[test]
+    fn a_split_parent_needs_no_priority_or_estimate() {
+        // WF-ESTIMATE's "consider split" happens in backlog, before WF3 sets a priority; the
+        // parent then goes to archived with status split and is never prioritized.
+        let parent = one(
+            "archived/TASK-0001-a",
+            "status: split\npriority: null\neffort_estimate: null\nsplit_into: [\"0002\"]",
+        );
+        assert_eq!(check_rule(&parent, Rule::PriorityRequired), "");
+        assert_eq!(check_rule(&parent, Rule::EstimateRequired), "");
+        // An archived task that was closed normally still needs both.
+        let closed = one("archived/TASK-0001-a", "priority: null");
+        expect![[r#"
+            archived/TASK-0001-a/0001-a.task.md:8:11 warning `null` a task in archived needs a priority (P0–P4)
+        "#]]
+        .assert_eq(&check_rule(&closed, Rule::PriorityRequired));
     }
 
     #[test]
