@@ -1,12 +1,14 @@
 //! End-to-end tests of `flowos-lsp check`: the real binary on the bundled examples and on
 //! workspaces written to a temporary folder.
 
-use std::collections::BTreeMap;
+mod support;
+
 use std::fs;
 use std::path::Path;
 use std::process::{Command, Output};
 
 use serde_json::Value;
+use support::{package, write_tree};
 
 /// The moment the example workspaces describe, so SLO ages do not drift with the clock.
 const EXAMPLES_NOW: &str = "2026-11-20T12:00:00Z";
@@ -26,70 +28,6 @@ fn repo() -> &'static Path {
 
 fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-/// Writes `files` (relative path, text) below `root`, plus the root and stage INDEX.md files
-/// that list every task card among them (as `package` writes it), so that only what a test
-/// is about is wrong.
-fn write_tree(root: &Path, files: &[(String, String)]) {
-    let mut indexes: BTreeMap<String, String> = BTreeMap::new();
-    for (rel, _) in files {
-        let Some((prefix, rest)) = rel.split_once(".work/tasks/") else {
-            continue;
-        };
-        let parts: Vec<&str> = rest.split('/').collect();
-        let [stage, folder, card] = parts.as_slice() else {
-            continue;
-        };
-        let Some(id) = card
-            .strip_suffix(".task.md")
-            .and_then(|c| c.split('-').next())
-        else {
-            continue;
-        };
-        if !folder.starts_with("TASK-") {
-            continue;
-        }
-        let tasks = format!("{prefix}.work/tasks");
-        indexes
-            .entry(format!("{tasks}/INDEX.md"))
-            .or_insert_with(|| {
-                "| ID | Name | DRI | Stage | Status |\n|----|------|-----|-------|--------|\n"
-                    .into()
-            })
-            .push_str(&format!("| {id} | Job {id} | @kim | {stage} | active |\n"));
-        indexes
-            .entry(format!("{tasks}/{stage}/INDEX.md"))
-            .or_insert_with(|| {
-                "| ID | Name | DRI | Status |\n|----|------|-----|--------|\n".into()
-            })
-            .push_str(&format!("| {id} | Job {id} | @kim | active |\n"));
-    }
-    for (rel, text) in files.iter().map(|(k, v)| (k, v)).chain(&indexes) {
-        let path = root.join(rel);
-        fs::create_dir_all(path.parent().unwrap()).unwrap();
-        fs::write(path, text).unwrap();
-    }
-}
-
-/// A complete, clean task package in `stage` with extra frontmatter lines.
-fn package(stage: &str, number: u32, extra: &str) -> Vec<(String, String)> {
-    let id = format!("{number:04}");
-    let folder = format!(".work/tasks/{stage}/TASK-{id}-job");
-    let later = !matches!(stage, "inbox" | "backlog");
-    let (priority, effort) = if later { ("P2", "M") } else { ("null", "null") };
-    let card = format!(
-        "---\ntask_id: \"{id}\"\ntask_name: \"Job {id}\"\nstage: \"{stage}\"\nstatus: \"active\"\ncurrent_dri: \"@kim\"\npriority: {priority}\neffort_estimate: {effort}\n{extra}---\n\n## Goal\n\nG.\n\n## Inputs Required\n\nI.\n\n## Implementation Details\n\nD.\n\n## Expected Outputs\n\nO.\n\n## Acceptance Criteria\n\n- [ ] done\n"
-    );
-    vec![
-        (format!("{folder}/{id}-job.task.md"), card),
-        (format!("{folder}/{id}.context.md"), "# Context\n".into()),
-        (
-            format!("{folder}/{id}.ledger.jsonl"),
-            "{\"ts\":\"2026-01-01T00:00:00Z\",\"user\":\"@kim\",\"event\":\"created\",\"desc\":\"c\"}\n"
-                .into(),
-        ),
-    ]
 }
 
 #[test]

@@ -4,7 +4,7 @@
 
 #![allow(dead_code)]
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
@@ -324,45 +324,83 @@ pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// Writes `files` (relative path, text) below `root`, plus the root and stage INDEX.md files
+/// that list every task card among them (as `package` writes it), so that only what a test
+/// is about is wrong.
+pub fn write_tree(root: &Path, files: &[(String, String)]) {
+    let mut indexes: BTreeMap<String, String> = BTreeMap::new();
+    for (rel, _) in files {
+        let Some((prefix, rest)) = rel.split_once(".work/tasks/") else {
+            continue;
+        };
+        let parts: Vec<&str> = rest.split('/').collect();
+        let [stage, folder, card] = parts.as_slice() else {
+            continue;
+        };
+        let Some(id) = card
+            .strip_suffix(".task.md")
+            .and_then(|c| c.split('-').next())
+        else {
+            continue;
+        };
+        if !folder.starts_with("TASK-") {
+            continue;
+        }
+        let tasks = format!("{prefix}.work/tasks");
+        indexes
+            .entry(format!("{tasks}/INDEX.md"))
+            .or_insert_with(|| {
+                "| ID | Name | DRI | Stage | Status |\n|----|------|-----|-------|--------|\n"
+                    .into()
+            })
+            .push_str(&format!("| {id} | Job {id} | @kim | {stage} | active |\n"));
+        indexes
+            .entry(format!("{tasks}/{stage}/INDEX.md"))
+            .or_insert_with(|| {
+                "| ID | Name | DRI | Status |\n|----|------|-----|--------|\n".into()
+            })
+            .push_str(&format!("| {id} | Job {id} | @kim | active |\n"));
+    }
+    for (rel, text) in files.iter().map(|(k, v)| (k, v)).chain(&indexes) {
+        let path = root.join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+}
+
+/// A complete, clean task package in `stage` with extra frontmatter lines.
+pub fn package(stage: &str, number: u32, extra: &str) -> Vec<(String, String)> {
+    let id = format!("{number:04}");
+    let folder = format!(".work/tasks/{stage}/TASK-{id}-job");
+    let later = !matches!(stage, "inbox" | "backlog");
+    let (priority, effort) = if later { ("P2", "M") } else { ("null", "null") };
+    let card = format!(
+        "---\ntask_id: \"{id}\"\ntask_name: \"Job {id}\"\nstage: \"{stage}\"\nstatus: \"active\"\ncurrent_dri: \"@kim\"\npriority: {priority}\neffort_estimate: {effort}\n{extra}---\n\n## Goal\n\nG.\n\n## Inputs Required\n\nI.\n\n## Implementation Details\n\nD.\n\n## Expected Outputs\n\nO.\n\n## Acceptance Criteria\n\n- [ ] done\n"
+    );
+    vec![
+        (format!("{folder}/{id}-job.task.md"), card),
+        (format!("{folder}/{id}.context.md"), "# Context\n".into()),
+        (
+            format!("{folder}/{id}.ledger.jsonl"),
+            "{\"ts\":\"2026-01-01T00:00:00Z\",\"user\":\"@kim\",\"event\":\"created\",\"desc\":\"c\"}\n"
+                .into(),
+        ),
+    ]
+}
+
 /// A task for [`write_workspace`]: stage, number, extra frontmatter lines.
 pub struct Task<'a>(pub &'a str, pub u32, pub &'a str);
 
-/// Writes a clean tasks tree below `folder/.work/tasks`: for each task a card (with every
-/// section), context and ledger, plus root and stage INDEX.md files and ID_COUNTER.txt.
-/// Returns the tasks root.
+/// Writes a clean tasks tree below `folder/.work/tasks` (packages, indexes, ID_COUNTER.txt)
+/// and returns the tasks root.
 pub fn write_workspace(folder: &Path, tasks: &[Task]) -> PathBuf {
-    let root = folder.join(".work/tasks");
-    let mut root_index =
-        String::from("| ID | Name | DRI | Stage | Status |\n|---|---|---|---|---|\n");
-    let mut stage_indexes: HashMap<&str, String> = HashMap::new();
-    for Task(stage, number, extra) in tasks {
-        let id = format!("{number:04}");
-        let dir = root.join(stage).join(format!("TASK-{id}-job"));
-        std::fs::create_dir_all(&dir).unwrap();
-        let later = !matches!(*stage, "inbox" | "backlog");
-        let (priority, effort) = if later { ("P2", "M") } else { ("null", "null") };
-        let card = format!(
-            "---\ntask_id: \"{id}\"\ntask_name: \"Job {id}\"\nstage: \"{stage}\"\nstatus: \"active\"\ncurrent_dri: \"@kim\"\npriority: {priority}\neffort_estimate: {effort}\n{extra}---\n\n## Goal\n\nG.\n\n## Inputs Required\n\nI.\n\n## Implementation Details\n\nD.\n\n## Expected Outputs\n\nO.\n\n## Acceptance Criteria\n\n- [ ] done\n"
-        );
-        std::fs::write(dir.join(format!("{id}-job.task.md")), card).unwrap();
-        std::fs::write(dir.join(format!("{id}.context.md")), "# Context\n").unwrap();
-        std::fs::write(
-            dir.join(format!("{id}.ledger.jsonl")),
-            "{\"ts\":\"2026-01-01T00:00:00Z\",\"user\":\"@kim\",\"event\":\"created\",\"desc\":\"c\"}\n",
-        )
-        .unwrap();
-        root_index.push_str(&format!("| {id} | Job {id} | @kim | {stage} | active |\n"));
-        stage_indexes
-            .entry(stage)
-            .or_insert_with(|| "| ID | Name | DRI | Status |\n|---|---|---|---|\n".into())
-            .push_str(&format!("| {id} | Job {id} | @kim | active |\n"));
-    }
-    std::fs::write(root.join("INDEX.md"), root_index).unwrap();
-    for (stage, index) in stage_indexes {
-        std::fs::write(root.join(stage).join("INDEX.md"), index).unwrap();
-    }
-    std::fs::write(root.join("ID_COUNTER.txt"), "9000\n").unwrap();
-    root
+    let mut files: Vec<(String, String)> = tasks
+        .iter()
+        .flat_map(|Task(stage, number, extra)| package(stage, *number, extra))
+        .collect();
+    files.push((".work/tasks/ID_COUNTER.txt".into(), "9000\n".into()));
+    write_tree(folder, &files);
+    folder.join(".work/tasks")
 }
 
 /// The card path of task `number` in `stage`.

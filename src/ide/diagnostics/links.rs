@@ -13,36 +13,27 @@ pub(super) fn check(workspace: &Workspace, out: &mut Vec<Diagnostic>) {
         let Some(card) = task.card else {
             continue;
         };
-        for item in &task.meta.blocks {
-            if let Some(target) = linked_target(workspace, task, item)
-                && !involves_archived(task, target)
-                && !target.meta.depends_on.iter().any(|back| back.id == task.id)
-            {
-                out.push(inverse_missing(
-                    workspace,
-                    card,
-                    item,
-                    task,
-                    target,
-                    "blocks",
-                    "depends_on",
-                ));
-            }
-        }
-        for item in &task.meta.depends_on {
-            if let Some(target) = linked_target(workspace, task, item)
-                && !involves_archived(task, target)
-                && !target.meta.blocks.iter().any(|back| back.id == task.id)
-            {
-                out.push(inverse_missing(
-                    workspace,
-                    card,
-                    item,
-                    task,
-                    target,
-                    "depends_on",
-                    "blocks",
-                ));
+        // Each side of the blocks/depends_on pair must list the other.
+        let pairs: [(&[RefItem], &str, &str); 2] = [
+            (&task.meta.blocks, "blocks", "depends_on"),
+            (&task.meta.depends_on, "depends_on", "blocks"),
+        ];
+        for (items, field, inverse) in pairs {
+            for item in items {
+                let Some(target) = linked_target(workspace, task, item) else {
+                    continue;
+                };
+                let inverse_items = match inverse {
+                    "depends_on" => &target.meta.depends_on,
+                    _ => &target.meta.blocks,
+                };
+                if !involves_archived(task, target)
+                    && !inverse_items.iter().any(|back| back.id == task.id)
+                {
+                    out.push(inverse_missing(
+                        workspace, card, item, task, target, field, inverse,
+                    ));
+                }
             }
         }
         for item in &task.meta.split_into {
