@@ -6,6 +6,7 @@
 
 pub mod events;
 pub mod layout;
+pub mod mentions;
 pub mod meta;
 pub mod update;
 pub mod vocab;
@@ -158,6 +159,11 @@ pub struct Workspace {
     /// Every (tasks root, task ID) to the tasks that carry it; more than one is a duplicate.
     /// IDs are scoped by root: two repositories opened together may both have a TASK-0001.
     pub by_id: HashMap<(usize, TaskId), Vec<TaskIdx>>,
+    /// Each file's task mentions, ordered by position (see `mentions`).
+    pub(crate) mentions: HashMap<FileId, Vec<mentions::Mention>>,
+    /// Every mention of each task.
+    pub(crate) mentioned: mentions::MentionIndex,
+    mention_context: mentions::MentionContext,
     by_path: HashMap<PathBuf, FileId>,
 }
 
@@ -212,6 +218,7 @@ impl Workspace {
             .enumerate()
             .map(|(i, file)| (file.path.clone(), FileId(i as u32)))
             .collect();
+        workspace.index_mentions();
         workspace
     }
 

@@ -73,6 +73,7 @@ impl Workspace {
             };
             self.tasks[index].meta = meta;
         }
+        self.reindex_mentions(file_id);
         true
     }
 
