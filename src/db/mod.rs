@@ -164,6 +164,8 @@ pub struct Workspace {
     /// Every mention of each task.
     pub(crate) mentioned: mentions::MentionIndex,
     mention_context: mentions::MentionContext,
+    /// The task each package file belongs to.
+    file_task: HashMap<FileId, TaskIdx>,
     by_path: HashMap<PathBuf, FileId>,
 }
 
@@ -201,6 +203,11 @@ impl Workspace {
             .map_or(&[], Vec::as_slice)
     }
 
+    /// The task a card, context, ledger or learning file belongs to.
+    pub fn task_of_file(&self, file: FileId) -> Option<&Task> {
+        self.file_task.get(&file).map(|&idx| self.task(idx))
+    }
+
     /// The first task of `root` carrying `id` (resolution target of a reference).
     pub fn lookup_in(&self, root: usize, id: &TaskId) -> Option<&Task> {
         self.owners(root, id).first().map(|&idx| self.task(idx))
@@ -218,6 +225,14 @@ impl Workspace {
             .enumerate()
             .map(|(i, file)| (file.path.clone(), FileId(i as u32)))
             .collect();
+        for (index, task) in workspace.tasks.iter().enumerate() {
+            for file in [task.card, task.context, task.ledger, task.learning]
+                .into_iter()
+                .flatten()
+            {
+                workspace.file_task.insert(file, TaskIdx(index as u32));
+            }
+        }
         workspace.index_mentions();
         workspace
     }

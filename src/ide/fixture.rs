@@ -91,7 +91,19 @@ pub fn package(folder: &str, fields: &str) -> String {
         "split_from: null".to_string(),
         "split_into: []".to_string(),
     ];
-    let overrides: Vec<&str> = fields.lines().filter(|l| !l.trim().is_empty()).collect();
+    // Each override is a `key: value` line plus any indented or `- ` lines under it, so
+    // block-style lists override as a whole.
+    let mut overrides: Vec<String> = Vec::new();
+    for line in fields.lines().filter(|l| !l.trim().is_empty()) {
+        let continues = line.starts_with(' ') || line.starts_with('-');
+        match overrides.last_mut() {
+            Some(previous) if continues => {
+                previous.push('\n');
+                previous.push_str(line);
+            }
+            _ => overrides.push(line.to_string()),
+        }
+    }
     let key_of = |line: &str| line.split(':').next().unwrap_or("").trim().to_string();
     let mut lines: Vec<String> = defaults
         .iter()
@@ -99,7 +111,7 @@ pub fn package(folder: &str, fields: &str) -> String {
             overrides
                 .iter()
                 .find(|line| key_of(line) == key_of(default))
-                .map_or_else(|| default.clone(), |line| line.to_string())
+                .map_or_else(|| default.clone(), Clone::clone)
         })
         .collect();
     for line in &overrides {
@@ -107,7 +119,7 @@ pub fn package(folder: &str, fields: &str) -> String {
             .iter()
             .any(|default| key_of(default) == key_of(line))
         {
-            lines.push(line.to_string());
+            lines.push(line.clone());
         }
     }
     let frontmatter = lines.join("\n");

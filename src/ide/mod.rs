@@ -1,6 +1,7 @@
 //! Features of the analysis, shaped `(workspace, &Config) -> plain types`; no protocol types.
 
 pub mod diagnostics;
+pub mod navigation;
 pub mod types;
 
 #[cfg(test)]
