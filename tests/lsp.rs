@@ -521,3 +521,97 @@ fn a_checkout_moving_a_hundred_task_folders_is_picked_up_without_a_restart() {
     assert!(all_moved, "not every moved card was re-analysed");
     assert_eq!(client.shutdown(), Some(0));
 }
+
+/// A workspace where 0002 and 0003 depend on 0001, written in both YAML list styles.
+fn graph_workspace(folder: &Path) -> std::path::PathBuf {
+    write_workspace(
+        folder,
+        &[
+            Task("backlog", 1, "blocks: [\"TASK-0002\", \"TASK-0003\"]\n"),
+            Task("backlog", 2, "depends_on:\n  - TASK-0001\n"),
+            Task("next", 3, "depends_on: [\"0001\"]\n"),
+        ],
+    )
+}
+
+#[test]
+fn definition_references_and_call_hierarchy_over_stdio() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = graph_workspace(dir.path());
+    let mut capabilities = capabilities();
+    capabilities["textDocument"] = json!({"definition": {"linkSupport": true}});
+    let mut client = Client::start(dir.path(), capabilities, json!({}));
+    let dependent = card(&root, "backlog", 2);
+    let target = card(&root, "backlog", 1);
+
+    // `  - TASK-0001` is line 9 of task 2's card; the cursor sits inside the ID.
+    let links = client.request(
+        "textDocument/definition",
+        json!({"textDocument": {"uri": uri(&dependent)}, "position": {"line": 9, "character": 8}}),
+    );
+    assert_eq!(links[0]["targetUri"], uri(&target));
+    assert_eq!(
+        links[0]["originSelectionRange"]["start"],
+        json!({"line": 9, "character": 4})
+    );
+    // The selection is the target's task_name value on line 2.
+    assert_eq!(links[0]["targetSelectionRange"]["start"]["line"], 2);
+
+    // References of TASK-0001 from its own task_id (line 1, `task_id: "0001"`).
+    let found = client.request(
+        "textDocument/references",
+        json!({
+            "textDocument": {"uri": uri(&target)},
+            "position": {"line": 1, "character": 11},
+            "context": {"includeDeclaration": false},
+        }),
+    );
+    let mut places: Vec<String> = found
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|location| {
+            let file = location["uri"]
+                .as_str()
+                .unwrap()
+                .rsplit('/')
+                .next()
+                .unwrap()
+                .to_string();
+            format!("{file}:{}", location["range"]["start"]["line"])
+        })
+        .collect();
+    places.sort();
+    // Both dependents, and the rows of the root and backlog indexes.
+    assert_eq!(
+        places,
+        [
+            "0002-job.task.md:9",
+            "0003-job.task.md:8",
+            "INDEX.md:2",
+            "INDEX.md:2"
+        ]
+    );
+
+    // Call hierarchy: incoming calls of TASK-0001 are its two dependents.
+    let items = client.request(
+        "textDocument/prepareCallHierarchy",
+        json!({"textDocument": {"uri": uri(&target)}, "position": {"line": 1, "character": 11}}),
+    );
+    assert_eq!(items[0]["name"], "TASK-0001 Job 0001");
+    let incoming = client.request("callHierarchy/incomingCalls", json!({"item": items[0]}));
+    let mut callers: Vec<&str> = incoming
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|call| call["from"]["name"].as_str().unwrap())
+        .collect();
+    callers.sort();
+    assert_eq!(callers, ["TASK-0002 Job 0002", "TASK-0003 Job 0003"]);
+    let outgoing = client.request(
+        "callHierarchy/outgoingCalls",
+        json!({"item": incoming[0]["from"]}),
+    );
+    assert_eq!(outgoing[0]["to"]["name"], "TASK-0001 Job 0001");
+    assert_eq!(client.shutdown(), Some(0));
+}

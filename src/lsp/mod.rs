@@ -4,6 +4,7 @@
 
 mod config;
 mod documents;
+mod from_proto;
 mod ordering;
 mod server;
 mod session;

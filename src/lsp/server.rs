@@ -17,15 +17,19 @@ use tower_lsp_server::ls_types::*;
 use tower_lsp_server::{Client, LanguageServer};
 
 use crate::base::PositionEncoding;
+use crate::ide::navigation::{self, HierarchyItem};
 use crate::lsp::config::Settings;
 use crate::lsp::ordering::{Versions, path_of};
-use crate::lsp::session::{Input, Output};
+use crate::lsp::session::{Input, Output, View};
+use crate::lsp::{from_proto, to_proto};
 
 /// How long any request to the client may take before the server stops waiting.
 const CLIENT_TIMEOUT: Duration = Duration::from_secs(2);
 /// How long a pull-diagnostics request may wait for the session.
 const PULL_TIMEOUT: Duration = Duration::from_secs(10);
 const WATCH_REGISTRATION: &str = "flowos-watched-files";
+/// How long a read-only request may wait for the session (which may be mid-analysis).
+const QUERY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// What the client said it can do, captured at `initialize`.
 #[derive(Debug, Default, Clone, Copy)]
@@ -33,6 +37,7 @@ struct ClientAbilities {
     progress: bool,
     dynamic_watch: bool,
     configuration: bool,
+    definition_links: bool,
 }
 
 pub struct Backend {
@@ -82,6 +87,32 @@ impl Backend {
                 Err(Error::internal_error())
             }
         }
+    }
+
+    /// Runs a read-only request on the session thread, after every change received before
+    /// it, and returns its answer; a panic or a lost answer becomes an internal error.
+    async fn query<T: Send + 'static>(
+        &self,
+        method: &str,
+        work: impl FnOnce(&View) -> T + Send + 'static,
+    ) -> Result<T> {
+        self.guarded(method, async {
+            let (reply, answer) = oneshot::channel();
+            self.send(Input::Query(Box::new(move |view| {
+                let _ = reply.send(work(view));
+            })));
+            match tokio::time::timeout(QUERY_TIMEOUT, answer).await {
+                Ok(Ok(result)) => Ok(result),
+                Ok(Err(_)) => {
+                    self.client
+                        .log_message(MessageType::ERROR, format!("internal error in {method}"))
+                        .await;
+                    Err(Error::internal_error())
+                }
+                Err(_) => Err(Error::internal_error()),
+            }
+        })
+        .await
     }
 
     async fn pull_settings(&self) {
@@ -198,6 +229,9 @@ fn capabilities(encoding: PositionEncoding) -> ServerCapabilities {
             workspace_diagnostics: false,
             work_done_progress_options: WorkDoneProgressOptions::default(),
         })),
+        definition_provider: Some(OneOf::Left(true)),
+        references_provider: Some(OneOf::Left(true)),
+        call_hierarchy_provider: Some(CallHierarchyServerCapability::Simple(true)),
         workspace: Some(WorkspaceServerCapabilities {
             workspace_folders: Some(WorkspaceFoldersServerCapabilities {
                 supported: Some(true),
@@ -224,6 +258,12 @@ impl LanguageServer for Backend {
                 .and_then(|w| w.dynamic_registration)
                 .unwrap_or(false),
             configuration: workspace.and_then(|w| w.configuration).unwrap_or(false),
+            definition_links: capabilities_in
+                .text_document
+                .as_ref()
+                .and_then(|text| text.definition.as_ref())
+                .and_then(|definition| definition.link_support)
+                .unwrap_or(false),
         };
         let _ = self.abilities.set(abilities);
         let encoding = negotiate_encoding(&params);
@@ -282,6 +322,126 @@ impl LanguageServer for Backend {
         });
     }
 
+    async fn goto_definition(
+        &self,
+        params: GotoDefinitionParams,
+    ) -> Result<Option<GotoDefinitionResponse>> {
+        let links = self.abilities().definition_links;
+        let at = params.text_document_position_params;
+        self.query("textDocument/definition", move |view| {
+            let (file, offset) =
+                from_proto::file_position(view, &at.text_document.uri, at.position)?;
+            let (origin, target) = navigation::goto_definition(view.workspace, file, offset)?;
+            let workspace = view.workspace;
+            let range = |file, range| to_proto::range(workspace, file, range, view.encoding);
+            let target_uri = to_proto::uri(&workspace.file(target.file).path)?;
+            Some(if links {
+                GotoDefinitionResponse::Link(vec![LocationLink {
+                    origin_selection_range: Some(range(file, origin)),
+                    target_uri,
+                    target_range: range(target.file, target.full_range),
+                    target_selection_range: range(target.file, target.focus_range),
+                }])
+            } else {
+                GotoDefinitionResponse::Scalar(Location::new(
+                    target_uri,
+                    range(target.file, target.focus_range),
+                ))
+            })
+        })
+        .await
+    }
+
+    async fn references(&self, params: ReferenceParams) -> Result<Option<Vec<Location>>> {
+        let at = params.text_document_position;
+        let include_declaration = params.context.include_declaration;
+        self.query("textDocument/references", move |view| {
+            let (file, offset) =
+                from_proto::file_position(view, &at.text_document.uri, at.position)?;
+            let found = navigation::references(view.workspace, file, offset, include_declaration);
+            Some(
+                found
+                    .into_iter()
+                    .filter_map(|(file, range)| {
+                        to_proto::location(view.workspace, file, range, view.encoding)
+                    })
+                    .collect(),
+            )
+        })
+        .await
+    }
+
+    async fn prepare_call_hierarchy(
+        &self,
+        params: CallHierarchyPrepareParams,
+    ) -> Result<Option<Vec<CallHierarchyItem>>> {
+        let at = params.text_document_position_params;
+        self.query("textDocument/prepareCallHierarchy", move |view| {
+            let (file, offset) =
+                from_proto::file_position(view, &at.text_document.uri, at.position)?;
+            let item = navigation::prepare_hierarchy(view.workspace, file, offset)?;
+            Some(vec![call_hierarchy_item(view, &item)?])
+        })
+        .await
+    }
+
+    async fn incoming_calls(
+        &self,
+        params: CallHierarchyIncomingCallsParams,
+    ) -> Result<Option<Vec<CallHierarchyIncomingCall>>> {
+        self.query("callHierarchy/incomingCalls", move |view| {
+            let task = hierarchy_task(view, &params.item)?;
+            let calls = navigation::incoming(view.workspace, task)
+                .into_iter()
+                .filter_map(|(caller, ranges)| {
+                    let from_ranges = ranges
+                        .iter()
+                        .map(|&range| {
+                            to_proto::range(
+                                view.workspace,
+                                caller.target.file,
+                                range,
+                                view.encoding,
+                            )
+                        })
+                        .collect();
+                    Some(CallHierarchyIncomingCall {
+                        from: call_hierarchy_item(view, &caller)?,
+                        from_ranges,
+                    })
+                })
+                .collect();
+            Some(calls)
+        })
+        .await
+    }
+
+    async fn outgoing_calls(
+        &self,
+        params: CallHierarchyOutgoingCallsParams,
+    ) -> Result<Option<Vec<CallHierarchyOutgoingCall>>> {
+        self.query("callHierarchy/outgoingCalls", move |view| {
+            let task = hierarchy_task(view, &params.item)?;
+            let card = task.card?;
+            let calls = navigation::outgoing(view.workspace, task)
+                .into_iter()
+                .filter_map(|(callee, ranges)| {
+                    // The ranges are in the caller's own card, where its depends_on lists them.
+                    let from_ranges = ranges
+                        .iter()
+                        .map(|&range| to_proto::range(view.workspace, card, range, view.encoding))
+                        .collect();
+                    Some(CallHierarchyOutgoingCall {
+                        to: call_hierarchy_item(view, &callee)?,
+                        from_ranges,
+                    })
+                })
+                .collect();
+            Some(calls)
+        })
+        .await
+    }
+
     async fn diagnostic(
         &self,
         params: DocumentDiagnosticParams,
@@ -310,6 +470,30 @@ impl LanguageServer for Backend {
         })
         .await
     }
+}
+
+/// A task as a call-hierarchy node; `data` lets follow-up requests find it again without
+/// the server remembering anything.
+fn call_hierarchy_item(view: &View, item: &HierarchyItem) -> Option<CallHierarchyItem> {
+    let workspace = view.workspace;
+    let target = &item.target;
+    Some(CallHierarchyItem {
+        name: item.name.clone(),
+        kind: SymbolKind::OBJECT,
+        tags: None,
+        detail: Some(item.detail.clone()),
+        uri: to_proto::uri(&workspace.file(target.file).path)?,
+        range: to_proto::range(workspace, target.file, target.full_range, view.encoding),
+        selection_range: to_proto::range(workspace, target.file, target.focus_range, view.encoding),
+        data: Some(serde_json::json!({"root": item.root, "id": item.id.to_string()})),
+    })
+}
+
+/// The task a call-hierarchy item sent back by the client stands for.
+fn hierarchy_task<'v>(view: &View<'v>, item: &CallHierarchyItem) -> Option<&'v crate::db::Task> {
+    let data = item.data.as_ref()?;
+    let root = usize::try_from(data.get("root")?.as_u64()?).ok()?;
+    navigation::hierarchy_task(view.workspace, root, data.get("id")?.as_str()?)
 }
 
 /// Sends the session's output to the client, in order. Diagnostics computed for an older

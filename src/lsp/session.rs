@@ -37,7 +37,6 @@ const DEBOUNCE: Duration = Duration::from_millis(15);
 const MAX_DELAY: Duration = Duration::from_millis(250);
 
 /// What the session is told, in arrival order.
-#[derive(Debug)]
 pub enum Input {
     /// From `initialize`: how positions are counted, the first settings, the folders.
     Configure {
@@ -73,11 +72,23 @@ pub enum Input {
     },
     /// The client cannot watch files for us: watch the tasks roots ourselves.
     WatchDisk,
+    /// A read-only request, answered against the model with every change received so far.
+    Query(Query),
     /// Pull diagnostics for one document, after every change received so far.
     Pull {
         path: PathBuf,
         reply: oneshot::Sender<Vec<lsp::Diagnostic>>,
     },
+}
+
+/// A read-only request's work: it runs on the session thread with a view of the model and
+/// sends its answer back through its own channel.
+pub type Query = Box<dyn FnOnce(&View) + Send>;
+
+/// What a query sees.
+pub struct View<'s> {
+    pub workspace: &'s Workspace,
+    pub encoding: PositionEncoding,
 }
 
 /// What the session asks the publisher to send, in order.
@@ -130,6 +141,8 @@ struct Session {
     dirty_since: Option<Instant>,
     watch_disk: bool,
     watcher: Option<notify::RecommendedWatcher>,
+    /// Requests that arrived before the first index; answered as soon as it is built.
+    waiting: Vec<Input>,
 }
 
 impl Session {
@@ -153,6 +166,7 @@ impl Session {
             dirty_since: None,
             watch_disk: false,
             watcher: None,
+            waiting: Vec::new(),
         }
     }
 
@@ -276,6 +290,14 @@ impl Session {
                 self.watch_disk = true;
                 self.start_watcher();
             }
+            Input::Query(_) | Input::Pull { .. } if !self.indexed => {
+                self.waiting.push(input);
+                return;
+            }
+            Input::Query(query) => {
+                self.answer(query);
+                return;
+            }
             Input::Pull { path, reply } => {
                 if self.dirty_since.is_some() {
                     self.analyse_now();
@@ -286,6 +308,29 @@ impl Session {
             }
         }
         self.mark_dirty();
+    }
+
+    /// Runs a read-only query against the model as it is now. Structural changes still
+    /// waiting for the next analysis are applied first so the query sees them; a panic in the
+    /// query is logged and leaves the model alone (its caller gets an error).
+    fn answer(&mut self, query: Query) {
+        if !self.structural.is_empty() {
+            let changes = std::mem::take(&mut self.structural);
+            self.workspace.apply(&changes);
+            self.local.clear();
+            self.all_changed = true;
+            self.mark_dirty();
+        }
+        let view = View {
+            workspace: &self.workspace,
+            encoding: self.encoding,
+        };
+        if catch_unwind(AssertUnwindSafe(|| query(&view))).is_err() {
+            self.log(
+                MessageType::ERROR,
+                "internal error in a request; it was answered with an error".into(),
+            );
+        }
     }
 
     fn apply_settings(&mut self, settings: Settings) {
@@ -458,6 +503,9 @@ impl Session {
             self.start_watcher();
         }
         self.mark_dirty();
+        for waiting in std::mem::take(&mut self.waiting) {
+            self.handle(waiting);
+        }
     }
 
     /// Open buffers win over the disk.

@@ -80,3 +80,15 @@ pub fn diagnostic(
         data: None,
     }
 }
+
+pub fn location(
+    workspace: &Workspace,
+    file: FileId,
+    range: TextRange,
+    encoding: PositionEncoding,
+) -> Option<Location> {
+    Some(Location::new(
+        uri(&workspace.file(file).path)?,
+        self::range(workspace, file, range, encoding),
+    ))
+}

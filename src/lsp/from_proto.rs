@@ -1,0 +1,28 @@
+//! Conversions from protocol types to the analysis' coordinates: a document and a
+//! line/character position become a file and a byte offset.
+
+use tower_lsp_server::ls_types::{Position, Uri};
+
+use crate::base::LineCol;
+use crate::db::FileId;
+use crate::lsp::ordering::path_of;
+use crate::lsp::session::View;
+
+/// The model's file for a document URI, if it is in a tasks root.
+pub fn file(view: &View, uri: &Uri) -> Option<FileId> {
+    view.workspace.file_by_path(&path_of(uri)?)
+}
+
+/// A file and the byte offset of a position in it.
+pub fn file_position(view: &View, uri: &Uri, position: Position) -> Option<(FileId, usize)> {
+    let file = file(view, uri)?;
+    let source = view.workspace.file(file);
+    let at = LineCol {
+        line: position.line,
+        col: position.character,
+    };
+    Some((
+        file,
+        source.line_index.offset(&source.text, at, view.encoding),
+    ))
+}
