@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use crate::base::PositionEncoding;
 use crate::db::vocab::Stage;
-use crate::db::{FileInput, RootInput, Workspace};
+use crate::db::{FileId, FileInput, RootInput, Workspace};
 use crate::ide::diagnostics::workspace_diagnostics;
 use crate::ide::types::{Config, Diagnostic, Rule};
 use crate::syntax::task_id::parse_folder_name;
@@ -173,4 +173,20 @@ pub fn render<'a>(
         }
     }
     out
+}
+
+/// A fixture holding one `$0` cursor: the workspace built without the marker, the file the
+/// marker sits in, and the marker's byte offset in that file's text.
+pub fn workspace_at(fixture: &str) -> (Workspace, FileId, usize) {
+    let marker = fixture.find("$0").expect("fixture has a `$0` cursor");
+    let header = fixture[..marker]
+        .rfind("//- /")
+        .expect("the cursor sits inside a file");
+    let text_start = header + fixture[header..].find('\n').map_or(0, |at| at + 1);
+    let rel = fixture[header + "//- /".len()..text_start].trim_end();
+    let workspace = workspace(&fixture.replacen("$0", "", 1));
+    let file = workspace
+        .file_by_path(&PathBuf::from(ROOT).join(rel))
+        .unwrap_or_else(|| panic!("{rel} is not a file the model holds"));
+    (workspace, file, marker - text_start)
 }

@@ -1,7 +1,12 @@
 //! Features of the analysis, shaped `(workspace, &Config) -> plain types`; no protocol types.
 
+pub mod code_lens;
 pub mod diagnostics;
+pub mod document_links;
+pub mod hover;
+pub mod inlay_hints;
 pub mod navigation;
+pub mod symbols;
 pub mod types;
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ mod ledger;
 mod links;
 mod package;
 mod sections;
-mod slo;
+pub(crate) mod slo;
 mod state;
 mod wip;
 

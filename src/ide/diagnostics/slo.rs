@@ -21,18 +21,28 @@ const HOUR: i64 = 3600;
 pub(super) fn check(workspace: &Workspace, config: &Config, out: &mut Vec<Diagnostic>) {
     let now = config.now.unwrap_or_else(clock_now);
     let defaults = WipPolicy::defaults();
-    for root in &workspace.roots {
-        let policy = root
-            .wip_policy
-            .and_then(|file| match &workspace.file(file).parsed {
-                Parsed::WipPolicy(policy) if policy.slos_from_file => Some(policy),
-                _ => None,
-            })
-            .unwrap_or(&defaults);
+    for (root_index, root) in workspace.roots.iter().enumerate() {
+        let policy = slo_policy(workspace, root_index, &defaults);
         for &idx in &root.tasks {
             check_task(workspace, workspace.task(idx), policy, now, out);
         }
     }
+}
+
+/// The SLO table in force for tasks root `root`: its wip.policy.md's when that file has one,
+/// else `defaults` (SPEC §2).
+pub(crate) fn slo_policy<'a>(
+    workspace: &'a Workspace,
+    root: usize,
+    defaults: &'a WipPolicy,
+) -> &'a WipPolicy {
+    workspace.roots[root]
+        .wip_policy
+        .and_then(|file| match &workspace.file(file).parsed {
+            Parsed::WipPolicy(policy) if policy.slos_from_file => Some(policy),
+            _ => None,
+        })
+        .unwrap_or(defaults)
 }
 
 fn clock_now() -> i64 {
@@ -41,21 +51,22 @@ fn clock_now() -> i64 {
         .map_or(0, |elapsed| elapsed.as_secs() as i64)
 }
 
-fn check_task(
-    workspace: &Workspace,
-    task: &Task,
-    policy: &WipPolicy,
-    now: i64,
-    out: &mut Vec<Diagnostic>,
-) {
+/// A task's SLO in hours: the target, and the violation threshold when the policy sets one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct SloHours {
+    pub(crate) target: i64,
+    pub(crate) violation: Option<i64>,
+}
+
+/// The SLO a task is measured against in its stage; None when it is not measured (see the
+/// module comment) or its stage has no target (`current` without an effort estimate).
+pub(crate) fn task_slo(task: &Task, policy: &WipPolicy) -> Option<SloHours> {
     if task.stage == Stage::Archived
         || matches!(task.meta.status(), Some(Status::Paused | Status::Canceled))
     {
-        return;
+        return None;
     }
-    let Some(slo) = policy.slo(task.stage.name()) else {
-        return;
-    };
+    let slo = policy.slo(task.stage.name())?;
     let effort_hours = task
         .meta
         .effort
@@ -71,8 +82,18 @@ fn check_task(
     let target = resolve(slo.target).or(match slo.violation {
         Some(SloDuration::EffortMultiple(_)) => effort_hours,
         _ => None,
-    });
-    let Some(target) = target else {
+    })?;
+    Some(SloHours { target, violation })
+}
+
+fn check_task(
+    workspace: &Workspace,
+    task: &Task,
+    policy: &WipPolicy,
+    now: i64,
+    out: &mut Vec<Diagnostic>,
+) {
+    let Some(SloHours { target, violation }) = task_slo(task, policy) else {
         return;
     };
     let Some((entered, entered_range)) = stage_entry(workspace, task) else {
@@ -124,7 +145,7 @@ fn check_task(
 
 /// When the task entered its current stage: the last ledger event that enters that stage
 /// (`created` for inbox), with the range of its `ts` value.
-fn stage_entry(workspace: &Workspace, task: &Task) -> Option<(i64, TextRange)> {
+pub(crate) fn stage_entry(workspace: &Workspace, task: &Task) -> Option<(i64, TextRange)> {
     let ledger = workspace.ledger(task)?;
     ledger
         .events()
@@ -152,7 +173,7 @@ fn effort_days(effort: &str) -> Option<i64> {
 }
 
 /// `3d 4h`, `7d`, `18h`.
-fn duration(hours: i64) -> String {
+pub(crate) fn duration(hours: i64) -> String {
     match (hours / 24, hours % 24) {
         (0, hours) => format!("{hours}h"),
         (days, 0) => format!("{days}d"),
