@@ -615,3 +615,80 @@ fn definition_references_and_call_hierarchy_over_stdio() {
     assert_eq!(outgoing[0]["to"]["name"], "TASK-0001 Job 0001");
     assert_eq!(client.shutdown(), Some(0));
 }
+
+#[test]
+fn hover_symbols_links_hints_and_lenses_over_stdio() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = graph_workspace(dir.path());
+    let mut client = Client::start(dir.path(), capabilities(), json!({}));
+    let dependent = card(&root, "next", 3);
+
+    // `depends_on: ["0001"]` is line 8; hover inside the quoted ID.
+    let hover = client.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": uri(&dependent)}, "position": {"line": 8, "character": 15}}),
+    );
+    let text = hover["contents"]["value"].as_str().unwrap();
+    assert!(
+        text.contains("TASK-0001") && text.contains("Job 0001"),
+        "{text}"
+    );
+    assert!(text.contains("backlog"), "{text}");
+    assert_eq!(hover["range"]["start"], json!({"line": 8, "character": 14}));
+
+    let symbols = client.request(
+        "textDocument/documentSymbol",
+        json!({"textDocument": {"uri": uri(&dependent)}}),
+    );
+    let names: Vec<&str> = symbols
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|symbol| symbol["name"].as_str())
+        .collect();
+    assert!(
+        names.contains(&"Goal") && names.contains(&"Acceptance Criteria"),
+        "{names:?}"
+    );
+
+    let found = client.request("workspace/symbol", json!({"query": "job 0002"}));
+    assert_eq!(
+        found[0]["name"]
+            .as_str()
+            .map(|n| n.starts_with("TASK-0002")),
+        Some(true),
+        "{found}"
+    );
+
+    let links = client.request(
+        "textDocument/documentLink",
+        json!({"textDocument": {"uri": uri(&root.join("INDEX.md"))}}),
+    );
+    let targets: Vec<&str> = links
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|link| link["target"].as_str())
+        .collect();
+    assert!(
+        targets.contains(&uri(&card(&root, "backlog", 2)).as_str()),
+        "{targets:?}"
+    );
+
+    let hints = client.request(
+        "textDocument/inlayHint",
+        json!({
+            "textDocument": {"uri": uri(&dependent)},
+            "range": {"start": {"line": 0, "character": 0}, "end": {"line": 30, "character": 0}},
+        }),
+    );
+    assert_eq!(hints[0]["label"], "backlog·active", "{hints}");
+
+    let lenses = client.request(
+        "textDocument/codeLens",
+        json!({"textDocument": {"uri": uri(&dependent)}}),
+    );
+    let title = lenses[0]["command"]["title"].as_str().unwrap();
+    assert!(title.starts_with("depends on 1 (1 open)"), "{title}");
+    assert_eq!(client.shutdown(), Some(0));
+}

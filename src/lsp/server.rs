@@ -17,17 +17,37 @@ use tower_lsp_server::ls_types::*;
 use tower_lsp_server::{Client, LanguageServer};
 
 use crate::base::PositionEncoding;
+use crate::base::TextRange;
 use crate::ide::navigation::{self, HierarchyItem};
+use crate::ide::symbols::{self, Symbol};
+use crate::ide::{code_lens, document_links, hover, inlay_hints};
 use crate::lsp::config::Settings;
 use crate::lsp::ordering::{Versions, path_of};
 use crate::lsp::session::{Input, Output, View};
 use crate::lsp::{from_proto, to_proto};
+use crate::syntax::ledger::parse_rfc3339;
 
 /// How long any request to the client may take before the server stops waiting.
 const CLIENT_TIMEOUT: Duration = Duration::from_secs(2);
 /// How long a pull-diagnostics request may wait for the session.
 const PULL_TIMEOUT: Duration = Duration::from_secs(10);
 const WATCH_REGISTRATION: &str = "flowos-watched-files";
+/// Workspace symbol searches answer at most this many tasks.
+const SYMBOL_LIMIT: usize = 200;
+
+/// "Now" for time in stage and SLOs: `FLOWOS_NOW` when set (reproducible sessions and
+/// tests), else the clock.
+fn now() -> i64 {
+    std::env::var("FLOWOS_NOW")
+        .ok()
+        .and_then(|text| parse_rfc3339(text.trim()))
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |elapsed| elapsed.as_secs() as i64)
+        })
+}
+
 /// How long a read-only request may wait for the session (which may be mid-analysis).
 const QUERY_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -232,6 +252,17 @@ fn capabilities(encoding: PositionEncoding) -> ServerCapabilities {
         definition_provider: Some(OneOf::Left(true)),
         references_provider: Some(OneOf::Left(true)),
         call_hierarchy_provider: Some(CallHierarchyServerCapability::Simple(true)),
+        hover_provider: Some(HoverProviderCapability::Simple(true)),
+        document_symbol_provider: Some(OneOf::Left(true)),
+        workspace_symbol_provider: Some(OneOf::Left(true)),
+        document_link_provider: Some(DocumentLinkOptions {
+            resolve_provider: Some(false),
+            work_done_progress_options: WorkDoneProgressOptions::default(),
+        }),
+        inlay_hint_provider: Some(OneOf::Left(true)),
+        code_lens_provider: Some(CodeLensOptions {
+            resolve_provider: Some(false),
+        }),
         workspace: Some(WorkspaceServerCapabilities {
             workspace_folders: Some(WorkspaceFoldersServerCapabilities {
                 supported: Some(true),
@@ -442,6 +473,149 @@ impl LanguageServer for Backend {
         .await
     }
 
+    async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
+        let at = params.text_document_position_params;
+        let now = now();
+        self.query("textDocument/hover", move |view| {
+            let (file, offset) =
+                from_proto::file_position(view, &at.text_document.uri, at.position)?;
+            let found = hover::hover(view.workspace, file, offset, now)?;
+            Some(Hover {
+                contents: HoverContents::Markup(MarkupContent {
+                    kind: MarkupKind::Markdown,
+                    value: found.markdown,
+                }),
+                range: Some(to_proto::range(
+                    view.workspace,
+                    file,
+                    found.range,
+                    view.encoding,
+                )),
+            })
+        })
+        .await
+    }
+
+    async fn document_symbol(
+        &self,
+        params: DocumentSymbolParams,
+    ) -> Result<Option<DocumentSymbolResponse>> {
+        self.query("textDocument/documentSymbol", move |view| {
+            let file = from_proto::file(view, &params.text_document.uri)?;
+            let found = symbols::document_symbols(view.workspace, file)
+                .into_iter()
+                .map(|symbol| document_symbol(view, file, symbol))
+                .collect();
+            Some(DocumentSymbolResponse::Nested(found))
+        })
+        .await
+    }
+
+    async fn symbol(
+        &self,
+        params: WorkspaceSymbolParams,
+    ) -> Result<Option<WorkspaceSymbolResponse>> {
+        self.query("workspace/symbol", move |view| {
+            let found = symbols::workspace_symbols(view.workspace, &params.query, SYMBOL_LIMIT)
+                .into_iter()
+                .filter_map(|symbol| {
+                    let location = to_proto::location(
+                        view.workspace,
+                        symbol.file,
+                        symbol.range,
+                        view.encoding,
+                    )?;
+                    Some(WorkspaceSymbol {
+                        name: symbol.name,
+                        kind: SymbolKind::OBJECT,
+                        tags: None,
+                        container_name: Some(symbol.detail),
+                        location: OneOf::Left(location),
+                        data: None,
+                    })
+                })
+                .collect();
+            Some(WorkspaceSymbolResponse::Nested(found))
+        })
+        .await
+    }
+
+    async fn document_link(&self, params: DocumentLinkParams) -> Result<Option<Vec<DocumentLink>>> {
+        self.query("textDocument/documentLink", move |view| {
+            let file = from_proto::file(view, &params.text_document.uri)?;
+            let links = document_links::document_links(view.workspace, file)
+                .into_iter()
+                .filter_map(|link| {
+                    Some(DocumentLink {
+                        range: to_proto::range(view.workspace, file, link.range, view.encoding),
+                        target: to_proto::uri(&view.workspace.file(link.target).path),
+                        tooltip: Some(link.tooltip),
+                        data: None,
+                    })
+                })
+                .collect();
+            Some(links)
+        })
+        .await
+    }
+
+    async fn inlay_hint(&self, params: InlayHintParams) -> Result<Option<Vec<InlayHint>>> {
+        self.query("textDocument/inlayHint", move |view| {
+            let file = from_proto::file(view, &params.text_document.uri)?;
+            let start =
+                from_proto::file_position(view, &params.text_document.uri, params.range.start)?.1;
+            let end =
+                from_proto::file_position(view, &params.text_document.uri, params.range.end)?.1;
+            let source = view.workspace.file(file);
+            let hints = inlay_hints::inlay_hints(
+                view.workspace,
+                file,
+                TextRange::new(start, end.max(start)),
+            )
+            .into_iter()
+            .map(|hint| {
+                let at = source
+                    .line_index
+                    .line_col(&source.text, hint.offset, view.encoding);
+                InlayHint {
+                    position: Position::new(at.line, at.col),
+                    label: InlayHintLabel::String(hint.label),
+                    kind: None,
+                    text_edits: None,
+                    tooltip: hint.tooltip.map(InlayHintTooltip::String),
+                    padding_left: Some(true),
+                    padding_right: None,
+                    data: None,
+                }
+            })
+            .collect();
+            Some(hints)
+        })
+        .await
+    }
+
+    async fn code_lens(&self, params: CodeLensParams) -> Result<Option<Vec<CodeLens>>> {
+        let now = now();
+        self.query("textDocument/codeLens", move |view| {
+            let file = from_proto::file(view, &params.text_document.uri)?;
+            let lenses = code_lens::code_lens(view.workspace, file, now)
+                .into_iter()
+                .map(|lens| CodeLens {
+                    range: to_proto::range(view.workspace, file, lens.range, view.encoding),
+                    // A label, not an action: an empty command makes editors show it as text.
+                    command: Some(Command {
+                        title: lens.title,
+                        command: String::new(),
+                        arguments: None,
+                    }),
+                    data: None,
+                })
+                .collect();
+            Some(lenses)
+        })
+        .await
+    }
+
     async fn diagnostic(
         &self,
         params: DocumentDiagnosticParams,
@@ -487,6 +661,36 @@ fn call_hierarchy_item(view: &View, item: &HierarchyItem) -> Option<CallHierarch
         selection_range: to_proto::range(workspace, target.file, target.focus_range, view.encoding),
         data: Some(serde_json::json!({"root": item.root, "id": item.id.to_string()})),
     })
+}
+
+fn symbol_kind(kind: symbols::SymbolKind) -> SymbolKind {
+    match kind {
+        symbols::SymbolKind::Task | symbols::SymbolKind::Row => SymbolKind::OBJECT,
+        symbols::SymbolKind::Frontmatter => SymbolKind::NAMESPACE,
+        symbols::SymbolKind::Field => SymbolKind::PROPERTY,
+        symbols::SymbolKind::Section => SymbolKind::STRING,
+    }
+}
+
+#[allow(deprecated)] // `DocumentSymbol::deprecated` must still be spelled out.
+fn document_symbol(view: &View, file: crate::db::FileId, symbol: Symbol) -> DocumentSymbol {
+    let range = |range: TextRange| to_proto::range(view.workspace, file, range, view.encoding);
+    DocumentSymbol {
+        name: symbol.name,
+        detail: symbol.detail,
+        kind: symbol_kind(symbol.kind),
+        tags: None,
+        deprecated: None,
+        range: range(symbol.range),
+        selection_range: range(symbol.selection),
+        children: Some(
+            symbol
+                .children
+                .into_iter()
+                .map(|child| document_symbol(view, file, child))
+                .collect(),
+        ),
+    }
 }
 
 /// The task a call-hierarchy item sent back by the client stands for.
