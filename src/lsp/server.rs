@@ -545,13 +545,11 @@ impl LanguageServer for Backend {
             let file = from_proto::file(view, &params.text_document.uri)?;
             let links = document_links::document_links(view.workspace, file)
                 .into_iter()
-                .filter_map(|link| {
-                    Some(DocumentLink {
-                        range: to_proto::range(view.workspace, file, link.range, view.encoding),
-                        target: to_proto::uri(&view.workspace.file(link.target).path),
-                        tooltip: Some(link.tooltip),
-                        data: None,
-                    })
+                .map(|link| DocumentLink {
+                    range: to_proto::range(view.workspace, file, link.range, view.encoding),
+                    target: to_proto::uri(&view.workspace.file(link.target).path),
+                    tooltip: Some(link.tooltip),
+                    data: None,
                 })
                 .collect();
             Some(links)
