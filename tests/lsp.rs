@@ -692,3 +692,42 @@ fn hover_symbols_links_hints_and_lenses_over_stdio() {
     assert!(title.starts_with("depends on 1 (1 open)"), "{title}");
     assert_eq!(client.shutdown(), Some(0));
 }
+
+#[test]
+fn completion_inside_a_dependency_list_over_stdio() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = graph_workspace(dir.path());
+    let mut client = Client::start(
+        dir.path(),
+        capabilities(),
+        json!({"flowos": {"user": "@kim"}}),
+    );
+    let dependent = card(&root, "next", 3);
+    client.open(&dependent, 1);
+    // Type a second item into `depends_on: ["0001"]` (line 8): `depends_on: ["0001", "TASK-00`.
+    client.edit(&dependent, 2, (8, 19), (8, 19), ", \"TASK-00");
+    let list = client.request(
+        "textDocument/completion",
+        json!({"textDocument": {"uri": uri(&dependent)}, "position": {"line": 8, "character": 29}}),
+    );
+    let items = list["items"].as_array().unwrap();
+    let labels: Vec<&str> = items
+        .iter()
+        .filter_map(|item| item["label"].as_str())
+        .collect();
+    // The card's own task and the already listed TASK-0001 are left out.
+    assert_eq!(labels, ["TASK-0002"], "{list}");
+    let item = &items[0];
+    assert_eq!(item["detail"], "Job 0002 · backlog · active");
+    assert!(item["filterText"].as_str().unwrap().contains("Job 0002"));
+    // The edit replaces the whole partial reference typed so far.
+    assert_eq!(
+        item["textEdit"]["range"]["start"],
+        json!({"line": 8, "character": 22})
+    );
+    assert_eq!(
+        item["textEdit"]["range"]["end"],
+        json!({"line": 8, "character": 29})
+    );
+    assert_eq!(client.shutdown(), Some(0));
+}

@@ -1,6 +1,7 @@
 //! Features of the analysis, shaped `(workspace, &Config) -> plain types`; no protocol types.
 
 pub mod code_lens;
+pub mod completion;
 pub mod diagnostics;
 pub mod document_links;
 pub mod hover;

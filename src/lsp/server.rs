@@ -18,6 +18,7 @@ use tower_lsp_server::{Client, LanguageServer};
 
 use crate::base::PositionEncoding;
 use crate::base::TextRange;
+use crate::ide::completion::{self, CompletionConfig, CompletionKind};
 use crate::ide::navigation::{self, HierarchyItem};
 use crate::ide::symbols::{self, Symbol};
 use crate::ide::{code_lens, document_links, hover, inlay_hints};
@@ -253,6 +254,16 @@ fn capabilities(encoding: PositionEncoding) -> ServerCapabilities {
         references_provider: Some(OneOf::Left(true)),
         call_hierarchy_provider: Some(CallHierarchyServerCapability::Simple(true)),
         hover_provider: Some(HoverProviderCapability::Simple(true)),
+        completion_provider: Some(CompletionOptions {
+            trigger_characters: Some(
+                completion::TRIGGER_CHARACTERS
+                    .iter()
+                    .map(|trigger| trigger.to_string())
+                    .collect(),
+            ),
+            resolve_provider: Some(false),
+            ..CompletionOptions::default()
+        }),
         document_symbol_provider: Some(OneOf::Left(true)),
         workspace_symbol_provider: Some(OneOf::Left(true)),
         document_link_provider: Some(DocumentLinkOptions {
@@ -473,6 +484,59 @@ impl LanguageServer for Backend {
         .await
     }
 
+    #[allow(deprecated)] // `CompletionItem::deprecated` is still what some clients read.
+    async fn completion(&self, params: CompletionParams) -> Result<Option<CompletionResponse>> {
+        let at = params.text_document_position;
+        let now = now();
+        self.query("textDocument/completion", move |view| {
+            let (file, offset) =
+                from_proto::file_position(view, &at.text_document.uri, at.position)?;
+            let config = CompletionConfig {
+                user: view.settings.user.clone(),
+                now,
+                limit: completion::DEFAULT_LIMIT,
+            };
+            let list = completion::completion(view.workspace, file, offset, &config)?;
+            let items = list
+                .items
+                .into_iter()
+                .map(|item| {
+                    let (range, new_text) = item.edit;
+                    CompletionItem {
+                        label: item.label,
+                        kind: Some(completion_kind(item.kind)),
+                        detail: item.detail,
+                        documentation: item.documentation.map(|value| {
+                            Documentation::MarkupContent(MarkupContent {
+                                kind: MarkupKind::Markdown,
+                                value,
+                            })
+                        }),
+                        deprecated: item.deprecated.then_some(true),
+                        tags: item.deprecated.then(|| vec![CompletionItemTag::DEPRECATED]),
+                        sort_text: Some(item.sort_text),
+                        filter_text: item.filter_text,
+                        insert_text_format: Some(if item.is_snippet {
+                            InsertTextFormat::SNIPPET
+                        } else {
+                            InsertTextFormat::PLAIN_TEXT
+                        }),
+                        text_edit: Some(CompletionTextEdit::Edit(TextEdit {
+                            range: to_proto::range(view.workspace, file, range, view.encoding),
+                            new_text,
+                        })),
+                        ..CompletionItem::default()
+                    }
+                })
+                .collect();
+            Some(CompletionResponse::List(CompletionList {
+                is_incomplete: list.is_incomplete,
+                items,
+            }))
+        })
+        .await
+    }
+
     async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
         let at = params.text_document_position_params;
         let now = now();
@@ -659,6 +723,18 @@ fn call_hierarchy_item(view: &View, item: &HierarchyItem) -> Option<CallHierarch
         selection_range: to_proto::range(workspace, target.file, target.focus_range, view.encoding),
         data: Some(serde_json::json!({"root": item.root, "id": item.id.to_string()})),
     })
+}
+
+fn completion_kind(kind: CompletionKind) -> CompletionItemKind {
+    match kind {
+        CompletionKind::Task => CompletionItemKind::REFERENCE,
+        CompletionKind::Value => CompletionItemKind::ENUM_MEMBER,
+        CompletionKind::Keyword => CompletionItemKind::PROPERTY,
+        CompletionKind::Event => CompletionItemKind::EVENT,
+        CompletionKind::Snippet => CompletionItemKind::SNIPPET,
+        CompletionKind::User => CompletionItemKind::CONSTANT,
+        CompletionKind::Tag => CompletionItemKind::KEYWORD,
+    }
 }
 
 fn symbol_kind(kind: symbols::SymbolKind) -> SymbolKind {

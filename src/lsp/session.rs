@@ -89,6 +89,7 @@ pub type Query = Box<dyn FnOnce(&View) + Send>;
 pub struct View<'s> {
     pub workspace: &'s Workspace,
     pub encoding: PositionEncoding,
+    pub settings: &'s Settings,
 }
 
 /// What the session asks the publisher to send, in order.
@@ -324,6 +325,7 @@ impl Session {
         let view = View {
             workspace: &self.workspace,
             encoding: self.encoding,
+            settings: &self.settings,
         };
         if catch_unwind(AssertUnwindSafe(|| query(&view))).is_err() {
             self.log(
