@@ -340,6 +340,11 @@ impl Session {
             self.log(MessageType::WARNING, format!("settings: {problem}"));
         }
         self.config = settings.config();
+        // Like the CLI, `FLOWOS_NOW` fixes the moment SLOs are measured to (reproducible
+        // sessions, benchmarks); otherwise the clock is read at each analysis.
+        self.config.now = std::env::var("FLOWOS_NOW")
+            .ok()
+            .and_then(|text| crate::syntax::ledger::parse_rfc3339(text.trim()));
         self.settings = settings;
         // Extra events change what the ledger rules say; severities change every message.
         self.local.clear();

@@ -48,8 +48,14 @@ pub fn uri(path: &Path) -> String {
 
 impl Client {
     pub fn spawn(answers: Answers) -> Client {
+        Client::spawn_with_env(answers, &[])
+    }
+
+    /// Spawns the server with extra environment variables (e.g. `FLOWOS_NOW`).
+    pub fn spawn_with_env(answers: Answers, env: &[(&str, &str)]) -> Client {
         let mut child = Command::new(env!("CARGO_BIN_EXE_flowos-lsp"))
             .arg("--stdio")
+            .envs(env.iter().copied())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -260,6 +266,11 @@ impl Client {
                 }],
             }),
         );
+    }
+
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// Shuts down politely; returns the exit code.
