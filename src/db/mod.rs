@@ -266,6 +266,8 @@ impl Workspace {
 
 /// Decodes and parses one file according to its role. Pure, so it runs on any thread.
 pub fn parse_file(role: &FileRole, bytes: &[u8]) -> (Arc<str>, Option<String>, Parsed) {
+    #[cfg(test)]
+    PARSES.with(|count| count.set(count.get() + 1));
     if bytes.len() > MAX_FILE_BYTES {
         let message = format!(
             "file is {} bytes, over the {} MB limit; it was not analysed",
@@ -296,6 +298,13 @@ pub fn parse_file(role: &FileRole, bytes: &[u8]) -> (Arc<str>, Option<String>, P
         FileRole::IdCounter | FileRole::CardVersion | FileRole::Other => Parsed::Nothing,
     };
     (text, unreadable, parsed)
+}
+
+#[cfg(test)]
+thread_local! {
+    /// How many files this thread has parsed: lets tests prove a keystroke re-parses one
+    /// file, deterministically, where a timing would be noise.
+    pub(crate) static PARSES: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
 /// Namespaces declared in a parsed NAMESPACES.yaml: the keys of its `namespaces:` mapping.

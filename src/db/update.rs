@@ -195,6 +195,24 @@ mod tests {
     }
 
     #[test]
+    fn a_keystroke_re_parses_one_file_whatever_the_workspace_size() {
+        let mut fixture = String::from(COUNTER);
+        for number in 1..=200 {
+            fixture.push_str(&package(&format!("archived/TASK-{number:04}-t"), ""));
+        }
+        let mut model = workspace(&fixture);
+        let card = PathBuf::from(ROOT).join("archived/TASK-0100-t/0100-t.task.md");
+        let text = model
+            .file(model.file_by_path(&card).unwrap())
+            .text
+            .replace("Task 0100", "Renamed");
+        let before = crate::db::PARSES.with(|count| count.get());
+        assert!(model.update_text(&card, &text));
+        let after = crate::db::PARSES.with(|count| count.get());
+        assert_eq!(after - before, 1, "an edit re-parses the edited file only");
+    }
+
+    #[test]
     fn structural_changes_rebuild_from_the_model_itself() {
         let mut model = workspace(&fixture());
         let new_ledger = PathBuf::from(ROOT).join("backlog/TASK-0003-c/0003.ledger.jsonl");
