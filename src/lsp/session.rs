@@ -23,8 +23,8 @@ use tower_lsp_server::ls_types::{
 use crate::base::PositionEncoding;
 use crate::db::layout::is_interesting_name;
 use crate::db::update::FileChange;
-use crate::db::{FileId, FileInput, RootInput, Workspace};
-use crate::ide::diagnostics::{configure, cross_file_diagnostics, file_diagnostics};
+use crate::db::{FileInput, RootInput, Workspace};
+use crate::ide::diagnostics::incremental::{IncrementalDiagnostics, TaskFields};
 use crate::ide::types::{Config, Diagnostic};
 use crate::loader;
 use crate::lsp::config::Settings;
@@ -128,9 +128,8 @@ struct Session {
     documents: HashMap<PathBuf, Document>,
     /// Structural changes waiting for the next analysis (applied as one rebuild).
     structural: Vec<FileChange>,
-    /// Each file's own diagnostics (those that depend on its text alone), kept until the
-    /// file changes, so a keystroke re-checks one file rather than all of them.
-    local: HashMap<FileId, Vec<Diagnostic>>,
+    /// Diagnostics kept part by part, so a keystroke re-checks what it can affect only.
+    diagnostics: IncrementalDiagnostics,
     /// Files whose text changed since the last publish: their positions must be converted
     /// again even when their diagnostics are the same.
     changed_paths: HashSet<PathBuf>,
@@ -159,7 +158,7 @@ impl Session {
             workspace: Workspace::default(),
             documents: HashMap::new(),
             structural: Vec::new(),
-            local: HashMap::new(),
+            diagnostics: IncrementalDiagnostics::default(),
             changed_paths: HashSet::new(),
             all_changed: true,
             published_core: HashMap::new(),
@@ -318,7 +317,7 @@ impl Session {
         if !self.structural.is_empty() {
             let changes = std::mem::take(&mut self.structural);
             self.workspace.apply(&changes);
-            self.local.clear();
+            self.diagnostics.invalidate_all();
             self.all_changed = true;
             self.mark_dirty();
         }
@@ -347,7 +346,7 @@ impl Session {
             .and_then(|text| crate::syntax::ledger::parse_rfc3339(text.trim()));
         self.settings = settings;
         // Extra events change what the ledger rules say; severities change every message.
-        self.local.clear();
+        self.diagnostics.invalidate_all();
         self.all_changed = true;
     }
 
@@ -356,9 +355,13 @@ impl Session {
         if !self.indexed {
             return;
         }
+        let file = self.workspace.file_by_path(path);
+        let before = file
+            .and_then(|file| self.workspace.task_of_file(file))
+            .map(|task| TaskFields::of(&task.meta));
         if self.workspace.update_text(path, text) {
-            if let Some(file) = self.workspace.file_by_path(path) {
-                self.local.remove(&file);
+            if let Some(file) = file {
+                self.diagnostics.file_changed(&self.workspace, file, before);
             }
             self.changed_paths.insert(path.to_path_buf());
             return;
@@ -492,7 +495,7 @@ impl Session {
         self.overlay_documents(&mut inputs);
         self.workspace = Workspace::build(inputs);
         self.structural.clear();
-        self.local.clear();
+        self.diagnostics.invalidate_all();
         self.all_changed = true;
         self.indexed = true;
         report(lsp::WorkDoneProgress::End(lsp::WorkDoneProgressEnd {
@@ -585,23 +588,14 @@ impl Session {
         if !self.structural.is_empty() {
             let changes = std::mem::take(&mut self.structural);
             self.workspace.apply(&changes);
-            self.local.clear();
+            self.diagnostics.invalidate_all();
             self.all_changed = true;
         }
         self.dirty_since = None;
         if !self.indexed {
             return;
         }
-        for index in 0..self.workspace.files.len() {
-            let file = FileId(index as u32);
-            if !self.local.contains_key(&file) {
-                let found = file_diagnostics(&self.workspace, file, &self.config);
-                self.local.insert(file, found);
-            }
-        }
-        let mut all: Vec<Diagnostic> = self.local.values().flatten().cloned().collect();
-        all.extend(cross_file_diagnostics(&self.workspace, &self.config));
-        let diagnostics = configure(all, &self.config);
+        let diagnostics = self.diagnostics.update(&self.workspace, &self.config);
         if let Some(receiver) = receiver
             && let Ok(newer) = receiver.try_recv()
         {

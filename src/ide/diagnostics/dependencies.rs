@@ -30,15 +30,14 @@ pub(crate) fn references(task: &Task) -> impl Iterator<Item = (&'static str, &Re
         .chain(blocked_by)
 }
 
-pub(super) fn check(workspace: &Workspace, out: &mut Vec<Diagnostic>) {
-    for task in &workspace.tasks {
-        let Some(card) = task.card else {
-            continue;
-        };
-        check_own_namespace(workspace, task, out);
-        for (field, item) in references(task) {
-            check_reference(workspace, task, card, field, item, out);
-        }
+/// The rules for one task; they read only it and the tasks it names.
+pub(super) fn check_task(workspace: &Workspace, task: &Task, out: &mut Vec<Diagnostic>) {
+    let Some(card) = task.card else {
+        return;
+    };
+    check_own_namespace(workspace, task, out);
+    for (field, item) in references(task) {
+        check_reference(workspace, task, card, field, item, out);
     }
 }
 

@@ -25,11 +25,8 @@ pub(super) fn check_file(
 }
 
 /// ledger-stage-drift, which compares each ledger with its task's folder and card.
-pub(super) fn check_drift(workspace: &Workspace, out: &mut Vec<Diagnostic>) {
-    for task in &workspace.tasks {
-        let (Some(file), Some(ledger)) = (task.ledger, workspace.ledger(task)) else {
-            continue;
-        };
+pub(super) fn check_drift(workspace: &Workspace, task: &Task, out: &mut Vec<Diagnostic>) {
+    if let (Some(file), Some(ledger)) = (task.ledger, workspace.ledger(task)) {
         check_stage_drift(workspace, task, file, ledger, out);
     }
 }

@@ -8,87 +8,86 @@ use crate::db::{FileId, Task, Workspace};
 use crate::ide::diagnostics::task_anchor;
 use crate::ide::types::{Diagnostic, Rule};
 
-pub(super) fn check(workspace: &Workspace, out: &mut Vec<Diagnostic>) {
-    for task in &workspace.tasks {
-        let Some(card) = task.card else {
-            continue;
-        };
-        // Each side of the blocks/depends_on pair must list the other.
-        let pairs: [(&[RefItem], &str, &str); 2] = [
-            (&task.meta.blocks, "blocks", "depends_on"),
-            (&task.meta.depends_on, "depends_on", "blocks"),
-        ];
-        for (items, field, inverse) in pairs {
-            for item in items {
-                let Some(target) = linked_target(workspace, task, item) else {
-                    continue;
-                };
-                let inverse_items = match inverse {
-                    "depends_on" => &target.meta.depends_on,
-                    _ => &target.meta.blocks,
-                };
-                if !involves_archived(task, target)
-                    && !inverse_items.iter().any(|back| back.id == task.id)
-                {
-                    out.push(inverse_missing(
-                        workspace, card, item, task, target, field, inverse,
-                    ));
-                }
-            }
-        }
-        for item in &task.meta.split_into {
-            if let Some(target) = linked_target(workspace, task, item)
-                && target.meta.split_from.as_ref().map(|back| &back.id) != Some(&task.id)
+/// The rules for one task; they read only it and the tasks it names.
+pub(super) fn check_task(workspace: &Workspace, task: &Task, out: &mut Vec<Diagnostic>) {
+    let Some(card) = task.card else {
+        return;
+    };
+    // Each side of the blocks/depends_on pair must list the other.
+    let pairs: [(&[RefItem], &str, &str); 2] = [
+        (&task.meta.blocks, "blocks", "depends_on"),
+        (&task.meta.depends_on, "depends_on", "blocks"),
+    ];
+    for (items, field, inverse) in pairs {
+        for item in items {
+            let Some(target) = linked_target(workspace, task, item) else {
+                continue;
+            };
+            let inverse_items = match inverse {
+                "depends_on" => &target.meta.depends_on,
+                _ => &target.meta.blocks,
+            };
+            if !involves_archived(task, target)
+                && !inverse_items.iter().any(|back| back.id == task.id)
             {
-                let points_at = match &target.meta.split_from {
-                    Some(other) => format!("points at {}", other.id),
-                    None => "is empty".to_string(),
-                };
-                let mut diagnostic = Diagnostic::new(
-                    Rule::SplitLinkMismatch,
-                    card,
-                    item.range,
-                    format!(
-                        "{} lists {} in `split_into`, but {}'s `split_from` {points_at}",
-                        task.id, target.id, target.id
-                    ),
-                );
-                if let Some((file, range)) = field_or_anchor(workspace, target, "split_from") {
-                    diagnostic = diagnostic.with_related(
-                        file,
-                        range,
-                        format!("set `split_from` to {} here", task.id),
-                    );
-                }
-                out.push(diagnostic);
+                out.push(inverse_missing(
+                    workspace, card, item, task, target, field, inverse,
+                ));
             }
         }
-        if let Some(item) = &task.meta.split_from
-            && let Some(parent) = linked_target(workspace, task, item)
-            && !parent
-                .meta
-                .split_into
-                .iter()
-                .any(|child| child.id == task.id)
+    }
+    for item in &task.meta.split_into {
+        if let Some(target) = linked_target(workspace, task, item)
+            && target.meta.split_from.as_ref().map(|back| &back.id) != Some(&task.id)
         {
+            let points_at = match &target.meta.split_from {
+                Some(other) => format!("points at {}", other.id),
+                None => "is empty".to_string(),
+            };
             let mut diagnostic = Diagnostic::new(
                 Rule::SplitLinkMismatch,
                 card,
                 item.range,
                 format!(
-                    "{} says it was split from {}, but {}'s `split_into` does not list it",
-                    task.id, parent.id, parent.id
+                    "{} lists {} in `split_into`, but {}'s `split_from` {points_at}",
+                    task.id, target.id, target.id
                 ),
             );
-            if let Some((file, range)) = field_or_anchor(workspace, parent, "split_into") {
+            if let Some((file, range)) = field_or_anchor(workspace, target, "split_from") {
                 diagnostic = diagnostic.with_related(
                     file,
                     range,
-                    format!("add {} to `split_into` here", task.id),
+                    format!("set `split_from` to {} here", task.id),
                 );
             }
             out.push(diagnostic);
         }
+    }
+    if let Some(item) = &task.meta.split_from
+        && let Some(parent) = linked_target(workspace, task, item)
+        && !parent
+            .meta
+            .split_into
+            .iter()
+            .any(|child| child.id == task.id)
+    {
+        let mut diagnostic = Diagnostic::new(
+            Rule::SplitLinkMismatch,
+            card,
+            item.range,
+            format!(
+                "{} says it was split from {}, but {}'s `split_into` does not list it",
+                task.id, parent.id, parent.id
+            ),
+        );
+        if let Some((file, range)) = field_or_anchor(workspace, parent, "split_into") {
+            diagnostic = diagnostic.with_related(
+                file,
+                range,
+                format!("add {} to `split_into` here", task.id),
+            );
+        }
+        out.push(diagnostic);
     }
 }
 

@@ -5,6 +5,7 @@ mod cycles;
 mod dependencies;
 mod frontmatter;
 mod id_counter;
+pub mod incremental;
 mod index;
 mod ledger;
 mod links;
@@ -15,7 +16,7 @@ mod state;
 mod wip;
 
 use crate::base::TextRange;
-use crate::db::{FileId, Parsed, Task, Workspace};
+use crate::db::{FileId, Parsed, Task, TaskIdx, Workspace};
 use crate::ide::types::{Config, Diagnostic, Rule};
 
 /// Every diagnostic of every file, with severities configured, in a stable order.
@@ -58,20 +59,102 @@ pub fn file_diagnostics(
 }
 
 /// The diagnostics that relate files to each other (the task graph, indexes, WIP, counters),
-/// before severities are configured.
+/// before severities are configured: every task's own cross-file rules plus the global ones.
 pub fn cross_file_diagnostics(workspace: &Workspace, config: &Config) -> Vec<Diagnostic> {
     let mut out = Vec::new();
-    package::check(workspace, &mut out);
-    id_counter::check(workspace, &mut out);
-    dependencies::check(workspace, &mut out);
-    links::check(workspace, &mut out);
-    cycles::check(workspace, &mut out);
-    wip::check(workspace, &mut out);
-    ledger::check_drift(workspace, &mut out);
-    state::check(workspace, &mut out);
-    index::check(workspace, &mut out);
-    slo::check(workspace, config, &mut out);
+    for index in 0..workspace.tasks.len() {
+        out.extend(task_diagnostics(workspace, TaskIdx(index as u32), config));
+    }
+    out.extend(global_diagnostics(workspace, config, Globals::ALL));
     out
+}
+
+/// One task's cross-file rules. They read the task, its files and the tasks it names; so
+/// after an edit to task A only A and the tasks whose frontmatter names A need them again.
+pub fn task_diagnostics(workspace: &Workspace, idx: TaskIdx, config: &Config) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    let task = workspace.task(idx);
+    package::check_task(workspace, idx, &mut out);
+    dependencies::check_task(workspace, task, &mut out);
+    links::check_task(workspace, task, &mut out);
+    ledger::check_drift(workspace, task, &mut out);
+    state::check_task(workspace, task, &mut out);
+    slo::check_one(workspace, config, task, &mut out);
+    out
+}
+
+/// The rules that look at the whole tasks root at once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Global {
+    /// ID counters against the highest IDs in use.
+    Counters,
+    /// Cycles in the depends_on graph.
+    Cycles,
+    /// Counted tasks per stage and DRI.
+    Wip,
+    /// INDEX.md files against the tasks.
+    Indexes,
+}
+
+/// A set of global rule families.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Globals {
+    pub counters: bool,
+    pub cycles: bool,
+    pub wip: bool,
+    pub indexes: bool,
+}
+
+impl Globals {
+    pub const ALL: Globals = Globals {
+        counters: true,
+        cycles: true,
+        wip: true,
+        indexes: true,
+    };
+
+    pub fn any(self) -> bool {
+        self.counters || self.cycles || self.wip || self.indexes
+    }
+
+    pub fn contains(self, global: Global) -> bool {
+        match global {
+            Global::Counters => self.counters,
+            Global::Cycles => self.cycles,
+            Global::Wip => self.wip,
+            Global::Indexes => self.indexes,
+        }
+    }
+}
+
+/// The diagnostics of one global rule family.
+pub fn global_family(workspace: &Workspace, global: Global) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    match global {
+        Global::Counters => id_counter::check(workspace, &mut out),
+        Global::Cycles => cycles::check(workspace, &mut out),
+        Global::Wip => wip::check(workspace, &mut out),
+        Global::Indexes => index::check(workspace, &mut out),
+    }
+    out
+}
+
+/// The diagnostics of the chosen global rule families.
+pub fn global_diagnostics(
+    workspace: &Workspace,
+    _config: &Config,
+    which: Globals,
+) -> Vec<Diagnostic> {
+    [
+        Global::Counters,
+        Global::Cycles,
+        Global::Wip,
+        Global::Indexes,
+    ]
+    .into_iter()
+    .filter(|global| which.contains(*global))
+    .flat_map(|global| global_family(workspace, global))
+    .collect()
 }
 
 /// Applies severity overrides, drops switched-off rules, and sorts by file and position.

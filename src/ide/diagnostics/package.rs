@@ -9,14 +9,14 @@ use crate::ide::types::{Diagnostic, Rule};
 use crate::syntax::index_table::row_task_id;
 use crate::syntax::task_id::{parse_file_prefix, parse_folder_name, parse_task_ref};
 
-pub(super) fn check(workspace: &Workspace, out: &mut Vec<Diagnostic>) {
-    for (index, task) in workspace.tasks.iter().enumerate() {
-        check_ids(workspace, task, out);
-        check_stage(task, out);
-        check_files(workspace, task, out);
-        check_names(workspace, task, out);
-        check_duplicates(workspace, TaskIdx(index as u32), task, out);
-    }
+/// The rules for one task package.
+pub(super) fn check_task(workspace: &Workspace, me: TaskIdx, out: &mut Vec<Diagnostic>) {
+    let task = workspace.task(me);
+    check_ids(workspace, task, out);
+    check_stage(task, out);
+    check_files(workspace, task, out);
+    check_names(workspace, task, out);
+    check_duplicates(workspace, me, task, out);
 }
 
 fn check_ids(workspace: &Workspace, task: &Task, out: &mut Vec<Diagnostic>) {

@@ -18,15 +18,17 @@ use crate::syntax::wip_policy::{SloDuration, WipPolicy};
 
 const HOUR: i64 = 3600;
 
-pub(super) fn check(workspace: &Workspace, config: &Config, out: &mut Vec<Diagnostic>) {
+/// slo-exceeded for one task.
+pub(super) fn check_one(
+    workspace: &Workspace,
+    config: &Config,
+    task: &Task,
+    out: &mut Vec<Diagnostic>,
+) {
     let now = config.now.unwrap_or_else(clock_now);
     let defaults = WipPolicy::defaults();
-    for (root_index, root) in workspace.roots.iter().enumerate() {
-        let policy = slo_policy(workspace, root_index, &defaults);
-        for &idx in &root.tasks {
-            check_task(workspace, workspace.task(idx), policy, now, out);
-        }
-    }
+    let policy = slo_policy(workspace, task.root, &defaults);
+    check_task(workspace, task, policy, now, out);
 }
 
 /// The SLO table in force for tasks root `root`: its wip.policy.md's when that file has one,

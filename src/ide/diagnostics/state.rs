@@ -8,71 +8,70 @@ use crate::db::{Task, Workspace};
 use crate::ide::diagnostics::task_anchor;
 use crate::ide::types::{Diagnostic, Rule};
 
-pub(super) fn check(workspace: &Workspace, out: &mut Vec<Diagnostic>) {
-    for task in &workspace.tasks {
-        let Some((card, anchor)) = task_anchor(workspace, task) else {
-            continue;
-        };
-        let field_range = |key: &str| -> TextRange {
-            workspace
-                .card(task)
-                .and_then(|parsed| {
-                    parsed
-                        .frontmatter
-                        .block()?
-                        .get(key)
-                        .map(|entry| entry.value.range)
-                })
-                .filter(|range| !range.is_empty())
-                .unwrap_or(anchor)
-        };
-        let Some((status, status_range)) = task.meta.status else {
-            continue;
-        };
-        let mut emit = |rule: Rule, range: TextRange, message: String| {
-            out.push(Diagnostic::new(rule, card, range, message));
-        };
-        check_blocked(task, status, status_range, &field_range, &mut emit);
-        if status == Status::Paused && task.meta.paused_reason.is_none() {
+/// The rules for one task; they read only it and the tasks it names.
+pub(super) fn check_task(workspace: &Workspace, task: &Task, out: &mut Vec<Diagnostic>) {
+    let Some((card, anchor)) = task_anchor(workspace, task) else {
+        return;
+    };
+    let field_range = |key: &str| -> TextRange {
+        workspace
+            .card(task)
+            .and_then(|parsed| {
+                parsed
+                    .frontmatter
+                    .block()?
+                    .get(key)
+                    .map(|entry| entry.value.range)
+            })
+            .filter(|range| !range.is_empty())
+            .unwrap_or(anchor)
+    };
+    let Some((status, status_range)) = task.meta.status else {
+        return;
+    };
+    let mut emit = |rule: Rule, range: TextRange, message: String| {
+        out.push(Diagnostic::new(rule, card, range, message));
+    };
+    check_blocked(task, status, status_range, &field_range, &mut emit);
+    if status == Status::Paused && task.meta.paused_reason.is_none() {
+        emit(
+            Rule::PausedWithoutReason,
+            status_range,
+            "the task is paused but `paused_reason` is empty; say why and when it may resume"
+                .into(),
+        );
+    }
+    // Canceled and split tasks are terminal: a split parent is superseded by its children
+    // (WF-SPLIT archives it, often straight from backlog grooming after an XL estimate,
+    // before it was ever prioritized), so planning fields no longer apply to it.
+    if task.stage >= Stage::Next && !matches!(status, Status::Canceled | Status::Split) {
+        if task.meta.priority.is_none() {
             emit(
-                Rule::PausedWithoutReason,
-                status_range,
-                "the task is paused but `paused_reason` is empty; say why and when it may resume"
-                    .into(),
+                Rule::PriorityRequired,
+                field_range("priority"),
+                format!("a task in {} needs a priority (P0–P4)", task.stage),
             );
         }
-        // Canceled and split tasks are terminal: a split parent is superseded by its children
-        // (WF-SPLIT archives it, often straight from backlog grooming after an XL estimate,
-        // before it was ever prioritized), so planning fields no longer apply to it.
-        if task.stage >= Stage::Next && !matches!(status, Status::Canceled | Status::Split) {
-            if task.meta.priority.is_none() {
-                emit(
-                    Rule::PriorityRequired,
-                    field_range("priority"),
-                    format!("a task in {} needs a priority (P0–P4)", task.stage),
-                );
-            }
-            if task.meta.effort.is_none() {
-                emit(
-                    Rule::EstimateRequired,
-                    field_range("effort_estimate"),
-                    format!(
-                        "a task in {} needs an effort_estimate (XS, S, M, L, XL or 1, 2, 3, 5, 8)",
-                        task.stage
-                    ),
-                );
-            }
-        }
-        if matches!(status, Status::Canceled | Status::Split) && task.stage != Stage::Archived {
+        if task.meta.effort.is_none() {
             emit(
-                Rule::TerminalStatusStage,
-                status_range,
+                Rule::EstimateRequired,
+                field_range("effort_estimate"),
                 format!(
-                    "a {status} task belongs in archived, but this one is in {}",
+                    "a task in {} needs an effort_estimate (XS, S, M, L, XL or 1, 2, 3, 5, 8)",
                     task.stage
                 ),
             );
         }
+    }
+    if matches!(status, Status::Canceled | Status::Split) && task.stage != Stage::Archived {
+        emit(
+            Rule::TerminalStatusStage,
+            status_range,
+            format!(
+                "a {status} task belongs in archived, but this one is in {}",
+                task.stage
+            ),
+        );
     }
 }
 

@@ -1,0 +1,334 @@
+//! Diagnostics kept up to date edit by edit: each part is cached with what it depends on,
+//! and an edit invalidates only the parts it can change.
+//!
+//! - A file's own rules depend on its text alone.
+//! - A task's cross-file rules depend on its files and the tasks it names, so an edit to
+//!   task A invalidates A and the tasks whose frontmatter names A (from the mention index).
+//! - The global families depend on the whole root, but each on a few fields only: cycles on
+//!   `depends_on`, WIP on status and DRI, indexes on the fields a row shows, counters on the
+//!   counter files. An edit that leaves those fields alone leaves them cached.
+
+use std::collections::{HashMap, HashSet};
+use std::time::{Duration, Instant};
+
+use crate::db::mentions::MentionKind;
+use crate::db::meta::TaskMeta;
+use crate::db::{FileId, FileRole, TaskIdx, Workspace};
+use crate::ide::diagnostics::{
+    Global, configure, file_diagnostics, global_family, task_diagnostics,
+};
+use crate::ide::types::{Config, Diagnostic};
+use crate::syntax::task_id::TaskId;
+
+/// SLOs move with the clock: every task is re-measured at least this often.
+const CLOCK_REFRESH: Duration = Duration::from_secs(60);
+
+const GLOBALS: [Global; 4] = [
+    Global::Counters,
+    Global::Cycles,
+    Global::Wip,
+    Global::Indexes,
+];
+
+#[derive(Debug)]
+pub struct IncrementalDiagnostics {
+    files: HashMap<FileId, Vec<Diagnostic>>,
+    dirty_files: HashSet<FileId>,
+    tasks: HashMap<TaskIdx, Vec<Diagnostic>>,
+    dirty_tasks: HashSet<TaskIdx>,
+    globals: HashMap<Global, Vec<Diagnostic>>,
+    /// Set when everything must be computed again (a rebuild, new settings, the clock).
+    everything: bool,
+    computed_at: Option<Instant>,
+    /// How many parts the last update recomputed: files, tasks, global families. Lets tests
+    /// prove that an edit's work does not grow with the workspace.
+    pub last_work: (usize, usize, usize),
+}
+
+impl Default for IncrementalDiagnostics {
+    fn default() -> Self {
+        IncrementalDiagnostics {
+            files: HashMap::new(),
+            dirty_files: HashSet::new(),
+            tasks: HashMap::new(),
+            dirty_tasks: HashSet::new(),
+            globals: HashMap::new(),
+            everything: true,
+            computed_at: None,
+            last_work: (0, 0, 0),
+        }
+    }
+}
+
+/// What an edit must know about the task before it: the fields the global rules read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TaskFields {
+    depends_on: Vec<TaskId>,
+    status: Option<&'static str>,
+    dri: Option<String>,
+    name: Option<String>,
+}
+
+impl TaskFields {
+    pub fn of(meta: &TaskMeta) -> TaskFields {
+        let mut depends_on: Vec<TaskId> =
+            meta.depends_on.iter().map(|item| item.id.clone()).collect();
+        depends_on.sort();
+        TaskFields {
+            depends_on,
+            status: meta.status().map(|status| status.name()),
+            dri: meta.current_dri.clone(),
+            name: meta.task_name.clone(),
+        }
+    }
+}
+
+impl IncrementalDiagnostics {
+    /// Forgets everything (after a rebuild of the model, or new settings).
+    pub fn invalidate_all(&mut self) {
+        self.everything = true;
+    }
+
+    /// Records that `file`'s text changed in place; `before` holds the fields of its task
+    /// as they were, when the file is a card.
+    pub fn file_changed(
+        &mut self,
+        workspace: &Workspace,
+        file: FileId,
+        before: Option<TaskFields>,
+    ) {
+        if self.everything {
+            return;
+        }
+        self.dirty_files.insert(file);
+        // Cached diagnostics elsewhere that point into this file (a cycle's edge, a WIP
+        // limit's fellow tasks) hold byte ranges its edit may have moved.
+        let points_here = |diagnostic: &Diagnostic| {
+            diagnostic.file == file
+                || diagnostic
+                    .related
+                    .iter()
+                    .any(|related| related.file == file)
+        };
+        for (&idx, found) in &self.tasks {
+            if found.iter().any(points_here) {
+                self.dirty_tasks.insert(idx);
+            }
+        }
+        self.globals
+            .retain(|_, found| !found.iter().any(points_here));
+        let source = workspace.file(file);
+        match &source.role {
+            FileRole::Card | FileRole::Ledger => {
+                let Some(task) = workspace.task_of_file(file) else {
+                    return;
+                };
+                let idx = workspace
+                    .owners(task.root, &task.id)
+                    .iter()
+                    .copied()
+                    .find(|&idx| std::ptr::eq(workspace.task(idx), task));
+                if let Some(idx) = idx {
+                    self.dirty_tasks.insert(idx);
+                }
+                if source.role != FileRole::Card {
+                    return;
+                }
+                // Tasks whose frontmatter names this one read its fields.
+                for (other, _, kind) in workspace.mentions_of(task.root, &task.id) {
+                    if let MentionKind::Field(_) = kind
+                        && let Some(named_by) = workspace.task_of_file(other)
+                    {
+                        for &idx in workspace.owners(named_by.root, &named_by.id) {
+                            self.dirty_tasks.insert(idx);
+                        }
+                    }
+                }
+                let after = TaskFields::of(&task.meta);
+                let Some(before) = before else {
+                    self.globals.clear();
+                    return;
+                };
+                if before.depends_on != after.depends_on {
+                    self.globals.remove(&Global::Cycles);
+                }
+                if before.status != after.status || before.dri != after.dri {
+                    self.globals.remove(&Global::Wip);
+                }
+                if before != after {
+                    self.globals.remove(&Global::Indexes);
+                }
+            }
+            FileRole::StageIndex(_) | FileRole::RootIndex | FileRole::NamespaceIndex => {
+                self.globals.remove(&Global::Indexes);
+            }
+            FileRole::IdCounter => {
+                self.globals.remove(&Global::Counters);
+            }
+            // The policy sets WIP limits and every task's SLO; the registry every
+            // reference's namespace.
+            FileRole::WipPolicy | FileRole::Namespaces => self.everything = true,
+            _ => {}
+        }
+    }
+
+    /// Brings every stale part up to date and returns all diagnostics, configured.
+    pub fn update(&mut self, workspace: &Workspace, config: &Config) -> Vec<Diagnostic> {
+        if self
+            .computed_at
+            .is_some_and(|at| at.elapsed() >= CLOCK_REFRESH)
+        {
+            self.everything = true;
+        }
+        let mut work = (0, 0, 0);
+        if self.everything {
+            self.files.clear();
+            self.tasks.clear();
+            self.globals.clear();
+            self.dirty_files = (0..workspace.files.len())
+                .map(|i| FileId(i as u32))
+                .collect();
+            self.dirty_tasks = (0..workspace.tasks.len())
+                .map(|i| TaskIdx(i as u32))
+                .collect();
+            self.everything = false;
+            self.computed_at = Some(Instant::now());
+        }
+        for file in std::mem::take(&mut self.dirty_files) {
+            if (file.0 as usize) < workspace.files.len() {
+                self.files
+                    .insert(file, file_diagnostics(workspace, file, config));
+                work.0 += 1;
+            }
+        }
+        for idx in std::mem::take(&mut self.dirty_tasks) {
+            if (idx.0 as usize) < workspace.tasks.len() {
+                self.tasks
+                    .insert(idx, task_diagnostics(workspace, idx, config));
+                work.1 += 1;
+            }
+        }
+        for global in GLOBALS {
+            if let std::collections::hash_map::Entry::Vacant(slot) = self.globals.entry(global) {
+                slot.insert(global_family(workspace, global));
+                work.2 += 1;
+            }
+        }
+        self.last_work = work;
+        let all: Vec<Diagnostic> = self
+            .files
+            .values()
+            .chain(self.tasks.values())
+            .chain(self.globals.values())
+            .flatten()
+            .cloned()
+            .collect();
+        configure(all, config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::*;
+    use crate::ide::diagnostics::workspace_diagnostics;
+    use crate::ide::fixture::{COUNTER, ROOT, package, workspace};
+
+    /// `tasks` tasks in `stage`, listed in the root index (and in the stage index when
+    /// `stage_index`), 0002 depending on 0001.
+    fn fixture(tasks: usize, stage: &str, stage_index: bool) -> String {
+        let header = "| ID | Name | DRI | Stage | Status |\n|---|---|---|---|---|\n";
+        let mut fixture = format!("{COUNTER}//- /INDEX.md\n{header}");
+        for number in 1..=tasks {
+            let row = format!("| {number:04} | Task {number:04} | @ana | {stage} | active |\n");
+            fixture.push_str(&row);
+        }
+        if stage_index {
+            let header = "| ID | Name | DRI | Status |\n|---|---|---|---|\n";
+            fixture.push_str(&format!("//- /{stage}/INDEX.md\n{header}"));
+            for number in 1..=tasks {
+                fixture.push_str(&format!(
+                    "| {number:04} | Task {number:04} | @ana | active |\n"
+                ));
+            }
+        }
+        for number in 1..=tasks {
+            let links = match number {
+                1 => "blocks: [\"TASK-0002\"]".to_string(),
+                2 => "depends_on: [\"TASK-0001\"]".to_string(),
+                _ => String::new(),
+            };
+            fixture.push_str(&package(&format!("{stage}/TASK-{number:04}-t"), &links));
+        }
+        fixture
+    }
+
+    /// Applies `edits` (card number, from, to) one by one, checking after each that the
+    /// incremental result equals a from-scratch analysis of the same model; returns the
+    /// work each update did.
+    fn check_edits(
+        fixture: &str,
+        stage: &str,
+        edits: &[(u32, &str, &str)],
+    ) -> Vec<(usize, usize, usize)> {
+        let mut model = workspace(fixture);
+        let config = Config::default();
+        let mut incremental = IncrementalDiagnostics::default();
+        incremental.update(&model, &config);
+        let mut work = Vec::new();
+        for &(number, from, to) in edits {
+            let card = format!("{stage}/TASK-{number:04}-t/{number:04}-t.task.md");
+            let path = PathBuf::from(ROOT).join(card);
+            let file = model.file_by_path(&path).unwrap();
+            let before = model
+                .task_of_file(file)
+                .map(|task| TaskFields::of(&task.meta));
+            let text = model.file(file).text.replacen(from, to, 1);
+            assert!(model.update_text(&path, &text));
+            incremental.file_changed(&model, file, before);
+            let got = incremental.update(&model, &config);
+            assert_eq!(
+                got,
+                workspace_diagnostics(&model, &config),
+                "after {from} -> {to}"
+            );
+            work.push(incremental.last_work);
+        }
+        work
+    }
+
+    #[test]
+    fn every_edit_equals_a_from_scratch_analysis() {
+        // A busy `next` without a stage index: WIP, index and cycle diagnostics all point
+        // into the cards being edited.
+        check_edits(
+            &fixture(8, "next", false),
+            "next",
+            &[
+                (2, "[\"TASK-0001\"]", "[\"TASK-0009\"]"),
+                (2, "[\"TASK-0009\"]", "[\"TASK-0001\"]"),
+                (1, "status: \"active\"", "status: \"canceled\""),
+                (1, "status: \"canceled\"", "status: \"paused\""),
+                (3, "depends_on: []", "depends_on: [\"TASK-0004\"]"),
+                (4, "depends_on: []", "depends_on: [\"TASK-0003\"]"),
+                (4, "task_name: \"Task 0004\"", "task_name: \"Renamed\""),
+                (5, "Do the thing.", "Do the thing after TASK-0001."),
+                (6, "current_dri: \"@ana\"", "current_dri: \"@bo\""),
+                (7, "stage: \"next\"", "stage: \"current\""),
+            ],
+        );
+    }
+
+    #[test]
+    fn a_body_edit_recomputes_one_file_and_one_task_whatever_the_size() {
+        let edit = [(10, "Do the thing.", "Do the other thing.")];
+        let small = check_edits(&fixture(20, "archived", true), "archived", &edit);
+        let large = check_edits(&fixture(300, "archived", true), "archived", &edit);
+        assert_eq!(small, vec![(1, 1, 0)]);
+        assert_eq!(
+            large, small,
+            "an edit's work does not grow with the workspace"
+        );
+    }
+}
