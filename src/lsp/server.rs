@@ -8,7 +8,6 @@ use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use futures::FutureExt;
-use serde_json::Value;
 use tokio::sync::mpsc::UnboundedReceiver;
 use tokio::sync::oneshot;
 use tower_lsp_server::jsonrpc::{Error, Result};
@@ -195,12 +194,12 @@ impl Backend {
     #[cfg(debug_assertions)]
     /// A request that panics, so tests can prove a panicking handler leaves the server
     /// serving. Only in debug builds.
-    pub async fn debug_panic(&self, params: Value) -> Result<Value> {
+    pub async fn debug_panic(&self, params: serde_json::Value) -> Result<serde_json::Value> {
         self.guarded("flowos/debugPanic", async {
-            if let Some(reason) = params.get("reason").and_then(Value::as_str) {
+            if let Some(reason) = params.get("reason").and_then(serde_json::Value::as_str) {
                 panic!("{reason}");
             }
-            Ok(Value::Null)
+            Ok(serde_json::Value::Null)
         })
         .await
     }

@@ -31,8 +31,10 @@ use crate::lsp::config::Settings;
 use crate::lsp::documents::Document;
 use crate::lsp::to_proto;
 
-/// How long the session waits for more changes before analysing.
-const DEBOUNCE: Duration = Duration::from_millis(15);
+/// How long the session waits for more changes before analysing: long enough to gather a
+/// burst (a paste, a multi-cursor edit, a checkout's file events), short enough not to
+/// show as latency, since an edit's analysis is incremental and cheap.
+const DEBOUNCE: Duration = Duration::from_millis(2);
 /// Under a continuous stream of changes, analyse at least this often.
 const MAX_DELAY: Duration = Duration::from_millis(250);
 
