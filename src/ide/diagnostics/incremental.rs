@@ -5,8 +5,9 @@
 //! - A task's cross-file rules depend on its files and the tasks it names, so an edit to
 //!   task A invalidates A and the tasks whose frontmatter names A (from the mention index).
 //! - The global families depend on the whole root, but each on a few fields only: cycles on
-//!   `depends_on`, WIP on status and DRI, indexes on the fields a row shows, counters on the
-//!   counter files. An edit that leaves those fields alone leaves them cached.
+//!   `depends_on`, WIP on status and DRI, index tables on the index files, counters on the
+//!   counter files. An edit that leaves those fields alone leaves them cached. (A task's own
+//!   index rows are checked with the task.)
 
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
@@ -66,7 +67,6 @@ pub struct TaskFields {
     depends_on: Vec<TaskId>,
     status: Option<&'static str>,
     dri: Option<String>,
-    name: Option<String>,
 }
 
 impl TaskFields {
@@ -78,7 +78,6 @@ impl TaskFields {
             depends_on,
             status: meta.status().map(|status| status.name()),
             dri: meta.current_dri.clone(),
-            name: meta.task_name.clone(),
         }
     }
 }
@@ -155,12 +154,10 @@ impl IncrementalDiagnostics {
                 if before.status != after.status || before.dri != after.dri {
                     self.globals.remove(&Global::Wip);
                 }
-                if before != after {
-                    self.globals.remove(&Global::Indexes);
-                }
             }
+            // Every task's rows may have moved or changed: rare next to card edits.
             FileRole::StageIndex(_) | FileRole::RootIndex | FileRole::NamespaceIndex => {
-                self.globals.remove(&Global::Indexes);
+                self.everything = true;
             }
             FileRole::IdCounter => {
                 self.globals.remove(&Global::Counters);

@@ -9,8 +9,9 @@ use std::collections::HashMap;
 
 use crate::base::TextRange;
 use crate::db::layout::namespace_of_dir;
+use crate::db::mentions::MentionKind;
 use crate::db::vocab::Stage;
-use crate::db::{FileId, IndexFile, Parsed, Task, TaskIdx, Workspace};
+use crate::db::{FileId, IndexFile, Parsed, Task, Workspace};
 use crate::ide::diagnostics::task_anchor;
 use crate::ide::types::{Diagnostic, Rule, Severity};
 use crate::syntax::index_table::{
@@ -20,102 +21,152 @@ use crate::syntax::task_id::{TaskId, parse_task_ref};
 
 pub(super) fn check(workspace: &Workspace, out: &mut Vec<Diagnostic>) {
     for (root_index, root) in workspace.roots.iter().enumerate() {
-        // Which indexes list each task, to find the missing rows afterwards.
-        let mut listed_in_stage: HashMap<TaskIdx, usize> = HashMap::new();
-        let mut listed_in_root: HashMap<TaskIdx, usize> = HashMap::new();
         for index in &root.indexes {
             let Parsed::Index(parsed) = &workspace.file(index.file).parsed else {
                 continue;
             };
-            let Some(table) = usable_table(workspace, index, parsed, out) else {
-                continue;
-            };
-            let listed = check_rows(workspace, root_index, index, table, out);
-            let tally = if index.stage.is_some() {
-                &mut listed_in_stage
-            } else {
-                &mut listed_in_root
-            };
-            for task in listed {
-                *tally.entry(task).or_default() += 1;
+            if let Some(table) = usable_table(workspace, index, parsed, out) {
+                check_rows(workspace, root_index, index, table, out);
             }
         }
-        for &idx in &root.tasks {
-            let task = workspace.task(idx);
-            let Some((card, anchor)) = task_anchor(workspace, task) else {
-                continue;
-            };
-            if !listed_in_stage.contains_key(&idx) {
-                let stage_indexes: Vec<&IndexFile> = root
-                    .indexes
-                    .iter()
-                    .filter(|index| index.stage.is_some() && covers(workspace, index, task))
-                    .collect();
-                let message = match stage_indexes.first() {
-                    Some(index) => format!(
-                        "{} has no row in {}; add it to keep the index true",
-                        task.id,
-                        workspace.file(index.file).rel
-                    ),
-                    None => format!(
-                        "{} is in {} but there is no {}/INDEX.md listing it",
-                        task.id, task.stage, task.stage
-                    ),
-                };
-                out.push(Diagnostic::new(
-                    Rule::IndexMissingRow,
-                    card,
-                    anchor,
-                    message,
-                ));
-            }
-            if !listed_in_root.contains_key(&idx) {
-                let root_indexes: Vec<&IndexFile> = root
-                    .indexes
-                    .iter()
-                    .filter(|index| index.stage.is_none() && covers(workspace, index, task))
-                    .collect();
-                let Some(index) = root_indexes.first() else {
-                    out.push(Diagnostic::new(
-                        Rule::IndexMissingRow,
-                        card,
-                        anchor,
-                        format!(
-                            "{} is not listed in a root INDEX.md (there is none)",
-                            task.id
-                        ),
-                    ));
-                    continue;
-                };
-                let index_name = &workspace.file(index.file).rel;
-                out.push(
-                    Diagnostic::new(
-                        Rule::IndexMissingRow,
-                        card,
-                        anchor,
-                        format!("{} has no row in the root index {index_name}", task.id),
-                    )
-                    .with_related(
-                        index.file,
-                        header_range(workspace, index.file),
-                        "the root index",
-                    ),
-                );
-                out.push(
-                    Diagnostic::new(
-                        Rule::IndexMissingRow,
-                        index.file,
-                        header_range(workspace, index.file),
-                        format!("{} ({}) has no row in this index", task.id, task.stage),
-                    )
-                    .with_related(
-                        card,
-                        anchor,
-                        format!("{} is declared here", task.id),
-                    ),
-                );
-            }
+    }
+}
+
+/// One task against the indexes that should list it: its rows must agree with its card,
+/// and a stage index and a root index must each have one. Rows are found through the
+/// mention index, so this costs the task's own rows, not the index's size.
+pub(super) fn check_task(workspace: &Workspace, task: &Task, out: &mut Vec<Diagnostic>) {
+    let root = &workspace.roots[task.root];
+    let mut listed_in_stage = false;
+    let mut listed_in_root = false;
+    let mut seen_files: Vec<FileId> = Vec::new();
+    for (file, range, kind) in workspace.mentions_of(task.root, &task.id) {
+        if kind != MentionKind::IndexRow || seen_files.contains(&file) {
+            continue;
         }
+        let Some(index) = root.indexes.iter().find(|index| index.file == file) else {
+            continue;
+        };
+        if !covers(workspace, index, task) {
+            continue; // a phantom row, reported with the index
+        }
+        let Parsed::Index(ParsedIndex {
+            table: Some(table), ..
+        }) = &workspace.file(file).parsed
+        else {
+            continue;
+        };
+        // The first row of this task in this index (a second one is a duplicate).
+        let at = table
+            .rows
+            .partition_point(|row| row.range.end < range.start);
+        let Some(row) = table
+            .rows
+            .get(at)
+            .filter(|row| row.range.start <= range.start)
+        else {
+            continue;
+        };
+        seen_files.push(file);
+        if index.stage.is_some() {
+            listed_in_stage = true;
+        } else {
+            listed_in_root = true;
+        }
+        let namespace = index.namespace_dir.as_deref().and_then(namespace_of_dir);
+        let row_view = view(row, table, index, namespace.as_deref());
+        check_mismatch(workspace, file, row, &row_view, task, out);
+    }
+    let Some((card, anchor)) = task_anchor(workspace, task) else {
+        return;
+    };
+    report_missing(
+        workspace,
+        task,
+        card,
+        anchor,
+        listed_in_stage,
+        listed_in_root,
+        out,
+    );
+}
+
+#[allow(clippy::too_many_arguments)]
+fn report_missing(
+    workspace: &Workspace,
+    task: &Task,
+    card: FileId,
+    anchor: TextRange,
+    listed_in_stage: bool,
+    listed_in_root: bool,
+    out: &mut Vec<Diagnostic>,
+) {
+    let root = &workspace.roots[task.root];
+    if !listed_in_stage {
+        let stage_indexes: Vec<&IndexFile> = root
+            .indexes
+            .iter()
+            .filter(|index| index.stage.is_some() && covers(workspace, index, task))
+            .collect();
+        let message = match stage_indexes.first() {
+            Some(index) => format!(
+                "{} has no row in {}; add it to keep the index true",
+                task.id,
+                workspace.file(index.file).rel
+            ),
+            None => format!(
+                "{} is in {} but there is no {}/INDEX.md listing it",
+                task.id, task.stage, task.stage
+            ),
+        };
+        out.push(Diagnostic::new(
+            Rule::IndexMissingRow,
+            card,
+            anchor,
+            message,
+        ));
+    }
+    if !listed_in_root {
+        let root_indexes: Vec<&IndexFile> = root
+            .indexes
+            .iter()
+            .filter(|index| index.stage.is_none() && covers(workspace, index, task))
+            .collect();
+        let Some(index) = root_indexes.first() else {
+            out.push(Diagnostic::new(
+                Rule::IndexMissingRow,
+                card,
+                anchor,
+                format!(
+                    "{} is not listed in a root INDEX.md (there is none)",
+                    task.id
+                ),
+            ));
+            return;
+        };
+        let index_name = &workspace.file(index.file).rel;
+        out.push(
+            Diagnostic::new(
+                Rule::IndexMissingRow,
+                card,
+                anchor,
+                format!("{} has no row in the root index {index_name}", task.id),
+            )
+            .with_related(
+                index.file,
+                header_range(workspace, index.file),
+                "the root index",
+            ),
+        );
+        out.push(
+            Diagnostic::new(
+                Rule::IndexMissingRow,
+                index.file,
+                header_range(workspace, index.file),
+                format!("{} ({}) has no row in this index", task.id, task.stage),
+            )
+            .with_related(card, anchor, format!("{} is declared here", task.id)),
+        );
     }
 }
 
@@ -261,17 +312,16 @@ fn view<'r>(
     }
 }
 
-/// Checks every row; returns the tasks the index lists.
+/// Checks every row's shape: an ID, listed once, naming a task this index covers.
 fn check_rows(
     workspace: &Workspace,
     root_index: usize,
     index: &IndexFile,
     table: &IndexTable,
     out: &mut Vec<Diagnostic>,
-) -> Vec<TaskIdx> {
+) {
     let namespace = index.namespace_dir.as_deref().and_then(namespace_of_dir);
     let mut seen: HashMap<TaskId, TextRange> = HashMap::new();
-    let mut listed = Vec::new();
     for row in &table.rows {
         let row_view = view(row, table, index, namespace.as_deref());
         let Some((id, id_range)) = row_view.id.clone() else {
@@ -298,12 +348,11 @@ fn check_rows(
             continue;
         }
         seen.insert(id.clone(), id_range);
-        let task = workspace
+        let covered = workspace
             .owners(root_index, &id)
             .iter()
-            .copied()
-            .find(|&idx| covers(workspace, index, workspace.task(idx)));
-        let Some(idx) = task else {
+            .any(|&idx| covers(workspace, index, workspace.task(idx)));
+        if !covered {
             let elsewhere = workspace
                 .lookup_in(root_index, &id)
                 .map(|task| format!(" (it is in {})", task.stage))
@@ -320,19 +369,8 @@ fn check_rows(
                     "this row lists {id}, but {scope}; remove the row or move it to the right index"
                 ),
             ));
-            continue;
-        };
-        listed.push(idx);
-        check_mismatch(
-            workspace,
-            index.file,
-            row,
-            &row_view,
-            workspace.task(idx),
-            out,
-        );
+        }
     }
-    listed
 }
 
 fn check_mismatch(

@@ -80,6 +80,7 @@ pub fn task_diagnostics(workspace: &Workspace, idx: TaskIdx, config: &Config) ->
     ledger::check_drift(workspace, task, &mut out);
     state::check_task(workspace, task, &mut out);
     slo::check_one(workspace, config, task, &mut out);
+    index::check_task(workspace, task, &mut out);
     out
 }
 
