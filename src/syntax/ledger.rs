@@ -7,7 +7,7 @@
 //! accepted line once to find where each top-level field sits. Every range is a byte range
 //! into the whole file.
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::base::{TextRange, floor_char_boundary};
 
@@ -70,10 +70,44 @@ pub enum LineKind {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Event {
     /// Top-level keys in the order written, duplicates included (so a check can report them).
+    /// serde_json's map is not kept: at ten thousand ledgers it weighs ten times their text.
     pub fields: Vec<EventField>,
-    /// The object as serde_json read it. On a duplicate key the last value wins, as it does in
-    /// most JSON readers; [`Event::field`] follows the same rule so ranges and values agree.
-    pub value: Map<String, Value>,
+}
+
+/// A top-level value, as far as the rules need it: strings whole, the rest by kind.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FieldValue {
+    Str(Box<str>),
+    /// The number as JSON wrote it.
+    Number(Box<str>),
+    Bool(bool),
+    Null,
+    Array,
+    Object,
+}
+
+impl FieldValue {
+    fn of(value: &Value) -> FieldValue {
+        match value {
+            Value::String(text) => FieldValue::Str(text.as_str().into()),
+            Value::Number(number) => FieldValue::Number(number.to_string().into()),
+            Value::Bool(flag) => FieldValue::Bool(*flag),
+            Value::Null => FieldValue::Null,
+            Value::Array(_) => FieldValue::Array,
+            Value::Object(_) => FieldValue::Object,
+        }
+    }
+
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            FieldValue::Str(text) => Some(text),
+            _ => None,
+        }
+    }
+
+    pub fn is_string(&self) -> bool {
+        matches!(self, FieldValue::Str(_))
+    }
 }
 
 /// Where one top-level field of an event sits.
@@ -86,6 +120,9 @@ pub struct EventField {
     /// The value's exact JSON text: including quotes for a string, brackets for an array or
     /// object.
     pub value_range: TextRange,
+    /// The value; on a duplicate key every occurrence carries the last one, as serde_json
+    /// (and most JSON readers) keep it.
+    pub value: FieldValue,
 }
 
 impl EventField {
@@ -108,7 +145,7 @@ impl EventField {
 impl Event {
     /// The value of `key` when it is a string.
     pub fn str_field(&self, key: &str) -> Option<&str> {
-        self.value.get(key)?.as_str()
+        self.field(key)?.value.as_str()
     }
 
     /// Where `key` is written; the last occurrence when the key is duplicated.
@@ -179,10 +216,15 @@ fn parse_line(line: &str, base: usize) -> LineKind {
     // serde_json bounds its recursion (128 levels), so a hostile `[[[[...` line is an error
     // here rather than a stack overflow.
     match serde_json::from_str::<Value>(line) {
-        Ok(Value::Object(value)) => LineKind::Event(Event {
-            fields: scan_fields(line, base),
-            value,
-        }),
+        Ok(Value::Object(object)) => {
+            let mut fields = scan_fields(line, base);
+            for field in &mut fields {
+                if let Some(value) = object.get(&field.key) {
+                    field.value = FieldValue::of(value);
+                }
+            }
+            LineKind::Event(Event { fields })
+        }
         Ok(other) => LineKind::Invalid {
             message: format!(
                 "a ledger event must be a JSON object, not {}",
@@ -260,6 +302,7 @@ fn scan_fields(line: &str, base: usize) -> Vec<EventField> {
             key: decode_key(&line[key_start..key_end]),
             key_range: TextRange::new(base + key_start, base + key_end),
             value_range: TextRange::new(base + value_start, base + value_end),
+            value: FieldValue::Null,
         });
         at = skip_whitespace(bytes, value_end);
         if bytes.get(at) != Some(&b',') {

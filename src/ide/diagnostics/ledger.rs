@@ -3,15 +3,13 @@
 //!
 //! A line-level problem is reported on the line; a field-level one on the field's value.
 
-use serde_json::Value;
-
 use crate::base::nearest;
 use crate::db::events::{EVENTS, entered_stage_after, is_known_event};
 use crate::db::vocab::Stage;
 use crate::db::{FileId, Task, Workspace};
 use crate::ide::diagnostics::stage_anchor;
 use crate::ide::types::{Config, Diagnostic, Rule, Severity};
-use crate::syntax::ledger::{Event, Ledger, LineKind, parse_rfc3339};
+use crate::syntax::ledger::{Event, FieldValue, Ledger, LineKind, parse_rfc3339};
 
 /// The rules that read one ledger alone.
 pub(super) fn check_file(
@@ -58,7 +56,7 @@ fn check_lines(file: FileId, ledger: &Ledger, config: &Config, out: &mut Vec<Dia
                     line.range,
                     format!("ledger event has no `{required}` field"),
                 )),
-                Some(field) if !event.value[required].is_string() => out.push(Diagnostic::new(
+                Some(field) if !field.value.is_string() => out.push(Diagnostic::new(
                     Rule::LedgerFieldMissing,
                     file,
                     field.value_range,
@@ -115,12 +113,11 @@ fn check_version(file: FileId, event: &Event, out: &mut Vec<Diagnostic>) {
     let Some(field) = event.field("version") else {
         return;
     };
-    let major = match &event.value["version"] {
-        Value::String(text) => text
-            .split('.')
-            .next()
-            .and_then(|m| m.trim().parse::<u64>().ok()),
-        Value::Number(number) => number.as_f64().map(|v| v.trunc() as u64),
+    // "1.0", "1", 1 and 1.5 are all version 1.
+    let major = match &field.value {
+        FieldValue::Str(text) | FieldValue::Number(text) => {
+            text.split('.').next().and_then(|m| m.trim().parse::<u64>().ok())
+        }
         _ => None,
     };
     if major != Some(1) {
