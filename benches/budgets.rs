@@ -369,7 +369,14 @@ fn print_table(rows: &[Row]) {
     );
     line(
         "server: spawn → first full diagnostics",
-        &|r| ms(r.server.ready),
+        &|r| {
+            let ratio = r.server.ready.as_secs_f64() / r.floor.median().as_secs_f64();
+            format!(
+                "{} ({ratio:.2}× floor) {}",
+                ms(r.server.ready),
+                verdict(ratio <= 2.0)
+            )
+        },
         "≤ 2× floor",
     );
     line(
