@@ -115,9 +115,10 @@ fn check_version(file: FileId, event: &Event, out: &mut Vec<Diagnostic>) {
     };
     // "1.0", "1", 1 and 1.5 are all version 1.
     let major = match &field.value {
-        FieldValue::Str(text) | FieldValue::Number(text) => {
-            text.split('.').next().and_then(|m| m.trim().parse::<u64>().ok())
-        }
+        FieldValue::Str(text) | FieldValue::Number(text) => text
+            .split('.')
+            .next()
+            .and_then(|m| m.trim().parse::<u64>().ok()),
         _ => None,
     };
     if major != Some(1) {
