@@ -148,7 +148,7 @@ fn entries_of(root: Option<YamlNode>) -> (Vec<FrontmatterEntry>, Option<YamlErro
     };
     match root.value {
         YamlValue::Map(pairs) => {
-            let entries = pairs
+            let mut entries: Vec<FrontmatterEntry> = pairs
                 .into_iter()
                 .filter_map(|(key, value)| {
                     let name = match &key.value {
@@ -166,6 +166,7 @@ fn entries_of(root: Option<YamlNode>) -> (Vec<FrontmatterEntry>, Option<YamlErro
                     })
                 })
                 .collect();
+            entries.shrink_to_fit();
             (entries, None)
         }
         _ => {

@@ -114,7 +114,7 @@ impl FieldValue {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EventField {
     /// The key with its escapes decoded (`"t\u0073"` is `ts`).
-    pub key: String,
+    pub key: Box<str>,
     /// The key's text including its quotes.
     pub key_range: TextRange,
     /// The value's exact JSON text: including quotes for a string, brackets for an array or
@@ -150,7 +150,7 @@ impl Event {
 
     /// Where `key` is written; the last occurrence when the key is duplicated.
     pub fn field(&self, key: &str) -> Option<&EventField> {
-        self.fields.iter().rev().find(|field| field.key == key)
+        self.fields.iter().rev().find(|field| &*field.key == key)
     }
 
     pub fn ts(&self) -> Option<&str> {
@@ -201,6 +201,8 @@ pub fn parse_ledger(text: &str) -> Ledger {
         start = next;
         number += 1;
     }
+    // Ten thousand ledgers stay in memory for the session: keep no spare capacity.
+    lines.shrink_to_fit();
     Ledger {
         lines,
         ends_with_newline: text.ends_with('\n'),
@@ -219,7 +221,7 @@ fn parse_line(line: &str, base: usize) -> LineKind {
         Ok(Value::Object(object)) => {
             let mut fields = scan_fields(line, base);
             for field in &mut fields {
-                if let Some(value) = object.get(&field.key) {
+                if let Some(value) = object.get(&*field.key) {
                     field.value = FieldValue::of(value);
                 }
             }
@@ -299,7 +301,7 @@ fn scan_fields(line: &str, base: usize) -> Vec<EventField> {
         }
         let value_end = value_end(bytes, value_start);
         fields.push(EventField {
-            key: decode_key(&line[key_start..key_end]),
+            key: decode_key(&line[key_start..key_end]).into_boxed_str(),
             key_range: TextRange::new(base + key_start, base + key_end),
             value_range: TextRange::new(base + value_start, base + value_end),
             value: FieldValue::Null,
@@ -310,6 +312,7 @@ fn scan_fields(line: &str, base: usize) -> Vec<EventField> {
         }
         at += 1;
     }
+    fields.shrink_to_fit();
     fields
 }
 
@@ -633,7 +636,7 @@ mod tests {
         let text = r#"{"t\u0073":"2025-01-01T00:00:00Z","event":"a","event":"b"}"#;
         let ledger = parse_ledger(text);
         let event = event_at(&ledger, 0);
-        let keys: Vec<_> = event.fields.iter().map(|f| f.key.as_str()).collect();
+        let keys: Vec<_> = event.fields.iter().map(|f| &*f.key).collect();
         assert_eq!(keys, vec!["ts", "event", "event"]);
         assert_eq!(event.ts(), Some("2025-01-01T00:00:00Z"));
         assert_eq!(

@@ -189,18 +189,24 @@ fn convert(node: Spanned<RawNode>, text: &str, base: usize) -> YamlNode {
                 quoted,
             }
         }
-        RawNode::Seq(items) => YamlValue::Seq(
-            items
+        // Collecting reuses the deserializer's grown buffers; a card's tree lives as long as
+        // the session, so give the slack back.
+        RawNode::Seq(items) => {
+            let mut items: Vec<YamlNode> = items
                 .into_iter()
                 .map(|item| convert(item, text, base))
-                .collect(),
-        ),
-        RawNode::Map(entries) => YamlValue::Map(
-            entries
+                .collect();
+            items.shrink_to_fit();
+            YamlValue::Seq(items)
+        }
+        RawNode::Map(entries) => {
+            let mut entries: Vec<(YamlNode, YamlNode)> = entries
                 .into_iter()
                 .map(|(key, value)| (convert(key, text, base), convert(value, text, base)))
-                .collect(),
-        ),
+                .collect();
+            entries.shrink_to_fit();
+            YamlValue::Map(entries)
+        }
     };
     YamlNode { value, range }
 }
