@@ -951,22 +951,7 @@ fn body_completion(cx: &Cx) -> Option<CompletionList> {
     if !cx.text[start..cx.offset].starts_with("TASK-") {
         return None;
     }
-    task_completion(
-        cx,
-        RefSite {
-            token: Token {
-                range: TextRange::new(start, end),
-                opened: None,
-                closed: false,
-            },
-            before: String::new(),
-            after: String::new(),
-            listed: HashSet::new(),
-            own: cx.own,
-            namespace: cx.own_namespace(),
-            relation: Relation::Other,
-        },
-    )
+    task_completion(cx, RefSite::word(cx, TextRange::new(start, end)))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1118,22 +1103,7 @@ fn ledger_completion(cx: &Cx) -> Option<CompletionList> {
             if !starts_ref {
                 return None;
             }
-            task_completion(
-                cx,
-                RefSite {
-                    token: Token {
-                        range: TextRange::new(start, end),
-                        opened: None,
-                        closed: false,
-                    },
-                    before: String::new(),
-                    after: String::new(),
-                    listed: HashSet::new(),
-                    own: cx.own,
-                    namespace: cx.own_namespace(),
-                    relation: Relation::Other,
-                },
-            )
+            task_completion(cx, RefSite::word(cx, TextRange::new(start, end)))
         }
     }
 }
@@ -1346,6 +1316,26 @@ struct RefSite {
     /// The namespace an unqualified ID means here.
     namespace: Option<String>,
     relation: Relation,
+}
+
+impl RefSite {
+    /// A bare word being typed as a reference (prose, a ledger string, an index cell): no
+    /// quoting to add, no list to leave IDs out of, no relation to check for cycles.
+    fn word(cx: &Cx, range: TextRange) -> RefSite {
+        RefSite {
+            token: Token {
+                range,
+                opened: None,
+                closed: false,
+            },
+            before: String::new(),
+            after: String::new(),
+            listed: HashSet::new(),
+            own: cx.own,
+            namespace: cx.own_namespace(),
+            relation: Relation::Other,
+        }
+    }
 }
 
 /// For each task that would close a cycle with the own task, the next task on its path
