@@ -193,9 +193,7 @@ impl Summary {
             .tasks
             .iter()
             .filter(|task| {
-                [task.card, task.context, task.ledger, task.learning]
-                    .into_iter()
-                    .flatten()
+                task.files()
                     .any(|file| files_with_problems.binary_search(&file).is_ok())
             })
             .count();

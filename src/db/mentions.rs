@@ -124,10 +124,14 @@ impl Workspace {
         if !file.exists {
             return Vec::new();
         }
-        let ns = context
-            .file_namespace
-            .get(&file_id)
-            .and_then(|namespace| namespace.as_deref());
+        // An unqualified ID means the namespace of the file's task, or of its index.
+        let ns = match self.task_of_file(file_id) {
+            Some(task) => task.namespace(),
+            None => context
+                .index_namespace
+                .get(&file_id)
+                .and_then(|namespace| namespace.as_deref()),
+        };
         let prose = |refs: &[TextRef], kind: MentionKind| -> Vec<Mention> {
             refs.iter()
                 .filter(|found| context.known(file.root, found))
@@ -229,29 +233,20 @@ impl Workspace {
 /// What resolving a mention needs beyond the file itself, computed once per build.
 #[derive(Debug, Default)]
 pub(crate) struct MentionContext {
-    /// The namespace an unqualified ID means in each file: its task's, or its index's.
-    file_namespace: HashMap<FileId, Option<String>>,
+    /// The namespace an unqualified ID means in each index file.
+    index_namespace: HashMap<FileId, Option<String>>,
     /// The namespaces each root declares or uses.
     namespaces: Vec<HashSet<String>>,
 }
 
 impl MentionContext {
     fn of(workspace: &Workspace) -> MentionContext {
-        let mut file_namespace = HashMap::new();
-        for task in &workspace.tasks {
-            let namespace = task.id.namespace.as_deref().map(str::to_string);
-            for file in [task.card, task.context, task.ledger, task.learning]
-                .into_iter()
-                .flatten()
-            {
-                file_namespace.insert(file, namespace.clone());
-            }
-        }
+        let mut index_namespace = HashMap::new();
         let mut namespaces = Vec::with_capacity(workspace.roots.len());
         for root in &workspace.roots {
             for index in &root.indexes {
                 let namespace = index.namespace_dir.as_deref().and_then(namespace_of_dir);
-                file_namespace.insert(index.file, namespace);
+                index_namespace.insert(index.file, namespace);
             }
             let mut known: HashSet<String> =
                 root.declared_namespaces.iter().flatten().cloned().collect();
@@ -263,7 +258,7 @@ impl MentionContext {
             namespaces.push(known);
         }
         MentionContext {
-            file_namespace,
+            index_namespace,
             namespaces,
         }
     }

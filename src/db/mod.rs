@@ -110,6 +110,13 @@ pub struct Task {
 }
 
 impl Task {
+    /// The package files the task has: card, context, ledger, learning.
+    pub fn files(&self) -> impl Iterator<Item = FileId> {
+        [self.card, self.context, self.ledger, self.learning]
+            .into_iter()
+            .flatten()
+    }
+
     pub fn namespace(&self) -> Option<&str> {
         self.id.namespace.as_deref()
     }
@@ -205,7 +212,12 @@ impl Workspace {
 
     /// The task a card, context, ledger or learning file belongs to.
     pub fn task_of_file(&self, file: FileId) -> Option<&Task> {
-        self.file_task.get(&file).map(|&idx| self.task(idx))
+        self.task_idx_of_file(file).map(|idx| self.task(idx))
+    }
+
+    /// The index of the task a package file belongs to.
+    pub fn task_idx_of_file(&self, file: FileId) -> Option<TaskIdx> {
+        self.file_task.get(&file).copied()
     }
 
     /// The first task of `root` carrying `id` (resolution target of a reference).
@@ -226,10 +238,7 @@ impl Workspace {
             .map(|(i, file)| (file.path.clone(), FileId(i as u32)))
             .collect();
         for (index, task) in workspace.tasks.iter().enumerate() {
-            for file in [task.card, task.context, task.ledger, task.learning]
-                .into_iter()
-                .flatten()
-            {
+            for file in task.files() {
                 workspace.file_task.insert(file, TaskIdx(index as u32));
             }
         }

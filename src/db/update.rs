@@ -45,9 +45,7 @@ impl Workspace {
         if !file.exists {
             return false;
         }
-        let owner = self.tasks.iter().position(|task| {
-            [task.card, task.context, task.ledger, task.learning].contains(&Some(file_id))
-        });
+        let owner = self.task_idx_of_file(file_id).map(|idx| idx.0 as usize);
         let is_card = owner.is_some_and(|index| self.tasks[index].card == Some(file_id));
         if is_card
             && let Some(index) = owner

@@ -108,7 +108,7 @@ pub fn completion(
         text,
         offset: floor_char_boundary(text, offset),
         root: source.root,
-        own: task_of_file(workspace, file),
+        own: workspace.task_idx_of_file(file),
         config,
     };
     match source.role {
@@ -144,16 +144,6 @@ impl Cx<'_> {
             .and_then(Task::namespace)
             .map(str::to_string)
     }
-}
-
-/// The task whose package holds `file`, as an index (the cycle check works on indexes).
-fn task_of_file(workspace: &Workspace, file: FileId) -> Option<TaskIdx> {
-    let task = workspace.task_of_file(file)?;
-    workspace
-        .owners(task.root, &task.id)
-        .iter()
-        .copied()
-        .find(|&idx| std::ptr::eq(workspace.task(idx), task))
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -119,28 +119,20 @@ impl IncrementalDiagnostics {
         let source = workspace.file(file);
         match &source.role {
             FileRole::Card | FileRole::Ledger => {
-                let Some(task) = workspace.task_of_file(file) else {
+                let Some(idx) = workspace.task_idx_of_file(file) else {
                     return;
                 };
-                let idx = workspace
-                    .owners(task.root, &task.id)
-                    .iter()
-                    .copied()
-                    .find(|&idx| std::ptr::eq(workspace.task(idx), task));
-                if let Some(idx) = idx {
-                    self.dirty_tasks.insert(idx);
-                }
+                self.dirty_tasks.insert(idx);
+                let task = workspace.task(idx);
                 if source.role != FileRole::Card {
                     return;
                 }
                 // Tasks whose frontmatter names this one read its fields.
                 for (other, _, kind) in workspace.mentions_of(task.root, &task.id) {
                     if let MentionKind::Field(_) = kind
-                        && let Some(named_by) = workspace.task_of_file(other)
+                        && let Some(named_by) = workspace.task_idx_of_file(other)
                     {
-                        for &idx in workspace.owners(named_by.root, &named_by.id) {
-                            self.dirty_tasks.insert(idx);
-                        }
+                        self.dirty_tasks.insert(named_by);
                     }
                 }
                 let after = TaskFields::of(&task.meta);
