@@ -7,6 +7,15 @@
 use serde_json::{Map, Value};
 
 use crate::ide::types::{Config, Rule, Severity};
+use crate::syntax::ledger::parse_rfc3339;
+
+/// The moment `FLOWOS_NOW` fixes, as in the CLI: SLOs and times in stage measured to it make
+/// a session (or a benchmark) reproducible. None means read the clock.
+pub fn fixed_now() -> Option<i64> {
+    std::env::var("FLOWOS_NOW")
+        .ok()
+        .and_then(|text| parse_rfc3339(text.trim()))
+}
 
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Settings {

@@ -21,11 +21,10 @@ use crate::ide::completion::{self, CompletionConfig, CompletionKind};
 use crate::ide::navigation::{self, HierarchyItem};
 use crate::ide::symbols::{self, Symbol};
 use crate::ide::{code_lens, document_links, hover, inlay_hints};
-use crate::lsp::config::Settings;
+use crate::lsp::config::{Settings, fixed_now};
 use crate::lsp::ordering::{Versions, path_of};
 use crate::lsp::session::{Input, Output, View};
 use crate::lsp::{from_proto, to_proto};
-use crate::syntax::ledger::parse_rfc3339;
 
 /// How long any request to the client may take before the server stops waiting.
 const CLIENT_TIMEOUT: Duration = Duration::from_secs(2);
@@ -35,17 +34,9 @@ const WATCH_REGISTRATION: &str = "flowos-watched-files";
 /// Workspace symbol searches answer at most this many tasks.
 const SYMBOL_LIMIT: usize = 200;
 
-/// "Now" for time in stage and SLOs: `FLOWOS_NOW` when set (reproducible sessions and
-/// tests), else the clock.
+/// "Now" for time in stage and SLOs in hovers, lenses and snippets.
 fn now() -> i64 {
-    std::env::var("FLOWOS_NOW")
-        .ok()
-        .and_then(|text| parse_rfc3339(text.trim()))
-        .unwrap_or_else(|| {
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |elapsed| elapsed.as_secs() as i64)
-        })
+    fixed_now().unwrap_or_else(crate::ide::diagnostics::slo::clock_now)
 }
 
 /// How long a read-only request may wait for the session (which may be mid-analysis).

@@ -27,7 +27,7 @@ use crate::db::{FileInput, RootInput, Workspace};
 use crate::ide::diagnostics::incremental::{IncrementalDiagnostics, TaskFields};
 use crate::ide::types::{Config, Diagnostic};
 use crate::loader;
-use crate::lsp::config::Settings;
+use crate::lsp::config::{Settings, fixed_now};
 use crate::lsp::documents::Document;
 use crate::lsp::to_proto;
 
@@ -341,11 +341,7 @@ impl Session {
             self.log(MessageType::WARNING, format!("settings: {problem}"));
         }
         self.config = settings.config();
-        // Like the CLI, `FLOWOS_NOW` fixes the moment SLOs are measured to (reproducible
-        // sessions, benchmarks); otherwise the clock is read at each analysis.
-        self.config.now = std::env::var("FLOWOS_NOW")
-            .ok()
-            .and_then(|text| crate::syntax::ledger::parse_rfc3339(text.trim()));
+        self.config.now = fixed_now();
         self.settings = settings;
         // Extra events change what the ledger rules say; severities change every message.
         self.diagnostics.invalidate_all();

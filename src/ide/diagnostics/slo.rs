@@ -47,7 +47,8 @@ pub(crate) fn slo_policy<'a>(
         .unwrap_or(defaults)
 }
 
-fn clock_now() -> i64 {
+/// Seconds since the epoch by the system clock.
+pub(crate) fn clock_now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |elapsed| elapsed.as_secs() as i64)
