@@ -24,13 +24,6 @@ use crate::syntax::task_id::TaskId;
 /// SLOs move with the clock: every task is re-measured at least this often.
 const CLOCK_REFRESH: Duration = Duration::from_secs(60);
 
-const GLOBALS: [Global; 4] = [
-    Global::Counters,
-    Global::Cycles,
-    Global::Wip,
-    Global::Indexes,
-];
-
 #[derive(Debug)]
 pub struct IncrementalDiagnostics {
     files: HashMap<FileId, Vec<Diagnostic>>,
@@ -197,7 +190,7 @@ impl IncrementalDiagnostics {
                 work.1 += 1;
             }
         }
-        for global in GLOBALS {
+        for global in Global::ALL {
             if let std::collections::hash_map::Entry::Vacant(slot) = self.globals.entry(global) {
                 slot.insert(global_family(workspace, global));
                 work.2 += 1;

@@ -65,7 +65,9 @@ pub fn cross_file_diagnostics(workspace: &Workspace, config: &Config) -> Vec<Dia
     for index in 0..workspace.tasks.len() {
         out.extend(task_diagnostics(workspace, TaskIdx(index as u32), config));
     }
-    out.extend(global_diagnostics(workspace, config, Globals::ALL));
+    for global in Global::ALL {
+        out.extend(global_family(workspace, global));
+    }
     out
 }
 
@@ -97,35 +99,13 @@ pub enum Global {
     Indexes,
 }
 
-/// A set of global rule families.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Globals {
-    pub counters: bool,
-    pub cycles: bool,
-    pub wip: bool,
-    pub indexes: bool,
-}
-
-impl Globals {
-    pub const ALL: Globals = Globals {
-        counters: true,
-        cycles: true,
-        wip: true,
-        indexes: true,
-    };
-
-    pub fn any(self) -> bool {
-        self.counters || self.cycles || self.wip || self.indexes
-    }
-
-    pub fn contains(self, global: Global) -> bool {
-        match global {
-            Global::Counters => self.counters,
-            Global::Cycles => self.cycles,
-            Global::Wip => self.wip,
-            Global::Indexes => self.indexes,
-        }
-    }
+impl Global {
+    pub const ALL: [Global; 4] = [
+        Global::Counters,
+        Global::Cycles,
+        Global::Wip,
+        Global::Indexes,
+    ];
 }
 
 /// The diagnostics of one global rule family.
@@ -138,24 +118,6 @@ pub fn global_family(workspace: &Workspace, global: Global) -> Vec<Diagnostic> {
         Global::Indexes => index::check(workspace, &mut out),
     }
     out
-}
-
-/// The diagnostics of the chosen global rule families.
-pub fn global_diagnostics(
-    workspace: &Workspace,
-    _config: &Config,
-    which: Globals,
-) -> Vec<Diagnostic> {
-    [
-        Global::Counters,
-        Global::Cycles,
-        Global::Wip,
-        Global::Indexes,
-    ]
-    .into_iter()
-    .filter(|global| which.contains(*global))
-    .flat_map(|global| global_family(workspace, global))
-    .collect()
 }
 
 /// Applies severity overrides, drops switched-off rules, and sorts by file and position.
