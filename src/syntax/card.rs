@@ -5,7 +5,7 @@ use pulldown_cmark::{Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 
 use crate::base::TextRange;
 use crate::syntax::task_id::{TextRef, scan_refs};
-use crate::syntax::yaml::{YamlError, YamlNode, YamlValue, parse_yaml};
+use crate::syntax::yaml::{YamlError, YamlErrorKind, YamlNode, YamlValue, parse_yaml};
 
 /// Everything read from one card.
 #[derive(Clone, Debug, PartialEq)]
@@ -176,6 +176,8 @@ fn entries_of(root: Option<YamlNode>) -> (Vec<FrontmatterEntry>, Option<YamlErro
                     root.kind_name()
                 ),
                 range: root.range,
+                kind: YamlErrorKind::NotAMapping,
+                opener: None,
             };
             (Vec::new(), Some(error))
         }

@@ -71,11 +71,24 @@ impl YamlNode {
     }
 }
 
-/// A YAML error with the parser's position, in the parsed text's coordinates.
+/// A YAML error with the parser's position, in the parsed text's coordinates, phrased for
+/// a writer rather than a programmer.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct YamlError {
     pub message: String,
     pub range: TextRange,
+    pub kind: YamlErrorKind,
+    /// A `[`, `{` or quote on an earlier line that was never closed and made the parser trip
+    /// later, with what went wrong with it ("is never closed").
+    pub opener: Option<(TextRange, &'static str)>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum YamlErrorKind {
+    /// The text is not YAML.
+    Syntax,
+    /// Valid YAML, but not the mapping of fields a frontmatter must be.
+    NotAMapping,
 }
 
 /// Budgets for one frontmatter block: generous for any real card, fatal for a bomb.
@@ -133,10 +146,138 @@ fn error_with_range(error: &serde_saphyr::Error, text: &str, base: usize) -> Yam
         .next()
         .filter(|&ch| ch != '\n')
         .map_or(offset, |ch| offset + ch.len_utf8());
-    YamlError {
-        message: clean_message(&error.to_string()),
-        range: TextRange::new(offset, end).shifted(base),
+    let raw = clean_message(&error.to_string());
+    // The parser marks a duplicate key by its first character; the whole key reads better.
+    let range = match duplicate_key(&raw) {
+        Some(key) if text[offset..].starts_with(key) => TextRange::new(offset, offset + key.len()),
+        _ => TextRange::new(offset, end),
+    };
+    let mut message = writer_message(&raw);
+    let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    if text[offset..].starts_with(':') && text[line_start..offset].contains(": ") {
+        message.push_str("; a value containing `: ` must be put in quotes");
     }
+    // A flow list or a string left open swallows the following lines, so the parser trips
+    // over a later line; the writer needs to see where the real slip is.
+    let opener = match left_open(text, offset) {
+        Some(LeftOpen::Bracket(at)) => Some((at, "is never closed")),
+        Some(LeftOpen::Quote(at)) => Some((at, "starts a string that is never closed")),
+        None => None,
+    }
+    .filter(|&(at, _)| text[at..offset].contains('\n'))
+    .map(|(at, what)| (TextRange::new(at, at + 1).shifted(base), what));
+    YamlError {
+        message,
+        range: range.shifted(base),
+        kind: YamlErrorKind::Syntax,
+        opener,
+    }
+}
+
+/// Rewrites the parser's messages that speak of its own internals.
+fn writer_message(message: &str) -> String {
+    if let Some(key) = duplicate_key(message) {
+        return format!("field `{key}` appears more than once; keep only one");
+    }
+    if message.starts_with("recursion limit") || message.contains("Depth") {
+        return "lists or mappings are nested too deeply".to_string();
+    }
+    if (message.contains("alias") && message.contains("limit")) || message.contains("Alias") {
+        return "aliases (`*name`) expand into too much data; write the values out instead"
+            .to_string();
+    }
+    if message.contains("budget") {
+        return "the frontmatter is too large to read; keep it to a few dozen short fields"
+            .to_string();
+    }
+    message.to_string()
+}
+
+/// The key named by the parser's duplicate-key message, without its advice to the programmer.
+fn duplicate_key(message: &str) -> Option<&str> {
+    let rest = message.strip_prefix("duplicate mapping key: ")?;
+    rest.split(", set DuplicateKeyPolicy").next()
+}
+
+/// Something left open before the parser's error position, which the parser itself blames
+/// on a later line.
+enum LeftOpen {
+    /// A `[` or `{` starting a flow collection that is never closed.
+    Bracket(usize),
+    /// A quoted string that runs over a line break up to the error's line: most likely its
+    /// closing quote is missing and it swallowed the next field.
+    Quote(usize),
+}
+
+/// Scans `yaml` up to `end` for a flow collection or quoted string left open. Comments are
+/// skipped; outside any collection a bracket or quote only counts when it starts a value,
+/// since `task_name: Fix [x` and `Don't` are plain strings in YAML.
+fn left_open(yaml: &str, end: usize) -> Option<LeftOpen> {
+    let bytes = &yaml.as_bytes()[..end.min(yaml.len())];
+    let error_line_start = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    let mut open: Vec<usize> = Vec::new();
+    let mut spanning_quote = None;
+    // The previous byte, and the previous one that is not a space or tab.
+    let mut previous = b'\n';
+    let mut previous_solid = b'\n';
+    let mut at = 0;
+    while at < bytes.len() {
+        let byte = bytes[at];
+        let token_start = matches!(previous, b' ' | b'\t' | b'\n' | b'[' | b'{' | b',');
+        let value_start = !open.is_empty() || matches!(previous_solid, b':' | b'-' | b'\n');
+        match byte {
+            b'"' | b'\'' if token_start && value_start => {
+                let Some(close) = closing_quote(bytes, at) else {
+                    return Some(LeftOpen::Quote(at));
+                };
+                if close >= error_line_start && bytes[at..close].contains(&b'\n') {
+                    spanning_quote = Some(at);
+                }
+                at = close + 1;
+                previous = byte;
+                previous_solid = byte;
+                continue;
+            }
+            b'#' if matches!(previous, b' ' | b'\t' | b'\n') => {
+                at = bytes[at..]
+                    .iter()
+                    .position(|&b| b == b'\n')
+                    .map_or(bytes.len(), |i| at + i);
+                continue;
+            }
+            b'[' | b'{' if token_start && value_start => open.push(at),
+            b']' | b'}' if !open.is_empty() => {
+                open.pop();
+            }
+            _ => {}
+        }
+        previous = byte;
+        if !matches!(byte, b' ' | b'\t') {
+            previous_solid = byte;
+        }
+        at += 1;
+    }
+    match (spanning_quote, open.last()) {
+        (Some(quote), _) => Some(LeftOpen::Quote(quote)),
+        (None, Some(&bracket)) => Some(LeftOpen::Bracket(bracket)),
+        (None, None) => None,
+    }
+}
+
+/// The offset of the quote closing the string opened at `start`: `\"` escapes a double
+/// quote, `''` stands for one single quote.
+fn closing_quote(bytes: &[u8], start: usize) -> Option<usize> {
+    let quote = bytes[start];
+    let mut at = start + 1;
+    while at < bytes.len() {
+        match bytes[at] {
+            b'\\' if quote == b'"' => at += 2,
+            b'\'' if quote == b'\'' && bytes.get(at + 1) == Some(&b'\'') => at += 2,
+            byte if byte == quote => return Some(at),
+            _ => at += 1,
+        }
+    }
+    None
 }
 
 /// serde-saphyr appends " at line L, column C" to its messages; the range already says that.

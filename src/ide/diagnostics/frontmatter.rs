@@ -8,10 +8,10 @@ use crate::db::vocab::{
 };
 use crate::db::{FileId, SourceFile, Workspace};
 use crate::ide::types::{Diagnostic, Rule, Severity};
-use crate::syntax::card::{Card, Frontmatter, FrontmatterBlock, FrontmatterEntry};
+use crate::syntax::card::{Card, Frontmatter, FrontmatterEntry};
 use crate::syntax::ledger::{is_leap_year, parse_date};
 use crate::syntax::task_id::{TaskId, parse_task_ref};
-use crate::syntax::yaml::{YamlError, YamlNode, YamlValue, parse_yaml};
+use crate::syntax::yaml::{YamlError, YamlErrorKind, YamlNode, YamlValue};
 
 const REF_GRAMMAR: &str = "0042, TASK-0042, FW-0042 or TASK-FW-0042";
 
@@ -42,7 +42,7 @@ pub(super) fn check(workspace: &Workspace, file: FileId, card: &Card, out: &mut 
         Frontmatter::Present(block) => block,
     };
     if let Some(error) = &block.error {
-        out.push(yaml_syntax(file, text, block, error));
+        out.push(yaml_syntax(file, text, error));
         return;
     }
     let opening_fence = TextRange::new(block.range.start as usize, block.range.start as usize + 3);
@@ -112,168 +112,32 @@ fn missing_frontmatter(file: FileId, text: &str, first_line: TextRange) -> Diagn
 }
 
 /// The parser's error, at the parser's position, in words a writer can act on.
-fn yaml_syntax(
-    file: FileId,
-    text: &str,
-    block: &FrontmatterBlock,
-    error: &YamlError,
-) -> Diagnostic {
-    let content = block.content_range.slice(text);
-    let base = block.content_range.start as usize;
-    let at = (error.range.start as usize).clamp(base, base + content.len());
+fn yaml_syntax(file: FileId, text: &str, error: &YamlError) -> Diagnostic {
     let range = if error.range.is_empty() {
         // An empty range is hard to see in an editor: widen it to the rest of its line.
+        let at = error.range.start as usize;
         let line_end = text[at..].find(['\r', '\n']).map_or(text.len(), |i| at + i);
         TextRange::new(at, at + text[at..line_end].trim_end().len())
     } else {
         error.range
     };
-    // The parser marks a duplicate key by its first character; the whole key reads better.
-    let range = match duplicate_key(&error.message) {
-        Some(key) if text[at..].starts_with(key) => TextRange::new(at, at + key.len()),
-        _ => range,
-    };
-    // The block parsed as YAML but is not a mapping (card.rs says so): no syntax advice needed.
-    if parse_yaml(content, base).is_ok() {
+    if error.kind == YamlErrorKind::NotAMapping {
         return Diagnostic::new(Rule::YamlSyntax, file, range, error.message.clone());
     }
-    let mut message = format!(
-        "invalid YAML in the frontmatter: {}",
-        writer_message(&error.message)
-    );
-    let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
-    if text[at..].starts_with(':') && text[line_start..at].contains(": ") {
-        message.push_str("; a value containing `: ` must be put in quotes");
-    }
-    // A flow list or a string left open swallows the following lines, so the parser trips
-    // over a later line; the writer needs to see where the real slip is.
-    let note = match left_open(content, at - base) {
-        Some(LeftOpen::Bracket(offset)) => Some((offset, "is never closed")),
-        Some(LeftOpen::Quote(offset)) => Some((offset, "starts a string that is never closed")),
-        None => None,
-    };
-    let note = note
-        .map(|(offset, what)| (base + offset, what))
-        .filter(|&(start, _)| text[start..at].contains('\n'));
-    match note {
-        Some((start, what)) => {
-            let opener = &text[start..start + 1];
-            let line = text[..start].matches('\n').count() + 1;
+    let mut message = format!("invalid YAML in the frontmatter: {}", error.message);
+    match error.opener {
+        Some((opener_range, what)) => {
+            let opener = opener_range.slice(text);
+            let line = text[..opener_range.start as usize].matches('\n').count() + 1;
             message.push_str(&format!(" (the `{opener}` on line {line} {what})"));
             Diagnostic::new(Rule::YamlSyntax, file, range, message).with_related(
                 file,
-                TextRange::new(start, start + 1),
+                opener_range,
                 format!("this `{opener}` {what}"),
             )
         }
         None => Diagnostic::new(Rule::YamlSyntax, file, range, message),
     }
-}
-
-/// Rewrites the parser's messages that speak of its own internals.
-fn writer_message(message: &str) -> String {
-    if let Some(key) = duplicate_key(message) {
-        return format!("field `{key}` appears more than once; keep only one");
-    }
-    if message.starts_with("recursion limit") || message.contains("Depth") {
-        return "lists or mappings are nested too deeply".to_string();
-    }
-    if (message.contains("alias") && message.contains("limit")) || message.contains("Alias") {
-        return "aliases (`*name`) expand into too much data; write the values out instead"
-            .to_string();
-    }
-    if message.contains("budget") {
-        return "the frontmatter is too large to read; keep it to a few dozen short fields"
-            .to_string();
-    }
-    message.to_string()
-}
-
-/// The key named by the parser's duplicate-key message, without its advice to the programmer.
-fn duplicate_key(message: &str) -> Option<&str> {
-    let rest = message.strip_prefix("duplicate mapping key: ")?;
-    rest.split(", set DuplicateKeyPolicy").next()
-}
-
-/// Something left open before the parser's error position, which the parser itself blames
-/// on a later line.
-enum LeftOpen {
-    /// A `[` or `{` starting a flow collection that is never closed.
-    Bracket(usize),
-    /// A quoted string that runs over a line break up to the error's line: most likely its
-    /// closing quote is missing and it swallowed the next field.
-    Quote(usize),
-}
-
-/// Scans `yaml` up to `end` for a flow collection or quoted string left open. Comments are
-/// skipped; outside any collection a bracket or quote only counts when it starts a value,
-/// since `task_name: Fix [x` and `Don't` are plain strings in YAML.
-fn left_open(yaml: &str, end: usize) -> Option<LeftOpen> {
-    let bytes = &yaml.as_bytes()[..end.min(yaml.len())];
-    let error_line_start = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-    let mut open: Vec<usize> = Vec::new();
-    let mut spanning_quote = None;
-    // The previous byte, and the previous one that is not a space or tab.
-    let mut previous = b'\n';
-    let mut previous_solid = b'\n';
-    let mut at = 0;
-    while at < bytes.len() {
-        let byte = bytes[at];
-        let token_start = matches!(previous, b' ' | b'\t' | b'\n' | b'[' | b'{' | b',');
-        let value_start = !open.is_empty() || matches!(previous_solid, b':' | b'-' | b'\n');
-        match byte {
-            b'"' | b'\'' if token_start && value_start => {
-                let Some(close) = closing_quote(bytes, at) else {
-                    return Some(LeftOpen::Quote(at));
-                };
-                if close >= error_line_start && bytes[at..close].contains(&b'\n') {
-                    spanning_quote = Some(at);
-                }
-                at = close + 1;
-                previous = byte;
-                previous_solid = byte;
-                continue;
-            }
-            b'#' if matches!(previous, b' ' | b'\t' | b'\n') => {
-                at = bytes[at..]
-                    .iter()
-                    .position(|&b| b == b'\n')
-                    .map_or(bytes.len(), |i| at + i);
-                continue;
-            }
-            b'[' | b'{' if token_start && value_start => open.push(at),
-            b']' | b'}' if !open.is_empty() => {
-                open.pop();
-            }
-            _ => {}
-        }
-        previous = byte;
-        if !matches!(byte, b' ' | b'\t') {
-            previous_solid = byte;
-        }
-        at += 1;
-    }
-    match (spanning_quote, open.last()) {
-        (Some(quote), _) => Some(LeftOpen::Quote(quote)),
-        (None, Some(&bracket)) => Some(LeftOpen::Bracket(bracket)),
-        (None, None) => None,
-    }
-}
-
-/// The offset of the quote closing the string opened at `start`: `\"` escapes a double
-/// quote, `''` stands for one single quote.
-fn closing_quote(bytes: &[u8], start: usize) -> Option<usize> {
-    let quote = bytes[start];
-    let mut at = start + 1;
-    while at < bytes.len() {
-        match bytes[at] {
-            b'\\' if quote == b'"' => at += 2,
-            b'\'' if quote == b'\'' && bytes.get(at + 1) == Some(&b'\'') => at += 2,
-            byte if byte == quote => return Some(at),
-            _ => at += 1,
-        }
-    }
-    None
 }
 
 fn is_blank(node: &YamlNode) -> bool {
