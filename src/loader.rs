@@ -111,9 +111,7 @@ pub fn load_root(root: &Path) -> RootInput {
                     pending.push((entry.path(), rel, depth + 1));
                 }
             } else if kind.is_file() && is_interesting_name(&name) {
-                if Stage::parse(&name).is_some() {
-                    continue;
-                }
+                // No stage name is an interesting file name, so stage-named files fall through.
                 wanted.push(rel);
             } else if kind.is_file() && depth == 0 && Stage::parse(&name).is_some() {
                 input.problems.push(LoadProblem {

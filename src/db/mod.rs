@@ -249,8 +249,8 @@ impl Workspace {
     /// Adds a file that does not exist on disk, for a diagnostic about its absence.
     pub(crate) fn placeholder(&mut self, root: usize, rel: &str, role: FileRole) -> FileId {
         let path = self.roots[root].path.join(rel);
-        if let Some(existing) = self.files.iter().position(|file| file.path == path) {
-            return FileId(existing as u32);
+        if let Some(existing) = self.file_by_path(&path) {
+            return existing;
         }
         self.push_file(SourceFile {
             path,
