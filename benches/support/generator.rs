@@ -552,15 +552,16 @@ fn list(
 // ---------------------------------------------------------------------------------------------
 // The model
 
-const STAGES: [&str; 7] = [
-    "inbox",
-    "backlog",
-    "next",
-    "current",
-    "integration",
-    "learning",
-    "archived",
-];
+const STAGES: [&str; 7] = {
+    use flowos_lsp::db::vocab::Stage;
+    let mut names = [""; 7];
+    let mut at = 0;
+    while at < 7 {
+        names[at] = Stage::ALL[at].name();
+        at += 1;
+    }
+    names
+};
 const INBOX: usize = 0;
 const BACKLOG: usize = 1;
 const NEXT: usize = 2;
@@ -569,26 +570,8 @@ const INTEGRATION: usize = 4;
 const LEARNING: usize = 5;
 const ARCHIVED: usize = 6;
 
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Status {
-    Active,
-    Blocked,
-    Paused,
-    Canceled,
-    Split,
-}
-
-impl Status {
-    fn name(self) -> &'static str {
-        match self {
-            Status::Active => "active",
-            Status::Blocked => "blocked",
-            Status::Paused => "paused",
-            Status::Canceled => "canceled",
-            Status::Split => "split",
-        }
-    }
-}
+// The crate's own status vocabulary, so generated cards use exactly what the checker reads.
+use flowos_lsp::db::vocab::Status;
 
 const EFFORTS: &[&str] = &["XS", "S", "M", "M", "L", "L", "XL", "2", "3", "5"];
 

@@ -26,7 +26,7 @@ impl Stage {
         Stage::Archived,
     ];
 
-    pub fn name(self) -> &'static str {
+    pub const fn name(self) -> &'static str {
         match self {
             Stage::Inbox => "inbox",
             Stage::Backlog => "backlog",
@@ -72,7 +72,7 @@ impl Status {
         Status::Split,
     ];
 
-    pub fn name(self) -> &'static str {
+    pub const fn name(self) -> &'static str {
         match self {
             Status::Active => "active",
             Status::Blocked => "blocked",
