@@ -178,15 +178,21 @@ impl IncrementalDiagnostics {
         }
         for file in std::mem::take(&mut self.dirty_files) {
             if (file.0 as usize) < workspace.files.len() {
-                self.files
-                    .insert(file, file_diagnostics(workspace, file, config));
+                store(
+                    &mut self.files,
+                    file,
+                    file_diagnostics(workspace, file, config),
+                );
                 work.0 += 1;
             }
         }
         for idx in std::mem::take(&mut self.dirty_tasks) {
             if (idx.0 as usize) < workspace.tasks.len() {
-                self.tasks
-                    .insert(idx, task_diagnostics(workspace, idx, config));
+                store(
+                    &mut self.tasks,
+                    idx,
+                    task_diagnostics(workspace, idx, config),
+                );
                 work.1 += 1;
             }
         }
@@ -206,6 +212,20 @@ impl IncrementalDiagnostics {
             .cloned()
             .collect();
         configure(all, config)
+    }
+}
+
+/// Keeps only parts that have diagnostics, so an edit's scan for diagnostics pointing into
+/// the edited file costs the problems there are, not the size of the workspace.
+fn store<K: std::hash::Hash + Eq>(
+    cache: &mut HashMap<K, Vec<Diagnostic>>,
+    key: K,
+    found: Vec<Diagnostic>,
+) {
+    if found.is_empty() {
+        cache.remove(&key);
+    } else {
+        cache.insert(key, found);
     }
 }
 
