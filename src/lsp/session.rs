@@ -130,6 +130,8 @@ struct Session {
     documents: HashMap<PathBuf, Document>,
     /// Structural changes waiting for the next analysis (applied as one rebuild).
     structural: Vec<FileChange>,
+    /// Folders that appeared, read at the next analysis (see `apply_structural`).
+    new_folders: Vec<PathBuf>,
     /// Diagnostics kept part by part, so a keystroke re-checks what it can affect only.
     diagnostics: IncrementalDiagnostics,
     /// Files whose text changed since the last publish: their positions must be converted
@@ -160,6 +162,7 @@ impl Session {
             workspace: Workspace::default(),
             documents: HashMap::new(),
             structural: Vec::new(),
+            new_folders: Vec::new(),
             diagnostics: IncrementalDiagnostics::default(),
             changed_paths: HashSet::new(),
             all_changed: true,
@@ -312,15 +315,31 @@ impl Session {
         self.mark_dirty();
     }
 
+    /// Reads the folders that appeared and applies the waiting structural changes as one
+    /// rebuild; true when there were any.
+    ///
+    /// Folders are read here, after the quiet spell, rather than when their event arrives:
+    /// the file watcher starts watching a new folder only after it has reported it, so files
+    /// moved in during that gap send no event and only a later read finds them.
+    fn apply_structural(&mut self) -> bool {
+        for folder in std::mem::take(&mut self.new_folders) {
+            self.add_folder(&folder);
+        }
+        if self.structural.is_empty() {
+            return false;
+        }
+        let changes = std::mem::take(&mut self.structural);
+        self.workspace.apply(&changes);
+        self.diagnostics.invalidate_all();
+        self.all_changed = true;
+        true
+    }
+
     /// Runs a read-only query against the model as it is now. Structural changes still
     /// waiting for the next analysis are applied first so the query sees them; a panic in the
     /// query is logged and leaves the model alone (its caller gets an error).
     fn answer(&mut self, query: Query) {
-        if !self.structural.is_empty() {
-            let changes = std::mem::take(&mut self.structural);
-            self.workspace.apply(&changes);
-            self.diagnostics.invalidate_all();
-            self.all_changed = true;
+        if self.apply_structural() {
             self.mark_dirty();
         }
         let view = View {
@@ -382,7 +401,7 @@ impl Session {
                 self.structural.push(FileChange::Remove {
                     path: path.to_path_buf(),
                 });
-                self.add_folder(path);
+                self.new_folders.push(path.to_path_buf());
             }
             Ok(metadata) if metadata.is_file() => {
                 let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
@@ -493,6 +512,7 @@ impl Session {
         self.overlay_documents(&mut inputs);
         self.workspace = Workspace::build(inputs);
         self.structural.clear();
+        self.new_folders.clear();
         self.diagnostics.invalidate_all();
         self.all_changed = true;
         self.indexed = true;
@@ -583,12 +603,7 @@ impl Session {
     /// One analysis. When `receiver` is given and a change arrived meanwhile, the result is
     /// dropped (it describes an older version) and the change is applied instead.
     fn analyse_once(&mut self, receiver: Option<&Receiver<Input>>) {
-        if !self.structural.is_empty() {
-            let changes = std::mem::take(&mut self.structural);
-            self.workspace.apply(&changes);
-            self.diagnostics.invalidate_all();
-            self.all_changed = true;
-        }
+        self.apply_structural();
         self.dirty_since = None;
         if !self.indexed {
             return;
