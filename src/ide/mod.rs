@@ -7,6 +7,7 @@ pub mod document_links;
 pub mod hover;
 pub mod inlay_hints;
 pub mod navigation;
+pub mod source_change;
 pub mod symbols;
 pub mod types;
 
