@@ -188,9 +188,43 @@ pub fn entered_stage_after(event: &str, before: Option<Stage>) -> Option<Stage> 
     }
 }
 
+/// One ledger line (without its newline) in the methodology's field order: `ts`, `user`,
+/// `event`, `desc`, then `extra` as given. Values are JSON-escaped, so any text is safe.
+pub fn event_line(ts: &str, user: &str, event: &str, desc: &str, extra: &[(&str, &str)]) -> String {
+    let fields = [("ts", ts), ("user", user), ("event", event), ("desc", desc)];
+    let mut line = String::from("{");
+    for (i, (key, value)) in fields.iter().chain(extra).enumerate() {
+        if i > 0 {
+            line.push(',');
+        }
+        line.push_str(&serde_json::Value::from(*key).to_string());
+        line.push(':');
+        line.push_str(&serde_json::Value::from(*value).to_string());
+    }
+    line.push('}');
+    line
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn event_lines_keep_field_order_and_escape_values() {
+        let line = event_line(
+            "2026-11-25T10:00:00Z",
+            "@ana",
+            "blocked",
+            "Blocked on \"TASK-0002\"",
+            &[("blocked_by", "task:TASK-0002")],
+        );
+        assert_eq!(
+            line,
+            r#"{"ts":"2026-11-25T10:00:00Z","user":"@ana","event":"blocked","desc":"Blocked on \"TASK-0002\"","blocked_by":"task:TASK-0002"}"#
+        );
+        let parsed: serde_json::Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(parsed["desc"], "Blocked on \"TASK-0002\"");
+    }
 
     #[test]
     fn vocabulary_has_no_duplicates_and_every_meaning_is_a_phrase() {
