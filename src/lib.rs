@@ -2,8 +2,9 @@
 //!
 //! Layers, each depending only on those above it: `base` (ranges, line index), `syntax`
 //! (parsers), `db` (the workspace model), `ide` (features in plain types), and the edges
-//! `loader` (filesystem) and `cli`.
+//! `loader` (reading the filesystem), `apply` and `transaction` (writing it), `cli` and `lsp`.
 
+pub mod apply;
 pub mod base;
 pub mod cli;
 pub mod db;
@@ -12,3 +13,4 @@ pub mod loader;
 pub mod lsp;
 pub mod parallel;
 pub mod syntax;
+pub mod transaction;

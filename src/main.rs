@@ -2,12 +2,15 @@
 
 use std::process::ExitCode;
 
-use flowos_lsp::cli::check;
+use flowos_lsp::cli::{check, new, transition};
 use flowos_lsp::ide::types::Rule;
 
 const USAGE: &str = "\
 usage: flowos-lsp [--stdio | serve]   serve the Language Server Protocol over stdio
        flowos-lsp check [PATH] [--format human|json] [--rule NAME=SEVERITY]... [--extra-event NAME]...
+       flowos-lsp check --fix [PATH]   apply every safe fix on disk, then check
+       flowos-lsp transition <TASK-ID> <ACTION> [PATH] [--user @name] [--dry-run]
+       flowos-lsp new \"<name>\" [PATH] [--namespace NS] [--user @name]
        flowos-lsp rules      list every diagnostic rule with its default severity
        flowos-lsp --help | --version";
 
@@ -15,7 +18,14 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let code = match args.first().map(String::as_str) {
         None | Some("--stdio" | "serve") => flowos_lsp::lsp::run(),
-        Some("check") => run_check(&args[1..]),
+        Some("check") => subcommand(&args[1..], check::parse_args, check::run, check::USAGE),
+        Some("transition") => subcommand(
+            &args[1..],
+            transition::parse_args,
+            transition::run,
+            transition::USAGE,
+        ),
+        Some("new") => subcommand(&args[1..], new::parse_args, new::run, new::USAGE),
         Some("rules") => {
             print_rules();
             0
@@ -36,19 +46,28 @@ fn main() -> ExitCode {
     ExitCode::from(code as u8)
 }
 
-fn run_check(args: &[String]) -> i32 {
-    match check::parse_args(args) {
+type Run<O> = fn(&O, &mut dyn std::io::Write, &mut dyn std::io::Write) -> i32;
+
+/// Parses a subcommand's arguments and runs it; `--help` prints its usage, a bad argument
+/// prints the problem and the usage with the usage exit code.
+fn subcommand<O>(
+    args: &[String],
+    parse: fn(&[String]) -> Result<O, String>,
+    run: Run<O>,
+    usage: &str,
+) -> i32 {
+    match parse(args) {
         Ok(options) => {
             let stdout = std::io::stdout();
             let stderr = std::io::stderr();
-            check::run(&options, &mut stdout.lock(), &mut stderr.lock())
+            run(&options, &mut stdout.lock(), &mut stderr.lock())
         }
         Err(message) if message.is_empty() => {
-            println!("{}", check::USAGE);
+            println!("{usage}");
             0
         }
         Err(message) => {
-            eprintln!("flowos-lsp: {message}\n{}", check::USAGE);
+            eprintln!("flowos-lsp: {message}\n{usage}");
             check::EXIT_USAGE
         }
     }

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{Value, json};
 
 use crate::base::{PositionEncoding, TextRange};
+use crate::cli::fix;
 use crate::db::{FileId, Workspace};
 use crate::ide::diagnostics::workspace_diagnostics;
 use crate::ide::types::{Config, Diagnostic, Rule, Severity};
@@ -27,6 +28,10 @@ pub struct CheckOptions {
     pub path: Option<PathBuf>,
     pub format: Format,
     pub config: Config,
+    /// Apply every safe fix on disk first, then report what remains.
+    pub fix: bool,
+    /// The user recorded in ledger lines that fixes append (`--user`).
+    pub user: Option<String>,
 }
 
 /// Exit codes of `check`.
@@ -36,10 +41,12 @@ pub const EXIT_USAGE: i32 = 2;
 
 pub const USAGE: &str = "\
 usage: flowos-lsp check [PATH] [--format human|json] [--rule NAME=error|warning|info|hint|off]...
-                        [--extra-event NAME]... [--now RFC3339]
+                        [--extra-event NAME]... [--now RFC3339] [--fix [--user @name]]
 
 Checks every FlowOS tasks root (.work/tasks) at or below PATH (default: the current folder).
 SLOs are measured up to --now (or $FLOWOS_NOW), else the current time.
+--fix first applies every safe quick fix on disk (and completes interrupted transitions),
+then reports what remains.
 Exit status: 0 no errors, 1 error diagnostics found, 2 usage or I/O failure.";
 
 /// Parses `check`'s arguments (after the subcommand name).
@@ -74,6 +81,8 @@ pub fn parse_args(args: &[String]) -> Result<CheckOptions, String> {
                 let text = value("--now")?;
                 options.config.now = Some(parse_now(&text)?);
             }
+            "--fix" => options.fix = true,
+            "--user" => options.user = Some(value("--user")?),
             "--extra-event" => {
                 let name = value("--extra-event")?;
                 options.config.extra_events.push(name);
@@ -120,14 +129,14 @@ pub fn parse_rule_setting(setting: &str) -> Result<(Rule, Option<Severity>), Str
     Ok((rule, severity))
 }
 
-/// Runs the check, writing the report to `out` and problems to `err`; returns the exit code.
-pub fn run(options: &CheckOptions, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
-    let base = options.path.clone().unwrap_or_else(|| PathBuf::from("."));
-    let roots = match loader::find_tasks_roots(&base) {
+/// Loads every tasks root at or below `base`, reporting unreadable files on `err`; the error
+/// is the exit code when there is nothing to load.
+pub fn load_workspace(base: &Path, err: &mut dyn Write) -> Result<Workspace, i32> {
+    let roots = match loader::find_tasks_roots(base) {
         Ok(roots) => roots,
         Err(error) => {
             let _ = writeln!(err, "flowos-lsp: cannot read {}: {error}", base.display());
-            return EXIT_USAGE;
+            return Err(EXIT_USAGE);
         }
     };
     if roots.is_empty() {
@@ -136,21 +145,37 @@ pub fn run(options: &CheckOptions, out: &mut dyn Write, err: &mut dyn Write) -> 
             "flowos-lsp: no .work/tasks found under {}",
             base.display()
         );
-        return EXIT_USAGE;
+        return Err(EXIT_USAGE);
     }
     let inputs: Vec<_> = roots.iter().map(|root| loader::load_root(root)).collect();
     for input in &inputs {
         for problem in &input.problems {
-            let path = display_path(&base, &input.path.join(&problem.rel));
+            let path = display_path(base, &input.path.join(&problem.rel));
             let _ = writeln!(err, "flowos-lsp: {path}: {}", problem.message);
         }
     }
     let workspace = Workspace::build(inputs);
     for file in workspace.files.iter().filter(|file| file.exists) {
         if let Some(reason) = &file.unreadable {
-            let path = display_path(&base, &file.path);
+            let path = display_path(base, &file.path);
             let _ = writeln!(err, "flowos-lsp: {path}: {reason}");
         }
+    }
+    Ok(workspace)
+}
+
+/// Runs the check, writing the report to `out` and problems to `err`; returns the exit code.
+pub fn run(options: &CheckOptions, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+    let base = options.path.clone().unwrap_or_else(|| PathBuf::from("."));
+    let mut workspace = match load_workspace(&base, err) {
+        Ok(workspace) => workspace,
+        Err(code) => return code,
+    };
+    if options.fix {
+        workspace = match fix::fix_on_disk(workspace, &base, options, err) {
+            Ok(workspace) => workspace,
+            Err(code) => return code,
+        };
     }
     let diagnostics = workspace_diagnostics(&workspace, &options.config);
     let summary = Summary::of(&workspace, &diagnostics);
@@ -236,7 +261,7 @@ fn plural(count: usize, noun: &str) -> String {
 }
 
 /// `path` relative to the checked PATH when it lies below it, with `/` separators.
-fn display_path(base: &Path, path: &Path) -> String {
+pub fn display_path(base: &Path, path: &Path) -> String {
     let relative = path.strip_prefix(base).unwrap_or(path);
     let shown = relative.to_string_lossy().replace('\\', "/");
     if shown.is_empty() { ".".into() } else { shown }

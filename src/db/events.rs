@@ -191,7 +191,24 @@ pub fn entered_stage_after(event: &str, before: Option<Stage>) -> Option<Stage> 
 /// One ledger line (without its newline) in the methodology's field order: `ts`, `user`,
 /// `event`, `desc`, then `extra` as given. Values are JSON-escaped, so any text is safe.
 pub fn event_line(ts: &str, user: &str, event: &str, desc: &str, extra: &[(&str, &str)]) -> String {
-    let fields = [("ts", ts), ("user", user), ("event", event), ("desc", desc)];
+    let extra: Vec<(&str, serde_json::Value)> = extra
+        .iter()
+        .map(|&(key, value)| (key, serde_json::Value::from(value)))
+        .collect();
+    event_line_values(ts, user, event, desc, &extra)
+}
+
+/// [`event_line`] for extra fields that are not strings, such as `cascade_cancel`'s list of
+/// `dependents`.
+pub fn event_line_values(
+    ts: &str,
+    user: &str,
+    event: &str,
+    desc: &str,
+    extra: &[(&str, serde_json::Value)],
+) -> String {
+    let fields = [("ts", ts), ("user", user), ("event", event), ("desc", desc)]
+        .map(|(key, value)| (key, serde_json::Value::from(value)));
     let mut line = String::from("{");
     for (i, (key, value)) in fields.iter().chain(extra).enumerate() {
         if i > 0 {
@@ -199,7 +216,7 @@ pub fn event_line(ts: &str, user: &str, event: &str, desc: &str, extra: &[(&str,
         }
         line.push_str(&serde_json::Value::from(*key).to_string());
         line.push(':');
-        line.push_str(&serde_json::Value::from(*value).to_string());
+        line.push_str(&value.to_string());
     }
     line.push('}');
     line

@@ -4,11 +4,16 @@ pub mod code_lens;
 pub mod completion;
 pub mod diagnostics;
 pub mod document_links;
+pub mod edit;
+pub mod fixes;
 pub mod hover;
 pub mod inlay_hints;
 pub mod navigation;
+pub mod new_task;
+pub mod projection;
 pub mod source_change;
 pub mod symbols;
+pub mod transitions;
 pub mod types;
 
 #[cfg(test)]

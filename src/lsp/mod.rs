@@ -2,6 +2,8 @@
 //! to session input and analysis results to protocol messages; the analysis itself lives in
 //! `ide`, `db` and `syntax` and knows nothing of LSP.
 
+mod code_actions;
+mod commands;
 mod config;
 mod documents;
 mod from_proto;

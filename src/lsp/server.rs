@@ -21,6 +21,7 @@ use crate::ide::completion::{self, CompletionConfig, CompletionKind};
 use crate::ide::navigation::{self, HierarchyItem};
 use crate::ide::symbols::{self, Symbol};
 use crate::ide::{code_lens, document_links, hover, inlay_hints};
+use crate::lsp::code_actions::{self, EditAbilities};
 use crate::lsp::config::{Settings, fixed_now};
 use crate::lsp::ordering::{Versions, path_of};
 use crate::lsp::session::{Input, Output, View};
@@ -49,6 +50,8 @@ struct ClientAbilities {
     dynamic_watch: bool,
     configuration: bool,
     definition_links: bool,
+    edits: EditAbilities,
+    show_document: bool,
 }
 
 pub struct Backend {
@@ -208,6 +211,25 @@ fn workspace_folders(params: &InitializeParams) -> Vec<PathBuf> {
     root.into_iter().collect()
 }
 
+fn edit_abilities(capabilities: &ClientCapabilities) -> EditAbilities {
+    let edit = capabilities
+        .workspace
+        .as_ref()
+        .and_then(|workspace| workspace.workspace_edit.as_ref());
+    EditAbilities {
+        document_changes: edit.and_then(|e| e.document_changes).unwrap_or(false),
+        create_files: edit
+            .and_then(|e| e.resource_operations.as_ref())
+            .is_some_and(|ops| ops.contains(&ResourceOperationKind::Create)),
+        disabled_actions: capabilities
+            .text_document
+            .as_ref()
+            .and_then(|text| text.code_action.as_ref())
+            .and_then(|action| action.disabled_support)
+            .unwrap_or(false),
+    }
+}
+
 fn negotiate_encoding(params: &InitializeParams) -> PositionEncoding {
     let offered = params
         .capabilities
@@ -264,6 +286,22 @@ fn capabilities(encoding: PositionEncoding) -> ServerCapabilities {
         code_lens_provider: Some(CodeLensOptions {
             resolve_provider: Some(false),
         }),
+        code_action_provider: Some(CodeActionProviderCapability::Options(CodeActionOptions {
+            code_action_kinds: Some(vec![
+                CodeActionKind::QUICKFIX,
+                CodeActionKind::from(code_actions::TRANSITION_KIND.to_string()),
+                CodeActionKind::from(code_actions::FIX_ALL_KIND.to_string()),
+            ]),
+            resolve_provider: Some(false),
+            work_done_progress_options: WorkDoneProgressOptions::default(),
+        })),
+        execute_command_provider: Some(ExecuteCommandOptions {
+            commands: code_actions::COMMANDS
+                .iter()
+                .map(|c| c.to_string())
+                .collect(),
+            work_done_progress_options: WorkDoneProgressOptions::default(),
+        }),
         workspace: Some(WorkspaceServerCapabilities {
             workspace_folders: Some(WorkspaceFoldersServerCapabilities {
                 supported: Some(true),
@@ -296,6 +334,12 @@ impl LanguageServer for Backend {
                 .and_then(|text| text.definition.as_ref())
                 .and_then(|definition| definition.link_support)
                 .unwrap_or(false),
+            edits: edit_abilities(capabilities_in),
+            show_document: capabilities_in
+                .window
+                .as_ref()
+                .and_then(|window| window.show_document.as_ref())
+                .is_some_and(|show| show.support),
         };
         let _ = self.abilities.set(abilities);
         let encoding = negotiate_encoding(&params);
@@ -472,6 +516,80 @@ impl LanguageServer for Backend {
             Some(calls)
         })
         .await
+    }
+
+    async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
+        let abilities = self.abilities().edits;
+        let now = now();
+        let work = move |view: &View| {
+            let file = from_proto::file(view, &params.text_document.uri)?;
+            let source = view.workspace.file(file);
+            let offset = |position: Position| {
+                let at = crate::base::LineCol {
+                    line: position.line,
+                    col: position.character,
+                };
+                source.line_index.offset(&source.text, at, view.encoding)
+            };
+            let range = TextRange::new(offset(params.range.start), offset(params.range.end));
+            let request = code_actions::Request {
+                file,
+                range,
+                only: params.context.only.clone(),
+                abilities,
+                now,
+            };
+            Some(code_actions::code_actions(view, &request))
+        };
+        self.guarded("textDocument/codeAction", async {
+            let (reply, answer) = oneshot::channel();
+            self.send(Input::AnalysedQuery(Box::new(move |view| {
+                let _ = reply.send(work(view));
+            })));
+            match tokio::time::timeout(QUERY_TIMEOUT, answer).await {
+                Ok(Ok(actions)) => Ok(actions),
+                _ => Err(Error::internal_error()),
+            }
+        })
+        .await
+    }
+
+    async fn execute_command(
+        &self,
+        params: ExecuteCommandParams,
+    ) -> Result<Option<serde_json::Value>> {
+        let (reply, answer) = oneshot::channel();
+        self.send(Input::Command {
+            command: params.command.clone(),
+            arguments: params.arguments,
+            now: now(),
+            reply,
+        });
+        let outcome = self
+            .guarded("workspace/executeCommand", async {
+                answer.await.map_err(|_| Error::internal_error())
+            })
+            .await?;
+        if let Some((level, message)) = &outcome.message {
+            self.client.show_message(*level, message).await;
+        }
+        let shown = outcome.show.as_ref().and_then(|path| to_proto::uri(path));
+        if let Some(uri) = &shown
+            && self.abilities().show_document
+        {
+            let params = ShowDocumentParams {
+                uri: uri.clone(),
+                external: Some(false),
+                take_focus: Some(true),
+                selection: None,
+            };
+            let _ = tokio::time::timeout(CLIENT_TIMEOUT, self.client.show_document(params)).await;
+        }
+        Ok(Some(serde_json::json!({
+            "ok": outcome.message.as_ref().is_none_or(|(level, _)| *level != MessageType::ERROR),
+            "message": outcome.message.map(|(_, message)| message),
+            "show": shown.map(|uri| uri.as_str().to_string()),
+        })))
     }
 
     #[allow(deprecated)] // `CompletionItem::deprecated` is still what some clients read.

@@ -27,6 +27,7 @@ use crate::db::{FileInput, RootInput, Workspace};
 use crate::ide::diagnostics::incremental::{IncrementalDiagnostics, TaskFields};
 use crate::ide::types::{Config, Diagnostic};
 use crate::loader;
+use crate::lsp::commands;
 use crate::lsp::config::{Settings, fixed_now};
 use crate::lsp::documents::Document;
 use crate::lsp::to_proto;
@@ -76,6 +77,17 @@ pub enum Input {
     WatchDisk,
     /// A read-only request, answered against the model with every change received so far.
     Query(Query),
+    /// A read-only request that needs the diagnostics of the latest state (code actions):
+    /// any pending analysis runs first.
+    AnalysedQuery(Query),
+    /// `workspace/executeCommand`: a transaction on disk, then the written files are re-read
+    /// and the result published before the reply.
+    Command {
+        command: String,
+        arguments: Vec<serde_json::Value>,
+        now: i64,
+        reply: oneshot::Sender<commands::Outcome>,
+    },
     /// Pull diagnostics for one document, after every change received so far.
     Pull {
         path: PathBuf,
@@ -92,6 +104,11 @@ pub struct View<'s> {
     pub workspace: &'s Workspace,
     pub encoding: PositionEncoding,
     pub settings: &'s Settings,
+    pub config: &'s Config,
+    /// The open buffers (versions for edits; unsaved changes refuse transactions).
+    pub documents: &'s HashMap<PathBuf, Document>,
+    /// The diagnostics of each file as last analysed (current for `AnalysedQuery`).
+    pub diagnostics: &'s HashMap<PathBuf, Vec<Diagnostic>>,
 }
 
 /// What the session asks the publisher to send, in order.
@@ -295,12 +312,32 @@ impl Session {
                 self.watch_disk = true;
                 self.start_watcher();
             }
-            Input::Query(_) | Input::Pull { .. } if !self.indexed => {
+            Input::Query(_)
+            | Input::AnalysedQuery(_)
+            | Input::Command { .. }
+            | Input::Pull { .. }
+                if !self.indexed =>
+            {
                 self.waiting.push(input);
                 return;
             }
             Input::Query(query) => {
                 self.answer(query);
+                return;
+            }
+            Input::AnalysedQuery(query) => {
+                self.analyse_now();
+                self.answer(query);
+                return;
+            }
+            Input::Command {
+                command,
+                arguments,
+                now,
+                reply,
+            } => {
+                let outcome = self.execute_command(&command, &arguments, now);
+                let _ = reply.send(outcome);
                 return;
             }
             Input::Pull { path, reply } => {
@@ -342,17 +379,61 @@ impl Session {
         if self.apply_structural() {
             self.mark_dirty();
         }
-        let view = View {
-            workspace: &self.workspace,
-            encoding: self.encoding,
-            settings: &self.settings,
-        };
-        if catch_unwind(AssertUnwindSafe(|| query(&view))).is_err() {
+        if catch_unwind(AssertUnwindSafe(|| query(&self.view()))).is_err() {
             self.log(
                 MessageType::ERROR,
                 "internal error in a request; it was answered with an error".into(),
             );
         }
+    }
+
+    fn view(&self) -> View<'_> {
+        View {
+            workspace: &self.workspace,
+            encoding: self.encoding,
+            settings: &self.settings,
+            config: &self.config,
+            documents: &self.documents,
+            diagnostics: &self.published_core,
+        }
+    }
+
+    /// Performs a command against the latest state, then re-reads what it wrote and
+    /// publishes, so the reply comes after the diagnostics that reflect it.
+    fn execute_command(
+        &mut self,
+        command: &str,
+        arguments: &[serde_json::Value],
+        now: i64,
+    ) -> commands::Outcome {
+        self.analyse_now();
+        let outcome = commands::execute(&self.view(), command, arguments, now);
+        // Open files inside a folder the command moved are gone from disk: their buffers no
+        // longer stand for anything there (they were saved; unsaved ones make it refuse).
+        let gone: Vec<PathBuf> = outcome
+            .touched
+            .iter()
+            .filter(|path| !path.exists())
+            .flat_map(|gone| {
+                self.documents
+                    .keys()
+                    .filter(|open| open.starts_with(gone))
+                    .cloned()
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        for path in gone {
+            self.documents.remove(&path);
+            self.reload_from_disk(&path);
+        }
+        for path in &outcome.touched {
+            if !self.documents.contains_key(path) {
+                self.reload_from_disk(path);
+            }
+        }
+        self.mark_dirty();
+        self.analyse_now();
+        outcome
     }
 
     fn apply_settings(&mut self, settings: Settings) {

@@ -50,6 +50,30 @@ fn build_graph(workspace: &Workspace) -> Vec<Vec<Edge>> {
         .collect()
 }
 
+/// The shortest depends_on cycle through `task`, as the tasks along it starting with `task`;
+/// None when it is in no cycle. Linear in tasks + edges, for a transition's pre-flight check.
+pub(crate) fn cycle_through(workspace: &Workspace, task: TaskIdx) -> Option<Vec<TaskIdx>> {
+    let graph = build_graph(workspace);
+    let start = task.0 as usize;
+    // Only tasks reachable from `start` can lie on a cycle through it.
+    let mut reachable = HashSet::from([start]);
+    let mut queue = VecDeque::from([start]);
+    while let Some(node) = queue.pop_front() {
+        for edge in &graph[node] {
+            if reachable.insert(edge.target) {
+                queue.push_back(edge.target);
+            }
+        }
+    }
+    let cycle = shortest_cycle(&graph, &reachable, start)?;
+    Some(
+        cycle
+            .iter()
+            .map(|&(node, _)| TaskIdx(node as u32))
+            .collect(),
+    )
+}
+
 /// Tarjan's algorithm with an explicit stack, so a 10,000-task chain cannot overflow.
 fn strongly_connected(graph: &[Vec<Edge>]) -> Vec<Vec<usize>> {
     const UNVISITED: usize = usize::MAX;

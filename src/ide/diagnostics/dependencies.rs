@@ -169,7 +169,7 @@ fn check_reference(
 /// stays in `depends_on` on purpose until the DRI retargets, splits or cancels, and the
 /// blocked or paused status already shows that; warning again would flag the workflow's own
 /// output.
-fn cascade_recorded(task: &Task, canceled: &TaskId) -> bool {
+pub(crate) fn cascade_recorded(task: &Task, canceled: &TaskId) -> bool {
     match task.meta.status() {
         Some(Status::Blocked) => matches!(
             &task.meta.blocked_by,
@@ -187,7 +187,11 @@ fn cascade_recorded(task: &Task, canceled: &TaskId) -> bool {
 }
 
 /// Whether the task's ledger holds a `concurrent_ok` event that names `dependency`.
-fn has_concurrent_waiver(workspace: &Workspace, task: &Task, dependency: &TaskId) -> bool {
+pub(crate) fn has_concurrent_waiver(
+    workspace: &Workspace,
+    task: &Task,
+    dependency: &TaskId,
+) -> bool {
     let (Some(ledger), Some(file)) = (workspace.ledger(task), task.ledger) else {
         return false;
     };
@@ -210,16 +214,28 @@ fn line_mentions(line: &str, dependency: &TaskId, namespace: Option<&str>) -> bo
 
 /// The existing ID most like a missing one (same namespace, one digit off), if any is close.
 fn closest_ids(workspace: &Workspace, root: usize, missing: &TaskId) -> Option<TaskId> {
+    nearest_ids(workspace, root, missing, 1).into_iter().next()
+}
+
+/// Existing IDs of root `root` within `max_distance` edits of `missing` (same namespace),
+/// closest first: by edit distance of the short spelling, then by how far the number is.
+pub(crate) fn nearest_ids(
+    workspace: &Workspace,
+    root: usize,
+    missing: &TaskId,
+    max_distance: usize,
+) -> Vec<TaskId> {
     let wanted = missing.short();
-    workspace
+    let mut found: Vec<(usize, u32, &TaskId)> = workspace
         .by_id
         .keys()
         .filter(|(in_root, id)| *in_root == root && id.namespace == missing.namespace)
-        .map(|(_, id)| id)
-        .map(|id| (edit_distance(&id.short(), &wanted), id))
-        .filter(|&(distance, _)| distance == 1)
-        .min_by_key(|&(distance, id)| (distance, id.number.abs_diff(missing.number)))
-        .map(|(_, id)| id.clone())
+        .map(|(_, id)| (edit_distance(&id.short(), &wanted), id))
+        .filter(|&(distance, _)| (1..=max_distance).contains(&distance))
+        .map(|(distance, id)| (distance, id.number.abs_diff(missing.number), id))
+        .collect();
+    found.sort();
+    found.into_iter().map(|(_, _, id)| id.clone()).collect()
 }
 
 #[cfg(test)]

@@ -286,11 +286,7 @@ fn check_enum(node: &YamlNode, key: &str, allowed: &[&'static str], emit: &mut E
         return;
     }
     let choices = allowed.join(", ");
-    let suggestion = match key {
-        "priority" => priority_suggestion(&text),
-        "effort_estimate" => effort_suggestion(&text),
-        _ => unique_nearest(&text, allowed),
-    };
+    let suggestion = enum_suggestion(key, &text, allowed);
     let text = shown(&text);
     let message = match suggestion {
         Some(suggestion) => format!(
@@ -299,6 +295,64 @@ fn check_enum(node: &YamlNode, key: &str, allowed: &[&'static str], emit: &mut E
         None => format!("`{text}` is not a valid {key}; use one of {choices}"),
     };
     emit(Rule::InvalidValue, node.range, message);
+}
+
+/// The allowed value an invalid `text` of field `key` most likely means, if one stands out.
+fn enum_suggestion(key: &str, text: &str, allowed: &[&'static str]) -> Option<&'static str> {
+    match key {
+        "priority" => priority_suggestion(text),
+        "effort_estimate" => effort_suggestion(text),
+        _ => unique_nearest(text, allowed),
+    }
+}
+
+/// The value a quick fix writes for an invalid-value diagnostic on field `key`'s `node`:
+/// the suggestion the diagnostic's message makes, if it makes one.
+pub(crate) fn suggested_value(key: &str, node: &YamlNode) -> Option<String> {
+    let text = match &node.value {
+        YamlValue::Str { text, .. } => text.clone(),
+        YamlValue::Int(number) => number.to_string(),
+        YamlValue::Float(number) => number.to_string(),
+        YamlValue::Bool(flag) => flag.to_string(),
+        _ => return None,
+    };
+    let allowed: Vec<&'static str> = match key {
+        "stage" => stage_names(),
+        "status" => status_names(),
+        "priority" => PRIORITIES.to_vec(),
+        "effort_estimate" => EFFORTS.to_vec(),
+        "schema_version" => SCHEMA_VERSIONS.to_vec(),
+        "blocked_by" => return blocked_by_suggestion(text.trim()),
+        _ => return None,
+    };
+    if allowed.contains(&text.as_str()) {
+        return None;
+    }
+    enum_suggestion(key, &text, &allowed).map(str::to_string)
+}
+
+/// The blocked_by value an invalid one most likely means: a bare task ID with its `task:`
+/// prefix added, or a misspelt prefix corrected.
+fn blocked_by_suggestion(text: &str) -> Option<String> {
+    let Some((prefix, detail)) = text.split_once(':') else {
+        return parse_task_ref(text).map(|_| format!("task:{text}"));
+    };
+    let prefix_with_colon = format!("{}:", prefix.trim());
+    if BLOCKED_BY_PREFIXES.contains(&prefix_with_colon.as_str()) {
+        return None;
+    }
+    unique_nearest(&prefix_with_colon, &BLOCKED_BY_PREFIXES)
+        .map(|suggestion| format!("{suggestion}{detail}"))
+}
+
+/// The value a quick fix writes for an invalid-date diagnostic: the date padded to
+/// YYYY-MM-DD when that is all that is wrong with it.
+pub(crate) fn suggested_date(node: &YamlNode) -> Option<String> {
+    let text = node.as_str()?.trim();
+    if parse_date(text).is_some() {
+        return None;
+    }
+    padded_date(text)
 }
 
 /// The allowed value nearest to `text` (ignoring case), when exactly one is nearest: `P` is as

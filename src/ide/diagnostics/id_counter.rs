@@ -9,30 +9,8 @@ use crate::ide::diagnostics::task_anchor;
 use crate::ide::types::{Diagnostic, Rule};
 
 pub(super) fn check(workspace: &Workspace, out: &mut Vec<Diagnostic>) {
-    for root in &workspace.roots {
-        let counter_for = |namespace: Option<&str>| -> Option<&CounterFile> {
-            namespace
-                .and_then(|ns| {
-                    root.counters
-                        .iter()
-                        .find(|counter| counter.namespace.as_deref() == Some(ns))
-                })
-                .or_else(|| {
-                    root.counters
-                        .iter()
-                        .find(|counter| counter.namespace.is_none())
-                })
-        };
-        // The highest ID each counter must exceed, with the task that holds it.
-        let mut highest: BTreeMap<Option<FileId>, &Task> = BTreeMap::new();
-        for &idx in &root.tasks {
-            let task = workspace.task(idx);
-            let key = counter_for(task.namespace()).map(|counter| counter.file);
-            let entry = highest.entry(key).or_insert(task);
-            if task.id.number > entry.id.number {
-                *entry = task;
-            }
-        }
+    for (root_index, root) in workspace.roots.iter().enumerate() {
+        let highest = highest_ids(workspace, root_index);
         for counter in &root.counters {
             let top = highest.get(&Some(counter.file)).copied();
             check_counter(workspace, counter, top, out);
@@ -61,6 +39,50 @@ pub(super) fn check(workspace: &Workspace, out: &mut Vec<Diagnostic>) {
             }
         }
     }
+}
+
+/// The task with the highest ID each counter of root `root` must exceed, keyed by counter
+/// file; `None` keys the tasks no counter covers.
+fn highest_ids(workspace: &Workspace, root: usize) -> BTreeMap<Option<FileId>, &Task> {
+    let root = &workspace.roots[root];
+    let counter_for = |namespace: Option<&str>| -> Option<&CounterFile> {
+        namespace
+            .and_then(|ns| {
+                root.counters
+                    .iter()
+                    .find(|counter| counter.namespace.as_deref() == Some(ns))
+            })
+            .or_else(|| {
+                root.counters
+                    .iter()
+                    .find(|counter| counter.namespace.is_none())
+            })
+    };
+    let mut highest: BTreeMap<Option<FileId>, &Task> = BTreeMap::new();
+    for &idx in &root.tasks {
+        let task = workspace.task(idx);
+        let key = counter_for(task.namespace()).map(|counter| counter.file);
+        let entry = highest.entry(key).or_insert(task);
+        if task.id.number > entry.id.number {
+            *entry = task;
+        }
+    }
+    highest
+}
+
+/// The next free ID the counter `file` should hold: one past the highest ID it covers (1
+/// when it covers none). For the tasks root's `ID_COUNTER.txt` that does not exist yet (a
+/// placeholder, or a path no file has), the tasks no counter covers count.
+pub(crate) fn next_free_id(workspace: &Workspace, root: usize, file: Option<FileId>) -> u32 {
+    let highest = highest_ids(workspace, root);
+    let is_counter = file.is_some_and(|file| {
+        workspace.roots[root]
+            .counters
+            .iter()
+            .any(|counter| counter.file == file)
+    });
+    let key = if is_counter { file } else { None };
+    highest.get(&key).map_or(1, |task| task.id.number + 1)
 }
 
 fn missing(file: FileId, next: u32) -> Diagnostic {

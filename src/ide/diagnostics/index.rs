@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use crate::base::TextRange;
 use crate::db::layout::namespace_of_dir;
 use crate::db::mentions::MentionKind;
-use crate::db::vocab::Stage;
+use crate::db::vocab::{Stage, Status};
 use crate::db::{FileId, IndexFile, Parsed, Task, Workspace};
 use crate::ide::diagnostics::task_anchor;
 use crate::ide::types::{Diagnostic, Rule, Severity};
@@ -200,12 +200,23 @@ fn namespace_dir(task: &Task) -> Option<&str> {
 }
 
 /// Whether `index` is one that should list `task`.
-fn covers(workspace: &Workspace, index: &IndexFile, task: &Task) -> bool {
+pub(crate) fn covers(workspace: &Workspace, index: &IndexFile, task: &Task) -> bool {
+    index_covers(workspace, index, task, task.stage)
+}
+
+/// Whether `index` should list `task` when the task is in `stage` (a transition asks this
+/// about the stage it moves to).
+pub(crate) fn index_covers(
+    workspace: &Workspace,
+    index: &IndexFile,
+    task: &Task,
+    stage: Stage,
+) -> bool {
     let file = workspace.file(index.file);
     if file.root != task.root {
         return false;
     }
-    if index.stage.is_some_and(|stage| stage != task.stage) {
+    if index.stage.is_some_and(|listed| listed != stage) {
         return false;
     }
     match &index.namespace_dir {
@@ -312,6 +323,17 @@ fn view<'r>(
     }
 }
 
+/// The task a row of `index` lists, read the way the index rules read it (the inbox
+/// template's short rows included), with the ID cell's range.
+pub(crate) fn row_task(
+    row: &IndexRow,
+    table: &IndexTable,
+    index: &IndexFile,
+) -> Option<(TaskId, TextRange)> {
+    let namespace = index.namespace_dir.as_deref().and_then(namespace_of_dir);
+    view(row, table, index, namespace.as_deref()).id
+}
+
 /// Checks every row's shape: an ID, listed once, naming a task this index covers.
 fn check_rows(
     workspace: &Workspace,
@@ -373,6 +395,61 @@ fn check_rows(
     }
 }
 
+/// What a task's index rows must say, read from its folder and card: the values
+/// index-row-mismatch compares rows against, and the values a fix writes into them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct ExpectedRow {
+    /// The folder's stage (the card's `stage` has its own rule).
+    pub stage: Stage,
+    pub status: Option<Status>,
+    pub name: Option<String>,
+    pub dri: Option<String>,
+    /// The card's `depends_on`, sorted and without repeats; None when the task has no card
+    /// (then nothing is known about its dependencies).
+    pub dependencies: Option<Vec<TaskId>>,
+}
+
+pub(crate) fn expected_row(task: &Task) -> ExpectedRow {
+    let meta = &task.meta;
+    let dependencies = task.card.map(|_| {
+        let mut ids: Vec<TaskId> = meta.depends_on.iter().map(|item| item.id.clone()).collect();
+        ids.sort();
+        ids.dedup();
+        ids
+    });
+    ExpectedRow {
+        stage: task.stage,
+        status: meta.status(),
+        name: meta.task_name.clone(),
+        dri: meta.current_dri.clone(),
+        dependencies,
+    }
+}
+
+/// How a Dependencies cell shows a set of tasks: `TASK-0001, TASK-0002`, or `-` for none.
+pub(crate) fn show_dependencies(ids: &[TaskId]) -> String {
+    if ids.is_empty() {
+        "-".to_string()
+    } else {
+        ids.iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// The tasks a Dependencies cell names, read in `task`'s namespace, sorted and without
+/// repeats (so they compare with [`ExpectedRow::dependencies`]).
+pub(crate) fn cell_dependencies(cell: &Cell, task: &Task) -> Vec<TaskId> {
+    let mut ids: Vec<TaskId> = dependency_refs(cell)
+        .into_iter()
+        .map(|(id, _)| id.resolved_in(task.namespace()))
+        .collect();
+    ids.sort();
+    ids.dedup();
+    ids
+}
+
 fn check_mismatch(
     workspace: &Workspace,
     file: FileId,
@@ -381,7 +458,7 @@ fn check_mismatch(
     task: &Task,
     out: &mut Vec<Diagnostic>,
 ) {
-    let meta = &task.meta;
+    let expected = expected_row(task);
     let mut differences: Vec<String> = Vec::new();
     let mut serious = false;
     let mut compare =
@@ -400,42 +477,24 @@ fn check_mismatch(
     compare(
         "Stage",
         row_view.stage,
-        Some(task.stage.name().to_string()),
+        Some(expected.stage.name().to_string()),
         true,
     );
     compare(
         "Status",
         row_view.status,
-        meta.status().map(|s| s.name().to_string()),
+        expected.status.map(|s| s.name().to_string()),
         true,
     );
-    compare("Name", row_view.name, meta.task_name.clone(), false);
-    compare("DRI", row_view.dri, meta.current_dri.clone(), false);
-    if let Some(cell) = row_view.dependencies {
-        let mut in_row: Vec<TaskId> = dependency_refs(cell)
-            .into_iter()
-            .map(|(id, _)| id.resolved_in(task.namespace()))
-            .collect();
-        let mut on_card: Vec<TaskId> = meta.depends_on.iter().map(|item| item.id.clone()).collect();
-        in_row.sort();
-        in_row.dedup();
-        on_card.sort();
-        on_card.dedup();
-        if task.card.is_some() && in_row != on_card {
-            let show = |ids: &[TaskId]| {
-                if ids.is_empty() {
-                    "-".to_string()
-                } else {
-                    ids.iter()
-                        .map(ToString::to_string)
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                }
-            };
+    compare("Name", row_view.name, expected.name, false);
+    compare("DRI", row_view.dri, expected.dri, false);
+    if let (Some(cell), Some(on_card)) = (row_view.dependencies, &expected.dependencies) {
+        let in_row = cell_dependencies(cell, task);
+        if in_row != *on_card {
             differences.push(format!(
                 "Dependencies are `{}` here but `{}` on the card",
-                show(&in_row),
-                show(&on_card)
+                show_dependencies(&in_row),
+                show_dependencies(on_card)
             ));
         }
     }
@@ -465,7 +524,7 @@ fn check_mismatch(
 }
 
 /// Index cells may wrap values in backticks or quotes; compare what they say.
-fn same_text(cell: &str, card: &str) -> bool {
+pub(crate) fn same_text(cell: &str, card: &str) -> bool {
     let clean = |text: &str| {
         text.trim()
             .trim_matches(['`', '"', '\''])

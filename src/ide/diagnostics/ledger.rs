@@ -3,6 +3,7 @@
 //!
 //! A line-level problem is reported on the line; a field-level one on the field's value.
 
+use crate::base::TextRange;
 use crate::base::nearest;
 use crate::db::events::{EVENTS, entered_stage_after, is_known_event};
 use crate::db::vocab::Stage;
@@ -30,7 +31,7 @@ pub(super) fn check_drift(workspace: &Workspace, task: &Task, out: &mut Vec<Diag
 }
 
 fn check_lines(file: FileId, ledger: &Ledger, config: &Config, out: &mut Vec<Diagnostic>) {
-    let mut previous_ts: Option<(i64, crate::base::TextRange)> = None;
+    let mut previous_ts: Option<(i64, TextRange)> = None;
     for line in &ledger.lines {
         let event = match &line.kind {
             LineKind::Blank => continue,
@@ -169,18 +170,41 @@ fn check_start(file: FileId, ledger: &Ledger, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// The stage the ledger says the task is in: the last stage-entering event's stage, or inbox
-/// for a ledger that records the creation and no move since. A pause moves a task from
-/// current back to next (SPEC §5), so a pause after entering current also allows next.
-fn check_stage_drift(
-    workspace: &Workspace,
-    task: &Task,
-    file: FileId,
-    ledger: &Ledger,
-    out: &mut Vec<Diagnostic>,
-) {
-    let mut said: Option<(Stage, &str, crate::base::TextRange)> = None;
-    let mut paused_after = false;
+/// Where a ledger says its task is, replayed from its events.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct LedgerStage<'l> {
+    /// The last stage-entering event's stage, or inbox for a ledger that records the creation
+    /// and no move since.
+    pub(crate) stage: Stage,
+    /// That event's name and where it is written.
+    pub(crate) event: &'l str,
+    pub(crate) range: TextRange,
+    /// Whether a pause came after it and no resume since.
+    pub(crate) paused_after: bool,
+}
+
+impl LedgerStage<'_> {
+    /// Whether a task in the `folder` stage agrees with the ledger. A pause moves a task from
+    /// current back to next (SPEC §5), so a pause after entering current also allows next.
+    pub(crate) fn agrees_with(&self, folder: Stage) -> bool {
+        folder == self.stage || folder == self.belongs_in()
+    }
+
+    /// The stage the task belongs in: next for a task paused out of current, else the stage.
+    pub(crate) fn belongs_in(&self) -> Stage {
+        if self.paused_after && self.stage == Stage::Current {
+            Stage::Next
+        } else {
+            self.stage
+        }
+    }
+}
+
+/// Replays a ledger's stage-entering events (SPEC §2). A `resumed` event naming a
+/// `resumed_to_stage` (WF-RESUME) puts the task in that stage: a task paused out of current
+/// may be resumed where it waits, in next, and its ledger then agrees with its folder.
+pub(crate) fn ledger_stage(ledger: &Ledger) -> Option<LedgerStage<'_>> {
+    let mut said: Option<LedgerStage> = None;
     for (line, event) in ledger.events() {
         let Some(name) = event.event() else {
             continue;
@@ -188,32 +212,55 @@ fn check_stage_drift(
         let range = event
             .field("event")
             .map_or(line.range, |field| field.value_range);
-        if let Some(stage) = entered_stage_after(name, said.map(|(stage, _, _)| stage)) {
-            said = Some((stage, name, range));
-            paused_after = false;
+        let entered = |stage: Stage| LedgerStage {
+            stage,
+            event: name,
+            range,
+            paused_after: false,
+        };
+        if let Some(stage) = entered_stage_after(name, said.map(|said| said.stage)) {
+            said = Some(entered(stage));
         } else if name == "created" && said.is_none() {
-            said = Some((Stage::Inbox, name, range));
-        } else if matches!(name, "paused" | "paused_by_p0" | "displaced_by_p0") {
-            paused_after = true;
+            said = Some(entered(Stage::Inbox));
+        } else if let Some(said) = said.as_mut()
+            && matches!(name, "paused" | "paused_by_p0" | "displaced_by_p0")
+        {
+            said.paused_after = true;
         } else if name == "resumed" {
-            paused_after = false;
+            match event.str_field("resumed_to_stage").and_then(Stage::parse) {
+                Some(stage) => said = Some(entered(stage)),
+                None => {
+                    if let Some(said) = said.as_mut() {
+                        said.paused_after = false;
+                    }
+                }
+            }
         }
     }
-    let Some((ledger_stage, name, range)) = said else {
+    said
+}
+
+fn check_stage_drift(
+    workspace: &Workspace,
+    task: &Task,
+    file: FileId,
+    ledger: &Ledger,
+    out: &mut Vec<Diagnostic>,
+) {
+    let Some(said) = ledger_stage(ledger) else {
         return;
     };
     let folder_stage = task.stage;
-    let paused_out_of_current =
-        paused_after && ledger_stage == Stage::Current && folder_stage == Stage::Next;
-    if ledger_stage == folder_stage || paused_out_of_current {
+    if said.agrees_with(folder_stage) {
         return;
     }
+    let (name, range, said_stage) = (said.event, said.range, said.stage);
     let mut diagnostic = Diagnostic::new(
         Rule::LedgerStageDrift,
         file,
         range,
         format!(
-            "the ledger's last stage event `{name}` puts {} in {ledger_stage}, but its folder is in {folder_stage}{}; finish or undo the interrupted move",
+            "the ledger's last stage event `{name}` puts {} in {said_stage}, but its folder is in {folder_stage}{}; finish or undo the interrupted move",
             task.id,
             match task.meta.stage() {
                 Some(card_stage) if card_stage != folder_stage =>
@@ -380,6 +427,40 @@ mod tests {
               -> backlog/TASK-0001-a/0001-a.task.md `"backlog"` the card's stage
         "#]]
         .assert_eq(&check_rule(&with_ledger(&ledger), Rule::LedgerStageDrift));
+    }
+
+    #[test]
+    fn resumed_to_stage_puts_the_task_where_it_was_resumed() {
+        // WF-PAUSE moves a task out of current to next; WF-RESUME may keep it there.
+        let event = |ts: &str, name: &str, extra: &str| {
+            format!(
+                "{{\"ts\":\"2026-03-{ts}Z\",\"user\":\"@ana\",\"event\":\"{name}\",\"desc\":\"d\"{extra}}}\n"
+            )
+        };
+        let paused = [
+            event("02T09:00:00", "created", ""),
+            event("03T09:00:00", "verified", ""),
+            event("04T09:00:00", "prioritized", ""),
+            event("05T09:00:00", "started", ""),
+            event("06T09:00:00", "paused", ""),
+        ]
+        .concat();
+        let in_next = |ledger: &str| with_ledger(ledger).replace("backlog", "next");
+        let resumed_here = format!(
+            "{paused}{}",
+            event("07T09:00:00", "resumed", ",\"resumed_to_stage\":\"next\"")
+        );
+        assert_eq!(
+            check_rule(&in_next(&resumed_here), Rule::LedgerStageDrift),
+            ""
+        );
+        // A resume that does not say where is a resume into current, as before.
+        let resumed = format!("{paused}{}", event("07T09:00:00", "resumed", ""));
+        expect![[r#"
+            next/TASK-0001-a/0001.ledger.jsonl:4:52 warning `"started"` the ledger's last stage event `started` puts TASK-0001 in current, but its folder is in next; finish or undo the interrupted move
+              -> next/TASK-0001-a/0001-a.task.md `"next"` the card's stage
+        "#]]
+        .assert_eq(&check_rule(&in_next(&resumed), Rule::LedgerStageDrift));
     }
 
     #[test]

@@ -1,19 +1,19 @@
 //! All diagnostics of a workspace: one module per rule or small family of rules, run here in
 //! a fixed order, then shaped by the user's configuration.
 
-mod cycles;
-mod dependencies;
-mod frontmatter;
-mod id_counter;
+pub(crate) mod cycles;
+pub(crate) mod dependencies;
+pub(crate) mod frontmatter;
+pub(crate) mod id_counter;
 pub mod incremental;
-mod index;
-mod ledger;
+pub(crate) mod index;
+pub(crate) mod ledger;
 mod links;
 mod package;
-mod sections;
+pub(crate) mod sections;
 pub(crate) mod slo;
 mod state;
-mod wip;
+pub(crate) mod wip;
 
 use crate::base::TextRange;
 use crate::db::{FileId, Parsed, Task, TaskIdx, Workspace};

@@ -1,0 +1,278 @@
+//! From the analysis's plans to disk transactions: a transition's projections, a set of quick
+//! fixes or a new task package become one [`DiskPlan`], run under the tasks root's lock. Shared
+//! by the CLI (`transition`, `new`, `check --fix`) and the language server's commands.
+
+use std::path::{Path, PathBuf};
+
+use crate::db::{FileId, Workspace};
+use crate::ide::projection::{Projected, project};
+use crate::ide::source_change::{FileChange, SourceChange, apply_edits};
+use crate::ide::transitions::{self, Action, Plan, TransitionContext};
+use crate::transaction::{
+    Append, Create, DiskPlan, Move, Options, Report, Rewrite, RootLock, TxError, execute,
+};
+
+/// How long a transaction waits for another process holding the tasks root's lock.
+pub const LOCK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// A planned transition, ready to show (dry run) or to run.
+pub struct PlannedTransition {
+    pub plan: Plan,
+    pub projected: Projected,
+    pub disk: DiskPlan,
+}
+
+/// Re-validates `action` on `task` against the model and computes everything it writes.
+/// `Err` is the reason it is refused, for people.
+pub fn plan_transition(
+    workspace: &Workspace,
+    task: crate::db::TaskIdx,
+    action: &Action,
+    ctx: &TransitionContext,
+) -> Result<PlannedTransition, String> {
+    let plan = transitions::plan(workspace, task, action, ctx)?;
+    let projected = project(workspace, &plan.tasks)?;
+    let root = workspace.roots[workspace.task(task).root].path.clone();
+    let disk = transition_disk_plan(workspace, &root, &projected);
+    Ok(PlannedTransition {
+        plan,
+        projected,
+        disk,
+    })
+}
+
+/// The disk transaction of a transition: every write checks the file is still what the model
+/// read.
+pub fn transition_disk_plan(workspace: &Workspace, root: &Path, projected: &Projected) -> DiskPlan {
+    let text = |file: FileId| workspace.file(file).text.to_string();
+    let path = |file: FileId| workspace.file(file).path.clone();
+    DiskPlan {
+        root: root.to_path_buf(),
+        appends: projected
+            .appends
+            .iter()
+            .map(|(file, lines)| Append {
+                path: path(*file),
+                expected: Some(text(*file)),
+                lines: lines.clone(),
+            })
+            .collect(),
+        rewrites: projected
+            .cards
+            .iter()
+            .chain(&projected.indexes)
+            .map(|(file, new_text)| Rewrite {
+                path: path(*file),
+                expected: text(*file),
+                new_text: new_text.clone(),
+            })
+            .collect(),
+        creates: Vec::new(),
+        moves: projected
+            .moves
+            .iter()
+            .map(|(from, to)| Move {
+                from: from.clone(),
+                to: to.clone(),
+            })
+            .collect(),
+    }
+}
+
+/// The disk transaction of a set of quick fixes: edited files are rewritten whole (temp file
+/// and rename) if they are still what the model read; new files are created, never replaced.
+/// Fixes that append to a ledger become appends, so a ledger is never rewritten.
+pub fn change_disk_plan(workspace: &Workspace, root: &Path, change: &SourceChange) -> DiskPlan {
+    let mut plan = DiskPlan {
+        root: root.to_path_buf(),
+        appends: Vec::new(),
+        rewrites: Vec::new(),
+        creates: Vec::new(),
+        moves: Vec::new(),
+    };
+    for part in &change.changes {
+        match part {
+            FileChange::Edit { file, edits } => {
+                let source = workspace.file(*file);
+                let old = source.text.to_string();
+                let new_text = apply_edits(&old, edits);
+                if let Some(lines) = appended_lines(&old, &new_text)
+                    && matches!(source.role, crate::db::FileRole::Ledger)
+                {
+                    plan.appends.push(Append {
+                        path: source.path.clone(),
+                        expected: Some(old),
+                        lines,
+                    });
+                } else {
+                    plan.rewrites.push(Rewrite {
+                        path: source.path.clone(),
+                        expected: old,
+                        new_text,
+                    });
+                }
+            }
+            FileChange::Create { path, text } => plan.creates.push(Create {
+                path: path.clone(),
+                text: text.clone(),
+            }),
+        }
+    }
+    plan
+}
+
+/// The lines `new` adds after `old`, when `new` only appends whole lines to it.
+fn appended_lines(old: &str, new: &str) -> Option<Vec<String>> {
+    let added = new.strip_prefix(old)?;
+    let added = added.strip_prefix('\n').unwrap_or(added);
+    let lines: Vec<String> = added.lines().map(str::to_string).collect();
+    (!lines.is_empty()).then_some(lines)
+}
+
+/// Runs a disk plan under the root's lock.
+pub fn run(plan: &DiskPlan, options: &Options) -> Result<Report, TxError> {
+    let lock = RootLock::acquire(&plan.root, LOCK_TIMEOUT)?;
+    execute(&lock, plan, options)
+}
+
+/// The paths a finished transaction touched, for re-reading: written files and both ends of
+/// every move.
+pub fn touched_paths(plan: &DiskPlan) -> Vec<PathBuf> {
+    let mut paths: Vec<PathBuf> = plan
+        .appends
+        .iter()
+        .map(|append| append.path.clone())
+        .chain(plan.rewrites.iter().map(|rewrite| rewrite.path.clone()))
+        .chain(plan.creates.iter().map(|create| create.path.clone()))
+        .chain(
+            plan.moves
+                .iter()
+                .flat_map(|mv| [mv.from.clone(), mv.to.clone()]),
+        )
+        .collect();
+    paths.sort();
+    paths.dedup();
+    paths
+}
+
+/// A task created by [`create_task`]: its ID and card path.
+#[derive(Debug)]
+pub struct Created {
+    pub id: crate::syntax::task_id::TaskId,
+    pub card: PathBuf,
+    pub report: Report,
+}
+
+/// WF1 as one transaction: under the root's lock, reserve the next ID from the counter as it
+/// is on disk (so two creations racing never get the same ID), write the package, move the
+/// counter on, and add the task's rows to the indexes that list inbox tasks (their texts
+/// also read under the lock).
+pub fn create_task(
+    workspace: &Workspace,
+    root: usize,
+    name: &str,
+    namespace: Option<&str>,
+    user: &str,
+    now: i64,
+) -> Result<Created, String> {
+    use crate::ide::edit::index_rows::{RowValues, insert_row, render_row};
+    use crate::ide::new_task::{NewTaskInput, new_task, placement};
+    use crate::syntax::index_table::parse_index;
+
+    let root_path = workspace.roots[root].path.clone();
+    let place = placement(workspace, root, namespace)?;
+    let lock = RootLock::acquire(&root_path, LOCK_TIMEOUT).map_err(|e| e.to_string())?;
+    let counter_path = root_path.join(&place.counter_rel);
+    let counter_text = lock
+        .read(&counter_path)
+        .map_err(|error| format!("cannot read {}: {error}", place.counter_rel))?;
+    let input = NewTaskInput {
+        name,
+        namespace: place.namespace.as_deref(),
+        user,
+        now,
+        counter_text: &counter_text,
+    };
+    let task = new_task(workspace, root, &input)?;
+    let mut plan = DiskPlan {
+        root: root_path.clone(),
+        appends: Vec::new(),
+        rewrites: vec![Rewrite {
+            path: counter_path,
+            expected: counter_text.clone(),
+            new_text: task.counter_text.clone(),
+        }],
+        creates: task
+            .files
+            .iter()
+            .map(|(rel, text)| Create {
+                path: root_path.join(rel),
+                text: text.clone(),
+            })
+            .collect(),
+        moves: Vec::new(),
+    };
+    let card_rel = task
+        .files
+        .iter()
+        .map(|(rel, _)| rel)
+        .find(|rel| rel.ends_with(".task.md"))
+        .cloned()
+        .unwrap_or_default();
+    let values = RowValues {
+        namespace: place.namespace.clone().unwrap_or_default(),
+        id: task.id.to_string(),
+        name: name.trim().to_string(),
+        dri: if user.starts_with('@') {
+            user.to_string()
+        } else {
+            format!("@{user}")
+        },
+        stage: crate::db::vocab::Stage::Inbox.name().to_string(),
+        status: crate::db::vocab::Status::Active.name().to_string(),
+        flags: String::new(),
+        dependencies: String::new(),
+    };
+    let namespace_dir = namespace_dir_of(&task.folder_rel);
+    for index in &workspace.roots[root].indexes {
+        let lists_inbox = index
+            .stage
+            .is_none_or(|stage| stage == crate::db::vocab::Stage::Inbox);
+        if !lists_inbox || index.namespace_dir.as_deref() != namespace_dir.as_deref() {
+            continue;
+        }
+        let path = workspace.file(index.file).path.clone();
+        let Ok(old) = lock.read(&path) else {
+            continue;
+        };
+        let Some(table) = parse_index(&old).table else {
+            continue;
+        };
+        if let Some(new_text) = insert_row(&old, &render_row(&table, &values)) {
+            plan.rewrites.push(Rewrite {
+                path,
+                expected: old,
+                new_text,
+            });
+        }
+    }
+    let report = execute(&lock, &plan, &Options::from_env()).map_err(|e| e.to_string())?;
+    Ok(Created {
+        id: task.id,
+        card: root_path.join(card_rel),
+        report,
+    })
+}
+
+/// The namespace folder of a task folder (`fw/inbox/TASK-…` or `inbox/fw/TASK-…`), if any.
+fn namespace_dir_of(folder_rel: &str) -> Option<String> {
+    let parts: Vec<&str> = folder_rel.split('/').collect();
+    match parts.as_slice() {
+        [first, second, _] => Some(if crate::db::vocab::Stage::parse(first).is_some() {
+            second.to_string()
+        } else {
+            first.to_string()
+        }),
+        _ => None,
+    }
+}

@@ -1,0 +1,125 @@
+//! `check --fix`: applies every safe quick fix on disk (SPEC §5 write rules: stale files are
+//! refused, ledgers only appended to, new files never replace old ones), completes
+//! interrupted transitions, and hands back the re-read workspace for the report.
+
+use std::io::Write;
+use std::path::Path;
+
+use crate::apply;
+use crate::cli::check::{CheckOptions, load_workspace};
+use crate::db::Workspace;
+use crate::ide::diagnostics::slo::clock_now;
+use crate::ide::diagnostics::workspace_diagnostics;
+use crate::ide::fixes::{FixContext, fix_all};
+use crate::ide::projection::project;
+use crate::ide::source_change::{FileChange, SourceChange};
+use crate::ide::transitions::complete_interrupted;
+use crate::ide::types::Rule;
+use crate::transaction::Options;
+
+/// Fixes can enable others (a created ledger gets rows checked); a few rounds reach the fixed
+/// point, and the bound keeps a fix that never settles from looping.
+const MAX_ROUNDS: usize = 4;
+
+pub fn fix_on_disk(
+    mut workspace: Workspace,
+    base: &Path,
+    options: &CheckOptions,
+    err: &mut dyn Write,
+) -> Result<Workspace, i32> {
+    let ctx = FixContext {
+        now: options.config.now.unwrap_or_else(clock_now),
+        user: options.user.clone(),
+    };
+    let mut total = 0;
+    for _ in 0..MAX_ROUNDS {
+        let diagnostics = workspace_diagnostics(&workspace, &options.config);
+        let mut applied = 0;
+        let mut failed = false;
+        // Interrupted transitions first: they move folders, which the text fixes then see.
+        for diagnostic in diagnostics
+            .iter()
+            .filter(|d| d.rule == Rule::LedgerStageDrift)
+        {
+            let Some(task) = workspace.task_idx_of_file(diagnostic.file) else {
+                continue;
+            };
+            let Some(change) = complete_interrupted(&workspace, task) else {
+                continue;
+            };
+            let root = workspace.roots[workspace.task(task).root].path.clone();
+            match project(&workspace, std::slice::from_ref(&change)) {
+                Ok(projected) => {
+                    let plan = apply::transition_disk_plan(&workspace, &root, &projected);
+                    match apply::run(&plan, &Options::default()) {
+                        Ok(_) => applied += 1,
+                        Err(error) => {
+                            let _ = writeln!(err, "flowos-lsp: fix: {error}");
+                            failed = true;
+                        }
+                    }
+                }
+                Err(reason) => {
+                    let _ = writeln!(err, "flowos-lsp: fix: {reason}");
+                }
+            }
+        }
+        if applied == 0 {
+            let (change, count) = fix_all(&workspace, &ctx, &diagnostics);
+            for (root, part) in split_by_root(&workspace, change) {
+                let plan = apply::change_disk_plan(&workspace, &root, &part);
+                if let Err(error) = apply::run(&plan, &Options::default()) {
+                    let _ = writeln!(err, "flowos-lsp: fix: {error}");
+                    failed = true;
+                }
+            }
+            applied = if failed { 0 } else { count };
+        }
+        total += applied;
+        if applied == 0 {
+            break;
+        }
+        workspace = load_workspace(base, err)?;
+        if failed {
+            break;
+        }
+    }
+    let _ = writeln!(
+        err,
+        "flowos-lsp: applied {total} fix{}",
+        if total == 1 { "" } else { "es" }
+    );
+    Ok(workspace)
+}
+
+/// A change's parts grouped by the tasks root they lie in (each root is its own transaction).
+fn split_by_root(
+    workspace: &Workspace,
+    change: SourceChange,
+) -> Vec<(std::path::PathBuf, SourceChange)> {
+    let mut parts: Vec<(std::path::PathBuf, SourceChange)> = Vec::new();
+    for part in change.changes {
+        let path = match &part {
+            FileChange::Edit { file, .. } => workspace.file(*file).path.clone(),
+            FileChange::Create { path, .. } => path.clone(),
+        };
+        let Some(root) = workspace
+            .roots
+            .iter()
+            .map(|root| root.path.clone())
+            .find(|root| path.starts_with(root))
+        else {
+            continue;
+        };
+        match parts.iter_mut().find(|(known, _)| *known == root) {
+            Some((_, change)) => change.changes.push(part),
+            None => parts.push((
+                root,
+                SourceChange {
+                    changes: vec![part],
+                },
+            )),
+        }
+    }
+    parts
+}

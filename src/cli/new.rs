@@ -1,0 +1,111 @@
+//! `flowos-lsp new "<name>" [PATH]`: WF1 from the command line — reserve the next ID under
+//! the tasks root's lock, create the package in inbox, add its index rows.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use crate::apply;
+use crate::cli::check::{EXIT_CLEAN, EXIT_ERRORS, EXIT_USAGE, display_path, load_workspace};
+use crate::ide::diagnostics::slo::clock_now;
+use crate::syntax::ledger::parse_rfc3339;
+
+pub const USAGE: &str = "\
+usage: flowos-lsp new \"<name>\" [PATH] [--namespace NS] [--user @name] [--now RFC3339]
+
+Creates a task in inbox: reserves the next ID from ID_COUNTER.txt under a lock, writes the
+card, context and ledger (id_reserved, created) and adds the index rows. Prints the card's path.
+Exit status: 0 created, 1 refused (the reason is on stderr), 2 usage or I/O failure.";
+
+#[derive(Debug, Default)]
+pub struct NewOptions {
+    pub name: String,
+    pub path: Option<PathBuf>,
+    pub namespace: Option<String>,
+    pub user: Option<String>,
+    pub now: Option<i64>,
+}
+
+pub fn parse_args(args: &[String]) -> Result<NewOptions, String> {
+    let mut options = NewOptions::default();
+    let mut positional = Vec::new();
+    let mut iter = args.iter();
+    while let Some(arg) = iter.next() {
+        let (flag, inline) = match arg.split_once('=') {
+            Some((flag, value)) if flag.starts_with("--") => (flag, Some(value.to_string())),
+            _ => (arg.as_str(), None),
+        };
+        let mut value = |name: &str| -> Result<String, String> {
+            inline
+                .clone()
+                .or_else(|| iter.next().cloned())
+                .ok_or_else(|| format!("{name} needs a value"))
+        };
+        match flag {
+            "--namespace" => options.namespace = Some(value("--namespace")?),
+            "--user" => options.user = Some(value("--user")?),
+            "--now" => {
+                let text = value("--now")?;
+                options.now = Some(
+                    parse_rfc3339(text.trim())
+                        .ok_or_else(|| format!("`{text}` is not an RFC 3339 time"))?,
+                );
+            }
+            "-h" | "--help" => return Err(String::new()),
+            _ if flag.starts_with('-') => return Err(format!("unknown option `{arg}`")),
+            _ => positional.push(arg.clone()),
+        }
+    }
+    let mut positional = positional.into_iter();
+    options.name = positional.next().ok_or("give the new task's name")?;
+    options.path = positional.next().map(PathBuf::from);
+    if let Some(extra) = positional.next() {
+        return Err(format!("unexpected argument `{extra}`"));
+    }
+    Ok(options)
+}
+
+pub fn run(options: &NewOptions, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+    let base = options.path.clone().unwrap_or_else(|| PathBuf::from("."));
+    let workspace = match load_workspace(&base, err) {
+        Ok(workspace) => workspace,
+        Err(code) => return code,
+    };
+    if workspace.roots.len() > 1 {
+        let _ = writeln!(
+            err,
+            "flowos-lsp: {} holds {} tasks roots; give the one to create the task in",
+            base.display(),
+            workspace.roots.len()
+        );
+        return EXIT_USAGE;
+    }
+    let user = options
+        .user
+        .clone()
+        .or_else(|| std::env::var("FLOWOS_USER").ok())
+        .or_else(|| std::env::var("USER").ok().map(|name| format!("@{name}")))
+        .unwrap_or_else(|| "@unknown".to_string());
+    let now = options.now.unwrap_or_else(clock_now);
+    match apply::create_task(
+        &workspace,
+        0,
+        &options.name,
+        options.namespace.as_deref(),
+        &user,
+        now,
+    ) {
+        Ok(created) => {
+            let _ = writeln!(
+                out,
+                "{} created: {}",
+                created.id,
+                display_path(&base, &created.card)
+            );
+            EXIT_CLEAN
+        }
+        Err(reason) => {
+            let _ = writeln!(err, "flowos-lsp: refused: {reason}");
+            EXIT_ERRORS
+        }
+    }
+}

@@ -1,0 +1,233 @@
+//! `flowos-lsp transition <TASK-ID> <action> [PATH]`: the editor's stage transitions for
+//! scripts, as the same transaction (SPEC §5). `--dry-run` prints what would be written.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::apply::{self, PlannedTransition};
+use crate::cli::check::{EXIT_CLEAN, EXIT_ERRORS, EXIT_USAGE, display_path, load_workspace};
+use crate::db::{TaskIdx, Workspace};
+use crate::ide::diagnostics::slo::clock_now;
+use crate::ide::source_change::minimal_edit;
+use crate::ide::transitions::{self, Action, TransitionContext};
+use crate::ide::types::Config;
+use crate::syntax::ledger::parse_rfc3339;
+use crate::syntax::task_id::parse_task_ref;
+use crate::transaction::Options;
+
+pub const USAGE: &str = "\
+usage: flowos-lsp transition <TASK-ID> <ACTION> [PATH] [--user @name] [--dry-run] [--now RFC3339]
+
+Runs a stage transition as one transaction: appends the events to the task's ledger, updates
+its frontmatter and the INDEX.md rows, and moves its folder.
+ACTION: verify, prioritize, start, fast-track, complete, rework, integrate, close,
+        close-without-learning, cancel, block:TASK-ID, unblock, pause, resume
+        (`list` prints the transitions the task can take now, and why others are blocked)
+Exit status: 0 done, 1 refused (the reason is on stderr), 2 usage or I/O failure.";
+
+#[derive(Debug, Default)]
+pub struct TransitionOptions {
+    pub task: String,
+    pub action: String,
+    pub path: Option<PathBuf>,
+    pub user: Option<String>,
+    pub dry_run: bool,
+    pub now: Option<i64>,
+}
+
+pub fn parse_args(args: &[String]) -> Result<TransitionOptions, String> {
+    let mut options = TransitionOptions::default();
+    let mut positional = Vec::new();
+    let mut iter = args.iter();
+    while let Some(arg) = iter.next() {
+        let (flag, inline) = match arg.split_once('=') {
+            Some((flag, value)) if flag.starts_with("--") => (flag, Some(value.to_string())),
+            _ => (arg.as_str(), None),
+        };
+        let mut value = |name: &str| -> Result<String, String> {
+            inline
+                .clone()
+                .or_else(|| iter.next().cloned())
+                .ok_or_else(|| format!("{name} needs a value"))
+        };
+        match flag {
+            "--user" => options.user = Some(value("--user")?),
+            "--dry-run" => options.dry_run = true,
+            "--now" => options.now = Some(parse_now(&value("--now")?)?),
+            "-h" | "--help" => return Err(String::new()),
+            _ if flag.starts_with('-') => return Err(format!("unknown option `{arg}`")),
+            _ => positional.push(arg.clone()),
+        }
+    }
+    let mut positional = positional.into_iter();
+    options.task = positional.next().ok_or("give the task's ID")?;
+    options.action = positional.next().ok_or("give an action")?;
+    options.path = positional.next().map(PathBuf::from);
+    if let Some(extra) = positional.next() {
+        return Err(format!("unexpected argument `{extra}`"));
+    }
+    if options.now.is_none()
+        && let Ok(text) = std::env::var("FLOWOS_NOW")
+    {
+        options.now = Some(parse_now(&text).map_err(|e| format!("FLOWOS_NOW: {e}"))?);
+    }
+    Ok(options)
+}
+
+fn parse_now(text: &str) -> Result<i64, String> {
+    parse_rfc3339(text.trim()).ok_or_else(|| format!("`{text}` is not an RFC 3339 time"))
+}
+
+/// Finds the one task carrying `spelling` in any loaded tasks root.
+pub fn find_task(workspace: &Workspace, spelling: &str) -> Result<TaskIdx, String> {
+    let (id, _) = parse_task_ref(spelling.trim())
+        .ok_or_else(|| format!("`{spelling}` is not a task ID (e.g. TASK-0042)"))?;
+    let found: Vec<TaskIdx> = (0..workspace.roots.len())
+        .flat_map(|root| workspace.owners(root, &id).iter().copied())
+        .collect();
+    match found.as_slice() {
+        [] => Err(format!("no task {id} in this workspace")),
+        [one] => Ok(*one),
+        _ => Err(format!(
+            "{id} names {} task folders; fix the duplicate first",
+            found.len()
+        )),
+    }
+}
+
+pub fn run(options: &TransitionOptions, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+    let base = options.path.clone().unwrap_or_else(|| PathBuf::from("."));
+    let workspace = match load_workspace(&base, err) {
+        Ok(workspace) => workspace,
+        Err(code) => return code,
+    };
+    let task = match find_task(&workspace, &options.task) {
+        Ok(task) => task,
+        Err(message) => {
+            let _ = writeln!(err, "flowos-lsp: {message}");
+            return EXIT_USAGE;
+        }
+    };
+    let ctx = TransitionContext {
+        now: options.now.unwrap_or_else(clock_now),
+        user: options.user.clone(),
+        config: Config::default(),
+    };
+    if options.action == "list" {
+        for offer in transitions::offers(&workspace, task, &ctx) {
+            let _ = match &offer.disabled {
+                None => writeln!(out, "{:24} {}", offer.action.cli_name(), offer.title),
+                Some(reason) => writeln!(
+                    out,
+                    "{:24} {} (blocked: {reason})",
+                    offer.action.cli_name(),
+                    offer.title
+                ),
+            };
+        }
+        return EXIT_CLEAN;
+    }
+    let namespace = workspace.task(task).namespace().map(str::to_string);
+    let Some(action) = Action::parse(&options.action, namespace.as_deref()) else {
+        let _ = writeln!(
+            err,
+            "flowos-lsp: unknown action `{}`\n{USAGE}",
+            options.action
+        );
+        return EXIT_USAGE;
+    };
+    let planned = match apply::plan_transition(&workspace, task, &action, &ctx) {
+        Ok(planned) => planned,
+        Err(reason) => {
+            let _ = writeln!(err, "flowos-lsp: refused: {reason}");
+            return EXIT_ERRORS;
+        }
+    };
+    if options.dry_run {
+        let _ = describe(&workspace, &base, &planned, out);
+        return EXIT_CLEAN;
+    }
+    match apply::run(&planned.disk, &Options::from_env()) {
+        Ok(_) => {
+            let _ = writeln!(out, "{}", planned.plan.title);
+            if let Some(card) = &planned.projected.show {
+                let _ = writeln!(out, "  card: {}", display_path(&base, card));
+            }
+            EXIT_CLEAN
+        }
+        Err(error) => {
+            let _ = writeln!(err, "flowos-lsp: refused: {error}");
+            EXIT_ERRORS
+        }
+    }
+}
+
+/// The dry run's report: every ledger line to append, every line a rewrite changes, every
+/// move.
+pub fn describe(
+    workspace: &Workspace,
+    base: &Path,
+    planned: &PlannedTransition,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    writeln!(out, "{} (dry run; nothing written)", planned.plan.title)?;
+    for (file, lines) in &planned.projected.appends {
+        writeln!(
+            out,
+            "append to {}:",
+            display_path(base, &workspace.file(*file).path)
+        )?;
+        for line in lines {
+            writeln!(out, "  + {line}")?;
+        }
+    }
+    for (file, new_text) in planned
+        .projected
+        .cards
+        .iter()
+        .chain(&planned.projected.indexes)
+    {
+        let source = workspace.file(*file);
+        writeln!(out, "rewrite {}:", display_path(base, &source.path))?;
+        for (removed, added) in changed_lines(&source.text, new_text) {
+            for line in removed {
+                writeln!(out, "  - {line}")?;
+            }
+            for line in added {
+                writeln!(out, "  + {line}")?;
+            }
+        }
+    }
+    for (from, to) in &planned.projected.moves {
+        writeln!(
+            out,
+            "move {} -> {}",
+            display_path(base, from),
+            display_path(base, to)
+        )?;
+    }
+    Ok(())
+}
+
+/// The lines around the one region where `old` and `new` differ, as (removed, added).
+fn changed_lines(old: &str, new: &str) -> Vec<(Vec<String>, Vec<String>)> {
+    let Some(edit) = minimal_edit(old, new) else {
+        return Vec::new();
+    };
+    let start = old[..edit.range.start as usize]
+        .rfind('\n')
+        .map_or(0, |at| at + 1);
+    let old_end = old[edit.range.end as usize..]
+        .find('\n')
+        .map_or(old.len(), |at| edit.range.end as usize + at);
+    let tail = old.len() - old_end;
+    let new_end = new.len() - tail;
+    let lines = |text: &str| -> Vec<String> {
+        if text.is_empty() {
+            Vec::new()
+        } else {
+            text.lines().map(str::to_string).collect()
+        }
+    };
+    vec![(lines(&old[start..old_end]), lines(&new[start..new_end]))]
+}

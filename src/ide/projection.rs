@@ -1,0 +1,242 @@
+//! A transition's projections (SPEC §5 step 3) as texts: the plan says which events to log,
+//! which frontmatter values to set and where each task goes; this module computes the new
+//! text of every card and INDEX.md involved and the folder moves, against the texts the model
+//! holds now. The edge writes them; nothing here touches the disk.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use crate::db::layout::namespace_of_dir;
+use crate::db::vocab::{Stage, Status};
+use crate::db::{FileId, Task, TaskIdx, Workspace};
+use crate::ide::diagnostics::index::index_covers;
+use crate::ide::edit::frontmatter::{NewValue, set_field};
+use crate::ide::edit::index_rows::{RowValues, insert_row, remove_row, render_row, replace_row};
+use crate::ide::transitions::{FieldUpdate, TaskChange};
+use crate::syntax::index_table::parse_index;
+
+/// What a transition writes, in the order SPEC §5 writes it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Projected {
+    /// Step 2: the lines appended to each ledger (without newlines).
+    pub appends: Vec<(FileId, Vec<String>)>,
+    /// Step 3: the new text of each card whose frontmatter changes.
+    pub cards: Vec<(FileId, String)>,
+    /// Step 3: the new text of each INDEX.md whose rows change.
+    pub indexes: Vec<(FileId, String)>,
+    /// Step 3, last: task folders renamed into their new stage folder (absolute paths).
+    pub moves: Vec<(PathBuf, PathBuf)>,
+    /// Where the primary task's card is once everything is done.
+    pub show: Option<PathBuf>,
+}
+
+impl Projected {
+    /// Every existing file the transaction reads or writes: those that must not have changed
+    /// since the plan was made.
+    pub fn affected(&self) -> Vec<FileId> {
+        let mut files: Vec<FileId> = self
+            .appends
+            .iter()
+            .map(|(file, _)| *file)
+            .chain(self.cards.iter().map(|(file, _)| *file))
+            .chain(self.indexes.iter().map(|(file, _)| *file))
+            .collect();
+        files.sort();
+        files.dedup();
+        files
+    }
+}
+
+/// Computes the projections of a plan's task changes (primary task first). Fails (changing nothing) when a task lacks the ledger
+/// or card the transition must write, or a frontmatter value cannot be placed.
+pub fn project(workspace: &Workspace, changes: &[TaskChange]) -> Result<Projected, String> {
+    let mut projected = Projected::default();
+    let mut index_texts: HashMap<FileId, String> = HashMap::new();
+    for (position, change) in changes.iter().enumerate() {
+        let task = workspace.task(change.task);
+        if !change.events.is_empty() {
+            let ledger = task
+                .ledger
+                .filter(|&file| workspace.file(file).exists)
+                .ok_or_else(|| format!("{} has no ledger to record the transition in", task.id))?;
+            projected.appends.push((ledger, change.events.clone()));
+        }
+        let stage = change.to_stage.unwrap_or(task.stage);
+        if let Some(text) = card_text(workspace, task, change, stage)? {
+            projected.cards.push(text);
+        }
+        project_rows(workspace, change, stage, &mut index_texts);
+        let root = &workspace.roots[task.root].path;
+        let from = root.join(&task.folder);
+        let to = match change.to_stage {
+            Some(stage) if stage != task.stage => {
+                let to = root.join(moved_folder(&task.folder, task.stage, stage));
+                projected.moves.push((from.clone(), to.clone()));
+                to
+            }
+            _ => from.clone(),
+        };
+        if position == 0 {
+            projected.show = task.card.map(|card| {
+                let card_path = &workspace.file(card).path;
+                match card_path.strip_prefix(&from) {
+                    Ok(rest) => to.join(rest),
+                    Err(_) => card_path.clone(),
+                }
+            });
+        }
+    }
+    let mut indexes: Vec<(FileId, String)> = index_texts
+        .into_iter()
+        .filter(|(file, text)| *workspace.file(*file).text != **text)
+        .collect();
+    indexes.sort_by_key(|(file, _)| *file);
+    projected.indexes = indexes;
+    Ok(projected)
+}
+
+/// The card's new text with the plan's values (and the stage) set, or None when nothing
+/// changes.
+fn card_text(
+    workspace: &Workspace,
+    task: &Task,
+    change: &TaskChange,
+    stage: Stage,
+) -> Result<Option<(FileId, String)>, String> {
+    let Some(card) = task.card.filter(|&file| workspace.file(file).exists) else {
+        return Err(format!("{} has no card to update", task.id));
+    };
+    let old = &workspace.file(card).text;
+    let mut text = old.to_string();
+    let mut fields: Vec<(&str, NewValue)> = Vec::new();
+    if change.to_stage.is_some() {
+        fields.push(("stage", NewValue::Str(stage.name())));
+    }
+    for (key, update) in &change.fields {
+        fields.push((
+            key,
+            match update {
+                FieldUpdate::Set(value) => NewValue::Str(value),
+                FieldUpdate::Clear => NewValue::Null,
+            },
+        ));
+    }
+    for (key, value) in fields {
+        if let Some(next) = set_field(&text, key, &value) {
+            text = next;
+        } else if !already_set(&text, key, &value) {
+            return Err(format!(
+                "cannot set `{key}` in {}'s frontmatter; fix its YAML first",
+                task.id
+            ));
+        }
+    }
+    Ok((text != **old).then_some((card, text)))
+}
+
+/// Whether `set_field` declined because the value is already what it should be.
+fn already_set(text: &str, key: &str, value: &NewValue) -> bool {
+    let card = crate::syntax::card::parse_card(text);
+    let Some(entry) = card.frontmatter.block().and_then(|block| block.get(key)) else {
+        return false;
+    };
+    match value {
+        NewValue::Str(wanted) => entry.value.as_str() == Some(wanted),
+        NewValue::Null => entry.value.is_null(),
+    }
+}
+
+/// Updates every index that lists (or should list) the task: the row leaves the old stage's
+/// index, joins the new one's, and is rewritten wherever it stays.
+fn project_rows(
+    workspace: &Workspace,
+    change: &TaskChange,
+    stage: Stage,
+    texts: &mut HashMap<FileId, String>,
+) {
+    let task = workspace.task(change.task);
+    let values = row_values(workspace, change.task, change, stage);
+    for index in &workspace.roots[task.root].indexes {
+        let was = index_covers(workspace, index, task, task.stage);
+        let will = index_covers(workspace, index, task, stage);
+        if !was && !will {
+            continue;
+        }
+        let text = texts
+            .entry(index.file)
+            .or_insert_with(|| workspace.file(index.file).text.to_string());
+        let Some(table) = parse_index(text).table else {
+            continue;
+        };
+        let row = render_row(&table, &values);
+        let namespace = index.namespace_dir.as_deref().and_then(namespace_of_dir);
+        let namespace = namespace.as_deref();
+        let next = match (was, will) {
+            (true, false) => remove_row(text, &task.id, namespace),
+            _ => replace_row(text, &task.id, namespace, &row).or_else(|| {
+                // No row yet (or it already says this): add one unless it is there.
+                let listed = table.rows.iter().any(|r| {
+                    crate::syntax::index_table::row_task_id(r, &table)
+                        .is_some_and(|(id, _)| id.resolved_in(namespace) == task.id)
+                });
+                if listed { None } else { insert_row(text, &row) }
+            }),
+        };
+        if let Some(next) = next {
+            *text = next;
+        }
+    }
+}
+
+/// What the task's index rows say once the change is made.
+fn row_values(
+    workspace: &Workspace,
+    task: TaskIdx,
+    change: &TaskChange,
+    stage: Stage,
+) -> RowValues {
+    let mut values = RowValues::of_task(workspace, task);
+    values.stage = stage.name().to_string();
+    for (key, update) in &change.fields {
+        let value = match update {
+            FieldUpdate::Set(value) => value.clone(),
+            FieldUpdate::Clear => String::new(),
+        };
+        match *key {
+            "status" if Status::parse(&value).is_some() => values.status = value,
+            "task_name" => values.name = value,
+            "current_dri" => values.dri = value,
+            _ => {}
+        }
+    }
+    values
+}
+
+/// The folder path (relative to the tasks root) of a task moved from `from` to `to`: the stage
+/// component is replaced, wherever the layout puts it (`next/TASK-…`, `next/fw/TASK-…`,
+/// `fw/next/TASK-…`).
+pub fn moved_folder(folder: &str, from: Stage, to: Stage) -> String {
+    let mut parts: Vec<&str> = folder.split('/').collect();
+    let last = parts.len().saturating_sub(1);
+    if let Some(part) = parts[..last].iter_mut().rev().find(|p| **p == from.name()) {
+        *part = to.name();
+    }
+    parts.join("/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn moved_folder_replaces_the_stage_in_every_layout() {
+        let cases = [
+            ("next/TASK-0001-a", "current/TASK-0001-a"),
+            ("next/fw/TASK-FW-0001-a", "current/fw/TASK-FW-0001-a"),
+            ("fw/next/TASK-FW-0001-a", "fw/current/TASK-FW-0001-a"),
+        ];
+        for (from, to) in cases {
+            assert_eq!(moved_folder(from, Stage::Next, Stage::Current), to);
+        }
+    }
+}

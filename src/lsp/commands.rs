@@ -1,0 +1,253 @@
+//! `workspace/executeCommand`: the commands code actions carry, performed by the server on
+//! disk as SPEC §5 transactions. Runs on the session thread against the model as it is now;
+//! the session re-reads what was written and publishes afterwards.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+use tower_lsp_server::ls_types::MessageType;
+
+use crate::apply;
+use crate::db::Workspace;
+use crate::ide::projection::project;
+use crate::ide::transitions::{self, Action, TransitionContext};
+use crate::lsp::code_actions::{
+    COMPLETE_COMMAND, CREATE_FILE_COMMAND, NEW_TASK_COMMAND, TRANSITION_COMMAND,
+    changed_since_offer, task_of_argument,
+};
+use crate::lsp::session::View;
+use crate::transaction::{Create, DiskPlan, Options};
+
+/// What a command did, for the session (re-read) and the client (show, tell).
+#[derive(Debug, Default)]
+pub struct Outcome {
+    /// Files and folders written, renamed or created, to re-read.
+    pub touched: Vec<PathBuf>,
+    /// A document to show (the moved or created card).
+    pub show: Option<PathBuf>,
+    /// Something to tell the user, e.g. why nothing was done.
+    pub message: Option<(MessageType, String)>,
+}
+
+impl Outcome {
+    fn refused(message: impl Into<String>) -> Outcome {
+        Outcome {
+            message: Some((MessageType::ERROR, message.into())),
+            ..Outcome::default()
+        }
+    }
+}
+
+pub fn execute(view: &View, command: &str, arguments: &[Value], now: i64) -> Outcome {
+    let argument = arguments.first().cloned().unwrap_or(Value::Null);
+    match command {
+        TRANSITION_COMMAND => transition(view, &argument, now),
+        COMPLETE_COMMAND => complete(view, &argument),
+        CREATE_FILE_COMMAND => create_files(view, arguments),
+        NEW_TASK_COMMAND => new_task(view, &argument, now),
+        other => Outcome::refused(format!("flowos-lsp has no command `{other}`")),
+    }
+}
+
+fn transition_context(view: &View, now: i64) -> TransitionContext {
+    TransitionContext {
+        now,
+        user: view.settings.user.clone(),
+        config: view.config.clone(),
+    }
+}
+
+fn transition(view: &View, argument: &Value, now: i64) -> Outcome {
+    let workspace = view.workspace;
+    let Some(task) = task_of_argument(workspace, argument) else {
+        return Outcome::refused("the task of this action is no longer in the workspace");
+    };
+    let namespace = workspace.task(task).namespace().map(str::to_string);
+    let Some(action) = argument
+        .get("action")
+        .and_then(Value::as_str)
+        .and_then(|name| Action::parse(name, namespace.as_deref()))
+    else {
+        return Outcome::refused("the action names no transition");
+    };
+    if let Some(refusal) = stale(view, argument) {
+        return refusal;
+    }
+    let ctx = transition_context(view, now);
+    let planned = match apply::plan_transition(workspace, task, &action, &ctx) {
+        Ok(planned) => planned,
+        Err(reason) => return Outcome::refused(format!("{}: {reason}", workspace.task(task).id)),
+    };
+    if let Some(refusal) = unsaved(view, &apply::touched_paths(&planned.disk)) {
+        return refusal;
+    }
+    run(&planned.disk, planned.projected.show.clone())
+}
+
+/// `ledger-stage-drift`'s fix: the projections of the interrupted transition, no new events.
+fn complete(view: &View, argument: &Value) -> Outcome {
+    let workspace = view.workspace;
+    let Some(task) = task_of_argument(workspace, argument) else {
+        return Outcome::refused("the task is no longer in the workspace");
+    };
+    let Some(change) = transitions::complete_interrupted(workspace, task) else {
+        return Outcome::refused(format!(
+            "{} has no interrupted transition to complete",
+            workspace.task(task).id
+        ));
+    };
+    let projected = match project(workspace, std::slice::from_ref(&change)) {
+        Ok(projected) => projected,
+        Err(reason) => return Outcome::refused(reason),
+    };
+    let root = workspace.roots[workspace.task(task).root].path.clone();
+    let disk = apply::transition_disk_plan(workspace, &root, &projected);
+    if let Some(refusal) = unsaved(view, &apply::touched_paths(&disk)) {
+        return refusal;
+    }
+    run(&disk, projected.show.clone())
+}
+
+/// Quick fixes that create files, for clients that cannot create files through an edit.
+fn create_files(view: &View, arguments: &[Value]) -> Outcome {
+    let mut creates = Vec::new();
+    for argument in arguments {
+        let (Some(path), Some(text)) = (
+            argument.get("path").and_then(Value::as_str),
+            argument.get("text").and_then(Value::as_str),
+        ) else {
+            return Outcome::refused("flowos.createFile takes {path, text}");
+        };
+        creates.push(Create {
+            path: PathBuf::from(path),
+            text: text.to_string(),
+        });
+    }
+    let Some(root) = creates
+        .first()
+        .and_then(|create| root_of(view.workspace, &create.path))
+    else {
+        return Outcome::refused("that file is not below a tasks root");
+    };
+    let plan = DiskPlan {
+        root,
+        appends: Vec::new(),
+        rewrites: Vec::new(),
+        creates,
+        moves: Vec::new(),
+    };
+    run(&plan, None)
+}
+
+/// WF1: `{name, namespace?, root?}`; the root defaults to the only one (or the first).
+fn new_task(view: &View, argument: &Value, now: i64) -> Outcome {
+    let workspace = view.workspace;
+    let Some(name) = argument
+        .get("name")
+        .and_then(Value::as_str)
+        .filter(|name| !name.trim().is_empty())
+    else {
+        return Outcome::refused("flowos.newTask needs a name: {\"name\": \"…\"}");
+    };
+    let root = match argument.get("root").and_then(Value::as_str) {
+        Some(path) => workspace.roots.iter().position(|root| {
+            Path::new(path).starts_with(&root.path) || root.path.starts_with(path)
+        }),
+        None => (!workspace.roots.is_empty()).then_some(0),
+    };
+    let Some(root) = root else {
+        return Outcome::refused("no tasks root (.work/tasks) to create the task in");
+    };
+    let user = view.settings.user.as_deref().unwrap_or("@unknown");
+    let namespace = argument.get("namespace").and_then(Value::as_str);
+    match apply::create_task(workspace, root, name, namespace, user, now) {
+        Ok(created) => Outcome {
+            touched: vec![
+                created
+                    .card
+                    .parent()
+                    .map_or_else(|| created.card.clone(), Path::to_path_buf),
+            ]
+            .into_iter()
+            .chain(created.report.rewritten.iter().cloned())
+            .collect(),
+            show: Some(created.card),
+            message: Some((MessageType::INFO, format!("{} created", created.id))),
+        },
+        Err(reason) => Outcome::refused(format!("no task was created: {reason}")),
+    }
+}
+
+/// The tasks root `path` lies below.
+fn root_of(workspace: &Workspace, path: &Path) -> Option<PathBuf> {
+    workspace
+        .roots
+        .iter()
+        .map(|root| &root.path)
+        .find(|root| path.starts_with(root))
+        .cloned()
+}
+
+/// Refuses when a file the action was computed from changed since it was offered.
+fn stale(view: &View, argument: &Value) -> Option<Outcome> {
+    let changed = changed_since_offer(view.workspace, argument);
+    (!changed.is_empty()).then(|| {
+        Outcome::refused(format!(
+            "nothing was changed: {} changed since the action was offered; try again",
+            names(&changed)
+        ))
+    })
+}
+
+/// Refuses when a file the transaction writes is open with unsaved changes: writing under an
+/// editor's dirty buffer would make one of the two versions lose.
+fn unsaved(view: &View, paths: &[PathBuf]) -> Option<Outcome> {
+    let dirty: Vec<PathBuf> = paths
+        .iter()
+        .filter(|path| {
+            view.documents.get(*path).is_some_and(|document| {
+                std::fs::read(path).map_or(true, |bytes| bytes != document.text().as_bytes())
+            })
+        })
+        .cloned()
+        .collect();
+    (!dirty.is_empty()).then(|| {
+        Outcome::refused(format!(
+            "nothing was changed: {} {} unsaved changes; save first",
+            names(&dirty),
+            if dirty.len() == 1 { "has" } else { "have" }
+        ))
+    })
+}
+
+fn names(paths: &[PathBuf]) -> String {
+    paths
+        .iter()
+        .map(|path| {
+            path.file_name().map_or_else(
+                || path.display().to_string(),
+                |n| n.to_string_lossy().into(),
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn run(plan: &DiskPlan, show: Option<PathBuf>) -> Outcome {
+    match apply::run(plan, &Options::from_env()) {
+        Ok(_) => Outcome {
+            touched: apply::touched_paths(plan),
+            show,
+            message: None,
+        },
+        Err(error) => Outcome {
+            // A stop after the commit still wrote something: re-read it all.
+            touched: apply::touched_paths(plan),
+            show: None,
+            message: Some((
+                MessageType::ERROR,
+                format!("nothing more was changed: {error}"),
+            )),
+        },
+    }
+}

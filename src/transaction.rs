@@ -1,0 +1,1373 @@
+//! The on-disk transaction of SPEC §5 steps 1–3: re-validate a plan the analysis computed,
+//! commit its ledger lines, then apply its projections, all inside one tasks root and under an
+//! exclusive lock on it. The crate's one writer of task files, as `loader` is their reader.
+//!
+//! The order is fixed: validate everything (refusing changes nothing) → append ledger lines
+//! (one `write_all` per ledger, then fsync: the commit) → rewrite cards and other non-index
+//! files → rewrite `INDEX.md` files → create new files → move task folders. A rewrite is an
+//! index rewrite when the file is named `INDEX.md`; every other rewrite belongs to the card
+//! step (its frontmatter is what transitions change).
+//!
+//! Every step is idempotent, so running the same plan again after a crash finishes it: an
+//! append whose lines already follow the expected text, a rewrite whose file already holds the
+//! new text, a create whose file already holds its text and a move whose source is gone and
+//! whose destination exists all count as done. Paths inside a folder that an earlier run
+//! already moved are looked up at the folder's new place.
+//!
+//! Testing hook: the environment variable `FLOWOS_FAULT_STOP_AFTER` (`ledger`, `frontmatter`,
+//! `index`, `creates` or `moves`), read by [`Options::from_env`], stops a transaction after
+//! that step as if the process had died there, so the recovery path can be exercised for real.
+//!
+//! Confinement (SPEC §8): every path must lie below the canonical tasks root, written with
+//! plain folder names (no `..`), and no existing component below the root may be a symbolic
+//! link; a link cannot then lead a write outside the root. The checks and the writes are not
+//! atomic against a hostile process swapping folders in between; the lock keeps cooperating
+//! writers (this server, the CLI) out of each other's way, which is what it can promise.
+
+use std::collections::HashSet;
+use std::fmt;
+use std::fs::{self, File, OpenOptions, TryLockError};
+use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::path::{Component, Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+/// The environment variable [`Options::from_env`] reads.
+pub const FAULT_ENV: &str = "FLOWOS_FAULT_STOP_AFTER";
+
+/// What a transaction writes, computed by the analysis from the texts it read.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DiskPlan {
+    /// The tasks root; every path must resolve inside it. Plan paths are absolute below it,
+    /// or relative to it.
+    pub root: PathBuf,
+    pub appends: Vec<Append>,
+    pub rewrites: Vec<Rewrite>,
+    pub creates: Vec<Create>,
+    pub moves: Vec<Move>,
+}
+
+/// Lines to add to a ledger (the commit of step 2).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Append {
+    pub path: PathBuf,
+    /// The text the plan was computed from; None skips the check (and makes a re-run after a
+    /// crash append the lines again, since it cannot tell they are already there).
+    pub expected: Option<String>,
+    /// Whole lines without their newline.
+    pub lines: Vec<String>,
+}
+
+/// A file's whole new text (a card's frontmatter, an INDEX.md); never a ledger.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rewrite {
+    pub path: PathBuf,
+    pub expected: String,
+    pub new_text: String,
+}
+
+/// A new file; its missing parent folders are created too. Never replaces a file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Create {
+    pub path: PathBuf,
+    pub text: String,
+}
+
+/// A task folder's rename (into another stage folder). Never replaces an existing path.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Move {
+    pub from: PathBuf,
+    pub to: PathBuf,
+}
+
+/// The steps of a transaction, in the order they run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Step {
+    /// Ledger appends: the commit.
+    Ledger,
+    /// Rewrites of every file but INDEX.md (cards' frontmatter).
+    Frontmatter,
+    /// Rewrites of INDEX.md files.
+    Index,
+    Creates,
+    Moves,
+}
+
+impl Step {
+    pub const ALL: [Step; 5] = [
+        Step::Ledger,
+        Step::Frontmatter,
+        Step::Index,
+        Step::Creates,
+        Step::Moves,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Step::Ledger => "ledger",
+            Step::Frontmatter => "frontmatter",
+            Step::Index => "index",
+            Step::Creates => "creates",
+            Step::Moves => "moves",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Step> {
+        Step::ALL.into_iter().find(|step| step.name() == text)
+    }
+}
+
+impl fmt::Display for Step {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Options {
+    /// Fault injection: return [`TxError::Interrupted`] right after this step.
+    pub stop_after: Option<Step>,
+}
+
+impl Options {
+    /// Options from `FLOWOS_FAULT_STOP_AFTER` (see the module docs); unset or unknown values
+    /// inject nothing.
+    pub fn from_env() -> Options {
+        Options::from_env_value(std::env::var(FAULT_ENV).ok().as_deref())
+    }
+
+    /// What [`Options::from_env`] makes of the variable's value.
+    pub fn from_env_value(value: Option<&str>) -> Options {
+        Options {
+            stop_after: value.and_then(|value| Step::parse(value.trim())),
+        }
+    }
+}
+
+/// Why a transaction did not (fully) happen. Every refusal found while validating leaves the
+/// disk as it was; `Io` and `Interrupted` may leave earlier steps done (re-running completes).
+#[derive(Debug)]
+pub enum TxError {
+    /// A file differs from the text the plan was computed from, or is gone.
+    Stale {
+        path: PathBuf,
+        why: String,
+    },
+    /// A path leads outside the tasks root, through a link, or with `..`.
+    Confinement {
+        path: PathBuf,
+        why: String,
+    },
+    /// A file to create or a move's destination is already there.
+    Exists {
+        path: PathBuf,
+    },
+    Io {
+        path: PathBuf,
+        error: io::Error,
+    },
+    /// Stopped on purpose after this step (fault injection).
+    Interrupted {
+        after: Step,
+    },
+    /// Another transaction held the root's lock for the whole timeout.
+    Locked {
+        root: PathBuf,
+    },
+    /// The plan itself is wrong: a rewrite of a ledger, a line holding a line break, a path
+    /// named twice.
+    Invalid {
+        path: PathBuf,
+        why: String,
+    },
+}
+
+impl fmt::Display for TxError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TxError::Stale { path, why } => {
+                write!(f, "{}: {why}; nothing was written", path.display())
+            }
+            TxError::Confinement { path, why } => {
+                write!(f, "{}: refused, {why}; nothing was written", path.display())
+            }
+            TxError::Exists { path } => write!(
+                f,
+                "{} already exists and is never replaced; nothing was written",
+                path.display()
+            ),
+            TxError::Io { path, error } => write!(f, "{}: {error}", path.display()),
+            TxError::Interrupted { after } => {
+                write!(f, "stopped after the {after} step ({FAULT_ENV})")
+            }
+            TxError::Locked { root } => write!(
+                f,
+                "another transaction is still writing to {}; try again",
+                root.display()
+            ),
+            TxError::Invalid { path, why } => write!(f, "{}: {why}", path.display()),
+        }
+    }
+}
+
+impl std::error::Error for TxError {}
+
+/// What a transaction did, with paths spelled as the plan spelled them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Report {
+    pub appended: Vec<PathBuf>,
+    pub rewritten: Vec<PathBuf>,
+    pub created: Vec<PathBuf>,
+    pub moved: Vec<(PathBuf, PathBuf)>,
+    /// Operations found already done on disk (a re-run after an interruption), left alone.
+    pub already_done: Vec<PathBuf>,
+}
+
+/// An exclusive advisory lock (`flock`) on a tasks root folder, so two processes (or two
+/// threads) never interleave transactions on it. Released when dropped.
+#[derive(Debug)]
+pub struct RootLock {
+    root: Root,
+    // Closing the handle releases the lock; it is held only for that.
+    _handle: File,
+}
+
+impl RootLock {
+    /// Takes the lock, waiting up to `timeout` for another holder to let go.
+    pub fn acquire(root: &Path, timeout: Duration) -> Result<RootLock, TxError> {
+        let root = Root::new(root)?;
+        let handle = File::open(&root.canonical).map_err(|error| TxError::Io {
+            path: root.given.clone(),
+            error,
+        })?;
+        let started = Instant::now();
+        let mut pause = Duration::from_millis(1);
+        loop {
+            match handle.try_lock() {
+                Ok(()) => {
+                    return Ok(RootLock {
+                        root,
+                        _handle: handle,
+                    });
+                }
+                Err(TryLockError::WouldBlock) => {
+                    let waited = started.elapsed();
+                    if waited >= timeout {
+                        return Err(TxError::Locked { root: root.given });
+                    }
+                    std::thread::sleep(pause.min(timeout - waited));
+                    pause = (pause * 2).min(Duration::from_millis(20));
+                }
+                Err(TryLockError::Error(error)) => {
+                    return Err(TxError::Io {
+                        path: root.given,
+                        error,
+                    });
+                }
+            }
+        }
+    }
+
+    /// The canonical path of the locked root.
+    pub fn root(&self) -> &Path {
+        &self.root.canonical
+    }
+
+    /// Reads a file below the root with the same confinement checks as a write, so what a
+    /// plan is computed from is what the transaction will validate against.
+    pub fn read(&self, path: &Path) -> io::Result<String> {
+        let real = self.root.resolve(path).map_err(|error| match error {
+            TxError::Io { error, .. } => error,
+            other => io::Error::new(io::ErrorKind::PermissionDenied, other.to_string()),
+        })?;
+        fs::read_to_string(real)
+    }
+}
+
+/// The tasks root as the caller named it and as it really is.
+#[derive(Clone, Debug)]
+struct Root {
+    given: PathBuf,
+    canonical: PathBuf,
+}
+
+impl Root {
+    fn new(given: &Path) -> Result<Root, TxError> {
+        let canonical = fs::canonicalize(given).map_err(|error| TxError::Io {
+            path: given.to_path_buf(),
+            error,
+        })?;
+        if !canonical.is_dir() {
+            return Err(TxError::Confinement {
+                path: given.to_path_buf(),
+                why: "the tasks root is not a folder".into(),
+            });
+        }
+        Ok(Root {
+            given: given.to_path_buf(),
+            canonical,
+        })
+    }
+
+    /// The real path of `path`, once it is known to stay inside the root: relative to the
+    /// root or absolute below it, plain names only, and no existing component a link.
+    fn resolve(&self, path: &Path) -> Result<PathBuf, TxError> {
+        let refuse = |why: String| TxError::Confinement {
+            path: path.to_path_buf(),
+            why,
+        };
+        let rel = if path.is_absolute() {
+            path.strip_prefix(&self.given)
+                .or_else(|_| path.strip_prefix(&self.canonical))
+                .map_err(|_| refuse("the path is outside the tasks root".into()))?
+        } else {
+            path
+        };
+        if rel.as_os_str().is_empty() {
+            return Err(refuse("the path is the tasks root itself".into()));
+        }
+        if let Some(odd) = rel
+            .components()
+            .find(|component| !matches!(component, Component::Normal(_)))
+        {
+            return Err(refuse(format!(
+                "`{}` is not a plain folder or file name",
+                odd.as_os_str().to_string_lossy()
+            )));
+        }
+        let mut real = self.canonical.clone();
+        let mut exists = true;
+        for component in rel.components() {
+            real.push(component);
+            if !exists {
+                continue;
+            }
+            match fs::symlink_metadata(&real) {
+                Ok(metadata) if metadata.file_type().is_symlink() => {
+                    return Err(refuse(format!(
+                        "`{}` is a symbolic link, and nothing is written through a link below a tasks root",
+                        real.strip_prefix(&self.canonical)
+                            .unwrap_or(&real)
+                            .display()
+                    )));
+                }
+                Ok(_) => {}
+                // The rest of the path does not exist yet: nothing there can be a link.
+                Err(error) if error.kind() == io::ErrorKind::NotFound => exists = false,
+                Err(error) => {
+                    return Err(TxError::Io {
+                        path: path.to_path_buf(),
+                        error,
+                    });
+                }
+            }
+        }
+        Ok(real)
+    }
+}
+
+/// Runs `plan` under `lock` (which must be the lock of `plan.root`).
+pub fn execute(lock: &RootLock, plan: &DiskPlan, options: &Options) -> Result<Report, TxError> {
+    let root = Root::new(&plan.root)?;
+    if root.canonical != lock.root.canonical {
+        return Err(TxError::Confinement {
+            path: plan.root.clone(),
+            why: format!(
+                "the lock held is for another tasks root, {}",
+                lock.root.given.display()
+            ),
+        });
+    }
+    let mut report = Report::default();
+    let work = validate(&root, plan, &mut report)?;
+    let stop = |step: Step| -> Result<(), TxError> {
+        match options.stop_after {
+            Some(after) if after == step => Err(TxError::Interrupted { after }),
+            _ => Ok(()),
+        }
+    };
+
+    for (shown, real, lines) in &work.appends {
+        append_lines(real, lines).map_err(|error| io_error(shown, error))?;
+        report.appended.push(shown.to_path_buf());
+    }
+    stop(Step::Ledger)?;
+    for (step, rewrites) in [
+        (Step::Frontmatter, &work.card_rewrites),
+        (Step::Index, &work.index_rewrites),
+    ] {
+        for (shown, real, text) in rewrites {
+            replace_file(real, text).map_err(|error| io_error(shown, error))?;
+            report.rewritten.push(shown.to_path_buf());
+        }
+        stop(step)?;
+    }
+    for (shown, real, text) in &work.creates {
+        create_file(real, text).map_err(|error| match error.kind() {
+            io::ErrorKind::AlreadyExists => TxError::Exists {
+                path: shown.to_path_buf(),
+            },
+            _ => io_error(shown, error),
+        })?;
+        report.created.push(shown.to_path_buf());
+    }
+    stop(Step::Creates)?;
+    for (shown, real) in &work.moves {
+        move_folder(&real.from, &real.to).map_err(|error| match error.kind() {
+            io::ErrorKind::AlreadyExists => TxError::Exists {
+                path: shown.to.clone(),
+            },
+            _ => io_error(&shown.from, error),
+        })?;
+        report.moved.push((shown.from.clone(), shown.to.clone()));
+    }
+    stop(Step::Moves)?;
+    Ok(report)
+}
+
+fn io_error(path: &Path, error: io::Error) -> TxError {
+    TxError::Io {
+        path: path.to_path_buf(),
+        error,
+    }
+}
+
+/// The operations still to do after validation, each with its plan path and its real path.
+#[derive(Default)]
+struct Work<'p> {
+    appends: Vec<(&'p Path, PathBuf, &'p [String])>,
+    card_rewrites: Vec<(&'p Path, PathBuf, &'p str)>,
+    index_rewrites: Vec<(&'p Path, PathBuf, &'p str)>,
+    creates: Vec<(&'p Path, PathBuf, &'p str)>,
+    moves: Vec<(&'p Move, Move)>,
+}
+
+/// Step 1: every check, before anything is written.
+fn validate<'p>(root: &Root, plan: &'p DiskPlan, report: &mut Report) -> Result<Work<'p>, TxError> {
+    let mut work = Work::default();
+    let mut seen: HashSet<PathBuf> = HashSet::new();
+    let mut claim = |shown: &Path, real: &Path| -> Result<(), TxError> {
+        if seen.insert(real.to_path_buf()) {
+            Ok(())
+        } else {
+            Err(TxError::Invalid {
+                path: shown.to_path_buf(),
+                why: "the plan names this path more than once".into(),
+            })
+        }
+    };
+
+    // Moves first: files inside a folder an earlier run already moved live at its new place.
+    let mut done_moves: Vec<Move> = Vec::new();
+    for shown in &plan.moves {
+        let real = Move {
+            from: root.resolve(&shown.from)?,
+            to: root.resolve(&shown.to)?,
+        };
+        claim(&shown.from, &real.from)?;
+        claim(&shown.to, &real.to)?;
+        if real.to.starts_with(&real.from) {
+            return Err(TxError::Invalid {
+                path: shown.to.clone(),
+                why: "a folder cannot move inside itself".into(),
+            });
+        }
+        let from = metadata(&shown.from, &real.from)?;
+        let to = metadata(&shown.to, &real.to)?;
+        match (from, to) {
+            (Some(from), None) if from.is_dir() => work.moves.push((shown, real)),
+            (Some(_), None) => {
+                return Err(TxError::Invalid {
+                    path: shown.from.clone(),
+                    why: "only folders are moved".into(),
+                });
+            }
+            (None, Some(_)) => {
+                report.already_done.push(shown.to.clone());
+                done_moves.push(real);
+            }
+            (Some(_), Some(_)) => {
+                return Err(TxError::Exists {
+                    path: shown.to.clone(),
+                });
+            }
+            (None, None) => {
+                return Err(TxError::Stale {
+                    path: shown.from.clone(),
+                    why: "it no longer exists on disk".into(),
+                });
+            }
+        }
+    }
+    let locate = |shown: &Path| -> Result<PathBuf, TxError> {
+        let real = root.resolve(shown)?;
+        if metadata(shown, &real)?.is_none()
+            && let Some((done, below)) = done_moves
+                .iter()
+                .find_map(|done| Some((done, real.strip_prefix(&done.from).ok()?)))
+        {
+            return root.resolve(&done.to.join(below));
+        }
+        Ok(real)
+    };
+
+    for append in &plan.appends {
+        let shown = append.path.as_path();
+        let real = locate(shown)?;
+        claim(shown, &real)?;
+        if let Some(line) = append
+            .lines
+            .iter()
+            .find(|line| line.is_empty() || line.contains(['\n', '\r']))
+        {
+            return Err(TxError::Invalid {
+                path: shown.to_path_buf(),
+                why: format!("a ledger line must be one non-empty line, not {line:?}"),
+            });
+        }
+        let current = read_regular(shown, &real)?;
+        match &append.expected {
+            None => work.appends.push((shown, real, &append.lines)),
+            Some(expected) if current == expected.as_bytes() => {
+                work.appends.push((shown, real, &append.lines));
+            }
+            Some(expected)
+                if current.strip_prefix(expected.as_bytes())
+                    == Some(&appended_bytes(expected.as_bytes(), &append.lines)[..]) =>
+            {
+                report.already_done.push(shown.to_path_buf());
+            }
+            Some(_) => return Err(changed(shown)),
+        }
+    }
+
+    for rewrite in &plan.rewrites {
+        let shown = rewrite.path.as_path();
+        let real = locate(shown)?;
+        claim(shown, &real)?;
+        if is_ledger(&real) {
+            return Err(TxError::Invalid {
+                path: shown.to_path_buf(),
+                why: "a ledger is only ever appended to, never rewritten".into(),
+            });
+        }
+        let current = read_regular(shown, &real)?;
+        if current == rewrite.new_text.as_bytes() {
+            report.already_done.push(shown.to_path_buf());
+            continue;
+        }
+        if current != rewrite.expected.as_bytes() {
+            return Err(changed(shown));
+        }
+        let is_index = real.file_name().is_some_and(|name| name == "INDEX.md");
+        let list = if is_index {
+            &mut work.index_rewrites
+        } else {
+            &mut work.card_rewrites
+        };
+        list.push((shown, real, &rewrite.new_text));
+    }
+
+    for create in &plan.creates {
+        let shown = create.path.as_path();
+        let real = locate(shown)?;
+        claim(shown, &real)?;
+        match metadata(shown, &real)? {
+            None => work.creates.push((shown, real, &create.text)),
+            Some(found)
+                if found.is_file()
+                    && fs::read(&real).map_err(|error| io_error(shown, error))?
+                        == create.text.as_bytes() =>
+            {
+                report.already_done.push(shown.to_path_buf());
+            }
+            Some(_) => {
+                return Err(TxError::Exists {
+                    path: shown.to_path_buf(),
+                });
+            }
+        }
+    }
+    Ok(work)
+}
+
+fn changed(path: &Path) -> TxError {
+    TxError::Stale {
+        path: path.to_path_buf(),
+        why: "it changed on disk since it was read".into(),
+    }
+}
+
+fn is_ledger(path: &Path) -> bool {
+    path.file_name()
+        .is_some_and(|name| name.to_string_lossy().ends_with(".ledger.jsonl"))
+}
+
+/// The metadata of `real` without following a link, None when nothing is there.
+fn metadata(shown: &Path, real: &Path) -> Result<Option<fs::Metadata>, TxError> {
+    match fs::symlink_metadata(real) {
+        Ok(metadata) => Ok(Some(metadata)),
+        Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(error) => Err(io_error(shown, error)),
+    }
+}
+
+/// The bytes of an existing regular file (never a FIFO or device, whose reads could block).
+fn read_regular(shown: &Path, real: &Path) -> Result<Vec<u8>, TxError> {
+    match metadata(shown, real)? {
+        None => Err(TxError::Stale {
+            path: shown.to_path_buf(),
+            why: "it no longer exists on disk".into(),
+        }),
+        Some(found) if !found.is_file() => Err(TxError::Invalid {
+            path: shown.to_path_buf(),
+            why: "not a regular file".into(),
+        }),
+        Some(_) => fs::read(real).map_err(|error| io_error(shown, error)),
+    }
+}
+
+/// What appending `lines` to a file holding `existing` adds: a newline first when the file's
+/// last line lacks one (that line is left as it is, and the new ones start fresh).
+fn appended_bytes(existing: &[u8], lines: &[String]) -> Vec<u8> {
+    let mut out = Vec::new();
+    if !existing.is_empty() && !existing.ends_with(b"\n") {
+        out.push(b'\n');
+    }
+    for line in lines {
+        out.extend_from_slice(line.as_bytes());
+        out.push(b'\n');
+    }
+    out
+}
+
+/// The commit: every line in one `O_APPEND` write, then fsync. Whether a newline must come
+/// first is decided from the file's last byte as it is now, not as it was when validated.
+fn append_lines(path: &Path, lines: &[String]) -> io::Result<()> {
+    let mut file = OpenOptions::new().read(true).append(true).open(path)?;
+    let len = file.metadata()?.len();
+    let mut last = Vec::new();
+    if len > 0 {
+        file.seek(SeekFrom::Start(len - 1))?;
+        file.read_to_end(&mut last)?;
+    }
+    file.write_all(&appended_bytes(&last, lines))?;
+    file.sync_all()
+}
+
+/// Tells temporary files of one process apart.
+static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// Replaces a file's content atomically: a temporary file beside it, fsynced, renamed over it.
+fn replace_file(path: &Path, text: &str) -> io::Result<()> {
+    let dir = parent(path)?;
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let temp = dir.join(format!(
+        ".{name}.flowos-tmp-{}-{}",
+        std::process::id(),
+        TEMP_COUNTER.fetch_add(1, Ordering::Relaxed)
+    ));
+    let written = (|| {
+        let mut file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&temp)?;
+        file.write_all(text.as_bytes())?;
+        // The new file keeps the old one's permissions, as an in-place edit would.
+        file.set_permissions(fs::metadata(path)?.permissions())?;
+        file.sync_all()?;
+        fs::rename(&temp, path)
+    })();
+    if written.is_err() {
+        let _ = fs::remove_file(&temp);
+    }
+    written?;
+    sync_dir(dir)
+}
+
+/// Creates a new file (and its missing folders), never replacing one.
+fn create_file(path: &Path, text: &str) -> io::Result<()> {
+    let dir = parent(path)?;
+    let first_existing = dir
+        .ancestors()
+        .find(|dir| dir.exists())
+        .map(Path::to_path_buf);
+    fs::create_dir_all(dir)?;
+    let mut file = OpenOptions::new().write(true).create_new(true).open(path)?;
+    file.write_all(text.as_bytes())?;
+    file.sync_all()?;
+    // Every folder that gained an entry records it durably, up to the one that existed.
+    for changed in dir.ancestors() {
+        sync_dir(changed)?;
+        if Some(changed) == first_existing.as_deref() {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// Renames a folder without ever replacing an existing path. std has no RENAME_NOREPLACE, so
+/// the destination is first created empty (which fails if anything is there, and makes the
+/// name ours); renaming a folder onto an empty folder then replaces only that one.
+fn move_folder(from: &Path, to: &Path) -> io::Result<()> {
+    let to_parent = parent(to)?;
+    fs::create_dir_all(to_parent)?;
+    fs::create_dir(to)?;
+    if let Err(error) = fs::rename(from, to) {
+        let _ = fs::remove_dir(to);
+        return Err(error);
+    }
+    sync_dir(to_parent)?;
+    sync_dir(parent(from)?)
+}
+
+fn parent(path: &Path) -> io::Result<&Path> {
+    path.parent().ok_or_else(|| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("{} has no parent folder", path.display()),
+        )
+    })
+}
+
+/// Makes a folder's entries (a rename, a new file) durable.
+fn sync_dir(dir: &Path) -> io::Result<()> {
+    File::open(dir)?.sync_all()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::sync::Arc;
+    use std::thread;
+
+    use super::*;
+
+    const LEDGER: &str = "inbox/TASK-0001-a/0001.ledger.jsonl";
+    const CARD: &str = "inbox/TASK-0001-a/0001-a.task.md";
+    const CREATED: &str = "{\"ts\":\"2026-03-02T09:00:00Z\",\"user\":\"@ana\",\"event\":\"created\",\"desc\":\"Made\"}\n";
+    const VERIFIED: &str = "{\"ts\":\"2026-03-03T09:00:00Z\",\"user\":\"@ana\",\"event\":\"verified\",\"desc\":\"Checked\"}";
+
+    /// A temporary folder holding `ws/.work/tasks` with one inbox task, two stage indexes,
+    /// and a file outside the tasks root that nothing may touch.
+    fn setup() -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("ws/.work/tasks");
+        let files = [
+            (CARD, "---\nstage: inbox\n---\n"),
+            (LEDGER, CREATED),
+            ("inbox/INDEX.md", "| ID |\n|---|\n| 0001 |\n"),
+            ("backlog/INDEX.md", "| ID |\n|---|\n"),
+            ("inbox/README.md", "About the inbox.\n"),
+        ];
+        for (rel, text) in files {
+            let path = root.join(rel);
+            fs::create_dir_all(path.parent().unwrap()).unwrap();
+            fs::write(path, text).unwrap();
+        }
+        fs::create_dir_all(dir.path().join("outside")).unwrap();
+        fs::write(dir.path().join("outside/victim.txt"), "keep me\n").unwrap();
+        (dir, root)
+    }
+
+    /// Every entry below `dir` (links not followed), to prove what did or did not change.
+    fn snapshot(dir: &Path) -> BTreeMap<String, String> {
+        let mut out = BTreeMap::new();
+        let mut pending = vec![dir.to_path_buf()];
+        while let Some(at) = pending.pop() {
+            for entry in fs::read_dir(&at).unwrap() {
+                let path = entry.unwrap().path();
+                let rel = path.strip_prefix(dir).unwrap().display().to_string();
+                let kind = fs::symlink_metadata(&path).unwrap().file_type();
+                let value = if kind.is_symlink() {
+                    format!("link -> {}", fs::read_link(&path).unwrap().display())
+                } else if kind.is_dir() {
+                    pending.push(path);
+                    "folder".to_string()
+                } else {
+                    String::from_utf8_lossy(&fs::read(&path).unwrap()).into_owned()
+                };
+                out.insert(rel, value);
+            }
+        }
+        out
+    }
+
+    fn lock(root: &Path) -> RootLock {
+        RootLock::acquire(root, Duration::from_secs(30)).unwrap()
+    }
+
+    fn run(root: &Path, plan: &DiskPlan) -> Result<Report, TxError> {
+        execute(&lock(root), plan, &Options::default())
+    }
+
+    fn read(root: &Path, rel: &str) -> String {
+        fs::read_to_string(root.join(rel)).unwrap()
+    }
+
+    /// Verify-like transition: a ledger line, the card's stage, both indexes, a new file in
+    /// another task folder, and the folder's move into backlog.
+    fn transition(root: &Path) -> DiskPlan {
+        DiskPlan {
+            root: root.to_path_buf(),
+            appends: vec![Append {
+                path: root.join(LEDGER),
+                expected: Some(CREATED.into()),
+                lines: vec![VERIFIED.into()],
+            }],
+            rewrites: vec![
+                Rewrite {
+                    path: root.join(CARD),
+                    expected: "---\nstage: inbox\n---\n".into(),
+                    new_text: "---\nstage: backlog\n---\n".into(),
+                },
+                Rewrite {
+                    path: root.join("inbox/INDEX.md"),
+                    expected: "| ID |\n|---|\n| 0001 |\n".into(),
+                    new_text: "| ID |\n|---|\n".into(),
+                },
+                Rewrite {
+                    path: root.join("backlog/INDEX.md"),
+                    expected: "| ID |\n|---|\n".into(),
+                    new_text: "| ID |\n|---|\n| 0001 |\n".into(),
+                },
+            ],
+            creates: vec![Create {
+                path: root.join("inbox/TASK-0002-b/0002.context.md"),
+                text: "# Context\n".into(),
+            }],
+            moves: vec![Move {
+                from: root.join("inbox/TASK-0001-a"),
+                to: root.join("backlog/TASK-0001-a"),
+            }],
+        }
+    }
+
+    /// Which steps of [`transition`] are visible on disk.
+    fn progress(root: &Path) -> Vec<Step> {
+        let folder = if root.join("backlog/TASK-0001-a").exists() {
+            "backlog/TASK-0001-a"
+        } else {
+            "inbox/TASK-0001-a"
+        };
+        let seen = [
+            read(root, &format!("{folder}/0001.ledger.jsonl")).contains("verified"),
+            read(root, &format!("{folder}/0001-a.task.md")).contains("backlog"),
+            read(root, "backlog/INDEX.md").contains("0001"),
+            root.join("inbox/TASK-0002-b/0002.context.md").exists(),
+            folder.starts_with("backlog"),
+        ];
+        Step::ALL
+            .into_iter()
+            .zip(seen)
+            .filter(|(_, seen)| *seen)
+            .map(|(step, _)| step)
+            .collect()
+    }
+
+    #[test]
+    fn a_whole_transition_writes_every_step_and_reports_it() {
+        let (_dir, root) = setup();
+        let plan = transition(&root);
+        let report = run(&root, &plan).unwrap();
+        assert_eq!(progress(&root), Step::ALL);
+        assert_eq!(
+            read(&root, "backlog/TASK-0001-a/0001.ledger.jsonl"),
+            format!("{CREATED}{VERIFIED}\n")
+        );
+        assert_eq!(report.appended, [root.join(LEDGER)]);
+        assert_eq!(report.rewritten.len(), 3);
+        assert_eq!(report.created.len(), 1);
+        assert_eq!(
+            report.moved,
+            [(plan.moves[0].from.clone(), plan.moves[0].to.clone())]
+        );
+        assert!(report.already_done.is_empty());
+        // No temporary file is left behind.
+        assert!(
+            snapshot(&root)
+                .keys()
+                .all(|rel| !rel.contains("flowos-tmp"))
+        );
+    }
+
+    #[test]
+    fn rewrites_are_ordered_cards_before_indexes_whatever_the_plan_order() {
+        let (_dir, root) = setup();
+        let mut plan = transition(&root);
+        plan.rewrites.reverse();
+        let error = execute(
+            &lock(&root),
+            &plan,
+            &Options {
+                stop_after: Some(Step::Frontmatter),
+            },
+        )
+        .unwrap_err();
+        assert!(matches!(
+            error,
+            TxError::Interrupted {
+                after: Step::Frontmatter
+            }
+        ));
+        assert_eq!(progress(&root), [Step::Ledger, Step::Frontmatter]);
+    }
+
+    #[test]
+    fn any_refusal_leaves_every_byte_unchanged() {
+        let (dir, root) = setup();
+        let before = snapshot(dir.path());
+        type Breakage = fn(&Path, &mut DiskPlan);
+        let cases: [(&str, Breakage); 10] = [
+            ("stale card", |_, plan| plan.rewrites[0].expected.push('x')),
+            ("stale index", |_, plan| plan.rewrites[2].expected.push('x')),
+            ("stale ledger", |_, plan| {
+                plan.appends[0].expected = Some(String::new())
+            }),
+            ("vanished card", |root, plan| {
+                plan.rewrites[0].path = root.join("inbox/TASK-0001-a/gone.task.md")
+            }),
+            ("create over a file", |root, plan| {
+                plan.creates[0].path = root.join("inbox/README.md")
+            }),
+            ("move onto a folder", |root, plan| {
+                plan.moves[0].to = root.join("backlog")
+            }),
+            ("move of nothing", |root, plan| {
+                plan.moves[0].from = root.join("inbox/TASK-0009-z")
+            }),
+            ("ledger rewrite", |root, plan| {
+                plan.rewrites.push(Rewrite {
+                    path: root.join(LEDGER),
+                    expected: CREATED.into(),
+                    new_text: String::new(),
+                })
+            }),
+            ("line with a break", |_, plan| {
+                plan.appends[0].lines.push("{}\n{}".into())
+            }),
+            ("path named twice", |root, plan| {
+                plan.creates.push(Create {
+                    path: root.join("inbox/TASK-0002-b/0002.context.md"),
+                    text: "other".into(),
+                })
+            }),
+        ];
+        for (name, breakage) in cases {
+            let mut plan = transition(&root);
+            breakage(&root, &mut plan);
+            let error = run(&root, &plan).unwrap_err();
+            let expected_kind = match name {
+                "stale card" | "stale index" | "stale ledger" | "vanished card"
+                | "move of nothing" => matches!(error, TxError::Stale { .. }),
+                "create over a file" | "move onto a folder" => {
+                    matches!(error, TxError::Exists { .. })
+                }
+                _ => matches!(error, TxError::Invalid { .. }),
+            };
+            assert!(expected_kind, "{name}: {error:?}");
+            assert_eq!(snapshot(dir.path()), before, "{name} changed the disk");
+        }
+    }
+
+    #[test]
+    fn stale_refusal_names_the_file_that_changed() {
+        let (_dir, root) = setup();
+        fs::write(root.join(CARD), "---\nstage: next\n---\n").unwrap();
+        let error = run(&root, &transition(&root)).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            format!(
+                "{}: it changed on disk since it was read; nothing was written",
+                root.join(CARD).display()
+            )
+        );
+        assert_eq!(read(&root, LEDGER), CREATED);
+    }
+
+    fn append_plan(root: &Path, expected: Option<&str>, lines: &[&str]) -> DiskPlan {
+        DiskPlan {
+            root: root.to_path_buf(),
+            appends: vec![Append {
+                path: PathBuf::from(LEDGER),
+                expected: expected.map(str::to_string),
+                lines: lines.iter().map(|line| line.to_string()).collect(),
+            }],
+            ..DiskPlan::default()
+        }
+    }
+
+    #[test]
+    fn appends_extend_the_ledger_byte_for_byte() {
+        let (_dir, root) = setup();
+        run(
+            &root,
+            &append_plan(&root, Some(CREATED), &[VERIFIED, VERIFIED]),
+        )
+        .unwrap();
+        let after = read(&root, LEDGER);
+        assert_eq!(after, format!("{CREATED}{VERIFIED}\n{VERIFIED}\n"));
+        // Without a check, lines are still appended, never written over.
+        run(&root, &append_plan(&root, None, &["{\"n\":3}"])).unwrap();
+        assert_eq!(read(&root, LEDGER), format!("{after}{{\"n\":3}}\n"));
+    }
+
+    #[test]
+    fn appends_start_on_a_fresh_line_after_an_unterminated_one() {
+        let (_dir, root) = setup();
+        let torn = "{\"ts\":\"2026-03-02T09:00:00Z\",\"event\":\"crea";
+        fs::write(root.join(LEDGER), torn).unwrap();
+        run(&root, &append_plan(&root, Some(torn), &[VERIFIED])).unwrap();
+        // The damaged line is kept exactly as it was; the new one starts after it.
+        assert_eq!(read(&root, LEDGER), format!("{torn}\n{VERIFIED}\n"));
+        // An empty ledger needs no leading newline.
+        fs::write(root.join(LEDGER), "").unwrap();
+        run(&root, &append_plan(&root, Some(""), &[VERIFIED])).unwrap();
+        assert_eq!(read(&root, LEDGER), format!("{VERIFIED}\n"));
+    }
+
+    #[test]
+    fn a_move_never_replaces_an_existing_destination() {
+        let (_dir, root) = setup();
+        fs::create_dir_all(root.join("backlog/TASK-0001-a")).unwrap();
+        fs::write(root.join("backlog/TASK-0001-a/keep.md"), "mine\n").unwrap();
+        let plan = DiskPlan {
+            root: root.clone(),
+            moves: vec![Move {
+                from: root.join("inbox/TASK-0001-a"),
+                to: root.join("backlog/TASK-0001-a"),
+            }],
+            ..DiskPlan::default()
+        };
+        let error = run(&root, &plan).unwrap_err();
+        assert!(matches!(error, TxError::Exists { ref path } if *path == plan.moves[0].to));
+        assert_eq!(read(&root, "backlog/TASK-0001-a/keep.md"), "mine\n");
+        assert_eq!(read(&root, LEDGER), CREATED);
+        // Also when the destination appears between validation and the rename.
+        fs::remove_dir_all(root.join("backlog/TASK-0001-a")).unwrap();
+        fs::create_dir(root.join("backlog/TASK-0001-a")).unwrap();
+        fs::write(root.join("backlog/TASK-0001-a/keep.md"), "mine\n").unwrap();
+        let error = move_folder(&root.join("inbox/TASK-0001-a"), &plan.moves[0].to).unwrap_err();
+        assert_eq!(error.kind(), io::ErrorKind::AlreadyExists);
+        assert_eq!(read(&root, "backlog/TASK-0001-a/keep.md"), "mine\n");
+        assert!(root.join(LEDGER).exists());
+    }
+
+    #[test]
+    fn a_move_into_a_missing_stage_folder_creates_it() {
+        let (_dir, root) = setup();
+        let plan = DiskPlan {
+            root: root.clone(),
+            moves: vec![Move {
+                from: PathBuf::from("inbox/TASK-0001-a"),
+                to: PathBuf::from("learning/TASK-0001-a"),
+            }],
+            ..DiskPlan::default()
+        };
+        run(&root, &plan).unwrap();
+        assert_eq!(
+            read(&root, "learning/TASK-0001-a/0001.ledger.jsonl"),
+            CREATED
+        );
+        assert!(!root.join("inbox/TASK-0001-a").exists());
+    }
+
+    #[test]
+    fn stopping_after_each_step_leaves_later_steps_undone_and_a_rerun_completes() {
+        for (at, stop) in Step::ALL.into_iter().enumerate() {
+            let (_dir, root) = setup();
+            let plan = transition(&root);
+            let error = execute(
+                &lock(&root),
+                &plan,
+                &Options {
+                    stop_after: Some(stop),
+                },
+            )
+            .unwrap_err();
+            assert!(matches!(error, TxError::Interrupted { after } if after == stop));
+            assert_eq!(progress(&root), Step::ALL[..=at], "stopped after {stop}");
+            let report = run(&root, &plan).unwrap();
+            assert_eq!(progress(&root), Step::ALL, "re-run after {stop}");
+            // What the first run did is found done, not done twice.
+            assert_eq!(report.already_done.len(), [1, 2, 4, 5, 6][at], "{stop}");
+            assert_eq!(
+                read(&root, "backlog/TASK-0001-a/0001.ledger.jsonl"),
+                format!("{CREATED}{VERIFIED}\n"),
+                "{stop}"
+            );
+        }
+    }
+
+    #[test]
+    fn rerunning_a_finished_plan_changes_nothing() {
+        let (dir, root) = setup();
+        let plan = transition(&root);
+        run(&root, &plan).unwrap();
+        let before = snapshot(dir.path());
+        let report = run(&root, &plan).unwrap();
+        assert_eq!(report.already_done.len(), 6);
+        assert!(report.appended.is_empty() && report.moved.is_empty());
+        assert_eq!(snapshot(dir.path()), before);
+    }
+
+    #[test]
+    fn fault_injection_reads_its_step_from_the_environment_value() {
+        assert_eq!(Options::from_env_value(None), Options::default());
+        for (value, step) in [
+            ("ledger", Step::Ledger),
+            ("frontmatter", Step::Frontmatter),
+            (" index\n", Step::Index),
+        ] {
+            assert_eq!(Options::from_env_value(Some(value)).stop_after, Some(step));
+        }
+        assert_eq!(Options::from_env_value(Some("bogus")).stop_after, None);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn links_and_parent_folders_never_lead_a_write_outside_the_root() {
+        use std::os::unix::fs::symlink;
+
+        let (dir, root) = setup();
+        let outside = dir.path().join("outside");
+        let victim = outside.join("victim.txt");
+        // A stage folder, a task folder and a ledger, each a link to somewhere outside.
+        symlink(&outside, root.join("next")).unwrap();
+        symlink(&outside, root.join("inbox/TASK-0003-c")).unwrap();
+        fs::create_dir(root.join("inbox/TASK-0004-d")).unwrap();
+        symlink(&victim, root.join("inbox/TASK-0004-d/0004.ledger.jsonl")).unwrap();
+        let before = snapshot(dir.path());
+
+        let keep_me = "keep me\n".to_string();
+        let valid = append_plan(&root, Some(CREATED), &[VERIFIED]).appends;
+        let plans = [
+            DiskPlan {
+                appends: vec![Append {
+                    path: root.join("inbox/TASK-0004-d/0004.ledger.jsonl"),
+                    expected: Some(keep_me.clone()),
+                    lines: vec![VERIFIED.into()],
+                }],
+                ..DiskPlan::default()
+            },
+            DiskPlan {
+                rewrites: vec![Rewrite {
+                    path: root.join("inbox/TASK-0003-c/victim.txt"),
+                    expected: keep_me.clone(),
+                    new_text: "owned\n".into(),
+                }],
+                ..DiskPlan::default()
+            },
+            DiskPlan {
+                creates: vec![Create {
+                    path: root.join("next/TASK-0001-a/new.md"),
+                    text: "x".into(),
+                }],
+                ..DiskPlan::default()
+            },
+            DiskPlan {
+                moves: vec![Move {
+                    from: root.join("inbox/TASK-0001-a"),
+                    to: root.join("next/TASK-0001-a"),
+                }],
+                ..DiskPlan::default()
+            },
+            DiskPlan {
+                creates: vec![Create {
+                    path: root.join("inbox/../../../outside/new.md"),
+                    text: "x".into(),
+                }],
+                ..DiskPlan::default()
+            },
+            DiskPlan {
+                creates: vec![Create {
+                    path: outside.join("new.md"),
+                    text: "x".into(),
+                }],
+                ..DiskPlan::default()
+            },
+            DiskPlan {
+                rewrites: vec![Rewrite {
+                    path: victim.clone(),
+                    expected: keep_me.clone(),
+                    new_text: "owned\n".into(),
+                }],
+                ..DiskPlan::default()
+            },
+        ];
+        for (index, mut plan) in plans.into_iter().enumerate() {
+            plan.root = root.clone();
+            // A valid append rides along: refusing the plan must refuse it too.
+            plan.appends.extend(valid.clone());
+            let error = run(&root, &plan).unwrap_err();
+            assert!(
+                matches!(error, TxError::Confinement { .. }),
+                "plan {index}: {error:?}"
+            );
+            assert_eq!(snapshot(dir.path()), before, "plan {index} wrote something");
+        }
+        // Reading goes through the same checks.
+        let locked = lock(&root);
+        assert!(
+            locked
+                .read(Path::new("inbox/TASK-0003-c/victim.txt"))
+                .is_err()
+        );
+        assert!(
+            locked
+                .read(Path::new("../../../outside/victim.txt"))
+                .is_err()
+        );
+        assert_eq!(locked.read(Path::new(LEDGER)).unwrap(), CREATED);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_root_reached_through_a_link_is_still_usable() {
+        let (dir, root) = setup();
+        let alias = dir.path().join("alias");
+        std::os::unix::fs::symlink(&root, &alias).unwrap();
+        run(&alias, &append_plan(&alias, Some(CREATED), &[VERIFIED])).unwrap();
+        assert_eq!(read(&root, LEDGER), format!("{CREATED}{VERIFIED}\n"));
+    }
+
+    #[test]
+    fn the_lock_must_belong_to_the_plans_root() {
+        let (_dir, root) = setup();
+        let (_other_dir, other) = setup();
+        let error = execute(
+            &lock(&other),
+            &append_plan(&root, Some(CREATED), &[VERIFIED]),
+            &Options::default(),
+        )
+        .unwrap_err();
+        assert!(matches!(error, TxError::Confinement { .. }), "{error:?}");
+        assert_eq!(read(&root, LEDGER), CREATED);
+    }
+
+    #[test]
+    fn a_second_lock_holder_waits_or_times_out() {
+        let (_dir, root) = setup();
+        let first = lock(&root);
+        let refused = RootLock::acquire(&root, Duration::from_millis(30)).unwrap_err();
+        assert!(matches!(refused, TxError::Locked { .. }), "{refused:?}");
+        let waiter = {
+            let root = root.clone();
+            thread::spawn(move || {
+                let started = Instant::now();
+                let _second = RootLock::acquire(&root, Duration::from_secs(30)).unwrap();
+                started.elapsed()
+            })
+        };
+        thread::sleep(Duration::from_millis(200));
+        drop(first);
+        let waited = waiter.join().unwrap();
+        assert!(waited >= Duration::from_millis(150), "{waited:?}");
+    }
+
+    #[test]
+    fn concurrent_appends_through_execute_lose_no_line() {
+        const THREADS: usize = 8;
+        const EACH: usize = 200;
+        let (_dir, root) = setup();
+        let root = Arc::new(root);
+        let workers: Vec<_> = (0..THREADS)
+            .map(|thread_no| {
+                let root = Arc::clone(&root);
+                thread::spawn(move || {
+                    for n in 0..EACH {
+                        let lock = RootLock::acquire(&root, Duration::from_secs(60)).unwrap();
+                        let current = lock.read(Path::new(LEDGER)).unwrap();
+                        let line = format!(
+                            "{{\"ts\":\"2026-03-03T09:00:00Z\",\"user\":\"@t{thread_no}\",\"event\":\"note\",\"desc\":\"{n}\"}}"
+                        );
+                        let plan = append_plan(&root, Some(&current), &[&line]);
+                        execute(&lock, &plan, &Options::default()).unwrap();
+                    }
+                })
+            })
+            .collect();
+        for worker in workers {
+            worker.join().unwrap();
+        }
+        let text = read(&root, LEDGER);
+        let rest = text.strip_prefix(CREATED).expect("the first line is kept");
+        let mut seen = HashSet::new();
+        for line in rest.lines() {
+            let event: serde_json::Value = serde_json::from_str(line).unwrap();
+            let key = (
+                event["user"].as_str().unwrap().to_string(),
+                event["desc"].as_str().unwrap().to_string(),
+            );
+            assert!(seen.insert(key), "duplicate line {line}");
+        }
+        assert_eq!(seen.len(), THREADS * EACH);
+        assert!(text.ends_with('\n'));
+    }
+
+    #[test]
+    fn a_new_task_written_through_a_transaction_loads_clean() {
+        use crate::db::Workspace;
+        use crate::ide::diagnostics::workspace_diagnostics;
+        use crate::ide::new_task::{NewTaskInput, new_task, placement};
+        use crate::ide::types::Config;
+
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join(".work/tasks");
+        fs::create_dir_all(root.join("inbox")).unwrap();
+        fs::write(root.join("ID_COUNTER.txt"), "0001\n").unwrap();
+        let now = 1_772_000_000;
+
+        let lock = lock(&root);
+        let before = Workspace::build(vec![crate::loader::load_root(&root)]);
+        let place = placement(&before, 0, None).unwrap();
+        let counter_text = lock.read(Path::new(&place.counter_rel)).unwrap();
+        let task = new_task(
+            &before,
+            0,
+            &NewTaskInput {
+                name: "First task",
+                namespace: None,
+                user: "@ana",
+                now,
+                counter_text: &counter_text,
+            },
+        )
+        .unwrap();
+        let plan = DiskPlan {
+            root: root.clone(),
+            rewrites: vec![Rewrite {
+                path: root.join(&task.counter_rel),
+                expected: counter_text.clone(),
+                new_text: task.counter_text.clone(),
+            }],
+            creates: task
+                .files
+                .iter()
+                .map(|(rel, text)| Create {
+                    path: root.join(rel),
+                    text: text.clone(),
+                })
+                .collect(),
+            ..DiskPlan::default()
+        };
+        execute(&lock, &plan, &Options::default()).unwrap();
+        drop(lock);
+
+        assert_eq!(read(&root, "ID_COUNTER.txt"), "0002\n");
+        let after = Workspace::build(vec![crate::loader::load_root(&root)]);
+        let config = Config {
+            now: Some(now),
+            ..Config::default()
+        };
+        // Index rows are another module's part of WF1.
+        let left: Vec<String> = workspace_diagnostics(&after, &config)
+            .into_iter()
+            .filter(|d| !d.rule.name().starts_with("index-"))
+            .map(|d| format!("{} {}", d.rule, d.message))
+            .collect();
+        assert_eq!(left, Vec::<String>::new());
+        assert_eq!(after.tasks.len(), 1);
+        assert_eq!(after.tasks[0].folder, "inbox/TASK-0001-first-task");
+    }
+}
