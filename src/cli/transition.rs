@@ -8,7 +8,6 @@ use crate::apply::{self, PlannedTransition};
 use crate::cli::check::{EXIT_CLEAN, EXIT_ERRORS, EXIT_USAGE, display_path, load_workspace};
 use crate::db::{TaskIdx, Workspace};
 use crate::ide::diagnostics::slo::clock_now;
-use crate::ide::source_change::minimal_edit;
 use crate::ide::transitions::{self, Action, TransitionContext};
 use crate::ide::types::Config;
 use crate::syntax::ledger::parse_rfc3339;
@@ -209,25 +208,64 @@ pub fn describe(
     Ok(())
 }
 
-/// The lines around the one region where `old` and `new` differ, as (removed, added).
+/// A line diff of `old` and `new` as hunks of (removed, added) lines: the longest common
+/// subsequence of lines is kept, so only the lines that change are shown.
 fn changed_lines(old: &str, new: &str) -> Vec<(Vec<String>, Vec<String>)> {
-    let Some(edit) = minimal_edit(old, new) else {
-        return Vec::new();
-    };
-    let start = old[..edit.range.start as usize]
-        .rfind('\n')
-        .map_or(0, |at| at + 1);
-    let old_end = old[edit.range.end as usize..]
-        .find('\n')
-        .map_or(old.len(), |at| edit.range.end as usize + at);
-    let tail = old.len() - old_end;
-    let new_end = new.len() - tail;
-    let lines = |text: &str| -> Vec<String> {
-        if text.is_empty() {
-            Vec::new()
-        } else {
-            text.lines().map(str::to_string).collect()
+    let old: Vec<&str> = old.lines().collect();
+    let new: Vec<&str> = new.lines().collect();
+    // common[i][j]: the length of the longest common subsequence of old[i..] and new[j..].
+    let mut common = vec![vec![0u32; new.len() + 1]; old.len() + 1];
+    for i in (0..old.len()).rev() {
+        for j in (0..new.len()).rev() {
+            common[i][j] = if old[i] == new[j] {
+                common[i + 1][j + 1] + 1
+            } else {
+                common[i + 1][j].max(common[i][j + 1])
+            };
         }
-    };
-    vec![(lines(&old[start..old_end]), lines(&new[start..new_end]))]
+    }
+    let mut hunks = Vec::new();
+    let mut hunk: (Vec<String>, Vec<String>) = (Vec::new(), Vec::new());
+    let (mut i, mut j) = (0, 0);
+    while i < old.len() || j < new.len() {
+        if i < old.len() && j < new.len() && old[i] == new[j] {
+            if !hunk.0.is_empty() || !hunk.1.is_empty() {
+                hunks.push(std::mem::take(&mut hunk));
+            }
+            i += 1;
+            j += 1;
+        } else if j < new.len() && (i == old.len() || common[i][j + 1] >= common[i + 1][j]) {
+            hunk.1.push(new[j].to_string());
+            j += 1;
+        } else {
+            hunk.0.push(old[i].to_string());
+            i += 1;
+        }
+    }
+    if !hunk.0.is_empty() || !hunk.1.is_empty() {
+        hunks.push(hunk);
+    }
+    hunks
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn changed_lines_shows_only_the_lines_that_change() {
+        let old = "a\nstage: next\nb\nc\n| 1 |\n| 2 |\n";
+        let new = "a\nstage: current\nb\nc\n| 2 |\nlast: x\n";
+        assert_eq!(
+            changed_lines(old, new),
+            vec![
+                (
+                    vec!["stage: next".to_string()],
+                    vec!["stage: current".to_string()]
+                ),
+                (vec!["| 1 |".to_string()], vec![]),
+                (vec![], vec!["last: x".to_string()]),
+            ]
+        );
+    }
 }
