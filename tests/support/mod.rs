@@ -40,6 +40,8 @@ pub struct Client {
     pub diagnostics: HashMap<String, Vec<Value>>,
     /// Every publishDiagnostics in arrival order: (uri, version).
     pub publish_log: Vec<(String, Option<i64>)>,
+    /// Every request the server sent (showDocument, configuration, …), in order.
+    pub server_requests: Vec<Value>,
 }
 
 pub fn uri(path: &Path) -> String {
@@ -83,6 +85,7 @@ impl Client {
             settings: json!({}),
             diagnostics: HashMap::new(),
             publish_log: Vec::new(),
+            server_requests: Vec::new(),
         }
     }
 
@@ -188,6 +191,7 @@ impl Client {
     }
 
     fn answer(&mut self, request: &Value) {
+        self.server_requests.push(request.clone());
         if self.answers == Answers::Never {
             return;
         }
@@ -196,6 +200,7 @@ impl Client {
                 let count = request["params"]["items"].as_array().map_or(1, Vec::len);
                 Value::Array(vec![self.settings.clone(); count])
             }
+            Some("window/showDocument") => json!({"success": true}),
             _ => Value::Null,
         };
         let id = request["id"].clone();

@@ -1,0 +1,578 @@
+//! End-to-end tests of code actions over stdio: transitions offered (and disabled with their
+//! reason) and run by `workspace/executeCommand` as disk transactions, refusals that change
+//! nothing, an interrupted transition completed by its quick fix, versioned quick-fix edits,
+//! Fix all, and the new-task command.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use support::{Answers, Client, TIMEOUT, uri};
+
+const NOW: &str = "2026-11-20T12:00:00Z";
+
+fn capabilities() -> Value {
+    json!({
+        "window": {"workDoneProgress": true, "showDocument": {"support": true}},
+        "workspace": {
+            "configuration": true,
+            "workspaceEdit": {"documentChanges": true, "resourceOperations": ["create", "rename", "delete"]},
+        },
+        "textDocument": {"codeAction": {"disabledSupport": true}},
+        "general": {"positionEncodings": ["utf-16"]},
+    })
+}
+
+/// The ledger lines a task in `stage` has, so the fixture starts without drift.
+fn ledger(stage: &str) -> String {
+    let order = ["inbox", "backlog", "next", "current"];
+    let events = ["created", "verified", "prioritized", "started"];
+    let reached = order.iter().position(|s| *s == stage).unwrap();
+    events[..=reached]
+        .iter()
+        .enumerate()
+        .map(|(day, event)| {
+            format!(
+                "{{\"ts\":\"2026-11-{:02}T09:00:00Z\",\"user\":\"@kim\",\"event\":\"{event}\",\"desc\":\"{event}\"}}\n",
+                day + 1
+            )
+        })
+        .collect()
+}
+
+/// A clean task package; `extra` frontmatter lines are added.
+fn task(root: &Path, stage: &str, number: u32, extra: &str) {
+    let id = format!("{number:04}");
+    let folder = root.join(stage).join(format!("TASK-{id}-job"));
+    std::fs::create_dir_all(&folder).unwrap();
+    let card = format!(
+        "---\ntask_id: \"{id}\"\ntask_name: \"Job {id}\"\nstage: \"{stage}\"\nstatus: \"active\"\ncurrent_dri: \"@kim\"\npriority: \"P2\"\neffort_estimate: \"M\"\n{extra}---\n\n## Goal\n\nG.\n\n## Inputs Required\n\nI.\n\n## Implementation Details\n\nD.\n\n## Expected Outputs\n\nO.\n\n## Acceptance Criteria\n\n- [ ] done\n"
+    );
+    std::fs::write(folder.join(format!("{id}-job.task.md")), card).unwrap();
+    std::fs::write(folder.join(format!("{id}.context.md")), "# Context\n").unwrap();
+    std::fs::write(folder.join(format!("{id}.ledger.jsonl")), ledger(stage)).unwrap();
+}
+
+/// Writes the indexes listing every task below `root`, and the ID counter.
+fn indexes(root: &Path, counter: u32) {
+    let mut root_rows = String::from(
+        "| ID | Name | DRI | Stage | Status | Dependencies |\n|----|------|-----|-------|--------|--------------|\n",
+    );
+    for stage in [
+        "inbox",
+        "backlog",
+        "next",
+        "current",
+        "integration",
+        "learning",
+        "archived",
+    ] {
+        let dir = root.join(stage);
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut rows = String::from(
+            "| ID | Name | DRI | Status | Dependencies |\n|----|------|-----|--------|--------------|\n",
+        );
+        let mut folders: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .flatten()
+            .map(|entry| entry.file_name().to_string_lossy().into_owned())
+            .filter(|name| name.starts_with("TASK-"))
+            .collect();
+        folders.sort();
+        for folder in folders {
+            let id = &folder[5..9];
+            let card = std::fs::read_to_string(dir.join(&folder).join(format!("{id}-job.task.md")))
+                .unwrap();
+            let deps = card
+                .lines()
+                .find_map(|line| line.strip_prefix("depends_on: "))
+                .map(|list| list.trim_matches(['[', ']']).replace('"', ""))
+                .filter(|list| !list.is_empty())
+                .unwrap_or_else(|| "-".into());
+            rows.push_str(&format!("| {id} | Job {id} | @kim | active | {deps} |\n"));
+            root_rows.push_str(&format!(
+                "| {id} | Job {id} | @kim | {stage} | active | {deps} |\n"
+            ));
+        }
+        std::fs::write(dir.join("INDEX.md"), rows).unwrap();
+    }
+    std::fs::write(root.join("INDEX.md"), root_rows).unwrap();
+    std::fs::write(root.join("ID_COUNTER.txt"), format!("{counter:04}\n")).unwrap();
+}
+
+/// current full (0002–0006), 0001 ready in next, 0007 in next depending on 0008 in backlog.
+fn full_current(folder: &Path) -> PathBuf {
+    let root = folder.join(".work/tasks");
+    task(&root, "next", 1, "");
+    for number in 2..=6 {
+        task(&root, "current", number, "");
+    }
+    task(&root, "next", 7, "depends_on: [\"TASK-0008\"]\n");
+    task(&root, "backlog", 8, "blocks: [\"TASK-0007\"]\n");
+    indexes(&root, 9);
+    root
+}
+
+fn card(root: &Path, stage: &str, number: u32) -> PathBuf {
+    root.join(stage)
+        .join(format!("TASK-{number:04}-job"))
+        .join(format!("{number:04}-job.task.md"))
+}
+
+fn ledger_path(root: &Path, stage: &str, number: u32) -> PathBuf {
+    root.join(stage)
+        .join(format!("TASK-{number:04}-job"))
+        .join(format!("{number:04}.ledger.jsonl"))
+}
+
+fn start(folder: &Path, env: &[(&str, &str)]) -> Client {
+    let mut env = env.to_vec();
+    env.push(("FLOWOS_NOW", NOW));
+    let mut client = Client::spawn_with_env(Answers::Normally, &env);
+    client.settings = json!({"user": "@ana"});
+    client.initialize(folder, capabilities(), json!({"user": "@ana"}));
+    client.wait_until(TIMEOUT, |client| {
+        client
+            .notifications
+            .iter()
+            .any(|n| n["method"] == "$/progress" && n["params"]["value"]["kind"] == "end")
+    });
+    client
+}
+
+fn code_actions(client: &mut Client, path: &Path, line: u32, only: Option<&[&str]>) -> Vec<Value> {
+    let mut context = json!({"diagnostics": []});
+    if let Some(only) = only {
+        context["only"] = json!(only);
+    }
+    client
+        .request(
+            "textDocument/codeAction",
+            json!({
+                "textDocument": {"uri": uri(path)},
+                "range": {"start": {"line": line, "character": 0}, "end": {"line": line + 1, "character": 0}},
+                "context": context,
+            }),
+        )
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+fn titled<'a>(actions: &'a [Value], prefix: &str) -> &'a Value {
+    actions
+        .iter()
+        .find(|action| {
+            action["title"]
+                .as_str()
+                .is_some_and(|t| t.starts_with(prefix))
+        })
+        .unwrap_or_else(|| panic!("no action `{prefix}` in {actions:#?}"))
+}
+
+fn execute(client: &mut Client, action: &Value) -> Value {
+    let command = &action["command"];
+    client.request(
+        "workspace/executeCommand",
+        json!({"command": command["command"], "arguments": command["arguments"]}),
+    )
+}
+
+/// Every file's bytes below `root`.
+fn snapshot(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut files = BTreeMap::new();
+    let mut pending = vec![root.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                files.insert(path.clone(), std::fs::read(&path).unwrap());
+            }
+        }
+    }
+    files
+}
+
+/// `check`'s JSON diagnostics as (rule, message) pairs, SLOs left out.
+fn check(folder: &Path) -> Vec<(String, String)> {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_flowos-lsp"))
+        .args(["check", "--format", "json", "--now", NOW])
+        .arg(folder)
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let mut found: Vec<(String, String)> = report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["rule"] != "slo-exceeded")
+        .map(|d| {
+            (
+                d["rule"].as_str().unwrap().to_string(),
+                d["message"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    found.sort();
+    found
+}
+
+fn new_lines(before: &str, after: &str) -> Vec<Value> {
+    assert!(
+        after.starts_with(before),
+        "the ledger's previous bytes changed:\n{before}\n---\n{after}"
+    );
+    after[before.len()..]
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect()
+}
+
+#[test]
+fn transitions_are_offered_with_their_blocking_reasons_and_run_as_transactions() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = full_current(dir.path());
+    let before_check = check(dir.path());
+    assert!(
+        before_check
+            .iter()
+            .all(|(rule, _)| rule != "ledger-stage-drift"),
+        "{before_check:?}"
+    );
+    let mut client = start(dir.path(), &[]);
+
+    // Disabled, with the reason a person can act on.
+    let actions = code_actions(&mut client, &card(&root, "next", 1), 3, None);
+    let start_1 = titled(&actions, "Start TASK-0001");
+    assert_eq!(start_1["kind"], "refactor.rewrite.flowos");
+    let reason = start_1["disabled"]["reason"].as_str().unwrap();
+    assert!(reason.contains("WIP limit (5/5)"), "{reason}");
+
+    // Offered on the task's index row too, and run from there.
+    let next_index = root.join("current/INDEX.md");
+    let actions = code_actions(&mut client, &next_index, 2, None);
+    let complete = titled(&actions, "Complete TASK-0002").clone();
+    assert!(complete.get("disabled").is_none());
+    let ledger_before = std::fs::read_to_string(ledger_path(&root, "current", 2)).unwrap();
+    let answer = execute(&mut client, &complete);
+    assert_eq!(answer["ok"], true, "{answer}");
+    assert!(!root.join("current/TASK-0002-job").exists());
+    let moved_card = card(&root, "integration", 2);
+    let card_text = std::fs::read_to_string(&moved_card).unwrap();
+    assert!(card_text.contains("stage: \"integration\""), "{card_text}");
+    let lines = new_lines(
+        &ledger_before,
+        &std::fs::read_to_string(ledger_path(&root, "integration", 2)).unwrap(),
+    );
+    assert_eq!(lines.len(), 1);
+    assert_eq!(lines[0]["event"], "implemented");
+    assert_eq!(lines[0]["user"], "@ana");
+    assert_eq!(lines[0]["ts"], NOW);
+    assert!(
+        std::fs::read_to_string(root.join("integration/INDEX.md"))
+            .unwrap()
+            .contains("| 0002 |")
+    );
+    assert!(
+        !std::fs::read_to_string(root.join("current/INDEX.md"))
+            .unwrap()
+            .contains("| 0002 |")
+    );
+    // The client was asked to show the moved card.
+    assert!(client.server_requests.iter().any(|request| {
+        request["method"] == "window/showDocument"
+            && request["params"]["uri"] == uri(&moved_card).as_str()
+    }));
+
+    // Current has room now; 0007 is still held up by its dependency.
+    let actions = code_actions(&mut client, &card(&root, "next", 7), 3, None);
+    let reason = titled(&actions, "Start TASK-0007")["disabled"]["reason"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        reason.contains("TASK-0008") && reason.contains("concurrent_ok"),
+        "{reason}"
+    );
+
+    // Start is enabled for 0001 and runs.
+    let actions = code_actions(&mut client, &card(&root, "next", 1), 3, None);
+    let start_1 = titled(&actions, "Start TASK-0001").clone();
+    assert!(start_1.get("disabled").is_none(), "{start_1}");
+    assert_eq!(execute(&mut client, &start_1)["ok"], true);
+    assert!(card(&root, "current", 1).exists());
+    client.settle(Duration::from_millis(200));
+    client.shutdown();
+
+    // Nothing new is wrong after the moves.
+    let after_check = check(dir.path());
+    let new: Vec<_> = after_check
+        .iter()
+        .filter(|found| !before_check.contains(found))
+        .collect();
+    assert!(new.is_empty(), "{new:#?}");
+}
+
+#[test]
+fn a_file_changed_after_the_offer_or_unsaved_makes_the_transition_refuse() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = full_current(dir.path());
+    let mut client = start(dir.path(), &[]);
+    let card_2 = card(&root, "current", 2);
+    let actions = code_actions(&mut client, &card_2, 3, None);
+    let complete = titled(&actions, "Complete TASK-0002").clone();
+
+    // The card changes on disk between the offer and the execution.
+    let mut text = std::fs::read_to_string(&card_2).unwrap();
+    text.push_str("\nMore notes.\n");
+    std::fs::write(&card_2, &text).unwrap();
+    client.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": uri(&card_2), "type": 2}]}),
+    );
+    let before = snapshot(&root);
+    let answer = execute(&mut client, &complete);
+    assert_eq!(answer["ok"], false, "{answer}");
+    let message = answer["message"].as_str().unwrap();
+    assert!(
+        message.contains("0002-job.task.md") && message.contains("changed"),
+        "{message}"
+    );
+    assert_eq!(
+        snapshot(&root),
+        before,
+        "a refused transition wrote something"
+    );
+    assert!(client.wait_until(TIMEOUT, |client| {
+        client
+            .notifications
+            .iter()
+            .any(|n| n["method"] == "window/showMessage")
+    }));
+
+    // Offered again, but the card is open with unsaved changes.
+    client.open(&card_2, 1);
+    client.edit(&card_2, 2, (0, 0), (0, 0), "");
+    client.edit(&card_2, 3, (10, 0), (10, 0), "unsaved ");
+    let actions = code_actions(&mut client, &card_2, 3, None);
+    let complete = titled(&actions, "Complete TASK-0002").clone();
+    let answer = execute(&mut client, &complete);
+    assert_eq!(answer["ok"], false, "{answer}");
+    assert!(
+        answer["message"].as_str().unwrap().contains("unsaved"),
+        "{answer}"
+    );
+    assert_eq!(snapshot(&root), before);
+    client.shutdown();
+}
+
+#[test]
+fn an_interrupted_transition_is_reported_and_its_quick_fix_completes_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = full_current(dir.path());
+    let ledger_2 = ledger_path(&root, "current", 2);
+    let ledger_before = std::fs::read_to_string(&ledger_2).unwrap();
+    {
+        // A server that "dies" right after the ledger commit.
+        let mut client = start(dir.path(), &[("FLOWOS_FAULT_STOP_AFTER", "ledger")]);
+        let actions = code_actions(&mut client, &card(&root, "current", 2), 3, None);
+        let complete = titled(&actions, "Complete TASK-0002").clone();
+        let answer = execute(&mut client, &complete);
+        assert_eq!(answer["ok"], false, "{answer}");
+        client.shutdown();
+    }
+    let lines = new_lines(&ledger_before, &std::fs::read_to_string(&ledger_2).unwrap());
+    assert_eq!(lines[0]["event"], "implemented");
+    assert!(root.join("current/TASK-0002-job").exists(), "moved anyway");
+
+    let mut client = start(dir.path(), &[]);
+    assert!(
+        client.wait_until(TIMEOUT, |client| client
+            .has_rule(&ledger_2, "ledger-stage-drift")),
+        "{:?}",
+        client.diagnostics
+    );
+    let drift_line = client.diagnostics[&uri(&ledger_2)]
+        .iter()
+        .find(|d| d["code"] == "ledger-stage-drift")
+        .unwrap()["range"]["start"]["line"]
+        .as_u64()
+        .unwrap() as u32;
+    let actions = code_actions(&mut client, &ledger_2, drift_line, Some(&["quickfix"]));
+    let fix = actions
+        .iter()
+        .find(|action| action["command"]["command"] == "flowos.completeTransition")
+        .unwrap_or_else(|| panic!("no completion fix in {actions:#?}"))
+        .clone();
+    assert_eq!(fix["kind"], "quickfix");
+    assert_eq!(execute(&mut client, &fix)["ok"], true);
+    let ledger_after = ledger_path(&root, "integration", 2);
+    assert!(ledger_after.exists());
+    // Completing writes no event: the ledger already has it.
+    assert_eq!(
+        new_lines(
+            &ledger_before,
+            &std::fs::read_to_string(&ledger_after).unwrap()
+        )
+        .len(),
+        1
+    );
+    assert!(
+        client.wait_until(TIMEOUT, |client| !client
+            .has_rule(&ledger_after, "ledger-stage-drift")
+            && client.diagnostics.contains_key(&uri(&ledger_after))
+                == client.has_rule(&ledger_after, "slo-exceeded")),
+        "{:?}",
+        client.diagnostics.get(&uri(&ledger_after))
+    );
+    client.shutdown();
+    assert!(
+        check(dir.path())
+            .iter()
+            .all(|(rule, _)| rule != "ledger-stage-drift"),
+        "{:?}",
+        check(dir.path())
+    );
+}
+
+/// Applies a TextDocumentEdit's edits (single-line ranges) to `text`.
+fn apply_text_edits(text: &str, edits: &[Value]) -> String {
+    let mut lines: Vec<String> = text.split_inclusive('\n').map(str::to_string).collect();
+    let mut edits = edits.to_vec();
+    edits.sort_by_key(|edit| {
+        std::cmp::Reverse((
+            edit["range"]["start"]["line"].as_u64().unwrap(),
+            edit["range"]["start"]["character"].as_u64().unwrap(),
+        ))
+    });
+    for edit in edits {
+        let (sl, sc) = (
+            edit["range"]["start"]["line"].as_u64().unwrap() as usize,
+            edit["range"]["start"]["character"].as_u64().unwrap() as usize,
+        );
+        let (el, ec) = (
+            edit["range"]["end"]["line"].as_u64().unwrap() as usize,
+            edit["range"]["end"]["character"].as_u64().unwrap() as usize,
+        );
+        let joined: String = lines.concat();
+        let offset =
+            |line: usize, col: usize| lines[..line].iter().map(String::len).sum::<usize>() + col;
+        let (start, end) = (offset(sl, sc), offset(el, ec));
+        let new = format!(
+            "{}{}{}",
+            &joined[..start],
+            edit["newText"].as_str().unwrap(),
+            &joined[end..]
+        );
+        lines = new.split_inclusive('\n').map(str::to_string).collect();
+    }
+    lines.concat()
+}
+
+#[test]
+fn quick_fixes_are_versioned_edits_that_clear_their_diagnostic() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = full_current(dir.path());
+    let card_1 = card(&root, "next", 1);
+    let text = std::fs::read_to_string(&card_1)
+        .unwrap()
+        .replace("stage: \"next\"", "stage: \"backlog\"");
+    std::fs::write(&card_1, &text).unwrap();
+    std::fs::remove_file(root.join("next/TASK-0001-job/0001.context.md")).unwrap();
+    let mut client = start(dir.path(), &[]);
+    client.open(&card_1, 7);
+    assert!(client.wait_until(TIMEOUT, |c| c.has_rule(&card_1, "stage-mismatch")));
+
+    let actions = code_actions(&mut client, &card_1, 3, Some(&["quickfix"]));
+    let fix = titled(&actions, "Set stage").clone();
+    assert_eq!(fix["diagnostics"][0]["code"], "stage-mismatch");
+    let change = &fix["edit"]["documentChanges"][0];
+    assert_eq!(change["textDocument"]["version"], 7, "{fix}");
+    let edits = change["edits"].as_array().unwrap();
+    let fixed = apply_text_edits(&text, edits);
+    // Only the value changed.
+    assert_eq!(fixed, text.replace("stage: \"backlog\"", "stage: \"next\""));
+    client.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri(&card_1), "version": 8}, "contentChanges": [{"text": fixed}]}),
+    );
+    assert!(client.wait_until(TIMEOUT, |c| !c.has_rule(&card_1, "stage-mismatch")));
+
+    // The missing context is created through a CreateFile operation, never overwriting.
+    let actions = code_actions(&mut client, &card_1, 1, Some(&["quickfix"]));
+    let create = actions
+        .iter()
+        .find(|action| {
+            action["edit"]["documentChanges"]
+                .as_array()
+                .is_some_and(|ops| ops.iter().any(|op| op["kind"] == "create"))
+        })
+        .unwrap_or_else(|| panic!("no create fix in {actions:#?}"));
+    let op = &create["edit"]["documentChanges"][0];
+    assert!(op["uri"].as_str().unwrap().ends_with("0001.context.md"));
+    assert_eq!(op["options"]["overwrite"], false);
+    client.shutdown();
+}
+
+#[test]
+fn fix_all_collects_every_safe_fix_of_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = full_current(dir.path());
+    let card_1 = card(&root, "next", 1);
+    let text = std::fs::read_to_string(&card_1)
+        .unwrap()
+        .replace("stage: \"next\"", "stage: \"backlog\"")
+        .replace("## Expected Outputs\n\nO.\n\n", "");
+    std::fs::write(&card_1, &text).unwrap();
+    let mut client = start(dir.path(), &[]);
+    let actions = code_actions(&mut client, &card_1, 0, Some(&["source.fixAll"]));
+    assert_eq!(actions.len(), 1, "{actions:#?}");
+    assert_eq!(actions[0]["kind"], "source.fixAll.flowos");
+    let edits = actions[0]["edit"]["documentChanges"][0]["edits"]
+        .as_array()
+        .unwrap();
+    let fixed = apply_text_edits(&text, edits);
+    assert!(fixed.contains("stage: \"next\"") && fixed.contains("## Expected Outputs"));
+    client.shutdown();
+}
+
+#[test]
+fn the_new_task_command_creates_the_package_and_shows_its_card() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = full_current(dir.path());
+    let before = check(dir.path());
+    let mut client = start(dir.path(), &[]);
+    let answer = client.request(
+        "workspace/executeCommand",
+        json!({"command": "flowos.newTask", "arguments": [{"name": "Fix login redirect"}]}),
+    );
+    assert_eq!(answer["ok"], true, "{answer}");
+    let folder = root.join("inbox/TASK-0009-fix-login-redirect");
+    let card = folder.join("0009-fix-login-redirect.task.md");
+    assert!(card.exists(), "{answer}");
+    assert_eq!(answer["show"], uri(&card).as_str());
+    let ledger = std::fs::read_to_string(folder.join("0009.ledger.jsonl")).unwrap();
+    let events: Vec<Value> = ledger
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(events[0]["event"], "id_reserved");
+    assert_eq!(events[1]["event"], "created");
+    assert_eq!(
+        std::fs::read_to_string(root.join("ID_COUNTER.txt"))
+            .unwrap()
+            .trim(),
+        "0010"
+    );
+    client.settle(Duration::from_millis(200));
+    // The server re-read the new package: it is in the model and clean.
+    assert!(client.rules(&card).is_empty(), "{:?}", client.rules(&card));
+    client.shutdown();
+    let after = check(dir.path());
+    assert_eq!(after, before);
+}
