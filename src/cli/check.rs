@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{Value, json};
 
 use crate::base::{PositionEncoding, TextRange};
-use crate::cli::fix;
+use crate::cli::{Arg, ArgCursor, fix};
 use crate::db::{FileId, Workspace};
 use crate::ide::diagnostics::workspace_diagnostics;
 use crate::ide::types::{Config, Diagnostic, Rule, Severity};
@@ -52,19 +52,20 @@ Exit status: 0 no errors, 1 error diagnostics found, 2 usage or I/O failure.";
 /// Parses `check`'s arguments (after the subcommand name).
 pub fn parse_args(args: &[String]) -> Result<CheckOptions, String> {
     let mut options = CheckOptions::default();
-    let mut iter = args.iter();
-    while let Some(arg) = iter.next() {
-        let (flag, inline) = match arg.split_once('=') {
-            Some((flag, value)) if flag.starts_with("--") => (flag, Some(value.to_string())),
-            _ => (arg.as_str(), None),
+    let mut cursor = ArgCursor::new(args);
+    while let Some(arg) = cursor.next_arg() {
+        let flag = match arg {
+            Arg::Positional(path) => {
+                if options.path.is_some() {
+                    return Err(format!("unexpected argument `{path}`; give one PATH"));
+                }
+                options.path = Some(PathBuf::from(path));
+                continue;
+            }
+            Arg::Flag(flag) => flag,
         };
-        let mut value = |name: &str| -> Result<String, String> {
-            inline
-                .clone()
-                .or_else(|| iter.next().cloned())
-                .ok_or_else(|| format!("{name} needs a value"))
-        };
-        match flag {
+        let mut value = |name: &str| cursor.value(name);
+        match flag.as_str() {
             "--format" => {
                 options.format = match value("--format")?.as_str() {
                     "human" => Format::Human,
@@ -88,13 +89,7 @@ pub fn parse_args(args: &[String]) -> Result<CheckOptions, String> {
                 options.config.extra_events.push(name);
             }
             "-h" | "--help" => return Err(String::new()),
-            _ if flag.starts_with('-') => return Err(format!("unknown option `{arg}`")),
-            _ => {
-                if options.path.is_some() {
-                    return Err(format!("unexpected argument `{arg}`; give one PATH"));
-                }
-                options.path = Some(PathBuf::from(arg));
-            }
+            _ => return Err(format!("unknown option `{flag}`")),
         }
     }
     if options.config.now.is_none()
@@ -105,7 +100,8 @@ pub fn parse_args(args: &[String]) -> Result<CheckOptions, String> {
     Ok(options)
 }
 
-fn parse_now(text: &str) -> Result<i64, String> {
+/// `--now` and `FLOWOS_NOW`: an RFC 3339 time with an offset.
+pub fn parse_now(text: &str) -> Result<i64, String> {
     parse_rfc3339(text.trim()).ok_or_else(|| {
         format!("`{text}` is not an RFC 3339 time with an offset, e.g. 2026-11-20T12:00:00Z")
     })

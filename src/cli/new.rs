@@ -5,9 +5,11 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use crate::apply;
-use crate::cli::check::{EXIT_CLEAN, EXIT_ERRORS, EXIT_USAGE, display_path, load_workspace};
+use crate::cli::check::{
+    EXIT_CLEAN, EXIT_ERRORS, EXIT_USAGE, display_path, load_workspace, parse_now,
+};
+use crate::cli::{Arg, ArgCursor};
 use crate::ide::diagnostics::slo::clock_now;
-use crate::syntax::ledger::parse_rfc3339;
 
 pub const USAGE: &str = "\
 usage: flowos-lsp new \"<name>\" [PATH] [--namespace NS] [--user @name] [--now RFC3339]
@@ -28,31 +30,25 @@ pub struct NewOptions {
 pub fn parse_args(args: &[String]) -> Result<NewOptions, String> {
     let mut options = NewOptions::default();
     let mut positional = Vec::new();
-    let mut iter = args.iter();
-    while let Some(arg) = iter.next() {
-        let (flag, inline) = match arg.split_once('=') {
-            Some((flag, value)) if flag.starts_with("--") => (flag, Some(value.to_string())),
-            _ => (arg.as_str(), None),
+    let mut cursor = ArgCursor::new(args);
+    while let Some(arg) = cursor.next_arg() {
+        let flag = match arg {
+            Arg::Positional(value) => {
+                positional.push(value);
+                continue;
+            }
+            Arg::Flag(flag) => flag,
         };
-        let mut value = |name: &str| -> Result<String, String> {
-            inline
-                .clone()
-                .or_else(|| iter.next().cloned())
-                .ok_or_else(|| format!("{name} needs a value"))
-        };
-        match flag {
+        let mut value = |name: &str| cursor.value(name);
+        match flag.as_str() {
             "--namespace" => options.namespace = Some(value("--namespace")?),
             "--user" => options.user = Some(value("--user")?),
             "--now" => {
                 let text = value("--now")?;
-                options.now = Some(
-                    parse_rfc3339(text.trim())
-                        .ok_or_else(|| format!("`{text}` is not an RFC 3339 time"))?,
-                );
+                options.now = Some(parse_now(&text)?);
             }
             "-h" | "--help" => return Err(String::new()),
-            _ if flag.starts_with('-') => return Err(format!("unknown option `{arg}`")),
-            _ => positional.push(arg.clone()),
+            _ => return Err(format!("unknown option `{flag}`")),
         }
     }
     let mut positional = positional.into_iter();

@@ -5,12 +5,14 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::apply::{self, PlannedTransition};
-use crate::cli::check::{EXIT_CLEAN, EXIT_ERRORS, EXIT_USAGE, display_path, load_workspace};
+use crate::cli::check::{
+    EXIT_CLEAN, EXIT_ERRORS, EXIT_USAGE, display_path, load_workspace, parse_now,
+};
+use crate::cli::{Arg, ArgCursor};
 use crate::db::{TaskIdx, Workspace};
 use crate::ide::diagnostics::slo::clock_now;
 use crate::ide::transitions::{self, Action, TransitionContext};
 use crate::ide::types::Config;
-use crate::syntax::ledger::parse_rfc3339;
 use crate::syntax::task_id::parse_task_ref;
 use crate::transaction::Options;
 
@@ -37,25 +39,22 @@ pub struct TransitionOptions {
 pub fn parse_args(args: &[String]) -> Result<TransitionOptions, String> {
     let mut options = TransitionOptions::default();
     let mut positional = Vec::new();
-    let mut iter = args.iter();
-    while let Some(arg) = iter.next() {
-        let (flag, inline) = match arg.split_once('=') {
-            Some((flag, value)) if flag.starts_with("--") => (flag, Some(value.to_string())),
-            _ => (arg.as_str(), None),
+    let mut cursor = ArgCursor::new(args);
+    while let Some(arg) = cursor.next_arg() {
+        let flag = match arg {
+            Arg::Positional(value) => {
+                positional.push(value);
+                continue;
+            }
+            Arg::Flag(flag) => flag,
         };
-        let mut value = |name: &str| -> Result<String, String> {
-            inline
-                .clone()
-                .or_else(|| iter.next().cloned())
-                .ok_or_else(|| format!("{name} needs a value"))
-        };
-        match flag {
+        let mut value = |name: &str| cursor.value(name);
+        match flag.as_str() {
             "--user" => options.user = Some(value("--user")?),
             "--dry-run" => options.dry_run = true,
             "--now" => options.now = Some(parse_now(&value("--now")?)?),
             "-h" | "--help" => return Err(String::new()),
-            _ if flag.starts_with('-') => return Err(format!("unknown option `{arg}`")),
-            _ => positional.push(arg.clone()),
+            _ => return Err(format!("unknown option `{flag}`")),
         }
     }
     let mut positional = positional.into_iter();
@@ -71,10 +70,6 @@ pub fn parse_args(args: &[String]) -> Result<TransitionOptions, String> {
         options.now = Some(parse_now(&text).map_err(|e| format!("FLOWOS_NOW: {e}"))?);
     }
     Ok(options)
-}
-
-fn parse_now(text: &str) -> Result<i64, String> {
-    parse_rfc3339(text.trim()).ok_or_else(|| format!("`{text}` is not an RFC 3339 time"))
 }
 
 /// Finds the one task carrying `spelling` in any loaded tasks root.
