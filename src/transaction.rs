@@ -316,12 +316,17 @@ impl Root {
             path: path.to_path_buf(),
             why,
         };
-        let rel = if path.is_absolute() {
-            path.strip_prefix(&self.given)
-                .or_else(|_| path.strip_prefix(&self.canonical))
-                .map_err(|_| refuse("the path is outside the tasks root".into()))?
-        } else {
-            path
+        // A path spelled from the root as given (`./.work/tasks/…`) or from its real path is
+        // taken relative to it; any other relative path is relative to the root already.
+        let rel = match path
+            .strip_prefix(&self.given)
+            .or_else(|_| path.strip_prefix(&self.canonical))
+        {
+            Ok(rel) => rel,
+            Err(_) if path.is_absolute() => {
+                return Err(refuse("the path is outside the tasks root".into()));
+            }
+            Err(_) => path,
         };
         if rel.as_os_str().is_empty() {
             return Err(refuse("the path is the tasks root itself".into()));
