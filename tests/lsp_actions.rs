@@ -28,8 +28,14 @@ fn capabilities() -> Value {
 
 /// The ledger lines a task in `stage` has, so the fixture starts without drift.
 fn ledger(stage: &str) -> String {
-    let order = ["inbox", "backlog", "next", "current"];
-    let events = ["created", "verified", "prioritized", "started"];
+    let order = ["inbox", "backlog", "next", "current", "integration"];
+    let events = [
+        "created",
+        "verified",
+        "prioritized",
+        "started",
+        "implemented",
+    ];
     let reached = order.iter().position(|s| *s == stage).unwrap();
     events[..=reached]
         .iter()
@@ -48,8 +54,19 @@ fn task(root: &Path, stage: &str, number: u32, extra: &str) {
     let id = format!("{number:04}");
     let folder = root.join(stage).join(format!("TASK-{id}-job"));
     std::fs::create_dir_all(&folder).unwrap();
+    // `extra` lines replace the default with the same key.
+    let defaults = format!(
+        "task_id: \"{id}\"\ntask_name: \"Job {id}\"\nstage: \"{stage}\"\nstatus: \"active\"\ncurrent_dri: \"@kim\"\npriority: \"P2\"\neffort_estimate: \"M\"\n"
+    );
+    let key = |line: &str| line.split(':').next().unwrap_or("").to_string();
+    let overridden: Vec<String> = extra.lines().map(key).collect();
+    let fields: String = defaults
+        .lines()
+        .filter(|line| !overridden.contains(&key(line)))
+        .map(|line| format!("{line}\n"))
+        .collect();
     let card = format!(
-        "---\ntask_id: \"{id}\"\ntask_name: \"Job {id}\"\nstage: \"{stage}\"\nstatus: \"active\"\ncurrent_dri: \"@kim\"\npriority: \"P2\"\neffort_estimate: \"M\"\n{extra}---\n\n## Goal\n\nG.\n\n## Inputs Required\n\nI.\n\n## Implementation Details\n\nD.\n\n## Expected Outputs\n\nO.\n\n## Acceptance Criteria\n\n- [ ] done\n"
+        "---\n{fields}{extra}---\n\n## Goal\n\nG.\n\n## Inputs Required\n\nI.\n\n## Implementation Details\n\nD.\n\n## Expected Outputs\n\nO.\n\n## Acceptance Criteria\n\n- [ ] done\n"
     );
     std::fs::write(folder.join(format!("{id}-job.task.md")), card).unwrap();
     std::fs::write(folder.join(format!("{id}.context.md")), "# Context\n").unwrap();
@@ -92,9 +109,15 @@ fn indexes(root: &Path, counter: u32) {
                 .map(|list| list.trim_matches(['[', ']']).replace('"', ""))
                 .filter(|list| !list.is_empty())
                 .unwrap_or_else(|| "-".into());
-            rows.push_str(&format!("| {id} | Job {id} | @kim | active | {deps} |\n"));
+            let status = card
+                .lines()
+                .find_map(|line| line.strip_prefix("status: "))
+                .unwrap_or("active")
+                .trim_matches('"')
+                .to_string();
+            rows.push_str(&format!("| {id} | Job {id} | @kim | {status} | {deps} |\n"));
             root_rows.push_str(&format!(
-                "| {id} | Job {id} | @kim | {stage} | active | {deps} |\n"
+                "| {id} | Job {id} | @kim | {stage} | {status} | {deps} |\n"
             ));
         }
         std::fs::write(dir.join("INDEX.md"), rows).unwrap();
@@ -575,4 +598,183 @@ fn the_new_task_command_creates_the_package_and_shows_its_card() {
     client.shutdown();
     let after = check(dir.path());
     assert_eq!(after, before);
+}
+
+/// Where each task of [`many_tasks`] is, by number.
+fn find_card(root: &Path, number: u32) -> PathBuf {
+    [
+        "inbox",
+        "backlog",
+        "next",
+        "current",
+        "integration",
+        "learning",
+        "archived",
+    ]
+    .iter()
+    .map(|stage| card(root, stage, number))
+    .find(|path| path.exists())
+    .unwrap_or_else(|| panic!("TASK-{number:04} is nowhere"))
+}
+
+fn find_ledger(root: &Path, number: u32) -> PathBuf {
+    find_card(root, number).with_file_name(format!("{number:04}.ledger.jsonl"))
+}
+
+/// One task per transition of SPEC §5 (current has room), plus one per refusal reason.
+fn many_tasks(folder: &Path) -> PathBuf {
+    let root = folder.join(".work/tasks");
+    task(&root, "inbox", 10, "");
+    task(&root, "current", 11, "");
+    task(&root, "current", 12, "paused_reason: \"vendor is late\"\n");
+    task(&root, "next", 13, "depends_on: [\"TASK-0014\"]\n");
+    task(&root, "backlog", 14, "blocks: [\"TASK-0013\"]\n");
+    task(&root, "integration", 15, "");
+    task(
+        &root,
+        "backlog",
+        16,
+        "canceled_reason: \"superseded by the new API\"\nblocks: [\"TASK-0017\"]\n",
+    );
+    task(&root, "backlog", 17, "depends_on: [\"TASK-0016\"]\n");
+    task(&root, "backlog", 18, "priority: \"P0\"\n");
+    task(
+        &root,
+        "backlog",
+        19,
+        "priority: null\neffort_estimate: null\n",
+    );
+    task(
+        &root,
+        "current",
+        20,
+        "status: \"paused\"\npaused_reason: \"on leave\"\n",
+    );
+    task(&root, "backlog", 21, "");
+    indexes(&root, 22);
+    root
+}
+
+#[test]
+fn every_transition_runs_over_stdio_and_every_refusal_is_a_disabled_action() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = many_tasks(dir.path());
+    let before_check = check(dir.path());
+    let mut client = start(dir.path(), &[]);
+
+    // (task, title prefix, stage it ends in, events appended)
+    let steps: &[(u32, &str, &str, &[&str])] = &[
+        (10, "Verify", "backlog", &["verified"]),
+        (10, "Prioritize", "next", &["validated", "prioritized"]),
+        (10, "Start", "current", &["validated", "started"]),
+        (10, "Complete", "integration", &["implemented"]),
+        (
+            10,
+            "Integrate",
+            "learning",
+            &["integrated", "moved_to_learning"],
+        ),
+        (
+            10,
+            "Close TASK-0010 (",
+            "archived",
+            &["learning_skipped", "closed"],
+        ),
+        (11, "Rework", "next", &["rework_required"]),
+        (12, "Pause", "next", &["paused"]),
+        (12, "Resume", "next", &["resumed"]),
+        (13, "Block TASK-0013 on TASK-0014", "next", &["blocked"]),
+        (
+            15,
+            "Close TASK-0015 without learning",
+            "archived",
+            &["integrated", "learning_skipped", "closed"],
+        ),
+        (16, "Cancel", "archived", &["canceled", "cascade_cancel"]),
+        (
+            18,
+            "Fast-track",
+            "current",
+            &["validated", "fast_tracked", "started"],
+        ),
+    ];
+    for (number, title, stage, events) in steps {
+        let path = find_card(&root, *number);
+        let ledger = find_ledger(&root, *number);
+        let ledger_before = std::fs::read_to_string(&ledger).unwrap();
+        let actions = code_actions(&mut client, &path, 3, Some(&["refactor"]));
+        let action = titled(&actions, title).clone();
+        assert!(action.get("disabled").is_none(), "{action}");
+        let answer = execute(&mut client, &action);
+        assert_eq!(answer["ok"], true, "{title}: {answer}");
+        let moved = card(&root, stage, *number);
+        assert!(
+            moved.exists(),
+            "{title}: TASK-{number:04} is not in {stage}"
+        );
+        assert_eq!(answer["show"], uri(&moved).as_str());
+        let card_text = std::fs::read_to_string(&moved).unwrap();
+        assert!(
+            card_text.contains(&format!("stage: \"{stage}\"")),
+            "{card_text}"
+        );
+        let appended = new_lines(
+            &ledger_before,
+            &std::fs::read_to_string(find_ledger(&root, *number)).unwrap(),
+        );
+        let names: Vec<&str> = appended
+            .iter()
+            .map(|e| e["event"].as_str().unwrap())
+            .collect();
+        assert_eq!(&names, events, "{title}");
+        assert!(
+            appended
+                .iter()
+                .all(|e| e["ts"] == NOW && e["user"] == "@ana" && e["desc"].is_string())
+        );
+        let index = std::fs::read_to_string(root.join(stage).join("INDEX.md")).unwrap();
+        assert!(
+            index.contains(&format!("| {number:04} |")),
+            "{title}: {index}"
+        );
+    }
+    // The cancel cascade blocked the dependent and said why in its ledger.
+    let dependent = std::fs::read_to_string(card(&root, "backlog", 17)).unwrap();
+    assert!(dependent.contains("status: \"blocked\""), "{dependent}");
+    assert!(dependent.contains("task:TASK-0016"), "{dependent}");
+    assert!(
+        std::fs::read_to_string(find_ledger(&root, 17))
+            .unwrap()
+            .contains("cascade_blocked_by_cancel")
+    );
+    // Blocked on an unfinished task: Unblock waits for it.
+    let blocked = std::fs::read_to_string(card(&root, "next", 13)).unwrap();
+    assert!(blocked.contains("status: \"blocked\"") && blocked.contains("task:TASK-0014"));
+
+    // (task, title prefix, words of the reason)
+    let refusals: &[(u32, &str, &str)] = &[
+        (13, "Unblock", "TASK-0014"),
+        (19, "Prioritize", "priority"),
+        (20, "Complete", "paused"),
+        (21, "Cancel", "canceled_reason"),
+        (21, "Pause", "paused_reason"),
+    ];
+    for (number, title, words) in refusals {
+        let actions = code_actions(&mut client, &find_card(&root, *number), 3, None);
+        let action = titled(&actions, title);
+        let reason = action["disabled"]["reason"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{action}"));
+        assert!(reason.contains(words), "{title}: {reason}");
+        assert!(action.get("command").is_none());
+    }
+    client.settle(Duration::from_millis(200));
+    client.shutdown();
+
+    let after_check = check(dir.path());
+    let new: Vec<_> = after_check
+        .iter()
+        .filter(|found| !before_check.contains(found))
+        .collect();
+    assert!(new.is_empty(), "{new:#?}");
 }
