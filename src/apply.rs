@@ -221,7 +221,9 @@ pub fn create_task(
         .unwrap_or_default();
     let values = RowValues {
         namespace: place.namespace.clone().unwrap_or_default(),
-        id: task.id.to_string(),
+        // As every other row is written (RowValues::of_task, the methodology's indexes):
+        // `0042`, and `-` for empty Flags and Dependencies.
+        id: task.id.short(),
         name: name.trim().to_string(),
         dri: if user.starts_with('@') {
             user.to_string()
@@ -230,8 +232,8 @@ pub fn create_task(
         },
         stage: crate::db::vocab::Stage::Inbox.name().to_string(),
         status: crate::db::vocab::Status::Active.name().to_string(),
-        flags: String::new(),
-        dependencies: String::new(),
+        flags: "-".to_string(),
+        dependencies: "-".to_string(),
     };
     let namespace_dir = namespace_dir_of(&task.folder_rel);
     for index in &workspace.roots[root].indexes {

@@ -554,7 +554,7 @@ fn fix_all_collects_every_safe_fix_of_the_file() {
     std::fs::write(&card_1, &text).unwrap();
     let mut client = start(dir.path(), &[]);
     let actions = code_actions(&mut client, &card_1, 0, Some(&["source.fixAll"]));
-    assert_eq!(actions.len(), 1, "{actions:#?}");
+    assert_eq!(actions.len(), 1, "{actions:#?} {:?}", client.rules(&card_1));
     assert_eq!(actions[0]["kind"], "source.fixAll.flowos");
     let edits = actions[0]["edit"]["documentChanges"][0]["edits"]
         .as_array()

@@ -11,9 +11,12 @@ use crate::db::vocab::{Stage, Status};
 use crate::db::{FileId, Task, TaskIdx, Workspace};
 use crate::ide::diagnostics::index::index_covers;
 use crate::ide::edit::frontmatter::{NewValue, set_field};
-use crate::ide::edit::index_rows::{RowValues, insert_row, remove_row, render_row, replace_row};
+use crate::ide::edit::index_rows::{
+    RowValues, insert_row, paused_flag, remove_row, render_row, replace_row,
+};
 use crate::ide::transitions::{FieldUpdate, TaskChange};
 use crate::syntax::index_table::parse_index;
+use crate::syntax::task_id::parse_task_ref;
 
 /// What a transition writes, in the order SPEC §5 writes it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -196,7 +199,10 @@ fn row_values(
     stage: Stage,
 ) -> RowValues {
     let mut values = RowValues::of_task(workspace, task);
+    let (old_status, old_flags) = (values.status.clone(), values.flags.clone());
     values.stage = stage.name().to_string();
+    // The new blocker: None when the change leaves blocked_by alone, Some("") when it clears it.
+    let mut blocker: Option<String> = None;
     for (key, update) in &change.fields {
         let value = match update {
             FieldUpdate::Set(value) => value.clone(),
@@ -206,10 +212,42 @@ fn row_values(
             "status" if Status::parse(&value).is_some() => values.status = value,
             "task_name" => values.name = value,
             "current_dri" => values.dri = value,
+            "blocked_by" => blocker = Some(value),
             _ => {}
         }
     }
+    // Flags derive from the status and the blocker, so they follow the change (a task
+    // unblocked or paused by it must not keep the flag it had).
+    if values.status != old_status || blocker.is_some() {
+        let namespace = workspace.task(task).namespace();
+        values.flags = match Status::parse(&values.status) {
+            Some(Status::Blocked) => match blocker.as_deref() {
+                Some(text) if !text.trim().is_empty() => blocked_flag(text, namespace),
+                _ if old_status == Status::Blocked.name() => old_flags,
+                _ => "blocked".to_string(),
+            },
+            Some(Status::Paused) => paused_flag(workspace, task),
+            Some(Status::Split) => old_flags,
+            _ => "-".to_string(),
+        };
+    }
     values
+}
+
+/// The Flags cell for a `blocked_by` value, as [`RowValues::of_task`] writes it:
+/// `blocked(TASK-0042)` for `task:TASK-0042 (canceled)`, `blocked(external:vendor)`.
+fn blocked_flag(text: &str, namespace: Option<&str>) -> String {
+    match text.split_once(':') {
+        Some((kind, detail)) if kind.trim() == "task" => {
+            let reference = detail.split_whitespace().next().unwrap_or("");
+            match parse_task_ref(reference) {
+                Some((id, _)) => format!("blocked({})", id.resolved_in(namespace)),
+                None => "blocked".to_string(),
+            }
+        }
+        Some((kind, detail)) => format!("blocked({}:{})", kind.trim(), detail.trim()),
+        None => "blocked".to_string(),
+    }
 }
 
 /// The folder path (relative to the tasks root) of a task moved from `from` to `to`: the stage

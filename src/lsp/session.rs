@@ -693,8 +693,11 @@ impl Session {
         if let Some(receiver) = receiver
             && let Ok(newer) = receiver.try_recv()
         {
-            self.handle(newer);
+            // This result is dropped, so the state is dirty again before the newer input is
+            // handled: a pull or a code action among them must analyse first, not read the
+            // last published (older) diagnostics.
             self.mark_dirty();
+            self.handle(newer);
             return;
         }
         let mut by_path: HashMap<PathBuf, Vec<Diagnostic>> = HashMap::new();

@@ -42,17 +42,7 @@ impl RowValues {
                 Some((BlockedBy::Other { kind, detail }, _)) => format!("blocked({kind}:{detail})"),
                 None => "blocked".to_string(),
             },
-            Some(Status::Paused) => {
-                let resume = workspace
-                    .card(task)
-                    .and_then(|card| card.frontmatter.block()?.get("expected_resume_date"))
-                    .and_then(|entry| entry.value.as_str().map(str::trim))
-                    .filter(|date| !date.is_empty());
-                match resume {
-                    Some(date) => format!("paused({date})"),
-                    None => "paused".to_string(),
-                }
-            }
+            Some(Status::Paused) => paused_flag(workspace, task_idx),
             Some(Status::Split) if !meta.split_into.is_empty() => {
                 let children: Vec<String> = meta
                     .split_into
@@ -100,6 +90,19 @@ impl RowValues {
             Column::Flags => self.flags.clone(),
             Column::Dependencies => self.dependencies.clone(),
         }
+    }
+}
+
+/// The Flags cell of a paused task: `paused(<expected_resume_date>)`, or `paused`.
+pub fn paused_flag(workspace: &Workspace, task_idx: TaskIdx) -> String {
+    let resume = workspace
+        .card(workspace.task(task_idx))
+        .and_then(|card| card.frontmatter.block()?.get("expected_resume_date"))
+        .and_then(|entry| entry.value.as_str().map(str::trim))
+        .filter(|date| !date.is_empty());
+    match resume {
+        Some(date) => format!("paused({date})"),
+        None => "paused".to_string(),
     }
 }
 
