@@ -161,6 +161,7 @@ struct ServerFigures {
     definition: Stats,
     hover: Stats,
     references: Stats,
+    code_actions: Stats,
     peak_rss_mb: Option<f64>,
 }
 
@@ -245,6 +246,19 @@ fn server(folder: &Path, expected_files: usize, edits: usize, requests: usize) -
         params["context"] = json!({"includeDeclaration": true});
         params
     });
+    // The lightbulb request an editor sends on every cursor move: quick fixes plus the
+    // transitions the task can take, each planned to fingerprint the files it would touch.
+    let code_actions = timed(
+        "textDocument/codeAction",
+        json!({
+            "textDocument": {"uri": uri(&probe.card)},
+            "range": {
+                "start": {"line": probe.line, "character": 0},
+                "end": {"line": probe.line + 1, "character": 0},
+            },
+            "context": {"diagnostics": []},
+        }),
+    );
     let peak_rss_mb = peak_rss_mb(client.pid());
     client.shutdown();
     ServerFigures {
@@ -254,6 +268,7 @@ fn server(folder: &Path, expected_files: usize, edits: usize, requests: usize) -
         definition,
         hover,
         references,
+        code_actions,
         peak_rss_mb,
     }
 }
@@ -410,6 +425,7 @@ fn print_table(rows: &[Row]) {
         ),
         ("hover p50 / p95", |r: &Row| &r.server.hover),
         ("references p50 / p95", |r: &Row| &r.server.references),
+        ("code actions p50 / p95", |r: &Row| &r.server.code_actions),
     ] {
         line(
             name,

@@ -50,6 +50,31 @@ impl Projected {
     }
 }
 
+/// The files [`project`] would read and write for `changes`, without computing any text:
+/// what a code action fingerprints when it is offered (on every cursor move, so it must not
+/// rewrite 10,000-row indexes to find out).
+pub fn affected_files(workspace: &Workspace, changes: &[TaskChange]) -> Vec<FileId> {
+    let mut files = Vec::new();
+    for change in changes {
+        let task = workspace.task(change.task);
+        files.extend(task.card);
+        if !change.events.is_empty() {
+            files.extend(task.ledger);
+        }
+        let stage = change.to_stage.unwrap_or(task.stage);
+        for index in &workspace.roots[task.root].indexes {
+            if index_covers(workspace, index, task, task.stage)
+                || index_covers(workspace, index, task, stage)
+            {
+                files.push(index.file);
+            }
+        }
+    }
+    files.sort();
+    files.dedup();
+    files
+}
+
 /// Computes the projections of a plan's task changes (primary task first). Fails (changing nothing) when a task lacks the ledger
 /// or card the transition must write, or a frontmatter value cannot be placed.
 pub fn project(workspace: &Workspace, changes: &[TaskChange]) -> Result<Projected, String> {

@@ -19,7 +19,7 @@ use tower_lsp_server::ls_types::{
 use crate::base::TextRange;
 use crate::db::{FileId, FileRole, Parsed, TaskIdx, Workspace};
 use crate::ide::fixes::{self, Fix, FixAction, FixContext};
-use crate::ide::projection::project;
+use crate::ide::projection::affected_files;
 use crate::ide::source_change::{FileChange, SourceChange};
 use crate::ide::transitions::{self, TransitionContext};
 use crate::ide::types::Diagnostic;
@@ -245,9 +245,7 @@ fn transition_actions(view: &View, task: TaskIdx, request: &Request) -> Vec<Code
         // The files it would touch now, fingerprinted so that executing it after any of them
         // changed refuses instead of acting on a state the user did not see.
         let affected = transitions::plan(workspace, task, &offer.action, &ctx)
-            .ok()
-            .and_then(|plan| project(workspace, &plan.tasks).ok())
-            .map(|projected| projected.affected())
+            .map(|plan| affected_files(workspace, &plan.tasks))
             .unwrap_or_default();
         actions.push(CodeAction {
             title: offer.title.clone(),

@@ -30,48 +30,53 @@ pub(super) fn check(workspace: &Workspace, out: &mut Vec<Diagnostic>) {
     }
 }
 
-fn build_graph(workspace: &Workspace) -> Vec<Vec<Edge>> {
-    workspace
-        .tasks
+/// The depends_on edges out of one task (a self-dependency is its own rule, not a cycle).
+fn edges_of(workspace: &Workspace, me: usize) -> Vec<Edge> {
+    let task = &workspace.tasks[me];
+    task.meta
+        .depends_on
         .iter()
         .enumerate()
-        .map(|(me, task)| {
-            task.meta
-                .depends_on
-                .iter()
-                .enumerate()
-                .filter_map(|(item, reference)| {
-                    let &target = workspace.owners(task.root, &reference.id).first()?;
-                    let target = target.0 as usize;
-                    (target != me).then_some(Edge { target, item })
-                })
-                .collect()
+        .filter_map(|(item, reference)| {
+            let &target = workspace.owners(task.root, &reference.id).first()?;
+            let target = target.0 as usize;
+            (target != me).then_some(Edge { target, item })
         })
         .collect()
 }
 
+fn build_graph(workspace: &Workspace) -> Vec<Vec<Edge>> {
+    (0..workspace.tasks.len())
+        .map(|me| edges_of(workspace, me))
+        .collect()
+}
+
 /// The shortest depends_on cycle through `task`, as the tasks along it starting with `task`;
-/// None when it is in no cycle. Linear in tasks + edges, for a transition's pre-flight check.
+/// None when it is in no cycle. A breadth-first walk from the task that reads only the tasks
+/// it reaches, for a transition's pre-flight check (offered on every cursor move).
 pub(crate) fn cycle_through(workspace: &Workspace, task: TaskIdx) -> Option<Vec<TaskIdx>> {
-    let graph = build_graph(workspace);
     let start = task.0 as usize;
-    // Only tasks reachable from `start` can lie on a cycle through it.
-    let mut reachable = HashSet::from([start]);
+    let mut came_from: HashMap<usize, usize> = HashMap::new();
     let mut queue = VecDeque::from([start]);
     while let Some(node) = queue.pop_front() {
-        for edge in &graph[node] {
-            if reachable.insert(edge.target) {
+        for edge in edges_of(workspace, node) {
+            if edge.target == start {
+                let mut cycle = vec![TaskIdx(node as u32)];
+                let mut at = node;
+                while at != start {
+                    at = came_from[&at];
+                    cycle.push(TaskIdx(at as u32));
+                }
+                cycle.reverse();
+                return Some(cycle);
+            }
+            if let std::collections::hash_map::Entry::Vacant(slot) = came_from.entry(edge.target) {
+                slot.insert(node);
                 queue.push_back(edge.target);
             }
         }
     }
-    let cycle = shortest_cycle(&graph, &reachable, start)?;
-    Some(
-        cycle
-            .iter()
-            .map(|&(node, _)| TaskIdx(node as u32))
-            .collect(),
-    )
+    None
 }
 
 /// Tarjan's algorithm with an explicit stack, so a 10,000-task chain cannot overflow.

@@ -198,12 +198,16 @@ pub(super) fn blocker_text(task: &Task) -> Option<String> {
 }
 
 /// Verify's gate: error diagnostics on the card, at the user's severities. Index rules are
-/// left out: the move itself rewrites the index rows.
+/// left out: the move itself rewrites the index rows. Of the workspace-wide families only
+/// cycles report on a card outside current, and only when the task is on one, so that is
+/// checked from the task alone instead of over the whole graph.
 fn card_errors(workspace: &Workspace, idx: TaskIdx, config: &Config) -> Option<String> {
     let card = workspace.task(idx).card?;
     let mut diagnostics = file_diagnostics(workspace, card, config);
     diagnostics.extend(task_diagnostics(workspace, idx, config));
-    diagnostics.extend(global_family(workspace, Global::Cycles));
+    if cycle_through(workspace, idx).is_some() {
+        diagnostics.extend(global_family(workspace, Global::Cycles));
+    }
     let errors: Vec<_> = configure(diagnostics, config)
         .into_iter()
         .filter(|d| d.file == card && d.severity == Severity::Error)
