@@ -1,0 +1,278 @@
+// VS Code client for flowos-lsp. The logic that needs no editor lives in server.ts (finding
+// the executable), settings.ts (settings, selector, watch globs) and commands.ts.
+
+import * as vscode from 'vscode';
+import {
+  DidChangeConfigurationNotification,
+  ExecuteCommandRequest,
+  LanguageClient,
+  LanguageClientOptions,
+  ResponseError,
+  RevealOutputChannelOn,
+  ServerOptions,
+} from 'vscode-languageclient/node';
+
+import { NEW_TASK_COMMAND, newTaskArgument, readCommandOutcome, validateTaskName } from './commands';
+import { INSTALL_URL, SERVER_PATH_SETTING, launch, resolveServer } from './server';
+import {
+  SECTION,
+  clientWatchGlobs,
+  configurationSection,
+  documentSelector,
+  initializationOptions,
+  readSettings,
+} from './settings';
+
+const CLIENT_ID = 'flowos'; // also the prefix of `flowos.trace.server`, read by the client
+const CLIENT_NAME = 'FlowOS';
+
+let output: vscode.OutputChannel;
+let client: LanguageClient | undefined;
+/** Disposed with the client: the file watchers it was given. */
+let clientResources: vscode.Disposable[] = [];
+/** Why the server is not running, when it is not. */
+let notRunning: string | undefined;
+/** Starts and stops run one after the other. */
+let queue: Promise<void> = Promise.resolve();
+
+export async function activate(context: vscode.ExtensionContext): Promise<void> {
+  output = vscode.window.createOutputChannel(CLIENT_NAME);
+  context.subscriptions.push(
+    output,
+    vscode.commands.registerCommand('flowos.restartServer', () => restart()),
+    vscode.commands.registerCommand('flowos.showOutput', () => output.show(true)),
+    vscode.commands.registerCommand('flowos.newTaskPrompt', () => newTaskPrompt()),
+    vscode.workspace.onDidChangeConfiguration((event) => configurationChanged(event)),
+    vscode.workspace.onDidChangeWorkspaceFolders(() => {
+      // The server follows folder changes itself; a configured tasks root is anchored
+      // below each folder in the selector, so that needs a new client.
+      if (readSettings(flowosConfiguration()).settings.tasksRoot) {
+        void restart();
+      }
+    }),
+  );
+  await restart();
+}
+
+export function deactivate(): Thenable<void> | undefined {
+  return stop();
+}
+
+function flowosConfiguration(scope?: vscode.Uri): vscode.WorkspaceConfiguration {
+  return vscode.workspace.getConfiguration(SECTION, scope);
+}
+
+function fileFolders(): string[] {
+  return (vscode.workspace.workspaceFolders ?? [])
+    .filter((folder) => folder.uri.scheme === 'file')
+    .map((folder) => folder.uri.fsPath);
+}
+
+function log(line: string): void {
+  output.appendLine(`[${new Date().toISOString()}] ${line}`);
+}
+
+function restart(): Promise<void> {
+  queue = queue
+    .then(() => stop())
+    .then(() => start())
+    .catch((error: unknown) => {
+      const message = error instanceof Error ? error.message : String(error);
+      notRunning = `The FlowOS server failed to start: ${message}`;
+      log(notRunning);
+      void vscode.window.showErrorMessage(notRunning, 'Show Output').then((choice) => {
+        if (choice) {
+          output.show(true);
+        }
+      });
+    });
+  return queue;
+}
+
+async function stop(): Promise<void> {
+  const stopping = client;
+  client = undefined;
+  for (const resource of clientResources) {
+    resource.dispose();
+  }
+  clientResources = [];
+  if (stopping) {
+    try {
+      await stopping.stop(2000);
+    } catch (error) {
+      log(`stopping the server: ${String(error)}`);
+    }
+  }
+}
+
+async function start(): Promise<void> {
+  const configuration = flowosConfiguration();
+  const folders = fileFolders();
+  const resolution = resolveServer({
+    setting: configuration.get<string>('server.path'),
+    env: process.env,
+    platform: process.platform,
+    workspaceFolders: folders,
+  });
+  if (!resolution.ok) {
+    notRunning = resolution.message;
+    log(resolution.message);
+    void showMissingServer(resolution.message);
+    return;
+  }
+  notRunning = undefined;
+  log(`starting ${resolution.path} (found through ${resolution.source === 'setting' ? SERVER_PATH_SETTING : 'PATH'})`);
+
+  const { settings, problems } = readSettings(configuration);
+  problems.forEach((problem) => log(`settings: ${problem}`));
+
+  const command = launch(resolution.path, process.platform);
+  const serverOptions: ServerOptions = {
+    command: command.command,
+    args: command.args,
+    options: { shell: command.shell, cwd: folders[0] },
+  };
+
+  const watchers = clientWatchGlobs(settings.tasksRoot, folders).map((glob) =>
+    vscode.workspace.createFileSystemWatcher(glob),
+  );
+  clientResources.push(...watchers);
+
+  const clientOptions: LanguageClientOptions = {
+    documentSelector: documentSelector(settings.tasksRoot, folders),
+    initializationOptions: initializationOptions(settings),
+    outputChannel: output,
+    traceOutputChannel: output,
+    revealOutputChannelOn: RevealOutputChannelOn.Never,
+    // The server registers a watcher for `**/.work/tasks/**` itself; these cover a
+    // configured `flowos.tasksRoot` (see clientWatchGlobs).
+    synchronize: { fileEvents: watchers },
+    middleware: {
+      workspace: {
+        // The server asks for section `flowos`: answer with the shape it reads, from the
+        // same mapping as initializationOptions; other sections go the default way.
+        configuration: async (params, token, next) => {
+          const needsDefault = params.items.some((item) => item.section !== SECTION);
+          const defaults = needsDefault ? await next(params, token) : [];
+          if (defaults instanceof ResponseError) {
+            return defaults;
+          }
+          return params.items.map((item, index) => {
+            if (item.section !== SECTION) {
+              return defaults[index];
+            }
+            const scope = item.scopeUri ? vscode.Uri.parse(item.scopeUri) : undefined;
+            return configurationSection(readSettings(flowosConfiguration(scope)).settings);
+          });
+        },
+      },
+    },
+  };
+
+  const started = new LanguageClient(CLIENT_ID, CLIENT_NAME, serverOptions, clientOptions);
+  client = started;
+  await started.start();
+}
+
+async function showMissingServer(message: string): Promise<void> {
+  const install = 'Install Instructions';
+  const settings = 'Open Settings';
+  const choice = await vscode.window.showErrorMessage(message, install, settings);
+  if (choice === install) {
+    await vscode.env.openExternal(vscode.Uri.parse(INSTALL_URL));
+  } else if (choice === settings) {
+    await vscode.commands.executeCommand('workbench.action.openSettings', SERVER_PATH_SETTING);
+  }
+}
+
+function configurationChanged(event: vscode.ConfigurationChangeEvent): void {
+  if (!event.affectsConfiguration(SECTION)) {
+    return;
+  }
+  if (event.affectsConfiguration(SERVER_PATH_SETTING) || event.affectsConfiguration('flowos.tasksRoot')) {
+    log('flowos.server.path or flowos.tasksRoot changed: restarting the server');
+    void restart();
+    return;
+  }
+  const running = client;
+  if (
+    running?.isRunning() &&
+    (event.affectsConfiguration('flowos.user') ||
+      event.affectsConfiguration('flowos.rules') ||
+      event.affectsConfiguration('flowos.extraEvents'))
+  ) {
+    const { settings, problems } = readSettings(flowosConfiguration());
+    problems.forEach((problem) => log(`settings: ${problem}`));
+    // The server applies these and then pulls `workspace/configuration` again.
+    void running.sendNotification(DidChangeConfigurationNotification.type, {
+      settings: initializationOptions(settings),
+    });
+  }
+  // `flowos.trace.server` is followed by the language client itself.
+}
+
+/** Where the new task goes: the active task file's root, the only folder, or a folder pick. */
+async function newTaskRoot(): Promise<string | undefined | null> {
+  const folders = vscode.workspace.workspaceFolders ?? [];
+  const active = vscode.window.activeTextEditor?.document;
+  if (active && active.uri.scheme === 'file' && client) {
+    const selector = client.clientOptions.documentSelector;
+    if (selector && vscode.languages.match(selector as vscode.DocumentSelector, active) > 0) {
+      return active.uri.fsPath;
+    }
+  }
+  if (folders.length <= 1) {
+    return undefined; // the server takes its first tasks root
+  }
+  const folder = await vscode.window.showWorkspaceFolderPick({ placeHolder: 'Workspace folder for the new task' });
+  return folder ? folder.uri.fsPath : null;
+}
+
+async function newTaskPrompt(): Promise<void> {
+  await queue;
+  const running = client;
+  if (!running || !running.isRunning()) {
+    const reason = notRunning ?? 'The FlowOS server is not running.';
+    const choice = await vscode.window.showErrorMessage(reason, 'Restart Server', 'Show Output');
+    if (choice === 'Restart Server') {
+      await restart();
+    } else if (choice === 'Show Output') {
+      output.show(true);
+    }
+    return;
+  }
+  const name = await vscode.window.showInputBox({
+    title: 'FlowOS: New Task',
+    prompt: 'Name of the new task (it is created in the first stage, with its card, context and ledger)',
+    placeHolder: 'e.g. Payment retries',
+    ignoreFocusOut: true,
+    validateInput: validateTaskName,
+  });
+  if (name === undefined) {
+    return; // cancelled
+  }
+  const root = await newTaskRoot();
+  if (root === null) {
+    return; // folder pick cancelled
+  }
+  const argument = newTaskArgument(name, { root });
+  try {
+    const answer = await running.sendRequest(ExecuteCommandRequest.type, {
+      command: NEW_TASK_COMMAND,
+      arguments: [argument],
+    });
+    const outcome = readCommandOutcome(answer);
+    log(`${NEW_TASK_COMMAND} ${JSON.stringify(argument)}: ${JSON.stringify(outcome)}`);
+    if (!outcome.ok) {
+      // The server shows its message (window/showMessage) before it answers; showing it
+      // again would only duplicate the notification. An answer without one is shown here.
+      if (!outcome.shownByServer) {
+        void vscode.window.showErrorMessage(`FlowOS: no task was created: ${outcome.message ?? 'no reason given'}`);
+      }
+    }
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    log(`${NEW_TASK_COMMAND} failed: ${message}`);
+    void vscode.window.showErrorMessage(`FlowOS: no task was created: ${message}`);
+  }
+}
