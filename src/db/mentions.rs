@@ -80,6 +80,12 @@ impl Workspace {
         for index in 0..self.files.len() {
             self.index_file_mentions(FileId(index as u32), &context);
         }
+        // Each list grew by pushes; at ten thousand tasks the spare capacity is megabytes.
+        for by_file in self.mentioned.values_mut() {
+            for ranges in by_file.values_mut() {
+                ranges.shrink_to_fit();
+            }
+        }
         self.mention_context = context;
     }
 
@@ -226,6 +232,7 @@ impl Workspace {
         };
         mentions.sort_by_key(|mention| (mention.range.start, mention.range.end));
         mentions.dedup_by(|a, b| a.range == b.range);
+        mentions.shrink_to_fit();
         mentions
     }
 }

@@ -115,13 +115,14 @@ fn check_version(file: FileId, event: &Event, out: &mut Vec<Diagnostic>) {
         return;
     };
     // "1.0", "1", 1 and 1.5 are all version 1.
-    let major = match &field.value {
-        FieldValue::Str(text) | FieldValue::Number(text) => text
-            .split('.')
-            .next()
-            .and_then(|m| m.trim().parse::<u64>().ok()),
+    let text: Option<&str> = match &field.value {
+        FieldValue::Str(text) => Some(text),
+        FieldValue::Number(text) => Some(text),
         _ => None,
     };
+    let major = text
+        .and_then(|text| text.split('.').next())
+        .and_then(|m| m.trim().parse::<u64>().ok());
     if major != Some(1) {
         out.push(Diagnostic::new(
             Rule::LedgerVersion,
