@@ -216,12 +216,14 @@ pub(crate) fn add_root(workspace: &mut Workspace, root_index: usize, input: Root
         .collect();
     let parsed_files = parallel_map(classified, |(role, input)| {
         let parsed = parse_file(&role, &input.bytes);
-        (role, input.rel, parsed)
+        let line_index = LineIndex::new(&parsed.0);
+        (role, input.rel, parsed, line_index)
     });
-    for (role, rel, (text, unreadable, parsed)) in parsed_files {
+    workspace.files.reserve(parsed_files.len());
+    for (role, rel, (text, unreadable, parsed), line_index) in parsed_files {
         let file = workspace.push_file(SourceFile {
             path: input.path.join(&rel),
-            line_index: LineIndex::new(&text),
+            line_index,
             rel: rel.clone(),
             root: root_index,
             role: role.clone(),

@@ -77,8 +77,18 @@ impl Workspace {
         self.mentions.clear();
         self.mentioned.clear();
         let context = MentionContext::of(self);
-        for index in 0..self.files.len() {
-            self.index_file_mentions(FileId(index as u32), &context);
+        // Collecting reads files only (ledgers are scanned for references here), so it runs
+        // on every core; the index is then filled in file order.
+        let files: Vec<FileId> = (0..self.files.len() as u32).map(FileId).collect();
+        let found = {
+            let this = &*self;
+            let context = &context;
+            crate::parallel::parallel_map(files, |file| {
+                (file, this.collect_mentions(file, context))
+            })
+        };
+        for (file, mentions) in found {
+            self.insert_mentions(file, mentions);
         }
         // Each list grew by pushes; at ten thousand tasks the spare capacity is megabytes.
         for by_file in self.mentioned.values_mut() {
@@ -112,6 +122,12 @@ impl Workspace {
             }
         }
         let found = self.collect_mentions(file, context);
+        self.insert_mentions(file, found);
+    }
+
+    /// Adds one file's mentions (its old ones already removed) to both indexes.
+    fn insert_mentions(&mut self, file: FileId, found: Vec<Mention>) {
+        let root = self.files[file.0 as usize].root;
         for mention in &found {
             self.mentioned
                 .entry((root, mention.id.clone()))
