@@ -5,6 +5,7 @@ use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet, VecDeque};
 
 use crate::base::TextRange;
+use crate::db::mentions::MentionKind;
 use crate::db::{FileId, Task, TaskIdx, Workspace};
 use crate::ide::types::{Diagnostic, Rule};
 use crate::syntax::task_id::TaskId;
@@ -21,13 +22,128 @@ struct Edge {
 const PER_MEMBER_LIMIT: usize = 200;
 
 pub(super) fn check(workspace: &Workspace, out: &mut Vec<Diagnostic>) {
-    let graph = build_graph(workspace);
-    for component in strongly_connected(&graph) {
-        if component.len() < 2 {
-            continue;
-        }
-        report_component(workspace, &graph, &component, out);
+    for component in components(workspace) {
+        out.extend(component.diagnostics);
     }
+}
+
+/// One cycle (a strongly connected component of two or more tasks) and what it reports.
+#[derive(Clone, Debug)]
+pub(crate) struct CycleComponent {
+    pub members: Vec<TaskIdx>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Every cycle of the workspace.
+pub(crate) fn components(workspace: &Workspace) -> Vec<CycleComponent> {
+    report_all(workspace, &build_graph(workspace))
+}
+
+/// The cycles among `nodes` alone (edges leaving the set are ignored). Exact when `nodes` is
+/// closed under the cycles that touch it, which is what an incremental update passes.
+pub(crate) fn components_among(
+    workspace: &Workspace,
+    nodes: &HashSet<usize>,
+) -> Vec<CycleComponent> {
+    let mut graph: Vec<Vec<Edge>> = vec![Vec::new(); workspace.tasks.len()];
+    for &node in nodes {
+        graph[node] = edges_of(workspace, node)
+            .into_iter()
+            .filter(|edge| nodes.contains(&edge.target))
+            .collect();
+    }
+    report_all(workspace, &graph)
+}
+
+fn report_all(workspace: &Workspace, graph: &[Vec<Edge>]) -> Vec<CycleComponent> {
+    strongly_connected(graph)
+        .into_iter()
+        .filter(|component| component.len() >= 2)
+        .map(|component| {
+            let mut diagnostics = Vec::new();
+            report_component(workspace, graph, &component, &mut diagnostics);
+            CycleComponent {
+                members: component.iter().map(|&node| TaskIdx(node as u32)).collect(),
+                diagnostics,
+            }
+        })
+        .collect()
+}
+
+/// The tasks on a cycle with `task` now: those it reaches that also reach it. A task on such
+/// a cycle is reached through tasks that are on it too, so once either side is known whole
+/// (what the task reaches, or what reaches it) a walk the other way kept inside that side
+/// finds the cycle. The two sides are walked in step and the smaller one finishes first: a
+/// new task depending on a long chain has few dependents, a hub has few dependencies.
+pub(crate) fn component_of(workspace: &Workspace, task: TaskIdx) -> HashSet<usize> {
+    let start = task.0 as usize;
+    let forward_step = |node: usize| -> Vec<usize> {
+        edges_of(workspace, node)
+            .into_iter()
+            .map(|edge| edge.target)
+            .collect()
+    };
+    let backward_step = |node: usize| dependents(workspace, node);
+    let mut forward = Walk::new(start);
+    let mut backward = Walk::new(start);
+    let (complete, other_way): (HashSet<usize>, &dyn Fn(usize) -> Vec<usize>) = loop {
+        if !forward.step(&forward_step, None) {
+            break (forward.seen, &backward_step);
+        }
+        if !backward.step(&backward_step, None) {
+            break (backward.seen, &forward_step);
+        }
+    };
+    let mut within = Walk::new(start);
+    while within.step(other_way, Some(&complete)) {}
+    within.seen
+}
+
+/// A breadth-first walk, one node at a time.
+struct Walk {
+    seen: HashSet<usize>,
+    queue: VecDeque<usize>,
+}
+
+impl Walk {
+    fn new(start: usize) -> Walk {
+        Walk {
+            seen: HashSet::from([start]),
+            queue: VecDeque::from([start]),
+        }
+    }
+
+    /// Expands the next node (keeping to `inside` when given); false once there is none.
+    fn step(
+        &mut self,
+        next: &dyn Fn(usize) -> Vec<usize>,
+        inside: Option<&HashSet<usize>>,
+    ) -> bool {
+        let Some(node) = self.queue.pop_front() else {
+            return false;
+        };
+        for target in next(node) {
+            if inside.is_none_or(|set| set.contains(&target)) && self.seen.insert(target) {
+                self.queue.push_back(target);
+            }
+        }
+        true
+    }
+}
+
+/// The tasks with a depends_on edge into `node` (as [`edges_of`] resolves them).
+fn dependents(workspace: &Workspace, node: usize) -> Vec<usize> {
+    let task = &workspace.tasks[node];
+    if workspace.owners(task.root, &task.id).first() != Some(&TaskIdx(node as u32)) {
+        return Vec::new();
+    }
+    workspace
+        .mentions_of(task.root, &task.id)
+        .filter(|(_, _, kind)| *kind == MentionKind::Field("depends_on"))
+        .filter_map(|(file, _, _)| workspace.task_idx_of_file(file))
+        .map(|idx| idx.0 as usize)
+        .filter(|&source| source != node)
+        .collect()
 }
 
 /// The depends_on edges out of one task (a self-dependency is its own rule, not a cycle).

@@ -8,6 +8,8 @@
 //!   `depends_on`, WIP on status and DRI, index tables on the index files, counters on the
 //!   counter files. An edit that leaves those fields alone leaves them cached. (A task's own
 //!   index rows are checked with the task.)
+//! - Cycles are kept per cycle: a `depends_on` edit recomputes only the cycles the edited task
+//!   was or now is on, and those they merge with (see [`IncrementalDiagnostics::update`]).
 
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
@@ -15,6 +17,7 @@ use std::time::{Duration, Instant};
 use crate::db::mentions::MentionKind;
 use crate::db::meta::TaskMeta;
 use crate::db::{FileId, FileRole, TaskIdx, Workspace};
+use crate::ide::diagnostics::cycles::{CycleComponent, component_of, components, components_among};
 use crate::ide::diagnostics::{
     Global, configure, file_diagnostics, global_family, task_diagnostics,
 };
@@ -31,6 +34,11 @@ pub struct IncrementalDiagnostics {
     tasks: HashMap<TaskIdx, Vec<Diagnostic>>,
     dirty_tasks: HashSet<TaskIdx>,
     globals: HashMap<Global, Vec<Diagnostic>>,
+    /// Every cycle with its diagnostics; None when they must all be found again.
+    cycles: Option<Vec<CycleComponent>>,
+    /// Tasks whose cycles must be found again (their depends_on changed, or a cycle they are
+    /// on reports into an edited file).
+    cycle_tasks: HashSet<TaskIdx>,
     /// Set when everything must be computed again (a rebuild, new settings, the clock).
     everything: bool,
     computed_at: Option<Instant>,
@@ -47,6 +55,8 @@ impl Default for IncrementalDiagnostics {
             tasks: HashMap::new(),
             dirty_tasks: HashSet::new(),
             globals: HashMap::new(),
+            cycles: None,
+            cycle_tasks: HashSet::new(),
             everything: true,
             computed_at: None,
             last_work: (0, 0, 0),
@@ -109,6 +119,11 @@ impl IncrementalDiagnostics {
         }
         self.globals
             .retain(|_, found| !found.iter().any(points_here));
+        for component in self.cycles.iter().flatten() {
+            if component.diagnostics.iter().any(points_here) {
+                self.cycle_tasks.extend(component.members.iter().copied());
+            }
+        }
         let source = workspace.file(file);
         match &source.role {
             FileRole::Card | FileRole::Ledger => {
@@ -131,10 +146,11 @@ impl IncrementalDiagnostics {
                 let after = TaskFields::of(&task.meta);
                 let Some(before) = before else {
                     self.globals.clear();
+                    self.cycles = None;
                     return;
                 };
                 if before.depends_on != after.depends_on {
-                    self.globals.remove(&Global::Cycles);
+                    self.cycle_tasks.insert(idx);
                 }
                 if before.status != after.status || before.dri != after.dri {
                     self.globals.remove(&Global::Wip);
@@ -167,6 +183,7 @@ impl IncrementalDiagnostics {
             self.files.clear();
             self.tasks.clear();
             self.globals.clear();
+            self.cycles = None;
             self.dirty_files = (0..workspace.files.len())
                 .map(|i| FileId(i as u32))
                 .collect();
@@ -196,7 +213,13 @@ impl IncrementalDiagnostics {
                 work.1 += 1;
             }
         }
+        if self.update_cycles(workspace) {
+            work.2 += 1;
+        }
         for global in Global::ALL {
+            if global == Global::Cycles {
+                continue;
+            }
             if let std::collections::hash_map::Entry::Vacant(slot) = self.globals.entry(global) {
                 slot.insert(global_family(workspace, global));
                 work.2 += 1;
@@ -209,9 +232,52 @@ impl IncrementalDiagnostics {
             .chain(self.tasks.values())
             .chain(self.globals.values())
             .flatten()
+            .chain(
+                self.cycles
+                    .iter()
+                    .flatten()
+                    .flat_map(|component| &component.diagnostics),
+            )
             .cloned()
             .collect();
         configure(all, config)
+    }
+
+    /// Brings the cycles up to date; true when any were computed.
+    ///
+    /// A new cycle through an edited task A is what A reaches that also reaches A. Any cycle
+    /// not through A existed before (its edges are unchanged), either as it is or as part of
+    /// a cycle through A. So recomputing over A's new cycle, A's old cycle, and every old
+    /// cycle that shares a task with the new one finds exactly the cycles that changed.
+    fn update_cycles(&mut self, workspace: &Workspace) -> bool {
+        let Some(cached) = self.cycles.as_mut() else {
+            self.cycles = Some(components(workspace));
+            self.cycle_tasks.clear();
+            return true;
+        };
+        if self.cycle_tasks.is_empty() {
+            return false;
+        }
+        let edited: Vec<TaskIdx> = std::mem::take(&mut self.cycle_tasks)
+            .into_iter()
+            .filter(|idx| (idx.0 as usize) < workspace.tasks.len())
+            .collect();
+        let mut affected: HashSet<usize> = edited.iter().map(|idx| idx.0 as usize).collect();
+        for &idx in &edited {
+            affected.extend(component_of(workspace, idx));
+        }
+        cached.retain(|component| {
+            let touched = component
+                .members
+                .iter()
+                .any(|member| affected.contains(&(member.0 as usize)));
+            if touched {
+                affected.extend(component.members.iter().map(|member| member.0 as usize));
+            }
+            !touched
+        });
+        cached.extend(components_among(workspace, &affected));
+        true
     }
 }
 
@@ -320,6 +386,42 @@ mod tests {
                 (7, "stage: \"next\"", "stage: \"current\""),
             ],
         );
+    }
+
+    #[test]
+    fn cycles_formed_merged_split_and_broken_equal_a_from_scratch_analysis() {
+        let dep = |ids: &[u32]| {
+            let items: Vec<String> = ids.iter().map(|n| format!("\"TASK-{n:04}\"")).collect();
+            format!("depends_on: [{}]", items.join(", "))
+        };
+        let edits: Vec<(u32, String, String)> = vec![
+            // Two cycles: 3 → 4 → 5 → 3 and 6 ⇄ 7.
+            (3, dep(&[]), dep(&[4])),
+            (4, dep(&[]), dep(&[5])),
+            (5, dep(&[]), dep(&[3])),
+            (6, dep(&[]), dep(&[7])),
+            (7, dep(&[]), dep(&[6])),
+            // Merged into one component through 5 → 6 and 6 → 3.
+            (5, dep(&[3]), dep(&[3, 6])),
+            (6, dep(&[7]), dep(&[7, 3])),
+            // An edge dropped inside the component: still one.
+            (5, dep(&[3, 6]), dep(&[6])),
+            // Split: only 6 ⇄ 7 remains.
+            (6, dep(&[7, 3]), dep(&[7])),
+            // A self-dependency is its own rule; 6 → 7 no longer cycles.
+            (7, dep(&[6]), dep(&[7])),
+            // A task joining from outside, then everything broken.
+            (8, dep(&[]), dep(&[3])),
+            (5, dep(&[6]), dep(&[8])),
+            (4, dep(&[5]), dep(&[])),
+        ];
+        let edits: Vec<(u32, &str, &str)> = edits
+            .iter()
+            .map(|(n, from, to)| (*n, from.as_str(), to.as_str()))
+            .collect();
+        let work = check_edits(&fixture(8, "backlog", true), "backlog", &edits);
+        // Each depends_on edit recomputed the cycles, and nothing else global.
+        assert!(work.iter().all(|&(_, _, globals)| globals == 1), "{work:?}");
     }
 
     #[test]
