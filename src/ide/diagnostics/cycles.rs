@@ -168,14 +168,21 @@ fn build_graph(workspace: &Workspace) -> Vec<Vec<Edge>> {
 }
 
 /// The shortest depends_on cycle through `task`, as the tasks along it starting with `task`;
-/// None when it is in no cycle. A breadth-first walk from the task that reads only the tasks
-/// it reaches, for a transition's pre-flight check (offered on every cursor move).
+/// None when it is in no cycle. Reads only the tasks around it (see [`component_of`]), for a
+/// transition's pre-flight check (offered on every cursor move).
 pub(crate) fn cycle_through(workspace: &Workspace, task: TaskIdx) -> Option<Vec<TaskIdx>> {
     let start = task.0 as usize;
+    let members = component_of(workspace, task);
+    if members.len() < 2 {
+        return None;
+    }
     let mut came_from: HashMap<usize, usize> = HashMap::new();
     let mut queue = VecDeque::from([start]);
     while let Some(node) = queue.pop_front() {
-        for edge in edges_of(workspace, node) {
+        for edge in edges_of(workspace, node)
+            .into_iter()
+            .filter(|edge| members.contains(&edge.target))
+        {
             if edge.target == start {
                 let mut cycle = vec![TaskIdx(node as u32)];
                 let mut at = node;

@@ -193,25 +193,21 @@ impl IncrementalDiagnostics {
             self.everything = false;
             self.computed_at = Some(Instant::now());
         }
-        for file in std::mem::take(&mut self.dirty_files) {
-            if (file.0 as usize) < workspace.files.len() {
-                store(
-                    &mut self.files,
-                    file,
-                    file_diagnostics(workspace, file, config),
-                );
-                work.0 += 1;
-            }
+        let files: Vec<FileId> = std::mem::take(&mut self.dirty_files)
+            .into_iter()
+            .filter(|file| (file.0 as usize) < workspace.files.len())
+            .collect();
+        work.0 = files.len();
+        for (file, found) in compute(files, |file| file_diagnostics(workspace, file, config)) {
+            store(&mut self.files, file, found);
         }
-        for idx in std::mem::take(&mut self.dirty_tasks) {
-            if (idx.0 as usize) < workspace.tasks.len() {
-                store(
-                    &mut self.tasks,
-                    idx,
-                    task_diagnostics(workspace, idx, config),
-                );
-                work.1 += 1;
-            }
+        let tasks: Vec<TaskIdx> = std::mem::take(&mut self.dirty_tasks)
+            .into_iter()
+            .filter(|idx| (idx.0 as usize) < workspace.tasks.len())
+            .collect();
+        work.1 = tasks.len();
+        for (idx, found) in compute(tasks, |idx| task_diagnostics(workspace, idx, config)) {
+            store(&mut self.tasks, idx, found);
         }
         if self.update_cycles(workspace) {
             work.2 += 1;
@@ -279,6 +275,19 @@ impl IncrementalDiagnostics {
         cached.extend(components_among(workspace, &affected));
         true
     }
+}
+
+/// Runs `check` over `parts`: on every core when there are many (the first analysis, a
+/// rebuild), on this thread for an edit's handful.
+fn compute<K: Copy + Send + Sync>(
+    parts: Vec<K>,
+    check: impl Fn(K) -> Vec<Diagnostic> + Sync,
+) -> Vec<(K, Vec<Diagnostic>)> {
+    const PARALLEL_FROM: usize = 256;
+    if parts.len() < PARALLEL_FROM {
+        return parts.into_iter().map(|part| (part, check(part))).collect();
+    }
+    crate::parallel::parallel_map(parts, |part| (part, check(part)))
 }
 
 /// Keeps only parts that have diagnostics, so an edit's scan for diagnostics pointing into

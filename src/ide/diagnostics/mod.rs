@@ -21,10 +21,12 @@ use crate::ide::types::{Config, Diagnostic, Rule};
 
 /// Every diagnostic of every file, with severities configured, in a stable order.
 pub fn workspace_diagnostics(workspace: &Workspace, config: &Config) -> Vec<Diagnostic> {
-    let mut out = Vec::new();
-    for index in 0..workspace.files.len() {
-        out.extend(file_diagnostics(workspace, FileId(index as u32), config));
-    }
+    let files: Vec<FileId> = (0..workspace.files.len() as u32).map(FileId).collect();
+    let mut out: Vec<Diagnostic> =
+        crate::parallel::parallel_map(files, |file| file_diagnostics(workspace, file, config))
+            .into_iter()
+            .flatten()
+            .collect();
     out.extend(cross_file_diagnostics(workspace, config));
     configure(out, config)
 }
@@ -61,10 +63,12 @@ pub fn file_diagnostics(
 /// The diagnostics that relate files to each other (the task graph, indexes, WIP, counters),
 /// before severities are configured: every task's own cross-file rules plus the global ones.
 pub fn cross_file_diagnostics(workspace: &Workspace, config: &Config) -> Vec<Diagnostic> {
-    let mut out = Vec::new();
-    for index in 0..workspace.tasks.len() {
-        out.extend(task_diagnostics(workspace, TaskIdx(index as u32), config));
-    }
+    let tasks: Vec<TaskIdx> = (0..workspace.tasks.len() as u32).map(TaskIdx).collect();
+    let mut out: Vec<Diagnostic> =
+        crate::parallel::parallel_map(tasks, |idx| task_diagnostics(workspace, idx, config))
+            .into_iter()
+            .flatten()
+            .collect();
     for global in Global::ALL {
         out.extend(global_family(workspace, global));
     }
