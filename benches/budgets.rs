@@ -8,6 +8,8 @@
 //! slow shared machine makes a slow table, not a red build. `BENCH_SIZES=1000` limits the
 //! sizes, `BENCH_RUNS=5` changes the repetitions.
 
+#![allow(clippy::disallowed_types)] // The bench drives the binary; the product may not.
+
 #[path = "support/generator.rs"]
 mod generator;
 #[path = "../tests/support/mod.rs"]

@@ -1,6 +1,8 @@
 //! End-to-end tests of `flowos-lsp check`: the real binary on the bundled examples and on
 //! workspaces written to a temporary folder.
 
+#![allow(clippy::disallowed_types)] // Tests spawn the binary and editors; the product may not.
+
 mod support;
 
 use std::fs;
