@@ -29,6 +29,9 @@ use crate::lsp::{from_proto, to_proto};
 
 /// How long any request to the client may take before the server stops waiting.
 const CLIENT_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long indexing waits for the client to accept the progress token: a client that never
+/// answers must not keep the workspace from being indexed (and requests from answers).
+const PROGRESS_TIMEOUT: Duration = Duration::from_millis(500);
 /// How long a pull-diagnostics request may wait for the session.
 const PULL_TIMEOUT: Duration = Duration::from_secs(10);
 const WATCH_REGISTRATION: &str = "flowos-watched-files";
@@ -178,7 +181,7 @@ impl Backend {
         }
         let token = ProgressToken::String("flowos-indexing".into());
         let created = tokio::time::timeout(
-            CLIENT_TIMEOUT,
+            PROGRESS_TIMEOUT,
             self.client.create_work_done_progress(token.clone()),
         )
         .await;
