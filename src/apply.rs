@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::db::layout::namespace_dir_of_folder;
 use crate::db::{FileId, Workspace};
 use crate::ide::projection::{Projected, project};
 use crate::ide::source_change::{FileChange, SourceChange, apply_edits};
@@ -85,10 +86,7 @@ pub fn transition_disk_plan(workspace: &Workspace, root: &Path, projected: &Proj
 pub fn change_disk_plan(workspace: &Workspace, root: &Path, change: &SourceChange) -> DiskPlan {
     let mut plan = DiskPlan {
         root: root.to_path_buf(),
-        appends: Vec::new(),
-        rewrites: Vec::new(),
-        creates: Vec::new(),
-        moves: Vec::new(),
+        ..DiskPlan::default()
     };
     for part in &change.changes {
         match part {
@@ -196,7 +194,6 @@ pub fn create_task(
     let task = new_task(workspace, root, &input)?;
     let mut plan = DiskPlan {
         root: root_path.clone(),
-        appends: Vec::new(),
         rewrites: vec![Rewrite {
             path: counter_path,
             expected: counter_text.clone(),
@@ -210,37 +207,27 @@ pub fn create_task(
                 text: text.clone(),
             })
             .collect(),
-        moves: Vec::new(),
+        ..DiskPlan::default()
     };
-    let card_rel = task
-        .files
-        .iter()
-        .map(|(rel, _)| rel)
-        .find(|rel| rel.ends_with(".task.md"))
-        .cloned()
-        .unwrap_or_default();
+    let card = root_path.join(&task.files[0].0);
     let values = RowValues {
         namespace: place.namespace.clone().unwrap_or_default(),
         // As every other row is written (RowValues::of_task, the methodology's indexes):
         // `0042`, and `-` for empty Flags and Dependencies.
         id: task.id.short(),
-        name: name.trim().to_string(),
-        dri: if user.starts_with('@') {
-            user.to_string()
-        } else {
-            format!("@{user}")
-        },
+        name: task.name.clone(),
+        dri: task.creator.clone(),
         stage: crate::db::vocab::Stage::Inbox.name().to_string(),
         status: crate::db::vocab::Status::Active.name().to_string(),
         flags: "-".to_string(),
         dependencies: "-".to_string(),
     };
-    let namespace_dir = namespace_dir_of(&task.folder_rel);
+    let namespace_dir = namespace_dir_of_folder(&task.folder_rel);
     for index in &workspace.roots[root].indexes {
         let lists_inbox = index
             .stage
             .is_none_or(|stage| stage == crate::db::vocab::Stage::Inbox);
-        if !lists_inbox || index.namespace_dir.as_deref() != namespace_dir.as_deref() {
+        if !lists_inbox || index.namespace_dir.as_deref() != namespace_dir {
             continue;
         }
         let path = workspace.file(index.file).path.clone();
@@ -261,20 +248,7 @@ pub fn create_task(
     let report = execute(&lock, &plan, &Options::from_env()).map_err(|e| e.to_string())?;
     Ok(Created {
         id: task.id,
-        card: root_path.join(card_rel),
+        card,
         report,
     })
-}
-
-/// The namespace folder of a task folder (`fw/inbox/TASK-…` or `inbox/fw/TASK-…`), if any.
-fn namespace_dir_of(folder_rel: &str) -> Option<String> {
-    let parts: Vec<&str> = folder_rel.split('/').collect();
-    match parts.as_slice() {
-        [first, second, _] => Some(if crate::db::vocab::Stage::parse(first).is_some() {
-            second.to_string()
-        } else {
-            first.to_string()
-        }),
-        _ => None,
-    }
 }

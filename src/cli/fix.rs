@@ -104,10 +104,8 @@ fn split_by_root(
             FileChange::Create { path, .. } => path.clone(),
         };
         let Some(root) = workspace
-            .roots
-            .iter()
+            .root_containing(&path)
             .map(|root| root.path.clone())
-            .find(|root| path.starts_with(root))
         else {
             continue;
         };

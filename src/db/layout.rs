@@ -385,6 +385,20 @@ pub fn file_name(rel: &str) -> &str {
     rel.rsplit('/').next().unwrap_or(rel)
 }
 
+/// The namespace folder of a task folder path (`fw/inbox/TASK-…` or `inbox/fw/TASK-…`), if
+/// the layout has one.
+pub fn namespace_dir_of_folder(folder: &str) -> Option<&str> {
+    let parts: Vec<&str> = folder.split('/').collect();
+    match parts.as_slice() {
+        [first, second, _] => Some(if Stage::parse(first).is_some() {
+            second
+        } else {
+            first
+        }),
+        _ => None,
+    }
+}
+
 /// A task ID from an optional namespace folder name (`fw` -> `FW`).
 pub fn namespace_of_dir(dir: &str) -> Option<String> {
     let upper = dir.to_ascii_uppercase();

@@ -157,6 +157,23 @@ pub struct TasksRoot {
     pub layout_problems: Vec<LoadProblem>,
 }
 
+impl TasksRoot {
+    /// The counter that reserves IDs of `namespace`: its own, else the repository-wide one.
+    pub fn counter_for(&self, namespace: Option<&str>) -> Option<&CounterFile> {
+        namespace
+            .and_then(|ns| {
+                self.counters
+                    .iter()
+                    .find(|counter| counter.namespace.as_deref() == Some(ns))
+            })
+            .or_else(|| {
+                self.counters
+                    .iter()
+                    .find(|counter| counter.namespace.is_none())
+            })
+    }
+}
+
 /// The whole analysed workspace.
 #[derive(Debug, Default)]
 pub struct Workspace {
@@ -183,6 +200,11 @@ impl Workspace {
 
     pub fn task(&self, idx: TaskIdx) -> &Task {
         &self.tasks[idx.0 as usize]
+    }
+
+    /// The tasks root `path` lies below (or is).
+    pub fn root_containing(&self, path: &Path) -> Option<&TasksRoot> {
+        self.roots.iter().find(|root| path.starts_with(&root.path))
     }
 
     pub fn file_by_path(&self, path: &Path) -> Option<FileId> {

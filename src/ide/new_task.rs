@@ -9,7 +9,7 @@
 //! rows are not made here.
 
 use crate::db::vocab::Stage;
-use crate::db::{CounterFile, TasksRoot, Workspace, events::event_line};
+use crate::db::{TasksRoot, Workspace, events::event_line};
 use crate::syntax::card::ACCEPTANCE_CRITERIA;
 use crate::syntax::ledger::format_rfc3339;
 use crate::syntax::task_id::{TaskId, is_namespace};
@@ -34,8 +34,11 @@ pub struct NewTask {
     pub id: TaskId,
     /// The task folder, e.g. `inbox/TASK-0043-fix-login`.
     pub folder_rel: String,
-    /// Card, context and ledger: (path, text).
+    /// Card, context and ledger, in that order: (path, text).
     pub files: Vec<(String, String)>,
+    /// The name as written on the card, and the creator as `@handle` (for index rows).
+    pub name: String,
+    pub creator: String,
     /// The counter the ID came from, and its next text.
     pub counter_rel: String,
     pub counter_text: String,
@@ -89,7 +92,7 @@ pub fn placement(
             }
         }
     };
-    let counter = counter_for(tasks_root, namespace.as_deref()).ok_or_else(|| {
+    let counter = tasks_root.counter_for(namespace.as_deref()).ok_or_else(|| {
         "this tasks root has no ID_COUNTER.txt to reserve an ID from; create it holding the next free ID".to_string()
     })?;
     Ok(Placement {
@@ -173,6 +176,8 @@ pub fn new_task(
         counter_rel: place.counter_rel,
         folder_rel,
         id,
+        name,
+        creator: user,
     })
 }
 
@@ -292,22 +297,6 @@ fn has_unified_task(workspace: &Workspace, root: usize, ns: &str) -> bool {
     })
 }
 
-/// The counter that reserves IDs of `namespace`: its own, else the repository-wide one (the
-/// same choice id-counter-stale makes).
-fn counter_for<'r>(root: &'r TasksRoot, namespace: Option<&str>) -> Option<&'r CounterFile> {
-    namespace
-        .and_then(|ns| {
-            root.counters
-                .iter()
-                .find(|counter| counter.namespace.as_deref() == Some(ns))
-        })
-        .or_else(|| {
-            root.counters
-                .iter()
-                .find(|counter| counter.namespace.is_none())
-        })
-}
-
 /// Refuses to reserve `id` when a task its counter covers already has that number or a
 /// higher one: the counter is stale, and using it could hand out an ID twice.
 fn check_counter_is_ahead(
@@ -322,7 +311,8 @@ fn check_counter_is_ahead(
         .iter()
         .map(|&idx| workspace.task(idx))
         .filter(|task| {
-            counter_for(tasks_root, task.namespace())
+            tasks_root
+                .counter_for(task.namespace())
                 .is_some_and(|counter| workspace.file(counter.file).rel == counter_rel)
         });
     match covered.max_by_key(|task| task.id.number) {

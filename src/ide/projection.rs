@@ -33,23 +33,6 @@ pub struct Projected {
     pub show: Option<PathBuf>,
 }
 
-impl Projected {
-    /// Every existing file the transaction reads or writes: those that must not have changed
-    /// since the plan was made.
-    pub fn affected(&self) -> Vec<FileId> {
-        let mut files: Vec<FileId> = self
-            .appends
-            .iter()
-            .map(|(file, _)| *file)
-            .chain(self.cards.iter().map(|(file, _)| *file))
-            .chain(self.indexes.iter().map(|(file, _)| *file))
-            .collect();
-        files.sort();
-        files.dedup();
-        files
-    }
-}
-
 /// The files [`project`] would read and write for `changes`, without computing any text:
 /// what a code action fingerprints when it is offered (on every cursor move, so it must not
 /// rewrite 10,000-row indexes to find out).
@@ -201,14 +184,8 @@ fn project_rows(
         let namespace = namespace.as_deref();
         let next = match (was, will) {
             (true, false) => remove_row(text, &task.id, namespace),
-            _ => replace_row(text, &task.id, namespace, &row).or_else(|| {
-                // No row yet (or it already says this): add one unless it is there.
-                let listed = table.rows.iter().any(|r| {
-                    crate::syntax::index_table::row_task_id(r, &table)
-                        .is_some_and(|(id, _)| id.resolved_in(namespace) == task.id)
-                });
-                if listed { None } else { insert_row(text, &row) }
-            }),
+            // Rewritten where the task has a row, added where it has none yet.
+            _ => replace_row(text, &task.id, namespace, &row).or_else(|| insert_row(text, &row)),
         };
         if let Some(next) = next {
             *text = next;

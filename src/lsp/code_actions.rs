@@ -17,6 +17,7 @@ use tower_lsp_server::ls_types::{
 };
 
 use crate::base::TextRange;
+use crate::db::layout::namespace_of_dir;
 use crate::db::{FileId, FileRole, Parsed, TaskIdx, Workspace};
 use crate::ide::fixes::{self, Fix, FixAction, FixContext};
 use crate::ide::projection::affected_files;
@@ -212,13 +213,15 @@ fn task_at(workspace: &Workspace, file: FileId, offset: usize) -> Option<TaskIdx
         .iter()
         .find(|row| row.range.start as usize <= offset && offset <= row.range.end as usize)?;
     let (id, _) = row_task_id(row, table)?;
-    (0..workspace.tasks.len() as u32)
-        .map(TaskIdx)
-        .filter(|&idx| workspace.task(idx).root == source.root)
-        .find(|&idx| {
-            let task = workspace.task(idx);
-            id.resolved_in(task.namespace()) == task.id
-        })
+    // A bare ID in a namespace's own index means that namespace's task.
+    let namespace = workspace.roots[source.root]
+        .indexes
+        .iter()
+        .find(|index| index.file == file)
+        .and_then(|index| index.namespace_dir.as_deref())
+        .and_then(namespace_of_dir);
+    let id = id.resolved_in(namespace.as_deref());
+    workspace.owners(source.root, &id).first().copied()
 }
 
 fn transition_actions(view: &View, task: TaskIdx, request: &Request) -> Vec<CodeAction> {

@@ -8,7 +8,6 @@ use serde_json::Value;
 use tower_lsp_server::ls_types::MessageType;
 
 use crate::apply;
-use crate::db::Workspace;
 use crate::ide::projection::project;
 use crate::ide::transitions::{self, Action, TransitionContext};
 use crate::lsp::code_actions::{
@@ -125,16 +124,15 @@ fn create_files(view: &View, arguments: &[Value]) -> Outcome {
     }
     let Some(root) = creates
         .first()
-        .and_then(|create| root_of(view.workspace, &create.path))
+        .and_then(|create| view.workspace.root_containing(&create.path))
+        .map(|root| root.path.clone())
     else {
         return Outcome::refused("that file is not below a tasks root");
     };
     let plan = DiskPlan {
         root,
-        appends: Vec::new(),
-        rewrites: Vec::new(),
         creates,
-        moves: Vec::new(),
+        ..DiskPlan::default()
     };
     run(&plan, None)
 }
@@ -176,16 +174,6 @@ fn new_task(view: &View, argument: &Value, now: i64) -> Outcome {
         },
         Err(reason) => Outcome::refused(format!("no task was created: {reason}")),
     }
-}
-
-/// The tasks root `path` lies below.
-fn root_of(workspace: &Workspace, path: &Path) -> Option<PathBuf> {
-    workspace
-        .roots
-        .iter()
-        .map(|root| &root.path)
-        .find(|root| path.starts_with(root))
-        .cloned()
 }
 
 /// Refuses when a file the action was computed from changed since it was offered.

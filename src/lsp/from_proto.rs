@@ -1,9 +1,9 @@
 //! Conversions from protocol types to the analysis' coordinates: a document and a
 //! line/character position become a file and a byte offset.
 
-use tower_lsp_server::ls_types::{Position, Uri};
+use tower_lsp_server::ls_types::{Position, Range, Uri};
 
-use crate::base::LineCol;
+use crate::base::{LineCol, TextRange};
 use crate::db::FileId;
 use crate::lsp::ordering::path_of;
 use crate::lsp::session::View;
@@ -16,13 +16,22 @@ pub fn file(view: &View, uri: &Uri) -> Option<FileId> {
 /// A file and the byte offset of a position in it.
 pub fn file_position(view: &View, uri: &Uri, position: Position) -> Option<(FileId, usize)> {
     let file = file(view, uri)?;
+    Some((file, offset(view, file, position)))
+}
+
+/// A file and the byte range of a protocol range in it.
+pub fn file_range(view: &View, uri: &Uri, range: Range) -> Option<(FileId, TextRange)> {
+    let file = file(view, uri)?;
+    let start = offset(view, file, range.start);
+    let end = offset(view, file, range.end);
+    Some((file, TextRange::new(start, end.max(start))))
+}
+
+fn offset(view: &View, file: FileId, position: Position) -> usize {
     let source = view.workspace.file(file);
     let at = LineCol {
         line: position.line,
         col: position.character,
     };
-    Some((
-        file,
-        source.line_index.offset(&source.text, at, view.encoding),
-    ))
+    source.line_index.offset(&source.text, at, view.encoding)
 }

@@ -24,7 +24,7 @@ use crate::ide::{code_lens, document_links, hover, inlay_hints};
 use crate::lsp::code_actions::{self, EditAbilities};
 use crate::lsp::config::{Settings, fixed_now};
 use crate::lsp::ordering::{Versions, path_of};
-use crate::lsp::session::{Input, Output, View};
+use crate::lsp::session::{Input, Output, Query, View};
 use crate::lsp::{from_proto, to_proto};
 
 /// How long any request to the client may take before the server stops waiting.
@@ -113,9 +113,28 @@ impl Backend {
         method: &str,
         work: impl FnOnce(&View) -> T + Send + 'static,
     ) -> Result<T> {
+        self.ask(method, Input::Query, work).await
+    }
+
+    /// Like [`Backend::query`], after any pending analysis, for requests that read the
+    /// diagnostics (code actions).
+    async fn query_analysed<T: Send + 'static>(
+        &self,
+        method: &str,
+        work: impl FnOnce(&View) -> T + Send + 'static,
+    ) -> Result<T> {
+        self.ask(method, Input::AnalysedQuery, work).await
+    }
+
+    async fn ask<T: Send + 'static>(
+        &self,
+        method: &str,
+        input: fn(Query) -> Input,
+        work: impl FnOnce(&View) -> T + Send + 'static,
+    ) -> Result<T> {
         self.guarded(method, async {
             let (reply, answer) = oneshot::channel();
-            self.send(Input::Query(Box::new(move |view| {
+            self.send(input(Box::new(move |view| {
                 let _ = reply.send(work(view));
             })));
             match tokio::time::timeout(QUERY_TIMEOUT, answer).await {
@@ -524,17 +543,9 @@ impl LanguageServer for Backend {
     async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
         let abilities = self.abilities().edits;
         let now = now();
-        let work = move |view: &View| {
-            let file = from_proto::file(view, &params.text_document.uri)?;
-            let source = view.workspace.file(file);
-            let offset = |position: Position| {
-                let at = crate::base::LineCol {
-                    line: position.line,
-                    col: position.character,
-                };
-                source.line_index.offset(&source.text, at, view.encoding)
-            };
-            let range = TextRange::new(offset(params.range.start), offset(params.range.end));
+        self.query_analysed("textDocument/codeAction", move |view| {
+            let (file, range) =
+                from_proto::file_range(view, &params.text_document.uri, params.range)?;
             let request = code_actions::Request {
                 file,
                 range,
@@ -543,16 +554,6 @@ impl LanguageServer for Backend {
                 now,
             };
             Some(code_actions::code_actions(view, &request))
-        };
-        self.guarded("textDocument/codeAction", async {
-            let (reply, answer) = oneshot::channel();
-            self.send(Input::AnalysedQuery(Box::new(move |view| {
-                let _ = reply.send(work(view));
-            })));
-            match tokio::time::timeout(QUERY_TIMEOUT, answer).await {
-                Ok(Ok(actions)) => Ok(actions),
-                _ => Err(Error::internal_error()),
-            }
         })
         .await
     }

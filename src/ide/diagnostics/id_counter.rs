@@ -45,23 +45,12 @@ pub(super) fn check(workspace: &Workspace, out: &mut Vec<Diagnostic>) {
 /// file; `None` keys the tasks no counter covers.
 fn highest_ids(workspace: &Workspace, root: usize) -> BTreeMap<Option<FileId>, &Task> {
     let root = &workspace.roots[root];
-    let counter_for = |namespace: Option<&str>| -> Option<&CounterFile> {
-        namespace
-            .and_then(|ns| {
-                root.counters
-                    .iter()
-                    .find(|counter| counter.namespace.as_deref() == Some(ns))
-            })
-            .or_else(|| {
-                root.counters
-                    .iter()
-                    .find(|counter| counter.namespace.is_none())
-            })
-    };
     let mut highest: BTreeMap<Option<FileId>, &Task> = BTreeMap::new();
     for &idx in &root.tasks {
         let task = workspace.task(idx);
-        let key = counter_for(task.namespace()).map(|counter| counter.file);
+        let key = root
+            .counter_for(task.namespace())
+            .map(|counter| counter.file);
         let entry = highest.entry(key).or_insert(task);
         if task.id.number > entry.id.number {
             *entry = task;

@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 
 use crate::base::TextRange;
-use crate::db::layout::namespace_of_dir;
+use crate::db::layout::{namespace_dir_of_folder, namespace_of_dir};
 use crate::db::mentions::MentionKind;
 use crate::db::vocab::{Stage, Status};
 use crate::db::{FileId, IndexFile, Parsed, Task, Workspace};
@@ -184,21 +184,6 @@ fn first_line(text: &str) -> TextRange {
     TextRange::new(0, end)
 }
 
-/// The namespace folder a task sits in (`fw/inbox/…` or `inbox/fw/…`), if any.
-fn namespace_dir(task: &Task) -> Option<&str> {
-    let parts: Vec<&str> = task.folder.split('/').collect();
-    match parts.as_slice() {
-        [first, second, _] => {
-            if Stage::parse(first).is_some() {
-                Some(second)
-            } else {
-                Some(first)
-            }
-        }
-        _ => None,
-    }
-}
-
 /// Whether `index` is one that should list `task`.
 pub(crate) fn covers(workspace: &Workspace, index: &IndexFile, task: &Task) -> bool {
     index_covers(workspace, index, task, task.stage)
@@ -221,7 +206,7 @@ pub(crate) fn index_covers(
     }
     match &index.namespace_dir {
         None => true,
-        Some(dir) => namespace_dir(task) == Some(dir.as_str()),
+        Some(dir) => namespace_dir_of_folder(&task.folder) == Some(dir.as_str()),
     }
 }
 
