@@ -12,7 +12,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use support::{Answers, Client, TIMEOUT, uri};
+use support::staged::{indexes, task};
+use support::{Answers, Client, TIMEOUT, card, uri};
 
 const NOW: &str = "2026-11-20T12:00:00Z";
 
@@ -28,106 +29,6 @@ fn capabilities() -> Value {
     })
 }
 
-/// The ledger lines a task in `stage` has, so the fixture starts without drift.
-fn ledger(stage: &str) -> String {
-    let order = ["inbox", "backlog", "next", "current", "integration"];
-    let events = [
-        "created",
-        "verified",
-        "prioritized",
-        "started",
-        "implemented",
-    ];
-    let reached = order.iter().position(|s| *s == stage).unwrap();
-    events[..=reached]
-        .iter()
-        .enumerate()
-        .map(|(day, event)| {
-            format!(
-                "{{\"ts\":\"2026-11-{:02}T09:00:00Z\",\"user\":\"@kim\",\"event\":\"{event}\",\"desc\":\"{event}\"}}\n",
-                day + 1
-            )
-        })
-        .collect()
-}
-
-/// A clean task package; `extra` frontmatter lines are added.
-fn task(root: &Path, stage: &str, number: u32, extra: &str) {
-    let id = format!("{number:04}");
-    let folder = root.join(stage).join(format!("TASK-{id}-job"));
-    std::fs::create_dir_all(&folder).unwrap();
-    // `extra` lines replace the default with the same key.
-    let defaults = format!(
-        "task_id: \"{id}\"\ntask_name: \"Job {id}\"\nstage: \"{stage}\"\nstatus: \"active\"\ncurrent_dri: \"@kim\"\npriority: \"P2\"\neffort_estimate: \"M\"\n"
-    );
-    let key = |line: &str| line.split(':').next().unwrap_or("").to_string();
-    let overridden: Vec<String> = extra.lines().map(key).collect();
-    let fields: String = defaults
-        .lines()
-        .filter(|line| !overridden.contains(&key(line)))
-        .map(|line| format!("{line}\n"))
-        .collect();
-    let card = format!(
-        "---\n{fields}{extra}---\n\n## Goal\n\nG.\n\n## Inputs Required\n\nI.\n\n## Implementation Details\n\nD.\n\n## Expected Outputs\n\nO.\n\n## Acceptance Criteria\n\n- [ ] done\n"
-    );
-    std::fs::write(folder.join(format!("{id}-job.task.md")), card).unwrap();
-    std::fs::write(folder.join(format!("{id}.context.md")), "# Context\n").unwrap();
-    std::fs::write(folder.join(format!("{id}.ledger.jsonl")), ledger(stage)).unwrap();
-}
-
-/// Writes the indexes listing every task below `root`, and the ID counter.
-fn indexes(root: &Path, counter: u32) {
-    let mut root_rows = String::from(
-        "| ID | Name | DRI | Stage | Status | Dependencies |\n|----|------|-----|-------|--------|--------------|\n",
-    );
-    for stage in [
-        "inbox",
-        "backlog",
-        "next",
-        "current",
-        "integration",
-        "learning",
-        "archived",
-    ] {
-        let dir = root.join(stage);
-        std::fs::create_dir_all(&dir).unwrap();
-        let mut rows = String::from(
-            "| ID | Name | DRI | Status | Dependencies |\n|----|------|-----|--------|--------------|\n",
-        );
-        let mut folders: Vec<String> = std::fs::read_dir(&dir)
-            .unwrap()
-            .flatten()
-            .map(|entry| entry.file_name().to_string_lossy().into_owned())
-            .filter(|name| name.starts_with("TASK-"))
-            .collect();
-        folders.sort();
-        for folder in folders {
-            let id = &folder[5..9];
-            let card = std::fs::read_to_string(dir.join(&folder).join(format!("{id}-job.task.md")))
-                .unwrap();
-            let deps = card
-                .lines()
-                .find_map(|line| line.strip_prefix("depends_on: "))
-                .map(|list| list.trim_matches(['[', ']']).replace('"', ""))
-                .filter(|list| !list.is_empty())
-                .unwrap_or_else(|| "-".into());
-            let status = card
-                .lines()
-                .find_map(|line| line.strip_prefix("status: "))
-                .unwrap_or("active")
-                .trim_matches('"')
-                .to_string();
-            rows.push_str(&format!("| {id} | Job {id} | @kim | {status} | {deps} |\n"));
-            root_rows.push_str(&format!(
-                "| {id} | Job {id} | @kim | {stage} | {status} | {deps} |\n"
-            ));
-        }
-        std::fs::write(dir.join("INDEX.md"), rows).unwrap();
-    }
-    std::fs::write(root.join("INDEX.md"), root_rows).unwrap();
-    std::fs::write(root.join("ID_COUNTER.txt"), format!("{counter:04}\n")).unwrap();
-}
-
 /// current full (0002–0006), 0001 ready in next, 0007 in next depending on 0008 in backlog.
 fn full_current(folder: &Path) -> PathBuf {
     let root = folder.join(".work/tasks");
@@ -139,12 +40,6 @@ fn full_current(folder: &Path) -> PathBuf {
     task(&root, "backlog", 8, "blocks: [\"TASK-0007\"]\n");
     indexes(&root, 9);
     root
-}
-
-fn card(root: &Path, stage: &str, number: u32) -> PathBuf {
-    root.join(stage)
-        .join(format!("TASK-{number:04}-job"))
-        .join(format!("{number:04}-job.task.md"))
 }
 
 fn ledger_path(root: &Path, stage: &str, number: u32) -> PathBuf {

@@ -14,6 +14,10 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+mod support;
+
+use support::staged::{indexes, ledger, task};
+
 const NOW: &str = "2026-11-20T12:00:00Z";
 /// Each step of the script waits at most this long.
 const STEP_TIMEOUT_MS: u64 = 20_000;
@@ -22,89 +26,6 @@ const RUN_TIMEOUT: Duration = Duration::from_secs(120);
 
 fn plugin_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("editors/nvim")
-}
-
-/// The ledger lines a task in `stage` has, so the fixture starts without drift.
-fn ledger(stage: &str) -> String {
-    let order = ["inbox", "backlog", "next", "current", "integration"];
-    let events = [
-        "created",
-        "verified",
-        "prioritized",
-        "started",
-        "implemented",
-    ];
-    let reached = order.iter().position(|s| *s == stage).unwrap();
-    events[..=reached]
-        .iter()
-        .enumerate()
-        .map(|(day, event)| {
-            format!(
-                "{{\"ts\":\"2026-11-{:02}T09:00:00Z\",\"user\":\"@kim\",\"event\":\"{event}\",\"desc\":\"{event}\"}}\n",
-                day + 1
-            )
-        })
-        .collect()
-}
-
-/// A clean task package `<stage>/TASK-<id>-job/`; `extra` frontmatter lines are added.
-fn task(root: &Path, stage: &str, number: u32, extra: &str) {
-    let id = format!("{number:04}");
-    let folder = root.join(stage).join(format!("TASK-{id}-job"));
-    std::fs::create_dir_all(&folder).unwrap();
-    let card = format!(
-        "---\ntask_id: \"{id}\"\ntask_name: \"Job {id}\"\nstage: \"{stage}\"\nstatus: \"active\"\ncurrent_dri: \"@kim\"\npriority: \"P2\"\neffort_estimate: \"M\"\n{extra}---\n\n## Goal\n\nG.\n\n## Inputs Required\n\nI.\n\n## Implementation Details\n\nD.\n\n## Expected Outputs\n\nO.\n\n## Acceptance Criteria\n\n- [ ] done\n"
-    );
-    std::fs::write(folder.join(format!("{id}-job.task.md")), card).unwrap();
-    std::fs::write(folder.join(format!("{id}.context.md")), "# Context\n").unwrap();
-    std::fs::write(folder.join(format!("{id}.ledger.jsonl")), ledger(stage)).unwrap();
-}
-
-/// The stage and root INDEX.md files listing every task below `root`, and the ID counter.
-fn indexes(root: &Path, counter: u32) {
-    let mut root_rows = String::from(
-        "| ID | Name | DRI | Stage | Status | Dependencies |\n|----|------|-----|-------|--------|--------------|\n",
-    );
-    for stage in [
-        "inbox",
-        "backlog",
-        "next",
-        "current",
-        "integration",
-        "learning",
-        "archived",
-    ] {
-        let dir = root.join(stage);
-        std::fs::create_dir_all(&dir).unwrap();
-        let mut rows = String::from(
-            "| ID | Name | DRI | Status | Dependencies |\n|----|------|-----|--------|--------------|\n",
-        );
-        let mut folders: Vec<String> = std::fs::read_dir(&dir)
-            .unwrap()
-            .flatten()
-            .map(|entry| entry.file_name().to_string_lossy().into_owned())
-            .filter(|name| name.starts_with("TASK-"))
-            .collect();
-        folders.sort();
-        for folder in folders {
-            let id = &folder[5..9];
-            let card = std::fs::read_to_string(dir.join(&folder).join(format!("{id}-job.task.md")))
-                .unwrap();
-            let deps = card
-                .lines()
-                .find_map(|line| line.strip_prefix("depends_on: "))
-                .map(|list| list.trim_matches(['[', ']']).replace('"', ""))
-                .filter(|list| !list.is_empty())
-                .unwrap_or_else(|| "-".into());
-            rows.push_str(&format!("| {id} | Job {id} | @kim | active | {deps} |\n"));
-            root_rows.push_str(&format!(
-                "| {id} | Job {id} | @kim | {stage} | active | {deps} |\n"
-            ));
-        }
-        std::fs::write(dir.join("INDEX.md"), rows).unwrap();
-    }
-    std::fs::write(root.join("INDEX.md"), root_rows).unwrap();
-    std::fs::write(root.join("ID_COUNTER.txt"), format!("{counter:04}\n")).unwrap();
 }
 
 /// 0001 (next) depends on 0002 (integration); 0003 can complete; 0004 (backlog) depends on a

@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod staged;
+
 use std::collections::{BTreeMap, HashMap};
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
