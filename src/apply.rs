@@ -42,6 +42,26 @@ pub fn plan_transition(
     })
 }
 
+/// Finishing an interrupted transition (`ledger-stage-drift`): the projections of the move
+/// the ledger already records, with no new event. Returns the plan and the card to show.
+pub fn plan_completion(
+    workspace: &Workspace,
+    task: crate::db::TaskIdx,
+) -> Result<(DiskPlan, Option<PathBuf>), String> {
+    let change = transitions::complete_interrupted(workspace, task).ok_or_else(|| {
+        format!(
+            "{} has no interrupted transition to complete",
+            workspace.task(task).id
+        )
+    })?;
+    let projected = project(workspace, std::slice::from_ref(&change))?;
+    let root = &workspace.roots[workspace.task(task).root].path;
+    Ok((
+        transition_disk_plan(workspace, root, &projected),
+        projected.show,
+    ))
+}
+
 /// The disk transaction of a transition: every write checks the file is still what the model
 /// read.
 pub fn transition_disk_plan(workspace: &Workspace, root: &Path, projected: &Projected) -> DiskPlan {

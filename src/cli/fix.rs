@@ -11,9 +11,7 @@ use crate::db::Workspace;
 use crate::ide::diagnostics::slo::clock_now;
 use crate::ide::diagnostics::workspace_diagnostics;
 use crate::ide::fixes::{FixContext, fix_all};
-use crate::ide::projection::project;
 use crate::ide::source_change::{FileChange, SourceChange};
-use crate::ide::transitions::complete_interrupted;
 use crate::ide::types::Rule;
 use crate::transaction::Options;
 
@@ -34,53 +32,48 @@ pub fn fix_on_disk(
     let mut total = 0;
     for _ in 0..MAX_ROUNDS {
         let diagnostics = workspace_diagnostics(&workspace, &options.config);
-        let mut applied = 0;
+        let mut wrote = false;
         let mut failed = false;
+        let mut report = |error: String| {
+            let _ = writeln!(err, "flowos-lsp: fix: {error}");
+            failed = true;
+        };
         // Interrupted transitions first: they move folders, which the text fixes then see.
-        for diagnostic in diagnostics
+        let drifted = diagnostics
             .iter()
             .filter(|d| d.rule == Rule::LedgerStageDrift)
-        {
-            let Some(task) = workspace.task_idx_of_file(diagnostic.file) else {
-                continue;
-            };
-            let Some(change) = complete_interrupted(&workspace, task) else {
-                continue;
-            };
-            let root = workspace.roots[workspace.task(task).root].path.clone();
-            match project(&workspace, std::slice::from_ref(&change)) {
-                Ok(projected) => {
-                    let plan = apply::transition_disk_plan(&workspace, &root, &projected);
-                    match apply::run(&plan, &Options::default()) {
-                        Ok(_) => applied += 1,
-                        Err(error) => {
-                            let _ = writeln!(err, "flowos-lsp: fix: {error}");
-                            failed = true;
-                        }
+            .filter_map(|d| workspace.task_idx_of_file(d.file));
+        for task in drifted {
+            let done = apply::plan_completion(&workspace, task).and_then(|(plan, _)| run(&plan));
+            match done {
+                Ok(()) => {
+                    wrote = true;
+                    total += 1;
+                }
+                Err(error) => report(error),
+            }
+        }
+        if !wrote {
+            let (change, count) = fix_all(&workspace, &ctx, &diagnostics);
+            let mut all_written = true;
+            for (root, part) in split_by_root(&workspace, change) {
+                match run(&apply::change_disk_plan(&workspace, &root, &part)) {
+                    Ok(()) => wrote = true,
+                    Err(error) => {
+                        all_written = false;
+                        report(error);
                     }
                 }
-                Err(reason) => {
-                    let _ = writeln!(err, "flowos-lsp: fix: {reason}");
-                }
+            }
+            if all_written {
+                total += count;
             }
         }
-        if applied == 0 {
-            let (change, count) = fix_all(&workspace, &ctx, &diagnostics);
-            for (root, part) in split_by_root(&workspace, change) {
-                let plan = apply::change_disk_plan(&workspace, &root, &part);
-                if let Err(error) = apply::run(&plan, &Options::default()) {
-                    let _ = writeln!(err, "flowos-lsp: fix: {error}");
-                    failed = true;
-                }
-            }
-            applied = if failed { 0 } else { count };
+        if wrote {
+            // Re-read what was written, so the report (and the next round) see it.
+            workspace = load_workspace(base, err)?;
         }
-        total += applied;
-        if applied == 0 {
-            break;
-        }
-        workspace = load_workspace(base, err)?;
-        if failed {
+        if !wrote || failed {
             break;
         }
     }
@@ -90,6 +83,12 @@ pub fn fix_on_disk(
         if total == 1 { "" } else { "es" }
     );
     Ok(workspace)
+}
+
+fn run(plan: &crate::transaction::DiskPlan) -> Result<(), String> {
+    apply::run(plan, &Options::default())
+        .map(|_| ())
+        .map_err(|error| error.to_string())
 }
 
 /// A change's parts grouped by the tasks root they lie in (each root is its own transaction).

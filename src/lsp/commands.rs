@@ -8,8 +8,7 @@ use serde_json::Value;
 use tower_lsp_server::ls_types::MessageType;
 
 use crate::apply;
-use crate::ide::projection::project;
-use crate::ide::transitions::{self, Action, TransitionContext};
+use crate::ide::transitions::{Action, TransitionContext};
 use crate::lsp::code_actions::{
     COMPLETE_COMMAND, CREATE_FILE_COMMAND, NEW_TASK_COMMAND, TRANSITION_COMMAND,
     changed_since_offer, task_of_argument,
@@ -89,22 +88,14 @@ fn complete(view: &View, argument: &Value) -> Outcome {
     let Some(task) = task_of_argument(workspace, argument) else {
         return Outcome::refused("the task is no longer in the workspace");
     };
-    let Some(change) = transitions::complete_interrupted(workspace, task) else {
-        return Outcome::refused(format!(
-            "{} has no interrupted transition to complete",
-            workspace.task(task).id
-        ));
-    };
-    let projected = match project(workspace, std::slice::from_ref(&change)) {
-        Ok(projected) => projected,
+    let (disk, show) = match apply::plan_completion(workspace, task) {
+        Ok(planned) => planned,
         Err(reason) => return Outcome::refused(reason),
     };
-    let root = workspace.roots[workspace.task(task).root].path.clone();
-    let disk = apply::transition_disk_plan(workspace, &root, &projected);
     if let Some(refusal) = unsaved(view, &apply::touched_paths(&disk)) {
         return refusal;
     }
-    run(&disk, projected.show.clone())
+    run(&disk, show)
 }
 
 /// Quick fixes that create files, for clients that cannot create files through an edit.
