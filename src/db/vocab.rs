@@ -148,3 +148,14 @@ pub const DATE_FIELDS: [&str; 5] = [
     "paused_date",
     "last_updated",
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stage_names_are_the_file_formats_names() {
+        let names: Vec<&str> = Stage::ALL.iter().map(|stage| stage.name()).collect();
+        assert_eq!(names, crate::syntax::STAGE_NAMES);
+    }
+}

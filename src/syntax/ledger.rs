@@ -103,20 +103,19 @@ const COMMON_TEXTS: &[&str] = &[
     "paused_from_stage",
     "resumed_to_stage",
     "previously_blocked_by",
-    "inbox",
-    "backlog",
-    "next",
-    "current",
-    "integration",
-    "learning",
-    "archived",
 ];
 
 impl LedgerText {
     fn new(text: &str) -> LedgerText {
         static COMMON: std::sync::OnceLock<std::collections::HashSet<&'static str>> =
             std::sync::OnceLock::new();
-        let common = COMMON.get_or_init(|| COMMON_TEXTS.iter().copied().collect());
+        let common = COMMON.get_or_init(|| {
+            COMMON_TEXTS
+                .iter()
+                .chain(&crate::syntax::STAGE_NAMES)
+                .copied()
+                .collect()
+        });
         match common.get(text) {
             Some(shared) => LedgerText::Common(shared),
             None => LedgerText::Owned(text.into()),

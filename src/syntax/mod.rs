@@ -7,3 +7,15 @@ pub mod ledger;
 pub mod task_id;
 pub mod wip_policy;
 pub mod yaml;
+
+/// The seven stage folder names in flow order, as the file formats spell them (the typed
+/// `db::vocab::Stage` is built on the same names; a test there keeps them equal).
+pub const STAGE_NAMES: [&str; 7] = [
+    "inbox",
+    "backlog",
+    "next",
+    "current",
+    "integration",
+    "learning",
+    "archived",
+];

@@ -6,18 +6,8 @@
 //! A table that is absent (or unusable) leaves the defaults in place.
 
 use crate::base::TextRange;
+use crate::syntax::STAGE_NAMES;
 use crate::syntax::index_table::{Cell, RawRow, RawTable, markdown_tables};
-
-/// The stages in flow order; policy rows for anything else are errors.
-const STAGES: [&str; 7] = [
-    "inbox",
-    "backlog",
-    "next",
-    "current",
-    "integration",
-    "learning",
-    "archived",
-];
 
 /// Whom a WIP limit counts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -290,12 +280,12 @@ fn row_stage(
         .text
         .trim_matches(|c: char| c == '`' || c == '*' || c == '_' || c.is_whitespace())
         .to_ascii_lowercase();
-    if !STAGES.contains(&stage.as_str()) {
+    if !STAGE_NAMES.contains(&stage.as_str()) {
         errors.push((
             format!(
                 "unknown stage `{}`: expected one of {}",
                 cell.text,
-                STAGES.join(", ")
+                STAGE_NAMES.join(", ")
             ),
             cell.range,
         ));
