@@ -7,12 +7,10 @@ use crate::base::PositionEncoding;
 use crate::db::meta::BlockedBy;
 use crate::db::vocab::{Stage, Status};
 use crate::db::{Task, TaskIdx, Workspace};
-use crate::ide::diagnostics::cycles::cycle_through;
+use crate::ide::diagnostics::cycles::{component_of, components_among, cycle_through};
 use crate::ide::diagnostics::dependencies::{cascade_recorded, has_concurrent_waiver};
 use crate::ide::diagnostics::wip::stage_load;
-use crate::ide::diagnostics::{
-    Global, configure, file_diagnostics, global_family, task_diagnostics,
-};
+use crate::ide::diagnostics::{configure, file_diagnostics, task_diagnostics};
 use crate::ide::transitions::{Action, TransitionContext};
 use crate::ide::types::{Config, Severity};
 use crate::syntax::task_id::TaskId;
@@ -199,14 +197,19 @@ pub(super) fn blocker_text(task: &Task) -> Option<String> {
 
 /// Verify's gate: error diagnostics on the card, at the user's severities. Index rules are
 /// left out: the move itself rewrites the index rows. Of the workspace-wide families only
-/// cycles report on a card outside current, and only when the task is on one, so that is
-/// checked from the task alone instead of over the whole graph.
+/// cycles report on a card outside current, and only when the task is on one, so only the
+/// task's own cycle is examined.
 fn card_errors(workspace: &Workspace, idx: TaskIdx, config: &Config) -> Option<String> {
     let card = workspace.task(idx).card?;
     let mut diagnostics = file_diagnostics(workspace, card, config);
     diagnostics.extend(task_diagnostics(workspace, idx, config));
-    if cycle_through(workspace, idx).is_some() {
-        diagnostics.extend(global_family(workspace, Global::Cycles));
+    let component = component_of(workspace, idx);
+    if component.len() > 1 {
+        diagnostics.extend(
+            components_among(workspace, &component)
+                .into_iter()
+                .flat_map(|cycle| cycle.diagnostics),
+        );
     }
     let errors: Vec<_> = configure(diagnostics, config)
         .into_iter()

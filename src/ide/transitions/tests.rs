@@ -920,6 +920,24 @@ fn prioritize_is_refused_for_a_canceled_or_cyclic_dependency() {
 }
 
 #[test]
+fn verify_is_refused_for_a_card_on_a_cycle() {
+    let fixture = fixture(&[
+        task("inbox/TASK-0001-a", "depends_on: [\"0002\"]"),
+        task("inbox/TASK-0002-b", "depends_on: [\"0001\"]"),
+        task("inbox/TASK-0003-c", "depends_on: [\"0001\"]"),
+    ]);
+    let reason = refused(&fixture, "TASK-0001", "verify");
+    assert!(
+        reason.starts_with("the card has an error; fix it first") && reason.contains("cycle"),
+        "{reason}"
+    );
+    // Depending on a cycle is not being on it.
+    let workspace = workspace(&fixture);
+    let action = Action::parse("verify", None).unwrap();
+    assert!(plan(&workspace, find(&workspace, "TASK-0003"), &action, &ctx()).is_ok());
+}
+
+#[test]
 fn cancel_is_refused_without_a_canceled_reason() {
     let fixture = fixture(&[task("next/TASK-0001-a", "")]);
     expect!["canceled_reason is empty; write why first"].assert_eq(&refused(
