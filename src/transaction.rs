@@ -30,7 +30,7 @@ use std::fs::{self, File, OpenOptions, TryLockError};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Component, Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// The environment variable [`Options::from_env`] reads.
 pub const FAULT_ENV: &str = "FLOWOS_FAULT_STOP_AFTER";
@@ -234,38 +234,41 @@ pub struct RootLock {
 
 impl RootLock {
     /// Takes the lock, waiting up to `timeout` for another holder to let go.
+    ///
+    /// The wait is a blocking `flock` on a helper thread rather than a polling loop: the
+    /// kernel wakes a waiter the moment the holder lets go, where a poller sleeping between
+    /// attempts keeps losing to writers that come back at once (eight processes appending in
+    /// a loop starved one of them past the timeout).
     pub fn acquire(root: &Path, timeout: Duration) -> Result<RootLock, TxError> {
         let root = Root::new(root)?;
         let handle = File::open(&root.canonical).map_err(|error| TxError::Io {
             path: root.given.clone(),
             error,
         })?;
-        let started = Instant::now();
-        let mut pause = Duration::from_millis(1);
-        loop {
-            match handle.try_lock() {
-                Ok(()) => {
-                    return Ok(RootLock {
-                        root,
-                        _handle: handle,
-                    });
-                }
-                Err(TryLockError::WouldBlock) => {
-                    let waited = started.elapsed();
-                    if waited >= timeout {
-                        return Err(TxError::Locked { root: root.given });
-                    }
-                    std::thread::sleep(pause.min(timeout - waited));
-                    pause = (pause * 2).min(Duration::from_millis(20));
-                }
-                Err(TryLockError::Error(error)) => {
-                    return Err(TxError::Io {
-                        path: root.given,
+        let handle = match handle.try_lock() {
+            Ok(()) => handle,
+            Err(TryLockError::WouldBlock) => {
+                wait_for_lock(handle, timeout).map_err(|error| match error {
+                    Some(error) => TxError::Io {
+                        path: root.given.clone(),
                         error,
-                    });
-                }
+                    },
+                    None => TxError::Locked {
+                        root: root.given.clone(),
+                    },
+                })?
             }
-        }
+            Err(TryLockError::Error(error)) => {
+                return Err(TxError::Io {
+                    path: root.given,
+                    error,
+                });
+            }
+        };
+        Ok(RootLock {
+            root,
+            _handle: handle,
+        })
     }
 
     /// The canonical path of the locked root.
@@ -281,6 +284,22 @@ impl RootLock {
             other => io::Error::new(io::ErrorKind::PermissionDenied, other.to_string()),
         })?;
         fs::read_to_string(real)
+    }
+}
+
+/// Blocks on `handle`'s lock on a helper thread for at most `timeout`. `Err(None)` is a
+/// timeout: the thread keeps waiting, and if it gets the lock after all it drops the handle
+/// at once (its send finds no receiver), which releases it.
+fn wait_for_lock(handle: File, timeout: Duration) -> Result<File, Option<io::Error>> {
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let outcome = handle.lock().map(|()| handle);
+        let _ = sender.send(outcome);
+    });
+    match receiver.recv_timeout(timeout) {
+        Ok(Ok(handle)) => Ok(handle),
+        Ok(Err(error)) => Err(Some(error)),
+        Err(_) => Err(None),
     }
 }
 
@@ -464,6 +483,8 @@ fn validate<'p>(root: &Root, plan: &'p DiskPlan, report: &mut Report) -> Result<
 
     // Moves first: files inside a folder an earlier run already moved live at its new place.
     let mut done_moves: Vec<Move> = Vec::new();
+    // Steps after the commit found done, which only a re-run of this very plan may find.
+    let mut done_after_commit: Vec<PathBuf> = Vec::new();
     for shown in &plan.moves {
         let real = Move {
             from: root.resolve(&shown.from)?,
@@ -489,6 +510,7 @@ fn validate<'p>(root: &Root, plan: &'p DiskPlan, report: &mut Report) -> Result<
             }
             (None, Some(_)) => {
                 report.already_done.push(shown.to.clone());
+                done_after_commit.push(shown.to.clone());
                 done_moves.push(real);
             }
             (Some(_), Some(_)) => {
@@ -559,6 +581,7 @@ fn validate<'p>(root: &Root, plan: &'p DiskPlan, report: &mut Report) -> Result<
         let current = read_regular(shown, &real)?;
         if current == rewrite.new_text.as_bytes() {
             report.already_done.push(shown.to_path_buf());
+            done_after_commit.push(shown.to_path_buf());
             continue;
         }
         if current != rewrite.expected.as_bytes() {
@@ -585,6 +608,7 @@ fn validate<'p>(root: &Root, plan: &'p DiskPlan, report: &mut Report) -> Result<
                         == create.text.as_bytes() =>
             {
                 report.already_done.push(shown.to_path_buf());
+                done_after_commit.push(shown.to_path_buf());
             }
             Some(_) => {
                 return Err(TxError::Exists {
@@ -592,6 +616,18 @@ fn validate<'p>(root: &Root, plan: &'p DiskPlan, report: &mut Report) -> Result<
                 });
             }
         }
+    }
+    // A ledger still waiting for the plan's lines means this plan never committed, so no
+    // run of it wrote anything after; a later step found done was then written by another
+    // writer that did the same thing in between (two people completing one task at once).
+    // Appending here would log the transition twice.
+    if !work.appends.is_empty()
+        && let Some(path) = done_after_commit.into_iter().next()
+    {
+        return Err(TxError::Stale {
+            path,
+            why: "another transition already made this change since it was read".into(),
+        });
     }
     Ok(work)
 }
@@ -745,6 +781,7 @@ mod tests {
     use std::collections::BTreeMap;
     use std::sync::Arc;
     use std::thread;
+    use std::time::Instant;
 
     use super::*;
 
@@ -1114,6 +1151,26 @@ mod tests {
         assert_eq!(report.already_done.len(), 6);
         assert!(report.appended.is_empty() && report.moved.is_empty());
         assert_eq!(snapshot(dir.path()), before);
+    }
+
+    /// Two writers completing one task: the second read the ledger after the first's commit
+    /// but the card before its rewrite, so its plan expects the first's ledger and writes the
+    /// same card. Its later steps all look done; appending its line would log the move twice.
+    #[test]
+    fn a_plan_whose_later_steps_another_writer_already_did_is_refused() {
+        let (dir, root) = setup();
+        let first = transition(&root);
+        run(&root, &first).unwrap();
+        let mut second = transition(&root);
+        second.appends[0].expected = Some(format!("{CREATED}{VERIFIED}\n"));
+        second.appends[0].lines = vec![VERIFIED.replace("@ana", "@ben")];
+        let before = snapshot(dir.path());
+        let refused = run(&root, &second).unwrap_err();
+        assert!(
+            matches!(&refused, TxError::Stale { why, .. } if why.contains("another transition")),
+            "{refused:?}"
+        );
+        assert_eq!(snapshot(dir.path()), before, "nothing was written");
     }
 
     #[test]

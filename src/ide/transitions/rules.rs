@@ -9,6 +9,7 @@ use crate::db::vocab::{Stage, Status};
 use crate::db::{Task, TaskIdx, Workspace};
 use crate::ide::diagnostics::cycles::{component_of, components_among, cycle_through};
 use crate::ide::diagnostics::dependencies::{cascade_recorded, has_concurrent_waiver};
+use crate::ide::diagnostics::ledger::ledger_stage;
 use crate::ide::diagnostics::wip::stage_load;
 use crate::ide::diagnostics::{configure, file_diagnostics, task_diagnostics};
 use crate::ide::transitions::{Action, TransitionContext};
@@ -96,6 +97,9 @@ pub(super) fn refusal(
     if let Some(reason) = missing_package(workspace, task, *action == Action::Verify) {
         return Some(reason);
     }
+    if let Some(reason) = interrupted(workspace, task) {
+        return Some(reason);
+    }
     match action {
         Action::Verify => not_paused(task).or_else(|| card_errors(workspace, idx, &ctx.config)),
         Action::Prioritize => not_paused(task)
@@ -167,6 +171,21 @@ fn missing_package(workspace: &Workspace, task: &Task, with_context: bool) -> Op
         task.folder_name,
         missing.join(" and ")
     ))
+}
+
+/// A task whose ledger has moved on without its folder is part-way through a transition
+/// (interrupted, or another writer's in progress when it was read). A new move planned from
+/// there would log its events on top of the unfinished one's.
+fn interrupted(workspace: &Workspace, task: &Task) -> Option<String> {
+    let said = ledger_stage(workspace.ledger(task)?)?;
+    (!said.agrees_with(task.stage)).then(|| {
+        format!(
+            "{} is part-way through a transition: its ledger puts it in {} but its folder is in {}; finish that first (the ledger-stage-drift quick fix, or `flowos-lsp check --fix`)",
+            task.id,
+            said.belongs_in(),
+            task.stage
+        )
+    })
 }
 
 fn not_paused(task: &Task) -> Option<String> {

@@ -876,6 +876,19 @@ fn start_is_refused_while_paused() {
     ));
 }
 
+/// A move logged but not carried out (a crash, or another writer caught half way) is
+/// finished, not repeated: completing again would log `implemented` twice.
+#[test]
+fn every_move_is_refused_while_the_ledger_is_ahead_of_the_folder() {
+    let implemented =
+        r#"{"ts":"2026-03-05T09:00:00Z","user":"@ana","event":"implemented","desc":"Done"}"#;
+    let fixture = fixture(&[task_with("current/TASK-0001-a", "", &[implemented])]);
+    for action in ["complete", "rework", "pause", "cancel"] {
+        expect!["TASK-0001 is part-way through a transition: its ledger puts it in integration but its folder is in current; finish that first (the ledger-stage-drift quick fix, or `flowos-lsp check --fix`)"]
+            .assert_eq(&refused(&fixture, "TASK-0001", action));
+    }
+}
+
 #[test]
 fn prioritize_is_refused_without_priority_or_effort() {
     let fixture = fixture(&[
