@@ -513,6 +513,11 @@ fn validate<'p>(root: &Root, plan: &'p DiskPlan, report: &mut Report) -> Result<
                 done_after_commit.push(shown.to.clone());
                 done_moves.push(real);
             }
+            // An empty folder at the destination is this move's own claim, left by a run
+            // that died before its rename (see `move_folder`); renaming over it loses nothing.
+            (Some(from), Some(to)) if from.is_dir() && is_empty_dir(&real.to, &to) => {
+                work.moves.push((shown, real));
+            }
             (Some(_), Some(_)) => {
                 return Err(TxError::Exists {
                     path: shown.to.clone(),
@@ -753,13 +758,33 @@ fn create_file(path: &Path, text: &str) -> io::Result<()> {
 fn move_folder(from: &Path, to: &Path) -> io::Result<()> {
     let to_parent = parent(to)?;
     fs::create_dir_all(to_parent)?;
-    fs::create_dir(to)?;
+    // A claim already in place is an empty folder validation accepted; rename still refuses
+    // to replace a folder that has gained entries since.
+    let claimed_now = match fs::create_dir(to) {
+        Ok(()) => true,
+        Err(error) if error.kind() == io::ErrorKind::AlreadyExists => {
+            let found = fs::symlink_metadata(to)?;
+            if !is_empty_dir(to, &found) {
+                return Err(error);
+            }
+            false
+        }
+        Err(error) => return Err(error),
+    };
     if let Err(error) = fs::rename(from, to) {
-        let _ = fs::remove_dir(to);
+        if claimed_now {
+            let _ = fs::remove_dir(to);
+        }
         return Err(error);
     }
     sync_dir(to_parent)?;
     sync_dir(parent(from)?)
+}
+
+/// Whether `path` (whose metadata, links not followed, is `found`) is a folder with nothing
+/// in it.
+fn is_empty_dir(path: &Path, found: &fs::Metadata) -> bool {
+    found.is_dir() && fs::read_dir(path).is_ok_and(|mut entries| entries.next().is_none())
 }
 
 fn parent(path: &Path) -> io::Result<&Path> {
@@ -1151,6 +1176,24 @@ mod tests {
         assert_eq!(report.already_done.len(), 6);
         assert!(report.appended.is_empty() && report.moved.is_empty());
         assert_eq!(snapshot(dir.path()), before);
+    }
+
+    /// Killed between claiming the destination (an empty folder) and the rename: a re-run
+    /// moves into the claim; a destination with anything in it is still never replaced.
+    #[test]
+    fn a_move_killed_after_claiming_its_destination_completes_on_a_rerun() {
+        let (_dir, root) = setup();
+        let plan = transition(&root);
+        fs::create_dir_all(root.join("backlog/TASK-0001-a")).unwrap();
+        run(&root, &plan).unwrap();
+        assert!(root.join("backlog/TASK-0001-a/0001-a.task.md").is_file());
+        assert!(!root.join("inbox/TASK-0001-a").exists());
+
+        let (_dir, root) = setup();
+        fs::create_dir_all(root.join("backlog/TASK-0001-a")).unwrap();
+        fs::write(root.join("backlog/TASK-0001-a/notes.md"), "someone's\n").unwrap();
+        let refused = run(&root, &transition(&root)).unwrap_err();
+        assert!(matches!(refused, TxError::Exists { .. }), "{refused:?}");
     }
 
     /// Two writers completing one task: the second read the ledger after the first's commit

@@ -20,7 +20,8 @@ use flowos_lsp::transaction::{Append, DiskPlan, Options, RootLock};
 use serde_json::Value;
 use support::staged;
 
-const NOW: &str = "2026-11-20T12:00:00Z";
+/// A day after the fixture's task entered current, inside its SLO.
+const NOW: &str = "2026-11-05T12:00:00Z";
 const WORKERS: usize = 8;
 const EVENTS_PER_WORKER: usize = 1_000;
 /// Tells a re-run of this binary that it is an append worker: `<ledger path>|<worker number>`.
@@ -299,4 +300,104 @@ fn appends_from_eight_processes_leave_eight_thousand_valid_lines() {
         .cloned()
         .collect();
     assert_eq!(on_ledger, Vec::<Value>::new());
+}
+
+/// The task's folder wherever the transition left it, relative to the root.
+fn task_folder(root: &Path) -> &'static str {
+    if root
+        .join("integration/TASK-0001-job/0001.ledger.jsonl")
+        .exists()
+    {
+        "integration/TASK-0001-job"
+    } else {
+        "current/TASK-0001-job"
+    }
+}
+
+#[test]
+fn a_transition_killed_at_any_moment_leaves_whole_files_that_check_fix_completes() {
+    // SIGKILL at spread-out moments: before the commit, between steps, inside a step.
+    // Whatever the moment, the ledger is its old self plus whole events, every file is one
+    // version or the other, and `check --fix` brings the task to one consistent place.
+    // How long a whole run takes on this machine right now, to spread the kills over it.
+    let full = {
+        let dir = tempfile::tempdir().unwrap();
+        let root = workspace(dir.path());
+        let started = Instant::now();
+        assert!(complete(&root, "@ana").wait().unwrap().success());
+        started.elapsed()
+    };
+    let mut outcomes = BTreeMap::new();
+    for round in 0..24u32 {
+        let dir = tempfile::tempdir().unwrap();
+        let root = workspace(dir.path());
+        let before = snapshot(&root);
+        let mut child = complete(&root, "@ana");
+        std::thread::sleep(full * round / 20);
+        let _ = child.kill();
+        let status = child.wait().unwrap();
+
+        let folder = task_folder(&root);
+        let old_ledger = &before["current/TASK-0001-job/0001.ledger.jsonl"];
+        let ledger = fs::read(root.join(folder).join("0001.ledger.jsonl")).unwrap();
+        assert!(
+            ledger.starts_with(old_ledger),
+            "round {round}: ledger rewritten"
+        );
+        let added = std::str::from_utf8(&ledger[old_ledger.len()..]).unwrap();
+        assert!(
+            added.is_empty() || added.ends_with('\n'),
+            "round {round}: {added:?}"
+        );
+        for line in added.lines() {
+            let event: Value = serde_json::from_str(line).expect("a whole event");
+            assert_eq!(event["event"], "implemented", "round {round}");
+        }
+        // Each card and index is the old text or the new one, never a mix or a stub.
+        for rel in ["INDEX.md", "current/INDEX.md", "integration/INDEX.md"] {
+            let text = fs::read_to_string(root.join(rel)).unwrap();
+            assert!(
+                text.starts_with("| ID |"),
+                "round {round}: {rel} is {text:?}"
+            );
+        }
+        let card = fs::read_to_string(root.join(folder).join("0001-job.task.md")).unwrap();
+        assert!(
+            card.starts_with("---\n") && card.ends_with("- [ ] done\n"),
+            "{card}"
+        );
+        let moment = (
+            folder,
+            added.lines().count(),
+            card.contains("stage: \"integration\""),
+        );
+
+        let fixed = flowos(&["check", root.to_str().unwrap(), "--fix", "--format", "json"])
+            .output()
+            .unwrap();
+        let report: Value = serde_json::from_slice(&fixed.stdout).unwrap_or_else(|_| {
+            panic!("round {round}: {}", String::from_utf8_lossy(&fixed.stderr))
+        });
+        assert_eq!(
+            report["diagnostics"],
+            Value::Array(Vec::new()),
+            "round {round} ({status:?}, {} new ledger lines)",
+            added.lines().count()
+        );
+        // Done or not done, never half: the task sits in one folder with at most one event.
+        let folder = task_folder(&root);
+        assert!(
+            !root
+                .join(if folder.starts_with("current") {
+                    "integration/TASK-0001-job"
+                } else {
+                    "current/TASK-0001-job"
+                })
+                .exists()
+        );
+        *outcomes.entry(moment).or_insert(0) += 1;
+    }
+    // The kills landed both before and after the commit (else the test proves little):
+    // (folder, events logged, card rewritten) took more than one shape.
+    assert!(outcomes.len() >= 2, "{outcomes:?}");
 }
