@@ -8,7 +8,7 @@
 //! slow shared machine makes a slow table, not a red build. `BENCH_SIZES=1000` limits the
 //! sizes, `BENCH_RUNS=5` changes the repetitions.
 
-#![allow(clippy::disallowed_types)] // The bench drives the binary; the product may not.
+#![allow(clippy::disallowed_types, clippy::disallowed_methods)] // The bench drives the binary; the product may not.
 
 #[path = "support/generator.rs"]
 mod generator;

@@ -1,7 +1,7 @@
 //! End-to-end tests of `flowos-lsp check`: the real binary on the bundled examples and on
 //! workspaces written to a temporary folder.
 
-#![allow(clippy::disallowed_types)] // Tests spawn the binary and editors; the product may not.
+#![allow(clippy::disallowed_types, clippy::disallowed_methods)] // Tests spawn the binary and editors; the product may not.
 
 mod support;
 

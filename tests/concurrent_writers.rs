@@ -6,7 +6,7 @@
 //! append_worker` and told what to do through the environment, so each is a real process
 //! taking the real lock.
 
-#![allow(clippy::disallowed_types)] // Tests spawn processes; the product may not.
+#![allow(clippy::disallowed_types, clippy::disallowed_methods)] // Tests spawn processes; the product may not.
 
 mod support;
 

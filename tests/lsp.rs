@@ -1,7 +1,7 @@
 //! End-to-end tests of the language server: the real binary over stdio with real LSP
 //! messages, through the small client in `support`.
 
-#![allow(clippy::disallowed_types)] // Tests spawn the binary and editors; the product may not.
+#![allow(clippy::disallowed_types, clippy::disallowed_methods)] // Tests spawn the binary and editors; the product may not.
 
 mod support;
 

@@ -3,7 +3,7 @@
 //! nothing, an interrupted transition completed by its quick fix, versioned quick-fix edits,
 //! Fix all, and the new-task command.
 
-#![allow(clippy::disallowed_types)] // Tests spawn the binary and editors; the product may not.
+#![allow(clippy::disallowed_types, clippy::disallowed_methods)] // Tests spawn the binary and editors; the product may not.
 
 mod support;
 

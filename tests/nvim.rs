@@ -5,7 +5,7 @@
 //! nvim-lspconfig snippet. The script writes what the editor saw as JSON; the assertions, and
 //! the checks on disk, are here. Without `nvim` the test is skipped, loudly, except in CI.
 
-#![allow(clippy::disallowed_types)] // Tests spawn the binary and editors; the product may not.
+#![allow(clippy::disallowed_types, clippy::disallowed_methods)] // Tests spawn the binary and editors; the product may not.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -1,7 +1,7 @@
 //! SPEC §8 reliability over stdio: a client that never answers the server's own requests
 //! (progress token, configuration, watcher registration, showDocument) still gets answers.
 
-#![allow(clippy::disallowed_types)] // Tests spawn the binary; the product may not.
+#![allow(clippy::disallowed_types, clippy::disallowed_methods)] // Tests spawn the binary; the product may not.
 
 mod support;
 

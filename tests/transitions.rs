@@ -5,7 +5,7 @@
 //! (`FLOWOS_FAULT_STOP_AFTER`) is finished by `check --fix`; `new` reserves distinct IDs even
 //! when run in parallel.
 
-#![allow(clippy::disallowed_types)] // Tests spawn the binary and editors; the product may not.
+#![allow(clippy::disallowed_types, clippy::disallowed_methods)] // Tests spawn the binary and editors; the product may not.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;

@@ -1,7 +1,7 @@
 //! Keeps editors/vscode/rules.txt, the copy of `flowos-lsp rules` the VS Code extension
 //! generates its `flowos.rules` settings schema from, in step with the binary.
 
-#![allow(clippy::disallowed_types)] // Tests spawn the binary and editors; the product may not.
+#![allow(clippy::disallowed_types, clippy::disallowed_methods)] // Tests spawn the binary and editors; the product may not.
 
 use std::path::Path;
 use std::process::Command;
