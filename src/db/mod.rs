@@ -268,6 +268,17 @@ impl Workspace {
             })
     }
 
+    /// A file of `role` (card, context, ledger) in `task`'s folder that the loader found but
+    /// did not read, with its name.
+    pub fn unread_package_file<'w>(
+        &'w self,
+        task: &'w Task,
+        role: FileRole,
+    ) -> Option<(&'w str, &'w LoadProblem)> {
+        self.load_problems_in(task.root, &task.folder)
+            .find(|(name, _)| layout::package_role(name) == role)
+    }
+
     /// The first task of `root` carrying `id` (resolution target of a reference).
     pub fn lookup_in(&self, root: usize, id: &TaskId) -> Option<&Task> {
         self.owners(root, id).first().map(|&idx| self.task(idx))
