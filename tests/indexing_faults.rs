@@ -24,6 +24,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use support::faults::{
     chmod_000_denies, chmod_back, cli, mkfifo, replace_with_fifo, replace_with_folder,
+    tempdir_in_memory,
 };
 use support::staged::{indexes, task};
 use support::{Client, TIMEOUT, card, uri};
@@ -348,7 +349,7 @@ fn unlistable_folders_links_loops_and_a_stage_file_are_reported() {
 /// not stall indexing: the listing is linear, and layout analysis must be too.
 #[test]
 fn a_stage_folder_of_50000_entries_is_indexed_quickly() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempdir_in_memory();
     let root = workspace(dir.path(), &[]);
     let inbox = root.join("inbox");
     for n in 0..25_000 {

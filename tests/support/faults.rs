@@ -158,3 +158,15 @@ pub fn snapshot(dir: &Path) -> BTreeMap<String, Entry> {
     }
     out
 }
+
+/// A temporary folder in memory when the machine has one (`/dev/shm`): making and removing
+/// 50,000 entries there takes a second, against half a minute on a busy shared disk.
+pub fn tempdir_in_memory() -> tempfile::TempDir {
+    let shm = Path::new("/dev/shm");
+    if shm.is_dir()
+        && let Ok(dir) = tempfile::tempdir_in(shm)
+    {
+        return dir;
+    }
+    tempfile::tempdir().unwrap()
+}
