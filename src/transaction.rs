@@ -1229,6 +1229,35 @@ mod tests {
         assert_eq!(locked.read(Path::new(LEDGER)).unwrap(), CREATED);
     }
 
+    /// `new` reads the counter and indexes under the root's lock: a named pipe put there
+    /// must be refused at once, not waited on with the lock held.
+    #[cfg(unix)]
+    #[test]
+    fn reads_under_the_lock_refuse_a_pipe_instead_of_blocking() {
+        let (_dir, root) = setup();
+        let counter = root.join("ID_COUNTER.txt");
+        let name = std::ffi::CString::new(counter.to_str().unwrap()).unwrap();
+        // SAFETY: a valid NUL-terminated path; mkfifo only creates a file.
+        assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o644) }, 0);
+        let locked = lock(&root);
+        let started = Instant::now();
+        let error = locked.read(&counter).unwrap_err();
+        assert!(started.elapsed() < Duration::from_secs(5));
+        assert!(error.to_string().contains("not a regular file"), "{error}");
+        drop(locked);
+        // The same for a plan's own reads.
+        let plan = DiskPlan {
+            root: root.clone(),
+            rewrites: vec![Rewrite {
+                path: counter,
+                expected: "0001\n".into(),
+                new_text: "0002\n".into(),
+            }],
+            ..DiskPlan::default()
+        };
+        assert!(matches!(run(&root, &plan), Err(TxError::Invalid { .. })));
+    }
+
     #[cfg(unix)]
     #[test]
     fn a_root_reached_through_a_link_is_still_usable() {
