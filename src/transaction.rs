@@ -283,7 +283,10 @@ impl RootLock {
             TxError::Io { error, .. } => error,
             other => io::Error::new(io::ErrorKind::PermissionDenied, other.to_string()),
         })?;
-        fs::read_to_string(real)
+        // A pipe put where a counter or an index was would block a plain read, with the
+        // root's lock held; the loader's read refuses anything but a regular file.
+        String::from_utf8(crate::loader::read_regular(&real)?)
+            .map_err(|error| io::Error::new(io::ErrorKind::InvalidData, error))
     }
 }
 
@@ -669,7 +672,7 @@ fn read_regular(shown: &Path, real: &Path) -> Result<Vec<u8>, TxError> {
             path: shown.to_path_buf(),
             why: "not a regular file".into(),
         }),
-        Some(_) => fs::read(real).map_err(|error| io_error(shown, error)),
+        Some(_) => crate::loader::read_regular(real).map_err(|error| io_error(shown, error)),
     }
 }
 
@@ -1324,6 +1327,35 @@ mod tests {
                 .is_err()
         );
         assert_eq!(locked.read(Path::new(LEDGER)).unwrap(), CREATED);
+    }
+
+    /// `new` reads the counter and indexes under the root's lock: a named pipe put there
+    /// must be refused at once, not waited on with the lock held.
+    #[cfg(unix)]
+    #[test]
+    fn reads_under_the_lock_refuse_a_pipe_instead_of_blocking() {
+        let (_dir, root) = setup();
+        let counter = root.join("ID_COUNTER.txt");
+        let name = std::ffi::CString::new(counter.to_str().unwrap()).unwrap();
+        // SAFETY: a valid NUL-terminated path; mkfifo only creates a file.
+        assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o644) }, 0);
+        let locked = lock(&root);
+        let started = Instant::now();
+        let error = locked.read(&counter).unwrap_err();
+        assert!(started.elapsed() < Duration::from_secs(5));
+        assert!(error.to_string().contains("not a regular file"), "{error}");
+        drop(locked);
+        // The same for a plan's own reads.
+        let plan = DiskPlan {
+            root: root.clone(),
+            rewrites: vec![Rewrite {
+                path: counter,
+                expected: "0001\n".into(),
+                new_text: "0002\n".into(),
+            }],
+            ..DiskPlan::default()
+        };
+        assert!(matches!(run(&root, &plan), Err(TxError::Invalid { .. })));
     }
 
     #[cfg(unix)]

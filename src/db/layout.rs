@@ -45,7 +45,7 @@ fn is_counter_name(name: &str) -> bool {
 }
 
 /// The role of a file inside a task folder, by its name.
-fn package_role(name: &str) -> FileRole {
+pub fn package_role(name: &str) -> FileRole {
     if name.ends_with(".task.md") {
         FileRole::Card
     } else if is_versioned(name, ".task.v") {
@@ -87,6 +87,13 @@ fn segments(rel: &str) -> Vec<&str> {
 
 fn analyse_dirs(dirs: &[String]) -> Layout {
     let dir_set: HashSet<&str> = dirs.iter().map(String::as_str).collect();
+    // Folders that hold folders, found in one pass: asking each folder whether any other lies
+    // below it would cost the square of a stage folder's size (50,000 entries in one
+    // folder must not stall indexing).
+    let has_subfolders: HashSet<&str> = dirs
+        .iter()
+        .flat_map(|dir| dir.match_indices('/').map(|(at, _)| &dir[..at]))
+        .collect();
     // A folder directly under a stage that is not itself a task and holds folders is a
     // namespace folder of the hybrid layout (`inbox/fw/TASK-FW-0001-x/`).
     let hybrid_dirs: HashSet<String> = dirs
@@ -96,9 +103,7 @@ fn analyse_dirs(dirs: &[String]) -> Layout {
             parts.len() == 2
                 && Stage::parse(parts[0]).is_some()
                 && !parts[1].starts_with("TASK-")
-                && dir_set
-                    .iter()
-                    .any(|other| other.len() > dir.len() && other.starts_with(&format!("{dir}/")))
+                && has_subfolders.contains(dir.as_str())
         })
         .cloned()
         .collect();

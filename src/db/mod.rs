@@ -242,6 +242,43 @@ impl Workspace {
         self.file_task.get(&file).copied()
     }
 
+    /// What the loader found at `rel` below tasks root `root` but did not read (a link, a
+    /// pipe, a file it may not open): something is there, so it is neither absent nor to be
+    /// created.
+    pub fn load_problem(&self, root: usize, rel: &str) -> Option<&LoadProblem> {
+        self.roots[root]
+            .layout_problems
+            .iter()
+            .find(|problem| problem.rel == rel)
+    }
+
+    /// The load problems of the entries directly inside folder `rel_dir` of tasks root
+    /// `root`, with their names.
+    pub fn load_problems_in<'w>(
+        &'w self,
+        root: usize,
+        rel_dir: &'w str,
+    ) -> impl Iterator<Item = (&'w str, &'w LoadProblem)> + 'w {
+        self.roots[root]
+            .layout_problems
+            .iter()
+            .filter_map(move |problem| {
+                let (parent, name) = problem.rel.rsplit_once('/').unwrap_or(("", &problem.rel));
+                (parent == rel_dir).then_some((name, problem))
+            })
+    }
+
+    /// A file of `role` (card, context, ledger) in `task`'s folder that the loader found but
+    /// did not read, with its name.
+    pub fn unread_package_file<'w>(
+        &'w self,
+        task: &'w Task,
+        role: FileRole,
+    ) -> Option<(&'w str, &'w LoadProblem)> {
+        self.load_problems_in(task.root, &task.folder)
+            .find(|(name, _)| layout::package_role(name) == role)
+    }
+
     /// The first task of `root` carrying `id` (resolution target of a reference).
     pub fn lookup_in(&self, root: usize, id: &TaskId) -> Option<&Task> {
         self.owners(root, id).first().map(|&idx| self.task(idx))

@@ -2,13 +2,13 @@
 //! structural (a file appearing, disappearing or moving) rebuilds from the model's own
 //! inputs, so the model never needs the disk to change.
 
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
 use crate::base::LineIndex;
 use crate::db::layout::is_interesting_name;
 use crate::db::meta::TaskMeta;
-use crate::db::{FileInput, Parsed, RootInput, Workspace, parse_file};
+use crate::db::{FileInput, LoadProblem, Parsed, RootInput, Workspace, parse_file};
 use crate::syntax::task_id::parse_folder_name;
 
 /// A change to the files of the tasks roots.
@@ -18,17 +18,27 @@ pub enum FileChange {
     Set { path: PathBuf, text: Arc<str> },
     /// The file (or folder, with everything below it) is gone.
     Remove { path: PathBuf },
+    /// Something is at `path` that was not read (a link, a pipe, a file that may not be
+    /// opened): whatever the model held there and below is dropped, and the reason is kept
+    /// for the diagnostics, as the loader's problems are.
+    Unread { path: PathBuf, message: String },
 }
 
 impl Workspace {
     /// The tasks root containing `path`, and the path relative to it with `/` separators.
+    ///
+    /// A path that is not plain names below the root (`root/inbox/../../x`) lies in no root:
+    /// it could name a place outside while looking as if it were inside.
     pub fn locate(&self, path: &Path) -> Option<(usize, String)> {
         self.roots.iter().enumerate().find_map(|(index, root)| {
             let rel = path.strip_prefix(&root.path).ok()?;
-            let rel: Vec<String> = rel
+            let rel = rel
                 .components()
-                .map(|part| part.as_os_str().to_string_lossy().into_owned())
-                .collect();
+                .map(|part| match part {
+                    Component::Normal(name) => Some(name.to_string_lossy().into_owned()),
+                    _ => None,
+                })
+                .collect::<Option<Vec<String>>>()?;
             Some((index, rel.join("/")))
         })
     }
@@ -80,6 +90,18 @@ impl Workspace {
     pub fn apply(&mut self, changes: &[FileChange]) {
         let mut inputs = self.inputs();
         for change in changes {
+            // What the loader could not read at this path is known better now.
+            let path = match change {
+                FileChange::Set { path, .. }
+                | FileChange::Remove { path }
+                | FileChange::Unread { path, .. } => path,
+            };
+            if let Some((root, rel)) = self.locate(path) {
+                let below = format!("{rel}/");
+                inputs[root]
+                    .problems
+                    .retain(|problem| problem.rel != rel && !problem.rel.starts_with(&below));
+            }
             match change {
                 FileChange::Set { path, text } => {
                     let Some((root, rel)) = self.locate(path) else {
@@ -97,7 +119,7 @@ impl Workspace {
                     });
                     add_parent_dirs(&mut input.dirs, &rel);
                 }
-                FileChange::Remove { path } => {
+                FileChange::Remove { path } | FileChange::Unread { path, .. } => {
                     let Some((root, rel)) = self.locate(path) else {
                         continue;
                     };
@@ -109,6 +131,12 @@ impl Workspace {
                     input
                         .dirs
                         .retain(|dir| *dir != rel && !dir.starts_with(&below));
+                    if let FileChange::Unread { message, .. } = change {
+                        input.problems.push(LoadProblem {
+                            rel,
+                            message: message.clone(),
+                        });
+                    }
                 }
             }
         }

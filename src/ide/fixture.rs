@@ -51,6 +51,20 @@ pub fn workspace(fixture: &str) -> Workspace {
     Workspace::build(vec![input])
 }
 
+/// The fixture's workspace as if the loader had found `unread` (relative path, reason)
+/// there without reading it: a link, a pipe, a file it may not open.
+pub fn workspace_with_unread(fixture: &str, unread: &[(&str, &str)]) -> Workspace {
+    let mut inputs = workspace(fixture).inputs();
+    inputs[0].problems = unread
+        .iter()
+        .map(|(rel, message)| crate::db::LoadProblem {
+            rel: rel.to_string(),
+            message: message.to_string(),
+        })
+        .collect();
+    Workspace::build(inputs)
+}
+
 fn add_dirs(dirs: &mut Vec<String>, rel: &str) {
     let mut at = 0;
     while let Some(slash) = rel[at..].find('/') {

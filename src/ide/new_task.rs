@@ -93,7 +93,14 @@ pub fn placement(
         }
     };
     let counter = tasks_root.counter_for(namespace.as_deref()).ok_or_else(|| {
-        "this tasks root has no ID_COUNTER.txt to reserve an ID from; create it holding the next free ID".to_string()
+        match workspace.load_problem(root, "ID_COUNTER.txt") {
+            // A link or a pipe there is never read through (nor written through).
+            Some(problem) => format!(
+                "this tasks root's ID_COUNTER.txt was not read ({}); make it a plain file holding the next free ID",
+                problem.message
+            ),
+            None => "this tasks root has no ID_COUNTER.txt to reserve an ID from; create it holding the next free ID".to_string(),
+        }
     })?;
     Ok(Placement {
         parent_rel,

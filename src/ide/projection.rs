@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use crate::db::layout::namespace_of_dir;
 use crate::db::vocab::{Stage, Status};
-use crate::db::{FileId, Task, TaskIdx, Workspace};
+use crate::db::{FileId, FileRole, Task, TaskIdx, Workspace};
 use crate::ide::diagnostics::index::index_covers;
 use crate::ide::edit::frontmatter::{NewValue, set_field};
 use crate::ide::edit::index_rows::{
@@ -69,7 +69,7 @@ pub fn project(workspace: &Workspace, changes: &[TaskChange]) -> Result<Projecte
             let ledger = task
                 .ledger
                 .filter(|&file| workspace.file(file).exists)
-                .ok_or_else(|| format!("{} has no ledger to record the transition in", task.id))?;
+                .ok_or_else(|| missing_file(workspace, task, FileRole::Ledger))?;
             projected.appends.push((ledger, change.events.clone()));
         }
         let stage = change.to_stage.unwrap_or(task.stage);
@@ -106,6 +106,23 @@ pub fn project(workspace: &Workspace, changes: &[TaskChange]) -> Result<Projecte
     Ok(projected)
 }
 
+/// Why a transition cannot write a task's ledger or card: there is none, or there is one the
+/// loader did not read (a link is never followed, so nothing is written through it either).
+fn missing_file(workspace: &Workspace, task: &Task, role: FileRole) -> String {
+    let what = if role == FileRole::Ledger {
+        "ledger to record the transition in"
+    } else {
+        "card to update"
+    };
+    match workspace.unread_package_file(task, role) {
+        Some((name, problem)) => format!(
+            "{} has no {what}: `{name}` was not read ({})",
+            task.id, problem.message
+        ),
+        None => format!("{} has no {what}", task.id),
+    }
+}
+
 /// The card's new text with the plan's values (and the stage) set, or None when nothing
 /// changes.
 fn card_text(
@@ -115,7 +132,7 @@ fn card_text(
     stage: Stage,
 ) -> Result<Option<(FileId, String)>, String> {
     let Some(card) = task.card.filter(|&file| workspace.file(file).exists) else {
-        return Err(format!("{} has no card to update", task.id));
+        return Err(missing_file(workspace, task, FileRole::Card));
     };
     let old = &workspace.file(card).text;
     let mut text = old.to_string();

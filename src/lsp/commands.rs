@@ -185,7 +185,9 @@ fn unsaved(view: &View, paths: &[PathBuf]) -> Option<Outcome> {
         .iter()
         .filter(|path| {
             view.documents.get(*path).is_some_and(|document| {
-                std::fs::read(path).map_or(true, |bytes| bytes != document.text().as_bytes())
+                // Read as the loader reads: a pipe swapped in must not block the session.
+                crate::loader::read_regular(path)
+                    .map_or(true, |bytes| bytes != document.text().as_bytes())
             })
         })
         .cloned()

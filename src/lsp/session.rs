@@ -464,7 +464,7 @@ impl Session {
             self.changed_paths.insert(path.to_path_buf());
             return;
         }
-        if self.workspace.locate(path).is_some() {
+        if self.confined(path) {
             self.structural.push(FileChange::Set {
                 path: path.to_path_buf(),
                 text: Arc::from(text),
@@ -472,8 +472,30 @@ impl Session {
         }
     }
 
+    /// Whether `path` lies in a tasks root without passing through a link: a buffer opened
+    /// through a link to a folder outside is that outside file, not a file of the root, and
+    /// must not join the model (a transition would then plan writes through the link).
+    fn confined(&self, path: &Path) -> bool {
+        self.workspace.locate(path).is_some_and(|(root, rel)| {
+            loader::check_confined(&self.workspace.roots[root].path, &rel).is_ok()
+        })
+    }
+
+    /// Re-reads what is at `path` now. The path comes from a file-watcher event or a client,
+    /// not from a listing of the root, so it is checked the way the loader's walk is
+    /// guaranteed: plain names below the root, no link on the way (a link to a folder outside
+    /// would otherwise be read through as if it were inside), and files opened without
+    /// following a link or blocking on a pipe.
     fn reload_from_disk(&mut self, path: &Path) {
-        if !self.indexed || self.workspace.locate(path).is_none() {
+        if !self.indexed {
+            return;
+        }
+        let Some((root, rel)) = self.workspace.locate(path) else {
+            return;
+        };
+        let root_path = self.workspace.roots[root].path.clone();
+        if let Err(problem) = loader::check_confined(&root_path, &rel) {
+            self.unread(&root_path, problem);
             return;
         }
         match std::fs::symlink_metadata(path) {
@@ -484,54 +506,59 @@ impl Session {
                 });
                 self.new_folders.push(path.to_path_buf());
             }
-            Ok(metadata) if metadata.is_file() => {
+            Ok(_) => {
                 let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
                 if !name.is_some_and(|name| is_interesting_name(&name)) {
                     return;
                 }
-                match std::fs::read(path) {
-                    Ok(bytes) => self.set_text(path, &String::from_utf8_lossy(&bytes)),
-                    Err(error) => self.log(
-                        MessageType::WARNING,
-                        format!("cannot read {}: {error}", path.display()),
-                    ),
+                match loader::read_confined(&root_path, &rel) {
+                    Ok(Some(file)) => self.set_text(path, &String::from_utf8_lossy(&file.bytes)),
+                    Ok(None) => self.structural.push(FileChange::Remove {
+                        path: path.to_path_buf(),
+                    }),
+                    Err(problem) => self.unread(&root_path, problem),
                 }
             }
-            // Gone (or a link, which is never followed).
-            _ => self.structural.push(FileChange::Remove {
+            Err(_) => self.structural.push(FileChange::Remove {
                 path: path.to_path_buf(),
             }),
         }
     }
 
-    /// Queues every interesting file below a folder that appeared.
+    /// Logs what could not be read and drops whatever the model held there.
+    fn unread(&mut self, root: &Path, problem: crate::db::LoadProblem) {
+        let path = root.join(&problem.rel);
+        self.log(
+            MessageType::WARNING,
+            format!("{}: {}", path.display(), problem.message),
+        );
+        self.structural.push(FileChange::Unread {
+            path,
+            message: problem.message,
+        });
+    }
+
+    /// Queues every interesting file below a folder that appeared, read as the loader reads
+    /// a root (links inside are reported, not followed).
     fn add_folder(&mut self, folder: &Path) {
-        let mut pending = vec![folder.to_path_buf()];
-        while let Some(dir) = pending.pop() {
-            let Ok(entries) = std::fs::read_dir(&dir) else {
-                continue;
+        let Some((root, rel)) = self.workspace.locate(folder) else {
+            return;
+        };
+        let root_path = self.workspace.roots[root].path.clone();
+        let loaded = loader::load_folder(&root_path, &rel);
+        for problem in loaded.problems {
+            self.unread(&root_path, problem);
+        }
+        for file in loaded.files {
+            let path = root_path.join(&file.rel);
+            let text = match self.documents.get(&path) {
+                Some(document) => document.text(),
+                None => String::from_utf8_lossy(&file.bytes).into_owned(),
             };
-            for entry in entries.flatten() {
-                let Ok(kind) = entry.file_type() else {
-                    continue;
-                };
-                let path = entry.path();
-                if kind.is_dir() {
-                    pending.push(path);
-                } else if kind.is_file()
-                    && is_interesting_name(&entry.file_name().to_string_lossy())
-                    && let Ok(bytes) = std::fs::read(&path)
-                {
-                    let text = match self.documents.get(&path) {
-                        Some(document) => document.text(),
-                        None => String::from_utf8_lossy(&bytes).into_owned(),
-                    };
-                    self.structural.push(FileChange::Set {
-                        path,
-                        text: Arc::from(text),
-                    });
-                }
-            }
+            self.structural.push(FileChange::Set {
+                path,
+                text: Arc::from(text),
+            });
         }
     }
 
@@ -631,7 +658,8 @@ impl Session {
             };
             let rel = rel.to_string_lossy().replace('\\', "/");
             let name = rel.rsplit('/').next().unwrap_or(&rel);
-            if !is_interesting_name(name) {
+            // As in `confined`: a buffer reached through a link (or `..`) is not in the root.
+            if !is_interesting_name(name) || loader::check_confined(&input.path, &rel).is_err() {
                 continue;
             }
             input.files.retain(|file| file.rel != rel);
@@ -645,13 +673,17 @@ impl Session {
     fn start_watcher(&mut self) {
         use notify::{RecursiveMode, Watcher};
         let sender = self.own_sender.clone();
-        let watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+        let handler = move |event: notify::Result<notify::Event>| {
             if let Ok(event) = event
                 && !event.kind.is_access()
             {
                 let _ = sender.send(Input::Disk { paths: event.paths });
             }
-        });
+        };
+        // notify follows links by default: it would watch (and report paths through) a link
+        // to a folder outside the root, or walk a link loop. Nothing below a root is followed.
+        let config = notify::Config::default().with_follow_symlinks(false);
+        let watcher = notify::RecommendedWatcher::new(handler, config);
         let mut watcher = match watcher {
             Ok(watcher) => watcher,
             Err(error) => {

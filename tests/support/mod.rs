@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+#[cfg(unix)]
+pub mod faults;
 pub mod staged;
 
 use std::collections::{BTreeMap, HashMap};

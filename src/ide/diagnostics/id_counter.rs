@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use crate::base::TextRange;
-use crate::db::{CounterFile, FileId, Task, Workspace};
+use crate::db::{CounterFile, FileId, LoadProblem, Task, Workspace};
 use crate::ide::diagnostics::task_anchor;
 use crate::ide::types::{Diagnostic, Rule};
 
@@ -23,7 +23,8 @@ pub(super) fn check(workspace: &Workspace, out: &mut Vec<Diagnostic>) {
             // The model registers a placeholder file where the counter should be when the
             // root has no counter at all; otherwise the highest uncovered task carries it.
             if let Some(file) = workspace.file_by_path(&root.path.join("ID_COUNTER.txt")) {
-                out.push(missing(file, next));
+                let unread = workspace.load_problem(root_index, "ID_COUNTER.txt");
+                out.push(missing(file, next, unread));
             } else if let Some(task) = uncovered
                 && let Some((card, range)) = task_anchor(workspace, task)
             {
@@ -74,13 +75,19 @@ pub(crate) fn next_free_id(workspace: &Workspace, root: usize, file: Option<File
     highest.get(&key).map_or(1, |task| task.id.number + 1)
 }
 
-fn missing(file: FileId, next: u32) -> Diagnostic {
-    Diagnostic::new(
-        Rule::IdCounterStale,
-        file,
-        TextRange::empty(0),
-        format!("ID_COUNTER.txt is missing; create it holding the next free ID, {next:04}"),
-    )
+/// The counter is absent, or there but not read (a link, a pipe, a file that may not be
+/// opened), which is as good as absent for reserving IDs.
+fn missing(file: FileId, next: u32, unread: Option<&LoadProblem>) -> Diagnostic {
+    let message = match unread {
+        None => {
+            format!("ID_COUNTER.txt is missing; create it holding the next free ID, {next:04}")
+        }
+        Some(problem) => format!(
+            "ID_COUNTER.txt is there but was not read ({}); make it a plain file holding the next free ID, {next:04}",
+            problem.message
+        ),
+    };
+    Diagnostic::new(Rule::IdCounterStale, file, TextRange::empty(0), message)
 }
 
 fn check_counter(

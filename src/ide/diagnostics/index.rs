@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 
 use crate::base::TextRange;
-use crate::db::layout::{namespace_dir_of_folder, namespace_of_dir};
+use crate::db::layout::{file_name, namespace_dir_of_folder, namespace_of_dir};
 use crate::db::mentions::MentionKind;
 use crate::db::vocab::{Stage, Status};
 use crate::db::{FileId, IndexFile, Parsed, Task, Workspace};
@@ -17,7 +17,7 @@ use crate::ide::types::{Diagnostic, Rule, Severity};
 use crate::syntax::index_table::{
     Cell, Column, IndexRow, IndexTable, ParsedIndex, dependency_refs, row_task_id,
 };
-use crate::syntax::task_id::{TaskId, parse_task_ref};
+use crate::syntax::task_id::{TaskId, parse_folder_name, parse_task_ref};
 
 pub(super) fn check(workspace: &Workspace, out: &mut Vec<Diagnostic>) {
     for (root_index, root) in workspace.roots.iter().enumerate() {
@@ -114,10 +114,22 @@ fn report_missing(
                 task.id,
                 workspace.file(index.file).rel
             ),
-            None => format!(
-                "{} is in {} but there is no {}/INDEX.md listing it",
-                task.id, task.stage, task.stage
-            ),
+            None => {
+                // The stage index of a task sits beside its folder (`inbox/INDEX.md`,
+                // `fw/inbox/INDEX.md`, `inbox/fw/INDEX.md`).
+                let stage_dir = task.folder.rsplit_once('/').map_or("", |(dir, _)| dir);
+                let index_rel = format!("{stage_dir}/INDEX.md");
+                match workspace.load_problem(task.root, &index_rel) {
+                    Some(problem) => format!(
+                        "{} is in {} but {index_rel} was not read ({}), so nothing lists it",
+                        task.id, task.stage, problem.message
+                    ),
+                    None => format!(
+                        "{} is in {} but there is no {}/INDEX.md listing it",
+                        task.id, task.stage, task.stage
+                    ),
+                }
+            }
         };
         out.push(Diagnostic::new(
             Rule::IndexMissingRow,
@@ -133,14 +145,21 @@ fn report_missing(
             .filter(|index| index.stage.is_none() && covers(workspace, index, task))
             .collect();
         let Some(index) = root_indexes.first() else {
+            let message = match workspace.load_problem(task.root, "INDEX.md") {
+                Some(problem) => format!(
+                    "{} is not listed in a root INDEX.md (INDEX.md was not read: {})",
+                    task.id, problem.message
+                ),
+                None => format!(
+                    "{} is not listed in a root INDEX.md (there is none)",
+                    task.id
+                ),
+            };
             out.push(Diagnostic::new(
                 Rule::IndexMissingRow,
                 card,
                 anchor,
-                format!(
-                    "{} is not listed in a root INDEX.md (there is none)",
-                    task.id
-                ),
+                message,
             ));
             return;
         };
@@ -364,9 +383,25 @@ fn check_rows(
                 .lookup_in(root_index, &id)
                 .map(|task| format!(" (it is in {})", task.stage))
                 .unwrap_or_default();
+            // A task folder the loader did not read (a link leading elsewhere) is the likely
+            // reason, and the one a writer cannot see from the file tree.
+            let unread = workspace.roots[root_index]
+                .layout_problems
+                .iter()
+                .find(|problem| {
+                    parse_folder_name(file_name(&problem.rel))
+                        .is_some_and(|(folder, _)| folder == id)
+                })
+                .map(|problem| {
+                    format!(
+                        " (`{}` is there but was not read: {})",
+                        problem.rel, problem.message
+                    )
+                })
+                .unwrap_or_default();
             let scope = match index.stage {
-                Some(stage) => format!("no task in {stage} has that ID{elsewhere}"),
-                None => "no task has that ID".to_string(),
+                Some(stage) => format!("no task in {stage} has that ID{elsewhere}{unread}"),
+                None => format!("no task has that ID{unread}"),
             };
             out.push(Diagnostic::new(
                 Rule::IndexPhantomRow,
@@ -552,6 +587,36 @@ mod tests {
         .into_iter()
         .map(|rule| check_rule(fixture, rule))
         .collect()
+    }
+
+    #[test]
+    fn indexes_and_task_folders_not_read_are_named_in_the_row_messages() {
+        // The stage index is a pipe and the root index lists a task whose folder is a link:
+        // each message says what is there and why it did not count.
+        let text = format!(
+            "{COUNTER}{}//- /INDEX.md\n{ROOT_HEADER}{}| 0009 | Evil | @ana | backlog | active | - | - |\n",
+            package("backlog/TASK-0001-a", ""),
+            "| 0001 | Task 0001 | @ana | backlog | active | - | - |\n",
+        );
+        let workspace = crate::ide::fixture::workspace_with_unread(
+            &text,
+            &[
+                ("backlog/INDEX.md", "a named pipe, not a regular file"),
+                ("backlog/TASK-0009-evil", "symbolic link not followed"),
+            ],
+        );
+        let diagnostics =
+            crate::ide::diagnostics::workspace_diagnostics(&workspace, &Default::default());
+        expect![[r#"
+            backlog/TASK-0001-a/0001-a.task.md:2:11 error `0001` TASK-0001 is in backlog but backlog/INDEX.md was not read (a named pipe, not a regular file), so nothing lists it
+            INDEX.md:4:3 error `0009` this row lists TASK-0009, but no task has that ID (`backlog/TASK-0009-evil` is there but was not read: symbolic link not followed); remove the row or move it to the right index
+        "#]]
+        .assert_eq(&crate::ide::fixture::render(
+            &workspace,
+            diagnostics.iter().filter(|d| {
+                matches!(d.rule, Rule::IndexMissingRow | Rule::IndexPhantomRow)
+            }),
+        ));
     }
 
     #[test]

@@ -2,8 +2,8 @@
 //! package-name and duplicate-task-id.
 
 use crate::base::TextRange;
-use crate::db::layout::file_name;
-use crate::db::{FileId, Parsed, Task, TaskIdx, Workspace};
+use crate::db::layout::{file_name, package_role};
+use crate::db::{FileId, FileRole, LoadProblem, Parsed, Task, TaskIdx, Workspace};
 use crate::ide::diagnostics::task_anchor;
 use crate::ide::types::{Diagnostic, Rule};
 use crate::syntax::index_table::row_task_id;
@@ -82,26 +82,58 @@ fn check_files(workspace: &Workspace, task: &Task, out: &mut Vec<Diagnostic>) {
         Some(slug) if !slug.is_empty() => format!("{short}-{slug}.task.md"),
         _ => format!("{short}-<slug>.task.md"),
     };
+    // A package file that is there but was not read (a link, a pipe, a file that may not be
+    // opened) is named as such: "lacks" would send the writer looking for a file they can see.
+    // Only for a role the task has no readable file for: a stray link beside a good card is
+    // the loader's log line, not a missing card.
+    let unread: Vec<(&str, &LoadProblem)> = workspace
+        .load_problems_in(task.root, &task.folder)
+        .filter(|(name, _)| match package_role(name) {
+            FileRole::Card => task.card.is_none(),
+            FileRole::Context => task.context.is_none(),
+            FileRole::Ledger => task.ledger.is_none(),
+            _ => false,
+        })
+        .collect();
+    let is_unread = |role: FileRole| unread.iter().any(|(name, _)| package_role(name) == role);
     let missing: Vec<String> = [
-        (task.card.is_none(), expected_card),
-        (task.context.is_none(), format!("{short}.context.md")),
-        (task.ledger.is_none(), format!("{short}.ledger.jsonl")),
+        (
+            task.card.is_none() && !is_unread(FileRole::Card),
+            expected_card,
+        ),
+        (
+            task.context.is_none() && !is_unread(FileRole::Context),
+            format!("{short}.context.md"),
+        ),
+        (
+            task.ledger.is_none() && !is_unread(FileRole::Ledger),
+            format!("{short}.ledger.jsonl"),
+        ),
     ]
     .into_iter()
     .filter(|(absent, _)| *absent)
     .map(|(_, name)| name)
     .collect();
-    if missing.is_empty() {
-        return;
+    let mut parts = Vec::new();
+    if !missing.is_empty() {
+        let names: Vec<String> = missing.iter().map(|name| format!("`{name}`")).collect();
+        parts.push(format!("lacks {}", and_list(names)));
     }
-    let mut names: Vec<String> = missing.iter().map(|name| format!("`{name}`")).collect();
-    let last = names.pop().unwrap_or_default();
-    let list = if names.is_empty() {
-        last
-    } else {
-        format!("{} and {last}", names.join(", "))
+    for (name, problem) in &unread {
+        parts.push(format!(
+            "has `{name}` but it was not read ({})",
+            problem.message
+        ));
+    }
+    // A folder that could not be listed lacks nothing anyone knows of; that is the report.
+    let message = match workspace.load_problem(task.root, &task.folder) {
+        Some(problem) => format!(
+            "task folder `{}` was not read ({}), so its card, context and ledger are unknown",
+            task.folder_name, problem.message
+        ),
+        None if parts.is_empty() => return,
+        None => format!("task folder `{}` {}", task.folder_name, parts.join("; ")),
     };
-    let message = format!("task folder `{}` lacks {list}", task.folder_name);
     // Report on the card when there is one, else on the first line of whichever package
     // file exists, else (an empty folder has no file of its own) on the index row naming the
     // task. With none of these there is no range to report at; see the tests.
@@ -121,6 +153,16 @@ fn check_files(workspace: &Workspace, task: &Task, out: &mut Vec<Diagnostic>) {
             range,
             message,
         ));
+    }
+}
+
+/// `a`, `a and b`, `a, b and c`.
+fn and_list(mut names: Vec<String>) -> String {
+    let last = names.pop().unwrap_or_default();
+    if names.is_empty() {
+        last
+    } else {
+        format!("{} and {last}", names.join(", "))
     }
 }
 
@@ -350,6 +392,44 @@ mod tests {
         // the model would need a placeholder card (as it has for ID_COUNTER.txt).
         let fixture = format!("{COUNTER}//- /inbox/TASK-0003-x/\n");
         assert_eq!(check_rule(&fixture, Rule::PackageFileMissing), "");
+    }
+
+    #[test]
+    fn package_files_there_but_not_read_are_named_not_called_missing() {
+        // The loader found the card a pipe and the ledger a link (SPEC §8): the writer sees
+        // both files in the tree, so the message must say why they do not count.
+        let fixture = without_file(
+            &without_file(
+                &format!("{COUNTER}{}", package("inbox/TASK-0001-x", "")),
+                ".task.md",
+            ),
+            ".ledger.jsonl",
+        );
+        let workspace = crate::ide::fixture::workspace_with_unread(
+            &fixture,
+            &[
+                (
+                    "inbox/TASK-0001-x/0001-x.task.md",
+                    "a named pipe, not a regular file",
+                ),
+                (
+                    "inbox/TASK-0001-x/0001.ledger.jsonl",
+                    "symbolic link not followed",
+                ),
+                ("inbox/README.md", "symbolic link not followed"),
+            ],
+        );
+        let diagnostics =
+            crate::ide::diagnostics::workspace_diagnostics(&workspace, &Default::default());
+        expect![[r#"
+            inbox/TASK-0001-x/0001.context.md:1:1 error `# Context` task folder `TASK-0001-x` has `0001-x.task.md` but it was not read (a named pipe, not a regular file); has `0001.ledger.jsonl` but it was not read (symbolic link not followed)
+        "#]]
+        .assert_eq(&crate::ide::fixture::render(
+            &workspace,
+            diagnostics
+                .iter()
+                .filter(|d| d.rule == Rule::PackageFileMissing),
+        ));
     }
 
     #[test]

@@ -112,8 +112,15 @@ pub(super) fn package_file_missing(ws: &Workspace, d: &Diagnostic, fixes: &mut F
     if task.ledger.is_none() {
         created.push((format!("{short}.ledger.jsonl"), String::new()));
     }
+    // Something the loader did not read (a link, a pipe) is in the way of a create: an
+    // editor told to create the file "if it does not exist" would write through the link.
+    let unread = |name: &str| {
+        ws.load_problem(task.root, &format!("{}/{name}", task.folder))
+            .is_some()
+    };
     let changes: Vec<FileChange> = created
         .iter()
+        .filter(|(name, _)| !unread(name))
         .map(|(name, text)| (folder.join(name), text))
         .filter(|(path, _)| {
             ws.file_by_path(path)
@@ -146,7 +153,7 @@ pub(super) fn id_counter_stale(ws: &Workspace, d: &Diagnostic, fixes: &mut Fixes
     if file.role != FileRole::IdCounter {
         // No counter covers a task: the tasks root's counter is the one to create.
         let path = ws.roots[root].path.join("ID_COUNTER.txt");
-        if ws.file_by_path(&path).is_some() {
+        if ws.file_by_path(&path).is_some() || ws.load_problem(root, "ID_COUNTER.txt").is_some() {
             return;
         }
         let next = next_free_id(ws, root, None);
@@ -158,6 +165,11 @@ pub(super) fn id_counter_stale(ws: &Workspace, d: &Diagnostic, fixes: &mut Fixes
         return;
     }
     let next = next_free_id(ws, root, Some(d.file));
+    if !file.exists && ws.load_problem(root, &file.rel).is_some() {
+        // There is something at the counter's path that was not read (a link, a pipe):
+        // creating a file there would write through it.
+        return;
+    }
     if !file.exists {
         fixes.change(
             format!("Create {} holding {next:04}", file.rel),

@@ -822,3 +822,49 @@ fn overlapping_fixes_are_left_for_the_next_run() {
     let (_, count) = fix_all(&fixed, &ctx(), &workspace_diagnostics(&fixed, &config()));
     assert_eq!(count, 1);
 }
+
+/// A quick fix that creates a file is an editor edit "create if it does not exist, then
+/// insert": where a link is in the way, the editor would write through it, outside the tasks
+/// root. Paths the loader found but did not read get no create fix (SPEC §8).
+#[test]
+fn no_create_fix_where_a_link_or_pipe_is_in_the_way() {
+    let fixture = without_file(
+        &without_file(&one("inbox/TASK-0001-x", ""), ".ledger.jsonl"),
+        "ID_COUNTER.txt",
+    );
+    let link = "symbolic link not followed";
+    let ws = crate::ide::fixture::workspace_with_unread(
+        &fixture,
+        &[
+            ("inbox/TASK-0001-x/0001.ledger.jsonl", link),
+            ("ID_COUNTER.txt", link),
+        ],
+    );
+    let diagnostics = workspace_diagnostics(&ws, &config());
+    let offered: Vec<(Rule, String)> = diagnostics
+        .iter()
+        .filter(|d| matches!(d.rule, Rule::PackageFileMissing | Rule::IdCounterStale))
+        .map(|d| {
+            let titles: Vec<String> = fixes_for(&ws, &ctx(), d)
+                .into_iter()
+                .map(|fix| fix.label)
+                .collect();
+            (d.rule, titles.join(", "))
+        })
+        .collect();
+    assert_eq!(
+        offered,
+        [
+            (Rule::PackageFileMissing, String::new()),
+            (Rule::IdCounterStale, String::new()),
+        ]
+    );
+    let (change, _) = fix_all(&ws, &ctx(), &diagnostics);
+    assert!(
+        change
+            .changes
+            .iter()
+            .all(|part| !matches!(part, FileChange::Create { .. })),
+        "{change:?}"
+    );
+}

@@ -6,7 +6,7 @@
 use crate::base::PositionEncoding;
 use crate::db::meta::BlockedBy;
 use crate::db::vocab::{Stage, Status};
-use crate::db::{Task, TaskIdx, Workspace};
+use crate::db::{FileRole, Task, TaskIdx, Workspace};
 use crate::ide::diagnostics::cycles::{component_of, components_among, cycle_through};
 use crate::ide::diagnostics::dependencies::{cascade_recorded, has_concurrent_waiver};
 use crate::ide::diagnostics::ledger::ledger_stage;
@@ -146,18 +146,47 @@ fn missing_package(workspace: &Workspace, task: &Task, with_context: bool) -> Op
         Some(slug) if !slug.is_empty() => format!("{short}-{slug}.task.md"),
         _ => "its card".to_string(),
     };
+    let mut unread: Vec<String> = Vec::new();
     let missing: Vec<String> = [
-        (task.card.is_none(), card_name),
+        (task.card.is_none(), card_name, FileRole::Card),
         (
             with_context && task.context.is_none(),
             format!("{short}.context.md"),
+            FileRole::Context,
         ),
-        (task.ledger.is_none(), format!("{short}.ledger.jsonl")),
+        (
+            task.ledger.is_none(),
+            format!("{short}.ledger.jsonl"),
+            FileRole::Ledger,
+        ),
     ]
     .into_iter()
-    .filter(|(absent, _)| *absent)
-    .map(|(_, name)| format!("`{name}`"))
+    .filter(|(absent, _, _)| *absent)
+    .filter_map(|(_, name, role)| {
+        // There but not read (a link is never followed): say so, or the writer looks for a
+        // file they can see.
+        match workspace.unread_package_file(task, role) {
+            Some((name, problem)) => {
+                unread.push(format!(
+                    "has `{name}` but it was not read ({})",
+                    problem.message
+                ));
+                None
+            }
+            None => Some(format!("`{name}`")),
+        }
+    })
     .collect();
+    if !unread.is_empty() {
+        if !missing.is_empty() {
+            unread.insert(0, format!("lacks {}", missing.join(" and ")));
+        }
+        return Some(format!(
+            "task folder `{}` {}; restore it first",
+            task.folder_name,
+            unread.join("; ")
+        ));
+    }
     if missing.is_empty() {
         // Without a frontmatter block there is nowhere to write the new values.
         return workspace
