@@ -10,7 +10,7 @@
 //! and the canary's bytes, links and modification times are the same afterwards.
 
 #![cfg(unix)]
-#![allow(clippy::disallowed_types)] // Tests spawn the binary; the product may not.
+#![allow(clippy::disallowed_types, clippy::disallowed_methods)] // Tests spawn the binary; the product may not.
 
 mod support;
 

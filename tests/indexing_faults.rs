@@ -11,7 +11,7 @@
 //! fault the reader whoever runs them.
 
 #![cfg(unix)]
-#![allow(clippy::disallowed_types)] // Tests spawn the binary; the product may not.
+#![allow(clippy::disallowed_types, clippy::disallowed_methods)] // Tests spawn the binary; the product may not.
 
 mod support;
 

@@ -39,6 +39,9 @@ fn clippy_bans_execution_and_network_types_and_the_product_does_not_opt_out() {
         "std::net::TcpStream::connect",
         "std::net::TcpListener::bind",
         "std::net::UdpSocket::bind",
+        "libc::execve",
+        "libc::fork",
+        "libc::socket",
     ] {
         assert!(
             config.contains(&format!("path = \"{banned}\"")),
