@@ -4,13 +4,14 @@
 //! root, or into a loop); files are read in parallel across the machine's cores.
 
 use std::fs;
-use std::io;
+use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
 use crate::db::layout::is_interesting_name;
 use crate::db::vocab::Stage;
 use crate::db::{FileInput, LoadProblem, MAX_FILE_BYTES, RootInput};
 use crate::parallel::parallel_map;
+use crate::syntax::limits::SHOWN_BYTES;
 
 /// Folders never searched for tasks roots: build output, dependencies, VCS metadata.
 const SKIPPED_DIRS: [&str; 5] = [".git", "target", "node_modules", ".hg", ".svn"];
@@ -149,17 +150,23 @@ fn read_one(root: &Path, rel: &str) -> Result<FileInput, LoadProblem> {
         rel: rel.to_string(),
         message,
     };
-    let metadata = fs::metadata(&path).map_err(|error| problem(format!("cannot read: {error}")))?;
-    // Oversized files are not slurped; the model reports them by size alone.
-    if metadata.len() > MAX_FILE_BYTES as u64 {
-        return Ok(FileInput {
-            rel: rel.to_string(),
-            bytes: vec![b' '; MAX_FILE_BYTES + 1],
-        });
+    match read_capped(&path) {
+        Ok((head, Some(size))) => Ok(FileInput::oversized(rel, size, &head)),
+        Ok((bytes, None)) => Ok(FileInput::new(rel, bytes)),
+        Err(error) => Err(problem(format!("cannot read: {error}"))),
     }
-    let bytes = fs::read(&path).map_err(|error| problem(format!("cannot read: {error}")))?;
-    Ok(FileInput {
-        rel: rel.to_string(),
-        bytes,
-    })
+}
+
+/// Reads a file, unless it is over the file cap: then only its first bytes, with its size.
+/// The model reports such a file by its size and keeps only the start of its first line.
+pub fn read_capped(path: &Path) -> io::Result<(Vec<u8>, Option<u64>)> {
+    let size = fs::metadata(path)?.len();
+    if size <= MAX_FILE_BYTES as u64 {
+        return fs::read(path).map(|bytes| (bytes, None));
+    }
+    let mut head = Vec::with_capacity(SHOWN_BYTES);
+    fs::File::open(path)?
+        .take(SHOWN_BYTES as u64)
+        .read_to_end(&mut head)?;
+    Ok((head, Some(size)))
 }

@@ -185,7 +185,10 @@ fn unsaved(view: &View, paths: &[PathBuf]) -> Option<Outcome> {
         .iter()
         .filter(|path| {
             view.documents.get(*path).is_some_and(|document| {
-                std::fs::read(path).map_or(true, |bytes| bytes != document.text().as_bytes())
+                // Sizes first: a large buffer is then only read from disk when it may match.
+                let same_size = std::fs::metadata(path)
+                    .is_ok_and(|metadata| metadata.len() == document.rope.len_bytes() as u64);
+                !same_size || std::fs::read(path).map_or(true, |bytes| !document.is(&bytes))
             })
         })
         .cloned()
