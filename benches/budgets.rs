@@ -96,7 +96,7 @@ fn floor(root: &Path) -> Duration {
     let input = loader::load_root(root);
     let parsed = parallel_map(input.files, |file| {
         let name = file.rel.rsplit('/').next().unwrap_or_default().to_string();
-        role_by_name(&name).map(|role| parse_file(&role, &file.bytes))
+        role_by_name(&name).map(|role| parse_file(&role, &file.bytes, file.oversized))
     });
     std::hint::black_box(parsed.len());
     started.elapsed()

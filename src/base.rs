@@ -81,10 +81,30 @@ pub struct LineCol {
 }
 
 /// Start offsets of every line of one text, for offset <-> line/column conversion.
+///
+/// A UTF-16 column is counted from the line's start, which on a very long line (a pasted
+/// blob just under the line cap) would make every conversion cost the line's length, and a
+/// request converting thousands of positions on it quadratic. Long lines therefore carry
+/// checkpoints: every [`CHECKPOINT_BYTES`] or so, a byte offset with its UTF-16 column, so
+/// counting starts from the nearest one.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct LineIndex {
     line_starts: Vec<u32>,
+    /// In file order: positions inside lines longer than [`CHECKPOINT_BYTES`], each on a
+    /// character boundary.
+    checkpoints: Vec<Checkpoint>,
 }
+
+/// A position on a long line and its UTF-16 column, counted from the line's start.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Checkpoint {
+    offset: u32,
+    utf16_col: u32,
+}
+
+/// How far apart the checkpoints of a long line are, so how much text one conversion reads
+/// at most.
+const CHECKPOINT_BYTES: usize = 4096;
 
 impl LineIndex {
     pub fn new(text: &str) -> LineIndex {
@@ -96,7 +116,30 @@ impl LineIndex {
                 .filter(|&(_, byte)| byte == b'\n')
                 .map(|(at, _)| clamp_u32(at + 1)),
         );
-        LineIndex { line_starts }
+        let mut checkpoints = Vec::new();
+        for (line, &start) in line_starts.iter().enumerate() {
+            let start = start as usize;
+            let end = line_starts
+                .get(line + 1)
+                .map_or(text.len(), |&next| next as usize);
+            if end - start > CHECKPOINT_BYTES {
+                add_checkpoints(text, start, end, &mut checkpoints);
+            }
+        }
+        LineIndex {
+            line_starts,
+            checkpoints,
+        }
+    }
+
+    /// The checkpoints on the line `start..end`.
+    fn checkpoints_in(&self, start: usize, end: usize) -> &[Checkpoint] {
+        let first = self
+            .checkpoints
+            .partition_point(|point| (point.offset as usize) <= start);
+        let count =
+            self.checkpoints[first..].partition_point(|point| (point.offset as usize) < end);
+        &self.checkpoints[first..first + count]
     }
 
     pub fn line_count(&self) -> usize {
@@ -122,10 +165,20 @@ impl LineIndex {
         let offset = floor_char_boundary(text, offset.min(text.len()));
         let line = self.line_of(offset);
         let start = self.line_starts[line] as usize;
-        let prefix = &text[start..offset];
         let col = match encoding {
-            PositionEncoding::Utf8 => prefix.len(),
-            PositionEncoding::Utf16 => prefix.chars().map(char::len_utf16).sum(),
+            PositionEncoding::Utf8 => offset - start,
+            PositionEncoding::Utf16 => {
+                // Count from the line's last checkpoint at or before `offset`.
+                let points = self.checkpoints_in(start, offset + 1);
+                let (from, units) = points.last().map_or((start, 0), |point| {
+                    (point.offset as usize, point.utf16_col as usize)
+                });
+                units
+                    + text[from..offset]
+                        .chars()
+                        .map(char::len_utf16)
+                        .sum::<usize>()
+            }
         };
         LineCol {
             line: clamp_u32(line),
@@ -142,11 +195,30 @@ impl LineIndex {
             .line_start(pos.line as usize + 1)
             .unwrap_or(text.len())
             .min(text.len());
-        let line = &text[start..end];
-        let mut units = 0u32;
-        for (at, ch) in line.char_indices() {
+        // Count from the line's last checkpoint at or before the column (its start when
+        // there is none); for UTF-8, whose column is a byte count, from the character
+        // holding it (or the line break, for a column past it).
+        let (from, mut units) = match encoding {
+            PositionEncoding::Utf16 => {
+                let points = self.checkpoints_in(start, end);
+                let before = points.partition_point(|point| point.utf16_col <= pos.col);
+                before.checked_sub(1).map_or((start, 0), |at| {
+                    (points[at].offset as usize, points[at].utf16_col)
+                })
+            }
+            PositionEncoding::Utf8 => {
+                let content_end = if text[start..end].ends_with('\n') {
+                    end - 1
+                } else {
+                    end
+                };
+                let at = floor_char_boundary(text, (start + pos.col as usize).min(content_end));
+                (at, clamp_u32(at - start))
+            }
+        };
+        for (at, ch) in text[from..end].char_indices() {
             if units >= pos.col || ch == '\n' {
-                return start + at;
+                return from + at;
             }
             units += match encoding {
                 PositionEncoding::Utf8 => ch.len_utf8() as u32,
@@ -154,6 +226,23 @@ impl LineIndex {
             };
         }
         end
+    }
+}
+
+/// Checkpoints every [`CHECKPOINT_BYTES`] or so along the line `text[start..end]`.
+fn add_checkpoints(text: &str, start: usize, end: usize, out: &mut Vec<Checkpoint>) {
+    let mut units = 0usize;
+    let mut next = start + CHECKPOINT_BYTES;
+    for (at, ch) in text[start..end].char_indices() {
+        let at = start + at;
+        if at >= next {
+            out.push(Checkpoint {
+                offset: clamp_u32(at),
+                utf16_col: clamp_u32(units),
+            });
+            next = at + CHECKPOINT_BYTES;
+        }
+        units += ch.len_utf16();
     }
 }
 
@@ -216,6 +305,84 @@ mod tests {
         let utf8 = index.line_col(text, at, PositionEncoding::Utf8);
         assert_eq!(utf8, LineCol { line: 1, col: 7 });
         assert_eq!(index.offset(text, pos, PositionEncoding::Utf16), at);
+    }
+
+    /// A conversion done the plain way, counting from the line's start.
+    fn plain_line_col(text: &str, offset: usize) -> LineCol {
+        let line_start = text[..offset].rfind('\n').map_or(0, |at| at + 1);
+        LineCol {
+            line: text[..offset].matches('\n').count() as u32,
+            col: text[line_start..offset]
+                .chars()
+                .map(char::len_utf16)
+                .sum::<usize>() as u32,
+        }
+    }
+
+    #[test]
+    fn long_lines_convert_the_same_through_their_checkpoints() {
+        let long = "aé🎉\r".repeat(3 * CHECKPOINT_BYTES / 8);
+        let text = format!("short\n{long}\n{long}\nend");
+        let index = LineIndex::new(&text);
+        assert!(index.checkpoints.len() > 4, "{}", index.checkpoints.len());
+        let boundaries = (0..=text.len()).filter(|&at| text.is_char_boundary(at));
+        for offset in boundaries.step_by(7) {
+            let expected = plain_line_col(&text, offset);
+            assert_eq!(
+                index.line_col(&text, offset, PositionEncoding::Utf16),
+                expected
+            );
+            assert_eq!(
+                index.offset(&text, expected, PositionEncoding::Utf16),
+                offset
+            );
+            let utf8 = index.line_col(&text, offset, PositionEncoding::Utf8);
+            assert_eq!(index.offset(&text, utf8, PositionEncoding::Utf8), offset);
+        }
+        // A column past the line's end clamps to the line break, however long the line.
+        let second_end = 6 + long.len();
+        let past = LineCol {
+            line: 1,
+            col: u32::MAX,
+        };
+        assert_eq!(
+            index.offset(&text, past, PositionEncoding::Utf16),
+            second_end
+        );
+        assert_eq!(
+            index.offset(&text, past, PositionEncoding::Utf8),
+            second_end
+        );
+        // Inside a character: its start when asked by offset; the next character when asked
+        // by a UTF-8 column, as before.
+        let emoji = 6 + 8 * (CHECKPOINT_BYTES / 8 * 2) + 3;
+        assert!(text[emoji..].starts_with('🎉'));
+        let inside = index.line_col(&text, emoji + 1, PositionEncoding::Utf16);
+        assert_eq!(inside, plain_line_col(&text, emoji));
+        let mid_utf8 = LineCol {
+            line: 1,
+            col: (emoji - 6 + 1) as u32,
+        };
+        assert_eq!(
+            index.offset(&text, mid_utf8, PositionEncoding::Utf8),
+            emoji + 4
+        );
+    }
+
+    #[test]
+    fn converting_many_positions_on_a_megabyte_line_is_quick() {
+        // 20,000 references at the end of a 1 MB line: counted from the line's start, each
+        // conversion would read the line (20 GB in all).
+        let text = format!("{}TASK-0001", "é".repeat(512 * 1024));
+        let index = LineIndex::new(&text);
+        let at = text.len() - 4;
+        let started = std::time::Instant::now();
+        for _ in 0..20_000 {
+            let pos = index.line_col(&text, at, PositionEncoding::Utf16);
+            assert_eq!(index.offset(&text, pos, PositionEncoding::Utf16), at);
+        }
+        let took = started.elapsed();
+        assert!(took < std::time::Duration::from_secs(5), "{took:?}");
     }
 
     #[test]

@@ -17,6 +17,7 @@ use crate::db::layout::is_interesting_name;
 use crate::db::vocab::Stage;
 use crate::db::{FileInput, LoadProblem, MAX_FILE_BYTES, RootInput};
 use crate::parallel::parallel_map;
+use crate::syntax::limits::SHOWN_BYTES;
 
 /// Folders never searched for tasks roots: build output, dependencies, VCS metadata.
 const SKIPPED_DIRS: [&str; 5] = [".git", "target", "node_modules", ".hg", ".svn"];
@@ -279,22 +280,26 @@ fn read_one(root: &Path, rel: &str) -> Result<Option<FileInput>, LoadProblem> {
         Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(None),
         Err(error) => return Err(problem(describe_open_error(&path, &error))),
     };
-    // Oversized files are not slurped; the model reports them by size alone.
+    // Oversized files are not slurped: the model reports them by their size and keeps only
+    // the start of their first line.
     if len > MAX_FILE_BYTES as u64 {
-        return Ok(Some(FileInput {
-            rel: rel.to_string(),
-            bytes: vec![b' '; MAX_FILE_BYTES + 1],
-        }));
+        let mut head = Vec::with_capacity(SHOWN_BYTES);
+        file.take(SHOWN_BYTES as u64)
+            .read_to_end(&mut head)
+            .map_err(|error| problem(format!("cannot read: {error}")))?;
+        return Ok(Some(FileInput::oversized(rel, len, &head)));
     }
     // The size is a hint only (the file may grow while read): the read itself is bounded.
     let mut bytes = Vec::with_capacity(len as usize);
     file.take(MAX_FILE_BYTES as u64 + 1)
         .read_to_end(&mut bytes)
         .map_err(|error| problem(format!("cannot read: {error}")))?;
-    Ok(Some(FileInput {
-        rel: rel.to_string(),
-        bytes,
-    }))
+    if bytes.len() > MAX_FILE_BYTES {
+        // It grew past the cap while being read.
+        let size = bytes.len() as u64;
+        return Ok(Some(FileInput::oversized(rel, size, &bytes[..SHOWN_BYTES])));
+    }
+    Ok(Some(FileInput::new(rel, bytes)))
 }
 
 /// Why a file could not be opened, in words: a link or a pipe swapped in after the listing

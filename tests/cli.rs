@@ -310,7 +310,7 @@ fn rules_lists_the_whole_catalogue_with_severities() {
     let output = flowos(&["rules"], repo());
     assert_eq!(output.status.code(), Some(0));
     let text = stdout(&output);
-    assert_eq!(text.lines().count(), 44, "{text}");
+    assert_eq!(text.lines().count(), 45, "{text}");
     let wip = text
         .lines()
         .find(|line| line.starts_with("wip-limit "))

@@ -220,7 +220,7 @@ pub(crate) fn add_root(workspace: &mut Workspace, root_index: usize, input: Root
         .map(|folder| (folder.clone(), Vec::new()))
         .collect();
     let parsed_files = parallel_map(classified, |(role, input)| {
-        let parsed = parse_file(&role, &input.bytes);
+        let parsed = parse_file(&role, &input.bytes, input.oversized);
         let line_index = LineIndex::new(&parsed.0);
         (role, input.rel, parsed, line_index)
     });

@@ -27,8 +27,8 @@ pub use layout::FileRole;
 use meta::TaskMeta;
 use vocab::Stage;
 
-/// Files larger than this are not parsed; they get a diagnostic instead (SPEC §8).
-pub const MAX_FILE_BYTES: usize = 16 * 1024 * 1024;
+/// Files larger than this are not read or parsed; they get a diagnostic instead (SPEC §8).
+pub use crate::syntax::limits::MAX_FILE_BYTES;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct FileId(pub u32);
@@ -53,6 +53,29 @@ pub struct RootInput {
 pub struct FileInput {
     pub rel: String,
     pub bytes: Vec<u8>,
+    /// Set for a file over the file cap, to its size in bytes: `bytes` then holds only the
+    /// start of its first line, which is all the model keeps of a file it does not analyse.
+    pub oversized: Option<u64>,
+}
+
+impl FileInput {
+    pub fn new(rel: impl Into<String>, bytes: Vec<u8>) -> FileInput {
+        FileInput {
+            rel: rel.into(),
+            bytes,
+            oversized: None,
+        }
+    }
+
+    /// A file over the file cap, known by its size and its first bytes (at least the
+    /// first line's start, as far as `limits::head` keeps it).
+    pub fn oversized(rel: impl Into<String>, size: u64, first_bytes: &[u8]) -> FileInput {
+        FileInput {
+            rel: rel.into(),
+            bytes: crate::syntax::limits::head(first_bytes).as_bytes().to_vec(),
+            oversized: Some(size),
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -74,7 +97,7 @@ pub struct SourceFile {
     /// False for placeholders standing for a file that should exist but does not, so that a
     /// diagnostic about its absence has somewhere to live.
     pub exists: bool,
-    /// Set when the file could not be decoded or was too large to parse.
+    /// Set when the file could not be decoded (a file over the file cap is `Parsed::Oversized`).
     pub unreadable: Option<String>,
     pub parsed: Parsed,
 }
@@ -88,8 +111,20 @@ pub enum Parsed {
     Namespaces(Result<Option<YamlNode>, crate::syntax::yaml::YamlError>),
     /// Contexts and learning files: just their references.
     Refs(Vec<TextRef>),
+    /// Over the file cap: not analysed. The file's `text` is only the start of its first line,
+    /// where the `resource-limit` diagnostic goes.
+    Oversized {
+        size: u64,
+    },
     #[default]
     Nothing,
+}
+
+impl SourceFile {
+    /// Whether the file is over the file cap, so that nothing of it was read.
+    pub fn is_oversized(&self) -> bool {
+        matches!(self.parsed, Parsed::Oversized { .. })
+    }
 }
 
 /// One task package (a `TASK-…` folder).
@@ -218,6 +253,15 @@ impl Workspace {
         }
     }
 
+    /// Whether the task's frontmatter fields were read: not when its card is missing, over a
+    /// cap, or not valid YAML. Rules about what another task's card says skip one whose
+    /// fields are unknown rather than report it as empty.
+    pub fn fields_known(&self, task: &Task) -> bool {
+        self.card(task)
+            .and_then(|card| card.frontmatter.block())
+            .is_some_and(|block| block.error.is_none())
+    }
+
     pub fn ledger(&self, task: &Task) -> Option<&Ledger> {
         match &self.file(task.ledger?).parsed {
             Parsed::Ledger(ledger) => Some(ledger),
@@ -333,16 +377,19 @@ impl Workspace {
 }
 
 /// Decodes and parses one file according to its role. Pure, so it runs on any thread.
-pub fn parse_file(role: &FileRole, bytes: &[u8]) -> (Arc<str>, Option<String>, Parsed) {
+/// `oversized` is the file's size when `bytes` holds only its start (see [`FileInput`]); a
+/// file handed in whole is checked against the file cap here.
+pub fn parse_file(
+    role: &FileRole,
+    bytes: &[u8],
+    oversized: Option<u64>,
+) -> (Arc<str>, Option<String>, Parsed) {
     #[cfg(test)]
     PARSES.with(|count| count.set(count.get() + 1));
-    if bytes.len() > MAX_FILE_BYTES {
-        let message = format!(
-            "file is {} bytes, over the {} MB limit; it was not analysed",
-            bytes.len(),
-            MAX_FILE_BYTES / (1024 * 1024)
-        );
-        return (Arc::from(""), Some(message), Parsed::Nothing);
+    let oversized = oversized.or((bytes.len() > MAX_FILE_BYTES).then_some(bytes.len() as u64));
+    if let Some(size) = oversized {
+        let head = crate::syntax::limits::head(bytes);
+        return (Arc::from(head), None, Parsed::Oversized { size });
     }
     let (text, unreadable) = match std::str::from_utf8(bytes) {
         Ok(text) => (Arc::<str>::from(text), None),

@@ -16,12 +16,32 @@ use crate::syntax::task_id::parse_folder_name;
 pub enum FileChange {
     /// The file now has this text (created or changed).
     Set { path: PathBuf, text: Arc<str> },
+    /// The file now is `size` bytes, over the file cap, and starts with `head` (an editor
+    /// buffer too large to analyse: see `FileInput::oversized`).
+    SetOversized {
+        path: PathBuf,
+        size: u64,
+        head: Arc<str>,
+    },
     /// The file (or folder, with everything below it) is gone.
     Remove { path: PathBuf },
     /// Something is at `path` that was not read (a link, a pipe, a file that may not be
     /// opened): whatever the model held there and below is dropped, and the reason is kept
     /// for the diagnostics, as the loader's problems are.
     Unread { path: PathBuf, message: String },
+}
+
+impl FileChange {
+    /// The file this change sets, as model input at `rel`; None for a removal.
+    fn input(&self, rel: &str) -> Option<FileInput> {
+        match self {
+            FileChange::Set { text, .. } => Some(FileInput::new(rel, text.as_bytes().to_vec())),
+            FileChange::SetOversized { size, head, .. } => {
+                Some(FileInput::oversized(rel, *size, head.as_bytes()))
+            }
+            FileChange::Remove { .. } | FileChange::Unread { .. } => None,
+        }
+    }
 }
 
 impl Workspace {
@@ -48,6 +68,12 @@ impl Workspace {
     /// change in place (a file it does not hold, a placeholder, a card whose task takes its
     /// ID from the card itself): the caller then applies it with [`Workspace::apply`].
     pub fn update_text(&mut self, path: &Path, text: &str) -> bool {
+        self.update_content(path, text.as_bytes(), None)
+    }
+
+    /// [`Workspace::update_text`] for a file that may be over the file cap: `oversized` is
+    /// its size when `bytes` holds only its start (see [`FileInput`]).
+    pub fn update_content(&mut self, path: &Path, bytes: &[u8], oversized: Option<u64>) -> bool {
         let Some(file_id) = self.file_by_path(path) else {
             return false;
         };
@@ -63,7 +89,7 @@ impl Workspace {
         {
             return false;
         }
-        let (text, unreadable, parsed) = parse_file(&file.role, text.as_bytes());
+        let (text, unreadable, parsed) = parse_file(&file.role, bytes, oversized);
         let file = &mut self.files[file_id.0 as usize];
         file.line_index = LineIndex::new(&text);
         file.text = text;
@@ -93,6 +119,7 @@ impl Workspace {
             // What the loader could not read at this path is known better now.
             let path = match change {
                 FileChange::Set { path, .. }
+                | FileChange::SetOversized { path, .. }
                 | FileChange::Remove { path }
                 | FileChange::Unread { path, .. } => path,
             };
@@ -103,7 +130,7 @@ impl Workspace {
                     .retain(|problem| problem.rel != rel && !problem.rel.starts_with(&below));
             }
             match change {
-                FileChange::Set { path, text } => {
+                FileChange::Set { path, .. } | FileChange::SetOversized { path, .. } => {
                     let Some((root, rel)) = self.locate(path) else {
                         continue;
                     };
@@ -113,10 +140,7 @@ impl Workspace {
                     }
                     let input = &mut inputs[root];
                     input.files.retain(|file| file.rel != rel);
-                    input.files.push(FileInput {
-                        rel: rel.clone(),
-                        bytes: text.as_bytes().to_vec(),
-                    });
+                    input.files.extend(change.input(&rel));
                     add_parent_dirs(&mut input.dirs, &rel);
                 }
                 FileChange::Remove { path } | FileChange::Unread { path, .. } => {
@@ -162,10 +186,14 @@ impl Workspace {
             })
             .collect();
         for file in self.files.iter().filter(|file| file.exists) {
-            inputs[file.root].files.push(FileInput {
-                rel: file.rel.clone(),
-                bytes: file.text.as_bytes().to_vec(),
-            });
+            // A file over the cap keeps being one: its text here is only its start.
+            let input = match file.parsed {
+                Parsed::Oversized { size } => {
+                    FileInput::oversized(file.rel.clone(), size, file.text.as_bytes())
+                }
+                _ => FileInput::new(file.rel.clone(), file.text.as_bytes().to_vec()),
+            };
+            inputs[file.root].files.push(input);
         }
         inputs
     }
@@ -236,6 +264,42 @@ mod tests {
         assert!(model.update_text(&card, &text));
         let after = crate::db::PARSES.with(|count| count.get());
         assert_eq!(after - before, 1, "an edit re-parses the edited file only");
+    }
+
+    #[test]
+    fn a_file_over_the_cap_stays_over_it_through_edits_and_rebuilds() {
+        let mut model = workspace(&fixture());
+        let card = PathBuf::from(ROOT).join("backlog/TASK-0001-a/0001-a.task.md");
+        let text = model
+            .file(model.file_by_path(&card).unwrap())
+            .text
+            .to_string();
+        let size = crate::db::MAX_FILE_BYTES as u64 * 4;
+        assert!(model.update_content(&card, text.as_bytes(), Some(size)));
+        let oversized = |model: &Workspace| {
+            let file = model.file(model.file_by_path(&card).unwrap());
+            (file.is_oversized(), file.text.to_string())
+        };
+        assert_eq!(oversized(&model), (true, "---".to_string()));
+        // A rebuild (here: another file appears) keeps what it knows of the file.
+        model.apply(&[FileChange::Set {
+            path: PathBuf::from(ROOT).join("backlog/TASK-0003-c/0003.ledger.jsonl"),
+            text: Arc::from(""),
+        }]);
+        assert_eq!(oversized(&model), (true, "---".to_string()));
+        assert!(rules(&model).contains(&(
+            "backlog/TASK-0001-a/0001-a.task.md".to_string(),
+            Rule::ResourceLimit
+        )));
+        assert_eq!(rules(&Workspace::build(model.inputs())), rules(&model));
+        // Back under the cap, it is analysed again.
+        assert!(model.update_text(&card, &text));
+        assert_eq!(oversized(&model), (false, text));
+        assert!(
+            !rules(&model)
+                .iter()
+                .any(|(_, rule)| *rule == Rule::ResourceLimit)
+        );
     }
 
     #[test]

@@ -41,10 +41,7 @@ pub fn workspace(fixture: &str) -> Workspace {
     files.extend(current);
     for (rel, text) in files {
         add_dirs(&mut input.dirs, &rel);
-        input.files.push(FileInput {
-            rel,
-            bytes: text.into_bytes(),
-        });
+        input.files.push(FileInput::new(rel, text.into_bytes()));
     }
     input.dirs.sort();
     input.dirs.dedup();

@@ -185,9 +185,12 @@ fn unsaved(view: &View, paths: &[PathBuf]) -> Option<Outcome> {
         .iter()
         .filter(|path| {
             view.documents.get(*path).is_some_and(|document| {
+                // Sizes first: a large buffer is then only read from disk when it may match.
                 // Read as the loader reads: a pipe swapped in must not block the session.
-                crate::loader::read_regular(path)
-                    .map_or(true, |bytes| bytes != document.text().as_bytes())
+                let same_size = std::fs::symlink_metadata(path)
+                    .is_ok_and(|metadata| metadata.len() == document.rope.len_bytes() as u64);
+                !same_size
+                    || crate::loader::read_regular(path).map_or(true, |bytes| !document.is(&bytes))
             })
         })
         .cloned()

@@ -1,10 +1,27 @@
 //! Open buffers: their text as a rope, their version, and incremental edits applied in the
 //! negotiated position encoding.
+//!
+//! The rope is the only copy of a buffer the server keeps. A buffer over the file cap (a
+//! client may send 100 MB) is never copied out of it: the model gets its size and first
+//! characters, and edits still apply, so one that brings it back under the cap is analysed.
 
 use ropey::Rope;
 use tower_lsp_server::ls_types::{Position, TextDocumentContentChangeEvent};
 
 use crate::base::PositionEncoding;
+use crate::db::MAX_FILE_BYTES;
+use crate::syntax::limits::{self, SHOWN_BYTES};
+
+/// What the model is given for a buffer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ModelText {
+    Whole(String),
+    /// Over the file cap: the buffer's size in bytes and its first characters.
+    Oversized {
+        size: u64,
+        head: String,
+    },
+}
 
 #[derive(Clone, Debug)]
 pub struct Document {
@@ -25,13 +42,20 @@ impl Document {
     /// slightly stale view should not poison the buffer.
     pub fn apply(
         &mut self,
-        changes: &[TextDocumentContentChangeEvent],
+        changes: Vec<TextDocumentContentChangeEvent>,
         version: i32,
         encoding: PositionEncoding,
     ) {
+        // Each change is dropped once applied, so a large replacement text does not outlive
+        // the rope built from it.
         for change in changes {
             match change.range {
-                None => self.rope = Rope::from_str(&change.text),
+                None => {
+                    // The old text goes first: with a large buffer, old and new together
+                    // would double the peak.
+                    self.rope = Rope::new();
+                    self.rope = Rope::from_str(&change.text);
+                }
                 Some(range) => {
                     let start = self.char_index(range.start, encoding);
                     let end = self.char_index(range.end, encoding).max(start);
@@ -68,6 +92,40 @@ impl Document {
     pub fn text(&self) -> String {
         self.rope.to_string()
     }
+
+    /// The text for the model: whole, or for a buffer over the file cap only its size and
+    /// first characters, without copying the rest out of the rope.
+    pub fn model_text(&self) -> ModelText {
+        let size = self.rope.len_bytes();
+        if size <= MAX_FILE_BYTES {
+            return ModelText::Whole(self.text());
+        }
+        let mut head = String::new();
+        for ch in self.rope.chars() {
+            if head.len() + ch.len_utf8() > SHOWN_BYTES {
+                break;
+            }
+            head.push(ch);
+        }
+        ModelText::Oversized {
+            size: size as u64,
+            head: limits::head(head.as_bytes()).to_string(),
+        }
+    }
+
+    /// Whether the buffer holds exactly `bytes` (compared piece by piece, without copying
+    /// the buffer out).
+    pub fn is(&self, bytes: &[u8]) -> bool {
+        if self.rope.len_bytes() != bytes.len() {
+            return false;
+        }
+        let mut at = 0;
+        self.rope.chunks().all(|chunk| {
+            let same = bytes[at..at + chunk.len()] == *chunk.as_bytes();
+            at += chunk.len();
+            same
+        })
+    }
 }
 
 #[cfg(test)]
@@ -90,7 +148,11 @@ mod tests {
     fn utf16_positions_after_an_emoji() {
         let mut document = Document::new("a🎉b\nsecond\n", 1);
         // 🎉 is two UTF-16 units: column 3 is just before `b`.
-        document.apply(&[change((0, 3), (0, 4), "B")], 2, PositionEncoding::Utf16);
+        document.apply(
+            vec![change((0, 3), (0, 4), "B")],
+            2,
+            PositionEncoding::Utf16,
+        );
         assert_eq!(document.text(), "a🎉B\nsecond\n");
         assert_eq!(document.version, 2);
     }
@@ -98,23 +160,53 @@ mod tests {
     #[test]
     fn utf8_positions_count_bytes() {
         let mut document = Document::new("é=1\n", 1);
-        document.apply(&[change((0, 2), (0, 3), ":")], 2, PositionEncoding::Utf8);
+        document.apply(vec![change((0, 2), (0, 3), ":")], 2, PositionEncoding::Utf8);
         assert_eq!(document.text(), "é:1\n");
     }
 
     #[test]
     fn out_of_range_positions_clamp_and_full_replacement_works() {
         let mut document = Document::new("abc\r\ndef", 1);
-        document.apply(&[change((0, 99), (0, 99), "!")], 2, PositionEncoding::Utf16);
+        document.apply(
+            vec![change((0, 99), (0, 99), "!")],
+            2,
+            PositionEncoding::Utf16,
+        );
         assert_eq!(document.text(), "abc!\r\ndef");
-        document.apply(&[change((9, 0), (9, 0), "?")], 3, PositionEncoding::Utf16);
+        document.apply(
+            vec![change((9, 0), (9, 0), "?")],
+            3,
+            PositionEncoding::Utf16,
+        );
         assert_eq!(document.text(), "abc!\r\ndef?");
         let full = TextDocumentContentChangeEvent {
             range: None,
             range_length: None,
             text: "new".into(),
         };
-        document.apply(&[full], 4, PositionEncoding::Utf16);
+        document.apply(vec![full], 4, PositionEncoding::Utf16);
         assert_eq!(document.text(), "new");
+    }
+
+    #[test]
+    fn a_buffer_over_the_file_cap_reaches_the_model_as_its_size_and_start() {
+        let big = format!("---\n{}", "é".repeat(MAX_FILE_BYTES / 2 + 1));
+        let mut document = Document::new(&big, 1);
+        assert!(document.is(big.as_bytes()));
+        assert!(!document.is(b"---\n"));
+        assert_eq!(
+            document.model_text(),
+            ModelText::Oversized {
+                size: big.len() as u64,
+                head: big[..3].to_string()
+            }
+        );
+        // Selecting everything after the first line and deleting it brings it back.
+        document.apply(
+            vec![change((1, 0), (1, u32::MAX), "")],
+            2,
+            PositionEncoding::Utf16,
+        );
+        assert_eq!(document.model_text(), ModelText::Whole("---\n".into()));
     }
 }

@@ -29,7 +29,7 @@ use crate::ide::types::{Config, Diagnostic};
 use crate::loader;
 use crate::lsp::commands;
 use crate::lsp::config::{Settings, fixed_now};
-use crate::lsp::documents::Document;
+use crate::lsp::documents::{Document, ModelText};
 use crate::lsp::to_proto;
 
 /// How long the session waits for more changes before analysing: long enough to gather a
@@ -262,8 +262,11 @@ impl Session {
                 text,
                 version,
             } => {
-                self.set_text(&path, &text);
-                self.documents.insert(path, Document::new(&text, version));
+                let document = Document::new(&text, version);
+                // The rope is the one copy kept; with a large buffer two would double the peak.
+                drop(text);
+                self.documents.insert(path.clone(), document);
+                self.document_to_model(&path);
             }
             Input::Change {
                 path,
@@ -277,9 +280,8 @@ impl Session {
                     );
                     return;
                 };
-                document.apply(&changes, version, self.encoding);
-                let text = document.text();
-                self.set_text(&path, &text);
+                document.apply(changes, version, self.encoding);
+                self.document_to_model(&path);
             }
             Input::Close { path } => {
                 self.documents.remove(&path);
@@ -448,8 +450,18 @@ impl Session {
         self.all_changed = true;
     }
 
+    /// Gives the model an open buffer's text.
+    fn document_to_model(&mut self, path: &Path) {
+        match self.documents.get(path).map(Document::model_text) {
+            Some(ModelText::Whole(text)) => self.set_text(path, &text, None),
+            Some(ModelText::Oversized { size, head }) => self.set_text(path, &head, Some(size)),
+            None => {}
+        }
+    }
+
     /// Gives the model a file's new text: in place when it can, else as a structural change.
-    fn set_text(&mut self, path: &Path, text: &str) {
+    /// `oversized` is the file's size when `text` is only its start (over the file cap).
+    fn set_text(&mut self, path: &Path, text: &str, oversized: Option<u64>) {
         if !self.indexed {
             return;
         }
@@ -457,7 +469,10 @@ impl Session {
         let before = file
             .and_then(|file| self.workspace.task_of_file(file))
             .map(|task| TaskFields::of(&task.meta));
-        if self.workspace.update_text(path, text) {
+        if self
+            .workspace
+            .update_content(path, text.as_bytes(), oversized)
+        {
             if let Some(file) = file {
                 self.diagnostics.file_changed(&self.workspace, file, before);
             }
@@ -465,9 +480,17 @@ impl Session {
             return;
         }
         if self.confined(path) {
-            self.structural.push(FileChange::Set {
-                path: path.to_path_buf(),
-                text: Arc::from(text),
+            let path = path.to_path_buf();
+            self.structural.push(match oversized {
+                Some(size) => FileChange::SetOversized {
+                    path,
+                    size,
+                    head: Arc::from(text),
+                },
+                None => FileChange::Set {
+                    path,
+                    text: Arc::from(text),
+                },
             });
         }
     }
@@ -512,7 +535,10 @@ impl Session {
                     return;
                 }
                 match loader::read_confined(&root_path, &rel) {
-                    Ok(Some(file)) => self.set_text(path, &String::from_utf8_lossy(&file.bytes)),
+                    Ok(Some(file)) => {
+                        let text = String::from_utf8_lossy(&file.bytes);
+                        self.set_text(path, &text, file.oversized);
+                    }
                     Ok(None) => self.structural.push(FileChange::Remove {
                         path: path.to_path_buf(),
                     }),
@@ -551,13 +577,24 @@ impl Session {
         }
         for file in loaded.files {
             let path = root_path.join(&file.rel);
-            let text = match self.documents.get(&path) {
-                Some(document) => document.text(),
-                None => String::from_utf8_lossy(&file.bytes).into_owned(),
+            let (text, oversized) = match self.documents.get(&path).map(Document::model_text) {
+                Some(ModelText::Whole(text)) => (text, None),
+                Some(ModelText::Oversized { size, head }) => (head, Some(size)),
+                None => (
+                    String::from_utf8_lossy(&file.bytes).into_owned(),
+                    file.oversized,
+                ),
             };
-            self.structural.push(FileChange::Set {
-                path,
-                text: Arc::from(text),
+            self.structural.push(match oversized {
+                Some(size) => FileChange::SetOversized {
+                    path,
+                    size,
+                    head: Arc::from(text),
+                },
+                None => FileChange::Set {
+                    path,
+                    text: Arc::from(text),
+                },
             });
         }
     }
@@ -663,9 +700,11 @@ impl Session {
                 continue;
             }
             input.files.retain(|file| file.rel != rel);
-            input.files.push(FileInput {
-                rel,
-                bytes: document.text().into_bytes(),
+            input.files.push(match document.model_text() {
+                ModelText::Whole(text) => FileInput::new(rel, text.into_bytes()),
+                ModelText::Oversized { size, head } => {
+                    FileInput::oversized(rel, size, head.as_bytes())
+                }
             });
         }
     }

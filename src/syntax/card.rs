@@ -4,6 +4,9 @@
 use pulldown_cmark::{Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 
 use crate::base::TextRange;
+use crate::syntax::limits::{
+    Cap, MAX_FRONTMATTER_BYTES, OverCap, format_bytes, in_long_line, long_lines,
+};
 use crate::syntax::task_id::{TextRef, scan_refs};
 use crate::syntax::yaml::{YamlError, YamlErrorKind, YamlNode, YamlValue, parse_yaml};
 
@@ -18,6 +21,9 @@ pub struct Card {
     pub acceptance_items: Vec<ChecklistItem>,
     /// Task references in the body text.
     pub body_refs: Vec<TextRef>,
+    /// Body lines over the line cap: nothing was read from them (no heading, checklist item or
+    /// reference). A frontmatter over its cap is its block's error instead.
+    pub long_lines: Vec<OverCap>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -83,13 +89,19 @@ pub struct ChecklistItem {
 pub fn parse_card(text: &str) -> Card {
     let (frontmatter, body_start) = parse_frontmatter(text);
     let body = &text[body_start..];
-    let (sections, acceptance_items) = parse_body(body, body_start);
+    let long = long_lines(text, body_start);
+    let (sections, acceptance_items) = parse_body(body, body_start, &long);
+    let mut body_refs = scan_refs(body, body_start);
+    if !long.is_empty() {
+        body_refs.retain(|found| !in_long_line(&long, found.range.start as usize));
+    }
     Card {
         frontmatter,
         body_start,
         sections,
         acceptance_items,
-        body_refs: scan_refs(body, body_start),
+        body_refs,
+        long_lines: long.into_iter().map(|(_, report)| report).collect(),
     }
 }
 
@@ -121,9 +133,16 @@ pub fn parse_frontmatter(text: &str) -> (Frontmatter, usize) {
             let content_range = TextRange::new(content_start, line.full.start as usize);
             let block_range = TextRange::new(start, line.trimmed.end as usize);
             let yaml_text = content_range.slice(text);
-            let (entries, error) = match parse_yaml(yaml_text, content_start) {
-                Ok(root) => entries_of(root),
-                Err(error) => (Vec::new(), Some(error)),
+            let (entries, error) = if yaml_text.len() > MAX_FRONTMATTER_BYTES {
+                (
+                    Vec::new(),
+                    Some(frontmatter_over_cap(yaml_text.len(), first.trimmed)),
+                )
+            } else {
+                match parse_yaml(yaml_text, content_start) {
+                    Ok(root) => entries_of(root),
+                    Err(error) => (Vec::new(), Some(error)),
+                }
             };
             let block = FrontmatterBlock {
                 range: block_range,
@@ -140,6 +159,20 @@ pub fn parse_frontmatter(text: &str) -> (Frontmatter, usize) {
         },
         text.len(),
     )
+}
+
+/// A frontmatter too large to parse, reported on its opening fence.
+fn frontmatter_over_cap(size: usize, fence: TextRange) -> YamlError {
+    YamlError {
+        message: format!(
+            "frontmatter is {}, over the {} frontmatter cap; it was not analysed",
+            format_bytes(size as u64),
+            format_bytes(MAX_FRONTMATTER_BYTES as u64)
+        ),
+        range: fence,
+        kind: YamlErrorKind::OverCap(Cap::Frontmatter),
+        opener: None,
+    }
 }
 
 fn entries_of(root: Option<YamlNode>) -> (Vec<FrontmatterEntry>, Option<YamlError>) {
@@ -216,7 +249,13 @@ fn line_ranges(text: &str, start: usize) -> impl Iterator<Item = LineRange> + '_
 
 pub const ACCEPTANCE_CRITERIA: &str = "Acceptance Criteria";
 
-fn parse_body(body: &str, base: usize) -> (Vec<Section>, Vec<ChecklistItem>) {
+/// Sections and the checklist of the body starting at `base`. Headings and checklist items on
+/// a line of `long` are left out: such a line is not analysed.
+fn parse_body(
+    body: &str,
+    base: usize,
+    long: &[(TextRange, OverCap)],
+) -> (Vec<Section>, Vec<ChecklistItem>) {
     let mut sections: Vec<Section> = Vec::new();
     let mut checklist = Vec::new();
     let mut heading: Option<(HeadingLevel, usize, String)> = None;
@@ -224,7 +263,7 @@ fn parse_body(body: &str, base: usize) -> (Vec<Section>, Vec<ChecklistItem>) {
     let parser = Parser::new_ext(body, Options::ENABLE_TASKLISTS | Options::ENABLE_TABLES);
     for (event, range) in parser.into_offset_iter() {
         match event {
-            Event::Start(Tag::Heading { level, .. }) => {
+            Event::Start(Tag::Heading { level, .. }) if !in_long_line(long, base + range.start) => {
                 heading = Some((level, range.start, String::new()));
             }
             Event::Text(text) | Event::Code(text) if heading.is_some() => {
@@ -257,7 +296,9 @@ fn parse_body(body: &str, base: usize) -> (Vec<Section>, Vec<ChecklistItem>) {
                     });
                 }
             }
-            Event::TaskListMarker(checked) if in_acceptance => {
+            Event::TaskListMarker(checked)
+                if in_acceptance && !in_long_line(long, base + range.start) =>
+            {
                 let line_end = body[range.start..]
                     .find('\n')
                     .map_or(body.len(), |i| range.start + i);

@@ -9,6 +9,7 @@
 use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
 
 use crate::base::{TextRange, floor_char_boundary};
+use crate::syntax::limits::{OverCap, in_long_line, long_lines};
 use crate::syntax::task_id::{TaskId, is_namespace, parse_task_ref};
 
 /// A column of the task table that the analysis understands.
@@ -114,16 +115,24 @@ pub struct ParsedIndex {
     /// The first table with an `ID` column; `None` when there is none.
     pub table: Option<IndexTable>,
     pub errors: Vec<(String, TextRange)>,
+    /// Lines over the line cap, which were not read (a row there is left out of the table).
+    pub long_lines: Vec<OverCap>,
 }
 
 /// Reads the task table of an INDEX.md file: the first markdown table whose header has an `ID`
 /// column, so summary tables placed before it do not get in the way.
 pub fn parse_index(text: &str) -> ParsedIndex {
-    let Some(raw) = markdown_tables(text)
+    let long = long_lines(text, 0);
+    let tables = markdown_tables(text, &long);
+    let long_lines: Vec<OverCap> = long.into_iter().map(|(_, report)| report).collect();
+    let Some(raw) = tables
         .into_iter()
         .find(|table| table.column("id").is_some())
     else {
-        return ParsedIndex::default();
+        return ParsedIndex {
+            long_lines,
+            ..ParsedIndex::default()
+        };
     };
     let mut errors = raw.ragged_row_errors();
     let mut columns: Vec<(Column, usize)> = Vec::new();
@@ -156,6 +165,7 @@ pub fn parse_index(text: &str) -> ParsedIndex {
             rows,
         }),
         errors,
+        long_lines,
     }
 }
 
@@ -278,8 +288,10 @@ impl RawTable {
 
 /// Every GFM table of a markdown file, in order, with ranges into `text`. A leading `---`
 /// frontmatter block is skipped first: read as markdown it would be a thematic break and a
-/// setext heading, and a `|` in a YAML value could otherwise start a phantom table.
-pub(crate) fn markdown_tables(text: &str) -> Vec<RawTable> {
+/// setext heading, and a `|` in a YAML value could otherwise start a phantom table. Rows on
+/// a line of `long` (see `limits::long_lines`) are left out, and a header there leaves out
+/// its whole table: such lines are not analysed.
+pub(crate) fn markdown_tables(text: &str, long: &[(TextRange, OverCap)]) -> Vec<RawTable> {
     let body_start = frontmatter_end(text);
     let body = &text[body_start..];
     let mut tables = Vec::new();
@@ -287,13 +299,16 @@ pub(crate) fn markdown_tables(text: &str) -> Vec<RawTable> {
     for (event, range) in Parser::new_ext(body, Options::ENABLE_TABLES).into_offset_iter() {
         match event {
             Event::Start(Tag::TableHead) => {
-                current = Some(RawTable {
-                    header: split_row(text, body_start + range.start),
+                let start = body_start + range.start;
+                current = (!in_long_line(long, start)).then(|| RawTable {
+                    header: split_row(text, start),
                     rows: Vec::new(),
                 });
             }
             Event::Start(Tag::TableRow) => {
-                if let Some(table) = current.as_mut() {
+                if let Some(table) = current.as_mut()
+                    && !in_long_line(long, body_start + range.start)
+                {
                     table.rows.push(split_row(text, body_start + range.start));
                 }
             }

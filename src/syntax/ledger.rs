@@ -10,6 +10,7 @@
 use serde_json::Value;
 
 use crate::base::{TextRange, floor_char_boundary};
+use crate::syntax::limits::{MAX_LINE_BYTES, OverCap, long_lines};
 
 /// A parsed ledger: one entry per line of the file.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
@@ -64,6 +65,8 @@ pub enum LineKind {
         range: TextRange,
     },
     Event(Event),
+    /// Longer than the line cap: not parsed, reported by the `resource-limit` rule.
+    OverCap(OverCap),
 }
 
 /// A line that is a JSON object.
@@ -261,10 +264,17 @@ pub fn parse_ledger(text: &str) -> Ledger {
             end
         };
         let range = TextRange::new(content_start, content_end);
+        let kind = if content_end - content_start > MAX_LINE_BYTES {
+            // serde_json would build the whole line as a tree first; an event is a few hundred
+            // bytes, so a line this long is reported by its length alone.
+            over_cap_line(text, start)
+        } else {
+            parse_line(&text[content_start..content_end], content_start)
+        };
         lines.push(LedgerLine {
             number,
             range,
-            kind: parse_line(&text[content_start..content_end], content_start),
+            kind,
         });
         start = next;
         number += 1;
@@ -274,6 +284,16 @@ pub fn parse_ledger(text: &str) -> Ledger {
     Ledger {
         lines,
         ends_with_newline: text.ends_with('\n'),
+    }
+}
+
+/// The report for the over-long line starting at `start`.
+fn over_cap_line(text: &str, start: usize) -> LineKind {
+    let end = text[start..].find('\n').map_or(text.len(), |at| start + at);
+    // Only this line is scanned for its length; the lines before it are counted for its number.
+    match long_lines(&text[..end], start).pop() {
+        Some((_, report)) => LineKind::OverCap(report),
+        None => LineKind::Blank,
     }
 }
 
@@ -879,18 +899,41 @@ mod tests {
     }
 
     #[test]
-    fn a_one_megabyte_line_is_read_in_full() {
-        let long = "x".repeat(1 << 20);
+    fn a_line_just_under_the_line_cap_is_read_in_full() {
+        let size = MAX_LINE_BYTES - 100;
+        let long = "x".repeat(size);
         let text = format!("{{\"event\":\"note\",\"desc\":\"{long}\",\"user\":\"@a\"}}\n");
         let ledger = parse_ledger(&text);
         let event = event_at(&ledger, 0);
-        assert_eq!(event.desc().map(str::len), Some(1 << 20));
+        assert_eq!(event.desc().map(str::len), Some(size));
         assert_eq!(
             event.field("user").unwrap().value_range.slice(&text),
             "\"@a\""
         );
         let desc = event.field("desc").unwrap().value_range;
-        assert_eq!(desc.len(), (1 << 20) + 2);
+        assert_eq!(desc.len(), size + 2);
+    }
+
+    #[test]
+    fn a_line_over_the_line_cap_is_reported_not_parsed() {
+        let first = "{\"event\":\"created\"}";
+        let long = format!("{{\"desc\":\"{}\"}}", "é".repeat(MAX_LINE_BYTES / 2 + 10));
+        let text = format!("{first}\r\n{long}\r\n{{\"event\":\"after\"}}");
+        let started = std::time::Instant::now();
+        let ledger = parse_ledger(&text);
+        assert!(started.elapsed() < std::time::Duration::from_secs(1));
+        let LineKind::OverCap(over) = &ledger.lines[1].kind else {
+            panic!("{:?}", ledger.lines[1].kind)
+        };
+        assert_eq!(ledger.lines[1].range.slice(&text), long);
+        assert_eq!(over.range.start as usize, first.len() + 2);
+        // 80 bytes would end inside an `é`: the range stops before it.
+        assert_eq!(over.range.slice(&text), &long[..79]);
+        assert_eq!(
+            over.message,
+            "line 2 is 1.1 MB long, over the 1 MB line cap; it was not analysed"
+        );
+        assert_eq!(event_at(&ledger, 2).event(), Some("after"));
     }
 
     #[test]

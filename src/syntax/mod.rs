@@ -4,6 +4,7 @@
 pub mod card;
 pub mod index_table;
 pub mod ledger;
+pub mod limits;
 pub mod task_id;
 pub mod wip_policy;
 pub mod yaml;

@@ -8,6 +8,7 @@
 use crate::base::TextRange;
 use crate::syntax::STAGE_NAMES;
 use crate::syntax::index_table::{Cell, RawRow, RawTable, markdown_tables};
+use crate::syntax::limits::{OverCap, long_lines};
 
 /// Whom a WIP limit counts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -61,6 +62,8 @@ pub struct WipPolicy {
     pub limits_from_file: bool,
     /// Whether `slos` came from the file (false: the defaults).
     pub slos_from_file: bool,
+    /// Lines over the line cap, which were not read.
+    pub long_lines: Vec<OverCap>,
 }
 
 impl WipPolicy {
@@ -72,6 +75,7 @@ impl WipPolicy {
             errors: Vec::new(),
             limits_from_file: false,
             slos_from_file: false,
+            long_lines: Vec::new(),
         }
     }
 
@@ -143,8 +147,10 @@ const VIOLATION_HEADERS: &[&str] = &["Violation Threshold", "Violation"];
 /// Reads wip.policy.md. Never fails: unreadable rows or cells become errors with their
 /// ranges, and a missing table leaves that half of the defaults in place.
 pub fn parse_wip_policy(text: &str) -> WipPolicy {
-    let tables = markdown_tables(text);
+    let long = long_lines(text, 0);
+    let tables = markdown_tables(text, &long);
     let mut policy = WipPolicy::defaults();
+    policy.long_lines = long.into_iter().map(|(_, report)| report).collect();
     let mut errors = Vec::new();
 
     if let Some(table) = tables

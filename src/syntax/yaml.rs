@@ -11,6 +11,10 @@ use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_saphyr::Spanned;
 
 use crate::base::{TextRange, floor_char_boundary};
+use crate::syntax::limits::{
+    Cap, MAX_YAML_ALIAS_NESTING, MAX_YAML_ALIAS_VALUES, MAX_YAML_ALIASES, MAX_YAML_DEPTH,
+    MAX_YAML_NODES, MAX_YAML_TEXT_BYTES, format_bytes, format_count,
+};
 
 /// One YAML value with the byte range of its source text (quotes included for quoted
 /// scalars; a collection's range is its first token, since the parser reports no end).
@@ -89,14 +93,10 @@ pub enum YamlErrorKind {
     Syntax,
     /// Valid YAML, but not the mapping of fields a frontmatter must be.
     NotAMapping,
+    /// The YAML goes over one of the caps of `syntax::limits` (depth, values, aliases, text);
+    /// the message names it. Not a mistake in the YAML as such, so the rules report it apart.
+    OverCap(Cap),
 }
-
-/// Budgets for one frontmatter block: generous for any real card, fatal for a bomb.
-const MAX_DEPTH: usize = 16;
-const MAX_NODES: usize = 10_000;
-const MAX_ALIASES: usize = 32;
-const MAX_EVENTS: usize = 50_000;
-const MAX_SCALAR_BYTES: usize = 1 << 20;
 
 /// Parses `text` as one YAML document. Ranges are shifted by `base` so callers can hand in a
 /// slice of a larger file. Never fails: on error the node is `None` and the error says where.
@@ -104,19 +104,27 @@ pub fn parse_yaml(text: &str, base: usize) -> Result<Option<YamlNode>, YamlError
     if text.trim().is_empty() {
         return Ok(None);
     }
+    // A frontmatter block is a few dozen keys, so these caps cost a real card nothing and stop
+    // anything deep, huge or alias-heavy long before it costs real time or memory.
     let options = serde_saphyr::options! {
         budget: serde_saphyr::budget! {
-            max_depth: MAX_DEPTH,
-            max_nodes: MAX_NODES,
-            max_aliases: MAX_ALIASES,
-            max_events: MAX_EVENTS,
-            max_total_scalar_bytes: MAX_SCALAR_BYTES,
+            max_depth: MAX_YAML_DEPTH,
+            // The scanner's own bound on `[[[[`, which it checks before the depth budget
+            // sees the nesting: the same cap, so both report one number.
+            flow_nesting_limit: MAX_YAML_DEPTH,
+            max_nodes: MAX_YAML_NODES,
+            max_aliases: MAX_YAML_ALIASES,
+            // Every event is a value, the end of a list or mapping, or an alias: with the
+            // caps above this is never the first to trip.
+            max_events: 2 * MAX_YAML_NODES + MAX_YAML_ALIAS_VALUES + MAX_YAML_ALIASES + 16,
+            max_total_scalar_bytes: MAX_YAML_TEXT_BYTES,
             max_documents: 1,
         },
         alias_limits: serde_saphyr::alias_limits! {
-            max_total_replayed_events: 1_000,
-            max_replay_stack_depth: 8,
-            max_alias_expansions_per_anchor: 8,
+            max_total_replayed_events: MAX_YAML_ALIAS_VALUES,
+            max_replay_stack_depth: MAX_YAML_ALIAS_NESTING,
+            // One anchor used many times is bounded by the alias count itself.
+            max_alias_expansions_per_anchor: MAX_YAML_ALIASES,
         },
         // `n`, `yes` and `off` are strings in YAML 1.2; reading them as booleans would turn
         // a key like `n:` into `false`.
@@ -146,6 +154,14 @@ fn error_with_range(error: &serde_saphyr::Error, text: &str, base: usize) -> Yam
         .next()
         .filter(|&ch| ch != '\n')
         .map_or(offset, |ch| offset + ch.len_utf8());
+    if let Some((cap, message)) = over_cap(error) {
+        return YamlError {
+            message,
+            range: TextRange::new(offset, end).shifted(base),
+            kind: YamlErrorKind::OverCap(cap),
+            opener: None,
+        };
+    }
     let raw = clean_message(&error.to_string());
     // The parser marks a duplicate key by its first character; the whole key reads better.
     let range = match duplicate_key(&raw) {
@@ -174,20 +190,79 @@ fn error_with_range(error: &serde_saphyr::Error, text: &str, base: usize) -> Yam
     }
 }
 
+/// The cap a parser error reports, with a message naming it and its value; None for an error
+/// in the YAML itself.
+fn over_cap(error: &serde_saphyr::Error) -> Option<(Cap, String)> {
+    use serde_saphyr::Error;
+    use serde_saphyr::budget::BudgetBreach;
+    let mut error = error;
+    while let Error::AliasError { error: inner, .. } | Error::WithSnippet { error: inner, .. } =
+        error
+    {
+        error = inner;
+    }
+    let depth = || {
+        let message =
+            format!("lists or mappings nest deeper than the {MAX_YAML_DEPTH}-level YAML depth cap");
+        Some((Cap::YamlDepth, message))
+    };
+    let nodes = || {
+        let message = format!(
+            "more than {} YAML values (keys, items, lists and mappings), over the YAML node cap",
+            format_count(MAX_YAML_NODES)
+        );
+        Some((Cap::YamlNodes, message))
+    };
+    let aliases =
+        |what: String| Some((Cap::YamlAliases, format!("{what}, over the YAML alias cap")));
+    match error {
+        Error::Budget { breach, .. } => match breach {
+            BudgetBreach::Depth { .. } => depth(),
+            BudgetBreach::Nodes { .. }
+            | BudgetBreach::Events { .. }
+            | BudgetBreach::Anchors { .. }
+            | BudgetBreach::MergeKeys { .. } => nodes(),
+            BudgetBreach::Aliases { .. } | BudgetBreach::AliasAnchorRatio { .. } => {
+                aliases(format!("more than {MAX_YAML_ALIASES} aliases (`*name`)"))
+            }
+            BudgetBreach::RecordedAnchorEvents { .. }
+            | BudgetBreach::RecordedAnchorBytes { .. } => {
+                aliases("anchors (`&name`) hold too much to repeat".to_string())
+            }
+            BudgetBreach::ScalarBytes { .. } => Some((
+                Cap::YamlText,
+                format!(
+                    "the YAML's values total more than {} (aliases expanded), over the YAML text cap",
+                    format_bytes(MAX_YAML_TEXT_BYTES as u64)
+                ),
+            )),
+            _ => None,
+        },
+        Error::AliasExpansionLimitExceeded { .. } => aliases(format!(
+            "an anchor is used more than {MAX_YAML_ALIASES} times"
+        )),
+        Error::AliasReplayLimitExceeded { .. } | Error::AliasReplayCounterOverflow { .. } => {
+            aliases(format!(
+                "aliases (`*name`) expand into more than {} values",
+                format_count(MAX_YAML_ALIAS_VALUES)
+            ))
+        }
+        Error::AliasReplayStackDepthExceeded { .. } => aliases(format!(
+            "aliases (`*name`) expand inside each other more than {MAX_YAML_ALIAS_NESTING} deep"
+        )),
+        // The scanner's flow nesting bound, which has no variant of its own.
+        _ if error.to_string().starts_with("recursion limit exceeded") => depth(),
+        _ => None,
+    }
+}
+
 /// Rewrites the parser's messages that speak of its own internals.
 fn writer_message(message: &str) -> String {
     if let Some(key) = duplicate_key(message) {
         return format!("field `{key}` appears more than once; keep only one");
     }
-    if message.starts_with("recursion limit") || message.contains("Depth") {
-        return "lists or mappings are nested too deeply".to_string();
-    }
-    if (message.contains("alias") && message.contains("limit")) || message.contains("Alias") {
-        return "aliases (`*name`) expand into too much data; write the values out instead"
-            .to_string();
-    }
-    if message.contains("budget") {
-        return "the frontmatter is too large to read; keep it to a few dozen short fields"
+    if message.contains("Documents") {
+        return "only one YAML document is allowed; remove the `---` or `...` line that starts another"
             .to_string();
     }
     message.to_string()
@@ -500,7 +575,7 @@ mod tests {
     }
 
     #[test]
-    fn alias_bomb_is_an_error_not_a_hang() {
+    fn alias_bomb_is_over_the_alias_cap_not_a_hang() {
         let mut text = String::from("a: &a [x, x, x, x, x, x, x, x, x]\n");
         for level in 0..12 {
             let prev = if level == 0 {
@@ -512,13 +587,88 @@ mod tests {
                 "l{level}: &l{level} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"
             ));
         }
-        assert!(parse_yaml(&text, 0).is_err());
+        assert_eq!(over_cap_error(&text).0, Cap::YamlAliases);
+    }
+
+    /// The cap `text` goes over and the error's message, checking the error sits inside the
+    /// text on a character boundary.
+    fn over_cap_error(text: &str) -> (Cap, String) {
+        let started = std::time::Instant::now();
+        let error = parse_yaml(text, 0).unwrap_err();
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(2),
+            "{:?}",
+            started.elapsed()
+        );
+        assert!(error.range.end as usize <= text.len());
+        assert!(text.is_char_boundary(error.range.start as usize));
+        assert!(text.is_char_boundary(error.range.end as usize));
+        match error.kind {
+            YamlErrorKind::OverCap(cap) => (cap, error.message),
+            other => panic!("{other:?}: {}", error.message),
+        }
     }
 
     #[test]
-    fn deep_nesting_is_an_error() {
-        let text = format!("a: {}{}", "[".repeat(5000), "]".repeat(5000));
-        assert!(parse_yaml(&text, 0).is_err());
+    fn each_yaml_cap_is_its_own_error_kind_naming_the_cap() {
+        let flow = format!("a: {}{}", "[".repeat(17), "]".repeat(17));
+        let flow_bomb = format!("a: {}{}", "[".repeat(5000), "]".repeat(5000));
+        let block: String = (0..20)
+            .map(|level| format!("{}k{level}:\n", "  ".repeat(level)))
+            .collect();
+        for deep in [flow, flow_bomb, format!("{block}{}v\n", "  ".repeat(20))] {
+            assert_eq!(
+                over_cap_error(&deep),
+                (
+                    Cap::YamlDepth,
+                    "lists or mappings nest deeper than the 16-level YAML depth cap".into()
+                )
+            );
+        }
+        let many = format!("a: [{}]\n", vec!["1"; 20_000].join(", "));
+        assert_eq!(
+            over_cap_error(&many),
+            (
+                Cap::YamlNodes,
+                "more than 10,000 YAML values (keys, items, lists and mappings), over the YAML node cap".into()
+            )
+        );
+        let aliases = format!("a: &a x\nb: [{}]\n", vec!["*a"; 40].join(", "));
+        let (cap, message) = over_cap_error(&aliases);
+        assert_eq!(cap, Cap::YamlAliases);
+        assert!(message.contains("32"), "{message}");
+        let replay = format!(
+            "a: &a [{}]\nb: [*a, *a, *a, *a, *a]\n",
+            vec!["x"; 300].join(", ")
+        );
+        assert_eq!(
+            over_cap_error(&replay),
+            (
+                Cap::YamlAliases,
+                "aliases (`*name`) expand into more than 1,000 values, over the YAML alias cap"
+                    .into()
+            )
+        );
+        let text = format!("a: \"{}\"\n", "é".repeat(600 * 1024));
+        assert_eq!(
+            over_cap_error(&text),
+            (
+                Cap::YamlText,
+                "the YAML's values total more than 1 MB (aliases expanded), over the YAML text cap"
+                    .into()
+            )
+        );
+    }
+
+    #[test]
+    fn a_second_document_is_a_syntax_error_not_a_cap() {
+        let error = parse_yaml("a: 1\n---\nb: 2\n", 0).unwrap_err();
+        assert_eq!(error.kind, YamlErrorKind::Syntax);
+        assert!(
+            error.message.contains("only one YAML document"),
+            "{}",
+            error.message
+        );
     }
 
     #[test]

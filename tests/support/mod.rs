@@ -121,6 +121,14 @@ impl Client {
         self.stdin.flush().unwrap();
     }
 
+    /// Sends an already serialised JSON-RPC message (for bodies too large to build as a
+    /// `Value` cheaply).
+    pub fn send_raw(&mut self, body: &str) {
+        write!(self.stdin, "Content-Length: {}\r\n\r\n", body.len()).unwrap();
+        self.stdin.write_all(body.as_bytes()).unwrap();
+        self.stdin.flush().unwrap();
+    }
+
     pub fn notify(&mut self, method: &str, params: Value) {
         self.send(json!({"jsonrpc": "2.0", "method": method, "params": params}));
     }

@@ -6,7 +6,7 @@ use crate::db::vocab::{
     BLOCKED_BY_PREFIXES, DATE_FIELDS, EFFORTS, KNOWN_FIELDS, PRIORITIES, REF_LIST_FIELDS,
     REQUIRED_FIELDS, SCHEMA_VERSIONS, Stage, Status,
 };
-use crate::db::{FileId, SourceFile, Workspace};
+use crate::db::{FileId, Workspace};
 use crate::ide::types::{Diagnostic, Rule, Severity};
 use crate::syntax::card::{Card, Frontmatter, FrontmatterEntry};
 use crate::syntax::ledger::{is_leap_year, parse_date};
@@ -42,7 +42,10 @@ pub(super) fn check(workspace: &Workspace, file: FileId, card: &Card, out: &mut 
         Frontmatter::Present(block) => block,
     };
     if let Some(error) = &block.error {
-        out.push(yaml_syntax(file, text, error));
+        // A block over a cap was not parsed: resource-limit says so, and nothing here can.
+        if !matches!(error.kind, YamlErrorKind::OverCap(_)) {
+            out.push(yaml_syntax(file, text, error));
+        }
         return;
     }
     let opening_fence = TextRange::new(block.range.start as usize, block.range.start as usize + 3);
@@ -65,18 +68,6 @@ pub(super) fn check(workspace: &Workspace, file: FileId, card: &Card, out: &mut 
     }
     for entry in &block.entries {
         check_entry(file, text, entry, out);
-    }
-}
-
-/// A card file that could not be parsed at all (too large).
-pub(super) fn check_unparsed(file_id: FileId, file: &SourceFile, out: &mut Vec<Diagnostic>) {
-    if let Some(reason) = &file.unreadable {
-        out.push(Diagnostic::new(
-            Rule::FrontmatterMissing,
-            file_id,
-            TextRange::empty(0),
-            format!("the card could not be read: {reason}"),
-        ));
     }
 }
 
@@ -723,7 +714,8 @@ mod tests {
     ];
 
     /// The frontmatter rules plus the body rules, which a well-read card must not trip either.
-    const CARD_RULES: [Rule; 10] = [
+    const CARD_RULES: [Rule; 11] = [
+        Rule::ResourceLimit,
         Rule::FrontmatterMissing,
         Rule::YamlSyntax,
         Rule::FieldMissing,
@@ -753,10 +745,7 @@ mod tests {
         Workspace::build(vec![RootInput {
             path: PathBuf::from(ROOT),
             dirs: vec!["inbox".to_string(), "inbox/TASK-0001-a".to_string()],
-            files: vec![FileInput {
-                rel: CARD.to_string(),
-                bytes,
-            }],
+            files: vec![FileInput::new(CARD, bytes)],
             ..RootInput::default()
         }])
     }
@@ -1394,24 +1383,24 @@ mod tests {
 
     #[test]
     fn long_values_are_cut_short_in_messages() {
-        let long = "x".repeat(500_000);
+        let long = "x".repeat(100_000);
         let key = "y".repeat(300);
         let fixture = task(&format!("stage: {long}\n{key}: 1\ntask_id: \"{long}\""));
         let started = Instant::now();
         let report = card_diagnostics(&fixture);
         assert!(started.elapsed() < Duration::from_secs(5));
         let report = report
-            .replace(&long, "<500,000 x>")
+            .replace(&long, "<100,000 x>")
             .replace(&key, "<300 y>");
         expect![[r#"
-            inbox/TASK-0001-a/0001-a.task.md:2:10 error `"<500,000 x>"` task_id `xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx…` is not a task ID (expected 0042, TASK-0042, FW-0042 or TASK-FW-0042)
-            inbox/TASK-0001-a/0001-a.task.md:7:8 error `<500,000 x>` `xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx…` is not a valid stage; use one of inbox, backlog, next, current, integration, learning, archived
+            inbox/TASK-0001-a/0001-a.task.md:2:10 error `"<100,000 x>"` task_id `xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx…` is not a task ID (expected 0042, TASK-0042, FW-0042 or TASK-FW-0042)
+            inbox/TASK-0001-a/0001-a.task.md:7:8 error `<100,000 x>` `xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx…` is not a valid stage; use one of inbox, backlog, next, current, integration, learning, archived
             inbox/TASK-0001-a/0001-a.task.md:20:1 hint `<300 y>` `yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy…` is not a FlowOS task field
         "#]].assert_eq(&report);
     }
 
     #[test]
-    fn alias_bomb_is_a_yaml_error_quickly() {
+    fn alias_bomb_is_over_the_alias_cap_quickly() {
         let mut fields = String::from("bomb0: &a0 [x, x, x, x, x, x, x, x, x]");
         for level in 1..16 {
             let previous = format!("*a{}", level - 1);
@@ -1419,32 +1408,32 @@ mod tests {
             fields.push_str(&format!("\nbomb{level}: &a{level} [{items}]"));
         }
         let started = Instant::now();
-        let report = check_rule(&task(&fields), Rule::YamlSyntax);
+        let report = check_rule(&task(&fields), Rule::ResourceLimit);
         assert!(started.elapsed() < Duration::from_secs(5));
         expect![[r#"
-            inbox/TASK-0001-a/0001-a.task.md:23:13 error `*` invalid YAML in the frontmatter: aliases (`*name`) expand into too much data; write the values out instead
+            inbox/TASK-0001-a/0001-a.task.md:23:13 error `*` aliases (`*name`) expand into more than 1,000 values, over the YAML alias cap; the frontmatter was not analysed
         "#]].assert_eq(&report);
     }
 
     #[test]
-    fn deeply_nested_list_is_a_yaml_error_quickly() {
+    fn deeply_nested_list_is_over_the_depth_cap_quickly() {
         let fields = format!("tags: {}{}", "[".repeat(5000), "]".repeat(5000));
         let started = Instant::now();
-        let report = check_rule(&task(&fields), Rule::YamlSyntax);
+        let report = check_rule(&task(&fields), Rule::ResourceLimit);
         assert!(started.elapsed() < Duration::from_secs(5));
         expect![[r#"
-            inbox/TASK-0001-a/0001-a.task.md:10:262 error `[` invalid YAML in the frontmatter: lists or mappings are nested too deeply
+            inbox/TASK-0001-a/0001-a.task.md:10:23 error `[` lists or mappings nest deeper than the 16-level YAML depth cap; the frontmatter was not analysed
         "#]].assert_eq(&report);
     }
 
     #[test]
-    fn deeply_nested_unclosed_list_is_a_yaml_error_quickly() {
+    fn deeply_nested_unclosed_list_is_over_the_depth_cap_quickly() {
         let fields = format!("tags: {}", "[".repeat(5000));
         let started = Instant::now();
-        let report = check_rule(&task(&fields), Rule::YamlSyntax);
+        let report = check_rule(&task(&fields), Rule::ResourceLimit);
         assert!(started.elapsed() < Duration::from_secs(5));
         expect![[r#"
-            inbox/TASK-0001-a/0001-a.task.md:10:262 error `[` invalid YAML in the frontmatter: lists or mappings are nested too deeply
+            inbox/TASK-0001-a/0001-a.task.md:10:23 error `[` lists or mappings nest deeper than the 16-level YAML depth cap; the frontmatter was not analysed
         "#]].assert_eq(&report);
     }
 
@@ -1460,22 +1449,22 @@ mod tests {
     }
 
     #[test]
-    fn ten_megabyte_frontmatter_is_a_yaml_error() {
+    fn ten_megabyte_frontmatter_is_over_the_frontmatter_cap() {
         let fields = format!("task_name: \"{}\"", "x".repeat(10 * 1024 * 1024));
         let started = Instant::now();
-        let report = check_rule(&task(&fields), Rule::YamlSyntax);
+        let report = check_rule(&task(&fields), Rule::ResourceLimit);
         assert!(started.elapsed() < Duration::from_secs(20));
         expect![[r#"
-            inbox/TASK-0001-a/0001-a.task.md:6:12 error `"` invalid YAML in the frontmatter: the frontmatter is too large to read; keep it to a few dozen short fields
+            inbox/TASK-0001-a/0001-a.task.md:1:1 error `---` frontmatter is 10.1 MB, over the 256 KB frontmatter cap; it was not analysed
         "#]].assert_eq(&report);
     }
 
     #[test]
-    fn card_over_the_size_limit_is_reported_not_parsed() {
+    fn card_over_the_file_cap_is_reported_not_parsed() {
         let bytes = vec![b'a'; crate::db::MAX_FILE_BYTES + 1];
         let report = check_card_bytes(bytes, &CARD_RULES);
         expect![[r#"
-            inbox/TASK-0001-a/0001-a.task.md:1:1 error `` the card could not be read: file is 16777217 bytes, over the 16 MB limit; it was not analysed
+            inbox/TASK-0001-a/0001-a.task.md:1:1 error `aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa` file is 16.1 MB, over the 16 MB file cap; it was not analysed
         "#]].assert_eq(&report);
     }
 

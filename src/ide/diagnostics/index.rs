@@ -102,12 +102,23 @@ fn report_missing(
     out: &mut Vec<Diagnostic>,
 ) {
     let root = &workspace.roots[task.root];
-    if !listed_in_stage {
-        let stage_indexes: Vec<&IndexFile> = root
-            .indexes
+    // An index over the file cap was not read: it may well list the task.
+    let unread = |indexes: &[&IndexFile]| {
+        indexes
             .iter()
-            .filter(|index| index.stage.is_some() && covers(workspace, index, task))
-            .collect();
+            .any(|index| workspace.file(index.file).is_oversized())
+    };
+    let stage_indexes: Vec<&IndexFile> = root
+        .indexes
+        .iter()
+        .filter(|index| index.stage.is_some() && covers(workspace, index, task))
+        .collect();
+    let root_indexes: Vec<&IndexFile> = root
+        .indexes
+        .iter()
+        .filter(|index| index.stage.is_none() && covers(workspace, index, task))
+        .collect();
+    if !listed_in_stage && !unread(&stage_indexes) {
         let message = match stage_indexes.first() {
             Some(index) => format!(
                 "{} has no row in {}; add it to keep the index true",
@@ -138,12 +149,7 @@ fn report_missing(
             message,
         ));
     }
-    if !listed_in_root {
-        let root_indexes: Vec<&IndexFile> = root
-            .indexes
-            .iter()
-            .filter(|index| index.stage.is_none() && covers(workspace, index, task))
-            .collect();
+    if !listed_in_root && !unread(&root_indexes) {
         let Some(index) = root_indexes.first() else {
             let message = match workspace.load_problem(task.root, "INDEX.md") {
                 Some(problem) => format!(

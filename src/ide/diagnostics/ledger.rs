@@ -34,7 +34,8 @@ fn check_lines(file: FileId, ledger: &Ledger, config: &Config, out: &mut Vec<Dia
     let mut previous_ts: Option<(i64, TextRange)> = None;
     for line in &ledger.lines {
         let event = match &line.kind {
-            LineKind::Blank => continue,
+            // A line over the line cap is reported by resource-limit and read no further.
+            LineKind::Blank | LineKind::OverCap(_) => continue,
             LineKind::Invalid { message, .. } => {
                 out.push(Diagnostic::new(
                     Rule::LedgerJson,

@@ -121,7 +121,7 @@ fn linked_target<'w>(workspace: &'w Workspace, task: &Task, item: &RefItem) -> O
     }
     workspace
         .lookup_in(task.root, &item.id)
-        .filter(|target| target.card.is_some())
+        .filter(|target| workspace.fields_known(target))
 }
 
 fn inverse_missing(

@@ -10,6 +10,7 @@ pub(crate) mod index;
 pub(crate) mod ledger;
 mod links;
 mod package;
+mod resource_limit;
 pub(crate) mod sections;
 pub(crate) mod slo;
 mod state;
@@ -40,20 +41,22 @@ pub fn file_diagnostics(
 ) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     let file = workspace.file(file_id);
+    resource_limit::check(file_id, file, &mut out);
     match &file.parsed {
         Parsed::Card(card) => {
             frontmatter::check(workspace, file_id, card, &mut out);
             sections::check(file_id, card, &mut out);
         }
         Parsed::Ledger(parsed) => ledger::check_file(file_id, parsed, config, &mut out),
-        Parsed::Namespaces(Err(error)) => out.push(Diagnostic::new(
-            Rule::YamlSyntax,
-            file_id,
-            error.range,
-            format!("invalid YAML in NAMESPACES.yaml: {}", error.message),
-        )),
-        _ if file.role == crate::db::FileRole::Card => {
-            frontmatter::check_unparsed(file_id, file, &mut out);
+        Parsed::Namespaces(Err(error))
+            if !matches!(error.kind, crate::syntax::yaml::YamlErrorKind::OverCap(_)) =>
+        {
+            out.push(Diagnostic::new(
+                Rule::YamlSyntax,
+                file_id,
+                error.range,
+                format!("invalid YAML in NAMESPACES.yaml: {}", error.message),
+            ));
         }
         _ => {}
     }

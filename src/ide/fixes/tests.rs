@@ -52,10 +52,10 @@ fn applied(ws: &Workspace, change: &SourceChange) -> Workspace {
         }
         let id = crate::db::FileId(index as u32);
         let edits: Vec<_> = change.edits_of(id).cloned().collect();
-        files.push(FileInput {
-            rel: file.rel.clone(),
-            bytes: apply_edits(&file.text, &edits).into_bytes(),
-        });
+        files.push(FileInput::new(
+            file.rel.clone(),
+            apply_edits(&file.text, &edits).into_bytes(),
+        ));
     }
     for file_change in &change.changes {
         if let FileChange::Create { path, text } = file_change {
@@ -64,10 +64,7 @@ fn applied(ws: &Workspace, change: &SourceChange) -> Workspace {
                 files.iter().all(|file| file.rel != rel),
                 "{rel} already exists"
             );
-            files.push(FileInput {
-                rel,
-                bytes: text.clone().into_bytes(),
-            });
+            files.push(FileInput::new(rel, text.clone().into_bytes()));
         }
     }
     Workspace::build(vec![RootInput {

@@ -188,11 +188,9 @@ fn missing_package(workspace: &Workspace, task: &Task, with_context: bool) -> Op
         ));
     }
     if missing.is_empty() {
-        // Without a frontmatter block there is nowhere to write the new values.
-        return workspace
-            .card(task)
-            .and_then(|card| card.frontmatter.block())
-            .is_none()
+        // Without a frontmatter block there is nowhere to write the new values, and into one
+        // that could not be parsed (broken YAML, over a cap) they would be written blind.
+        return (!workspace.fields_known(task))
             .then(|| "the card's frontmatter could not be read; fix it first".to_string());
     }
     Some(format!(

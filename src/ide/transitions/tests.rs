@@ -864,6 +864,20 @@ fn start_is_refused_while_a_dependency_is_unfinished() {
 }
 
 #[test]
+fn a_move_is_refused_while_the_frontmatter_cannot_be_read() {
+    // Over the frontmatter cap, and broken YAML: the values would be written blind.
+    let big = format!("x_note: \"{}\"", "x".repeat(300 * 1024));
+    for fields in [big.as_str(), "tags: [ui"] {
+        let fixture = fixture(&[task("current/TASK-0001-a", fields)]);
+        expect!["the card's frontmatter could not be read; fix it first"].assert_eq(&refused(
+            &fixture,
+            "TASK-0001",
+            "complete",
+        ));
+    }
+}
+
+#[test]
 fn start_is_refused_while_paused() {
     let fixture = fixture(&[task(
         "next/TASK-0001-a",
