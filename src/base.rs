@@ -82,64 +82,50 @@ pub struct LineCol {
 
 /// Start offsets of every line of one text, for offset <-> line/column conversion.
 ///
-/// A UTF-16 column is counted from the line's start, which on a very long line (a pasted
-/// blob just under the line cap) would make every conversion cost the line's length, and a
-/// request converting thousands of positions on it quadratic. Long lines therefore carry
-/// checkpoints: every [`CHECKPOINT_BYTES`] or so, a byte offset with its UTF-16 column, so
-/// counting starts from the nearest one.
+/// Lines end at `\n`, `\r\n` or a lone `\r`: the three line breaks the protocol names, so
+/// that line numbers agree with the client's (and with the server's document ropes). Other
+/// Unicode line separators are ordinary characters, as they are to editors.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct LineIndex {
     line_starts: Vec<u32>,
-    /// In file order: positions inside lines longer than [`CHECKPOINT_BYTES`], each on a
-    /// character boundary.
-    checkpoints: Vec<Checkpoint>,
+    /// For a text with characters outside ASCII: at every multiple of [`BLOCK`] bytes, how
+    /// many more UTF-8 bytes than UTF-16 units the text before it has. A UTF-16 column is then
+    /// found by scanning at most one block, not the whole line, which keeps a conversion cheap
+    /// even on a line of a megabyte (thousands of ranges on such a line would otherwise cost
+    /// a walk each). Empty for ASCII text, where both encodings count bytes.
+    block_extra: Vec<u32>,
 }
 
-/// A position on a long line and its UTF-16 column, counted from the line's start.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Checkpoint {
-    offset: u32,
-    utf16_col: u32,
-}
-
-/// How far apart the checkpoints of a long line are, so how much text one conversion reads
-/// at most.
-const CHECKPOINT_BYTES: usize = 4096;
+/// The stride of [`LineIndex::block_extra`]: 4 bytes of index per 128 bytes of text.
+const BLOCK: usize = 128;
 
 impl LineIndex {
     pub fn new(text: &str) -> LineIndex {
+        let bytes = text.as_bytes();
         let mut line_starts = Vec::with_capacity(text.len() / 40 + 1);
         line_starts.push(0);
-        line_starts.extend(
-            text.bytes()
-                .enumerate()
-                .filter(|&(_, byte)| byte == b'\n')
-                .map(|(at, _)| clamp_u32(at + 1)),
-        );
-        let mut checkpoints = Vec::new();
-        for (line, &start) in line_starts.iter().enumerate() {
-            let start = start as usize;
-            let end = line_starts
-                .get(line + 1)
-                .map_or(text.len(), |&next| next as usize);
-            if end - start > CHECKPOINT_BYTES {
-                add_checkpoints(text, start, end, &mut checkpoints);
+        for (at, &byte) in bytes.iter().enumerate() {
+            let ends_line = byte == b'\n' || (byte == b'\r' && bytes.get(at + 1) != Some(&b'\n'));
+            if ends_line {
+                line_starts.push(clamp_u32(at + 1));
             }
         }
+        let block_extra = if text.is_ascii() {
+            Vec::new()
+        } else {
+            let mut blocks = Vec::with_capacity(text.len() / BLOCK + 1);
+            let mut extra = 0u32;
+            for chunk in bytes.chunks(BLOCK) {
+                blocks.push(extra);
+                extra += chunk.iter().map(|&byte| utf16_saving(byte)).sum::<u32>();
+            }
+            blocks.push(extra);
+            blocks
+        };
         LineIndex {
             line_starts,
-            checkpoints,
+            block_extra,
         }
-    }
-
-    /// The checkpoints on the line `start..end`.
-    fn checkpoints_in(&self, start: usize, end: usize) -> &[Checkpoint] {
-        let first = self
-            .checkpoints
-            .partition_point(|point| (point.offset as usize) <= start);
-        let count =
-            self.checkpoints[first..].partition_point(|point| (point.offset as usize) < end);
-        &self.checkpoints[first..first + count]
     }
 
     pub fn line_count(&self) -> usize {
@@ -167,18 +153,7 @@ impl LineIndex {
         let start = self.line_starts[line] as usize;
         let col = match encoding {
             PositionEncoding::Utf8 => offset - start,
-            PositionEncoding::Utf16 => {
-                // Count from the line's last checkpoint at or before `offset`.
-                let points = self.checkpoints_in(start, offset + 1);
-                let (from, units) = points.last().map_or((start, 0), |point| {
-                    (point.offset as usize, point.utf16_col as usize)
-                });
-                units
-                    + text[from..offset]
-                        .chars()
-                        .map(char::len_utf16)
-                        .sum::<usize>()
-            }
+            PositionEncoding::Utf16 => self.utf16_len(text, start, offset),
         };
         LineCol {
             line: clamp_u32(line),
@@ -186,64 +161,71 @@ impl LineIndex {
         }
     }
 
-    /// Byte offset of a line/column position; positions past a line's end clamp to it.
+    /// Byte offset of a line/column position; positions past a line's end clamp to it (to
+    /// the last character of its line break), and a column inside a character moves to the
+    /// character's end.
     pub fn offset(&self, text: &str, pos: LineCol, encoding: PositionEncoding) -> usize {
         let Some(start) = self.line_start(pos.line as usize) else {
             return text.len();
         };
         let end = self
             .line_start(pos.line as usize + 1)
-            .unwrap_or(text.len())
+            .map_or(text.len(), |next| next - 1)
             .min(text.len());
-        // Count from the line's last checkpoint at or before the column (its start when
-        // there is none); for UTF-8, whose column is a byte count, from the character
-        // holding it (or the line break, for a column past it).
-        let (from, mut units) = match encoding {
-            PositionEncoding::Utf16 => {
-                let points = self.checkpoints_in(start, end);
-                let before = points.partition_point(|point| point.utf16_col <= pos.col);
-                before.checked_sub(1).map_or((start, 0), |at| {
-                    (points[at].offset as usize, points[at].utf16_col)
-                })
+        let col = pos.col as usize;
+        // A column counts at most one unit per byte, so `start + col` is a lower bound in
+        // either encoding. For UTF-16, step forward by the units still missing until the
+        // column is reached; each step stays at or below the answer.
+        let mut at = ceil_char_boundary(text, start.saturating_add(col).min(end));
+        if encoding == PositionEncoding::Utf16 && !self.block_extra.is_empty() {
+            loop {
+                let units = self.utf16_len(text, start, at);
+                if units >= col || at >= end {
+                    break;
+                }
+                at = ceil_char_boundary(text, (at + (col - units)).min(end));
             }
-            PositionEncoding::Utf8 => {
-                let content_end = if text[start..end].ends_with('\n') {
-                    end - 1
-                } else {
-                    end
-                };
-                let at = floor_char_boundary(text, (start + pos.col as usize).min(content_end));
-                (at, clamp_u32(at - start))
-            }
-        };
-        for (at, ch) in text[from..end].char_indices() {
-            if units >= pos.col || ch == '\n' {
-                return from + at;
-            }
-            units += match encoding {
-                PositionEncoding::Utf8 => ch.len_utf8() as u32,
-                PositionEncoding::Utf16 => ch.len_utf16() as u32,
-            };
         }
-        end
+        at
+    }
+
+    /// UTF-16 units in `text[start..end]`, both char boundaries.
+    fn utf16_len(&self, text: &str, start: usize, end: usize) -> usize {
+        if self.block_extra.is_empty() {
+            return end - start;
+        }
+        (end - start) - (self.extra_before(text, end) - self.extra_before(text, start))
+    }
+
+    /// How many more UTF-8 bytes than UTF-16 units `text[..offset]` has.
+    fn extra_before(&self, text: &str, offset: usize) -> usize {
+        let block = offset / BLOCK;
+        let scanned: u32 = text.as_bytes()[block * BLOCK..offset]
+            .iter()
+            .map(|&byte| utf16_saving(byte))
+            .sum();
+        (self.block_extra[block] + scanned) as usize
     }
 }
 
-/// Checkpoints every [`CHECKPOINT_BYTES`] or so along the line `text[start..end]`.
-fn add_checkpoints(text: &str, start: usize, end: usize, out: &mut Vec<Checkpoint>) {
-    let mut units = 0usize;
-    let mut next = start + CHECKPOINT_BYTES;
-    for (at, ch) in text[start..end].char_indices() {
-        let at = start + at;
-        if at >= next {
-            out.push(Checkpoint {
-                offset: clamp_u32(at),
-                utf16_col: clamp_u32(units),
-            });
-            next = at + CHECKPOINT_BYTES;
-        }
-        units += ch.len_utf16();
+/// How many more UTF-8 bytes than UTF-16 units the character led by `byte` takes, counted
+/// on its leading byte: 1 for two-byte characters, 2 for three- and four-byte ones (the
+/// latter are a surrogate pair), 0 for ASCII and continuation bytes.
+fn utf16_saving(byte: u8) -> u32 {
+    match byte {
+        0xC0..=0xDF => 1,
+        0xE0..=0xFF => 2,
+        _ => 0,
     }
+}
+
+/// The smallest char boundary of `text` at or above `offset`.
+fn ceil_char_boundary(text: &str, mut offset: usize) -> usize {
+    offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset += 1;
+    }
+    offset
 }
 
 /// The largest char boundary of `text` at or below `offset`.
@@ -320,11 +302,11 @@ mod tests {
     }
 
     #[test]
-    fn long_lines_convert_the_same_through_their_checkpoints() {
-        let long = "aé🎉\r".repeat(3 * CHECKPOINT_BYTES / 8);
+    fn long_lines_convert_the_same_as_a_walk_along_them() {
+        const SPAN: usize = 4096;
+        let long = "aé🎉x".repeat(3 * SPAN / 8);
         let text = format!("short\n{long}\n{long}\nend");
         let index = LineIndex::new(&text);
-        assert!(index.checkpoints.len() > 4, "{}", index.checkpoints.len());
         let boundaries = (0..=text.len()).filter(|&at| text.is_char_boundary(at));
         for offset in boundaries.step_by(7) {
             let expected = plain_line_col(&text, offset);
@@ -355,7 +337,7 @@ mod tests {
         );
         // Inside a character: its start when asked by offset; the next character when asked
         // by a UTF-8 column, as before.
-        let emoji = 6 + 8 * (CHECKPOINT_BYTES / 8 * 2) + 3;
+        let emoji = 6 + 8 * (SPAN / 8 * 2) + 3;
         assert!(text[emoji..].starts_with('🎉'));
         let inside = index.line_col(&text, emoji + 1, PositionEncoding::Utf16);
         assert_eq!(inside, plain_line_col(&text, emoji));
@@ -397,6 +379,97 @@ mod tests {
             index.offset(text, LineCol { line: 5, col: 0 }, PositionEncoding::Utf16),
             7
         );
+    }
+
+    /// The line/column conversion done the slow, obvious way: split at the three line
+    /// breaks, walk the characters.
+    fn naive_line_col(text: &str, offset: usize, encoding: PositionEncoding) -> LineCol {
+        let offset = floor_char_boundary(text, offset);
+        let (mut line, mut col, mut previous) = (0, 0, '\0');
+        for ch in text[..offset].chars() {
+            if ch == '\n' || previous == '\r' {
+                line += 1;
+                col = 0;
+            }
+            if ch != '\n' {
+                col += match encoding {
+                    PositionEncoding::Utf8 => ch.len_utf8(),
+                    PositionEncoding::Utf16 => ch.len_utf16(),
+                };
+            }
+            previous = ch;
+        }
+        // A `\r` just before the offset ends its line unless a `\n` follows it.
+        if previous == '\r' && !text[offset..].starts_with('\n') {
+            line += 1;
+            col = 0;
+        }
+        LineCol {
+            line: line as u32,
+            col: col as u32,
+        }
+    }
+
+    const TRICKY: &[&str] = &[
+        "",
+        "a",
+        "ab\ncd\n",
+        "a\r\nb\rc\n\r\r\n",
+        "\r",
+        "é🎉 x\n\u{2028}y\u{85}z\x0c\n",
+        "\u{feff}---\r\nk: \"ü\"\r\n",
+    ];
+
+    #[test]
+    fn line_col_agrees_with_walking_the_text() {
+        let long: String = "aé🎉\r\n".repeat(200) + &"日本".repeat(300);
+        for text in TRICKY.iter().copied().chain([long.as_str()]) {
+            let index = LineIndex::new(text);
+            let rope = ropey::Rope::from_str(text);
+            assert_eq!(rope.len_lines(), index.line_count(), "{text:?}");
+            for offset in 0..=text.len() {
+                for encoding in [PositionEncoding::Utf8, PositionEncoding::Utf16] {
+                    let expected = naive_line_col(text, offset, encoding);
+                    let found = index.line_col(text, offset, encoding);
+                    assert_eq!(found, expected, "{text:?} at {offset} in {encoding:?}");
+                    if text.is_char_boundary(offset) {
+                        assert_eq!(index.offset(text, found, encoding), offset, "{text:?}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_lone_carriage_return_ends_a_line_but_unicode_separators_do_not() {
+        let text = "a\rb\r\nc\u{2028}d\u{85}e\x0cf\nlast";
+        let index = LineIndex::new(text);
+        assert_eq!(index.line_count(), 4);
+        let at = text.find('b').unwrap();
+        let pos = index.line_col(text, at, PositionEncoding::Utf16);
+        assert_eq!(pos, LineCol { line: 1, col: 0 });
+        let at = text.find('f').unwrap();
+        let pos = index.line_col(text, at, PositionEncoding::Utf16);
+        assert_eq!(pos, LineCol { line: 2, col: 6 });
+        // The server's documents are ropes; they must count the same lines.
+        let rope = ropey::Rope::from_str(text);
+        assert_eq!(rope.len_lines(), index.line_count());
+        for line in 0..index.line_count() {
+            let start = rope.char_to_byte(rope.line_to_char(line));
+            assert_eq!(index.line_start(line), Some(start), "line {line}");
+        }
+    }
+
+    #[test]
+    fn columns_inside_a_character_or_past_the_line_end() {
+        let text = "a🎉b\r\nc";
+        let index = LineIndex::new(text);
+        // Column 2 falls between the emoji's two UTF-16 units: it moves to the emoji's end.
+        let pos = LineCol { line: 0, col: 2 };
+        assert_eq!(index.offset(text, pos, PositionEncoding::Utf16), 5);
+        let pos = LineCol { line: 0, col: 99 };
+        assert_eq!(index.offset(text, pos, PositionEncoding::Utf16), 7);
+        assert_eq!(index.offset(text, pos, PositionEncoding::Utf8), 7);
     }
 
     #[test]

@@ -299,10 +299,11 @@ fn parse_body(
             Event::TaskListMarker(checked)
                 if in_acceptance && !in_long_line(long, base + range.start) =>
             {
+                // Markdown ends a line at `\r` as well as `\n`; so must the item.
                 let line_end = body[range.start..]
-                    .find('\n')
+                    .find(['\n', '\r'])
                     .map_or(body.len(), |i| range.start + i);
-                let line_start = body[..range.start].rfind('\n').map_or(0, |i| i + 1);
+                let line_start = body[..range.start].rfind(['\n', '\r']).map_or(0, |i| i + 1);
                 let item_start =
                     line_start + (body[line_start..].len() - body[line_start..].trim_start().len());
                 let item_end =
@@ -389,6 +390,18 @@ mod tests {
         let block = card.frontmatter.block().unwrap();
         assert_eq!(block.get("stage").unwrap().value.range.slice(text), "next");
         assert_eq!(card.sections[0].heading_range.slice(text), "## Goal");
+    }
+
+    #[test]
+    fn checklist_items_end_at_a_lone_carriage_return() {
+        let text = "---\nstage: next\n---\n## Acceptance Criteria\r\r- [ ] one\r- [x] two\r";
+        let card = parse_card(text);
+        let items: Vec<&str> = card
+            .acceptance_items
+            .iter()
+            .map(|item| item.range.slice(text))
+            .collect();
+        assert_eq!(items, ["- [ ] one", "- [x] two"]);
     }
 
     #[test]

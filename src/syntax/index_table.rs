@@ -339,13 +339,13 @@ fn frontmatter_end(text: &str) -> usize {
     0
 }
 
-/// Splits the table line starting at `start` into cells. The line runs to the next `\n`, less
-/// a `\r`. Leading and trailing pipes are optional, and a pipe after a backslash is content:
+/// Splits the table line starting at `start` into cells. The line runs to the next `\n` or
+/// `\r`: markdown ends a line at a lone `\r` too, and pulldown-cmark, which found the row,
+/// does. Leading and trailing pipes are optional, and a pipe after a backslash is content:
 /// the same rules pulldown-cmark applies, so our cells agree with its idea of the table.
 fn split_row(text: &str, start: usize) -> RawRow {
     let rest = text.get(start..).unwrap_or("");
-    let line = rest.split('\n').next().unwrap_or("");
-    let line = line.strip_suffix('\r').unwrap_or(line);
+    let line = rest.split(['\n', '\r']).next().unwrap_or("");
     let bytes = line.as_bytes();
     let is_blank = |b: u8| b == b' ' || b == b'\t';
 
@@ -634,6 +634,18 @@ Trailing prose.
         let at = text.find("|   |").unwrap() + 2;
         assert_eq!(blank.range, TextRange::empty(at));
         assert!(parsed.errors.is_empty());
+    }
+
+    #[test]
+    fn rows_end_at_a_lone_carriage_return() {
+        // Found by fuzzing: with `\r` line endings each row ran to the end of the file, so
+        // every row held the cells of all the rows after it.
+        let text = "| ID | Name |\r|---|---|\r| TASK-0001 | One |\r| TASK-0002 | Two |\r";
+        let table = task_table(text);
+        assert_eq!(table.header_range.slice(text), "| ID | Name |");
+        let rows: Vec<Vec<&str>> = table.rows.iter().map(|row| row_slices(text, row)).collect();
+        assert_eq!(rows, [["TASK-0001", "One"], ["TASK-0002", "Two"]]);
+        assert_eq!(table.rows[1].range.slice(text), "| TASK-0002 | Two |");
     }
 
     #[test]

@@ -399,7 +399,13 @@ fn convert(node: Spanned<RawNode>, text: &str, base: usize) -> YamlNode {
         RawNode::Int(value) => YamlValue::Int(value),
         RawNode::Float(value) => YamlValue::Float(value),
         RawNode::Str(value) => {
-            let quoted = matches!(text.as_bytes().get(start), Some(b'"' | b'\''));
+            // A quoted scalar's range starts and ends with its quote. Checking both ends
+            // matters: a block scalar (`>` or `|`) whose first line happens to start with a
+            // quote is not quoted, and its range may end inside a multi-byte character.
+            let bytes = text.as_bytes();
+            let quoted = end >= start + 2
+                && matches!(bytes.get(start), Some(b'"' | b'\''))
+                && bytes.get(end - 1) == bytes.get(start);
             YamlValue::Str {
                 text: value,
                 quoted,
@@ -674,6 +680,27 @@ mod tests {
     #[test]
     fn duplicate_keys_are_an_error() {
         assert!(parse_yaml("a: 1\na: 2\n", 0).is_err());
+    }
+
+    #[test]
+    fn a_block_scalar_starting_with_a_quote_is_not_quoted() {
+        // Found by fuzzing: the content `"ts"` + U+FEFF was taken for a quoted string, and
+        // its inner range cut the last character in half.
+        let text = ">\n\"ts\"\u{feff}";
+        let root = parse(text);
+        assert!(
+            matches!(root.value, YamlValue::Str { quoted: false, .. }),
+            "{root:?}"
+        );
+        let inner = root.inner_range();
+        assert!(text.is_char_boundary(inner.end as usize), "{inner:?}");
+        let text = "a: |\n  'x' and 'y'\n";
+        let root = parse(text);
+        let map = entries(&root);
+        assert!(matches!(
+            map[0].1.value,
+            YamlValue::Str { quoted: false, .. }
+        ));
     }
 
     #[test]
