@@ -150,14 +150,7 @@ pub fn load_workspace(base: &Path, err: &mut dyn Write) -> Result<Workspace, i32
             let _ = writeln!(err, "flowos-lsp: {path}: {}", problem.message);
         }
     }
-    let workspace = Workspace::build(inputs);
-    for file in workspace.files.iter().filter(|file| file.exists) {
-        if let Some(reason) = &file.unreadable {
-            let path = display_path(base, &file.path);
-            let _ = writeln!(err, "flowos-lsp: {path}: {reason}");
-        }
-    }
-    Ok(workspace)
+    Ok(Workspace::build(inputs))
 }
 
 /// Runs the check, writing the report to `out` and problems to `err`; returns the exit code.

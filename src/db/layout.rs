@@ -225,7 +225,7 @@ pub(crate) fn add_root(workspace: &mut Workspace, root_index: usize, input: Root
         (role, input.rel, parsed, line_index)
     });
     workspace.files.reserve(parsed_files.len());
-    for (role, rel, (text, unreadable, parsed), line_index) in parsed_files {
+    for (role, rel, (text, invalid_utf8, parsed), line_index) in parsed_files {
         let file = workspace.push_file(SourceFile {
             path: input.path.join(&rel),
             line_index,
@@ -234,7 +234,7 @@ pub(crate) fn add_root(workspace: &mut Workspace, root_index: usize, input: Root
             role: role.clone(),
             text,
             exists: true,
-            unreadable,
+            invalid_utf8,
             parsed,
         });
         let root = &mut workspace.roots[root_index];

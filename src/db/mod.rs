@@ -97,8 +97,10 @@ pub struct SourceFile {
     /// False for placeholders standing for a file that should exist but does not, so that a
     /// diagnostic about its absence has somewhere to live.
     pub exists: bool,
-    /// Set when the file could not be decoded (a file over the file cap is `Parsed::Oversized`).
-    pub unreadable: Option<String>,
+    /// Where the first byte that is not UTF-8 was (as an offset into `text`, which holds a
+    /// U+FFFD there); None for a file that decoded cleanly. A file over the file cap is
+    /// `Parsed::Oversized` instead.
+    pub invalid_utf8: Option<usize>,
     pub parsed: Parsed,
 }
 
@@ -363,7 +365,7 @@ impl Workspace {
             text: Arc::from(""),
             line_index: LineIndex::new(""),
             exists: false,
-            unreadable: None,
+            invalid_utf8: None,
             parsed: Parsed::Nothing,
         })
     }
@@ -383,7 +385,7 @@ pub fn parse_file(
     role: &FileRole,
     bytes: &[u8],
     oversized: Option<u64>,
-) -> (Arc<str>, Option<String>, Parsed) {
+) -> (Arc<str>, Option<usize>, Parsed) {
     #[cfg(test)]
     PARSES.with(|count| count.set(count.get() + 1));
     let oversized = oversized.or((bytes.len() > MAX_FILE_BYTES).then_some(bytes.len() as u64));
@@ -391,14 +393,12 @@ pub fn parse_file(
         let head = crate::syntax::limits::head(bytes);
         return (Arc::from(head), None, Parsed::Oversized { size });
     }
-    let (text, unreadable) = match std::str::from_utf8(bytes) {
+    let (text, invalid_utf8) = match std::str::from_utf8(bytes) {
         Ok(text) => (Arc::<str>::from(text), None),
+        // Lossy decoding keeps the valid prefix as it is, so the offset holds in the text.
         Err(error) => (
             Arc::<str>::from(String::from_utf8_lossy(bytes).as_ref()),
-            Some(format!(
-                "file is not valid UTF-8 (first bad byte at offset {}); invalid bytes were read as U+FFFD",
-                error.valid_up_to()
-            )),
+            Some(error.valid_up_to()),
         ),
     };
     let parsed = match role {
@@ -412,7 +412,7 @@ pub fn parse_file(
         FileRole::Namespaces => Parsed::Namespaces(parse_yaml(&text, 0)),
         FileRole::IdCounter | FileRole::CardVersion | FileRole::Other => Parsed::Nothing,
     };
-    (text, unreadable, parsed)
+    (text, invalid_utf8, parsed)
 }
 
 #[cfg(test)]

@@ -89,11 +89,11 @@ impl Workspace {
         {
             return false;
         }
-        let (text, unreadable, parsed) = parse_file(&file.role, bytes, oversized);
+        let (text, invalid_utf8, parsed) = parse_file(&file.role, bytes, oversized);
         let file = &mut self.files[file_id.0 as usize];
         file.line_index = LineIndex::new(&text);
         file.text = text;
-        file.unreadable = unreadable;
+        file.invalid_utf8 = invalid_utf8;
         file.parsed = parsed;
         if is_card && let Some(index) = owner {
             let namespace = self.tasks[index].id.namespace.clone();

@@ -111,6 +111,7 @@ rules! {
     IndexRowMismatch => "index-row-mismatch", Error, "An index row disagrees with its card.";
     IndexTable => "index-table", Error, "An INDEX.md has no task table with the expected columns.";
     UnknownNamespace => "unknown-namespace", Error, "A reference uses a namespace NAMESPACES.yaml does not declare.";
+    InvalidEncoding => "invalid-encoding", Warning, "A file is not valid UTF-8; the bytes that are not were read as U+FFFD.";
     ResourceLimit => "resource-limit", Error, "A file, frontmatter block, line or YAML structure exceeds a safety cap; it was not (fully) analysed.";
 }
 

@@ -3,6 +3,7 @@
 
 pub(crate) mod cycles;
 pub(crate) mod dependencies;
+mod encoding;
 pub(crate) mod frontmatter;
 pub(crate) mod id_counter;
 pub mod incremental;
@@ -42,6 +43,7 @@ pub fn file_diagnostics(
     let mut out = Vec::new();
     let file = workspace.file(file_id);
     resource_limit::check(file_id, file, &mut out);
+    encoding::check(file_id, file, &mut out);
     match &file.parsed {
         Parsed::Card(card) => {
             frontmatter::check(workspace, file_id, card, &mut out);

@@ -97,7 +97,7 @@ pub(super) fn refusal(
     if let Some(reason) = missing_package(workspace, task, *action == Action::Verify) {
         return Some(reason);
     }
-    if let Some(reason) = interrupted(workspace, task) {
+    if let Some(reason) = not_utf8(workspace, task).or_else(|| interrupted(workspace, task)) {
         return Some(reason);
     }
     match action {
@@ -197,6 +197,20 @@ fn missing_package(workspace: &Workspace, task: &Task, with_context: bool) -> Op
         "task folder `{}` lacks {}; restore it first",
         task.folder_name,
         missing.join(" and ")
+    ))
+}
+
+/// A card or ledger read with replacement characters (`invalid-encoding`) cannot be written
+/// back, or appended to, without losing the bytes that were replaced.
+fn not_utf8(workspace: &Workspace, task: &Task) -> Option<String> {
+    let file = [task.card, task.ledger]
+        .into_iter()
+        .flatten()
+        .map(|file| workspace.file(file))
+        .find(|file| file.invalid_utf8.is_some())?;
+    let name = file.rel.rsplit('/').next().unwrap_or(&file.rel);
+    Some(format!(
+        "`{name}` is not valid UTF-8; save it as UTF-8 first"
     ))
 }
 

@@ -903,6 +903,32 @@ fn every_move_is_refused_while_the_ledger_is_ahead_of_the_folder() {
     }
 }
 
+/// Appending to a ledger read with replacement characters would leave the file's bytes and
+/// the text the plan was computed from apart; the writer fixes the encoding first.
+#[test]
+fn every_move_is_refused_while_the_card_or_ledger_is_not_utf8() {
+    let fixture = fixture(&[task("current/TASK-0001-a", "")]);
+    for file in ["0001-a.task.md", "0001.ledger.jsonl"] {
+        let mut workspace = workspace(&fixture);
+        let path = std::path::PathBuf::from(crate::ide::fixture::ROOT)
+            .join("current/TASK-0001-a")
+            .join(file);
+        let mut bytes = workspace
+            .file(workspace.file_by_path(&path).unwrap())
+            .text
+            .as_bytes()
+            .to_vec();
+        bytes.extend(b"\xE9\n");
+        assert!(workspace.update_content(&path, &bytes, None));
+        let idx = find(&workspace, "TASK-0001");
+        let refused = plan(&workspace, idx, &Action::Complete, &ctx()).unwrap_err();
+        assert_eq!(
+            refused,
+            format!("`{file}` is not valid UTF-8; save it as UTF-8 first")
+        );
+    }
+}
+
 #[test]
 fn prioritize_is_refused_without_priority_or_effort() {
     let fixture = fixture(&[
