@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::base::LineIndex;
-use crate::db::layout::is_interesting_name;
+use crate::db::layout::{self, is_interesting_name};
 use crate::db::meta::TaskMeta;
 use crate::db::{FileInput, Parsed, RootInput, Workspace, parse_file};
 use crate::syntax::task_id::parse_folder_name;
@@ -18,6 +18,9 @@ pub enum FileChange {
     Set { path: PathBuf, text: Arc<str> },
     /// The file (or folder, with everything below it) is gone.
     Remove { path: PathBuf },
+    /// The folder exists, even with nothing inside: an empty task folder is still a task
+    /// (one lacking its files), as the loader would find it.
+    Folder { path: PathBuf },
 }
 
 impl Workspace {
@@ -30,6 +33,13 @@ impl Workspace {
                 .map(|part| part.as_os_str().to_string_lossy().into_owned())
                 .collect();
             Some((index, rel.join("/")))
+        })
+    }
+
+    /// Whether the model knows the folder at `path` (a tasks root, or a folder below one).
+    pub fn has_folder(&self, path: &Path) -> bool {
+        self.locate(path).is_some_and(|(root, rel)| {
+            rel.is_empty() || self.roots[root].dirs.binary_search(&rel).is_ok()
         })
     }
 
@@ -85,17 +95,7 @@ impl Workspace {
                     let Some((root, rel)) = self.locate(path) else {
                         continue;
                     };
-                    let name = rel.rsplit('/').next().unwrap_or(&rel);
-                    if !is_interesting_name(name) {
-                        continue;
-                    }
-                    let input = &mut inputs[root];
-                    input.files.retain(|file| file.rel != rel);
-                    input.files.push(FileInput {
-                        rel: rel.clone(),
-                        bytes: text.as_bytes().to_vec(),
-                    });
-                    add_parent_dirs(&mut input.dirs, &rel);
+                    inputs[root].put_file(rel, text.as_bytes().to_vec());
                 }
                 FileChange::Remove { path } => {
                     let Some((root, rel)) = self.locate(path) else {
@@ -110,12 +110,21 @@ impl Workspace {
                         .dirs
                         .retain(|dir| *dir != rel && !dir.starts_with(&below));
                 }
+                FileChange::Folder { path } => {
+                    let Some((root, rel)) = self.locate(path) else {
+                        continue;
+                    };
+                    if rel.is_empty() {
+                        continue;
+                    }
+                    let dirs = &mut inputs[root].dirs;
+                    add_parent_dirs(dirs, &rel);
+                    dirs.push(rel);
+                }
             }
         }
         for input in &mut inputs {
-            input.files.sort_by(|a, b| a.rel.cmp(&b.rel));
-            input.dirs.sort();
-            input.dirs.dedup();
+            input.tidy();
         }
         *self = Workspace::build(inputs);
     }
@@ -140,6 +149,27 @@ impl Workspace {
             });
         }
         inputs
+    }
+}
+
+impl RootInput {
+    /// Adds a file (replacing one at the same path) with the folders it lies in: a file
+    /// known only from an editor's buffer still makes its folder a task folder, and so does
+    /// a file the model does not read (which is left out, as the loader leaves it).
+    pub fn put_file(&mut self, rel: String, bytes: Vec<u8>) {
+        add_parent_dirs(&mut self.dirs, &rel);
+        if !is_interesting_name(layout::file_name(&rel)) {
+            return;
+        }
+        self.files.retain(|file| file.rel != rel);
+        self.files.push(FileInput { rel, bytes });
+    }
+
+    /// Sorts files and folders as the loader lists them, after changes.
+    pub fn tidy(&mut self) {
+        self.files.sort_by(|a, b| a.rel.cmp(&b.rel));
+        self.dirs.sort();
+        self.dirs.dedup();
     }
 }
 

@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod staged;
+pub mod text;
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::{BufRead, BufReader, Write};
