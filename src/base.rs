@@ -87,13 +87,19 @@ pub struct LineIndex {
 }
 
 impl LineIndex {
+    /// Lines end where LSP says they do: at `\n`, `\r\n` and a lone `\r` (so the client and
+    /// the server count the same lines), and nowhere else.
     pub fn new(text: &str) -> LineIndex {
+        let bytes = text.as_bytes();
         let mut line_starts = Vec::with_capacity(text.len() / 40 + 1);
         line_starts.push(0);
         line_starts.extend(
-            text.bytes()
+            bytes
+                .iter()
                 .enumerate()
-                .filter(|&(_, byte)| byte == b'\n')
+                .filter(|&(at, &byte)| {
+                    byte == b'\n' || (byte == b'\r' && bytes.get(at + 1) != Some(&b'\n'))
+                })
                 .map(|(at, _)| clamp_u32(at + 1)),
         );
         LineIndex { line_starts }
@@ -145,7 +151,9 @@ impl LineIndex {
         let line = &text[start..end];
         let mut units = 0u32;
         for (at, ch) in line.char_indices() {
-            if units >= pos.col || ch == '\n' {
+            // A column past the line's end is its end, before the line break (and never
+            // between the `\r` and `\n` of one).
+            if units >= pos.col || ch == '\n' || ch == '\r' {
                 return start + at;
             }
             units += match encoding {
@@ -230,6 +238,20 @@ mod tests {
             index.offset(text, LineCol { line: 5, col: 0 }, PositionEncoding::Utf16),
             7
         );
+    }
+
+    #[test]
+    fn lines_end_at_the_protocol_line_breaks_only() {
+        let text = "ab\r\ncd\ref\u{2028}g\n";
+        let index = LineIndex::new(text);
+        assert_eq!(index.line_count(), 4);
+        let f = text.find('f').unwrap();
+        let utf16 = PositionEncoding::Utf16;
+        assert_eq!(index.line_col(text, f, utf16), LineCol { line: 2, col: 1 });
+        assert_eq!(index.offset(text, LineCol { line: 2, col: 1 }, utf16), f);
+        // Past the end of a `\r\n` line and of a lone-`\r` line: before the line break.
+        assert_eq!(index.offset(text, LineCol { line: 0, col: 99 }, utf16), 2);
+        assert_eq!(index.offset(text, LineCol { line: 1, col: 99 }, utf16), 6);
     }
 
     #[test]
