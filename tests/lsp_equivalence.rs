@@ -182,6 +182,41 @@ fn fixture() -> Vec<(String, String)> {
             })
             .push_str(&format!("| {id:04} | {name} | @kim | {status} |\n"));
     }
+    // A namespaced task (unified layout), the registry declaring its namespace, a learning
+    // file, an earlier card version and a WIP policy: each is read by rules of its own.
+    let folder = "backlog/TASK-FW-0001-fire";
+    let fire = card_text("backlog", 1, "Fire", "active", &[2], &[], "")
+        .replace("task_id: \"0001\"", "task_id: \"FW-0001\"");
+    files.push((format!("{folder}/FW-0001-fire.task.md"), fire));
+    files.push((format!("{folder}/FW-0001.context.md"), "# Context\n".into()));
+    files.push((
+        format!("{folder}/FW-0001.ledger.jsonl"),
+        ledger_text("backlog", "active"),
+    ));
+    root_index.push_str("| FW-0001 | Fire | @kim | backlog | active |\n");
+    stage_indexes
+        .entry("backlog")
+        .or_default()
+        .push_str("| FW-0001 | Fire | @kim | active |\n");
+    files.push((
+        "NAMESPACES.yaml".into(),
+        "namespaces:\n  FW:\n    full_name: \"Fireweed\"\n".into(),
+    ));
+    files.push((
+        "archived/TASK-0006-zeta/0006.learning.md".into(),
+        "# Learning\n\nTASK-0002 and FW-0001 taught us this.\n".into(),
+    ));
+    files.push((
+        "archived/TASK-0006-zeta/0006-zeta.task.v1.md".into(),
+        "---\ntask_id: \"0006\"\n---\nOld text naming TASK-0004.\n".into(),
+    ));
+    files.push((
+        "wip.policy.md".into(),
+        "# WIP policy\n\n| Stage | WIP Limit | Scope |\n|---|---|---|\n| current | 2 | System-wide |\n\
+         | next | 3 | Per DRI |\n\n| Stage | SLO Target | Violation Threshold |\n|---|---|---|\n\
+         | inbox | 24 hours | >48 hours |\n| backlog | 7 days | >14 days |\n"
+            .into(),
+    ));
     files.push(("INDEX.md".into(), root_index));
     for (stage, text) in stage_indexes {
         files.push((format!("{stage}/INDEX.md"), text));
@@ -235,6 +270,9 @@ enum Op {
     /// The workspace folder is removed and added again: the server reads everything anew,
     /// laying the open buffers over the disk.
     Reindex,
+    /// New settings: rule severities (`off` switches one off) and extra ledger events. The
+    /// final `check` gets the same as `--rule` and `--extra-event`.
+    Settings(Vec<(String, String)>, Vec<String>),
 }
 
 struct Rng(u64);
@@ -286,7 +324,7 @@ fn random_position(text: &str, rng: &mut Rng) -> Pos {
     (line as u32, boundary(text, line, rng))
 }
 
-const TOKENS: [&str; 22] = [
+const TOKENS: [&str; 26] = [
     "é",
     "🎉",
     "\n",
@@ -309,6 +347,12 @@ const TOKENS: [&str; 22] = [
     "x",
     "## Goal\n",
     "0",
+    "FW-0001",
+    "TASK-ZZ-0002",
+    // Line breaks to LSP (a lone CR) and not (U+2028): the buffer must count lines as the
+    // client does.
+    "\r",
+    "\u{2028}",
 ];
 
 fn random_insert(text: &str, rng: &mut Rng) -> Change {
@@ -329,8 +373,33 @@ fn random_delete(text: &str, rng: &mut Rng) -> Change {
 
 fn ids(rng: &mut Rng) -> String {
     let count = rng.below(4);
-    let picked: Vec<u32> = (0..count).map(|_| 1 + rng.below(9) as u32).collect();
-    id_list(&picked)
+    let items: Vec<String> = (0..count)
+        .map(|_| match rng.below(10) {
+            0 => "\"FW-0001\"".to_string(),
+            1 => "\"TASK-ZZ-0001\"".to_string(),
+            _ => format!("\"TASK-{:04}\"", 1 + rng.below(9)),
+        })
+        .collect();
+    format!("[{}]", items.join(", "))
+}
+
+/// Changes one digit: dates, timestamps, IDs, limits and counters all hang on them.
+fn digit_edit(text: &str, rng: &mut Rng) -> Change {
+    let digits: Vec<usize> = text
+        .char_indices()
+        .filter(|(_, ch)| ch.is_ascii_digit())
+        .map(|(at, _)| at)
+        .collect();
+    if digits.is_empty() {
+        return random_insert(text, rng);
+    }
+    let at = *rng.pick(&digits);
+    let digit = char::from(b'0' + rng.below(10) as u8);
+    Change(
+        text::position(text, at),
+        text::position(text, at + 1),
+        digit.to_string(),
+    )
 }
 
 /// Sets, adds or removes a frontmatter field.
@@ -505,9 +574,10 @@ fn index_edit(text: &str, rng: &mut Rng) -> Change {
 }
 
 fn one_edit(rel: &str, text: &str, rng: &mut Rng) -> Change {
-    match rng.below(10) {
+    match rng.below(11) {
         0..=2 => random_insert(text, rng),
         3 | 4 => random_delete(text, rng),
+        5 => digit_edit(text, rng),
         _ if rel.ends_with(".task.md") => field_edit(text, rng),
         _ if rel.ends_with(".ledger.jsonl") => ledger_edit(text, rng),
         _ if rel.ends_with("INDEX.md") => index_edit(text, rng),
@@ -552,6 +622,9 @@ struct Run {
     /// Versions only grow, across documents and reopenings, so the publish log can be checked.
     version: i64,
     staged: u32,
+    /// The settings last sent.
+    rules: Vec<(String, String)>,
+    extra_events: Vec<String>,
 }
 
 /// Every file and folder below `dir`, relative to `root`, sorted.
@@ -613,6 +686,8 @@ impl Run {
             pending: Vec::new(),
             version: 0,
             staged: 0,
+            rules: Vec::new(),
+            extra_events: Vec::new(),
         };
         // Edits start on an indexed workspace (a pull waits for the index).
         run.pull(&run.root.join("INDEX.md"));
@@ -798,6 +873,21 @@ impl Run {
                 self.queue(target, &written, 1, *events);
             }
             Op::Notify => self.notify(),
+            Op::Settings(rules, extra_events) => {
+                let rules_json: serde_json::Map<String, Value> = rules
+                    .iter()
+                    .map(|(rule, level)| (rule.clone(), json!(level)))
+                    .collect();
+                let settings = json!({"rules": rules_json, "extraEvents": extra_events});
+                // The server may also ask for them (workspace/configuration).
+                self.client.settings = settings.clone();
+                self.client.notify(
+                    "workspace/didChangeConfiguration",
+                    json!({"settings": {"flowos": settings}}),
+                );
+                self.rules = rules.clone();
+                self.extra_events = extra_events.clone();
+            }
             Op::Reindex => {
                 let folder = json!([{"uri": uri(&self.base), "name": "ws"}]);
                 self.client.notify(
@@ -855,8 +945,13 @@ impl Run {
             58..=63 if !files.is_empty() => {
                 let rel = rng.pick(&files).clone();
                 let mut text = std::fs::read_to_string(self.path(&rel)).unwrap_or_default();
-                for Change(start, end, insert) in edits(&rel, &text, rng) {
-                    text::apply(&mut text, start, end, &insert);
+                if rng.chance(8) {
+                    // A tool that writes Windows line endings.
+                    text = text.replace("\r\n", "\n").replace('\n', "\r\n");
+                } else {
+                    for Change(start, end, insert) in edits(&rel, &text, rng) {
+                        text::apply(&mut text, start, end, &insert);
+                    }
                 }
                 Op::Write(rel, text)
             }
@@ -925,8 +1020,29 @@ impl Run {
                     events: rng.events(),
                 }
             }
-            87..=90 => Op::Notify,
-            91 => Op::Reindex,
+            87..=89 => Op::Notify,
+            90 => Op::Reindex,
+            91 => {
+                let mut rules = Vec::new();
+                for _ in 0..rng.below(3) {
+                    let rule = *rng.pick(&[
+                        "unknown-event",
+                        "slo-exceeded",
+                        "index-missing-row",
+                        "missing-dependency",
+                        "dependency-cycle",
+                        "package-file-missing",
+                    ]);
+                    let level = *rng.pick(&["off", "error", "warning", "hint"]);
+                    rules.push((rule.to_string(), level.to_string()));
+                }
+                let extra = if rng.chance(2) {
+                    vec!["made_up".to_string()]
+                } else {
+                    Vec::new()
+                };
+                Op::Settings(rules, extra)
+            }
             _ if !files.is_empty() => Op::Sync(rng.pick(&files).clone()),
             _ => Op::Notify,
         }
@@ -962,8 +1078,16 @@ impl Run {
 
     /// A fresh `check` of the disk: each file's diagnostics, normalized.
     fn check(&self) -> BTreeMap<PathBuf, BTreeSet<String>> {
+        let mut args: Vec<String> = ["check", ".", "--format", "json"].map(String::from).into();
+        // Later settings of the same rule win, in the server as in `check`.
+        for (rule, level) in &self.rules {
+            args.extend(["--rule".to_string(), format!("{rule}={level}")]);
+        }
+        for event in &self.extra_events {
+            args.extend(["--extra-event".to_string(), event.clone()]);
+        }
         let output = Command::new(env!("CARGO_BIN_EXE_flowos-lsp"))
-            .args(["check", ".", "--format", "json"])
+            .args(&args)
             .current_dir(&self.base)
             .env("FLOWOS_NOW", NOW)
             .output()
