@@ -4,8 +4,9 @@
 //! file, both pulled and as last pushed.
 //!
 //! Each case comes from a seed. A failure prints the seed and the operations, shrunk to a short
-//! sequence that still fails. `FLOWOS_FUZZ_CASES=n` runs n cases (long mode);
-//! `FLOWOS_FUZZ_SEED=s` replays the one case with seed s.
+//! sequence that still fails. `FLOWOS_FUZZ_CASES=n` runs n cases (long mode),
+//! `FLOWOS_FUZZ_OPS=n` makes each n operations long, and `FLOWOS_FUZZ_SEED=s` replays the one
+//! case with seed s.
 
 #![allow(clippy::disallowed_types)] // Tests spawn the binary; the product may not.
 
@@ -22,10 +23,11 @@ use support::{Client, uri};
 
 /// SLOs depend on the clock: the server and `check` measure against the same fixed time.
 const NOW: &str = "2026-06-01T00:00:00Z";
-/// Operations per generated case.
+/// Operations per generated case; `FLOWOS_FUZZ_OPS` overrides it (longer histories let
+/// cached parts drift further, if they can).
 const OPS: usize = 40;
 /// Cases in the normal test run; `FLOWOS_FUZZ_CASES` overrides it.
-const DEFAULT_CASES: u64 = 6;
+const DEFAULT_CASES: u64 = 10;
 const STAGES: [&str; 7] = [
     "inbox",
     "backlog",
@@ -1160,7 +1162,7 @@ impl Run {
                 .unwrap_or_default()
         };
         let empty = BTreeSet::new();
-        self.client.wait_until(Duration::from_secs(3), |client| {
+        self.client.wait_until(Duration::from_secs(10), |client| {
             paths
                 .iter()
                 .all(|path| pushed(client, path) == *expected.get(path).unwrap_or(&empty))
@@ -1273,8 +1275,12 @@ fn replay(ops: &[Op]) -> Result<(), String> {
 fn generated(seed: u64) -> (Vec<Op>, Result<(), String>) {
     let mut rng = Rng(seed);
     let mut run = Run::start();
-    let mut ops = Vec::with_capacity(OPS);
-    for _ in 0..OPS {
+    let count = std::env::var("FLOWOS_FUZZ_OPS")
+        .ok()
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or(OPS);
+    let mut ops = Vec::with_capacity(count);
+    for _ in 0..count {
         let op = run.generate(&mut rng);
         run.execute(&op);
         ops.push(op);
@@ -1334,8 +1340,9 @@ fn random_edit_sequences_end_with_the_diagnostics_of_a_fresh_check() {
         if let Err(error) = outcome {
             let (shrunk, shrunk_error) = shrink(ops.clone());
             panic!(
-                "seed {seed} (replay with FLOWOS_FUZZ_SEED={seed}) failed:\n{error}\n\n\
+                "seed {seed} (replay with FLOWOS_FUZZ_SEED={seed} FLOWOS_FUZZ_OPS={}) failed:\n{error}\n\n\
                  shrunk to {} of {} operations:\n{shrunk:#?}\nwhich fail with:\n{shrunk_error}",
+                ops.len(),
                 shrunk.len(),
                 ops.len()
             );

@@ -772,7 +772,14 @@ impl Session {
         }
         let mut paths: HashSet<PathBuf> = by_path.keys().cloned().collect();
         paths.extend(self.published_core.keys().cloned());
-        paths.extend(self.documents.keys().cloned());
+        // An open document's new version is published even without diagnostics (see
+        // `published_versions`); documents outside the tasks roots get nothing at all.
+        paths.extend(
+            self.documents
+                .keys()
+                .filter(|path| self.workspace.locate(path).is_some())
+                .cloned(),
+        );
         let mut paths: Vec<PathBuf> = paths.into_iter().collect();
         paths.sort();
         for path in paths {
