@@ -992,6 +992,24 @@ impl Run {
                 };
                 Op::Rename(folder, to, rng.events())
             }
+            79 if rng.chance(2) => {
+                // Places the loader does not read: hidden folders, and below its depth limit.
+                // Other layouts' places it does read: a per-namespace folder.
+                let folder = *rng.pick(&[
+                    "backlog/.hidden/TASK-0009-x",
+                    ".trash/TASK-0008-t",
+                    "backlog/TASK-0001-alpha/sub/deeper",
+                    "fw/backlog/TASK-FW-0002-y",
+                ]);
+                let id = if folder.starts_with("fw") {
+                    "FW-0002"
+                } else {
+                    "0009"
+                };
+                let card = card_text("backlog", 9, "Stray", "active", &[1], &[], "")
+                    .replace("\"0009\"", &format!("\"{id}\""));
+                Op::Write(format!("{folder}/{id}-x.task.md"), card)
+            }
             79..=80 => Op::Mkdir(format!(
                 "{}/TASK-{:04}-empty",
                 rng.pick(&STAGES),
@@ -1461,5 +1479,24 @@ fn a_new_folder_whose_only_file_came_and_went_is_seen() {
             "current/TASK-0002-copy/0002-copy.task.md".into(),
             Events::Files,
         ),
+    ]);
+}
+
+#[test]
+fn files_where_the_loader_does_not_look_stay_out_of_the_model() {
+    // A card written into a hidden folder (a tool's scratch or trash folder), or below the
+    // depth the layouts use, was taken into the model from its event, though the loader, and
+    // so `check`, never reads there: a phantom task with its duplicate ID and missing rows.
+    let card = card_text("backlog", 9, "Stray", "active", &[1], &[], "");
+    check_ops(&[
+        Op::Write(
+            "backlog/.hidden/TASK-0009-x/0009-x.task.md".into(),
+            card.clone(),
+        ),
+        Op::Write(
+            "backlog/TASK-0001-alpha/sub/deeper/0009-x.task.md".into(),
+            card,
+        ),
+        Op::Mkdir(".trash/TASK-0008-t".into()),
     ]);
 }

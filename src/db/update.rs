@@ -36,10 +36,23 @@ impl Workspace {
         })
     }
 
-    /// Whether the model knows the folder at `path` (a tasks root, or a folder below one).
-    pub fn has_folder(&self, path: &Path) -> bool {
+    /// Whether the model is current about the folder at `path`: it is a tasks root or a
+    /// folder the model holds, or one the loader does not list (so the model never holds it).
+    pub fn folder_is_current(&self, path: &Path) -> bool {
         self.locate(path).is_some_and(|(root, rel)| {
-            rel.is_empty() || self.roots[root].dirs.binary_search(&rel).is_ok()
+            rel.is_empty()
+                || !loader_lists_folder(&rel)
+                || self.roots[root].dirs.binary_search(&rel).is_ok()
+        })
+    }
+
+    /// Whether a file at `path` is one the loader would read: an interesting name in a folder
+    /// it lists, below a tasks root.
+    pub fn reads(&self, path: &Path) -> bool {
+        self.locate(path).is_some_and(|(_, rel)| {
+            rel.rsplit_once('/')
+                .is_none_or(|(folder, _)| loader_lists_folder(folder))
+                && is_interesting_name(layout::file_name(&rel))
         })
     }
 
@@ -117,9 +130,8 @@ impl Workspace {
                     if rel.is_empty() {
                         continue;
                     }
-                    let dirs = &mut inputs[root].dirs;
-                    add_parent_dirs(dirs, &rel);
-                    dirs.push(rel);
+                    // As if a file lay in it: the folders the loader lists are added.
+                    add_parent_dirs(&mut inputs[root].dirs, &format!("{rel}/"));
                 }
             }
         }
@@ -155,10 +167,14 @@ impl Workspace {
 impl RootInput {
     /// Adds a file (replacing one at the same path) with the folders it lies in: a file
     /// known only from an editor's buffer still makes its folder a task folder, and so does
-    /// a file the model does not read (which is left out, as the loader leaves it).
+    /// a file the model does not read (which is left out, as the loader leaves it, like
+    /// anything in a folder the loader does not list).
     pub fn put_file(&mut self, rel: String, bytes: Vec<u8>) {
         add_parent_dirs(&mut self.dirs, &rel);
-        if !is_interesting_name(layout::file_name(&rel)) {
+        let listed = rel
+            .rsplit_once('/')
+            .is_none_or(|(folder, _)| loader_lists_folder(folder));
+        if !listed || !is_interesting_name(layout::file_name(&rel)) {
             return;
         }
         self.files.retain(|file| file.rel != rel);
@@ -173,10 +189,27 @@ impl RootInput {
     }
 }
 
+/// How many folders deep below a tasks root the loader lists (`ns/stage/TASK-x/`, the deepest
+/// layout); it mirrors `loader::MAX_ROOT_DEPTH`, and a test holds the two together.
+const MAX_FOLDER_DEPTH: usize = 3;
+
+/// Whether the loader lists the folder at `rel`: it skips hidden folders (tools' scratch and
+/// trash folders, `.git`) and goes no deeper than the layouts do. The model takes changes only
+/// where the loader reads, or an edit would describe a workspace `check` never sees.
+fn loader_lists_folder(rel: &str) -> bool {
+    let parts: Vec<&str> = rel.split('/').collect();
+    parts.len() <= MAX_FOLDER_DEPTH && parts.iter().all(|part| !part.starts_with('.'))
+}
+
+/// Adds the folders `rel` lies in, as far down as the loader lists them.
 fn add_parent_dirs(dirs: &mut Vec<String>, rel: &str) {
     let mut at = 0;
     while let Some(slash) = rel[at..].find('/') {
-        dirs.push(rel[..at + slash].to_string());
+        let folder = &rel[..at + slash];
+        if !loader_lists_folder(folder) {
+            return;
+        }
+        dirs.push(folder.to_string());
         at += slash + 1;
     }
 }
@@ -238,6 +271,56 @@ mod tests {
         assert!(model.update_text(&card, &text));
         let after = crate::db::PARSES.with(|count| count.get());
         assert_eq!(after - before, 1, "an edit re-parses the edited file only");
+    }
+
+    #[test]
+    fn changes_reach_only_the_folders_the_loader_reads() {
+        // The same files, read by the loader and added as changes, make the same folders and
+        // files: hidden folders and folders deeper than the layouts go are skipped by both.
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("tasks");
+        let rels = [
+            "backlog/TASK-0001-a/0001-a.task.md",
+            "backlog/.hidden/TASK-0002-b/0002-b.task.md",
+            ".trash/TASK-0003-c/0003-c.task.md",
+            "fw/backlog/TASK-FW-0004-d/FW-0004-d.task.md",
+            "fw/backlog/TASK-FW-0005-e/deeper/0005-e.task.md",
+            "backlog/TASK-0006-f/sub/notes.md",
+            "ID_COUNTER.txt",
+        ];
+        for rel in rels {
+            let path = root.join(rel);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, "x").unwrap();
+        }
+        let hidden = root.join("inbox/.hidden/TASK-0007-g");
+        std::fs::create_dir_all(&hidden).unwrap();
+        let loaded = Workspace::build(vec![crate::loader::load_root(&root)]);
+        let mut changed = Workspace::build(vec![RootInput {
+            path: root.clone(),
+            ..RootInput::default()
+        }]);
+        let changes: Vec<FileChange> = rels
+            .iter()
+            .map(|rel| FileChange::Set {
+                path: root.join(rel),
+                text: Arc::from("x"),
+            })
+            .chain([FileChange::Folder { path: hidden }])
+            .collect();
+        changed.apply(&changes);
+        assert_eq!(changed.roots[0].dirs, loaded.roots[0].dirs);
+        let rels = |workspace: &Workspace| -> Vec<String> {
+            let mut rels: Vec<String> = workspace
+                .files
+                .iter()
+                .filter(|file| file.exists)
+                .map(|file| file.rel.clone())
+                .collect();
+            rels.sort();
+            rels
+        };
+        assert_eq!(rels(&changed), rels(&loaded));
     }
 
     #[test]

@@ -493,7 +493,9 @@ impl Session {
             self.changed_paths.insert(path.to_path_buf());
             return;
         }
-        if self.workspace.locate(path).is_some() {
+        // A file the loader would not read (in a hidden folder, say) would only cost a
+        // rebuild that leaves it out.
+        if self.workspace.reads(path) {
             self.structural.push(FileChange::Set {
                 path: path.to_path_buf(),
                 text: Arc::from(text),
@@ -564,7 +566,7 @@ impl Session {
             return;
         };
         // With structural changes waiting, the model may still hold a folder they remove.
-        let known = self.structural.is_empty() && self.workspace.has_folder(parent);
+        let known = self.structural.is_empty() && self.workspace.folder_is_current(parent);
         if !known && std::fs::symlink_metadata(parent).is_ok_and(|meta| meta.is_dir()) {
             self.structural.push(FileChange::Folder {
                 path: parent.to_path_buf(),
@@ -943,6 +945,29 @@ mod tests {
         harness.session.handle(Input::Disk { paths: vec![card] });
         harness.session.analyse_now();
         harness.assert_equals_from_scratch();
+    }
+
+    #[test]
+    fn typing_in_a_file_the_model_does_not_read_rebuilds_nothing() {
+        let mut harness = start(&format!("{COUNTER}{}", package("backlog/TASK-0001-a", "")));
+        let readme = harness.root.join("README.md");
+        harness.session.handle(Input::Open {
+            path: readme.clone(),
+            text: "# Notes\n".into(),
+            version: 1,
+        });
+        let at = Position::new(1, 0);
+        harness.session.handle(Input::Change {
+            path: readme,
+            version: 2,
+            changes: vec![TextDocumentContentChangeEvent {
+                range: Some(Range::new(at, at)),
+                range_length: None,
+                text: "More.\n".into(),
+            }],
+        });
+        // Each keystroke used to queue a rebuild of the whole model that left the file out.
+        assert!(harness.session.structural.is_empty());
     }
 
     #[test]
