@@ -1500,3 +1500,23 @@ fn files_where_the_loader_does_not_look_stay_out_of_the_model() {
         Op::Mkdir(".trash/TASK-0008-t".into()),
     ]);
 }
+
+#[test]
+fn a_file_too_deep_to_read_still_tells_of_the_folders_above_it() {
+    // Writing a card below the depth the loader reads re-created the task folder it lies in
+    // (moved away just before); the server, rightly not reading the card, also ignored the
+    // folders it revealed, which `check` sees as an empty task folder.
+    check_ops(&[
+        Op::Rename(
+            "backlog/TASK-0001-alpha".into(),
+            "inbox/TASK-0001-alpha".into(),
+            Events::Both,
+        ),
+        Op::Notify,
+        Op::Sync("ID_COUNTER.txt".into()),
+        Op::Write(
+            "backlog/TASK-0001-alpha/sub/deeper/0009-x.task.md".into(),
+            card_text("backlog", 9, "Stray", "active", &[1], &[], ""),
+        ),
+    ]);
+}

@@ -36,13 +36,20 @@ impl Workspace {
         })
     }
 
-    /// Whether the model is current about the folder at `path`: it is a tasks root or a
-    /// folder the model holds, or one the loader does not list (so the model never holds it).
+    /// Whether the model is current about the folder at `path`: the deepest part of it that
+    /// the loader lists (all of it, unless it is hidden or too deep) is a tasks root or a
+    /// folder the model holds.
     pub fn folder_is_current(&self, path: &Path) -> bool {
         self.locate(path).is_some_and(|(root, rel)| {
-            rel.is_empty()
-                || !loader_lists_folder(&rel)
-                || self.roots[root].dirs.binary_search(&rel).is_ok()
+            let mut listed = rel.as_str();
+            while !listed.is_empty() && !loader_lists_folder(listed) {
+                listed = listed.rsplit_once('/').map_or("", |(parent, _)| parent);
+            }
+            listed.is_empty()
+                || self.roots[root]
+                    .dirs
+                    .binary_search(&listed.to_string())
+                    .is_ok()
         })
     }
 

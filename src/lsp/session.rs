@@ -494,12 +494,14 @@ impl Session {
             return;
         }
         // A file the loader would not read (in a hidden folder, say) would only cost a
-        // rebuild that leaves it out.
+        // rebuild that leaves it out; it may still tell of folders the loader lists.
         if self.workspace.reads(path) {
             self.structural.push(FileChange::Set {
                 path: path.to_path_buf(),
                 text: Arc::from(text),
             });
+        } else if self.workspace.locate(path).is_some() {
+            self.note_folders_above(path);
         }
     }
 
