@@ -100,6 +100,8 @@ pub struct LineIndex {
 const BLOCK: usize = 128;
 
 impl LineIndex {
+    /// Lines end where LSP says they do: at `\n`, `\r\n` and a lone `\r` (so the client and
+    /// the server count the same lines), and nowhere else.
     pub fn new(text: &str) -> LineIndex {
         let bytes = text.as_bytes();
         let mut line_starts = Vec::with_capacity(text.len() / 40 + 1);
@@ -168,9 +170,17 @@ impl LineIndex {
         let Some(start) = self.line_start(pos.line as usize) else {
             return text.len();
         };
+        // The line's content ends before its line break, and a `\r\n` is one break: a column
+        // past the end never lands between its `\r` and `\n`.
         let end = self
             .line_start(pos.line as usize + 1)
-            .map_or(text.len(), |next| next - 1)
+            .map_or(text.len(), |next| {
+                if text[..next].ends_with("\r\n") {
+                    next - 2
+                } else {
+                    next - 1
+                }
+            })
             .min(text.len());
         let col = pos.col as usize;
         // A column counts at most one unit per byte, so `start + col` is a lower bound in
@@ -432,7 +442,12 @@ mod tests {
                     let expected = naive_line_col(text, offset, encoding);
                     let found = index.line_col(text, offset, encoding);
                     assert_eq!(found, expected, "{text:?} at {offset} in {encoding:?}");
-                    if text.is_char_boundary(offset) {
+                    // Between the `\r` and `\n` of one break is no place a client can name:
+                    // its column is past the line's end, which is before the break.
+                    let inside_break = offset > 0
+                        && text.as_bytes()[offset - 1] == b'\r'
+                        && text.as_bytes().get(offset) == Some(&b'\n');
+                    if text.is_char_boundary(offset) && !inside_break {
                         assert_eq!(index.offset(text, found, encoding), offset, "{text:?}");
                     }
                 }
@@ -468,8 +483,22 @@ mod tests {
         let pos = LineCol { line: 0, col: 2 };
         assert_eq!(index.offset(text, pos, PositionEncoding::Utf16), 5);
         let pos = LineCol { line: 0, col: 99 };
-        assert_eq!(index.offset(text, pos, PositionEncoding::Utf16), 7);
-        assert_eq!(index.offset(text, pos, PositionEncoding::Utf8), 7);
+        assert_eq!(index.offset(text, pos, PositionEncoding::Utf16), 6);
+        assert_eq!(index.offset(text, pos, PositionEncoding::Utf8), 6);
+    }
+
+    #[test]
+    fn lines_end_at_the_protocol_line_breaks_only() {
+        let text = "ab\r\ncd\ref\u{2028}g\n";
+        let index = LineIndex::new(text);
+        assert_eq!(index.line_count(), 4);
+        let f = text.find('f').unwrap();
+        let utf16 = PositionEncoding::Utf16;
+        assert_eq!(index.line_col(text, f, utf16), LineCol { line: 2, col: 1 });
+        assert_eq!(index.offset(text, LineCol { line: 2, col: 1 }, utf16), f);
+        // Past the end of a `\r\n` line and of a lone-`\r` line: before the line break.
+        assert_eq!(index.offset(text, LineCol { line: 0, col: 99 }, utf16), 2);
+        assert_eq!(index.offset(text, LineCol { line: 1, col: 99 }, utf16), 6);
     }
 
     #[test]

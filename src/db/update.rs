@@ -6,7 +6,7 @@ use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
 use crate::base::LineIndex;
-use crate::db::layout::is_interesting_name;
+use crate::db::layout::{self, is_interesting_name};
 use crate::db::meta::TaskMeta;
 use crate::db::{FileInput, LoadProblem, Parsed, RootInput, Workspace, parse_file};
 use crate::syntax::task_id::parse_folder_name;
@@ -29,6 +29,9 @@ pub enum FileChange {
     /// opened): whatever the model held there and below is dropped, and the reason is kept
     /// for the diagnostics, as the loader's problems are.
     Unread { path: PathBuf, message: String },
+    /// The folder exists, even with nothing inside: an empty task folder is still a task
+    /// (one lacking its files), as the loader would find it.
+    Folder { path: PathBuf },
 }
 
 impl FileChange {
@@ -39,7 +42,9 @@ impl FileChange {
             FileChange::SetOversized { size, head, .. } => {
                 Some(FileInput::oversized(rel, *size, head.as_bytes()))
             }
-            FileChange::Remove { .. } | FileChange::Unread { .. } => None,
+            FileChange::Remove { .. } | FileChange::Unread { .. } | FileChange::Folder { .. } => {
+                None
+            }
         }
     }
 }
@@ -60,6 +65,33 @@ impl Workspace {
                 })
                 .collect::<Option<Vec<String>>>()?;
             Some((index, rel.join("/")))
+        })
+    }
+
+    /// Whether the model is current about the folder at `path`: the deepest part of it that
+    /// the loader lists (all of it, unless it is hidden or too deep) is a tasks root or a
+    /// folder the model holds.
+    pub fn folder_is_current(&self, path: &Path) -> bool {
+        self.locate(path).is_some_and(|(root, rel)| {
+            let mut listed = rel.as_str();
+            while !listed.is_empty() && !loader_lists_folder(listed) {
+                listed = listed.rsplit_once('/').map_or("", |(parent, _)| parent);
+            }
+            listed.is_empty()
+                || self.roots[root]
+                    .dirs
+                    .binary_search(&listed.to_string())
+                    .is_ok()
+        })
+    }
+
+    /// Whether a file at `path` is one the loader would read: an interesting name in a folder
+    /// it lists, below a tasks root.
+    pub fn reads(&self, path: &Path) -> bool {
+        self.locate(path).is_some_and(|(_, rel)| {
+            rel.rsplit_once('/')
+                .is_none_or(|(folder, _)| loader_lists_folder(folder))
+                && is_interesting_name(layout::file_name(&rel))
         })
     }
 
@@ -116,14 +148,16 @@ impl Workspace {
     pub fn apply(&mut self, changes: &[FileChange]) {
         let mut inputs = self.inputs();
         for change in changes {
-            // What the loader could not read at this path is known better now.
-            let path = match change {
+            // What the loader could not read at this path is known better now. (A folder
+            // appearing says nothing about the files below it.)
+            let known = match change {
                 FileChange::Set { path, .. }
                 | FileChange::SetOversized { path, .. }
                 | FileChange::Remove { path }
-                | FileChange::Unread { path, .. } => path,
+                | FileChange::Unread { path, .. } => Some(path),
+                FileChange::Folder { .. } => None,
             };
-            if let Some((root, rel)) = self.locate(path) {
+            if let Some((root, rel)) = known.and_then(|path| self.locate(path)) {
                 let below = format!("{rel}/");
                 inputs[root]
                     .problems
@@ -134,14 +168,9 @@ impl Workspace {
                     let Some((root, rel)) = self.locate(path) else {
                         continue;
                     };
-                    let name = rel.rsplit('/').next().unwrap_or(&rel);
-                    if !is_interesting_name(name) {
-                        continue;
+                    if let Some(file) = change.input(&rel) {
+                        inputs[root].put_file(file);
                     }
-                    let input = &mut inputs[root];
-                    input.files.retain(|file| file.rel != rel);
-                    input.files.extend(change.input(&rel));
-                    add_parent_dirs(&mut input.dirs, &rel);
                 }
                 FileChange::Remove { path } | FileChange::Unread { path, .. } => {
                     let Some((root, rel)) = self.locate(path) else {
@@ -162,12 +191,20 @@ impl Workspace {
                         });
                     }
                 }
+                FileChange::Folder { path } => {
+                    let Some((root, rel)) = self.locate(path) else {
+                        continue;
+                    };
+                    if rel.is_empty() {
+                        continue;
+                    }
+                    // As if a file lay in it: the folders the loader lists are added.
+                    add_parent_dirs(&mut inputs[root].dirs, &format!("{rel}/"));
+                }
             }
         }
         for input in &mut inputs {
-            input.files.sort_by(|a, b| a.rel.cmp(&b.rel));
-            input.dirs.sort();
-            input.dirs.dedup();
+            input.tidy();
         }
         *self = Workspace::build(inputs);
     }
@@ -199,10 +236,53 @@ impl Workspace {
     }
 }
 
+impl RootInput {
+    /// Adds a file (replacing one at the same path) with the folders it lies in: a file
+    /// known only from an editor's buffer still makes its folder a task folder, and so does
+    /// a file the model does not read (which is left out, as the loader leaves it, like
+    /// anything in a folder the loader does not list).
+    pub fn put_file(&mut self, file: FileInput) {
+        add_parent_dirs(&mut self.dirs, &file.rel);
+        let listed = file
+            .rel
+            .rsplit_once('/')
+            .is_none_or(|(folder, _)| loader_lists_folder(folder));
+        if !listed || !is_interesting_name(layout::file_name(&file.rel)) {
+            return;
+        }
+        self.files.retain(|other| other.rel != file.rel);
+        self.files.push(file);
+    }
+
+    /// Sorts files and folders as the loader lists them, after changes.
+    pub fn tidy(&mut self) {
+        self.files.sort_by(|a, b| a.rel.cmp(&b.rel));
+        self.dirs.sort();
+        self.dirs.dedup();
+    }
+}
+
+/// How many folders deep below a tasks root the loader lists (`ns/stage/TASK-x/`, the deepest
+/// layout); it mirrors `loader::MAX_ROOT_DEPTH`, and a test holds the two together.
+const MAX_FOLDER_DEPTH: usize = 3;
+
+/// Whether the loader lists the folder at `rel`: it skips hidden folders (tools' scratch and
+/// trash folders, `.git`) and goes no deeper than the layouts do. The model takes changes only
+/// where the loader reads, or an edit would describe a workspace `check` never sees.
+fn loader_lists_folder(rel: &str) -> bool {
+    let parts: Vec<&str> = rel.split('/').collect();
+    parts.len() <= MAX_FOLDER_DEPTH && parts.iter().all(|part| !part.starts_with('.'))
+}
+
+/// Adds the folders `rel` lies in, as far down as the loader lists them.
 fn add_parent_dirs(dirs: &mut Vec<String>, rel: &str) {
     let mut at = 0;
     while let Some(slash) = rel[at..].find('/') {
-        dirs.push(rel[..at + slash].to_string());
+        let folder = &rel[..at + slash];
+        if !loader_lists_folder(folder) {
+            return;
+        }
+        dirs.push(folder.to_string());
         at += slash + 1;
     }
 }
@@ -300,6 +380,56 @@ mod tests {
                 .iter()
                 .any(|(_, rule)| *rule == Rule::ResourceLimit)
         );
+    }
+
+    #[test]
+    fn changes_reach_only_the_folders_the_loader_reads() {
+        // The same files, read by the loader and added as changes, make the same folders and
+        // files: hidden folders and folders deeper than the layouts go are skipped by both.
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("tasks");
+        let rels = [
+            "backlog/TASK-0001-a/0001-a.task.md",
+            "backlog/.hidden/TASK-0002-b/0002-b.task.md",
+            ".trash/TASK-0003-c/0003-c.task.md",
+            "fw/backlog/TASK-FW-0004-d/FW-0004-d.task.md",
+            "fw/backlog/TASK-FW-0005-e/deeper/0005-e.task.md",
+            "backlog/TASK-0006-f/sub/notes.md",
+            "ID_COUNTER.txt",
+        ];
+        for rel in rels {
+            let path = root.join(rel);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, "x").unwrap();
+        }
+        let hidden = root.join("inbox/.hidden/TASK-0007-g");
+        std::fs::create_dir_all(&hidden).unwrap();
+        let loaded = Workspace::build(vec![crate::loader::load_root(&root)]);
+        let mut changed = Workspace::build(vec![RootInput {
+            path: root.clone(),
+            ..RootInput::default()
+        }]);
+        let changes: Vec<FileChange> = rels
+            .iter()
+            .map(|rel| FileChange::Set {
+                path: root.join(rel),
+                text: Arc::from("x"),
+            })
+            .chain([FileChange::Folder { path: hidden }])
+            .collect();
+        changed.apply(&changes);
+        assert_eq!(changed.roots[0].dirs, loaded.roots[0].dirs);
+        let rels = |workspace: &Workspace| -> Vec<String> {
+            let mut rels: Vec<String> = workspace
+                .files
+                .iter()
+                .filter(|file| file.exists)
+                .map(|file| file.rel.clone())
+                .collect();
+            rels.sort();
+            rels
+        };
+        assert_eq!(rels(&changed), rels(&loaded));
     }
 
     #[test]

@@ -165,6 +165,29 @@ mod tests {
     }
 
     #[test]
+    fn lines_end_only_at_the_protocol_line_breaks() {
+        // LSP lines end at \n, \r\n and \r; U+2028, U+0085, form feed and vertical tab are
+        // ordinary characters to the client, so they must be to the buffer too.
+        let mut document = Document::new("a\u{2028}b\u{85}c\u{c}d\u{b}e\rf\r\ng\n", 1);
+        document.apply(
+            vec![change((0, 8), (0, 9), "E")],
+            2,
+            PositionEncoding::Utf16,
+        );
+        document.apply(
+            vec![change((1, 0), (1, 1), "F")],
+            3,
+            PositionEncoding::Utf16,
+        );
+        document.apply(
+            vec![change((2, 0), (2, 1), "G")],
+            4,
+            PositionEncoding::Utf16,
+        );
+        assert_eq!(document.text(), "a\u{2028}b\u{85}c\u{c}d\u{b}E\rF\r\nG\n");
+    }
+
+    #[test]
     fn out_of_range_positions_clamp_and_full_replacement_works() {
         let mut document = Document::new("abc\r\ndef", 1);
         document.apply(

@@ -46,7 +46,9 @@ pub fn run() -> i32 {
             Backend::new(client, session.clone())
         });
         #[cfg(debug_assertions)]
-        let builder = builder.custom_method("flowos/debugPanic", Backend::debug_panic);
+        let builder = builder
+            .custom_method("flowos/debugPanic", Backend::debug_panic)
+            .custom_method("flowos/debugDocumentText", Backend::debug_document_text);
         let (service, socket) = builder.finish();
         let service = Ordered {
             inner: service,

@@ -5,13 +5,19 @@
 //! between the transport and the language server: the transport calls it once per message,
 //! in order, and it hands document notifications to the session right there, synchronously,
 //! instead of letting them become futures at all.
+//!
+//! Every other message becomes a handler future, which the transport polls only later, after
+//! it may have read (and this layer recorded) more changes. A request must see the document as
+//! it was when the request was sent, so its handler is polled once right here: handlers queue
+//! their work for the session before their first `.await`, and that first poll queues it in
+//! arrival order.
 
 use std::future::Future;
 use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::mpsc::Sender;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 
 use dashmap::DashMap;
 use serde::de::DeserializeOwned;
@@ -116,7 +122,82 @@ where
                 // Notifications have no response.
                 Box::pin(async { Ok(None) })
             }
-            None => Box::pin(self.inner.call(request)),
+            None => {
+                let mut handler = Box::pin(self.inner.call(request));
+                // Nothing waits on this poll's waker: the transport polls the future again as
+                // soon as it takes it, with its own.
+                let mut context = Context::from_waker(Waker::noop());
+                match handler.as_mut().poll(&mut context) {
+                    Poll::Ready(result) => Box::pin(async { result }),
+                    Poll::Pending => handler,
+                }
+            }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::mpsc::channel;
+
+    use serde_json::json;
+    use tower_lsp_server::jsonrpc::Id;
+
+    use super::*;
+
+    /// A language server whose every handler queues `WatchDisk` for the session and then
+    /// waits, like the real handlers queue their query before awaiting its answer.
+    struct Handlers(Sender<Input>);
+
+    impl Service<Request> for Handlers {
+        type Response = Option<Response>;
+        type Error = ();
+        type Future = BoxFuture<Result<Option<Response>, ()>>;
+
+        fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), ()>> {
+            Poll::Ready(Ok(()))
+        }
+
+        fn call(&mut self, _: Request) -> Self::Future {
+            let session = self.0.clone();
+            Box::pin(async move {
+                let _ = session.send(Input::WatchDisk);
+                futures::future::pending::<()>().await;
+                Ok(None)
+            })
+        }
+    }
+
+    #[test]
+    fn a_request_is_queued_before_the_changes_that_follow_it() {
+        let (session, inputs) = channel();
+        let mut ordered = Ordered {
+            inner: Handlers(session.clone()),
+            session,
+            versions: Versions::default(),
+        };
+        let uri = "file:///ws/.work/tasks/backlog/TASK-0001-a/0001-a.task.md";
+        let hover = Request::build("textDocument/hover")
+            .id(Id::Number(1))
+            .params(json!({"textDocument": {"uri": uri}, "position": {"line": 0, "character": 0}}))
+            .finish();
+        let change = Request::build("textDocument/didChange")
+            .params(json!({
+                "textDocument": {"uri": uri, "version": 2},
+                "contentChanges": [{"text": "new"}],
+            }))
+            .finish();
+        // The transport takes the hover's future but polls it only after reading the change.
+        let _hover = ordered.call(hover);
+        let _change = ordered.call(change);
+        let order: Vec<&str> = inputs
+            .try_iter()
+            .map(|input| match input {
+                Input::WatchDisk => "hover",
+                Input::Change { .. } => "change",
+                _ => "other",
+            })
+            .collect();
+        assert_eq!(order, ["hover", "change"]);
     }
 }

@@ -219,6 +219,23 @@ impl Backend {
         })
         .await
     }
+
+    #[cfg(debug_assertions)]
+    /// The text and version of an open buffer as the server holds it (null when it is not
+    /// open), answered after every change received before it, so tests can prove the buffer
+    /// equals the client's after any stream of edits. Only in debug builds.
+    pub async fn debug_document_text(
+        &self,
+        params: TextDocumentIdentifier,
+    ) -> Result<serde_json::Value> {
+        let found = self
+            .query("flowos/debugDocumentText", move |view| {
+                let document = view.documents.get(&path_of(&params.uri)?)?;
+                Some(serde_json::json!({"version": document.version, "text": document.text()}))
+            })
+            .await?;
+        Ok(found.unwrap_or(serde_json::Value::Null))
+    }
 }
 
 fn workspace_folders(params: &InitializeParams) -> Vec<PathBuf> {

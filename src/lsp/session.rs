@@ -159,6 +159,11 @@ struct Session {
     /// The last published diagnostics of each file, before and after conversion.
     published_core: HashMap<PathBuf, Vec<Diagnostic>>,
     published: HashMap<PathBuf, Vec<lsp::Diagnostic>>,
+    /// The document version each file's diagnostics were last sent with (absent: none).
+    /// The publisher drops a result once the client has sent a newer version, so a newer
+    /// version is always published, even with the same diagnostics: the dropped ones may
+    /// never have reached the client.
+    published_versions: HashMap<PathBuf, i32>,
     dirty_since: Option<Instant>,
     watch_disk: bool,
     watcher: Option<notify::RecommendedWatcher>,
@@ -185,6 +190,7 @@ impl Session {
             all_changed: true,
             published_core: HashMap::new(),
             published: HashMap::new(),
+            published_versions: HashMap::new(),
             dirty_since: None,
             watch_disk: false,
             watcher: None,
@@ -367,7 +373,26 @@ impl Session {
         if self.structural.is_empty() {
             return false;
         }
-        let changes = std::mem::take(&mut self.structural);
+        let mut changes = std::mem::take(&mut self.structural);
+        // Open buffers stand for their files whatever the disk says: a folder removed or
+        // moved away under an open card does not take the buffer's text with it.
+        let removed: Vec<&PathBuf> = changes
+            .iter()
+            .filter_map(|change| match change {
+                FileChange::Remove { path } => Some(path),
+                _ => None,
+            })
+            .collect();
+        let kept: Vec<FileChange> = self
+            .documents
+            .iter()
+            .filter(|(path, _)| removed.iter().any(|gone| path.starts_with(gone)))
+            .map(|(path, document)| FileChange::Set {
+                path: path.clone(),
+                text: Arc::from(document.text()),
+            })
+            .collect();
+        changes.extend(kept);
         self.workspace.apply(&changes);
         self.diagnostics.invalidate_all();
         self.all_changed = true;
@@ -465,13 +490,18 @@ impl Session {
         if !self.indexed {
             return;
         }
+        // While structural changes wait, the model may still hold a file they remove (its
+        // folder deleted, then the file written again): an edit in place would be undone by
+        // them, so the new text waits in line after them instead.
+        let waiting = !self.structural.is_empty() || !self.new_folders.is_empty();
         let file = self.workspace.file_by_path(path);
         let before = file
             .and_then(|file| self.workspace.task_of_file(file))
             .map(|task| TaskFields::of(&task.meta));
-        if self
-            .workspace
-            .update_content(path, text.as_bytes(), oversized)
+        if !waiting
+            && self
+                .workspace
+                .update_content(path, text.as_bytes(), oversized)
         {
             if let Some(file) = file {
                 self.diagnostics.file_changed(&self.workspace, file, before);
@@ -479,7 +509,13 @@ impl Session {
             self.changed_paths.insert(path.to_path_buf());
             return;
         }
-        if self.confined(path) {
+        // A buffer reached through a link (or `..`) is not a file of the root. A file the
+        // loader would not read (in a hidden folder, say) would only cost a rebuild that
+        // leaves it out; it may still tell of folders the loader lists.
+        if !self.confined(path) {
+            return;
+        }
+        if self.workspace.reads(path) {
             let path = path.to_path_buf();
             self.structural.push(match oversized {
                 Some(size) => FileChange::SetOversized {
@@ -492,6 +528,8 @@ impl Session {
                     text: Arc::from(text),
                 },
             });
+        } else if self.workspace.locate(path).is_some() {
+            self.note_folders_above(path);
         }
     }
 
@@ -532,6 +570,8 @@ impl Session {
             Ok(_) => {
                 let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
                 if !name.is_some_and(|name| is_interesting_name(&name)) {
+                    // Not read, but it tells of its folder.
+                    self.note_folders_above(path);
                     return;
                 }
                 match loader::read_confined(&root_path, &rel) {
@@ -545,9 +585,13 @@ impl Session {
                     Err(problem) => self.unread(&root_path, problem),
                 }
             }
-            Err(_) => self.structural.push(FileChange::Remove {
-                path: path.to_path_buf(),
-            }),
+            // Gone (or a link, which is never followed).
+            Err(_) => {
+                let gone = self.highest_gone(path);
+                self.structural
+                    .push(FileChange::Remove { path: gone.clone() });
+                self.note_folders_above(&gone);
+            }
         }
     }
 
@@ -564,8 +608,42 @@ impl Session {
         });
     }
 
-    /// Queues every interesting file below a folder that appeared, read as the loader reads
-    /// a root (links inside are reported, not followed).
+    /// The highest folder below the tasks root that is gone along with `path` (or `path`
+    /// itself). Some clients report each file of a deleted folder but not the folder, and
+    /// the folder must go too: an empty task folder left in the model is a task.
+    fn highest_gone(&self, path: &Path) -> PathBuf {
+        let mut gone = path.to_path_buf();
+        while let Some(parent) = gone.parent()
+            && self
+                .workspace
+                .locate(parent)
+                .is_some_and(|(_, rel)| !rel.is_empty())
+            && std::fs::symlink_metadata(parent).is_err()
+        {
+            gone = parent.to_path_buf();
+        }
+        gone
+    }
+
+    /// Records the folder around `path` when the model does not know it. Some clients report
+    /// a new folder's files and not the folder; when those files are ones the model does not
+    /// read, or are already gone again, the event is all that tells of the folder, and an
+    /// empty task folder is still a task.
+    fn note_folders_above(&mut self, path: &Path) {
+        let Some(parent) = path.parent() else {
+            return;
+        };
+        // With structural changes waiting, the model may still hold a folder they remove.
+        let known = self.structural.is_empty() && self.workspace.folder_is_current(parent);
+        if !known && std::fs::symlink_metadata(parent).is_ok_and(|meta| meta.is_dir()) {
+            self.structural.push(FileChange::Folder {
+                path: parent.to_path_buf(),
+            });
+        }
+    }
+
+    /// Queues every folder and interesting file below a folder that appeared, read as the
+    /// loader reads a root (links inside are reported, not followed).
     fn add_folder(&mut self, folder: &Path) {
         let Some((root, rel)) = self.workspace.locate(folder) else {
             return;
@@ -574,6 +652,15 @@ impl Session {
         let loaded = loader::load_folder(&root_path, &rel);
         for problem in loaded.problems {
             self.unread(&root_path, problem);
+        }
+        // Every folder, even an empty one: an empty task folder is still a task.
+        self.structural.push(FileChange::Folder {
+            path: folder.to_path_buf(),
+        });
+        for dir in &loaded.dirs {
+            self.structural.push(FileChange::Folder {
+                path: root_path.join(dir),
+            });
         }
         for file in loaded.files {
             let path = root_path.join(&file.rel);
@@ -681,7 +768,7 @@ impl Session {
         }
     }
 
-    /// Open buffers win over the disk.
+    /// Open buffers win over the disk, even where the disk no longer has their file.
     fn overlay_documents(&self, inputs: &mut [RootInput]) {
         for (path, document) in &self.documents {
             let Some(input) = inputs
@@ -699,13 +786,15 @@ impl Session {
             if !is_interesting_name(name) || loader::check_confined(&input.path, &rel).is_err() {
                 continue;
             }
-            input.files.retain(|file| file.rel != rel);
-            input.files.push(match document.model_text() {
+            input.put_file(match document.model_text() {
                 ModelText::Whole(text) => FileInput::new(rel, text.into_bytes()),
                 ModelText::Oversized { size, head } => {
                     FileInput::oversized(rel, size, head.as_bytes())
                 }
             });
+        }
+        for input in inputs {
+            input.tidy();
         }
     }
 
@@ -778,13 +867,26 @@ impl Session {
         }
         let mut paths: HashSet<PathBuf> = by_path.keys().cloned().collect();
         paths.extend(self.published_core.keys().cloned());
+        // An open document's new version is published even without diagnostics (see
+        // `published_versions`); documents outside the tasks roots, or reached through a
+        // link, get nothing at all.
+        let open_in_roots: Vec<PathBuf> = self
+            .documents
+            .keys()
+            .filter(|path| self.confined(path))
+            .cloned()
+            .collect();
+        paths.extend(open_in_roots);
         let mut paths: Vec<PathBuf> = paths.into_iter().collect();
         paths.sort();
         for path in paths {
             let core = by_path.remove(&path).unwrap_or_default();
+            let version = self.documents.get(&path).map(|document| document.version);
+            let same_version = self.published_versions.get(&path).copied() == version;
             let unchanged_text = !self.all_changed && !self.changed_paths.contains(&path);
             let old_core = self.published_core.get(&path);
             if unchanged_text
+                && same_version
                 && (old_core == Some(&core) || (old_core.is_none() && core.is_empty()))
             {
                 continue;
@@ -799,13 +901,17 @@ impl Session {
                 self.published_core.insert(path.clone(), core);
             }
             let old = self.published.get(&path);
-            if old == Some(&converted) || (old.is_none() && converted.is_empty()) {
+            if same_version && (old == Some(&converted) || (old.is_none() && converted.is_empty()))
+            {
                 continue;
             }
             let Some(uri) = to_proto::uri(&path) else {
                 continue;
             };
-            let version = self.documents.get(&path).map(|document| document.version);
+            match version {
+                Some(version) => self.published_versions.insert(path.clone(), version),
+                None => self.published_versions.remove(&path),
+            };
             let _ = self.output.send(Output::Publish {
                 uri,
                 path: path.clone(),
@@ -820,5 +926,177 @@ impl Session {
         }
         self.changed_paths.clear();
         self.all_changed = false;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
+    use tower_lsp_server::ls_types::{Position, Range};
+
+    use super::*;
+    use crate::ide::diagnostics::workspace_diagnostics;
+    use crate::ide::fixture::{COUNTER, package};
+
+    /// A session over a fixture written to disk, driven input by input on this thread, so
+    /// the order of changes and analyses is exactly the test's.
+    struct Harness {
+        session: Session,
+        outputs: UnboundedReceiver<Output>,
+        root: PathBuf,
+        _dir: tempfile::TempDir,
+    }
+
+    /// Writes a fixture (the `//- /path` format of `ide::fixture`) below `root`.
+    fn write_fixture(root: &Path, fixture: &str) {
+        for part in fixture.split("//- /").filter(|part| !part.is_empty()) {
+            let (rel, text) = part.split_once('\n').unwrap();
+            let path = root.join(rel);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+    }
+
+    fn start(fixture: &str) -> Harness {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join(".work/tasks");
+        write_fixture(&root, fixture);
+        let (output, outputs) = unbounded_channel();
+        let (own_sender, _) = channel();
+        let mut session = Session::new(output, own_sender);
+        session.handle(Input::Configure {
+            encoding: PositionEncoding::Utf16,
+            settings: Settings::default(),
+            folders: vec![dir.path().to_path_buf()],
+        });
+        session.handle(Input::Index { progress: None });
+        session.analyse_now();
+        let mut harness = Harness {
+            session,
+            outputs,
+            root,
+            _dir: dir,
+        };
+        harness.published();
+        harness
+    }
+
+    impl Harness {
+        /// The publications sent since the last call: path and version.
+        fn published(&mut self) -> Vec<(PathBuf, Option<i32>)> {
+            let mut found = Vec::new();
+            while let Ok(output) = self.outputs.try_recv() {
+                if let Output::Publish { path, version, .. } = output {
+                    found.push((path, version));
+                }
+            }
+            found
+        }
+
+        /// The session's diagnostics equal those of the disk read afresh.
+        fn assert_equals_from_scratch(&self) {
+            let key = |workspace: &Workspace, diagnostic: &Diagnostic| {
+                let range = diagnostic.range;
+                let path = workspace.file(diagnostic.file).path.clone();
+                (path, diagnostic.rule.name(), range.start, range.end)
+            };
+            let fresh = Workspace::build(vec![loader::load_root(&self.root)]);
+            let expected: BTreeSet<_> = workspace_diagnostics(&fresh, &self.session.config)
+                .iter()
+                .map(|diagnostic| key(&fresh, diagnostic))
+                .collect();
+            let workspace = &self.session.workspace;
+            let got: BTreeSet<_> = self
+                .session
+                .published_core
+                .values()
+                .flatten()
+                .map(|diagnostic| key(workspace, diagnostic))
+                .collect();
+            assert_eq!(got, expected);
+            assert!(
+                !expected.is_empty(),
+                "the case should leave problems behind"
+            );
+        }
+    }
+
+    #[test]
+    fn a_file_written_again_after_its_folder_was_removed_is_kept() {
+        let mut harness = start(&format!("{COUNTER}{}", package("backlog/TASK-0001-a", "")));
+        let folder = harness.root.join("backlog/TASK-0001-a");
+        let card = folder.join("0001-a.task.md");
+        let text = std::fs::read_to_string(&card).unwrap();
+        std::fs::remove_dir_all(&folder).unwrap();
+        harness.session.handle(Input::Disk {
+            paths: vec![folder.clone()],
+        });
+        // The card comes back before the removal was analysed: its new text must not be put
+        // in place in the model, where the waiting removal would then drop it.
+        std::fs::create_dir_all(&folder).unwrap();
+        std::fs::write(&card, text).unwrap();
+        harness.session.handle(Input::Disk { paths: vec![card] });
+        harness.session.analyse_now();
+        harness.assert_equals_from_scratch();
+    }
+
+    #[test]
+    fn typing_in_a_file_the_model_does_not_read_rebuilds_nothing() {
+        let mut harness = start(&format!("{COUNTER}{}", package("backlog/TASK-0001-a", "")));
+        let readme = harness.root.join("README.md");
+        harness.session.handle(Input::Open {
+            path: readme.clone(),
+            text: "# Notes\n".into(),
+            version: 1,
+        });
+        let at = Position::new(1, 0);
+        harness.session.handle(Input::Change {
+            path: readme,
+            version: 2,
+            changes: vec![TextDocumentContentChangeEvent {
+                range: Some(Range::new(at, at)),
+                range_length: None,
+                text: "More.\n".into(),
+            }],
+        });
+        // Each keystroke used to queue a rebuild of the whole model that left the file out.
+        assert!(harness.session.structural.is_empty());
+    }
+
+    #[test]
+    fn a_new_version_is_published_even_when_its_diagnostics_are_the_same() {
+        let fixture = format!(
+            "{COUNTER}{}",
+            package("backlog/TASK-0001-a", "depends_on: [\"TASK-0009\"]")
+        );
+        let mut harness = start(&fixture);
+        let card = harness.root.join("backlog/TASK-0001-a/0001-a.task.md");
+        let text = std::fs::read_to_string(&card).unwrap();
+        let end = text.lines().count() as u32;
+        harness.session.handle(Input::Open {
+            path: card.clone(),
+            text,
+            version: 1,
+        });
+        harness.session.analyse_now();
+        assert_eq!(harness.published(), vec![(card.clone(), Some(1))]);
+        // A line added at the end moves no diagnostic. The publisher may have dropped the
+        // version 1 result (the client had sent version 2 by then), so version 2 is sent
+        // all the same.
+        let at = Position::new(end, 0);
+        harness.session.handle(Input::Change {
+            path: card.clone(),
+            version: 2,
+            changes: vec![TextDocumentContentChangeEvent {
+                range: Some(Range::new(at, at)),
+                range_length: None,
+                text: "More.\n".into(),
+            }],
+        });
+        harness.session.analyse_now();
+        assert_eq!(harness.published(), vec![(card, Some(2))]);
+        harness.assert_equals_from_scratch();
     }
 }

@@ -7,6 +7,7 @@
 #[cfg(unix)]
 pub mod faults;
 pub mod staged;
+pub mod text;
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::{BufRead, BufReader, Write};
