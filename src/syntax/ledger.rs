@@ -65,8 +65,9 @@ pub enum LineKind {
         range: TextRange,
     },
     Event(Event),
-    /// Longer than the line cap: not parsed, reported by the `resource-limit` rule.
-    OverCap(OverCap),
+    /// Longer than the line cap: not parsed, reported by the `resource-limit` rule. Boxed:
+    /// rare, and every line of every ledger would otherwise be as large as it.
+    OverCap(Box<OverCap>),
 }
 
 /// A line that is a JSON object.
@@ -78,13 +79,22 @@ pub struct Event {
 }
 
 /// A string read from a ledger. Field names (and stage values) come from the ledger schema's
-/// small vocabulary and need no allocation of their own: at ten thousand ledgers that is half
-/// a million small allocations saved.
+/// small vocabulary and need no allocation of their own; most other values (timestamps,
+/// users, event names) are short and live inline. At ten thousand ledgers that is over a
+/// million small allocations saved, and their allocator overhead with them.
 #[derive(Clone, Debug)]
 pub enum LedgerText {
     Common(&'static str),
+    /// Up to [`INLINE_BYTES`] bytes of UTF-8, stored in place.
+    Inline {
+        len: u8,
+        bytes: [u8; INLINE_BYTES],
+    },
     Owned(Box<str>),
 }
+
+/// The longest text a [`LedgerText`] holds without allocating: an RFC 3339 timestamp fits.
+const INLINE_BYTES: usize = 22;
 
 /// The ledger schema's field names and the stage names `from`/`to` carry: shared rather than
 /// copied per line.
@@ -119,10 +129,18 @@ impl LedgerText {
                 .copied()
                 .collect()
         });
-        match common.get(text) {
-            Some(shared) => LedgerText::Common(shared),
-            None => LedgerText::Owned(text.into()),
+        if let Some(shared) = common.get(text) {
+            return LedgerText::Common(shared);
         }
+        if text.len() <= INLINE_BYTES {
+            let mut bytes = [0; INLINE_BYTES];
+            bytes[..text.len()].copy_from_slice(text.as_bytes());
+            return LedgerText::Inline {
+                len: text.len() as u8,
+                bytes,
+            };
+        }
+        LedgerText::Owned(text.into())
     }
 }
 
@@ -132,6 +150,9 @@ impl std::ops::Deref for LedgerText {
     fn deref(&self) -> &str {
         match self {
             LedgerText::Common(text) => text,
+            // Only ever filled from a whole `&str` of `len` bytes.
+            LedgerText::Inline { len, bytes } => std::str::from_utf8(&bytes[..*len as usize])
+                .expect("inline ledger text is copied from a str"),
             LedgerText::Owned(text) => text,
         }
     }
@@ -292,7 +313,7 @@ fn over_cap_line(text: &str, start: usize) -> LineKind {
     let end = text[start..].find('\n').map_or(text.len(), |at| start + at);
     // Only this line is scanned for its length; the lines before it are counted for its number.
     match long_lines(&text[..end], start).pop() {
-        Some((_, report)) => LineKind::OverCap(report),
+        Some((_, report)) => LineKind::OverCap(Box::new(report)),
         None => LineKind::Blank,
     }
 }
@@ -626,6 +647,31 @@ fn two_digits(bytes: &[u8], at: usize) -> Option<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ledger_texts_read_back_whatever_their_storage() {
+        let timestamp = "2026-11-04T09:00:00Z";
+        let long = "a description longer than fits in place";
+        for text in [
+            "",
+            "ts",
+            "current",
+            "@kim",
+            timestamp,
+            "é🎉 and more é",
+            long,
+        ] {
+            assert_eq!(&*LedgerText::new(text), text);
+        }
+        assert!(matches!(LedgerText::new("ts"), LedgerText::Common(_)));
+        assert!(matches!(
+            LedgerText::new(timestamp),
+            LedgerText::Inline { .. }
+        ));
+        assert!(matches!(LedgerText::new(long), LedgerText::Owned(_)));
+        // The inline storage costs no more than the pointer it replaces.
+        assert_eq!(std::mem::size_of::<LedgerText>(), 24);
+    }
 
     /// The event on line `number`, failing the test when that line is not one.
     fn event_at(ledger: &Ledger, number: usize) -> &Event {
