@@ -13,7 +13,7 @@ use std::fs::{self, File, FileType};
 use std::io::{self, Read};
 use std::path::{Component, Path, PathBuf};
 
-use crate::db::layout::is_interesting_name;
+use crate::db::layout::{is_interesting_name, is_listed_folder};
 use crate::db::vocab::Stage;
 use crate::db::{FileInput, LoadProblem, MAX_FILE_BYTES, RootInput};
 use crate::parallel::parallel_map;
@@ -21,9 +21,6 @@ use crate::syntax::limits::SHOWN_BYTES;
 
 /// Folders never searched for tasks roots: build output, dependencies, VCS metadata.
 const SKIPPED_DIRS: [&str; 5] = [".git", "target", "node_modules", ".hg", ".svn"];
-
-/// How deep below a tasks root the layouts go (`ns/stage/TASK-x/file`).
-const MAX_ROOT_DEPTH: usize = 4;
 
 /// The message of a link below a tasks root, which is never followed.
 pub const LINK_NOT_FOLLOWED: &str =
@@ -201,7 +198,7 @@ fn list_below(root: &Path, rel_dir: &str) -> (RootInput, Vec<String>) {
                         rel,
                         message: format!("{}, where a file is expected", kind_name(kind)),
                     });
-                } else if depth < MAX_ROOT_DEPTH - 1 && !name.starts_with('.') {
+                } else if is_listed_folder(&name, depth) {
                     input.dirs.push(rel.clone());
                     pending.push((entry.path(), rel, depth + 1));
                 }

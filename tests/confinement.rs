@@ -222,15 +222,6 @@ fn start(f: &Fixture, watch: bool) -> Client {
     client
 }
 
-fn logs(client: &Client) -> String {
-    client
-        .notifications
-        .iter()
-        .filter(|n| n["method"] == "window/logMessage")
-        .map(|n| format!("{}\n", n["params"]["message"].as_str().unwrap_or("")))
-        .collect()
-}
-
 /// Fails if anything the server sent so far holds the secret, or if a diagnostic or one of
 /// the answers `also` names a file through a link (a refusal may quote the path it refused).
 fn assert_nothing_leaked(client: &Client, also: &[&Value]) {
@@ -310,7 +301,7 @@ fn links_out_of_the_root_are_reported_and_never_read() {
             .iter()
             .any(|m| m.contains("has `0005.ledger.jsonl` but it was not read"))
     }));
-    let log = logs(&client);
+    let log = client.log_messages();
     for link in &linked {
         assert!(
             log.contains(&format!(
@@ -632,7 +623,7 @@ fn watched_file_events_never_lead_the_server_outside() {
         "{:?}",
         diagnostic_messages(&client, &card2)
     );
-    let log = logs(&client);
+    let log = client.log_messages();
     for link in [&task_link, &folder_link, &ledger2] {
         assert!(
             log.contains(&format!("{}: symbolic link not followed", link.display())),
@@ -666,7 +657,9 @@ fn the_fallback_watcher_does_not_follow_links() {
     let f = fixture();
     symlink(f.outside.join("stage"), f.root.join("inbox/late")).unwrap();
     let mut client = start(&f, false);
-    assert!(client.wait_until(TIMEOUT, |client| logs(client).contains("inbox/late")));
+    assert!(client.wait_until(TIMEOUT, |client| {
+        client.log_messages().contains("inbox/late")
+    }));
     // Give the watcher time to settle, then change the outside under the link. A watcher
     // following the link reports these paths as `…/inbox/late/…`.
     std::thread::sleep(Duration::from_millis(300));

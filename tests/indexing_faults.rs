@@ -104,16 +104,6 @@ fn start(folder: &Path) -> Client {
     client
 }
 
-/// Every `window/logMessage` text received so far.
-fn logs(client: &Client) -> String {
-    client
-        .notifications
-        .iter()
-        .filter(|n| n["method"] == "window/logMessage")
-        .map(|n| format!("{}\n", n["params"]["message"].as_str().unwrap_or("")))
-        .collect()
-}
-
 fn messages(client: &Client, path: &Path) -> Vec<String> {
     client
         .diagnostics
@@ -250,7 +240,7 @@ fn unreadable_files_are_reported_where_they_belong_and_the_rest_is_checked() {
         "{:?}",
         messages(&client, &card4)
     );
-    let log = logs(&client);
+    let log = client.log_messages();
     assert!(
         log.contains(&format!("{}: a named pipe", ledger4.display())),
         "{log}"
@@ -329,10 +319,10 @@ fn unlistable_folders_links_loops_and_a_stage_file_are_reported() {
 
     let mut client = start(dir.path());
     assert!(client.wait_until(TIMEOUT, |client| {
-        let log = logs(client);
+        let log = client.log_messages();
         log.contains("should be the next stage folder") && log.contains("backlog/loop")
     }));
-    let log = logs(&client);
+    let log = client.log_messages();
     assert!(
         log.contains(&format!(
             "{}: symbolic link not followed",
@@ -530,9 +520,11 @@ fn a_pipe_announced_by_a_watched_file_event_does_not_block_the_server() {
         messages(&client, &card3)
     );
     assert!(
-        logs(&client).contains(&format!("{}: a named pipe", fresh.display())),
+        client
+            .log_messages()
+            .contains(&format!("{}: a named pipe", fresh.display())),
         "{}",
-        logs(&client)
+        client.log_messages()
     );
     // Back to a file: the report goes away.
     fs::remove_file(&ledger).unwrap();

@@ -18,6 +18,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
+use support::rng::Rng;
 use support::text::{self, Pos};
 use support::{Client, uri};
 
@@ -28,15 +29,8 @@ const NOW: &str = "2026-06-01T00:00:00Z";
 const OPS: usize = 40;
 /// Cases in the normal test run; `FLOWOS_FUZZ_CASES` overrides it.
 const DEFAULT_CASES: u64 = 10;
-const STAGES: [&str; 7] = [
-    "inbox",
-    "backlog",
-    "next",
-    "current",
-    "integration",
-    "learning",
-    "archived",
-];
+/// The stage folders, as the product spells them.
+const STAGES: [&str; 7] = flowos_lsp::syntax::STAGE_NAMES;
 
 // ---------------------------------------------------------------------------------------------
 // The starting workspace, as data.
@@ -277,30 +271,12 @@ enum Op {
     Settings(Vec<(String, String)>, Vec<String>),
 }
 
-struct Rng(u64);
+/// How this suite's histories announce a folder change.
+trait PickEvents {
+    fn events(&mut self) -> Events;
+}
 
-impl Rng {
-    /// splitmix64: tiny, and the same sequence on every platform.
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, bound: usize) -> usize {
-        (self.next() % bound.max(1) as u64) as usize
-    }
-
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len())]
-    }
-
-    fn chance(&mut self, one_in: usize) -> bool {
-        self.below(one_in) == 0
-    }
-
+impl PickEvents for Rng {
     fn events(&mut self) -> Events {
         *self.pick(&[Events::Folder, Events::Files, Events::Both])
     }

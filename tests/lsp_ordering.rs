@@ -19,6 +19,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
+use support::rng::Rng;
 use support::text::{self, Pos};
 use support::{Answers, Client, Task, card, uri, write_workspace};
 
@@ -28,27 +29,6 @@ const CHANGES: usize = 3000;
 /// Tasks in the workspace: every one depends on TASK-0001, so its references and the
 /// completion of task IDs have hundreds of candidates.
 const TASKS: u32 = 200;
-
-struct Rng(u64);
-
-impl Rng {
-    /// splitmix64: tiny, and the same sequence on every platform.
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, bound: usize) -> usize {
-        (self.next() % bound.max(1) as u64) as usize
-    }
-
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len())]
-    }
-}
 
 /// Text inserted by the edits: every line break the protocol knows, characters that are not
 /// line breaks to the protocol but are to some libraries (U+2028, U+0085, form feed, vertical

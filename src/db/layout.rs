@@ -30,6 +30,17 @@ pub enum FileRole {
     Other,
 }
 
+/// How many folders deep below a tasks root the layouts go (`ns/stage/TASK-x/`).
+const MAX_FOLDER_DEPTH: usize = 3;
+
+/// Whether the folder `name`, `depth` folders below a tasks root (0: directly in it), is one
+/// the model reads: hidden folders (tools' scratch and trash, `.git`) are skipped, and
+/// nothing deeper than the layouts go is listed. The loader's walk and the model's updates
+/// both ask this, so an edit never describes a workspace `check` would not see.
+pub fn is_listed_folder(name: &str, depth: usize) -> bool {
+    depth < MAX_FOLDER_DEPTH && !name.starts_with('.')
+}
+
 /// Whether a file name is one the model reads; the loader skips everything else (READMEs,
 /// workflow documents, attachments) without opening it.
 pub fn is_interesting_name(name: &str) -> bool {

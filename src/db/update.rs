@@ -35,6 +35,22 @@ pub enum FileChange {
 }
 
 impl FileChange {
+    /// The change giving the file at `path` the text `text`; `oversized` is the file's size
+    /// when `text` is only its start (over the file cap).
+    pub fn set(path: PathBuf, text: &str, oversized: Option<u64>) -> FileChange {
+        match oversized {
+            Some(size) => FileChange::SetOversized {
+                path,
+                size,
+                head: Arc::from(text),
+            },
+            None => FileChange::Set {
+                path,
+                text: Arc::from(text),
+            },
+        }
+    }
+
     /// The file this change sets, as model input at `rel`; None for a removal.
     fn input(&self, rel: &str) -> Option<FileInput> {
         match self {
@@ -262,16 +278,11 @@ impl RootInput {
     }
 }
 
-/// How many folders deep below a tasks root the loader lists (`ns/stage/TASK-x/`, the deepest
-/// layout); it mirrors `loader::MAX_ROOT_DEPTH`, and a test holds the two together.
-const MAX_FOLDER_DEPTH: usize = 3;
-
-/// Whether the loader lists the folder at `rel`: it skips hidden folders (tools' scratch and
-/// trash folders, `.git`) and goes no deeper than the layouts do. The model takes changes only
-/// where the loader reads, or an edit would describe a workspace `check` never sees.
+/// Whether the loader lists the folder at `rel` (every folder on the way is one it lists).
 fn loader_lists_folder(rel: &str) -> bool {
-    let parts: Vec<&str> = rel.split('/').collect();
-    parts.len() <= MAX_FOLDER_DEPTH && parts.iter().all(|part| !part.starts_with('.'))
+    rel.split('/')
+        .enumerate()
+        .all(|(depth, name)| layout::is_listed_folder(name, depth))
 }
 
 /// Adds the folders `rel` lies in, as far down as the loader lists them.

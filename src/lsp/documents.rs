@@ -23,6 +23,17 @@ pub enum ModelText {
     },
 }
 
+impl ModelText {
+    /// The text for the model and, when it is only the start of an oversized buffer, the
+    /// buffer's size: the shape the model's updates take.
+    pub fn into_parts(self) -> (String, Option<u64>) {
+        match self {
+            ModelText::Whole(text) => (text, None),
+            ModelText::Oversized { size, head } => (head, Some(size)),
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Document {
     pub rope: Rope,

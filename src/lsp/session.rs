@@ -477,10 +477,9 @@ impl Session {
 
     /// Gives the model an open buffer's text.
     fn document_to_model(&mut self, path: &Path) {
-        match self.documents.get(path).map(Document::model_text) {
-            Some(ModelText::Whole(text)) => self.set_text(path, &text, None),
-            Some(ModelText::Oversized { size, head }) => self.set_text(path, &head, Some(size)),
-            None => {}
+        if let Some(document) = self.documents.get(path) {
+            let (text, oversized) = document.model_text().into_parts();
+            self.set_text(path, &text, oversized);
         }
     }
 
@@ -516,18 +515,8 @@ impl Session {
             return;
         }
         if self.workspace.reads(path) {
-            let path = path.to_path_buf();
-            self.structural.push(match oversized {
-                Some(size) => FileChange::SetOversized {
-                    path,
-                    size,
-                    head: Arc::from(text),
-                },
-                None => FileChange::Set {
-                    path,
-                    text: Arc::from(text),
-                },
-            });
+            self.structural
+                .push(FileChange::set(path.to_path_buf(), text, oversized));
         } else if self.workspace.locate(path).is_some() {
             self.note_folders_above(path);
         }
@@ -664,25 +653,15 @@ impl Session {
         }
         for file in loaded.files {
             let path = root_path.join(&file.rel);
-            let (text, oversized) = match self.documents.get(&path).map(Document::model_text) {
-                Some(ModelText::Whole(text)) => (text, None),
-                Some(ModelText::Oversized { size, head }) => (head, Some(size)),
+            let (text, oversized) = match self.documents.get(&path) {
+                Some(document) => document.model_text().into_parts(),
                 None => (
                     String::from_utf8_lossy(&file.bytes).into_owned(),
                     file.oversized,
                 ),
             };
-            self.structural.push(match oversized {
-                Some(size) => FileChange::SetOversized {
-                    path,
-                    size,
-                    head: Arc::from(text),
-                },
-                None => FileChange::Set {
-                    path,
-                    text: Arc::from(text),
-                },
-            });
+            self.structural
+                .push(FileChange::set(path, &text, oversized));
         }
     }
 

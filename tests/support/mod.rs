@@ -6,6 +6,7 @@
 
 #[cfg(unix)]
 pub mod faults;
+pub mod rng;
 pub mod staged;
 pub mod text;
 
@@ -292,6 +293,15 @@ impl Client {
     }
 
     /// Shuts down politely; returns the exit code.
+    /// Every `window/logMessage` text received so far, one per line.
+    pub fn log_messages(&self) -> String {
+        self.notifications
+            .iter()
+            .filter(|n| n["method"] == "window/logMessage")
+            .map(|n| format!("{}\n", n["params"]["message"].as_str().unwrap_or("")))
+            .collect()
+    }
+
     pub fn shutdown(mut self) -> Option<i32> {
         self.request("shutdown", Value::Null);
         self.notify("exit", Value::Null);

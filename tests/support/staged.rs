@@ -56,15 +56,7 @@ pub fn indexes(root: &Path, counter: u32) {
     let mut root_rows = String::from(
         "| ID | Name | DRI | Stage | Status | Dependencies |\n|----|------|-----|-------|--------|--------------|\n",
     );
-    for stage in [
-        "inbox",
-        "backlog",
-        "next",
-        "current",
-        "integration",
-        "learning",
-        "archived",
-    ] {
+    for stage in flowos_lsp::syntax::STAGE_NAMES {
         let dir = root.join(stage);
         std::fs::create_dir_all(&dir).unwrap();
         let mut rows = String::from(
