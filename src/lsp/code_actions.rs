@@ -71,8 +71,7 @@ fn wanted(only: &Option<Vec<CodeActionKind>>, kind: &str) -> bool {
 
 pub fn code_actions(view: &View, request: &Request) -> Vec<CodeActionOrCommand> {
     let workspace = view.workspace;
-    let path = &workspace.file(request.file).path;
-    let diagnostics: &[Diagnostic] = view.diagnostics.get(path).map_or(&[], Vec::as_slice);
+    let diagnostics: &[Diagnostic] = &view.diagnostics_of(request.file);
     let fix_context = FixContext {
         now: request.now,
         user: view.settings.user.clone(),

@@ -8,6 +8,7 @@ mod config;
 mod documents;
 mod from_proto;
 mod ordering;
+mod publish;
 mod server;
 mod session;
 mod to_proto;
@@ -38,7 +39,7 @@ pub fn run() -> i32 {
         let session = session::spawn(outputs);
         let versions = Arc::new(DashMap::new());
         let builder = LspService::build(|client| {
-            tokio::spawn(server::publish(
+            tokio::spawn(publish::send_to_client(
                 client.clone(),
                 outputs_rx,
                 versions.clone(),
@@ -48,7 +49,8 @@ pub fn run() -> i32 {
         #[cfg(debug_assertions)]
         let builder = builder
             .custom_method("flowos/debugPanic", Backend::debug_panic)
-            .custom_method("flowos/debugDocumentText", Backend::debug_document_text);
+            .custom_method("flowos/debugDocumentText", Backend::debug_document_text)
+            .custom_method("flowos/debugSetNow", Backend::debug_set_now);
         let (service, socket) = builder.finish();
         let service = Ordered {
             inner: service,

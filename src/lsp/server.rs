@@ -8,10 +8,8 @@ use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use futures::FutureExt;
-use tokio::sync::mpsc::UnboundedReceiver;
 use tokio::sync::oneshot;
 use tower_lsp_server::jsonrpc::{Error, Result};
-use tower_lsp_server::ls_types::notification::Progress;
 use tower_lsp_server::ls_types::*;
 use tower_lsp_server::{Client, LanguageServer};
 
@@ -23,8 +21,8 @@ use crate::ide::symbols::{self, Symbol};
 use crate::ide::{code_lens, document_links, hover, inlay_hints};
 use crate::lsp::code_actions::{self, EditAbilities};
 use crate::lsp::config::{Settings, fixed_now};
-use crate::lsp::ordering::{Versions, path_of};
-use crate::lsp::session::{Input, Output, Query, View};
+use crate::lsp::ordering::path_of;
+use crate::lsp::session::{Input, Query, View};
 use crate::lsp::{from_proto, to_proto};
 
 /// How long any request to the client may take before the server stops waiting.
@@ -218,6 +216,23 @@ impl Backend {
             Ok(serde_json::Value::Null)
         })
         .await
+    }
+
+    #[cfg(debug_assertions)]
+    /// Moves the clock SLOs are measured at to `{"now": RFC 3339}` and stops it there, as
+    /// time passing would move it; answered once the session has taken it. Lets tests cross
+    /// SLO thresholds without waiting. Only in debug builds.
+    pub async fn debug_set_now(&self, params: serde_json::Value) -> Result<serde_json::Value> {
+        let now = params
+            .get("now")
+            .and_then(serde_json::Value::as_str)
+            .and_then(crate::syntax::ledger::parse_rfc3339)
+            .ok_or_else(|| {
+                tower_lsp_server::jsonrpc::Error::invalid_params("expected {\"now\": RFC 3339}")
+            })?;
+        self.send(Input::SetNow(now));
+        self.query("flowos/debugSetNow", |_| ()).await?;
+        Ok(serde_json::Value::Null)
     }
 
     #[cfg(debug_assertions)]
@@ -901,39 +916,4 @@ fn hierarchy_task<'v>(view: &View<'v>, item: &CallHierarchyItem) -> Option<&'v c
     let data = item.data.as_ref()?;
     let root = usize::try_from(data.get("root")?.as_u64()?).ok()?;
     navigation::hierarchy_task(view.workspace, root, data.get("id")?.as_str()?)
-}
-
-/// Sends the session's output to the client, in order. Diagnostics computed for an older
-/// version of an open document than the client has since sent are dropped here too.
-pub async fn publish(client: Client, mut outputs: UnboundedReceiver<Output>, versions: Versions) {
-    while let Some(output) = outputs.recv().await {
-        match output {
-            Output::Publish {
-                uri,
-                path,
-                diagnostics,
-                version,
-            } => {
-                let newer = match (version, versions.get(&path)) {
-                    (Some(version), Some(latest)) => *latest > version,
-                    _ => false,
-                };
-                if !newer {
-                    client.publish_diagnostics(uri, diagnostics, version).await;
-                }
-            }
-            Output::Log(level, message) => {
-                eprintln!("flowos-lsp: {message}");
-                client.log_message(level, message).await;
-            }
-            Output::Progress(token, value) => {
-                client
-                    .send_notification::<Progress>(ProgressParams {
-                        token,
-                        value: ProgressParamsValue::WorkDone(value),
-                    })
-                    .await;
-            }
-        }
-    }
 }

@@ -7,7 +7,7 @@
 //! only published when no newer change arrived while it ran, so a result computed for an
 //! older version of a document is dropped rather than sent.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -21,15 +21,18 @@ use tower_lsp_server::ls_types::{
 };
 
 use crate::base::PositionEncoding;
+use crate::db::FileId;
 use crate::db::layout::is_interesting_name;
 use crate::db::update::FileChange;
 use crate::db::{FileInput, RootInput, Workspace};
-use crate::ide::diagnostics::incremental::{IncrementalDiagnostics, TaskFields};
+use crate::ide::diagnostics::incremental::{Before, IncrementalDiagnostics};
+use crate::ide::diagnostics::slo::clock_now;
 use crate::ide::types::{Config, Diagnostic};
 use crate::loader;
 use crate::lsp::commands;
 use crate::lsp::config::{Settings, fixed_now};
 use crate::lsp::documents::{Document, ModelText};
+use crate::lsp::publish::{Publisher, Sources};
 use crate::lsp::to_proto;
 
 /// How long the session waits for more changes before analysing: long enough to gather a
@@ -75,6 +78,9 @@ pub enum Input {
     },
     /// The client cannot watch files for us: watch the tasks roots ourselves.
     WatchDisk,
+    /// The clock stops at this moment (seconds since the epoch): SLOs are measured there
+    /// from now on. Sent by tests, through a debug-only request.
+    SetNow(i64),
     /// A read-only request, answered against the model with every change received so far.
     Query(Query),
     /// A read-only request that needs the diagnostics of the latest state (code actions):
@@ -107,8 +113,15 @@ pub struct View<'s> {
     pub config: &'s Config,
     /// The open buffers (versions for edits; unsaved changes refuse transactions).
     pub documents: &'s HashMap<PathBuf, Document>,
-    /// The diagnostics of each file as last analysed (current for `AnalysedQuery`).
-    pub diagnostics: &'s HashMap<PathBuf, Vec<Diagnostic>>,
+    /// The diagnostics as last analysed (current for `AnalysedQuery`).
+    pub diagnostics: &'s IncrementalDiagnostics,
+}
+
+impl View<'_> {
+    /// The diagnostics of one file as last analysed, configured and in order.
+    pub fn diagnostics_of(&self, file: FileId) -> Vec<Diagnostic> {
+        self.diagnostics.file(file, self.config)
+    }
 }
 
 /// What the session asks the publisher to send, in order.
@@ -151,19 +164,13 @@ struct Session {
     new_folders: Vec<PathBuf>,
     /// Diagnostics kept part by part, so a keystroke re-checks what it can affect only.
     diagnostics: IncrementalDiagnostics,
-    /// Files whose text changed since the last publish: their positions must be converted
-    /// again even when their diagnostics are the same.
-    changed_paths: HashSet<PathBuf>,
-    /// Set after a rebuild, when file ids and texts may all have moved.
-    all_changed: bool,
-    /// The last published diagnostics of each file, before and after conversion.
-    published_core: HashMap<PathBuf, Vec<Diagnostic>>,
-    published: HashMap<PathBuf, Vec<lsp::Diagnostic>>,
-    /// The document version each file's diagnostics were last sent with (absent: none).
-    /// The publisher drops a result once the client has sent a newer version, so a newer
-    /// version is always published, even with the same diagnostics: the dropped ones may
-    /// never have reached the client.
-    published_versions: HashMap<PathBuf, i32>,
+    /// What the client has been sent, and what is waiting to be.
+    publisher: Publisher,
+    /// The moment SLOs are measured at. It moves only when some diagnostic changes with it
+    /// (see `tick`), so every part of the analysis is measured at the same moment.
+    now: i64,
+    /// Set when `FLOWOS_NOW` fixes the clock (tests, reproducible runs).
+    fixed_clock: bool,
     dirty_since: Option<Instant>,
     watch_disk: bool,
     watcher: Option<notify::RecommendedWatcher>,
@@ -186,11 +193,9 @@ impl Session {
             structural: Vec::new(),
             new_folders: Vec::new(),
             diagnostics: IncrementalDiagnostics::default(),
-            changed_paths: HashSet::new(),
-            all_changed: true,
-            published_core: HashMap::new(),
-            published: HashMap::new(),
-            published_versions: HashMap::new(),
+            publisher: Publisher::default(),
+            now: fixed_now().unwrap_or_else(clock_now),
+            fixed_clock: fixed_now().is_some(),
             dirty_since: None,
             watch_disk: false,
             watcher: None,
@@ -200,9 +205,25 @@ impl Session {
 
     fn run(mut self, receiver: Receiver<Input>) {
         loop {
-            let input = match self.dirty_since {
-                Some(since) if since.elapsed() >= MAX_DELAY => None,
-                Some(_) => match receiver.recv_timeout(DEBOUNCE) {
+            let until_tick = self.until_clock_change();
+            if until_tick == Some(Duration::ZERO) {
+                self.guarded("following the clock", |session| {
+                    session.set_now(clock_now());
+                });
+                continue;
+            }
+            let until_analysis = match self.dirty_since {
+                Some(since) if since.elapsed() >= MAX_DELAY => Some(Duration::ZERO),
+                Some(_) => Some(DEBOUNCE),
+                None => None,
+            };
+            let wait = match (until_analysis, until_tick) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            let input = match wait {
+                Some(wait) if wait.is_zero() => None,
+                Some(wait) => match receiver.recv_timeout(wait) {
                     Ok(input) => Some(input),
                     Err(RecvTimeoutError::Timeout) => None,
                     Err(RecvTimeoutError::Disconnected) => return,
@@ -214,9 +235,35 @@ impl Session {
             };
             match input {
                 Some(input) => self.guarded("handling a change", |session| session.handle(input)),
+                // Woken for the clock: the loop's top follows it.
+                None if until_analysis.is_none() => {}
                 None => self.guarded("analysing", |session| session.analyse(&receiver)),
             }
         }
+    }
+
+    /// How long until some diagnostic changes by the clock alone (None: never, or the clock
+    /// is fixed); zero once that moment has come.
+    fn until_clock_change(&self) -> Option<Duration> {
+        if self.fixed_clock || !self.indexed {
+            return None;
+        }
+        let next = self.diagnostics.next_clock_change()?;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        let at = Duration::from_secs(u64::try_from(next).unwrap_or(0));
+        Some(at.saturating_sub(now))
+    }
+
+    /// Moves the clock SLOs are measured at: only the SLO parts whose result changes by
+    /// `now` are recomputed, at the next analysis. Never a full recomputation, and never on
+    /// the way of a keystroke.
+    fn set_now(&mut self, now: i64) {
+        self.now = now;
+        self.config.now = Some(now);
+        self.diagnostics.clock_moved(now);
+        self.mark_dirty();
     }
 
     /// Runs `work`, turning a panic into a log line: one bad input must not take the server
@@ -273,6 +320,7 @@ impl Session {
                 drop(text);
                 self.documents.insert(path.clone(), document);
                 self.document_to_model(&path);
+                self.publisher.touch(&self.workspace, &path);
             }
             Input::Change {
                 path,
@@ -288,11 +336,13 @@ impl Session {
                 };
                 document.apply(changes, version, self.encoding);
                 self.document_to_model(&path);
+                self.publisher.touch(&self.workspace, &path);
             }
             Input::Close { path } => {
                 self.documents.remove(&path);
                 // The buffer no longer overrides the disk.
                 self.reload_from_disk(&path);
+                self.publisher.touch(&self.workspace, &path);
             }
             Input::Disk { paths } => {
                 for path in paths {
@@ -319,6 +369,10 @@ impl Session {
             Input::WatchDisk => {
                 self.watch_disk = true;
                 self.start_watcher();
+            }
+            Input::SetNow(now) => {
+                self.fixed_clock = true;
+                self.set_now(now);
             }
             Input::Query(_)
             | Input::AnalysedQuery(_)
@@ -352,7 +406,17 @@ impl Session {
                 if self.dirty_since.is_some() {
                     self.analyse_now();
                 }
-                let diagnostics = self.published.get(&path).cloned().unwrap_or_default();
+                let diagnostics = match self.workspace.file_by_path(&path) {
+                    Some(file) => self
+                        .diagnostics
+                        .file(file, &self.config)
+                        .iter()
+                        .map(|diagnostic| {
+                            to_proto::diagnostic(&self.workspace, diagnostic, self.encoding)
+                        })
+                        .collect(),
+                    None => Vec::new(),
+                };
                 let _ = reply.send(diagnostics);
                 return;
             }
@@ -393,9 +457,10 @@ impl Session {
             })
             .collect();
         changes.extend(kept);
+        let published = self.publisher.detach(&self.workspace);
         self.workspace.apply(&changes);
+        self.publisher.attach(&self.workspace, published);
         self.diagnostics.invalidate_all();
-        self.all_changed = true;
         true
     }
 
@@ -421,7 +486,7 @@ impl Session {
             settings: &self.settings,
             config: &self.config,
             documents: &self.documents,
-            diagnostics: &self.published_core,
+            diagnostics: &self.diagnostics,
         }
     }
 
@@ -468,11 +533,10 @@ impl Session {
             self.log(MessageType::WARNING, format!("settings: {problem}"));
         }
         self.config = settings.config();
-        self.config.now = fixed_now();
+        self.config.now = Some(self.now);
         self.settings = settings;
         // Extra events change what the ledger rules say; severities change every message.
         self.diagnostics.invalidate_all();
-        self.all_changed = true;
     }
 
     /// Gives the model an open buffer's text.
@@ -494,18 +558,15 @@ impl Session {
         // them, so the new text waits in line after them instead.
         let waiting = !self.structural.is_empty() || !self.new_folders.is_empty();
         let file = self.workspace.file_by_path(path);
-        let before = file
-            .and_then(|file| self.workspace.task_of_file(file))
-            .map(|task| TaskFields::of(&task.meta));
+        let before = file.map(|file| Before::of(&self.workspace, file));
         if !waiting
             && self
                 .workspace
                 .update_content(path, text.as_bytes(), oversized)
         {
-            if let Some(file) = file {
+            if let (Some(file), Some(before)) = (file, before) {
                 self.diagnostics.file_changed(&self.workspace, file, before);
             }
-            self.changed_paths.insert(path.to_path_buf());
             return;
         }
         // A buffer reached through a link (or `..`) is not a file of the root. A file the
@@ -526,9 +587,7 @@ impl Session {
     /// through a link to a folder outside is that outside file, not a file of the root, and
     /// must not join the model (a transition would then plan writes through the link).
     fn confined(&self, path: &Path) -> bool {
-        self.workspace.locate(path).is_some_and(|(root, rel)| {
-            loader::check_confined(&self.workspace.roots[root].path, &rel).is_ok()
-        })
+        confined_in(&self.workspace, path)
     }
 
     /// Re-reads what is at `path` now. The path comes from a file-watcher event or a client,
@@ -721,11 +780,16 @@ impl Session {
             }));
         }
         self.overlay_documents(&mut inputs);
+        let published = self.publisher.detach(&self.workspace);
         self.workspace = Workspace::build(inputs);
+        self.publisher.attach(&self.workspace, published);
         self.structural.clear();
         self.new_folders.clear();
+        if !self.fixed_clock {
+            self.now = clock_now();
+            self.config.now = Some(self.now);
+        }
         self.diagnostics.invalidate_all();
-        self.all_changed = true;
         self.indexed = true;
         report(lsp::WorkDoneProgress::End(lsp::WorkDoneProgressEnd {
             message: Some(format!(
@@ -820,92 +884,45 @@ impl Session {
         self.analyse_once(Some(receiver));
     }
 
-    /// One analysis. When `receiver` is given and a change arrived meanwhile, the result is
-    /// dropped (it describes an older version) and the change is applied instead.
+    /// One analysis. When `receiver` is given and a change arrived meanwhile, nothing is
+    /// published (the result describes an older version) and the change is applied instead;
+    /// the analysis' delta waits in the publisher for the next one.
     fn analyse_once(&mut self, receiver: Option<&Receiver<Input>>) {
         self.apply_structural();
         self.dirty_since = None;
         if !self.indexed {
             return;
         }
-        let diagnostics = self.diagnostics.update(&self.workspace, &self.config);
+        let delta = self.diagnostics.update(&self.workspace, &self.config);
+        self.publisher.add(delta);
         if let Some(receiver) = receiver
             && let Ok(newer) = receiver.try_recv()
         {
-            // This result is dropped, so the state is dirty again before the newer input is
-            // handled: a pull or a code action among them must analyse first, not read the
-            // last published (older) diagnostics.
+            // The state is dirty again before the newer input is handled: a pull or a code
+            // action among them must analyse first, not read the older diagnostics.
             self.mark_dirty();
             self.handle(newer);
             return;
         }
-        let mut by_path: HashMap<PathBuf, Vec<Diagnostic>> = HashMap::new();
-        for diagnostic in diagnostics {
-            let path = self.workspace.file(diagnostic.file).path.clone();
-            by_path.entry(path).or_default().push(diagnostic);
-        }
-        let mut paths: HashSet<PathBuf> = by_path.keys().cloned().collect();
-        paths.extend(self.published_core.keys().cloned());
-        // An open document's new version is published even without diagnostics (see
-        // `published_versions`); documents outside the tasks roots, or reached through a
-        // link, get nothing at all.
-        let open_in_roots: Vec<PathBuf> = self
-            .documents
-            .keys()
-            .filter(|path| self.confined(path))
-            .cloned()
-            .collect();
-        paths.extend(open_in_roots);
-        let mut paths: Vec<PathBuf> = paths.into_iter().collect();
-        paths.sort();
-        for path in paths {
-            let core = by_path.remove(&path).unwrap_or_default();
-            let version = self.documents.get(&path).map(|document| document.version);
-            let same_version = self.published_versions.get(&path).copied() == version;
-            let unchanged_text = !self.all_changed && !self.changed_paths.contains(&path);
-            let old_core = self.published_core.get(&path);
-            if unchanged_text
-                && same_version
-                && (old_core == Some(&core) || (old_core.is_none() && core.is_empty()))
-            {
-                continue;
-            }
-            let converted: Vec<lsp::Diagnostic> = core
-                .iter()
-                .map(|diagnostic| to_proto::diagnostic(&self.workspace, diagnostic, self.encoding))
-                .collect();
-            if core.is_empty() {
-                self.published_core.remove(&path);
-            } else {
-                self.published_core.insert(path.clone(), core);
-            }
-            let old = self.published.get(&path);
-            if same_version && (old == Some(&converted) || (old.is_none() && converted.is_empty()))
-            {
-                continue;
-            }
-            let Some(uri) = to_proto::uri(&path) else {
-                continue;
-            };
-            match version {
-                Some(version) => self.published_versions.insert(path.clone(), version),
-                None => self.published_versions.remove(&path),
-            };
-            let _ = self.output.send(Output::Publish {
-                uri,
-                path: path.clone(),
-                diagnostics: converted.clone(),
-                version,
-            });
-            if converted.is_empty() {
-                self.published.remove(&path);
-            } else {
-                self.published.insert(path, converted);
-            }
-        }
-        self.changed_paths.clear();
-        self.all_changed = false;
+        let workspace = &self.workspace;
+        let confined = |path: &Path| confined_in(workspace, path);
+        let sources = Sources {
+            workspace: &self.workspace,
+            diagnostics: &self.diagnostics,
+            config: &self.config,
+            documents: &self.documents,
+            encoding: self.encoding,
+            confined: &confined,
+        };
+        self.publisher.flush(&sources, &self.output);
     }
+}
+
+/// Whether `path` lies in a tasks root of `workspace` without passing through a link.
+fn confined_in(workspace: &Workspace, path: &Path) -> bool {
+    workspace.locate(path).is_some_and(|(root, rel)| {
+        loader::check_confined(&workspace.roots[root].path, &rel).is_ok()
+    })
 }
 
 #[cfg(test)]
@@ -916,6 +933,7 @@ mod tests {
     use tower_lsp_server::ls_types::{Position, Range};
 
     use super::*;
+    use crate::ide::diagnostics::incremental::Work;
     use crate::ide::diagnostics::workspace_diagnostics;
     use crate::ide::fixture::{COUNTER, package};
 
@@ -945,6 +963,9 @@ mod tests {
         let (output, outputs) = unbounded_channel();
         let (own_sender, _) = channel();
         let mut session = Session::new(output, own_sender);
+        // The fixtures' tasks were created at 2026-03-02 09:00: three hours on, no SLO has run out.
+        session.fixed_clock = true;
+        session.now = crate::syntax::ledger::parse_rfc3339("2026-03-02T12:00:00Z").unwrap();
         session.handle(Input::Configure {
             encoding: PositionEncoding::Utf16,
             settings: Settings::default(),
@@ -989,9 +1010,9 @@ mod tests {
             let workspace = &self.session.workspace;
             let got: BTreeSet<_> = self
                 .session
-                .published_core
-                .values()
-                .flatten()
+                .diagnostics
+                .all(&self.session.config)
+                .iter()
                 .map(|diagnostic| key(workspace, diagnostic))
                 .collect();
             assert_eq!(got, expected);
@@ -1000,6 +1021,147 @@ mod tests {
                 "the case should leave problems behind"
             );
         }
+    }
+
+    /// `tasks` inbox tasks listed in both indexes, each card with an unknown field and
+    /// each ledger with `events` unknown events: `tasks × (events + 1)` hints in all.
+    fn hints(tasks: usize, events: usize) -> String {
+        let mut fixture = format!(
+            "{COUNTER}//- /INDEX.md\n| ID | Name | DRI | Stage | Status |\n|---|---|---|---|---|\n"
+        );
+        for number in 1..=tasks {
+            let row = format!("| {number:04} | Task {number:04} | @ana | inbox | active |\n");
+            fixture.push_str(&row);
+        }
+        fixture.push_str("//- /inbox/INDEX.md\n| ID | Name | DRI | Status |\n|---|---|---|---|\n");
+        for number in 1..=tasks {
+            fixture.push_str(&format!(
+                "| {number:04} | Task {number:04} | @ana | active |\n"
+            ));
+        }
+        let event = |n: usize| {
+            format!(
+                "{{\"ts\":\"2026-03-02T10:00:00Z\",\"user\":\"@ana\",\"event\":\"team_sync_{n}\",\"desc\":\"d\"}}\n"
+            )
+        };
+        let unknown: String = (0..events).map(event).collect();
+        for number in 1..=tasks {
+            let package = package(&format!("inbox/TASK-{number:04}-t"), "team_colour: teal");
+            fixture.push_str(&format!("{package}{unknown}"));
+        }
+        fixture
+    }
+
+    /// What a keystroke in task 1's body costs at the edge, once the card is open: the
+    /// files published, the kept diagnostics read and those converted to the protocol's
+    /// types, and the parts of the analysis recomputed.
+    fn keystroke_cost(
+        fixture: &str,
+        diagnostics: usize,
+    ) -> (Vec<(PathBuf, Option<i32>)>, usize, usize, Work) {
+        let mut harness = start(fixture);
+        let config = harness.session.config.clone();
+        let all = harness.session.diagnostics.all(&config);
+        assert_eq!(all.len(), diagnostics, "{all:#?}");
+        let card = harness.root.join("inbox/TASK-0001-t/0001-t.task.md");
+        let text = std::fs::read_to_string(&card).unwrap();
+        harness.session.handle(Input::Open {
+            path: card.clone(),
+            text: text.clone(),
+            version: 1,
+        });
+        harness.session.analyse_now();
+        harness.published();
+        let line = text
+            .lines()
+            .position(|line| line == "Do the thing.")
+            .unwrap();
+        let at = Position::new(line as u32, 0);
+        let converted = harness.session.publisher.converted;
+        let read = harness.session.diagnostics.read.get();
+        harness.session.handle(Input::Change {
+            path: card,
+            version: 2,
+            changes: vec![TextDocumentContentChangeEvent {
+                range: Some(Range::new(at, at)),
+                range_length: None,
+                text: "Now ".into(),
+            }],
+        });
+        harness.session.analyse_now();
+        let converted = harness.session.publisher.converted - converted;
+        let read = harness.session.diagnostics.read.get() - read;
+        let published = harness
+            .published()
+            .into_iter()
+            .map(|(path, version)| {
+                (
+                    path.strip_prefix(&harness.root).unwrap().to_path_buf(),
+                    version,
+                )
+            })
+            .collect();
+        (
+            published,
+            read,
+            converted,
+            harness.session.diagnostics.last_work,
+        )
+    }
+
+    #[test]
+    fn a_keystroke_publishes_the_same_whether_the_workspace_has_10_or_10_000_diagnostics() {
+        let small = keystroke_cost(&hints(5, 1), 10);
+        let large = keystroke_cost(&hints(1000, 9), 10_000);
+        // The card alone, with its one hint, at the new version.
+        assert_eq!(small.0.len(), 1, "{:?}", small.0);
+        assert_eq!(small.0[0].1, Some(2));
+        assert_eq!((small.1, small.2), (1, 1));
+        assert_eq!(large, small);
+    }
+
+    #[test]
+    fn the_clock_recomputes_only_the_slos_it_changes() {
+        let fixture = format!(
+            "{COUNTER}{}{}",
+            package("inbox/TASK-0001-a", ""),
+            package("inbox/TASK-0002-b", "")
+        );
+        let mut harness = start(&fixture);
+        // Both entered inbox when created, at the same moment: their SLO target passes at
+        // the same moment too, which is the next change the clock can make.
+        let passes = harness.session.diagnostics.next_clock_change().unwrap();
+        harness.session.set_now(passes - 60);
+        harness.session.analyse_now();
+        harness.published();
+        harness.session.set_now(passes - 1);
+        harness.session.analyse_now();
+        assert_eq!(
+            harness.published(),
+            vec![],
+            "nothing changes before the target passes"
+        );
+        assert_eq!(harness.session.diagnostics.last_work, Work::default());
+        harness.session.set_now(passes);
+        harness.session.analyse_now();
+        let published: Vec<PathBuf> = harness
+            .published()
+            .into_iter()
+            .map(|(path, _)| path)
+            .collect();
+        assert_eq!(
+            published,
+            vec![
+                harness.root.join("inbox/TASK-0001-a/0001-a.task.md"),
+                harness.root.join("inbox/TASK-0002-b/0002-b.task.md"),
+            ]
+        );
+        let work = harness.session.diagnostics.last_work;
+        assert_eq!(
+            (work.slos, work.files, work.tasks, work.globals),
+            (2, 0, 0, 0)
+        );
+        harness.assert_equals_from_scratch();
     }
 
     #[test]

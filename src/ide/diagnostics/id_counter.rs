@@ -8,41 +8,41 @@ use crate::db::{CounterFile, FileId, LoadProblem, Task, Workspace};
 use crate::ide::diagnostics::task_anchor;
 use crate::ide::types::{Diagnostic, Rule};
 
-pub(super) fn check(workspace: &Workspace, out: &mut Vec<Diagnostic>) {
-    for (root_index, root) in workspace.roots.iter().enumerate() {
-        let highest = highest_ids(workspace, root_index);
-        for counter in &root.counters {
-            // A counter over the file cap was not read: resource-limit says so, and what it
-            // holds is unknown.
-            if workspace.file(counter.file).is_oversized() {
-                continue;
-            }
-            let top = highest.get(&Some(counter.file)).copied();
-            check_counter(workspace, counter, top, out);
+/// id-counter-stale for the counters of one root.
+pub(super) fn check_root(workspace: &Workspace, root_index: usize, out: &mut Vec<Diagnostic>) {
+    let root = &workspace.roots[root_index];
+    let highest = highest_ids(workspace, root_index);
+    for counter in &root.counters {
+        // A counter over the file cap was not read: resource-limit says so, and what it
+        // holds is unknown.
+        if workspace.file(counter.file).is_oversized() {
+            continue;
         }
-        // Tasks no counter covers: every task when there is no counter at all, else those
-        // outside the namespaced counters' scopes when the repository-wide one is absent.
-        let uncovered = highest.get(&None).copied();
-        if root.counters.is_empty() || uncovered.is_some() {
-            let next = uncovered.map_or(1, |task| task.id.number + 1);
-            // The model registers a placeholder file where the counter should be when the
-            // root has no counter at all; otherwise the highest uncovered task carries it.
-            if let Some(file) = workspace.file_by_path(&root.path.join("ID_COUNTER.txt")) {
-                let unread = workspace.load_problem(root_index, "ID_COUNTER.txt");
-                out.push(missing(file, next, unread));
-            } else if let Some(task) = uncovered
-                && let Some((card, range)) = task_anchor(workspace, task)
-            {
-                out.push(Diagnostic::new(
-                    Rule::IdCounterStale,
-                    card,
-                    range,
-                    format!(
-                        "no ID counter covers {}: create ID_COUNTER.txt in the tasks root holding the next free ID, {next:04}",
-                        task.id
-                    ),
-                ));
-            }
+        let top = highest.get(&Some(counter.file)).copied();
+        check_counter(workspace, counter, top, out);
+    }
+    // Tasks no counter covers: every task when there is no counter at all, else those
+    // outside the namespaced counters' scopes when the repository-wide one is absent.
+    let uncovered = highest.get(&None).copied();
+    if root.counters.is_empty() || uncovered.is_some() {
+        let next = uncovered.map_or(1, |task| task.id.number + 1);
+        // The model registers a placeholder file where the counter should be when the
+        // root has no counter at all; otherwise the highest uncovered task carries it.
+        if let Some(file) = workspace.file_by_path(&root.path.join("ID_COUNTER.txt")) {
+            let unread = workspace.load_problem(root_index, "ID_COUNTER.txt");
+            out.push(missing(file, next, unread));
+        } else if let Some(task) = uncovered
+            && let Some((card, range)) = task_anchor(workspace, task)
+        {
+            out.push(Diagnostic::new(
+                Rule::IdCounterStale,
+                card,
+                range,
+                format!(
+                    "no ID counter covers {}: create ID_COUNTER.txt in the tasks root holding the next free ID, {next:04}",
+                    task.id
+                ),
+            ));
         }
     }
 }

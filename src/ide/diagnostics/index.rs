@@ -19,16 +19,19 @@ use crate::syntax::index_table::{
 };
 use crate::syntax::task_id::{TaskId, parse_folder_name, parse_task_ref};
 
-pub(super) fn check(workspace: &Workspace, out: &mut Vec<Diagnostic>) {
-    for (root_index, root) in workspace.roots.iter().enumerate() {
-        for index in &root.indexes {
-            let Parsed::Index(parsed) = &workspace.file(index.file).parsed else {
-                continue;
-            };
-            if let Some(table) = usable_table(workspace, index, parsed, out) {
-                check_rows(workspace, root_index, index, table, out);
-            }
-        }
+/// One INDEX.md on its own: its table, and rows that name no task of its scope or name one
+/// twice. (Each task's own rows are checked with the task.)
+pub(super) fn check_index(
+    workspace: &Workspace,
+    root_index: usize,
+    index: &IndexFile,
+    out: &mut Vec<Diagnostic>,
+) {
+    let Parsed::Index(parsed) = &workspace.file(index.file).parsed else {
+        return;
+    };
+    if let Some(table) = usable_table(workspace, index, parsed, out) {
+        check_rows(workspace, root_index, index, table, out);
     }
 }
 

@@ -17,7 +17,10 @@ pub(crate) mod slo;
 mod state;
 pub(crate) mod wip;
 
+use std::collections::HashMap;
+
 use crate::base::TextRange;
+use crate::db::vocab::Stage;
 use crate::db::{FileId, Parsed, Task, TaskIdx, Workspace};
 use crate::ide::types::{Config, Diagnostic, Rule};
 
@@ -74,15 +77,24 @@ pub fn cross_file_diagnostics(workspace: &Workspace, config: &Config) -> Vec<Dia
             .into_iter()
             .flatten()
             .collect();
-    for global in Global::ALL {
-        out.extend(global_family(workspace, global));
+    let stage_tasks = StageTasks::of(workspace);
+    for global in Global::all(workspace) {
+        out.extend(global_family(workspace, &stage_tasks, global));
     }
+    cycles::check(workspace, &mut out);
     out
 }
 
 /// One task's cross-file rules. They read the task, its files and the tasks it names; so
 /// after an edit to task A only A and the tasks whose frontmatter names A need them again.
 pub fn task_diagnostics(workspace: &Workspace, idx: TaskIdx, config: &Config) -> Vec<Diagnostic> {
+    let mut out = task_rules(workspace, idx);
+    out.extend(slo_diagnostics(workspace, idx, config).0);
+    out
+}
+
+/// [`task_diagnostics`] without the rules that move with the clock.
+pub fn task_rules(workspace: &Workspace, idx: TaskIdx) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     let task = workspace.task(idx);
     package::check_task(workspace, idx, &mut out);
@@ -90,41 +102,94 @@ pub fn task_diagnostics(workspace: &Workspace, idx: TaskIdx, config: &Config) ->
     links::check_task(workspace, task, &mut out);
     ledger::check_drift(workspace, task, &mut out);
     state::check_task(workspace, task, &mut out);
-    slo::check_one(workspace, config, task, &mut out);
     index::check_task(workspace, task, &mut out);
     out
 }
 
-/// The rules that look at the whole tasks root at once.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+/// The task's diagnostics that depend on the clock (slo-exceeded), at `config.now`, and the
+/// moment they next change if nothing but time moves (None: never).
+pub fn slo_diagnostics(
+    workspace: &Workspace,
+    idx: TaskIdx,
+    config: &Config,
+) -> (Vec<Diagnostic>, Option<i64>) {
+    let mut out = Vec::new();
+    let next_change = slo::check_one(workspace, config, workspace.task(idx), &mut out);
+    (out, next_change)
+}
+
+/// One part of the rules that look across many tasks at once, small enough that an edit
+/// recomputes only the parts it can change.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Global {
-    /// ID counters against the highest IDs in use.
-    Counters,
-    /// Cycles in the depends_on graph.
-    Cycles,
-    /// Counted tasks per stage and DRI.
-    Wip,
-    /// INDEX.md files against the tasks.
-    Indexes,
+    /// A root's ID counters against the highest IDs in use.
+    Counters(usize),
+    /// The counted tasks of one stage of a root (per DRI where the limit says so).
+    Wip(usize, Stage),
+    /// One INDEX.md against the tasks of its scope: its table, phantom and duplicate rows.
+    Index(FileId),
 }
 
 impl Global {
-    pub const ALL: [Global; 4] = [
-        Global::Counters,
-        Global::Cycles,
-        Global::Wip,
-        Global::Indexes,
-    ];
+    /// Every global part of the workspace. (Cycles are kept per cycle, apart from these.)
+    pub fn all(workspace: &Workspace) -> Vec<Global> {
+        let mut all = Vec::new();
+        for (root_index, root) in workspace.roots.iter().enumerate() {
+            all.push(Global::Counters(root_index));
+            all.extend(Stage::ALL.map(|stage| Global::Wip(root_index, stage)));
+            all.extend(root.indexes.iter().map(|index| Global::Index(index.file)));
+        }
+        all
+    }
 }
 
-/// The diagnostics of one global rule family.
-pub fn global_family(workspace: &Workspace, global: Global) -> Vec<Diagnostic> {
+/// The tasks of each stage of each root, so that a WIP part reads its own stage only.
+#[derive(Debug, Default)]
+pub struct StageTasks(HashMap<(usize, Stage), Vec<TaskIdx>>);
+
+impl StageTasks {
+    pub fn of(workspace: &Workspace) -> StageTasks {
+        let mut by_stage: HashMap<(usize, Stage), Vec<TaskIdx>> = HashMap::new();
+        for (index, task) in workspace.tasks.iter().enumerate() {
+            by_stage
+                .entry((task.root, task.stage))
+                .or_default()
+                .push(TaskIdx(index as u32));
+        }
+        StageTasks(by_stage)
+    }
+
+    fn get(&self, root: usize, stage: Stage) -> &[TaskIdx] {
+        self.0.get(&(root, stage)).map_or(&[], Vec::as_slice)
+    }
+}
+
+/// The diagnostics of one global part.
+pub fn global_family(
+    workspace: &Workspace,
+    stage_tasks: &StageTasks,
+    global: Global,
+) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     match global {
-        Global::Counters => id_counter::check(workspace, &mut out),
-        Global::Cycles => cycles::check(workspace, &mut out),
-        Global::Wip => wip::check(workspace, &mut out),
-        Global::Indexes => index::check(workspace, &mut out),
+        Global::Counters(root) => id_counter::check_root(workspace, root, &mut out),
+        Global::Wip(root, stage) => {
+            let in_stage = stage_tasks.get(root, stage).iter().copied();
+            wip::check_stage(workspace, root, stage, in_stage, &mut out);
+        }
+        Global::Index(file) => {
+            let found = workspace
+                .roots
+                .iter()
+                .enumerate()
+                .find_map(|(root, tasks_root)| {
+                    let index = tasks_root.indexes.iter().find(|index| index.file == file)?;
+                    Some((root, index))
+                });
+            if let Some((root, index)) = found {
+                index::check_index(workspace, root, index, &mut out);
+            }
+        }
     }
     out
 }

@@ -18,17 +18,18 @@ use crate::syntax::wip_policy::{SloDuration, WipPolicy};
 
 const HOUR: i64 = 3600;
 
-/// slo-exceeded for one task.
+/// slo-exceeded for one task; returns the moment its result next changes while nothing but
+/// the clock moves (None: never).
 pub(super) fn check_one(
     workspace: &Workspace,
     config: &Config,
     task: &Task,
     out: &mut Vec<Diagnostic>,
-) {
+) -> Option<i64> {
     let now = config.now.unwrap_or_else(clock_now);
     let defaults = WipPolicy::defaults();
     let policy = slo_policy(workspace, task.root, &defaults);
-    check_task(workspace, task, policy, now, out);
+    check_task(workspace, task, policy, now, out)
 }
 
 /// The SLO table in force for tasks root `root`: its wip.policy.md's when that file has one,
@@ -95,17 +96,16 @@ fn check_task(
     policy: &WipPolicy,
     now: i64,
     out: &mut Vec<Diagnostic>,
-) {
-    let Some(SloHours { target, violation }) = task_slo(task, policy) else {
-        return;
-    };
-    let Some((entered, entered_range)) = stage_entry(workspace, task) else {
-        return;
-    };
+) -> Option<i64> {
+    let SloHours { target, violation } = task_slo(task, policy)?;
+    let (entered, entered_range) = stage_entry(workspace, task)?;
     let spent_hours = (now - entered) / HOUR;
     if spent_hours <= target {
-        return;
+        // Nothing until the target is passed.
+        return Some(entered.saturating_add((target + 1).saturating_mul(HOUR)));
     }
+    // Over the target the message counts the hours, so it changes with each one.
+    let next_change = entered.saturating_add((spent_hours + 1).saturating_mul(HOUR));
     let beyond = violation.is_some_and(|violation| spent_hours > violation);
     let severity = if beyond {
         Severity::Warning
@@ -120,9 +120,7 @@ fn check_task(
         (Stage::Current, Some(effort)) => format!(" (effort {effort})"),
         _ => String::new(),
     };
-    let Some((card, anchor)) = stage_anchor(workspace, task) else {
-        return;
-    };
+    let (card, anchor) = stage_anchor(workspace, task)?;
     let mut diagnostic = Diagnostic::new(
         Rule::SloExceeded,
         card,
@@ -144,6 +142,7 @@ fn check_task(
         );
     }
     out.push(diagnostic);
+    Some(next_change)
 }
 
 /// When the task entered its current stage: the last ledger event that enters that stage

@@ -10,47 +10,50 @@ use crate::ide::diagnostics::stage_anchor;
 use crate::ide::types::{Diagnostic, Rule, Severity};
 use crate::syntax::wip_policy::{LimitScope, WipPolicy};
 
-pub(super) fn check(workspace: &Workspace, out: &mut Vec<Diagnostic>) {
+/// wip-limit for one stage of one root, given the tasks in that stage: what an edit to a
+/// task's status or DRI can change, without looking at the other stages' tasks.
+pub(super) fn check_stage(
+    workspace: &Workspace,
+    root_index: usize,
+    stage: Stage,
+    in_stage: impl Iterator<Item = TaskIdx>,
+    out: &mut Vec<Diagnostic>,
+) {
+    let root = &workspace.roots[root_index];
     let defaults = WipPolicy::defaults();
-    for root in &workspace.roots {
-        let from_file = policy_file(workspace, root);
-        let policy = from_file.map_or(&defaults, |(_, policy)| policy);
-        for stage in Stage::ALL {
-            let Some(limit) = policy.limit(stage.name()) else {
-                continue;
-            };
-            let Some(max) = limit.limit else {
-                continue;
-            };
-            let counted: Vec<&Task> = root
-                .tasks
-                .iter()
-                .map(|&idx| workspace.task(idx))
-                .filter(|task| task.stage == stage && counts(task))
-                .collect();
-            let groups: BTreeMap<Option<&str>, Vec<&Task>> = match limit.scope {
-                LimitScope::SystemWide => BTreeMap::from([(None, counted)]),
-                LimitScope::PerDri => {
-                    let mut groups: BTreeMap<Option<&str>, Vec<&Task>> = BTreeMap::new();
-                    for task in counted {
-                        groups.entry(Some(dri_key(task))).or_default().push(task);
-                    }
-                    groups
-                }
-            };
-            // Where the limit is written, when wip.policy.md sets it.
-            let source = from_file.map(|(file, _)| (file, limit.range));
-            for (dri, tasks) in groups {
-                if tasks.len() > max as usize {
-                    let over = Over {
-                        stage,
-                        dri,
-                        max,
-                        source,
-                    };
-                    report(workspace, root, &over, &tasks, out);
-                }
+    let from_file = policy_file(workspace, root);
+    let policy = from_file.map_or(&defaults, |(_, policy)| policy);
+    let Some(limit) = policy.limit(stage.name()) else {
+        return;
+    };
+    let Some(max) = limit.limit else {
+        return;
+    };
+    let counted: Vec<&Task> = in_stage
+        .map(|idx| workspace.task(idx))
+        .filter(|task| counts(task))
+        .collect();
+    let groups: BTreeMap<Option<&str>, Vec<&Task>> = match limit.scope {
+        LimitScope::SystemWide => BTreeMap::from([(None, counted)]),
+        LimitScope::PerDri => {
+            let mut groups: BTreeMap<Option<&str>, Vec<&Task>> = BTreeMap::new();
+            for task in counted {
+                groups.entry(Some(dri_key(task))).or_default().push(task);
             }
+            groups
+        }
+    };
+    // Where the limit is written, when wip.policy.md sets it.
+    let source = from_file.map(|(file, _)| (file, limit.range));
+    for (dri, tasks) in groups {
+        if tasks.len() > max as usize {
+            let over = Over {
+                stage,
+                dri,
+                max,
+                source,
+            };
+            report(workspace, root, &over, &tasks, out);
         }
     }
 }

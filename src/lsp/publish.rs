@@ -1,0 +1,308 @@
+//! The publisher: the one owner of what the client has been told about diagnostics. It takes
+//! the analysis' deltas, converts to protocol types only the files in them, sends a file only
+//! when what it would send differs from what it sent last (or the document's version moved),
+//! and holds the one rule that drops a stale result (see [`superseded`]).
+
+use std::collections::hash_map::DefaultHasher;
+use std::collections::{BTreeSet, HashMap};
+use std::hash::Hasher;
+use std::path::{Path, PathBuf};
+
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
+use tower_lsp_server::Client;
+use tower_lsp_server::ls_types::notification::Progress;
+use tower_lsp_server::ls_types::{self as lsp, ProgressParams, ProgressParamsValue};
+
+use crate::base::PositionEncoding;
+use crate::db::{FileId, Workspace};
+use crate::ide::diagnostics::incremental::{Delta, IncrementalDiagnostics};
+use crate::ide::types::Config;
+use crate::lsp::documents::Document;
+use crate::lsp::ordering::Versions;
+use crate::lsp::session::Output;
+use crate::lsp::to_proto;
+
+/// What was last sent for one file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Sent {
+    /// A digest of the protocol diagnostics sent (an empty list has its own).
+    digest: u64,
+    /// The document version they were sent with (None: the file was not open).
+    version: Option<i32>,
+}
+
+/// What the publisher knew of the model's files, by path, while the model is rebuilt and
+/// file ids move.
+pub struct Detached {
+    sent: HashMap<PathBuf, Sent>,
+    pending: Vec<PathBuf>,
+}
+
+/// What a flush reads: the model, the kept diagnostics and the open documents.
+pub struct Sources<'s> {
+    pub workspace: &'s Workspace,
+    pub diagnostics: &'s IncrementalDiagnostics,
+    pub config: &'s Config,
+    pub documents: &'s HashMap<PathBuf, Document>,
+    pub encoding: PositionEncoding,
+    /// Whether a path lies in a tasks root without passing through a link: documents
+    /// elsewhere get no publications at all.
+    pub confined: &'s dyn Fn(&Path) -> bool,
+}
+
+#[derive(Default)]
+pub struct Publisher {
+    /// The model's files that were published, keyed by id (see [`Publisher::detach`]).
+    sent: HashMap<FileId, Sent>,
+    /// Open documents the model does not hold (a README in the root): their new versions
+    /// are published, with no diagnostics.
+    sent_outside: HashMap<PathBuf, i32>,
+    /// Files of the deltas not yet published (an analysis whose result was not sent because
+    /// a newer change arrived leaves its delta here for the next one).
+    pending: BTreeSet<FileId>,
+    pending_paths: BTreeSet<PathBuf>,
+    /// Files that left the model with diagnostics still shown: they are sent an empty list.
+    cleared: BTreeSet<PathBuf>,
+    /// Every published file must be looked at again (a rebuild, new settings).
+    everything: bool,
+    /// How many diagnostics were converted to protocol types, and files sent: the measure of
+    /// a keystroke's work at the edge.
+    pub converted: usize,
+    pub published: usize,
+}
+
+impl Publisher {
+    /// Takes an analysis' delta; its files are published at the next flush.
+    pub fn add(&mut self, delta: Delta) {
+        self.everything |= delta.everything;
+        self.pending.extend(delta.files);
+    }
+
+    /// A document was opened, changed or closed: its version moved, so it is published again
+    /// even if its diagnostics are the same.
+    pub fn touch(&mut self, workspace: &Workspace, path: &Path) {
+        match workspace.file_by_path(path) {
+            Some(file) => {
+                self.pending.insert(file);
+            }
+            None => {
+                self.pending_paths.insert(path.to_path_buf());
+            }
+        }
+    }
+
+    /// Keys what was sent by path, before a rebuild moves the file ids.
+    pub fn detach(&mut self, workspace: &Workspace) -> Detached {
+        let path = |file: FileId| workspace.files.get(file.0 as usize).map(|f| f.path.clone());
+        Detached {
+            sent: std::mem::take(&mut self.sent)
+                .into_iter()
+                .filter_map(|(file, sent)| Some((path(file)?, sent)))
+                .collect(),
+            pending: std::mem::take(&mut self.pending)
+                .into_iter()
+                .filter_map(path)
+                .collect(),
+        }
+    }
+
+    /// Keys what was sent by the rebuilt model's ids. A file the model no longer holds is
+    /// published once more (with no diagnostics) if it had any.
+    pub fn attach(&mut self, workspace: &Workspace, detached: Detached) {
+        for (path, sent) in detached.sent {
+            match workspace.file_by_path(&path) {
+                Some(file) => {
+                    self.sent.insert(file, sent);
+                }
+                None if sent.digest == digest(&[]) => {
+                    if let Some(version) = sent.version {
+                        self.sent_outside.insert(path, version);
+                    }
+                }
+                None => {
+                    self.cleared.insert(path);
+                }
+            }
+        }
+        for path in detached.pending {
+            self.touch(workspace, &path);
+        }
+        self.everything = true;
+    }
+
+    /// Sends what the pending files' diagnostics are now, where that differs from what the
+    /// client has.
+    pub fn flush(&mut self, sources: &Sources, output: &UnboundedSender<Output>) {
+        let mut files = std::mem::take(&mut self.pending);
+        let mut paths = std::mem::take(&mut self.pending_paths);
+        if std::mem::take(&mut self.everything) {
+            files.extend(self.sent.keys().copied());
+            for path in sources.documents.keys() {
+                match sources.workspace.file_by_path(path) {
+                    Some(file) => files.insert(file),
+                    None => paths.insert(path.clone()),
+                };
+            }
+        }
+        for file in files {
+            if (file.0 as usize) < sources.workspace.files.len() {
+                self.flush_file(sources, file, output);
+            }
+        }
+        for path in paths {
+            self.flush_path(sources, &path, output);
+        }
+        for path in std::mem::take(&mut self.cleared) {
+            if sources.workspace.file_by_path(&path).is_some() {
+                continue;
+            }
+            let version = sources
+                .documents
+                .get(&path)
+                .map(|document| document.version);
+            let version = version.filter(|_| (sources.confined)(&path));
+            if let Some(version) = version {
+                self.sent_outside.insert(path.clone(), version);
+            }
+            self.send(&path, Vec::new(), version, output);
+        }
+    }
+
+    fn flush_file(&mut self, sources: &Sources, file: FileId, output: &UnboundedSender<Output>) {
+        let path = &sources.workspace.file(file).path;
+        let version = sources.documents.get(path).map(|document| document.version);
+        let found = sources.diagnostics.file(file, sources.config);
+        let before = self.sent.get(&file).copied();
+        if found.is_empty() && before.is_none() && version.is_none() {
+            return;
+        }
+        self.converted += found.len();
+        let converted: Vec<lsp::Diagnostic> = found
+            .iter()
+            .map(|diagnostic| to_proto::diagnostic(sources.workspace, diagnostic, sources.encoding))
+            .collect();
+        let now = Sent {
+            digest: digest(&converted),
+            version,
+        };
+        if before == Some(now) {
+            return;
+        }
+        if found.is_empty() && version.is_none() {
+            self.sent.remove(&file);
+        } else {
+            self.sent.insert(file, now);
+        }
+        self.send(path, converted, version, output);
+    }
+
+    /// An open document the model does not hold gets each new version published, with no
+    /// diagnostics, when it lies in a tasks root.
+    fn flush_path(&mut self, sources: &Sources, path: &Path, output: &UnboundedSender<Output>) {
+        if sources.workspace.file_by_path(path).is_some() {
+            return;
+        }
+        let Some(document) = sources.documents.get(path) else {
+            self.sent_outside.remove(path);
+            return;
+        };
+        if !(sources.confined)(path) || self.sent_outside.get(path) == Some(&document.version) {
+            return;
+        }
+        self.sent_outside
+            .insert(path.to_path_buf(), document.version);
+        self.send(path, Vec::new(), Some(document.version), output);
+    }
+
+    fn send(
+        &mut self,
+        path: &Path,
+        diagnostics: Vec<lsp::Diagnostic>,
+        version: Option<i32>,
+        output: &UnboundedSender<Output>,
+    ) {
+        let Some(uri) = to_proto::uri(path) else {
+            return;
+        };
+        self.published += 1;
+        let _ = output.send(Output::Publish {
+            uri,
+            path: path.to_path_buf(),
+            diagnostics,
+            version,
+        });
+    }
+}
+
+/// A digest of a list of protocol diagnostics, to tell whether sending it again would change
+/// anything for the client.
+fn digest(diagnostics: &[lsp::Diagnostic]) -> u64 {
+    struct Digest(DefaultHasher);
+    impl std::io::Write for Digest {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.write(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut digest = Digest(DefaultHasher::new());
+    // Serialising plain data into a hasher cannot fail.
+    let _ = serde_json::to_writer(&mut digest, diagnostics);
+    digest.0.finish()
+}
+
+/// The stale-result rule: diagnostics computed for an older version of a document than the
+/// client has since sent are not sent (the newer version's own analysis follows).
+pub fn superseded(version: Option<i32>, latest: Option<i32>) -> bool {
+    matches!((version, latest), (Some(version), Some(latest)) if latest > version)
+}
+
+/// Sends the session's output to the client, in order, dropping superseded diagnostics.
+pub async fn send_to_client(
+    client: Client,
+    mut outputs: UnboundedReceiver<Output>,
+    versions: Versions,
+) {
+    while let Some(output) = outputs.recv().await {
+        match output {
+            Output::Publish {
+                uri,
+                path,
+                diagnostics,
+                version,
+            } => {
+                let latest = versions.get(&path).map(|latest| *latest);
+                if !superseded(version, latest) {
+                    client.publish_diagnostics(uri, diagnostics, version).await;
+                }
+            }
+            Output::Log(level, message) => {
+                eprintln!("flowos-lsp: {message}");
+                client.log_message(level, message).await;
+            }
+            Output::Progress(token, value) => {
+                client
+                    .send_notification::<Progress>(ProgressParams {
+                        token,
+                        value: ProgressParamsValue::WorkDone(value),
+                    })
+                    .await;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::superseded;
+
+    #[test]
+    fn only_a_result_for_an_older_version_than_the_clients_is_stale() {
+        assert!(superseded(Some(3), Some(4)));
+        assert!(!superseded(Some(4), Some(4)));
+        assert!(!superseded(None, Some(4)), "a closed file's result stands");
+        assert!(!superseded(Some(4), None));
+    }
+}
