@@ -162,6 +162,12 @@ impl Workspace {
     /// Applies changes the in-place path cannot take by rebuilding every root from the
     /// model's current texts with the changes laid over them.
     pub fn apply(&mut self, changes: &[FileChange]) {
+        *self = Workspace::build(self.inputs_with(changes));
+    }
+
+    /// What rebuilds this model with `changes` laid over it: [`Workspace::apply`] without
+    /// the build, so that the build can run elsewhere while this model keeps answering.
+    pub fn inputs_with(&self, changes: &[FileChange]) -> Vec<RootInput> {
         let mut inputs = self.inputs();
         for change in changes {
             // What the loader could not read at this path is known better now. (A folder
@@ -222,7 +228,7 @@ impl Workspace {
         for input in &mut inputs {
             input.tidy();
         }
-        *self = Workspace::build(inputs);
+        inputs
     }
 
     /// The inputs that rebuild this model: each root's folders and the current text of every

@@ -81,6 +81,8 @@ pub enum Input {
     /// The clock stops at this moment (seconds since the epoch): SLOs are measured there
     /// from now on. Sent by tests, through a debug-only request.
     SetNow(i64),
+    /// A rebuild of the model finished on its own thread (see `start_rebuild`).
+    Rebuilt,
     /// A read-only request, answered against the model with every change received so far.
     Query(Query),
     /// A read-only request that needs the diagnostics of the latest state (code actions):
@@ -171,6 +173,13 @@ struct Session {
     now: i64,
     /// Set when `FLOWOS_NOW` fixes the clock (tests, reproducible runs).
     fixed_clock: bool,
+    /// A rebuild of the model running on its own thread, while this one keeps answering.
+    rebuilding: Option<Rebuild>,
+    /// A change the client sent is waiting for a rebuild: requests wait for it too, since
+    /// they must see every change sent before them.
+    client_waits: bool,
+    /// Counts settings changes, so a rebuild started under older settings is analysed again.
+    settings_generation: u64,
     dirty_since: Option<Instant>,
     watch_disk: bool,
     watcher: Option<notify::RecommendedWatcher>,
@@ -196,6 +205,9 @@ impl Session {
             publisher: Publisher::default(),
             now: fixed_now().unwrap_or_else(clock_now),
             fixed_clock: fixed_now().is_some(),
+            rebuilding: None,
+            client_waits: false,
+            settings_generation: 0,
             dirty_since: None,
             watch_disk: false,
             watcher: None,
@@ -374,6 +386,11 @@ impl Session {
                 self.fixed_clock = true;
                 self.set_now(now);
             }
+            Input::Rebuilt => {
+                if self.rebuilding.is_none() || !self.land(false) {
+                    return;
+                }
+            }
             Input::Query(_)
             | Input::AnalysedQuery(_)
             | Input::Command { .. }
@@ -403,9 +420,7 @@ impl Session {
                 return;
             }
             Input::Pull { path, reply } => {
-                if self.dirty_since.is_some() {
-                    self.analyse_now();
-                }
+                self.analyse_now();
                 let diagnostics = match self.workspace.file_by_path(&path) {
                     Some(file) => self
                         .diagnostics
@@ -424,13 +439,14 @@ impl Session {
         self.mark_dirty();
     }
 
-    /// Reads the folders that appeared and applies the waiting structural changes as one
-    /// rebuild; true when there were any.
+    /// Reads the folders that appeared and starts rebuilding the model with the waiting
+    /// structural changes, on a thread of its own: until it lands (see `land`) this model
+    /// keeps answering requests that need none of those changes. False when there were none.
     ///
     /// Folders are read here, after the quiet spell, rather than when their event arrives:
     /// the file watcher starts watching a new folder only after it has reported it, so files
     /// moved in during that gap send no event and only a later read finds them.
-    fn apply_structural(&mut self) -> bool {
+    fn start_rebuild(&mut self) -> bool {
         for folder in std::mem::take(&mut self.new_folders) {
             self.add_folder(&folder);
         }
@@ -457,19 +473,120 @@ impl Session {
             })
             .collect();
         changes.extend(kept);
-        let published = self.publisher.detach(&self.workspace);
-        self.workspace.apply(&changes);
-        self.publisher.attach(&self.workspace, published);
-        self.diagnostics.invalidate_all();
+        let inputs = self.workspace.inputs_with(&changes);
+        drop(changes);
+        let config = self.config.clone();
+        let generation = self.settings_generation;
+        let (sender, result) = channel();
+        let wake = self.own_sender.clone();
+        let build = move || {
+            let rebuilt = catch_unwind(AssertUnwindSafe(|| {
+                let workspace = Workspace::build(inputs);
+                let mut diagnostics = IncrementalDiagnostics::default();
+                let delta = diagnostics.update(&workspace, &config);
+                Rebuilt {
+                    workspace,
+                    diagnostics,
+                    delta,
+                    generation,
+                    now: config.now,
+                }
+            }));
+            let _ = sender.send(rebuilt.ok());
+            let _ = wake.send(Input::Rebuilt);
+        };
+        let spawned = std::thread::Builder::new()
+            .name("flowos-rebuild".into())
+            .spawn(build);
+        if let Err(error) = spawned {
+            self.log(
+                MessageType::ERROR,
+                format!("cannot start a rebuild ({error}); re-indexing"),
+            );
+            self.reindex(None);
+            return true;
+        }
+        self.rebuilding = Some(Rebuild {
+            result,
+            changed: Vec::new(),
+        });
         true
     }
 
-    /// Runs a read-only query against the model as it is now. Structural changes still
-    /// waiting for the next analysis are applied first so the query sees them; a panic in the
-    /// query is logged and leaves the model alone (its caller gets an error).
+    /// Puts a finished rebuild in place of the model, then gives it every text that changed
+    /// while it ran. With `wait`, waits for it; without, returns false if it is not done.
+    fn land(&mut self, wait: bool) -> bool {
+        let Some(rebuild) = &self.rebuilding else {
+            return true;
+        };
+        let outcome = if wait {
+            rebuild.result.recv().ok().flatten()
+        } else {
+            match rebuild.result.try_recv() {
+                Ok(outcome) => outcome,
+                Err(std::sync::mpsc::TryRecvError::Empty) => return false,
+                Err(std::sync::mpsc::TryRecvError::Disconnected) => None,
+            }
+        };
+        let Some(rebuild) = self.rebuilding.take() else {
+            return true;
+        };
+        let Some(rebuilt) = outcome else {
+            self.log(
+                MessageType::ERROR,
+                "internal error while rebuilding the model; re-indexing".into(),
+            );
+            self.guarded_reindex();
+            return true;
+        };
+        let published = self.publisher.detach(&self.workspace);
+        self.workspace = rebuilt.workspace;
+        self.publisher.attach(&self.workspace, published);
+        self.diagnostics = rebuilt.diagnostics;
+        self.publisher.add(rebuilt.delta);
+        if rebuilt.generation != self.settings_generation {
+            self.diagnostics.invalidate_all();
+        } else if rebuilt.now != self.config.now {
+            match (rebuilt.now, self.config.now) {
+                (Some(then), Some(now)) if then < now => self.diagnostics.clock_moved(now),
+                _ => self.diagnostics.invalidate_all(),
+            }
+        }
+        self.client_waits = false;
+        for path in rebuild.changed {
+            if self.documents.contains_key(&path) {
+                self.document_to_model(&path);
+            } else {
+                self.reload_from_disk(&path);
+            }
+        }
+        self.mark_dirty();
+        true
+    }
+
+    /// Whether the model and its diagnostics reflect every change received.
+    fn settled(&self) -> bool {
+        self.dirty_since.is_none()
+            && self.rebuilding.is_none()
+            && self.structural.is_empty()
+            && self.new_folders.is_empty()
+    }
+
+    /// Runs a read-only query against the model as it is now. A change the client sent
+    /// that waits for a rebuild is put in place first, so the query sees it; changes from
+    /// the disk alone do not hold it up. A panic in the query is logged and leaves the model
+    /// alone (its caller gets an error).
     fn answer(&mut self, query: Query) {
-        if self.apply_structural() {
-            self.mark_dirty();
+        // Each landing may leave a buffer that names a new file for one more rebuild.
+        for _ in 0..4 {
+            if !self.client_waits {
+                break;
+            }
+            if self.rebuilding.is_none() && !self.start_rebuild() {
+                self.client_waits = false;
+                break;
+            }
+            self.land(true);
         }
         if catch_unwind(AssertUnwindSafe(|| query(&self.view()))).is_err() {
             self.log(
@@ -535,6 +652,7 @@ impl Session {
         self.config = settings.config();
         self.config.now = Some(self.now);
         self.settings = settings;
+        self.settings_generation += 1;
         // Extra events change what the ledger rules say; severities change every message.
         self.diagnostics.invalidate_all();
     }
@@ -543,15 +661,23 @@ impl Session {
     fn document_to_model(&mut self, path: &Path) {
         if let Some(document) = self.documents.get(path) {
             let (text, oversized) = document.model_text().into_parts();
-            self.set_text(path, &text, oversized);
+            if self.set_text(path, &text, oversized) {
+                self.client_waits = true;
+            }
         }
     }
 
-    /// Gives the model a file's new text: in place when it can, else as a structural change.
-    /// `oversized` is the file's size when `text` is only its start (over the file cap).
-    fn set_text(&mut self, path: &Path, text: &str, oversized: Option<u64>) {
+    /// Gives the model a file's new text: in place when it can, else as a structural change
+    /// (true: it waits for a rebuild). `oversized` is the file's size when `text` is only
+    /// its start (over the file cap).
+    fn set_text(&mut self, path: &Path, text: &str, oversized: Option<u64>) -> bool {
         if !self.indexed {
-            return;
+            return false;
+        }
+        // The model is being rebuilt: the text is given to the new one when it lands.
+        if let Some(rebuild) = &mut self.rebuilding {
+            rebuild.changed.push(path.to_path_buf());
+            return true;
         }
         // While structural changes wait, the model may still hold a file they remove (its
         // folder deleted, then the file written again): an edit in place would be undone by
@@ -567,20 +693,22 @@ impl Session {
             if let (Some(file), Some(before)) = (file, before) {
                 self.diagnostics.file_changed(&self.workspace, file, before);
             }
-            return;
+            return false;
         }
         // A buffer reached through a link (or `..`) is not a file of the root. A file the
         // loader would not read (in a hidden folder, say) would only cost a rebuild that
         // leaves it out; it may still tell of folders the loader lists.
         if !self.confined(path) {
-            return;
+            return false;
         }
+        let queued = self.structural.len();
         if self.workspace.reads(path) {
             self.structural
                 .push(FileChange::set(path.to_path_buf(), text, oversized));
         } else if self.workspace.locate(path).is_some() {
             self.note_folders_above(path);
         }
+        self.structural.len() > queued
     }
 
     /// Whether `path` lies in a tasks root without passing through a link: a buffer opened
@@ -780,6 +908,9 @@ impl Session {
             }));
         }
         self.overlay_documents(&mut inputs);
+        // A rebuild under way is superseded: everything was read again.
+        self.rebuilding = None;
+        self.client_waits = false;
         let published = self.publisher.detach(&self.workspace);
         self.workspace = Workspace::build(inputs);
         self.publisher.attach(&self.workspace, published);
@@ -875,7 +1006,7 @@ impl Session {
 
     /// Analyses until a result can be published for the latest state.
     fn analyse_now(&mut self) {
-        while self.dirty_since.is_some() {
+        while !self.settled() {
             self.analyse_once(None);
         }
     }
@@ -888,9 +1019,18 @@ impl Session {
     /// published (the result describes an older version) and the change is applied instead;
     /// the analysis' delta waits in the publisher for the next one.
     fn analyse_once(&mut self, receiver: Option<&Receiver<Input>>) {
-        self.apply_structural();
         self.dirty_since = None;
         if !self.indexed {
+            self.structural.clear();
+            self.new_folders.clear();
+            return;
+        }
+        let blocking = receiver.is_none();
+        // A rebuild brings its own analysis; the model waiting for it is not analysed.
+        if self.rebuilding.is_some() && !self.land(blocking) {
+            return;
+        }
+        if self.start_rebuild() && !self.land(blocking) {
             return;
         }
         let delta = self.diagnostics.update(&self.workspace, &self.config);
@@ -916,6 +1056,24 @@ impl Session {
         };
         self.publisher.flush(&sources, &self.output);
     }
+}
+
+/// A rebuild of the model under way on its own thread.
+struct Rebuild {
+    /// What it built; None if it failed.
+    result: Receiver<Option<Rebuilt>>,
+    /// Paths whose text changed while it ran, for the new model.
+    changed: Vec<PathBuf>,
+}
+
+/// A model built afresh, with its diagnostics and their delta.
+struct Rebuilt {
+    workspace: Workspace,
+    diagnostics: IncrementalDiagnostics,
+    delta: crate::ide::diagnostics::incremental::Delta,
+    /// The settings generation and the clock it was analysed under.
+    generation: u64,
+    now: Option<i64>,
 }
 
 /// Whether `path` lies in a tasks root of `workspace` without passing through a link.
@@ -1162,6 +1320,52 @@ mod tests {
             (2, 0, 0, 0)
         );
         harness.assert_equals_from_scratch();
+    }
+
+    /// Asks the session how many tasks its model holds, as a request would.
+    fn tasks_seen(session: &mut Session) -> usize {
+        let (reply, answer) = std::sync::mpsc::channel();
+        session.handle(Input::Query(Box::new(move |view| {
+            let _ = reply.send(view.workspace.tasks.len());
+        })));
+        answer.recv().unwrap()
+    }
+
+    #[test]
+    fn requests_are_answered_while_the_model_is_rebuilt() {
+        let mut harness = start(&format!("{COUNTER}{}", package("backlog/TASK-0001-a", "")));
+        // A checkout brings a new task: its folder event queues a rebuild.
+        write_fixture(&harness.root, &package("backlog/TASK-0002-b", ""));
+        let folder = harness.root.join("backlog/TASK-0002-b");
+        harness.session.handle(Input::Disk {
+            paths: vec![folder],
+        });
+        assert!(harness.session.start_rebuild());
+        // A request meanwhile is answered from the model as it was, without waiting.
+        assert_eq!(tasks_seen(&mut harness.session), 1);
+        assert!(
+            harness.session.rebuilding.is_some(),
+            "it did not wait for the rebuild"
+        );
+        harness.session.analyse_now();
+        assert_eq!(tasks_seen(&mut harness.session), 2);
+        harness.assert_equals_from_scratch();
+    }
+
+    #[test]
+    fn a_request_after_a_buffer_the_model_lacks_waits_for_it() {
+        let mut harness = start(&format!("{COUNTER}{}", package("backlog/TASK-0001-a", "")));
+        // The client opens a card in a task folder the model has never seen: a request sent
+        // after it must see that task.
+        let card = harness.root.join("backlog/TASK-0002-b/0002-b.task.md");
+        harness.session.handle(Input::Open {
+            path: card,
+            text: "---\ntask_id: \"0002\"\n---\n".into(),
+            version: 1,
+        });
+        assert!(harness.session.client_waits);
+        assert_eq!(tasks_seen(&mut harness.session), 2);
+        assert!(!harness.session.client_waits);
     }
 
     #[test]
