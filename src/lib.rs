@@ -2,7 +2,7 @@
 //!
 //! Layers, each depending only on those above it: `base` (ranges, line index), `syntax`
 //! (parsers), `db` (the workspace model), `ide` (features in plain types), and the edges
-//! `loader` (reading the filesystem), `apply` and `transaction` (writing it), `cli` and `lsp`.
+//! `loader` (reading the filesystem), `vfs` (disk changes and open buffers as model changes), `apply` and `transaction` (writing it), `cli` and `lsp`.
 
 pub mod apply;
 pub mod base;
@@ -14,3 +14,4 @@ pub mod lsp;
 pub mod parallel;
 pub mod syntax;
 pub mod transaction;
+pub mod vfs;

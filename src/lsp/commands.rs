@@ -187,8 +187,8 @@ fn unsaved(view: &View, paths: &[PathBuf]) -> Option<Outcome> {
             view.documents.get(*path).is_some_and(|document| {
                 // Sizes first: a large buffer is then only read from disk when it may match.
                 // Read as the loader reads: a pipe swapped in must not block the session.
-                let same_size = std::fs::symlink_metadata(path)
-                    .is_ok_and(|metadata| metadata.len() == document.rope.len_bytes() as u64);
+                let same_size = crate::vfs::disk_size(path)
+                    .is_some_and(|size| size == document.rope.len_bytes() as u64);
                 !same_size
                     || crate::loader::read_regular(path).map_or(true, |bytes| !document.is(&bytes))
             })

@@ -5,12 +5,16 @@
 //! client may send 100 MB) is never copied out of it: the model gets its size and first
 //! characters, and edits still apply, so one that brings it back under the cap is analysed.
 
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
 use ropey::Rope;
 use tower_lsp_server::ls_types::{Position, TextDocumentContentChangeEvent};
 
 use crate::base::PositionEncoding;
 use crate::db::MAX_FILE_BYTES;
 use crate::syntax::limits::{self, SHOWN_BYTES};
+use crate::vfs::{BufferText, Buffers};
 
 /// What the model is given for a buffer.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -136,6 +140,20 @@ impl Document {
             at += chunk.len();
             same
         })
+    }
+}
+
+impl Buffers for HashMap<PathBuf, Document> {
+    fn paths(&self) -> Vec<&Path> {
+        self.keys().map(PathBuf::as_path).collect()
+    }
+
+    fn model_text(&self, path: &Path) -> Option<BufferText> {
+        Some(self.get(path)?.model_text().into_parts())
+    }
+
+    fn whole_text(&self, path: &Path) -> Option<String> {
+        Some(self.get(path)?.text())
     }
 }
 

@@ -10,7 +10,6 @@
 use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
 use std::time::{Duration, Instant};
 
@@ -22,18 +21,17 @@ use tower_lsp_server::ls_types::{
 
 use crate::base::PositionEncoding;
 use crate::db::FileId;
-use crate::db::layout::is_interesting_name;
-use crate::db::update::FileChange;
-use crate::db::{FileInput, RootInput, Workspace};
+use crate::db::Workspace;
 use crate::ide::diagnostics::incremental::{Before, IncrementalDiagnostics};
 use crate::ide::diagnostics::slo::clock_now;
 use crate::ide::types::{Config, Diagnostic};
 use crate::loader;
 use crate::lsp::commands;
 use crate::lsp::config::{Settings, fixed_now};
-use crate::lsp::documents::{Document, ModelText};
+use crate::lsp::documents::Document;
 use crate::lsp::publish::{Publisher, Sources};
 use crate::lsp::to_proto;
+use crate::vfs::{self, Vfs};
 
 /// How long the session waits for more changes before analysing: long enough to gather a
 /// burst (a paste, a multi-cursor edit, a checkout's file events), short enough not to
@@ -80,6 +78,7 @@ pub enum Input {
     WatchDisk,
     /// The clock stops at this moment (seconds since the epoch): SLOs are measured there
     /// from now on. Sent by tests, through a debug-only request.
+    #[cfg_attr(not(debug_assertions), allow(dead_code))]
     SetNow(i64),
     /// A rebuild of the model finished on its own thread (see `start_rebuild`).
     Rebuilt,
@@ -160,10 +159,8 @@ struct Session {
     indexed: bool,
     workspace: Workspace,
     documents: HashMap<PathBuf, Document>,
-    /// Structural changes waiting for the next analysis (applied as one rebuild).
-    structural: Vec<FileChange>,
-    /// Folders that appeared, read at the next analysis (see `apply_structural`).
-    new_folders: Vec<PathBuf>,
+    /// Disk changes and buffers the model cannot take in place, waiting for a rebuild.
+    vfs: Vfs,
     /// Diagnostics kept part by part, so a keystroke re-checks what it can affect only.
     diagnostics: IncrementalDiagnostics,
     /// What the client has been sent, and what is waiting to be.
@@ -199,8 +196,7 @@ impl Session {
             indexed: false,
             workspace: Workspace::default(),
             documents: HashMap::new(),
-            structural: Vec::new(),
-            new_folders: Vec::new(),
+            vfs: Vfs::default(),
             diagnostics: IncrementalDiagnostics::default(),
             publisher: Publisher::default(),
             now: fixed_now().unwrap_or_else(clock_now),
@@ -439,40 +435,15 @@ impl Session {
         self.mark_dirty();
     }
 
-    /// Reads the folders that appeared and starts rebuilding the model with the waiting
-    /// structural changes, on a thread of its own: until it lands (see `land`) this model
-    /// keeps answering requests that need none of those changes. False when there were none.
-    ///
-    /// Folders are read here, after the quiet spell, rather than when their event arrives:
-    /// the file watcher starts watching a new folder only after it has reported it, so files
-    /// moved in during that gap send no event and only a later read finds them.
+    /// Starts rebuilding the model with the changes waiting in the file-system layer, on a
+    /// thread of its own: until it lands (see `land`) this model keeps answering requests
+    /// that need none of those changes. False when none wait.
     fn start_rebuild(&mut self) -> bool {
-        for folder in std::mem::take(&mut self.new_folders) {
-            self.add_folder(&folder);
-        }
-        if self.structural.is_empty() {
+        let changes = self.vfs.take_changes(&self.workspace, &self.documents);
+        self.log_problems();
+        let Some(changes) = changes else {
             return false;
-        }
-        let mut changes = std::mem::take(&mut self.structural);
-        // Open buffers stand for their files whatever the disk says: a folder removed or
-        // moved away under an open card does not take the buffer's text with it.
-        let removed: Vec<&PathBuf> = changes
-            .iter()
-            .filter_map(|change| match change {
-                FileChange::Remove { path } => Some(path),
-                _ => None,
-            })
-            .collect();
-        let kept: Vec<FileChange> = self
-            .documents
-            .iter()
-            .filter(|(path, _)| removed.iter().any(|gone| path.starts_with(gone)))
-            .map(|(path, document)| FileChange::Set {
-                path: path.clone(),
-                text: Arc::from(document.text()),
-            })
-            .collect();
-        changes.extend(kept);
+        };
         let inputs = self.workspace.inputs_with(&changes);
         drop(changes);
         let config = self.config.clone();
@@ -566,10 +537,7 @@ impl Session {
 
     /// Whether the model and its diagnostics reflect every change received.
     fn settled(&self) -> bool {
-        self.dirty_since.is_none()
-            && self.rebuilding.is_none()
-            && self.structural.is_empty()
-            && self.new_folders.is_empty()
+        self.dirty_since.is_none() && self.rebuilding.is_none() && self.vfs.is_idle()
     }
 
     /// Runs a read-only query against the model as it is now. A change the client sent
@@ -622,7 +590,7 @@ impl Session {
         let gone: Vec<PathBuf> = outcome
             .touched
             .iter()
-            .filter(|path| !path.exists())
+            .filter(|path| vfs::is_gone(path))
             .flat_map(|gone| {
                 self.documents
                     .keys()
@@ -682,7 +650,7 @@ impl Session {
         // While structural changes wait, the model may still hold a file they remove (its
         // folder deleted, then the file written again): an edit in place would be undone by
         // them, so the new text waits in line after them instead.
-        let waiting = !self.structural.is_empty() || !self.new_folders.is_empty();
+        let waiting = !self.vfs.is_idle();
         let file = self.workspace.file_by_path(path);
         let before = file.map(|file| Before::of(&self.workspace, file));
         if !waiting
@@ -701,178 +669,49 @@ impl Session {
         if !self.confined(path) {
             return false;
         }
-        let queued = self.structural.len();
+        let queued = self.vfs.queued();
         if self.workspace.reads(path) {
-            self.structural
-                .push(FileChange::set(path.to_path_buf(), text, oversized));
+            self.vfs.queue_text(path, text, oversized);
         } else if self.workspace.locate(path).is_some() {
-            self.note_folders_above(path);
+            self.vfs.note_folders_above(&self.workspace, path);
         }
-        self.structural.len() > queued
+        self.vfs.queued() > queued
     }
 
     /// Whether `path` lies in a tasks root without passing through a link: a buffer opened
     /// through a link to a folder outside is that outside file, not a file of the root, and
     /// must not join the model (a transition would then plan writes through the link).
     fn confined(&self, path: &Path) -> bool {
-        confined_in(&self.workspace, path)
+        vfs::confined(&self.workspace, path)
     }
 
-    /// Re-reads what is at `path` now. The path comes from a file-watcher event or a client,
-    /// not from a listing of the root, so it is checked the way the loader's walk is
-    /// guaranteed: plain names below the root, no link on the way (a link to a folder outside
-    /// would otherwise be read through as if it were inside), and files opened without
-    /// following a link or blocking on a pipe.
+    /// Gives the model what is at `path` on disk now (see [`Vfs::reload`]).
     fn reload_from_disk(&mut self, path: &Path) {
         if !self.indexed {
             return;
         }
-        let Some((root, rel)) = self.workspace.locate(path) else {
-            return;
-        };
-        let root_path = self.workspace.roots[root].path.clone();
-        if let Err(problem) = loader::check_confined(&root_path, &rel) {
-            self.unread(&root_path, problem);
-            return;
-        }
-        match std::fs::symlink_metadata(path) {
-            Ok(metadata) if metadata.is_dir() => {
-                // A folder appeared (a checkout, a move): read it all again.
-                self.structural.push(FileChange::Remove {
-                    path: path.to_path_buf(),
-                });
-                self.new_folders.push(path.to_path_buf());
-            }
-            Ok(_) => {
-                let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
-                if !name.is_some_and(|name| is_interesting_name(&name)) {
-                    // Not read, but it tells of its folder.
-                    self.note_folders_above(path);
-                    return;
-                }
-                match loader::read_confined(&root_path, &rel) {
-                    Ok(Some(file)) => {
-                        let text = String::from_utf8_lossy(&file.bytes);
-                        self.set_text(path, &text, file.oversized);
-                    }
-                    Ok(None) => self.structural.push(FileChange::Remove {
-                        path: path.to_path_buf(),
-                    }),
-                    Err(problem) => self.unread(&root_path, problem),
-                }
-            }
-            // Gone (or a link, which is never followed).
-            Err(_) => {
-                let gone = self.highest_gone(path);
-                self.structural
-                    .push(FileChange::Remove { path: gone.clone() });
-                self.note_folders_above(&gone);
-            }
+        let text = self.vfs.reload(&self.workspace, path);
+        self.log_problems();
+        if let Some((text, oversized)) = text {
+            self.set_text(path, &text, oversized);
         }
     }
 
-    /// Logs what could not be read and drops whatever the model held there.
-    fn unread(&mut self, root: &Path, problem: crate::db::LoadProblem) {
-        let path = root.join(&problem.rel);
-        self.log(
-            MessageType::WARNING,
-            format!("{}: {}", path.display(), problem.message),
-        );
-        self.structural.push(FileChange::Unread {
-            path,
-            message: problem.message,
-        });
-    }
-
-    /// The highest folder below the tasks root that is gone along with `path` (or `path`
-    /// itself). Some clients report each file of a deleted folder but not the folder, and
-    /// the folder must go too: an empty task folder left in the model is a task.
-    fn highest_gone(&self, path: &Path) -> PathBuf {
-        let mut gone = path.to_path_buf();
-        while let Some(parent) = gone.parent()
-            && self
-                .workspace
-                .locate(parent)
-                .is_some_and(|(_, rel)| !rel.is_empty())
-            && std::fs::symlink_metadata(parent).is_err()
-        {
-            gone = parent.to_path_buf();
-        }
-        gone
-    }
-
-    /// Records the folder around `path` when the model does not know it. Some clients report
-    /// a new folder's files and not the folder; when those files are ones the model does not
-    /// read, or are already gone again, the event is all that tells of the folder, and an
-    /// empty task folder is still a task.
-    fn note_folders_above(&mut self, path: &Path) {
-        let Some(parent) = path.parent() else {
-            return;
-        };
-        // With structural changes waiting, the model may still hold a folder they remove.
-        let known = self.structural.is_empty() && self.workspace.folder_is_current(parent);
-        if !known && std::fs::symlink_metadata(parent).is_ok_and(|meta| meta.is_dir()) {
-            self.structural.push(FileChange::Folder {
-                path: parent.to_path_buf(),
-            });
-        }
-    }
-
-    /// Queues every folder and interesting file below a folder that appeared, read as the
-    /// loader reads a root (links inside are reported, not followed).
-    fn add_folder(&mut self, folder: &Path) {
-        let Some((root, rel)) = self.workspace.locate(folder) else {
-            return;
-        };
-        let root_path = self.workspace.roots[root].path.clone();
-        let loaded = loader::load_folder(&root_path, &rel);
-        for problem in loaded.problems {
-            self.unread(&root_path, problem);
-        }
-        // Every folder, even an empty one: an empty task folder is still a task.
-        self.structural.push(FileChange::Folder {
-            path: folder.to_path_buf(),
-        });
-        for dir in &loaded.dirs {
-            self.structural.push(FileChange::Folder {
-                path: root_path.join(dir),
-            });
-        }
-        for file in loaded.files {
-            let path = root_path.join(&file.rel);
-            let (text, oversized) = match self.documents.get(&path) {
-                Some(document) => document.model_text().into_parts(),
-                None => (
-                    String::from_utf8_lossy(&file.bytes).into_owned(),
-                    file.oversized,
-                ),
-            };
-            self.structural
-                .push(FileChange::set(path, &text, oversized));
+    /// Logs what the file-system layer could not read.
+    fn log_problems(&mut self) {
+        for problem in self.vfs.take_problems() {
+            self.log(MessageType::WARNING, problem);
         }
     }
 
     /// The tasks roots of the workspace folders (or the configured `flowos.tasksRoot`).
     fn tasks_roots(&self) -> Vec<PathBuf> {
-        let mut roots = Vec::new();
-        for folder in &self.folders {
-            if let Some(configured) = &self.settings.tasks_root {
-                let root = folder.join(configured);
-                if root.is_dir() {
-                    roots.push(root);
-                }
-                continue;
-            }
-            match loader::find_tasks_roots(folder) {
-                Ok(found) => roots.extend(found),
-                Err(error) => self.log(
-                    MessageType::WARNING,
-                    format!("cannot search {}: {error}", folder.display()),
-                ),
-            }
+        let mut problems = Vec::new();
+        let configured = self.settings.tasks_root.as_deref();
+        let roots = vfs::tasks_roots(&self.folders, configured, &mut problems);
+        for problem in problems {
+            self.log(MessageType::WARNING, problem);
         }
-        roots.sort();
-        roots.dedup();
         roots
     }
 
@@ -907,15 +746,14 @@ impl Session {
                 percentage: Some(((done + 1) * 100 / roots.len().max(1)) as u32),
             }));
         }
-        self.overlay_documents(&mut inputs);
+        vfs::overlay(&mut inputs, &self.documents);
         // A rebuild under way is superseded: everything was read again.
         self.rebuilding = None;
         self.client_waits = false;
         let published = self.publisher.detach(&self.workspace);
         self.workspace = Workspace::build(inputs);
         self.publisher.attach(&self.workspace, published);
-        self.structural.clear();
-        self.new_folders.clear();
+        self.vfs.clear();
         if !self.fixed_clock {
             self.now = clock_now();
             self.config.now = Some(self.now);
@@ -942,66 +780,22 @@ impl Session {
         }
     }
 
-    /// Open buffers win over the disk, even where the disk no longer has their file.
-    fn overlay_documents(&self, inputs: &mut [RootInput]) {
-        for (path, document) in &self.documents {
-            let Some(input) = inputs
-                .iter_mut()
-                .find(|input| path.starts_with(&input.path))
-            else {
-                continue;
-            };
-            let Ok(rel) = path.strip_prefix(&input.path) else {
-                continue;
-            };
-            let rel = rel.to_string_lossy().replace('\\', "/");
-            let name = rel.rsplit('/').next().unwrap_or(&rel);
-            // As in `confined`: a buffer reached through a link (or `..`) is not in the root.
-            if !is_interesting_name(name) || loader::check_confined(&input.path, &rel).is_err() {
-                continue;
-            }
-            input.put_file(match document.model_text() {
-                ModelText::Whole(text) => FileInput::new(rel, text.into_bytes()),
-                ModelText::Oversized { size, head } => {
-                    FileInput::oversized(rel, size, head.as_bytes())
-                }
-            });
-        }
-        for input in inputs {
-            input.tidy();
-        }
-    }
-
     fn start_watcher(&mut self) {
-        use notify::{RecursiveMode, Watcher};
         let sender = self.own_sender.clone();
-        let handler = move |event: notify::Result<notify::Event>| {
-            if let Ok(event) = event
-                && !event.kind.is_access()
-            {
-                let _ = sender.send(Input::Disk { paths: event.paths });
-            }
+        let changed = move |paths| {
+            let _ = sender.send(Input::Disk { paths });
         };
-        // notify follows links by default: it would watch (and report paths through) a link
-        // to a folder outside the root, or walk a link loop. Nothing below a root is followed.
-        let config = notify::Config::default().with_follow_symlinks(false);
-        let watcher = notify::RecommendedWatcher::new(handler, config);
-        let mut watcher = match watcher {
-            Ok(watcher) => watcher,
-            Err(error) => {
-                self.log(MessageType::WARNING, format!("cannot watch files: {error}"));
-                return;
-            }
-        };
-        for root in &self.workspace.roots {
-            if let Err(error) = watcher.watch(&root.path, RecursiveMode::Recursive) {
-                self.log(
-                    MessageType::WARNING,
-                    format!("cannot watch {}: {error}", root.path.display()),
-                );
-            }
+        let roots: Vec<PathBuf> = self
+            .workspace
+            .roots
+            .iter()
+            .map(|root| root.path.clone())
+            .collect();
+        let mut problems = Vec::new();
+        self.watcher = vfs::watch(&roots, changed, &mut problems);
+        for problem in problems {
+            self.log(MessageType::WARNING, problem);
         }
-        self.watcher = Some(watcher);
     }
 
     /// Analyses until a result can be published for the latest state.
@@ -1021,8 +815,7 @@ impl Session {
     fn analyse_once(&mut self, receiver: Option<&Receiver<Input>>) {
         self.dirty_since = None;
         if !self.indexed {
-            self.structural.clear();
-            self.new_folders.clear();
+            self.vfs.clear();
             return;
         }
         let blocking = receiver.is_none();
@@ -1045,7 +838,7 @@ impl Session {
             return;
         }
         let workspace = &self.workspace;
-        let confined = |path: &Path| confined_in(workspace, path);
+        let confined = |path: &Path| vfs::confined(workspace, path);
         let sources = Sources {
             workspace: &self.workspace,
             diagnostics: &self.diagnostics,
@@ -1074,13 +867,6 @@ struct Rebuilt {
     /// The settings generation and the clock it was analysed under.
     generation: u64,
     now: Option<i64>,
-}
-
-/// Whether `path` lies in a tasks root of `workspace` without passing through a link.
-fn confined_in(workspace: &Workspace, path: &Path) -> bool {
-    workspace.locate(path).is_some_and(|(root, rel)| {
-        loader::check_confined(&workspace.roots[root].path, &rel).is_ok()
-    })
 }
 
 #[cfg(test)]
@@ -1407,7 +1193,7 @@ mod tests {
             }],
         });
         // Each keystroke used to queue a rebuild of the whole model that left the file out.
-        assert!(harness.session.structural.is_empty());
+        assert!(harness.session.vfs.is_idle());
     }
 
     #[test]

@@ -406,12 +406,18 @@ impl IncrementalDiagnostics {
         changed: &mut BTreeSet<FileId>,
     ) {
         let old = self.parts.remove(&part).unwrap_or_default();
-        if old != found {
+        // Most parts of a workspace have nothing to say, before and after.
+        if old.is_empty() && found.is_empty() {
+            return;
+        }
+        if old.is_empty() {
+            changed.extend(found.iter().map(|diagnostic| diagnostic.file));
+        } else if old != found {
             changed.extend(files_differing(&old, &found));
         }
         // Positions from the first changed byte on may have moved to other lines even
         // where the byte offsets are the same.
-        for diagnostic in &found {
+        for diagnostic in found.iter().filter(|_| !edited.is_empty()) {
             let moved = diagnostic.related.iter().any(|related| {
                 edited
                     .get(&related.file)
