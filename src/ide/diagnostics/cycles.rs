@@ -433,6 +433,11 @@ mod tests {
 
     /// Tasks `TASK-0001..=TASK-n` in backlog, each depending on the next; the last depends
     /// on `last_depends_on` (`[]` for an open chain).
+    /// A bound that only a hang (or a walk far worse than linear) passes: these tests run in
+    /// debug builds on shared, loaded machines, so they guard against hanging, not speed
+    /// (the benches measure that).
+    const HANG: Duration = Duration::from_secs(120);
+
     fn chain(n: u32, last_depends_on: &str) -> String {
         let mut fixture = String::from(COUNTER);
         for i in 1..=n {
@@ -549,11 +554,7 @@ mod tests {
         let fixture = chain(10_000, "[]");
         let started = Instant::now();
         assert_eq!(check_rule(&fixture, Rule::DependencyCycle), "");
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "took {:?}",
-            started.elapsed()
-        );
+        assert!(started.elapsed() < HANG, "took {:?}", started.elapsed());
     }
 
     #[test]
@@ -561,11 +562,7 @@ mod tests {
         let fixture = chain(10_000, "[\"0001\"]");
         let started = Instant::now();
         let report = check_rule(&fixture, Rule::DependencyCycle);
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "took {:?}",
-            started.elapsed()
-        );
+        assert!(started.elapsed() < HANG, "took {:?}", started.elapsed());
         // Every card of the cycle shows it, each once.
         let diagnostics: Vec<&str> = report.lines().filter(|l| !l.starts_with(' ')).collect();
         assert_eq!(diagnostics.len(), 10_000);
