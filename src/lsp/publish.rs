@@ -25,8 +25,9 @@ use crate::lsp::to_proto;
 /// What was last sent for one file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Sent {
-    /// A digest of the protocol diagnostics sent (an empty list has its own).
-    digest: u64,
+    /// A digest of the protocol diagnostics sent, when it was taken (an empty list has its
+    /// own). Only a rebuild's republication compares digests: a file in a delta is sent.
+    digest: Option<u64>,
     /// The document version they were sent with (None: the file was not open).
     version: Option<i32>,
 }
@@ -65,6 +66,8 @@ pub struct Publisher {
     cleared: BTreeSet<PathBuf>,
     /// Every published file must be looked at again (a rebuild, new settings).
     everything: bool,
+    /// Files looked at again after a rebuild: sent only if what they would send differs.
+    recheck: BTreeSet<FileId>,
     /// How many diagnostics were converted to protocol types, and files sent: the measure of
     /// a keystroke's work at the edge.
     pub converted: usize,
@@ -114,7 +117,7 @@ impl Publisher {
                 Some(file) => {
                     self.sent.insert(file, sent);
                 }
-                None if sent.digest == digest(&[]) => {
+                None if sent.digest == Some(digest(&[])) => {
                     if let Some(version) = sent.version {
                         self.sent_outside.insert(path, version);
                     }
@@ -130,23 +133,59 @@ impl Publisher {
         self.everything = true;
     }
 
-    /// Sends what the pending files' diagnostics are now, where that differs from what the
-    /// client has.
-    pub fn flush(&mut self, sources: &Sources, output: &UnboundedSender<Output>) {
-        let mut files = std::mem::take(&mut self.pending);
+    /// Whether publications wait (see [`Scope::Open`]).
+    pub fn is_waiting(&self) -> bool {
+        !self.pending.is_empty() || !self.recheck.is_empty() || self.everything
+    }
+
+    /// Sends what the pending files' diagnostics are now, where the client's may differ:
+    /// all of them, or with [`Scope::Open`] the open documents' only.
+    pub fn flush(&mut self, sources: &Sources, scope: Scope, output: &UnboundedSender<Output>) {
         let mut paths = std::mem::take(&mut self.pending_paths);
         if std::mem::take(&mut self.everything) {
-            files.extend(self.sent.keys().copied());
+            let sent: Vec<FileId> = self.sent.keys().copied().collect();
+            self.recheck.extend(sent);
             for path in sources.documents.keys() {
                 match sources.workspace.file_by_path(path) {
-                    Some(file) => files.insert(file),
+                    Some(file) => self.recheck.insert(file),
                     None => paths.insert(path.clone()),
                 };
             }
         }
-        for file in files {
+        let is_open = |file: &FileId| {
+            let path = sources
+                .workspace
+                .files
+                .get(file.0 as usize)
+                .map(|f| &f.path);
+            path.is_some_and(|path| sources.documents.contains_key(path))
+        };
+        let (files, recheck) = match scope {
+            Scope::All => (
+                std::mem::take(&mut self.pending),
+                std::mem::take(&mut self.recheck),
+            ),
+            Scope::Open => {
+                let (files, later) = std::mem::take(&mut self.pending)
+                    .into_iter()
+                    .partition(is_open);
+                self.pending = later;
+                let (recheck, later) = std::mem::take(&mut self.recheck)
+                    .into_iter()
+                    .partition(is_open);
+                self.recheck = later;
+                (files, recheck)
+            }
+        };
+        let files: BTreeSet<FileId> = files;
+        let recheck: BTreeSet<FileId> = recheck.difference(&files).copied().collect();
+        for (file, compare) in files
+            .into_iter()
+            .map(|file| (file, false))
+            .chain(recheck.into_iter().map(|file| (file, true)))
+        {
             if (file.0 as usize) < sources.workspace.files.len() {
-                self.flush_file(sources, file, output);
+                self.flush_file(sources, file, compare, output);
             }
         }
         for path in paths {
@@ -168,7 +207,14 @@ impl Publisher {
         }
     }
 
-    fn flush_file(&mut self, sources: &Sources, file: FileId, output: &UnboundedSender<Output>) {
+    /// Publishes one file; with `compare`, only if the client's copy differs.
+    fn flush_file(
+        &mut self,
+        sources: &Sources,
+        file: FileId,
+        compare: bool,
+        output: &UnboundedSender<Output>,
+    ) {
         let path = &sources.workspace.file(file).path;
         let version = sources.documents.get(path).map(|document| document.version);
         let found = sources.diagnostics.file(file, sources.config);
@@ -182,10 +228,10 @@ impl Publisher {
             .map(|diagnostic| to_proto::diagnostic(sources.workspace, diagnostic, sources.encoding))
             .collect();
         let now = Sent {
-            digest: digest(&converted),
+            digest: compare.then(|| digest(&converted)),
             version,
         };
-        if before == Some(now) {
+        if compare && before == Some(now) {
             return;
         }
         if found.is_empty() && version.is_none() {
@@ -232,6 +278,17 @@ impl Publisher {
             version,
         });
     }
+}
+
+/// Which pending publications a flush sends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope {
+    /// Everything pending.
+    All,
+    /// The open documents' only: what the user is looking at goes out with each keystroke;
+    /// other files (an INDEX.md with thousands of stale cells, say) wait for a pause in
+    /// the typing, so their size never lands on a keystroke.
+    Open,
 }
 
 /// A digest of a list of protocol diagnostics, to tell whether sending it again would change

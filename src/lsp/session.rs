@@ -29,7 +29,7 @@ use crate::loader;
 use crate::lsp::commands;
 use crate::lsp::config::{Settings, fixed_now};
 use crate::lsp::documents::Document;
-use crate::lsp::publish::{Publisher, Sources};
+use crate::lsp::publish::{Publisher, Scope, Sources};
 use crate::lsp::to_proto;
 use crate::vfs::{self, Vfs};
 
@@ -39,6 +39,9 @@ use crate::vfs::{self, Vfs};
 const DEBOUNCE: Duration = Duration::from_millis(2);
 /// Under a continuous stream of changes, analyse at least this often.
 const MAX_DELAY: Duration = Duration::from_millis(250);
+/// Files other than the open documents are published once input has paused this long (see
+/// `Scope::Open`).
+const PUBLISH_PAUSE: Duration = Duration::from_millis(200);
 
 /// What the session is told, in arrival order.
 pub enum Input {
@@ -178,6 +181,8 @@ struct Session {
     /// Counts settings changes, so a rebuild started under older settings is analysed again.
     settings_generation: u64,
     dirty_since: Option<Instant>,
+    /// When publications of files that are not open are due, if input stays paused.
+    publish_due: Option<Instant>,
     watch_disk: bool,
     watcher: Option<notify::RecommendedWatcher>,
     /// Requests that arrived before the first index; answered as soon as it is built.
@@ -205,6 +210,7 @@ impl Session {
             client_waits: false,
             settings_generation: 0,
             dirty_since: None,
+            publish_due: None,
             watch_disk: false,
             watcher: None,
             waiting: Vec::new(),
@@ -225,10 +231,18 @@ impl Session {
                 Some(_) => Some(DEBOUNCE),
                 None => None,
             };
-            let wait = match (until_analysis, until_tick) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            };
+            let until_publish = self
+                .publish_due
+                .filter(|_| self.dirty_since.is_none())
+                .map(|due| due.saturating_duration_since(Instant::now()));
+            if until_publish == Some(Duration::ZERO) {
+                self.guarded("publishing", |session| session.publish(Scope::All));
+                continue;
+            }
+            let wait = [until_analysis, until_tick, until_publish]
+                .into_iter()
+                .flatten()
+                .min();
             let input = match wait {
                 Some(wait) if wait.is_zero() => None,
                 Some(wait) => match receiver.recv_timeout(wait) {
@@ -242,8 +256,14 @@ impl Session {
                 },
             };
             match input {
-                Some(input) => self.guarded("handling a change", |session| session.handle(input)),
-                // Woken for the clock: the loop's top follows it.
+                Some(input) => {
+                    // Input keeps coming: the other files wait for the pause.
+                    if let Some(due) = self.publish_due.as_mut() {
+                        *due = Instant::now() + PUBLISH_PAUSE;
+                    }
+                    self.guarded("handling a change", |session| session.handle(input))
+                }
+                // Woken for the clock or the pause: the loop's top follows it.
                 None if until_analysis.is_none() => {}
                 None => self.guarded("analysing", |session| session.analyse(&receiver)),
             }
@@ -610,6 +630,7 @@ impl Session {
         }
         self.mark_dirty();
         self.analyse_now();
+        self.publish(Scope::All);
         outcome
     }
 
@@ -837,6 +858,12 @@ impl Session {
             self.handle(newer);
             return;
         }
+        self.publish(Scope::Open);
+    }
+
+    /// Sends pending publications: the open documents' at once, the rest (with
+    /// `Scope::All`) once input pauses.
+    fn publish(&mut self, scope: Scope) {
         let workspace = &self.workspace;
         let confined = |path: &Path| vfs::confined(workspace, path);
         let sources = Sources {
@@ -847,7 +874,14 @@ impl Session {
             encoding: self.encoding,
             confined: &confined,
         };
-        self.publisher.flush(&sources, &self.output);
+        self.publisher.flush(&sources, scope, &self.output);
+        self.publish_due = match self.publisher.is_waiting() {
+            true => Some(
+                self.publish_due
+                    .unwrap_or_else(|| Instant::now() + PUBLISH_PAUSE),
+            ),
+            false => None,
+        };
     }
 }
 
@@ -928,8 +962,10 @@ mod tests {
     }
 
     impl Harness {
-        /// The publications sent since the last call: path and version.
+        /// The publications sent since the last call, those waiting for a pause in the
+        /// input included: path and version.
         fn published(&mut self) -> Vec<(PathBuf, Option<i32>)> {
+            self.session.publish(Scope::All);
             let mut found = Vec::new();
             while let Ok(output) = self.outputs.try_recv() {
                 if let Output::Publish { path, version, .. } = output {
@@ -1106,6 +1142,57 @@ mod tests {
             (2, 0, 0, 0)
         );
         harness.assert_equals_from_scratch();
+    }
+
+    #[test]
+    fn other_files_are_published_when_typing_pauses() {
+        let mut harness = start(&hints(3, 0));
+        let card = harness.root.join("inbox/TASK-0001-t/0001-t.task.md");
+        let text = std::fs::read_to_string(&card).unwrap();
+        harness.session.handle(Input::Open {
+            path: card.clone(),
+            text: text.clone(),
+            version: 1,
+        });
+        harness.session.analyse_now();
+        harness.published();
+        // Renaming the task makes both indexes' rows for it stale.
+        let line = text
+            .lines()
+            .position(|l| l.starts_with("task_name:"))
+            .unwrap() as u32;
+        let end = text.lines().nth(line as usize).unwrap().len() as u32;
+        harness.session.handle(Input::Change {
+            path: card.clone(),
+            version: 2,
+            changes: vec![TextDocumentContentChangeEvent {
+                range: Some(Range::new(Position::new(line, 0), Position::new(line, end))),
+                range_length: None,
+                text: "task_name: \"Renamed\"".into(),
+            }],
+        });
+        harness.session.analyse_now();
+        let mut at_once = Vec::new();
+        while let Ok(output) = harness.outputs.try_recv() {
+            if let Output::Publish { path, .. } = output {
+                at_once.push(path);
+            }
+        }
+        assert_eq!(at_once, vec![card]);
+        assert!(harness.session.publish_due.is_some());
+        let later: Vec<PathBuf> = harness
+            .published()
+            .into_iter()
+            .map(|(path, _)| path)
+            .collect();
+        assert_eq!(
+            later,
+            vec![
+                harness.root.join("INDEX.md"),
+                harness.root.join("inbox/INDEX.md")
+            ]
+        );
+        assert!(harness.session.publish_due.is_none());
     }
 
     /// Asks the session how many tasks its model holds, as a request would.

@@ -36,7 +36,8 @@ pub(crate) struct CycleComponent {
 
 /// Every cycle of the workspace.
 pub(crate) fn components(workspace: &Workspace) -> Vec<CycleComponent> {
-    report_all(workspace, &build_graph(workspace))
+    let starts: Vec<usize> = (0..workspace.tasks.len()).collect();
+    report_all(workspace, &build_graph(workspace), &starts)
 }
 
 /// The cycles among `nodes` alone (edges leaving the set are ignored). Exact when `nodes` is
@@ -52,13 +53,15 @@ pub(crate) fn components_among(
             .filter(|edge| nodes.contains(&edge.target))
             .collect();
     }
-    report_all(workspace, &graph)
+    // Only the set is walked: an edit's cycles cost the tasks around it, not the workspace.
+    let mut starts: Vec<usize> = nodes.iter().copied().collect();
+    starts.sort_unstable();
+    report_all(workspace, &graph, &starts)
 }
 
-fn report_all(workspace: &Workspace, graph: &[Vec<Edge>]) -> Vec<CycleComponent> {
-    strongly_connected(graph)
+fn report_all(workspace: &Workspace, graph: &[Vec<Edge>], starts: &[usize]) -> Vec<CycleComponent> {
+    strongly_connected(graph, starts)
         .into_iter()
-        .filter(|component| component.len() >= 2)
         .map(|component| {
             let mut diagnostics = Vec::new();
             report_component(workspace, graph, &component, &mut diagnostics);
@@ -203,7 +206,8 @@ pub(crate) fn cycle_through(workspace: &Workspace, task: TaskIdx) -> Option<Vec<
 }
 
 /// Tarjan's algorithm with an explicit stack, so a 10,000-task chain cannot overflow.
-fn strongly_connected(graph: &[Vec<Edge>]) -> Vec<Vec<usize>> {
+/// The strongly connected components of two or more nodes reached from `starts`.
+fn strongly_connected(graph: &[Vec<Edge>], starts: &[usize]) -> Vec<Vec<usize>> {
     const UNVISITED: usize = usize::MAX;
     let n = graph.len();
     let mut index = vec![UNVISITED; n];
@@ -212,7 +216,7 @@ fn strongly_connected(graph: &[Vec<Edge>]) -> Vec<Vec<usize>> {
     let mut stack = Vec::new();
     let mut components = Vec::new();
     let mut next_index = 0;
-    for start in 0..n {
+    for &start in starts {
         if index[start] != UNVISITED {
             continue;
         }
@@ -245,6 +249,12 @@ fn strongly_connected(graph: &[Vec<Edge>]) -> Vec<Vec<usize>> {
                 low[parent] = low[parent].min(low[node]);
             }
             if low[node] == index[node] {
+                // A task alone is no cycle (a self-dependency is a rule of its own).
+                if stack.last() == Some(&node) {
+                    stack.pop();
+                    on_stack[node] = false;
+                    continue;
+                }
                 let mut component = Vec::new();
                 while let Some(member) = stack.pop() {
                     on_stack[member] = false;
@@ -602,7 +612,8 @@ mod tests {
                 }
             })
             .collect();
-        let components = strongly_connected(&graph);
+        let all: Vec<usize> = (0..n).collect();
+        let components = strongly_connected(&graph, &all);
         assert_eq!(components.len(), 1);
         assert_eq!(components[0].len(), n);
     }
@@ -611,8 +622,13 @@ mod tests {
     fn finds_two_components() {
         let e = |target| Edge { target, item: 0 };
         let graph = vec![vec![e(1)], vec![e(0)], vec![e(3)], vec![e(2)], vec![]];
-        let mut sizes: Vec<usize> = strongly_connected(&graph).iter().map(Vec::len).collect();
+        let all: Vec<usize> = (0..graph.len()).collect();
+        let mut sizes: Vec<usize> = strongly_connected(&graph, &all)
+            .iter()
+            .map(Vec::len)
+            .collect();
         sizes.sort();
-        assert_eq!(sizes, [1, 2, 2]);
+        // Node 4 is alone: no cycle.
+        assert_eq!(sizes, [2, 2]);
     }
 }

@@ -1,6 +1,8 @@
 //! Rules on each frontmatter reference: missing-dependency, self-dependency,
 //! canceled-dependency, unfinished-dependency and unknown-namespace.
 
+use std::collections::HashSet;
+
 use crate::base::edit_distance;
 use crate::db::meta::{BlockedBy, RefItem};
 use crate::db::vocab::{Stage, Status};
@@ -219,6 +221,11 @@ fn closest_ids(workspace: &Workspace, root: usize, missing: &TaskId) -> Option<T
 
 /// Existing IDs of root `root` within `max_distance` edits of `missing` (same namespace),
 /// closest first: by edit distance of the short spelling, then by how far the number is.
+///
+/// IDs of one namespace differ only in their digits, so the candidates are the digit strings
+/// within `max_distance` edits of the missing one's, looked up one by one: the cost follows
+/// the ID's length, never the number of tasks (a typo in `depends_on` is analysed on every
+/// keystroke).
 pub(crate) fn nearest_ids(
     workspace: &Workspace,
     root: usize,
@@ -226,21 +233,91 @@ pub(crate) fn nearest_ids(
     max_distance: usize,
 ) -> Vec<TaskId> {
     let wanted = missing.short();
-    let mut found: Vec<(usize, u32, &TaskId)> = workspace
-        .by_id
-        .keys()
-        .filter(|(in_root, id)| *in_root == root && id.namespace == missing.namespace)
-        .map(|(_, id)| (edit_distance(&id.short(), &wanted), id))
-        .filter(|&(distance, _)| (1..=max_distance).contains(&distance))
+    let digits = format!("{:04}", missing.number);
+    let mut spellings: HashSet<String> = HashSet::from([digits]);
+    for _ in 0..max_distance {
+        let next: Vec<String> = spellings.iter().flat_map(|s| one_edit(s)).collect();
+        spellings.extend(next);
+    }
+    let mut numbers: Vec<u32> = spellings
+        .iter()
+        .filter(|spelling| !spelling.is_empty() && spelling.len() <= 9)
+        .filter_map(|spelling| spelling.parse().ok())
+        .collect();
+    numbers.sort_unstable();
+    numbers.dedup();
+    let mut found: Vec<(usize, u32, TaskId)> = numbers
+        .into_iter()
+        .map(|number| TaskId::new(missing.namespace.as_deref(), number))
+        .filter(|id| workspace.by_id.contains_key(&(root, id.clone())))
+        .map(|id| (edit_distance(&id.short(), &wanted), id))
+        .filter(|(distance, _)| (1..=max_distance).contains(distance))
         .map(|(distance, id)| (distance, id.number.abs_diff(missing.number), id))
         .collect();
     found.sort();
-    found.into_iter().map(|(_, _, id)| id.clone()).collect()
+    found.into_iter().map(|(_, _, id)| id).collect()
+}
+
+/// Every digit string one edit (a digit deleted, replaced or inserted) from `digits`.
+fn one_edit(digits: &str) -> Vec<String> {
+    const DIGITS: &[u8] = b"0123456789";
+    let bytes = digits.as_bytes();
+    let mut out = Vec::with_capacity(21 * (bytes.len() + 1));
+    let spell = |parts: &[&[u8]]| String::from_utf8(parts.concat()).unwrap_or_default();
+    for at in 0..=bytes.len() {
+        let (head, tail) = bytes.split_at(at);
+        for digit in DIGITS.chunks(1) {
+            out.push(spell(&[head, digit, tail]));
+            if let Some((_, rest)) = tail.split_first() {
+                out.push(spell(&[head, digit, rest]));
+            }
+        }
+        if let Some((_, rest)) = tail.split_first() {
+            out.push(spell(&[head, rest]));
+        }
+    }
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use expect_test::expect;
+
+    use super::{TaskId, edit_distance, nearest_ids};
+    use crate::ide::fixture::workspace;
+
+    #[test]
+    fn nearest_ids_are_those_a_scan_of_every_id_finds() {
+        let numbers = [
+            1, 7, 10, 17, 70, 71, 100, 107, 170, 700, 1007, 9999, 10000, 10007,
+        ];
+        let fixture: String = numbers
+            .iter()
+            .map(|n| package(&format!("backlog/TASK-{n:04}-t"), ""))
+            .collect();
+        let model = workspace(&format!("{COUNTER}{fixture}"));
+        for missing in [
+            0, 2, 8, 11, 77, 101, 170, 1000, 1070, 9998, 10001, 99999, 7007,
+        ] {
+            let missing = TaskId::new(None, missing);
+            for distance in [1, 2] {
+                let mut scanned: Vec<(usize, u32, TaskId)> = numbers
+                    .iter()
+                    .map(|&n| TaskId::new(None, n))
+                    .map(|id| (edit_distance(&id.short(), &missing.short()), id))
+                    .filter(|(d, _)| (1..=distance).contains(d))
+                    .map(|(d, id)| (d, id.number.abs_diff(missing.number), id))
+                    .collect();
+                scanned.sort();
+                let scanned: Vec<TaskId> = scanned.into_iter().map(|(_, _, id)| id).collect();
+                assert_eq!(
+                    nearest_ids(&model, 0, &missing, distance),
+                    scanned,
+                    "{missing} within {distance}"
+                );
+            }
+        }
+    }
 
     use crate::ide::fixture::{COUNTER, check_rule, package};
     use crate::ide::types::Rule;
