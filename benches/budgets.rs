@@ -315,6 +315,7 @@ fn main() {
                 seed: 42,
                 faults: 12,
                 namespaces: false,
+                noisy: false,
             },
         )
         .expect("the workspace generates");
