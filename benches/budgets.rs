@@ -14,9 +14,10 @@
 //! Environment: `BENCH_SIZES=1000,10000,50000` (default `1000,10000`; 50,000 tasks is about
 //! 150,000 files and takes a few minutes more), `BENCH_WORKSPACES=quiet,noisy` (default both),
 //! `BENCH_RUNS` (floor and check runs, default 5), `BENCH_STARTS` (server starts timed,
-//! default 3), `BENCH_TYPING_SECS` (seconds of typing per kind of keystroke, default 60, one
-//! keystroke every `BENCH_KEYSTROKE_MS`, default 100), `BENCH_REQUESTS` (requests of each
-//! kind, default 100).
+//! default 3), `BENCH_KEYSTROKES` (keystrokes of each kind sent one at a time, each once the
+//! last was answered, default 60), `BENCH_TYPING_SECS` (seconds of typing of each kind,
+//! default 60, one keystroke every `BENCH_KEYSTROKE_MS`, default 100, answered or not),
+//! `BENCH_REQUESTS` (requests of each kind, default 100).
 
 #![allow(clippy::disallowed_types, clippy::disallowed_methods)] // The bench drives the binary; the product may not.
 
@@ -330,8 +331,7 @@ fn start_server(folder: &Path, expected_files: usize) -> (Client, Duration) {
     (client, started.elapsed())
 }
 
-/// A minute (or `BENCH_TYPING_SECS`) of keystrokes, one every `interval` whether or not the
-/// last one was answered, as a person types.
+/// What a run of keystrokes (see [`Pace`]) measured.
 struct Typing {
     /// Send to the first publication for the card with that version or a newer one (the
     /// server drops results for versions the client has moved past).
@@ -340,6 +340,8 @@ struct Typing {
     unanswered: usize,
     /// The highest VmRSS sampled after each keystroke.
     max_rss_mb: Option<f64>,
+    /// publishDiagnostics received (for any file) per keystroke sent.
+    publications_per_keystroke: f64,
 }
 
 /// The server with one card open in it, and that buffer's version.
@@ -349,9 +351,20 @@ struct Editor<'a> {
     version: i64,
 }
 
+/// How keystrokes follow each other.
+#[derive(Clone, Copy)]
+enum Pace {
+    /// One every `settings.interval` for `settings.typing`, answered or not: a person typing.
+    /// When a keystroke costs the server more than the interval, this is where it shows.
+    Typing,
+    /// This many, each sent once the one before was answered: the cost of one keystroke.
+    OneAtATime(usize),
+}
+
 fn type_for(
     editor: &mut Editor,
     settings: &Settings,
+    pace: Pace,
     mut keystroke: impl FnMut(usize) -> Keystroke,
 ) -> Typing {
     let Editor {
@@ -380,15 +393,27 @@ fn type_for(
         *seen = client.publish_log.len();
     };
     let start = Instant::now();
+    let first_version = *version + 1;
+    let publications_before = client.publish_log.len();
     let mut count = 0usize;
     loop {
-        let due = start + interval * count as u32;
-        if due >= start + duration {
+        // Until when to read the server's messages before the next keystroke.
+        let due = match pace {
+            Pace::Typing => start + interval * count as u32,
+            Pace::OneAtATime(_) => Instant::now() + Duration::from_secs(60),
+        };
+        let stop = match pace {
+            Pace::Typing => due >= start + duration,
+            Pace::OneAtATime(keystrokes) => count == keystrokes,
+        };
+        if stop {
             break;
         }
         loop {
             let now = Instant::now();
-            if now >= due {
+            let answered =
+                *version < first_version || published.iter().any(|(v, _)| *v >= *version);
+            if now >= due || matches!(pace, Pace::OneAtATime(_)) && answered {
                 break;
             }
             let before = seen;
@@ -420,6 +445,7 @@ fn type_for(
         });
         record(client, &mut seen, &mut published);
     }
+    let publications = client.publish_log.len() - publications_before;
     let mut latencies = Vec::new();
     let mut unanswered = 0;
     for (v, at) in &sent {
@@ -429,6 +455,7 @@ fn type_for(
         }
     }
     Typing {
+        publications_per_keystroke: publications as f64 / sent.len().max(1) as f64,
         latencies: Stats::new(latencies),
         unanswered,
         max_rss_mb,
@@ -446,7 +473,9 @@ struct Keystroke {
 struct ServerFigures {
     starts: Stats,
     ready_rss_mb: Option<f64>,
+    body_each: Typing,
     body: Typing,
+    depends_on_each: Typing,
     depends_on: Typing,
     completion: Stats,
     definition: Stats,
@@ -480,39 +509,48 @@ fn server(folder: &Path, expected_files: usize, settings: &Settings) -> ServerFi
         version: 1,
     };
 
-    // A body line: characters typed at the end of the Goal's first line.
+    // A body line: characters typed at the end of the Goal's first line, one at a time and
+    // then as a person types.
     let body_chars: Vec<char> = BODY_TEXT.chars().collect();
-    let body = type_for(&mut editor, settings, |k| {
-        let col = probe.body_col + k as u32;
+    let mut body_typed = 0u32;
+    let mut body_key = |_| {
+        let col = probe.body_col + body_typed;
+        body_typed += 1;
         Keystroke {
             line: probe.body_line,
             start: col,
             end: col,
-            text: body_chars[k % body_chars.len()].to_string(),
+            text: body_chars[col as usize % body_chars.len()].to_string(),
         }
-    });
+    };
+    let one_at_a_time = Pace::OneAtATime(settings.keystrokes);
+    let body_each = type_for(&mut editor, settings, one_at_a_time, &mut body_key);
+    let body = type_for(&mut editor, settings, Pace::Typing, &mut body_key);
     editor.client.settle(Duration::from_millis(300));
 
     // A `depends_on` item: alternately break the dependency (an ID no task has) and restore it.
     let id_len = probe.dep_id.encode_utf16().count() as u32;
     let broken = "TASK-999999";
-    let depends_on = type_for(&mut editor, settings, |k| {
-        let (replacement, current) = if k % 2 == 0 {
-            (broken, id_len)
-        } else {
+    let mut is_broken = false;
+    let mut dependency_key = |_| {
+        let (replacement, current) = if is_broken {
             (probe.dep_id.as_str(), broken.len() as u32)
+        } else {
+            (broken, id_len)
         };
+        is_broken = !is_broken;
         Keystroke {
             line: probe.dep_line,
             start: probe.dep_col,
             end: probe.dep_col + current,
             text: replacement.to_string(),
         }
-    });
-    // Leave the item as it started (an odd number of keystrokes leaves it broken).
-    let typed = depends_on.latencies.samples.len() + depends_on.unanswered;
+    };
+    let depends_on_each = type_for(&mut editor, settings, one_at_a_time, &mut dependency_key);
+    let depends_on = type_for(&mut editor, settings, Pace::Typing, &mut dependency_key);
+    // Leave the item as it started.
     let mut client = editor.client;
-    if typed % 2 == 1 {
+    if is_broken {
         client.edit(
             &probe.card,
             editor.version + 1,
@@ -562,7 +600,9 @@ fn server(folder: &Path, expected_files: usize, settings: &Settings) -> ServerFi
     ServerFigures {
         starts: Stats::new(starts),
         ready_rss_mb,
+        body_each,
         body,
+        depends_on_each,
         depends_on,
         completion,
         definition,
@@ -581,6 +621,7 @@ struct Settings {
     starts: usize,
     typing: Duration,
     interval: Duration,
+    keystrokes: usize,
     requests: usize,
 }
 
@@ -640,6 +681,7 @@ fn main() {
         starts: env_number("BENCH_STARTS", 3).max(1) as usize,
         typing: Duration::from_secs(env_number("BENCH_TYPING_SECS", 60).max(1)),
         interval: Duration::from_millis(env_number("BENCH_KEYSTROKE_MS", 100).max(1)),
+        keystrokes: env_number("BENCH_KEYSTROKES", 60).max(1) as usize,
         requests: env_number("BENCH_REQUESTS", 100).max(1) as usize,
     };
     let base = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench-workspaces");
@@ -815,6 +857,21 @@ fn print_table(columns: &[Column], settings: &Settings) {
     };
     let secs = settings.typing.as_secs();
     let every = settings.interval.as_millis();
+    let each = settings.keystrokes;
+    line(
+        &format!(
+            "keystroke in a body line → refreshed diagnostics, p50 / p95 / max ({each}, each sent once the last was answered)"
+        ),
+        &|c| typing(&c.server.body_each),
+        "p95 ≤ 15 ms, max ≤ 30 ms",
+    );
+    line(
+        &format!(
+            "keystroke in `depends_on` (break / restore), p50 / p95 / max ({each}, one at a time)"
+        ),
+        &|c| typing(&c.server.depends_on_each),
+        "p95 ≤ 15 ms, max ≤ 30 ms",
+    );
     line(
         &format!(
             "keystroke in a body line → refreshed diagnostics, p50 / p95 / max ({secs} s, one per {every} ms)"
@@ -828,6 +885,17 @@ fn print_table(columns: &[Column], settings: &Settings) {
         ),
         &|c| typing(&c.server.depends_on),
         "p95 ≤ 15 ms, max ≤ 30 ms",
+    );
+    line(
+        "publishDiagnostics per keystroke (body, depends_on; one at a time)",
+        &|c| {
+            format!(
+                "{:.1}, {:.1}",
+                c.server.body_each.publications_per_keystroke,
+                c.server.depends_on_each.publications_per_keystroke
+            )
+        },
+        "the files whose diagnostics changed",
     );
     line(
         "task-ID completion, p50 / p95",
@@ -884,12 +952,17 @@ fn print_table(columns: &[Column], settings: &Settings) {
     line(
         "typing: highest VmRSS ÷ at ready",
         &|c| {
-            let during = [&c.server.body, &c.server.depends_on]
-                .iter()
-                .filter_map(|typing| typing.max_rss_mb)
-                .fold(None, |max: Option<f64>, mb| {
-                    Some(max.map_or(mb, |m| m.max(mb)))
-                });
+            let during = [
+                &c.server.body_each,
+                &c.server.body,
+                &c.server.depends_on_each,
+                &c.server.depends_on,
+            ]
+            .iter()
+            .filter_map(|typing| typing.max_rss_mb)
+            .fold(None, |max: Option<f64>, mb| {
+                Some(max.map_or(mb, |m| m.max(mb)))
+            });
             match (during, c.server.ready_rss_mb) {
                 (Some(during), Some(ready)) => {
                     let growth = during / ready;
