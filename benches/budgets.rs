@@ -1,34 +1,58 @@
-//! The SPEC §7 budgets, measured: `cargo bench --bench budgets` generates workspaces of
-//! 1,000 and 10,000 tasks under `target/bench-workspaces/`, measures the floor (read and
-//! parse every file, no rules), a cold check, the server's time to first diagnostics, a
-//! keystroke's round trip to refreshed diagnostics, navigation and completion latency, and
-//! the server's peak memory, and prints a table with each budget's verdict.
+//! The SPEC §7 budgets, measured: `cargo bench --bench budgets` generates a quiet and a noisy
+//! workspace of 1,000 and 10,000 tasks under `target/bench-workspaces/` and, for each, times
+//! the floor, a cold `check` and the server's start against it, a minute of typing in a card
+//! (a body line, then a `depends_on` item), requests, and the server's memory, and prints a
+//! table in which every row carries its budget and verdict.
 //!
-//! Timings are medians (and ranges) of repeated runs; nothing here asserts a time, so a
-//! slow shared machine makes a slow table, not a red build. `BENCH_SIZES=1000` limits the
-//! sizes, `BENCH_RUNS=5` changes the repetitions.
+//! Honesty first. The floor is SPEC §7's program (`support/floor.rs`): it shares no code with
+//! the product. The floor, `check` and the server are all timed as whole processes from
+//! spawn to result, with `std::process::Command` (the floor is this binary re-run in floor
+//! mode); floor and check runs alternate, so a busy neighbour on this shared machine slows
+//! both alike, and ratios use medians. Nothing asserts a time: a slow machine makes a slow
+//! table, not a red build; what is over budget says OVER.
+//!
+//! Environment: `BENCH_SIZES=1000,10000,50000` (default `1000,10000`; 50,000 tasks is about
+//! 150,000 files and takes a few minutes more), `BENCH_WORKSPACES=quiet,noisy` (default both),
+//! `BENCH_RUNS` (floor and check runs, default 5), `BENCH_STARTS` (server starts timed,
+//! default 3), `BENCH_KEYSTROKES` (keystrokes of each kind sent one at a time, each once the
+//! last was answered, default 60), `BENCH_TYPING_SECS` (seconds of typing of each kind,
+//! default 60, one keystroke every `BENCH_KEYSTROKE_MS`, default 100, answered or not),
+//! `BENCH_REQUESTS` (requests of each kind, default 100).
 
 #![allow(clippy::disallowed_types, clippy::disallowed_methods)] // The bench drives the binary; the product may not.
 
+#[path = "support/floor.rs"]
+mod floor;
 #[path = "support/generator.rs"]
 mod generator;
 #[path = "../tests/support/mod.rs"]
 mod lsp_client;
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use flowos_lsp::base::{LineIndex, PositionEncoding};
-use flowos_lsp::db::{FileRole, Workspace, parse_file};
-use flowos_lsp::ide::diagnostics::workspace_diagnostics;
-use flowos_lsp::ide::types::Config;
-use flowos_lsp::loader;
-use flowos_lsp::parallel::parallel_map;
 use lsp_client::{Answers, Client, uri};
 use serde_json::{Value, json};
 
-/// A moment after every generated ledger event, so SLO output is stable.
-const NOW: &str = "2026-12-31T00:00:00Z";
+/// A moment after every generated ledger event (see `generator::NOW`).
+const NOW: &str = generator::NOW;
+
+/// Set in the environment of this binary re-run as the floor process: the tasks root to walk.
+const FLOOR_CHILD: &str = "FLOWOS_BENCH_FLOOR_ROOT";
+
+/// The release binary `cargo bench` built.
+const BINARY: &str = env!("CARGO_BIN_EXE_flowos-lsp");
+
+/// SPEC §7's budgets for 10,000 tasks.
+const RATIO_BUDGET: f64 = 2.0;
+const KEYSTROKE_P95: Duration = Duration::from_millis(15);
+const KEYSTROKE_MAX: Duration = Duration::from_millis(30);
+const COMPLETION_P95: Duration = Duration::from_millis(10);
+const NAVIGATION_P95: Duration = Duration::from_millis(5);
+const PEAK_MB_AT_10K: f64 = 250.0;
+const TYPING_GROWTH: f64 = 1.15;
 
 struct Stats {
     samples: Vec<Duration>,
@@ -41,6 +65,9 @@ impl Stats {
     }
 
     fn quantile(&self, q: f64) -> Duration {
+        if self.samples.is_empty() {
+            return Duration::ZERO;
+        }
         let index = ((self.samples.len() as f64 - 1.0) * q).round() as usize;
         self.samples[index.min(self.samples.len() - 1)]
     }
@@ -53,12 +80,12 @@ impl Stats {
         self.quantile(0.95)
     }
 
+    fn max(&self) -> Duration {
+        self.samples.last().copied().unwrap_or_default()
+    }
+
     fn range(&self) -> String {
-        format!(
-            "{}–{}",
-            ms(self.samples[0]),
-            ms(*self.samples.last().unwrap())
-        )
+        format!("{}–{}", ms(self.quantile(0.0)), ms(self.max()))
     }
 }
 
@@ -71,107 +98,217 @@ fn ms(duration: Duration) -> String {
     }
 }
 
-fn repeat(runs: usize, mut work: impl FnMut() -> Duration) -> Stats {
-    Stats::new((0..runs).map(|_| work()).collect())
+fn verdict(ok: bool) -> &'static str {
+    if ok { "ok" } else { "OVER" }
 }
 
-/// The role a file name plays, for the floor (which skips the layout analysis).
-fn role_by_name(name: &str) -> Option<FileRole> {
-    Some(if name.ends_with(".task.md") {
-        FileRole::Card
-    } else if name.ends_with(".ledger.jsonl") {
-        FileRole::Ledger
-    } else if name.ends_with(".context.md") {
-        FileRole::Context
-    } else if name == "INDEX.md" {
-        FileRole::RootIndex
-    } else {
-        return None;
-    })
+fn env_number(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|text| text.trim().parse().ok())
+        .unwrap_or(default)
 }
 
-/// The floor: read every file and parse it (markdown, YAML, JSON) with no rules at all.
-fn floor(root: &Path) -> Duration {
+// ---------------------------------------------------------------------------------------------
+// Processes: the floor and `check`
+
+/// Runs `command` to its end with no input and its output dropped; its wall time from spawn
+/// to exit. `expected` are the exit codes that mean it did its work.
+fn time_process(mut command: Command, expected: &[i32]) -> Duration {
     let started = Instant::now();
-    let input = loader::load_root(root);
-    let parsed = parallel_map(input.files, |file| {
-        let name = file.rel.rsplit('/').next().unwrap_or_default().to_string();
-        role_by_name(&name).map(|role| parse_file(&role, &file.bytes, file.oversized))
-    });
-    std::hint::black_box(parsed.len());
-    started.elapsed()
+    let status = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .expect("the process starts");
+    let elapsed = started.elapsed();
+    assert!(
+        status.code().is_some_and(|code| expected.contains(&code)),
+        "{command:?} failed: {status}"
+    );
+    elapsed
 }
 
-/// What `flowos-lsp check` does, minus printing: find, read, build, run every rule.
-fn cold_check(folder: &Path, config: &Config) -> Duration {
-    let started = Instant::now();
-    let roots = loader::find_tasks_roots(folder).expect("a tasks root");
-    let inputs = roots.iter().map(|root| loader::load_root(root)).collect();
-    let workspace = Workspace::build(inputs);
-    let diagnostics = workspace_diagnostics(&workspace, config);
-    std::hint::black_box(diagnostics.len());
-    started.elapsed()
+/// One run of the floor as a process of its own: this binary, re-run in floor mode.
+fn floor_process(root: &Path) -> Duration {
+    let mut command = Command::new(std::env::current_exe().expect("the bench binary"));
+    command.env(FLOOR_CHILD, root);
+    time_process(command, &[0])
 }
 
-/// A card in flight with a `depends_on` item, the item's position, and the task it names.
-struct Probe {
-    card: PathBuf,
-    text: String,
-    /// Line and UTF-16 column of the item's ID text (inside any quotes).
-    line: u32,
-    col: u32,
-    id_len: u32,
-}
-
-fn find_probe(folder: &Path) -> Probe {
-    let root = folder.join(".work/tasks");
-    let workspace = Workspace::build(vec![loader::load_root(&root)]);
-    let task = workspace
-        .tasks
-        .iter()
-        .filter(|task| task.stage.name() != "archived" && !task.meta.depends_on.is_empty())
-        .max_by_key(|task| task.id.number)
-        .expect("a task with dependencies outside archived");
-    let file = workspace.file(task.card.expect("a card"));
-    let item = &task.meta.depends_on[0];
-    let written = item.range.slice(&file.text);
-    let quote = usize::from(written.starts_with('"') || written.starts_with('\''));
-    let start = item.range.start as usize + quote;
-    let id_len = (written.len() - 2 * quote) as u32;
-    let index = LineIndex::new(&file.text);
-    let at = index.line_col(&file.text, start, PositionEncoding::Utf16);
-    Probe {
-        card: file.path.clone(),
-        text: file.text.to_string(),
-        line: at.line,
-        col: at.col,
-        id_len,
+/// The floor process's own work: walk, read and parse, then report on stdout.
+fn floor_child(root: &Path) -> ! {
+    match floor::run(root) {
+        Ok((tally, elapsed)) => {
+            println!("{} {} {}", elapsed.as_nanos(), tally.files, tally.bytes);
+            std::process::exit(0)
+        }
+        Err(error) => {
+            eprintln!("floor: {}: {error}", root.display());
+            std::process::exit(2)
+        }
     }
 }
 
-fn peak_rss_mb(pid: u32) -> Option<f64> {
+fn check_command(folder: &Path) -> Command {
+    let mut command = Command::new(BINARY);
+    command
+        .arg("check")
+        .arg(folder)
+        .args(["--now", NOW, "--format", "json"]);
+    command
+}
+
+/// One cold `check --format json` as a process, its report written to /dev/null. Exit code
+/// 0 is a clean tree, 1 one with errors; anything else is a failure to check.
+fn check_process(folder: &Path) -> Duration {
+    time_process(check_command(folder), &[0, 1])
+}
+
+/// What `check` reports for a workspace: the oracle for "first full diagnostics".
+struct Report {
+    diagnostics: usize,
+    files: usize,
+    by_severity: BTreeMap<String, usize>,
+    by_rule: BTreeMap<String, usize>,
+}
+
+fn check_report(folder: &Path) -> Report {
+    let output = check_command(folder)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .output()
+        .expect("check starts");
+    let report: Value = serde_json::from_slice(&output.stdout).expect("check --format json");
+    let items = report["diagnostics"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let mut files: Vec<&str> = items.iter().filter_map(|d| d["path"].as_str()).collect();
+    files.sort_unstable();
+    files.dedup();
+    let mut by_severity = BTreeMap::new();
+    let mut by_rule = BTreeMap::new();
+    for item in &items {
+        let severity = item["severity"].as_str().unwrap_or("?").to_string();
+        *by_severity.entry(severity).or_insert(0) += 1;
+        let rule = item["rule"].as_str().unwrap_or("?").to_string();
+        *by_rule.entry(rule).or_insert(0) += 1;
+    }
+    Report {
+        diagnostics: items.len(),
+        files: files.len(),
+        by_severity,
+        by_rule,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The server
+
+/// Where to type in a card in flight: a `depends_on` item and the end of the Goal's first line.
+struct Probe {
+    card: PathBuf,
+    /// Line and UTF-16 column of the first `depends_on` ID (inside its quotes), and its length.
+    dep_line: u32,
+    dep_col: u32,
+    dep_id: String,
+    /// Line and UTF-16 column of the end of the Goal paragraph's first line.
+    body_line: u32,
+    body_col: u32,
+}
+
+/// The newest card in flight that depends on something, found by reading the generated
+/// text (not through the product): stages are tried from `current` outwards.
+fn find_probe(root: &Path) -> Probe {
+    for stage in [
+        "current",
+        "next",
+        "backlog",
+        "integration",
+        "learning",
+        "inbox",
+    ] {
+        let Ok(entries) = std::fs::read_dir(root.join(stage)) else {
+            continue;
+        };
+        let mut folders: Vec<PathBuf> = entries
+            .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+            .filter(|path| path.is_dir())
+            .collect();
+        folders.sort();
+        for folder in folders.iter().rev() {
+            let Some(card) = std::fs::read_dir(folder)
+                .ok()
+                .into_iter()
+                .flatten()
+                .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+                .find(|path| path.to_string_lossy().ends_with(".task.md"))
+            else {
+                continue;
+            };
+            let text = std::fs::read_to_string(&card).unwrap_or_default();
+            if let Some(probe) = probe_in(&card, &text) {
+                return probe;
+            }
+        }
+    }
+    panic!(
+        "no card in flight with a depends_on item under {}",
+        root.display()
+    )
+}
+
+fn probe_in(card: &Path, text: &str) -> Option<Probe> {
+    let lines: Vec<&str> = text.lines().collect();
+    // `depends_on: ["TASK-1", …]` or `depends_on:` followed by `  - "TASK-1"` items.
+    let (dep_line, dep_col) = lines.iter().enumerate().find_map(|(at, line)| {
+        if let Some(rest) = line.strip_prefix("depends_on: [\"") {
+            return Some((at, line.len() - rest.len()));
+        }
+        if *line == "depends_on:" {
+            let item = lines.get(at + 1)?;
+            let rest = item.strip_prefix("  - \"")?;
+            return Some((at + 1, item.len() - rest.len()));
+        }
+        None
+    })?;
+    let dep_id: String = lines[dep_line][dep_col..]
+        .chars()
+        .take_while(|&c| c != '"')
+        .collect();
+    let goal = lines.iter().position(|line| *line == "## Goal")?;
+    let body_line = goal + 2;
+    let body_col = lines.get(body_line)?.encode_utf16().count();
+    Some(Probe {
+        card: card.to_path_buf(),
+        dep_line: dep_line as u32,
+        dep_col: dep_col as u32,
+        dep_id,
+        body_line: body_line as u32,
+        body_col: body_col as u32,
+    })
+}
+
+fn status_kb(pid: u32, field: &str) -> Option<f64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|line| line.starts_with("VmHWM:"))?;
-    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb / 1024.0)
+    let line = status.lines().find(|line| line.starts_with(field))?;
+    line.split_whitespace().nth(1)?.parse().ok()
 }
 
-struct ServerFigures {
-    ready: Duration,
-    keystroke: Stats,
-    completion: Stats,
-    definition: Stats,
-    hover: Stats,
-    references: Stats,
-    code_actions: Stats,
-    peak_rss_mb: Option<f64>,
+fn rss_mb(pid: u32) -> Option<f64> {
+    status_kb(pid, "VmRSS:").map(|kb| kb / 1024.0)
 }
 
-fn position(probe: &Probe, offset: u32) -> Value {
-    json!({"textDocument": {"uri": uri(&probe.card)}, "position": {"line": probe.line, "character": probe.col + offset}})
+fn peak_mb(pid: u32) -> Option<f64> {
+    status_kb(pid, "VmHWM:").map(|kb| kb / 1024.0)
 }
 
-fn server(folder: &Path, expected_files: usize, edits: usize, requests: usize) -> ServerFigures {
+/// Spawns the server on `folder` and waits until it has published diagnostics for every file
+/// `check` reports on; returns the client and the time from spawn to then.
+fn start_server(folder: &Path, expected_files: usize) -> (Client, Duration) {
     let started = Instant::now();
     let mut client = Client::spawn_with_env(Answers::Normally, &[("FLOWOS_NOW", NOW)]);
     client.initialize(
@@ -179,7 +316,7 @@ fn server(folder: &Path, expected_files: usize, edits: usize, requests: usize) -
         json!({"window": {"workDoneProgress": true}}),
         json!({}),
     );
-    let ready = client.wait_until(Duration::from_secs(120), |client| {
+    let ready = client.wait_until(Duration::from_secs(900), |client| {
         client
             .diagnostics
             .values()
@@ -187,278 +324,687 @@ fn server(folder: &Path, expected_files: usize, edits: usize, requests: usize) -
             .count()
             >= expected_files
     });
-    assert!(ready, "the server never published the expected diagnostics");
-    let ready = started.elapsed();
+    assert!(
+        ready,
+        "the server never published diagnostics for all {expected_files} files"
+    );
+    (client, started.elapsed())
+}
 
-    let probe = find_probe(folder);
-    client.open(&probe.card, 1);
-    client.settle(Duration::from_millis(300));
-    let card_uri = uri(&probe.card);
-    let original = probe
-        .text
-        .lines()
-        .nth(probe.line as usize)
-        .unwrap()
-        .to_string();
-    let id = &original.encode_utf16().collect::<Vec<_>>()
-        [probe.col as usize..(probe.col + probe.id_len) as usize];
-    let id = String::from_utf16_lossy(id);
-    let mut keystrokes = Vec::new();
-    for edit in 0..edits {
-        let version = edit as i64 + 2;
-        // Alternately break the dependency (an ID no task has) and restore it.
-        let replacement = if edit % 2 == 0 {
-            "TASK-999999"
-        } else {
-            id.as_str()
+/// What a run of keystrokes (see [`Pace`]) measured.
+struct Typing {
+    /// Send to the first publication for the card with that version or a newer one (the
+    /// server drops results for versions the client has moved past).
+    latencies: Stats,
+    /// Keystrokes no publication answered before the drain timeout.
+    unanswered: usize,
+    /// The highest VmRSS sampled after each keystroke.
+    max_rss_mb: Option<f64>,
+    /// publishDiagnostics received (for any file) per keystroke sent.
+    publications_per_keystroke: f64,
+}
+
+/// The server with one card open in it, and that buffer's version.
+struct Editor<'a> {
+    client: Client,
+    card: &'a Path,
+    version: i64,
+}
+
+/// How keystrokes follow each other.
+#[derive(Clone, Copy)]
+enum Pace {
+    /// One every `settings.interval` for `settings.typing`, answered or not: a person typing.
+    /// When a keystroke costs the server more than the interval, this is where it shows.
+    Typing,
+    /// This many, each sent once the one before was answered: the cost of one keystroke.
+    OneAtATime(usize),
+}
+
+fn type_for(
+    editor: &mut Editor,
+    settings: &Settings,
+    pace: Pace,
+    mut keystroke: impl FnMut(usize) -> Keystroke,
+) -> Typing {
+    let Editor {
+        client,
+        card,
+        version,
+    } = editor;
+    let (duration, interval) = (settings.typing, settings.interval);
+    let card_uri = uri(card);
+    let pid = client.pid();
+    let mut seen = client.publish_log.len();
+    let mut published: Vec<(i64, Instant)> = Vec::new();
+    let mut sent: Vec<(i64, Instant)> = Vec::new();
+    let mut max_rss_mb: Option<f64> = None;
+    // The publications for the card since `seen`, stamped as they are read (the client is
+    // pumped one message at a time, so the stamp is the arrival time).
+    let record = |client: &Client, seen: &mut usize, published: &mut Vec<(i64, Instant)>| {
+        let now = Instant::now();
+        for (published_uri, published_version) in &client.publish_log[*seen..] {
+            if *published_uri == card_uri
+                && let Some(v) = published_version
+            {
+                published.push((*v, now));
+            }
+        }
+        *seen = client.publish_log.len();
+    };
+    let start = Instant::now();
+    let first_version = *version + 1;
+    let publications_before = client.publish_log.len();
+    let mut count = 0usize;
+    loop {
+        // Until when to read the server's messages before the next keystroke.
+        let due = match pace {
+            Pace::Typing => start + interval * count as u32,
+            Pace::OneAtATime(_) => Instant::now() + Duration::from_secs(60),
         };
-        let current_len = if edit % 2 == 0 { probe.id_len } else { 11 };
-        let sent = Instant::now();
+        let stop = match pace {
+            Pace::Typing => due >= start + duration,
+            Pace::OneAtATime(keystrokes) => count == keystrokes,
+        };
+        if stop {
+            break;
+        }
+        loop {
+            let now = Instant::now();
+            let answered =
+                *version < first_version || published.iter().any(|(v, _)| *v >= *version);
+            if now >= due || matches!(pace, Pace::OneAtATime(_)) && answered {
+                break;
+            }
+            let before = seen;
+            client.wait_until(due - now, |client| client.publish_log.len() > before);
+            record(client, &mut seen, &mut published);
+        }
+        *version += 1;
+        let edit = keystroke(count);
+        client.edit(
+            card,
+            *version,
+            (edit.line, edit.start),
+            (edit.line, edit.end),
+            &edit.text,
+        );
+        sent.push((*version, Instant::now()));
+        if let Some(mb) = rss_mb(pid) {
+            max_rss_mb = Some(max_rss_mb.map_or(mb, |max: f64| max.max(mb)));
+        }
+        count += 1;
+    }
+    // Drain: every keystroke gets its answer or the timeout.
+    let last = *version;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !published.iter().any(|(v, _)| *v >= last) && Instant::now() < deadline {
+        let before = seen;
+        client.wait_until(deadline - Instant::now(), |client| {
+            client.publish_log.len() > before
+        });
+        record(client, &mut seen, &mut published);
+    }
+    let publications = client.publish_log.len() - publications_before;
+    let mut latencies = Vec::new();
+    let mut unanswered = 0;
+    for (v, at) in &sent {
+        match published.iter().find(|(p, when)| p >= v && when >= at) {
+            Some((_, when)) => latencies.push(*when - *at),
+            None => unanswered += 1,
+        }
+    }
+    Typing {
+        publications_per_keystroke: publications as f64 / sent.len().max(1) as f64,
+        latencies: Stats::new(latencies),
+        unanswered,
+        max_rss_mb,
+    }
+}
+
+/// One keystroke's change: the UTF-16 columns `start..end` of `line` replaced by `text`.
+struct Keystroke {
+    line: u32,
+    start: u32,
+    end: u32,
+    text: String,
+}
+
+struct ServerFigures {
+    starts: Stats,
+    ready_rss_mb: Option<f64>,
+    body_each: Typing,
+    body: Typing,
+    depends_on_each: Typing,
+    depends_on: Typing,
+    completion: Stats,
+    definition: Stats,
+    hover: Stats,
+    references: Stats,
+    code_actions: Stats,
+    peak_mb: Option<f64>,
+}
+
+const BODY_TEXT: &str = "Also check the retry path under load, with the on-call runbook open. ";
+
+fn server(folder: &Path, expected_files: usize, settings: &Settings) -> ServerFigures {
+    // Starts timed and shut down; the last one stays up for the typing and the requests.
+    let mut starts = Vec::new();
+    for _ in 1..settings.starts {
+        let (client, ready) = start_server(folder, expected_files);
+        starts.push(ready);
+        client.shutdown();
+    }
+    let (mut client, ready) = start_server(folder, expected_files);
+    starts.push(ready);
+    let pid = client.pid();
+    let ready_rss_mb = rss_mb(pid);
+
+    let probe = find_probe(&folder.join(".work/tasks"));
+    client.open(&probe.card, 1);
+    client.settle(Duration::from_millis(500));
+    let mut editor = Editor {
+        client,
+        card: &probe.card,
+        version: 1,
+    };
+
+    // A body line: characters typed at the end of the Goal's first line, one at a time and
+    // then as a person types.
+    let body_chars: Vec<char> = BODY_TEXT.chars().collect();
+    let mut body_typed = 0u32;
+    let mut body_key = |_| {
+        let col = probe.body_col + body_typed;
+        body_typed += 1;
+        Keystroke {
+            line: probe.body_line,
+            start: col,
+            end: col,
+            text: body_chars[col as usize % body_chars.len()].to_string(),
+        }
+    };
+    let one_at_a_time = Pace::OneAtATime(settings.keystrokes);
+    let body_each = type_for(&mut editor, settings, one_at_a_time, &mut body_key);
+    let body = type_for(&mut editor, settings, Pace::Typing, &mut body_key);
+    editor.client.settle(Duration::from_millis(300));
+
+    // A `depends_on` item: alternately break the dependency (an ID no task has) and restore it.
+    let id_len = probe.dep_id.encode_utf16().count() as u32;
+    let broken = "TASK-999999";
+    let mut is_broken = false;
+    let mut dependency_key = |_| {
+        let (replacement, current) = if is_broken {
+            (probe.dep_id.as_str(), broken.len() as u32)
+        } else {
+            (broken, id_len)
+        };
+        is_broken = !is_broken;
+        Keystroke {
+            line: probe.dep_line,
+            start: probe.dep_col,
+            end: probe.dep_col + current,
+            text: replacement.to_string(),
+        }
+    };
+    let depends_on_each = type_for(&mut editor, settings, one_at_a_time, &mut dependency_key);
+    let depends_on = type_for(&mut editor, settings, Pace::Typing, &mut dependency_key);
+    // Leave the item as it started.
+    let mut client = editor.client;
+    if is_broken {
         client.edit(
             &probe.card,
-            version,
-            (probe.line, probe.col),
-            (probe.line, probe.col + current_len),
-            replacement,
+            editor.version + 1,
+            (probe.dep_line, probe.dep_col),
+            (probe.dep_line, probe.dep_col + broken.len() as u32),
+            &probe.dep_id,
         );
-        let seen = client.wait_until(Duration::from_secs(30), |client| {
-            client
-                .publish_log
-                .iter()
-                .rev()
-                .any(|(published, v)| *published == card_uri && *v == Some(version))
-        });
-        assert!(seen, "no diagnostics for version {version}");
-        keystrokes.push(sent.elapsed());
     }
-    // Leave the buffer as it started.
+    client.settle(Duration::from_millis(500));
+
+    let position = |offset: u32| json!({"textDocument": {"uri": uri(&probe.card)}, "position": {"line": probe.dep_line, "character": probe.dep_col + offset}});
+    let requests = settings.requests;
     let mut timed = |method: &str, params: Value| -> Stats {
-        repeat(requests, || {
-            let sent = Instant::now();
-            let response = client.request_full(method, params.clone());
-            assert!(response.get("error").is_none(), "{method}: {response}");
-            sent.elapsed()
-        })
+        Stats::new(
+            (0..requests)
+                .map(|_| {
+                    let sent = Instant::now();
+                    let response = client.request_full(method, params.clone());
+                    assert!(response.get("error").is_none(), "{method}: {response}");
+                    sent.elapsed()
+                })
+                .collect(),
+        )
     };
-    let completion = timed("textDocument/completion", position(&probe, 5));
-    let definition = timed("textDocument/definition", position(&probe, 3));
-    let hover = timed("textDocument/hover", position(&probe, 3));
+    let completion = timed("textDocument/completion", position(5));
+    let definition = timed("textDocument/definition", position(3));
+    let hover = timed("textDocument/hover", position(3));
     let references = timed("textDocument/references", {
-        let mut params = position(&probe, 3);
+        let mut params = position(3);
         params["context"] = json!({"includeDeclaration": true});
         params
     });
-    // The lightbulb request an editor sends on every cursor move: quick fixes plus the
-    // transitions the task can take, each planned to fingerprint the files it would touch.
+    // The lightbulb request an editor sends on every cursor move.
     let code_actions = timed(
         "textDocument/codeAction",
         json!({
             "textDocument": {"uri": uri(&probe.card)},
             "range": {
-                "start": {"line": probe.line, "character": 0},
-                "end": {"line": probe.line + 1, "character": 0},
+                "start": {"line": probe.dep_line, "character": 0},
+                "end": {"line": probe.dep_line + 1, "character": 0},
             },
             "context": {"diagnostics": []},
         }),
     );
-    let peak_rss_mb = peak_rss_mb(client.pid());
+    let peak_mb = peak_mb(pid);
     client.shutdown();
     ServerFigures {
-        ready,
-        keystroke: Stats::new(keystrokes),
+        starts: Stats::new(starts),
+        ready_rss_mb,
+        body_each,
+        body,
+        depends_on_each,
+        depends_on,
         completion,
         definition,
         hover,
         references,
         code_actions,
-        peak_rss_mb,
+        peak_mb,
     }
 }
 
-struct Row {
+// ---------------------------------------------------------------------------------------------
+// The run
+
+struct Settings {
+    runs: usize,
+    starts: usize,
+    typing: Duration,
+    interval: Duration,
+    keystrokes: usize,
+    requests: usize,
+}
+
+struct Column {
     tasks: usize,
+    noisy: bool,
+    files: usize,
+    megabytes: f64,
+    report: Report,
     floor: Stats,
     check: Stats,
     server: ServerFigures,
 }
 
-fn verdict(ok: bool) -> &'static str {
-    if ok { "ok" } else { "OVER" }
+impl Column {
+    fn kind(&self) -> &'static str {
+        if self.noisy { "noisy" } else { "quiet" }
+    }
+
+    fn floor_ratio(&self, duration: Duration) -> f64 {
+        duration.as_secs_f64() / self.floor.median().as_secs_f64()
+    }
+
+    /// SPEC §7's memory budget is for 10,000 tasks; beyond, memory may grow with the tasks.
+    fn memory_budget_mb(&self) -> f64 {
+        PEAK_MB_AT_10K * (self.tasks as f64 / 10_000.0).max(1.0)
+    }
 }
 
 fn main() {
+    if let Some(root) = std::env::var_os(FLOOR_CHILD) {
+        floor_child(Path::new(&root));
+    }
     // `cargo bench` passes `--bench`; this target takes no arguments of its own.
     let sizes: Vec<usize> = std::env::var("BENCH_SIZES")
         .ok()
         .map(|text| {
             text.split(',')
-                .filter_map(|n| n.trim().parse().ok())
+                .filter_map(|n| n.trim().replace('_', "").parse().ok())
                 .collect()
         })
         .unwrap_or_else(|| vec![1_000, 10_000]);
-    let runs: usize = std::env::var("BENCH_RUNS")
+    let kinds: Vec<bool> = std::env::var("BENCH_WORKSPACES")
         .ok()
-        .and_then(|text| text.parse().ok())
-        .unwrap_or(3);
-    let config = Config {
-        now: flowos_lsp::syntax::ledger::parse_rfc3339(NOW),
-        ..Config::default()
+        .map(|text| {
+            text.split(',')
+                .filter_map(|kind| match kind.trim() {
+                    "quiet" => Some(false),
+                    "noisy" => Some(true),
+                    _ => None,
+                })
+                .collect()
+        })
+        .unwrap_or_else(|| vec![false, true]);
+    let settings = Settings {
+        runs: env_number("BENCH_RUNS", 5).max(1) as usize,
+        starts: env_number("BENCH_STARTS", 3).max(1) as usize,
+        typing: Duration::from_secs(env_number("BENCH_TYPING_SECS", 60).max(1)),
+        interval: Duration::from_millis(env_number("BENCH_KEYSTROKE_MS", 100).max(1)),
+        keystrokes: env_number("BENCH_KEYSTROKES", 60).max(1) as usize,
+        requests: env_number("BENCH_REQUESTS", 100).max(1) as usize,
     };
     let base = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench-workspaces");
-    let mut rows = Vec::new();
+    let mut columns = Vec::new();
     for &tasks in &sizes {
-        let folder = base.join(format!("tasks-{tasks}"));
-        let summary = generator::generate(
-            &folder,
-            &generator::Options {
-                tasks,
-                seed: 42,
-                faults: 12,
-                namespaces: false,
-            },
-        )
-        .expect("the workspace generates");
-        eprintln!(
-            "generated {} tasks, {} files, {:.1} MB in {}",
-            summary.tasks,
-            summary.files,
-            summary.bytes as f64 / 1e6,
-            folder.display()
-        );
-        let root = folder.join(".work/tasks");
-        // One unmeasured pass warms the page cache, so every run reads from memory.
-        floor(&root);
-        let floor_stats = repeat(runs, || floor(&root));
-        let check_stats = repeat(runs, || cold_check(&folder, &config));
-        let expected_files = {
-            let workspace = Workspace::build(vec![loader::load_root(&root)]);
-            let mut files: Vec<_> = workspace_diagnostics(&workspace, &config)
-                .into_iter()
-                .map(|d| d.file)
-                .collect();
-            files.sort();
-            files.dedup();
-            files.len()
-        };
-        let server = server(&folder, expected_files, 60, 60);
-        rows.push(Row {
-            tasks,
-            floor: floor_stats,
-            check: check_stats,
-            server,
-        });
+        for &noisy in &kinds {
+            columns.push(measure(&base, tasks, noisy, &settings));
+        }
     }
-    print_table(&rows);
+    print_table(&columns, &settings);
 }
 
-fn print_table(rows: &[Row]) {
+fn measure(base: &Path, tasks: usize, noisy: bool, settings: &Settings) -> Column {
+    let kind = if noisy { "noisy" } else { "quiet" };
+    let folder = base.join(format!("{kind}-{tasks}"));
+    let summary = generator::generate(
+        &folder,
+        &generator::Options {
+            tasks,
+            seed: 42,
+            faults: 12,
+            namespaces: false,
+            noisy,
+        },
+    )
+    .expect("the workspace generates");
+    let root = folder.join(".work/tasks");
+    let report = check_report(&folder);
+    eprintln!(
+        "{kind} {tasks}: {} files, {:.1} MB in {}; check: {} diagnostics over {} files ({})",
+        summary.files,
+        summary.bytes as f64 / 1e6,
+        folder.display(),
+        report.diagnostics,
+        report.files,
+        report
+            .by_severity
+            .iter()
+            .map(|(severity, count)| format!("{count} {severity}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    eprintln!(
+        "  by rule: {}",
+        report
+            .by_rule
+            .iter()
+            .map(|(rule, count)| format!("{rule} {count}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    // Unmeasured passes warm the page cache (and the binaries') for every timed run.
+    floor_process(&root);
+    check_process(&folder);
+    let mut floors = Vec::new();
+    let mut checks = Vec::new();
+    for _ in 0..settings.runs {
+        floors.push(floor_process(&root));
+        checks.push(check_process(&folder));
+    }
+    let floor = Stats::new(floors);
+    let check = Stats::new(checks);
+    eprintln!(
+        "  floor {} ({}), check {} ({}); now the server",
+        ms(floor.median()),
+        floor.range(),
+        ms(check.median()),
+        check.range()
+    );
+    let server = server(&folder, report.files, settings);
+    Column {
+        tasks,
+        noisy,
+        files: summary.files,
+        megabytes: summary.bytes as f64 / 1e6,
+        report,
+        floor,
+        check,
+        server,
+    }
+}
+
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (k, digit) in digits.chars().enumerate() {
+        if k > 0 && (digits.len() - k).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
+}
+
+fn print_table(columns: &[Column], settings: &Settings) {
     println!(
-        "| measure | {} | budget |",
-        rows.iter()
-            .map(|r| format!("{} tasks", r.tasks))
+        "\n| measure | {} | budget (SPEC §7) |",
+        columns
+            .iter()
+            .map(|c| format!("{} tasks, {}", thousands(c.tasks), c.kind()))
             .collect::<Vec<_>>()
             .join(" | ")
     );
-    println!("|---|{}---|", "---|".repeat(rows.len()));
-    let line = |name: &str, cell: &dyn Fn(&Row) -> String, budget: &str| {
+    println!("|---|{}---|", "---|".repeat(columns.len()));
+    let line = |name: &str, cell: &dyn Fn(&Column) -> String, budget: &str| {
         println!(
             "| {name} | {} | {budget} |",
-            rows.iter().map(cell).collect::<Vec<_>>().join(" | ")
+            columns.iter().map(cell).collect::<Vec<_>>().join(" | ")
         );
     };
     line(
-        "floor: read + parse every file (median, range)",
-        &|r| format!("{} ({})", ms(r.floor.median()), r.floor.range()),
+        "workspace: files, MB; diagnostics over files",
+        &|c| {
+            format!(
+                "{} files, {:.0} MB; {} over {} files",
+                thousands(c.files),
+                c.megabytes,
+                thousands(c.report.diagnostics),
+                thousands(c.report.files)
+            )
+        },
+        "quiet: a handful; noisy: tens of thousands at 10k",
+    );
+    line(
+        &format!("floor process (median of {}, range)", settings.runs),
+        &|c| format!("{} ({})", ms(c.floor.median()), c.floor.range()),
         "—",
     );
     line(
-        "cold check (median, range)",
-        &|r| format!("{} ({})", ms(r.check.median()), r.check.range()),
-        "≤ 2× floor",
+        "cold `check --format json` process (median, range)",
+        &|c| format!("{} ({})", ms(c.check.median()), c.check.range()),
+        "—",
     );
     line(
         "cold check ÷ floor",
-        &|r| {
-            let ratio = r.check.median().as_secs_f64() / r.floor.median().as_secs_f64();
-            format!("{ratio:.2}× {}", verdict(ratio <= 2.0))
+        &|c| {
+            let ratio = c.floor_ratio(c.check.median());
+            format!("{ratio:.2}× {}", verdict(ratio <= RATIO_BUDGET))
         },
-        "≤ 2.0",
+        "≤ 2×",
     );
     line(
-        "server: spawn → first full diagnostics",
-        &|r| {
-            let ratio = r.server.ready.as_secs_f64() / r.floor.median().as_secs_f64();
+        &format!(
+            "server spawn → first full diagnostics (median of {})",
+            settings.starts
+        ),
+        &|c| {
+            let ratio = c.floor_ratio(c.server.starts.median());
             format!(
-                "{} ({ratio:.2}× floor) {}",
-                ms(r.server.ready),
-                verdict(ratio <= 2.0)
+                "{} = {ratio:.2}× floor {}",
+                ms(c.server.starts.median()),
+                verdict(ratio <= RATIO_BUDGET)
             )
         },
         "≤ 2× floor",
     );
+    let typing = |typing: &Typing| {
+        let stats = &typing.latencies;
+        let ok =
+            stats.p95() <= KEYSTROKE_P95 && stats.max() <= KEYSTROKE_MAX && typing.unanswered == 0;
+        let unanswered = if typing.unanswered > 0 {
+            format!(", {} unanswered", typing.unanswered)
+        } else {
+            String::new()
+        };
+        format!(
+            "{} / {} / {}{unanswered} {}",
+            ms(stats.median()),
+            ms(stats.p95()),
+            ms(stats.max()),
+            verdict(ok)
+        )
+    };
+    let secs = settings.typing.as_secs();
+    let every = settings.interval.as_millis();
+    let each = settings.keystrokes;
     line(
-        "keystroke → refreshed diagnostics p50 / p95",
-        &|r| {
-            format!(
-                "{} / {} {}",
-                ms(r.server.keystroke.median()),
-                ms(r.server.keystroke.p95()),
-                verdict(r.server.keystroke.p95() <= Duration::from_millis(15))
-            )
-        },
-        "p95 ≤ 15 ms",
+        &format!(
+            "keystroke in a body line → refreshed diagnostics, p50 / p95 / max ({each}, each sent once the last was answered)"
+        ),
+        &|c| typing(&c.server.body_each),
+        "p95 ≤ 15 ms, max ≤ 30 ms",
     );
     line(
-        "completion p50 / p95",
-        &|r| {
+        &format!(
+            "keystroke in `depends_on` (break / restore), p50 / p95 / max ({each}, one at a time)"
+        ),
+        &|c| typing(&c.server.depends_on_each),
+        "p95 ≤ 15 ms, max ≤ 30 ms",
+    );
+    line(
+        &format!(
+            "keystroke in a body line → refreshed diagnostics, p50 / p95 / max ({secs} s, one per {every} ms)"
+        ),
+        &|c| typing(&c.server.body),
+        "p95 ≤ 15 ms, max ≤ 30 ms",
+    );
+    line(
+        &format!(
+            "keystroke in `depends_on` (break / restore) → refreshed diagnostics, p50 / p95 / max ({secs} s)"
+        ),
+        &|c| typing(&c.server.depends_on),
+        "p95 ≤ 15 ms, max ≤ 30 ms",
+    );
+    line(
+        "publishDiagnostics per keystroke (body, depends_on; one at a time)",
+        &|c| {
+            format!(
+                "{:.1}, {:.1}",
+                c.server.body_each.publications_per_keystroke,
+                c.server.depends_on_each.publications_per_keystroke
+            )
+        },
+        "the files whose diagnostics changed",
+    );
+    line(
+        "task-ID completion, p50 / p95",
+        &|c| {
+            let stats = &c.server.completion;
             format!(
                 "{} / {} {}",
-                ms(r.server.completion.median()),
-                ms(r.server.completion.p95()),
-                verdict(r.server.completion.p95() <= Duration::from_millis(10))
+                ms(stats.median()),
+                ms(stats.p95()),
+                verdict(stats.p95() <= COMPLETION_P95)
             )
         },
         "p95 ≤ 10 ms",
     );
-    for (name, pick) in [
-        (
-            "definition p50 / p95",
-            (|r: &Row| &r.server.definition) as fn(&Row) -> &Stats,
-        ),
-        ("hover p50 / p95", |r: &Row| &r.server.hover),
-        ("references p50 / p95", |r: &Row| &r.server.references),
-        ("code actions p50 / p95", |r: &Row| &r.server.code_actions),
-    ] {
-        line(
-            name,
-            &|r| {
-                let stats = pick(r);
-                format!(
-                    "{} / {} {}",
-                    ms(stats.median()),
-                    ms(stats.p95()),
-                    verdict(stats.p95() <= Duration::from_millis(5))
-                )
-            },
-            "p95 ≤ 5 ms",
-        );
-    }
     line(
-        "server peak RSS (VmHWM)",
-        &|r| match r.server.peak_rss_mb {
-            Some(mb) => format!("{mb:.0} MB {}", verdict(mb <= 250.0)),
+        "definition / hover / references, p95",
+        &|c| {
+            let s = &c.server;
+            let worst = s
+                .definition
+                .p95()
+                .max(s.hover.p95())
+                .max(s.references.p95());
+            format!(
+                "{} / {} / {} {}",
+                ms(s.definition.p95()),
+                ms(s.hover.p95()),
+                ms(s.references.p95()),
+                verdict(worst <= NAVIGATION_P95)
+            )
+        },
+        "p95 ≤ 5 ms",
+    );
+    line(
+        "code actions on a card, p95",
+        &|c| {
+            let stats = &c.server.code_actions;
+            format!(
+                "{} {}",
+                ms(stats.p95()),
+                verdict(stats.p95() <= NAVIGATION_P95)
+            )
+        },
+        "held to the navigation budget",
+    );
+    line(
+        "server memory at ready (VmRSS after first full diagnostics)",
+        &|c| match c.server.ready_rss_mb {
+            Some(mb) => format!("{mb:.0} MB"),
             None => "n/a".into(),
         },
-        "≤ 250 MB",
+        "—",
     );
-    if let [small, large] = rows {
-        let growth = large.check.median().as_secs_f64() / small.check.median().as_secs_f64();
-        let tasks = large.tasks as f64 / small.tasks as f64;
-        println!(
-            "\ngrowth of cold check from {} to {} tasks: {growth:.1}× for {tasks:.0}× the tasks ({})",
-            small.tasks,
-            large.tasks,
-            verdict(growth <= tasks * 1.1)
-        );
+    line(
+        "typing: highest VmRSS ÷ at ready",
+        &|c| {
+            let during = [
+                &c.server.body_each,
+                &c.server.body,
+                &c.server.depends_on_each,
+                &c.server.depends_on,
+            ]
+            .iter()
+            .filter_map(|typing| typing.max_rss_mb)
+            .fold(None, |max: Option<f64>, mb| {
+                Some(max.map_or(mb, |m| m.max(mb)))
+            });
+            match (during, c.server.ready_rss_mb) {
+                (Some(during), Some(ready)) => {
+                    let growth = during / ready;
+                    format!(
+                        "{during:.0} MB = {growth:.2}× {}",
+                        verdict(growth <= TYPING_GROWTH)
+                    )
+                }
+                _ => "n/a".into(),
+            }
+        },
+        "≤ 1.15×",
+    );
+    line(
+        "server peak memory (VmHWM at the end)",
+        &|c| match c.server.peak_mb {
+            Some(mb) => format!("{mb:.0} MB {}", verdict(mb <= c.memory_budget_mb())),
+            None => "n/a".into(),
+        },
+        "≤ 250 MB at 10k; × tasks/10k beyond",
+    );
+    // Linear growth: each kind against its own smallest size.
+    for noisy in [false, true] {
+        let of_kind: Vec<&Column> = columns.iter().filter(|c| c.noisy == noisy).collect();
+        if let [small, .., large] = of_kind.as_slice() {
+            for (name, pick) in [
+                (
+                    "cold check",
+                    (|c: &Column| c.check.median()) as fn(&Column) -> Duration,
+                ),
+                ("server start", |c: &Column| c.server.starts.median()),
+            ] {
+                let growth = pick(large).as_secs_f64() / pick(small).as_secs_f64();
+                let tasks = large.tasks as f64 / small.tasks as f64;
+                println!(
+                    "\n{} growth of {name}, {} → {} tasks: {growth:.1}× for {tasks:.0}× the tasks ({})",
+                    large.kind(),
+                    thousands(small.tasks),
+                    thousands(large.tasks),
+                    verdict(growth <= tasks * 1.1)
+                );
+            }
+        }
     }
 }

@@ -1,7 +1,9 @@
 //! Generates a benchmark workspace: `cargo run --release --example generate -- <FOLDER>
-//! [--tasks N] [--seed S] [--faults K] [--namespaces]` writes `<FOLDER>/.work/tasks/`
+//! [--tasks N] [--seed S] [--faults K] [--namespaces] [--noisy]` writes `<FOLDER>/.work/tasks/`
 //! (replacing it) and prints what it wrote. Check it with
 //! `flowos-lsp check <FOLDER> --now 2026-12-31T00:00:00Z` (see `generator::NOW`).
+//! `--noisy` writes a long-lived team's tree (SPEC §7): tens of thousands of warnings and
+//! hints over most files at 10,000 tasks, besides any `--faults`.
 //! Keep generated trees in `/tmp` or `target/`; they are never committed.
 
 #[path = "../benches/support/generator.rs"]
@@ -11,8 +13,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
-const USAGE: &str = "usage: generate <FOLDER> [--tasks N] [--seed S] [--faults K] [--namespaces]\n\
-     defaults: --tasks 1000 --seed 42 --faults 0";
+const USAGE: &str = "usage: generate <FOLDER> [--tasks N] [--seed S] [--faults K] [--namespaces] [--noisy]\n\
+     defaults: --tasks 1000 --seed 42 --faults 0, quiet";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -61,6 +63,7 @@ fn parse(args: &[String]) -> Result<(PathBuf, generator::Options), String> {
         seed: 42,
         faults: 0,
         namespaces: false,
+        noisy: false,
     };
     let mut iter = args.iter();
     while let Some(arg) = iter.next() {
@@ -75,6 +78,7 @@ fn parse(args: &[String]) -> Result<(PathBuf, generator::Options), String> {
             "--seed" => options.seed = number("--seed")?,
             "--faults" => options.faults = number("--faults")? as usize,
             "--namespaces" => options.namespaces = true,
+            "--noisy" => options.noisy = true,
             "-h" | "--help" => return Err("help".into()),
             flag if flag.starts_with('-') => return Err(format!("unknown option `{flag}`")),
             path if folder.is_none() => folder = Some(PathBuf::from(path)),

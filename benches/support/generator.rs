@@ -13,6 +13,13 @@
 //! that can only happen once per tree are not repeated), each on its own task, and each is
 //! listed in [`Summary::faults`] with the file its diagnostic lands on.
 //!
+//! With `noisy`, the tree is what a long-lived team's looks like (SPEC §7's noisy workspace):
+//! besides the faults, most tasks carry drift of their own (see [`Noise`]): custom frontmatter
+//! keys, events from other tools in the ledgers, stale name and DRI cells in the indexes,
+//! SLOs exceeded, dependencies on canceled tasks nobody retargeted, one-sided `blocks`
+//! links, a missing section here and there. At 10,000 tasks that is about 45,000 warnings,
+//! hints and infos over about 11,000 files, and no extra errors.
+//!
 //! Shared by `benches/budgets.rs` and `examples/generate.rs` through `#[path]`; std only.
 
 // Each including target uses a different part of this module.
@@ -36,6 +43,10 @@ pub struct Options {
     pub faults: usize,
     /// Unified namespaced layout (`TASK-FW-0001`), with two or three namespaces.
     pub namespaces: bool,
+    /// A long-lived team's tree (SPEC §7's noisy workspace): on top of the plan (and of any
+    /// faults, which keep their own tasks), most tasks carry the drift such a tree gathers,
+    /// giving tens of thousands of warnings and hints over most files (see [`Noise`]).
+    pub noisy: bool,
 }
 
 pub struct Summary {
@@ -679,6 +690,8 @@ struct Task {
     extra_blocks: Vec<String>,
     /// Raw references written into related_to beyond `related` (faults).
     extra_related: Vec<String>,
+    /// The drift of a noisy tree on this task (empty in a quiet one).
+    noise: Noise,
 }
 
 impl Task {
@@ -964,6 +977,7 @@ fn plan(options: &Options) -> Plan {
             extra_deps: Vec::new(),
             extra_blocks: Vec::new(),
             extra_related: Vec::new(),
+            noise: Noise::default(),
         });
     }
 
@@ -1093,6 +1107,9 @@ fn plan(options: &Options) -> Plan {
         phantom_rows: Vec::new(),
     };
     inject(&mut plan, &rules, seed);
+    if options.noisy {
+        add_noise(&mut plan.tasks, seed);
+    }
 
     // blocks = the exact inverse of depends_on.
     let tasks = &mut plan.tasks;
@@ -1101,6 +1118,9 @@ fn plan(options: &Options) -> Plan {
             let j = tasks[i].deps[k];
             tasks[j].blocks.push(i);
         }
+    }
+    if options.noisy {
+        drop_inverses(tasks, seed);
     }
     plan
 }
@@ -1396,6 +1416,172 @@ fn inject(plan: &mut Plan, rules: &[&str], seed: u64) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Noise: the drift of a long-lived team's tree
+
+/// What a noisy tree does to one task. Every choice is drawn at plan time from the task's own
+/// stream (salted apart from the quiet streams), so a quiet tree is the same with or without
+/// this code, and a noisy one is a function of the seed like the rest.
+#[derive(Default)]
+struct Noise {
+    /// Frontmatter keys a team added over the years: `unknown-field` hints (a warning for a
+    /// key one typo away from a schema field).
+    custom_fields: Vec<(&'static str, String)>,
+    /// Events from tools and habits outside the vocabulary (`unknown-event` hints): each is
+    /// placed after the step at this per-mille of the ledger, with its name and description.
+    unknown_events: Vec<(u16, &'static str, &'static str)>,
+    /// The root INDEX.md row still shows an old name or DRI (`index-row-mismatch` warning).
+    stale_root_row: Option<StaleCell>,
+    /// The stage INDEX.md row still shows an old DRI (`index-row-mismatch` warning).
+    stale_stage_dri: Option<usize>,
+    /// The card never got its Expected Outputs section (`missing-section` warning).
+    missing_section: bool,
+    /// The task entered its stage long before NOW (`slo-exceeded`).
+    late: bool,
+}
+
+enum StaleCell {
+    Name(String),
+    Dri(usize),
+}
+
+/// Keys teams add to cards, with how to draw a value.
+const CUSTOM_FIELDS: &[&str] = &[
+    "team",
+    "sprint",
+    "epic",
+    "jira",
+    "story_points",
+    "reviewer",
+    "component",
+    "milestone",
+];
+
+/// One typo away from a schema field: the checker suggests the field and warns.
+const TYPO_FIELDS: &[&str] = &["priorty", "current_dir", "relatd_to"];
+
+const FOREIGN_EVENTS: &[(&str, &str)] = &[
+    ("pr_opened", "Opened the pull request for review"),
+    ("review_requested", "Asked the owning team for a review"),
+    ("ci_failed", "CI failed on the integration suite; rerunning"),
+    ("ci_passed", "CI green after the rerun"),
+    ("deployed_to_staging", "Deployed the branch to staging"),
+    ("comment", "Left notes from the sync with the stakeholders"),
+    ("standup_note", "Mentioned at standup: on track"),
+    ("pairing_session", "Paired for an hour on the tricky part"),
+    ("demo_recorded", "Recorded a demo for the all-hands"),
+];
+
+/// Draws each task's drift. Tasks carrying a fault (or the far end of one) are left alone, so
+/// every injected fault still has exactly the diagnostics it had in a quiet tree.
+fn add_noise(tasks: &mut [Task], seed: u64) {
+    let n = tasks.len();
+    let canceled: Vec<usize> = (0..n)
+        .filter(|&j| tasks[j].status == Status::Canceled && tasks[j].fault.is_none())
+        .collect();
+    for i in 0..n {
+        if tasks[i].fault.is_some() {
+            continue;
+        }
+        let mut rng = Rng::fork(seed ^ 0x0015_e5ee_d000, i as u64 + 1);
+        let mut noise = Noise::default();
+        if rng.chance(0.5) {
+            let count = 2 + rng.below(4);
+            let first = rng.below(CUSTOM_FIELDS.len());
+            for k in 0..count {
+                let key = CUSTOM_FIELDS[(first + k) % CUSTOM_FIELDS.len()];
+                let value = match key {
+                    "team" => format!("\"{}\"", rng.pick(TEAMS)),
+                    "sprint" => format!("\"2026-W{:02}\"", 1 + rng.below(52)),
+                    "epic" => format!("\"EPIC-{}\"", 10 + rng.below(90)),
+                    "jira" => format!("\"PAY-{}\"", 1000 + rng.below(9000)),
+                    "story_points" => format!("{}", [1, 2, 3, 5, 8, 13][rng.below(6)]),
+                    "reviewer" => format!("\"{}\"", rng.pick(HANDLES)),
+                    "component" => format!("\"{}\"", rng.pick(SYSTEMS)),
+                    _ => format!("\"Q{}\"", 1 + rng.below(4)),
+                };
+                noise.custom_fields.push((key, value));
+            }
+            if rng.chance(0.04) {
+                noise
+                    .custom_fields
+                    .push((rng.pick(TYPO_FIELDS), "\"see the card\"".into()));
+            }
+        }
+        if rng.chance(0.55) {
+            for _ in 0..1 + rng.below(6) {
+                let (event, desc) = FOREIGN_EVENTS[rng.below(FOREIGN_EVENTS.len())];
+                noise
+                    .unknown_events
+                    .push((rng.below(1000) as u16, event, desc));
+            }
+            noise.unknown_events.sort_unstable_by_key(|event| event.0);
+        }
+        let task = &tasks[i];
+        if rng.chance(0.35) {
+            noise.stale_root_row = Some(if rng.chance(0.6) {
+                let verb = VERBS[rng.below(VERBS.len())];
+                StaleCell::Name(format!("{verb} {}", OBJECTS[task.object]))
+            } else {
+                StaleCell::Dri((task.dri + 1 + rng.below(5)) % HANDLES.len())
+            });
+        }
+        if rng.chance(0.1) {
+            noise.stale_stage_dri = Some((task.dri + 1 + rng.below(5)) % HANDLES.len());
+        }
+        noise.missing_section = rng.chance(0.06);
+        noise.late = matches!(task.stage, BACKLOG | CURRENT | INTEGRATION | LEARNING)
+            && task.status == Status::Active
+            && rng.chance(0.5);
+        // A dependency on a canceled task nobody retargeted (`canceled-dependency`): the
+        // newest canceled task before this one, when it is recent enough to be related.
+        if task.status == Status::Active && task.split_from.is_none() && rng.chance(0.12) {
+            let before = canceled.partition_point(|&j| j < i);
+            if let Some(&j) = before.checked_sub(1).map(|k| &canceled[k])
+                && i - j <= 400
+                && !tasks[i].deps.contains(&j)
+            {
+                tasks[i].deps.push(j);
+                tasks[i].deps.sort_unstable();
+            }
+        }
+        // A `blocks` entry the other task never answered with a `depends_on`
+        // (`unlinked-inverse`); the rule leaves archived tasks alone, so both are in flight.
+        if tasks[i].stage != ARCHIVED && rng.chance(0.15) {
+            let later = (i + 1..n).find(|&k| {
+                tasks[k].stage != ARCHIVED
+                    && tasks[k].fault.is_none()
+                    && !tasks[k].deps.contains(&i)
+                    && rng.chance(0.3)
+            });
+            if let Some(k) = later {
+                let target = tasks[k].full();
+                tasks[i].extra_blocks.push(target);
+            }
+        }
+        tasks[i].noise = noise;
+    }
+}
+
+/// The other half of `unlinked-inverse`: some in-flight tasks never added their dependents
+/// to `blocks`. Runs once `blocks` is the inverse of `depends_on`.
+fn drop_inverses(tasks: &mut [Task], seed: u64) {
+    let mut rng = Rng::fork(seed ^ 0x0015_e5ee_d000, 0);
+    for j in 0..tasks.len() {
+        if tasks[j].stage == ARCHIVED || tasks[j].fault.is_some() {
+            continue;
+        }
+        let blocks = std::mem::take(&mut tasks[j].blocks);
+        let kept = blocks
+            .into_iter()
+            .filter(|&i| {
+                tasks[i].stage == ARCHIVED || tasks[i].fault.is_some() || i == j || !rng.chance(0.3)
+            })
+            .collect();
+        tasks[j].blocks = kept;
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Rendering
 
 fn write_tree(plan: &Plan, seed: u64, w: &mut Writer) -> io::Result<()> {
@@ -1651,6 +1837,9 @@ fn render_card(out: &mut String, plan: &Plan, i: usize, rng: &mut Rng) {
     if fault == Some(Fault::UnknownField) {
         out.push_str("asignee: \"@ana\"\n");
     }
+    for (key, value) in &t.noise.custom_fields {
+        let _ = writeln!(out, "{key}: {value}");
+    }
     out.push_str("---\n\n");
 
     // Body. Sized between roughly 2.2 and 3.8 KB by the notes at the end of Implementation
@@ -1678,7 +1867,7 @@ fn render_card(out: &mut String, plan: &Plan, i: usize, rng: &mut Rng) {
     out.push('\n');
     // Expected Outputs and Acceptance Criteria first, so the notes can fill up to the size.
     let mut tail = String::with_capacity(1024);
-    if fault != Some(Fault::MissingSection) {
+    if fault != Some(Fault::MissingSection) && !t.noise.missing_section {
         tail.push_str("## Expected Outputs\n\n");
         let count = 2 + rng.below(3);
         list(&mut tail, "- ", OUTPUTS, count, &ctx, rng);
@@ -2128,7 +2317,7 @@ fn render_ledger(out: &mut String, plan: &Plan, i: usize, rng: &mut Rng) {
         }
         times.push(at);
     }
-    let late = t.fault == Some(Fault::SloExceeded);
+    let late = t.fault == Some(Fault::SloExceeded) || t.noise.late;
     if let Some(a) = anchor.filter(|&a| a > 1) {
         let window = match t.stage {
             BACKLOG => 5 * DAY,
@@ -2195,6 +2384,11 @@ fn render_ledger(out: &mut String, plan: &Plan, i: usize, rng: &mut Rng) {
     } else {
         steps.len()
     };
+    // A noisy tree's foreign events go after the step their per-mille names (never before
+    // the first written one), spread between it and the next step, or within the hour after
+    // the last one (and before NOW), so the ledger stays in order.
+    let foreign = &t.noise.unknown_events;
+    let mut next_foreign = 0;
     for k in skip..count {
         let s = &steps[k];
         let _ = writeln!(
@@ -2206,6 +2400,30 @@ fn render_ledger(out: &mut String, plan: &Plan, i: usize, rng: &mut Rng) {
             json_escape(&s.desc),
             s.extra
         );
+        let here = foreign[next_foreign..]
+            .iter()
+            .take_while(|(at, _, _)| skip + (usize::from(*at) * (count - skip) / 1000) <= k)
+            .count();
+        if here > 0 {
+            let until = if k + 1 < count {
+                times[k + 1]
+            } else {
+                (times[k] + HOUR).min(now - 10 * MINUTE).max(times[k])
+            };
+            for (m, (_, event, desc)) in foreign[next_foreign..next_foreign + here]
+                .iter()
+                .enumerate()
+            {
+                let at = times[k] + (until - times[k]) * (m as i64 + 1) / (here as i64 + 1);
+                let _ = writeln!(
+                    out,
+                    "{{\"ts\":\"{}\",\"user\":\"{}\",\"event\":\"{event}\",\"desc\":\"{desc}\"}}",
+                    rfc3339(at - at.rem_euclid(MINUTE)),
+                    HANDLES[s.user],
+                );
+            }
+            next_foreign += here;
+        }
     }
     let last = times[count - 1];
     let user = HANDLES[t.dri];
@@ -2295,22 +2513,27 @@ fn write_indexes(plan: &Plan, w: &mut Writer) -> io::Result<()> {
             ),
         }
     };
-    let row = |out: &mut String, t: &Task, with_stage: bool, status: &str| {
-        let stage = if with_stage {
-            format!(" {} |", STAGES[t.stage])
-        } else {
-            String::new()
+    // `stale`: the name or DRI the row was written with, before the card moved on.
+    let row =
+        |out: &mut String, t: &Task, with_stage: bool, status: &str, stale: Option<&StaleCell>| {
+            let stage = if with_stage {
+                format!(" {} |", STAGES[t.stage])
+            } else {
+                String::new()
+            };
+            let (name, dri) = match stale {
+                Some(StaleCell::Name(name)) => (name.as_str(), HANDLES[t.dri]),
+                Some(StaleCell::Dri(dri)) => (t.name.as_str(), HANDLES[*dri]),
+                None => (t.name.as_str(), HANDLES[t.dri]),
+            };
+            let _ = writeln!(
+                out,
+                "| {} | {name} | {dri} |{stage} {status} | {} | {} |",
+                t.short(),
+                t.flags(),
+                dependency_cell(tasks, t)
+            );
         };
-        let _ = writeln!(
-            out,
-            "| {} | {} | {} |{stage} {status} | {} | {} |",
-            t.short(),
-            t.name,
-            HANDLES[t.dri],
-            t.flags(),
-            dependency_cell(tasks, t)
-        );
-    };
     let mut stage_files: Vec<String> = (0..STAGES.len())
         .map(|s| {
             let mut out = String::new();
@@ -2322,20 +2545,21 @@ fn write_indexes(plan: &Plan, w: &mut Writer) -> io::Result<()> {
     header(&mut root, None);
     for t in tasks {
         let out = &mut stage_files[t.stage];
+        let stale_stage = t.noise.stale_stage_dri.map(StaleCell::Dri);
         match t.fault {
             Some(Fault::IndexMissingRow) => {}
             Some(Fault::IndexDuplicateRow) => {
-                row(out, t, false, t.status.name());
-                row(out, t, false, t.status.name());
+                row(out, t, false, t.status.name(), None);
+                row(out, t, false, t.status.name(), None);
             }
-            _ => row(out, t, false, t.status.name()),
+            _ => row(out, t, false, t.status.name(), stale_stage.as_ref()),
         }
         let status = if t.fault == Some(Fault::IndexRowMismatch) {
             "paused"
         } else {
             t.status.name()
         };
-        row(&mut root, t, true, status);
+        row(&mut root, t, true, status, t.noise.stale_root_row.as_ref());
     }
     for &(stage, i) in &plan.phantom_rows {
         row(
@@ -2343,6 +2567,7 @@ fn write_indexes(plan: &Plan, w: &mut Writer) -> io::Result<()> {
             &tasks[i],
             false,
             tasks[i].status.name(),
+            None,
         );
     }
     for (s, text) in stage_files.iter().enumerate() {
