@@ -15,6 +15,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use crate::base::{TextRange, floor_char_boundary};
 use crate::db::events::EVENTS;
 use crate::db::layout::namespace_of_dir;
+use crate::db::mentions::MentionKind;
 use crate::db::vocab::{
     BLOCKED_BY_PREFIXES, EFFORTS, KNOWN_FIELDS, PRIORITIES, REF_LIST_FIELDS, REQUIRED_FIELDS,
     SCHEMA_VERSIONS, Stage, Status,
@@ -1365,18 +1366,26 @@ impl CyclePaths {
         let mut queue = VecDeque::from([own as u32]);
         next[own] = own as u32;
         match relation {
+            // Who depends on a task is read from the mention index, so the walk costs the
+            // tasks it reaches, not the root's size.
             Relation::DependsOn => {
-                let mut dependents: Vec<Vec<u32>> = vec![Vec::new(); n];
-                for &idx in &workspace.roots[root].tasks {
-                    for target in resolve(workspace.task(idx)) {
-                        dependents[target as usize].push(idx.0);
-                    }
-                }
                 while let Some(at) = queue.pop_front() {
-                    for &dependent in &dependents[at as usize] {
-                        if next[dependent as usize] == NONE {
-                            next[dependent as usize] = at;
-                            queue.push_back(dependent);
+                    let task = workspace.task(TaskIdx(at));
+                    // Edges lead to the first task of an ID only, as `resolve` takes them.
+                    if workspace.owners(root, &task.id).first() != Some(&TaskIdx(at)) {
+                        continue;
+                    }
+                    for (file, _, kind) in workspace.mentions_of(root, &task.id) {
+                        let Some(dependent) = workspace.task_idx_of_file(file) else {
+                            continue;
+                        };
+                        let card = workspace.task(dependent).card;
+                        if kind != MentionKind::Field("depends_on") || card != Some(file) {
+                            continue;
+                        }
+                        if next[dependent.0 as usize] == NONE {
+                            next[dependent.0 as usize] = at;
+                            queue.push_back(dependent.0);
                         }
                     }
                 }
@@ -1564,9 +1573,13 @@ fn task_completion(cx: &Cx, site: RefSite) -> Option<CompletionList> {
         };
         candidates.push((rank, idx));
     }
-    candidates.sort();
     let is_incomplete = candidates.len() > cx.config.limit;
-    candidates.truncate(cx.config.limit);
+    // Only the shown candidates need their order: the rest are set apart unsorted.
+    if is_incomplete {
+        candidates.select_nth_unstable(cx.config.limit);
+        candidates.truncate(cx.config.limit);
+    }
+    candidates.sort();
 
     let items = candidates
         .into_iter()
