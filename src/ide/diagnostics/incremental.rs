@@ -320,14 +320,18 @@ impl IncrementalDiagnostics {
                 Part::Cycle(_) => {}
             }
         }
-        let computed = compute(dirty, |part| {
-            compute_part(workspace, &self.stage_tasks, config, part)
-        });
-        for (part, found, next_change) in computed {
-            if let Part::Slo(idx) = part {
-                self.schedule(idx, next_change);
+        // In batches, so that a full analysis never holds every part's result at once.
+        const BATCH: usize = 4096;
+        for batch in dirty.chunks(BATCH) {
+            let computed = compute(batch.to_vec(), |part| {
+                compute_part(workspace, &self.stage_tasks, config, part)
+            });
+            for (part, found, next_change) in computed {
+                if let Part::Slo(idx) = part {
+                    self.schedule(idx, next_change);
+                }
+                self.store(part, found, &edited, &mut changed);
             }
-            self.store(part, found, &edited, &mut changed);
         }
         if self.update_cycles(workspace, &edited, &mut changed) {
             work.cycles = 1;
