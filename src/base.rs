@@ -106,10 +106,21 @@ impl LineIndex {
         let bytes = text.as_bytes();
         let mut line_starts = Vec::with_capacity(text.len() / 40 + 1);
         line_starts.push(0);
-        for (at, &byte) in bytes.iter().enumerate() {
-            let ends_line = byte == b'\n' || (byte == b'\r' && bytes.get(at + 1) != Some(&b'\n'));
-            if ends_line {
-                line_starts.push(clamp_u32(at + 1));
+        if bytes.contains(&b'\r') {
+            for (at, &byte) in bytes.iter().enumerate() {
+                let ends_line =
+                    byte == b'\n' || (byte == b'\r' && bytes.get(at + 1) != Some(&b'\n'));
+                if ends_line {
+                    line_starts.push(clamp_u32(at + 1));
+                }
+            }
+        } else {
+            // Most files have no `\r` at all; asking only for `\n` halves the work of the
+            // loop, which runs for every file a report or a request points into.
+            for (at, &byte) in bytes.iter().enumerate() {
+                if byte == b'\n' {
+                    line_starts.push(clamp_u32(at + 1));
+                }
             }
         }
         let block_extra = if text.is_ascii() {

@@ -259,7 +259,7 @@ pub fn display_path(base: &Path, path: &Path) -> String {
 fn position(workspace: &Workspace, file: FileId, offset: u32) -> (u32, u32) {
     let source = workspace.file(file);
     let at = source
-        .line_index
+        .line_index()
         .line_col(&source.text, offset as usize, PositionEncoding::Utf16);
     (at.line, at.col)
 }
