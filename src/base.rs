@@ -280,18 +280,53 @@ pub fn nearest<'a>(
     candidates: impl IntoIterator<Item = &'a str>,
     max_distance: usize,
 ) -> Option<&'a str> {
-    let value = value.to_ascii_lowercase();
+    let value: Vec<char> = value.chars().map(|ch| ch.to_ascii_lowercase()).collect();
+    let mut rows = (Vec::new(), Vec::new());
     candidates
         .into_iter()
-        .map(|candidate| {
-            (
-                edit_distance(&value, &candidate.to_ascii_lowercase()),
-                candidate,
-            )
+        .filter_map(|candidate| {
+            distance_within(&value, candidate, max_distance, &mut rows)
+                .map(|distance| (distance, candidate))
         })
-        .filter(|&(distance, _)| distance <= max_distance)
         .min_by_key(|&(distance, _)| distance)
         .map(|(_, candidate)| candidate)
+}
+
+/// [`edit_distance`] between `value` (already lowercase) and `candidate` (lowercased here),
+/// or None as soon as it is sure to exceed `max`. A noisy workspace asks [`nearest`] for every
+/// unknown ledger event and field, tens of thousands of times over every known name; most
+/// names are out after their length or a row or two, and the rows are reused.
+fn distance_within(
+    value: &[char],
+    candidate: &str,
+    max: usize,
+    (previous, current): &mut (Vec<usize>, Vec<usize>),
+) -> Option<usize> {
+    // The distance is at least the difference in length.
+    if candidate.chars().count().abs_diff(value.len()) > max {
+        return None;
+    }
+    previous.clear();
+    previous.extend(0..=value.len());
+    current.clear();
+    current.resize(value.len() + 1, 0);
+    for (i, ch) in candidate.chars().enumerate() {
+        let ch = ch.to_ascii_lowercase();
+        current[0] = i + 1;
+        let mut row_min = current[0];
+        for (j, &other) in value.iter().enumerate() {
+            let substitution = previous[j] + usize::from(other != ch);
+            current[j + 1] = substitution.min(previous[j + 1] + 1).min(current[j] + 1);
+            row_min = row_min.min(current[j + 1]);
+        }
+        // No row has a smaller minimum than the row before it.
+        if row_min > max {
+            return None;
+        }
+        std::mem::swap(previous, current);
+    }
+    let distance = previous[value.len()];
+    (distance <= max).then_some(distance)
 }
 
 #[cfg(test)]
@@ -510,6 +545,38 @@ mod tests {
         // Past the end of a `\r\n` line and of a lone-`\r` line: before the line break.
         assert_eq!(index.offset(text, LineCol { line: 0, col: 99 }, utf16), 2);
         assert_eq!(index.offset(text, LineCol { line: 1, col: 99 }, utf16), 6);
+    }
+
+    #[test]
+    fn bounded_distance_agrees_with_the_full_one() {
+        let words = [
+            "",
+            "a",
+            "ab",
+            "started",
+            "Started",
+            "strated",
+            "implemented",
+            "implementd",
+            "verifed",
+            "verified",
+            "blocked",
+            "unblocked",
+            "café",
+            "cafe",
+            "deployed_canary",
+        ];
+        let mut rows = (Vec::new(), Vec::new());
+        for a in words {
+            let lower: Vec<char> = a.chars().map(|ch| ch.to_ascii_lowercase()).collect();
+            for b in words {
+                let full = edit_distance(&a.to_ascii_lowercase(), &b.to_ascii_lowercase());
+                for max in 0..5 {
+                    let bounded = distance_within(&lower, b, max, &mut rows);
+                    assert_eq!(bounded, (full <= max).then_some(full), "{a} {b} {max}");
+                }
+            }
+        }
     }
 
     #[test]
