@@ -344,12 +344,8 @@ impl Workspace {
         for (root_index, input) in inputs.into_iter().enumerate() {
             layout::add_root(&mut workspace, root_index, input);
         }
-        workspace.by_path = workspace
-            .files
-            .iter()
-            .enumerate()
-            .map(|(i, file)| (file.path.clone(), FileId(i as u32)))
-            .collect();
+        // `by_path` is already complete: every file went in through `push_file`.
+        workspace.file_task.reserve(workspace.files.len());
         for (index, task) in workspace.tasks.iter().enumerate() {
             for file in task.files() {
                 workspace.file_task.insert(file, TaskIdx(index as u32));
