@@ -293,9 +293,12 @@ pub fn nearest<'a>(
 }
 
 /// [`edit_distance`] between `value` (already lowercase) and `candidate` (lowercased here),
-/// or None as soon as it is sure to exceed `max`. A noisy workspace asks [`nearest`] for every
-/// unknown ledger event and field, tens of thousands of times over every known name; most
-/// names are out after their length or a row or two, and the rows are reused.
+/// or None when it exceeds `max`. A noisy workspace asks [`nearest`] for every unknown ledger
+/// event and field, tens of thousands of times over every known name, so only what can stay
+/// within `max` is computed: names too different in length are out at once, each row is
+/// computed only within `max` of its diagonal (cells further off are over `max` anyway, and
+/// are held at `max + 1`), the comparison stops at a row with nothing within `max`, and the
+/// rows are reused.
 fn distance_within(
     value: &[char],
     candidate: &str,
@@ -306,18 +309,32 @@ fn distance_within(
     if candidate.chars().count().abs_diff(value.len()) > max {
         return None;
     }
+    let n = value.len();
+    let over = max + 1;
     previous.clear();
-    previous.extend(0..=value.len());
+    previous.extend((0..=n).map(|j| j.min(over)));
     current.clear();
-    current.resize(value.len() + 1, 0);
-    for (i, ch) in candidate.chars().enumerate() {
+    current.resize(n + 1, over);
+    for (row, ch) in candidate.chars().enumerate() {
+        let i = row + 1;
         let ch = ch.to_ascii_lowercase();
-        current[0] = i + 1;
-        let mut row_min = current[0];
-        for (j, &other) in value.iter().enumerate() {
-            let substitution = previous[j] + usize::from(other != ch);
-            current[j + 1] = substitution.min(previous[j + 1] + 1).min(current[j] + 1);
-            row_min = row_min.min(current[j + 1]);
+        // Row `i` is computed in columns `lo..=hi`; the cells just outside the band are
+        // set too, since the next row reads one column further on each side.
+        let lo = i.saturating_sub(max).max(1);
+        let hi = (i + max).min(n);
+        current[lo - 1] = if lo == 1 { i.min(over) } else { over };
+        let mut row_min = current[lo - 1];
+        for j in lo..=hi {
+            let substitution = previous[j - 1] + usize::from(value[j - 1] != ch);
+            let cell = substitution
+                .min(previous[j] + 1)
+                .min(current[j - 1] + 1)
+                .min(over);
+            current[j] = cell;
+            row_min = row_min.min(cell);
+        }
+        if hi < n {
+            current[hi + 1] = over;
         }
         // No row has a smaller minimum than the row before it.
         if row_min > max {
@@ -325,7 +342,7 @@ fn distance_within(
         }
         std::mem::swap(previous, current);
     }
-    let distance = previous[value.len()];
+    let distance = previous[n];
     (distance <= max).then_some(distance)
 }
 
@@ -565,6 +582,14 @@ mod tests {
             "café",
             "cafe",
             "deployed_canary",
+            "abc",
+            "bca",
+            "kitten",
+            "sitting",
+            "flaw",
+            "lawn",
+            "abcd",
+            "dcba",
         ];
         let mut rows = (Vec::new(), Vec::new());
         for a in words {
