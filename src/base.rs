@@ -106,10 +106,21 @@ impl LineIndex {
         let bytes = text.as_bytes();
         let mut line_starts = Vec::with_capacity(text.len() / 40 + 1);
         line_starts.push(0);
-        for (at, &byte) in bytes.iter().enumerate() {
-            let ends_line = byte == b'\n' || (byte == b'\r' && bytes.get(at + 1) != Some(&b'\n'));
-            if ends_line {
-                line_starts.push(clamp_u32(at + 1));
+        if bytes.contains(&b'\r') {
+            for (at, &byte) in bytes.iter().enumerate() {
+                let ends_line =
+                    byte == b'\n' || (byte == b'\r' && bytes.get(at + 1) != Some(&b'\n'));
+                if ends_line {
+                    line_starts.push(clamp_u32(at + 1));
+                }
+            }
+        } else {
+            // Most files have no `\r` at all; asking only for `\n` halves the work of the
+            // loop, which runs for every file a report or a request points into.
+            for (at, &byte) in bytes.iter().enumerate() {
+                if byte == b'\n' {
+                    line_starts.push(clamp_u32(at + 1));
+                }
             }
         }
         let block_extra = if text.is_ascii() {
@@ -269,18 +280,70 @@ pub fn nearest<'a>(
     candidates: impl IntoIterator<Item = &'a str>,
     max_distance: usize,
 ) -> Option<&'a str> {
-    let value = value.to_ascii_lowercase();
+    let value: Vec<char> = value.chars().map(|ch| ch.to_ascii_lowercase()).collect();
+    let mut rows = (Vec::new(), Vec::new());
     candidates
         .into_iter()
-        .map(|candidate| {
-            (
-                edit_distance(&value, &candidate.to_ascii_lowercase()),
-                candidate,
-            )
+        .filter_map(|candidate| {
+            distance_within(&value, candidate, max_distance, &mut rows)
+                .map(|distance| (distance, candidate))
         })
-        .filter(|&(distance, _)| distance <= max_distance)
         .min_by_key(|&(distance, _)| distance)
         .map(|(_, candidate)| candidate)
+}
+
+/// [`edit_distance`] between `value` (already lowercase) and `candidate` (lowercased here),
+/// or None when it exceeds `max`. A noisy workspace asks [`nearest`] for every unknown ledger
+/// event and field, tens of thousands of times over every known name, so only what can stay
+/// within `max` is computed: names too different in length are out at once, each row is
+/// computed only within `max` of its diagonal (cells further off are over `max` anyway, and
+/// are held at `max + 1`), the comparison stops at a row with nothing within `max`, and the
+/// rows are reused.
+fn distance_within(
+    value: &[char],
+    candidate: &str,
+    max: usize,
+    (previous, current): &mut (Vec<usize>, Vec<usize>),
+) -> Option<usize> {
+    // The distance is at least the difference in length.
+    if candidate.chars().count().abs_diff(value.len()) > max {
+        return None;
+    }
+    let n = value.len();
+    let over = max + 1;
+    previous.clear();
+    previous.extend((0..=n).map(|j| j.min(over)));
+    current.clear();
+    current.resize(n + 1, over);
+    for (row, ch) in candidate.chars().enumerate() {
+        let i = row + 1;
+        let ch = ch.to_ascii_lowercase();
+        // Row `i` is computed in columns `lo..=hi`; the cells just outside the band are
+        // set too, since the next row reads one column further on each side.
+        let lo = i.saturating_sub(max).max(1);
+        let hi = (i + max).min(n);
+        current[lo - 1] = if lo == 1 { i.min(over) } else { over };
+        let mut row_min = current[lo - 1];
+        for j in lo..=hi {
+            let substitution = previous[j - 1] + usize::from(value[j - 1] != ch);
+            let cell = substitution
+                .min(previous[j] + 1)
+                .min(current[j - 1] + 1)
+                .min(over);
+            current[j] = cell;
+            row_min = row_min.min(cell);
+        }
+        if hi < n {
+            current[hi + 1] = over;
+        }
+        // No row has a smaller minimum than the row before it.
+        if row_min > max {
+            return None;
+        }
+        std::mem::swap(previous, current);
+    }
+    let distance = previous[n];
+    (distance <= max).then_some(distance)
 }
 
 #[cfg(test)]
@@ -499,6 +562,46 @@ mod tests {
         // Past the end of a `\r\n` line and of a lone-`\r` line: before the line break.
         assert_eq!(index.offset(text, LineCol { line: 0, col: 99 }, utf16), 2);
         assert_eq!(index.offset(text, LineCol { line: 1, col: 99 }, utf16), 6);
+    }
+
+    #[test]
+    fn bounded_distance_agrees_with_the_full_one() {
+        let words = [
+            "",
+            "a",
+            "ab",
+            "started",
+            "Started",
+            "strated",
+            "implemented",
+            "implementd",
+            "verifed",
+            "verified",
+            "blocked",
+            "unblocked",
+            "café",
+            "cafe",
+            "deployed_canary",
+            "abc",
+            "bca",
+            "kitten",
+            "sitting",
+            "flaw",
+            "lawn",
+            "abcd",
+            "dcba",
+        ];
+        let mut rows = (Vec::new(), Vec::new());
+        for a in words {
+            let lower: Vec<char> = a.chars().map(|ch| ch.to_ascii_lowercase()).collect();
+            for b in words {
+                let full = edit_distance(&a.to_ascii_lowercase(), &b.to_ascii_lowercase());
+                for max in 0..5 {
+                    let bounded = distance_within(&lower, b, max, &mut rows);
+                    assert_eq!(bounded, (full <= max).then_some(full), "{a} {b} {max}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -1224,7 +1224,7 @@ fn seen_diagnostics(target: Target, bytes: Vec<u8>) -> Vec<(String, String, u32,
         .iter()
         .map(|diagnostic| {
             let file = workspace.file(diagnostic.file);
-            let at = file.line_index.line_col(
+            let at = file.line_index().line_col(
                 &file.text,
                 diagnostic.range.start as usize,
                 PositionEncoding::Utf16,

@@ -2,8 +2,8 @@
 //! which role, and assembling task packages from folders.
 
 use std::collections::{BTreeMap, HashSet};
+use std::sync::OnceLock;
 
-use crate::base::LineIndex;
 use crate::db::meta::TaskMeta;
 use crate::db::vocab::Stage;
 use crate::db::{
@@ -232,14 +232,16 @@ pub(crate) fn add_root(workspace: &mut Workspace, root_index: usize, input: Root
         .collect();
     let parsed_files = parallel_map(classified, |(role, input)| {
         let parsed = parse_file(&role, &input.bytes, input.oversized);
-        let line_index = LineIndex::new(&parsed.0);
-        (role, input.rel, parsed, line_index)
+        (role, input.rel, parsed)
     });
     workspace.files.reserve(parsed_files.len());
-    for (role, rel, (text, invalid_utf8, parsed), line_index) in parsed_files {
+    // Growing the path map one file at a time rehashed every path (slow to hash) again and
+    // again: a tenth of the single-threaded part of a load.
+    workspace.by_path.reserve(parsed_files.len());
+    for (role, rel, (text, invalid_utf8, parsed)) in parsed_files {
         let file = workspace.push_file(SourceFile {
             path: input.path.join(&rel),
-            line_index,
+            line_index: OnceLock::new(),
             rel: rel.clone(),
             root: root_index,
             role: role.clone(),

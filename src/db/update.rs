@@ -3,9 +3,8 @@
 //! inputs, so the model never needs the disk to change.
 
 use std::path::{Component, Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
-use crate::base::LineIndex;
 use crate::db::layout::{self, is_interesting_name};
 use crate::db::meta::TaskMeta;
 use crate::db::{FileInput, LoadProblem, Parsed, RootInput, Workspace, parse_file};
@@ -139,7 +138,7 @@ impl Workspace {
         }
         let (text, invalid_utf8, parsed) = parse_file(&file.role, bytes, oversized);
         let file = &mut self.files[file_id.0 as usize];
-        file.line_index = LineIndex::new(&text);
+        file.line_index = OnceLock::new();
         file.text = text;
         file.invalid_utf8 = invalid_utf8;
         file.parsed = parsed;

@@ -159,7 +159,7 @@ pub fn render<'a>(
     let mut out = String::new();
     for diagnostic in diagnostics {
         let file = workspace.file(diagnostic.file);
-        let at = file.line_index.line_col(
+        let at = file.line_index().line_col(
             &file.text,
             diagnostic.range.start as usize,
             PositionEncoding::Utf16,

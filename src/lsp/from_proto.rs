@@ -33,5 +33,5 @@ fn offset(view: &View, file: FileId, position: Position) -> usize {
         line: position.line,
         col: position.character,
     };
-    source.line_index.offset(&source.text, at, view.encoding)
+    source.line_index().offset(&source.text, at, view.encoding)
 }

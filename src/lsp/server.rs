@@ -781,7 +781,7 @@ impl LanguageServer for Backend {
             .into_iter()
             .map(|hint| {
                 let at = source
-                    .line_index
+                    .line_index()
                     .line_col(&source.text, hint.offset, view.encoding);
                 InlayHint {
                     position: Position::new(at.line, at.col),

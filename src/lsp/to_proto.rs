@@ -32,7 +32,7 @@ pub fn range(
     let source = workspace.file(file);
     let position = |offset: u32| {
         let at = source
-            .line_index
+            .line_index()
             .line_col(&source.text, offset as usize, encoding);
         Position::new(at.line, at.col)
     };

@@ -120,16 +120,13 @@ const COMMON_TEXTS: &[&str] = &[
 
 impl LedgerText {
     fn new(text: &str) -> LedgerText {
-        static COMMON: std::sync::OnceLock<std::collections::HashSet<&'static str>> =
-            std::sync::OnceLock::new();
-        let common = COMMON.get_or_init(|| {
-            COMMON_TEXTS
-                .iter()
-                .chain(&crate::syntax::STAGE_NAMES)
-                .copied()
-                .collect()
-        });
-        if let Some(shared) = common.get(text) {
+        // A scan of two dozen short names, most ruled out by their length, costs less than
+        // hashing the text: this runs for every key and string value of every ledger line.
+        if let Some(&shared) = COMMON_TEXTS
+            .iter()
+            .chain(&crate::syntax::STAGE_NAMES)
+            .find(|common| common.len() == text.len() && **common == text)
+        {
             return LedgerText::Common(shared);
         }
         if text.len() <= INLINE_BYTES {

@@ -153,14 +153,18 @@ pub fn scan_refs(text: &str, base: usize) -> Vec<TextRef> {
     let mut refs = Vec::new();
     let mut at = 0;
     while at < bytes.len() {
-        // Candidates start at a word boundary with an uppercase letter.
-        let starts_word = at == 0 || !is_word_byte(bytes[at - 1]);
-        if !(starts_word && bytes[at].is_ascii_uppercase()) {
+        // Candidates start at a word boundary with an uppercase letter. Most bytes are not
+        // uppercase, so that is asked first: this loop runs over every byte of every card,
+        // context and ledger at load.
+        if !(bytes[at].is_ascii_uppercase() && (at == 0 || !is_word_byte(bytes[at - 1]))) {
             at += 1;
             continue;
         }
         let end = token_end(bytes, at);
-        if let Some((id, spelling)) = parse_task_ref(&text[at..end])
+        // Only `TASK-…` and `NS-NNNN` are reported, and both have a `-`; a capitalised word
+        // (most candidates) has none and is not worth parsing.
+        if bytes[at..end].contains(&b'-')
+            && let Some((id, spelling)) = parse_task_ref(&text[at..end])
             && spelling != RefSpelling::Bare
         {
             refs.push(TextRef {
@@ -190,6 +194,10 @@ fn token_end(bytes: &[u8], start: usize) -> usize {
     if end < bytes.len() && is_word_byte(bytes[end]) && bytes[end] != b'-' {
         // Glued to a lowercase word (`TASK-0042abc`): not a reference.
         return start;
+    }
+    // Trimming only ever cuts at a `-`; a run without one (`API`, `README`) stays whole.
+    if !bytes[start..end].contains(&b'-') {
+        return end;
     }
     trim_to_digits(bytes, start, end).unwrap_or(end)
 }

@@ -18,7 +18,7 @@ pub(super) fn check(file_id: FileId, file: &SourceFile, out: &mut Vec<Diagnostic
         .next()
         .map_or(at, |ch| at + ch.len_utf8());
     let line = file
-        .line_index
+        .line_index()
         .line_col(text, at, crate::base::PositionEncoding::Utf8)
         .line
         + 1;

@@ -96,7 +96,7 @@ fn show_change(ws: &Workspace, change: &SourceChange) -> String {
                 let source = ws.file(*file);
                 assert_eq!(edits.len(), 1, "{}: one smallest edit per file", source.rel);
                 for edit in edits {
-                    let at = source.line_index.line_col(
+                    let at = source.line_index().line_col(
                         &source.text,
                         edit.range.start as usize,
                         PositionEncoding::Utf8,

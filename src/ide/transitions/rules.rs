@@ -279,7 +279,7 @@ fn card_errors(workspace: &Workspace, idx: TaskIdx, config: &Config) -> Option<S
     let first = errors.first()?;
     let file = workspace.file(card);
     let line = file
-        .line_index
+        .line_index()
         .line_col(
             &file.text,
             first.range.start as usize,
