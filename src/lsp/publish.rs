@@ -179,6 +179,20 @@ impl Publisher {
         };
         let files: BTreeSet<FileId> = files;
         let recheck: BTreeSet<FileId> = recheck.difference(&files).copied().collect();
+        // A file's line index is built when first asked for; with many files to convert
+        // (the first publication, a rebuild) they are built on every core first.
+        if files.len() + recheck.len() >= 256 {
+            let workspace = sources.workspace;
+            let all: Vec<FileId> = files
+                .iter()
+                .chain(&recheck)
+                .copied()
+                .filter(|file| (file.0 as usize) < workspace.files.len())
+                .collect();
+            crate::parallel::parallel_map(all, |file| {
+                workspace.file(file).line_index();
+            });
+        }
         for (file, compare) in files
             .into_iter()
             .map(|file| (file, false))
