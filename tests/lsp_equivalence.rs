@@ -3,10 +3,19 @@
 //! exactly the diagnostics a fresh `flowos-lsp check` of the final state reports, for every
 //! file, both pulled and as last pushed.
 //!
+//! The histories also move the server's clock (`flowos/debugSetNow`) by seconds to days, across
+//! SLO targets, violation thresholds and the hours an exceeded SLO counts, and the final
+//! `check` measures at the moment the clock stopped. Cases alternate between a quiet starting
+//! workspace and a noisy one (many warnings and hints over most files, as in a long-lived
+//! team's tree), where the publisher's deltas and the SLO parts have the most to keep straight.
+//!
 //! Each case comes from a seed. A failure prints the seed and the operations, shrunk to a short
 //! sequence that still fails. `FLOWOS_FUZZ_CASES=n` runs n cases (long mode),
 //! `FLOWOS_FUZZ_OPS=n` makes each n operations long, and `FLOWOS_FUZZ_SEED=s` replays the one
-//! case with seed s.
+//! case with seed s. The clock request exists only in builds with debug assertions; a release
+//! campaign keeps them to move the clock: `CARGO_PROFILE_RELEASE_DEBUG_ASSERTIONS=true
+//! FLOWOS_FUZZ_CASES=300 cargo test --release --test lsp_equivalence` (without the variable the
+//! clock stays put).
 
 #![allow(clippy::disallowed_types, clippy::disallowed_methods)] // Tests spawn the binary; the product may not.
 
@@ -22,11 +31,19 @@ use support::rng::Rng;
 use support::text::{self, Pos};
 use support::{Client, uri};
 
-/// SLOs depend on the clock: the server and `check` measure against the same fixed time.
-const NOW: &str = "2026-06-01T00:00:00Z";
+/// The clock both the server and `check` start at; `Op::Clock` moves the server's on, and the
+/// final `check` measures SLOs at wherever it stopped.
+const START: i64 = days_from_civil(2026, 6, 1) * DAY;
+const MINUTE: i64 = 60;
+const HOUR: i64 = 60 * MINUTE;
+const DAY: i64 = 24 * HOUR;
 /// Operations per generated case; `FLOWOS_FUZZ_OPS` overrides it (longer histories let
 /// cached parts drift further, if they can).
 const OPS: usize = 40;
+/// Whether the server has `flowos/debugSetNow`: only builds with debug assertions do. Without
+/// it the histories leave the clock alone, so a plain `--release` long run still works (and a
+/// seed makes other histories there than in a debug build).
+const CLOCK: bool = cfg!(debug_assertions);
 /// Cases in the normal test run; `FLOWOS_FUZZ_CASES` overrides it.
 const DEFAULT_CASES: u64 = 10;
 /// The stage folders, as the product spells them.
@@ -35,7 +52,8 @@ const STAGES: [&str; 7] = flowos_lsp::syntax::STAGE_NAMES;
 // ---------------------------------------------------------------------------------------------
 // The starting workspace, as data.
 
-/// A task of the fixture: stage, number, slug, name, status, depends_on, blocks, extra lines.
+/// A task of the fixture: stage, number, slug, name, status, depends_on, blocks, extra lines,
+/// and how long before `START` it entered its stage.
 struct Seed(
     &'static str,
     u32,
@@ -45,14 +63,62 @@ struct Seed(
     &'static [u32],
     &'static [u32],
     &'static str,
+    i64,
 );
 
+// Their stage entries lie near the SLO thresholds (wip.policy.md below: inbox 24h/48h,
+// backlog 7d/14d, current its effort, M = 3d, and twice that), so a clock moving by hours or
+// days adds slo-exceeded diagnostics, raises them to warnings and changes their hour counts.
 const TASKS: [Seed; 7] = [
-    Seed("backlog", 1, "alpha", "Alpha", "active", &[], &[2], ""),
-    Seed("backlog", 2, "beta", "Beta", "active", &[1], &[], ""),
-    Seed("next", 3, "gamma", "Gamma", "active", &[2], &[], ""),
-    // Depends on a task still in next: unfinished-dependency from the start.
-    Seed("current", 4, "delta", "Delta", "active", &[3], &[], ""),
+    // Over its backlog target in 5 hours, over the threshold in 7 days and 5 hours.
+    Seed(
+        "backlog",
+        1,
+        "alpha",
+        "Alpha",
+        "active",
+        &[],
+        &[2],
+        "",
+        6 * DAY + 20 * HOUR,
+    ),
+    // Over its target already (info), a warning in 3 hours.
+    Seed(
+        "backlog",
+        2,
+        "beta",
+        "Beta",
+        "active",
+        &[1],
+        &[],
+        "",
+        13 * DAY + 22 * HOUR,
+    ),
+    Seed(
+        "next",
+        3,
+        "gamma",
+        "Gamma",
+        "active",
+        &[2],
+        &[],
+        "",
+        3 * DAY,
+    ),
+    // Depends on a task still in next: unfinished-dependency from the start. Over its
+    // effort in an hour and a half.
+    Seed(
+        "current",
+        4,
+        "delta",
+        "Delta",
+        "active",
+        &[3],
+        &[],
+        "",
+        2 * DAY + 23 * HOUR + 30 * MINUTE,
+    ),
+    // Over its effort already, beyond twice it in 2 hours.
     Seed(
         "current",
         5,
@@ -62,6 +128,7 @@ const TASKS: [Seed; 7] = [
         &[],
         &[],
         "blocked_by: \"task:TASK-0004\"\n",
+        5 * DAY + 23 * HOUR,
     ),
     Seed(
         "archived",
@@ -72,8 +139,10 @@ const TASKS: [Seed; 7] = [
         &[],
         &[],
         "canceled_reason: \"dropped\"\n",
+        10 * DAY,
     ),
-    Seed("inbox", 7, "eta", "Eta", "active", &[6], &[], ""),
+    // Over the inbox target in 2 hours, the threshold in 26.
+    Seed("inbox", 7, "eta", "Eta", "active", &[6], &[], "", 23 * HOUR),
 ];
 
 fn id_list(ids: &[u32]) -> String {
@@ -110,7 +179,9 @@ fn card_text(
     )
 }
 
-fn ledger_text(stage: &str, status: &str) -> String {
+/// The ledger of a task in `stage`: the events that brought it there, a day apart, the last
+/// (the one that entered `stage`) at `entered` (seconds since the epoch).
+fn ledger_text(stage: &str, status: &str, entered: i64) -> String {
     let mut events = vec!["created"];
     let path: &[&str] = match stage {
         "inbox" => &[],
@@ -135,26 +206,103 @@ fn ledger_text(stage: &str, status: &str) -> String {
         ],
     };
     events.extend_from_slice(path);
+    let last = events.len() as i64 - 1;
     events
         .iter()
         .enumerate()
-        .map(|(day, event)| {
-            format!(
-                "{{\"ts\":\"2026-05-{:02}T09:00:00Z\",\"user\":\"@kim\",\"event\":\"{event}\",\"desc\":\"{event}\"}}\n",
-                day + 20
-            )
-        })
+        .map(|(at, event)| event_at(entered - (last - at as i64) * DAY, event))
         .collect()
 }
 
+/// One well-formed ledger line, with its newline.
+fn event_at(ts: i64, event: &str) -> String {
+    format!(
+        "{{\"ts\":\"{}\",\"user\":\"@kim\",\"event\":\"{event}\",\"desc\":\"{event}\"}}\n",
+        rfc3339(ts)
+    )
+}
+
+// Civil dates and seconds since the epoch (Howard Hinnant's algorithms), so the test writes
+// and reads timestamps without the product's parser.
+
+const fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let year = if month <= 2 { year - 1 } else { year };
+    let era = year.div_euclid(400);
+    let year_of_era = year - era * 400;
+    let day_of_year = (153 * ((month + 9) % 12) + 2) / 5 + day - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    era * 146_097 + day_of_era - 719_468
+}
+
+/// `2026-06-01T00:00:00Z` for a moment in seconds since the epoch.
+fn rfc3339(seconds: i64) -> String {
+    let days = seconds.div_euclid(DAY) + 719_468;
+    let era = days.div_euclid(146_097);
+    let day_of_era = days - era * 146_097;
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let shifted_month = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * shifted_month + 2) / 5 + 1;
+    let month = if shifted_month < 10 {
+        shifted_month + 3
+    } else {
+        shifted_month - 9
+    };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    let second_of_day = seconds.rem_euclid(DAY);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        second_of_day / HOUR,
+        second_of_day % HOUR / MINUTE,
+        second_of_day % MINUTE
+    )
+}
+
+/// Which starting workspace a case edits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Fixture {
+    /// The eight tasks above, with few diagnostics.
+    Quiet,
+    /// The quiet tasks plus 30–60 more drawn from this seed, most with warnings and hints to
+    /// report (see `add_noisy_tasks`): what a long-lived team's tree looks like.
+    Noisy(u64),
+}
+
+/// The index tables under construction: the root's and each stage's.
+struct Indexes {
+    root: String,
+    stages: BTreeMap<String, String>,
+}
+
+impl Indexes {
+    fn new() -> Indexes {
+        Indexes {
+            root: "| ID | Name | DRI | Stage | Status |\n|----|------|-----|-------|--------|\n"
+                .into(),
+            stages: BTreeMap::new(),
+        }
+    }
+
+    fn stage(&mut self, stage: &str) -> &mut String {
+        self.stages.entry(stage.to_string()).or_insert_with(|| {
+            "| ID | Name | DRI | Status |\n|----|------|-----|--------|\n".into()
+        })
+    }
+
+    fn add(&mut self, id: &str, name: &str, stage: &str, status: &str) {
+        self.root
+            .push_str(&format!("| {id} | {name} | @kim | {stage} | {status} |\n"));
+        self.stage(stage)
+            .push_str(&format!("| {id} | {name} | @kim | {status} |\n"));
+    }
+}
+
 /// Every file of the starting workspace, relative to the tasks root.
-fn fixture() -> Vec<(String, String)> {
+fn fixture(kind: Fixture) -> Vec<(String, String)> {
     let mut files = Vec::new();
-    let mut root_index = String::from(
-        "| ID | Name | DRI | Stage | Status |\n|----|------|-----|-------|--------|\n",
-    );
-    let mut stage_indexes: BTreeMap<&str, String> = BTreeMap::new();
-    for Seed(stage, id, slug, name, status, depends_on, blocks, extra) in &TASKS {
+    let mut indexes = Indexes::new();
+    for Seed(stage, id, slug, name, status, depends_on, blocks, extra, ago) in &TASKS {
         let folder = format!("{stage}/TASK-{id:04}-{slug}");
         files.push((
             format!("{folder}/{id:04}-{slug}.task.md"),
@@ -166,17 +314,9 @@ fn fixture() -> Vec<(String, String)> {
         ));
         files.push((
             format!("{folder}/{id:04}.ledger.jsonl"),
-            ledger_text(stage, status),
+            ledger_text(stage, status, START - ago),
         ));
-        root_index.push_str(&format!(
-            "| {id:04} | {name} | @kim | {stage} | {status} |\n"
-        ));
-        stage_indexes
-            .entry(stage)
-            .or_insert_with(|| {
-                "| ID | Name | DRI | Status |\n|----|------|-----|--------|\n".into()
-            })
-            .push_str(&format!("| {id:04} | {name} | @kim | {status} |\n"));
+        indexes.add(&format!("{id:04}"), name, stage, status);
     }
     // A namespaced task (unified layout), the registry declaring its namespace, a learning
     // file, an earlier card version and a WIP policy: each is read by rules of its own.
@@ -185,15 +325,12 @@ fn fixture() -> Vec<(String, String)> {
         .replace("task_id: \"0001\"", "task_id: \"FW-0001\"");
     files.push((format!("{folder}/FW-0001-fire.task.md"), fire));
     files.push((format!("{folder}/FW-0001.context.md"), "# Context\n".into()));
+    // Exactly at its backlog target: over it an hour later.
     files.push((
         format!("{folder}/FW-0001.ledger.jsonl"),
-        ledger_text("backlog", "active"),
+        ledger_text("backlog", "active", START - 7 * DAY),
     ));
-    root_index.push_str("| FW-0001 | Fire | @kim | backlog | active |\n");
-    stage_indexes
-        .entry("backlog")
-        .or_default()
-        .push_str("| FW-0001 | Fire | @kim | active |\n");
+    indexes.add("FW-0001", "Fire", "backlog", "active");
     files.push((
         "NAMESPACES.yaml".into(),
         "namespaces:\n  FW:\n    full_name: \"Fireweed\"\n".into(),
@@ -206,19 +343,215 @@ fn fixture() -> Vec<(String, String)> {
         "archived/TASK-0006-zeta/0006-zeta.task.v1.md".into(),
         "---\ntask_id: \"0006\"\n---\nOld text naming TASK-0004.\n".into(),
     ));
-    files.push((
-        "wip.policy.md".into(),
-        "# WIP policy\n\n| Stage | WIP Limit | Scope |\n|---|---|---|\n| current | 2 | System-wide |\n\
-         | next | 3 | Per DRI |\n\n| Stage | SLO Target | Violation Threshold |\n|---|---|---|\n\
-         | inbox | 24 hours | >48 hours |\n| backlog | 7 days | >14 days |\n"
-            .into(),
-    ));
-    files.push(("INDEX.md".into(), root_index));
-    for (stage, text) in stage_indexes {
+    let (policy, counter) = match kind {
+        Fixture::Quiet => (
+            "# WIP policy\n\n| Stage | WIP Limit | Scope |\n|---|---|---|\n| current | 2 | System-wide |\n\
+             | next | 3 | Per DRI |\n\n| Stage | SLO Target | Violation Threshold |\n|---|---|---|\n\
+             | inbox | 24 hours | >48 hours |\n| backlog | 7 days | >14 days |\n\
+             | current | Varies by effort | >2x effort estimate |\n"
+                .to_string(),
+            8,
+        ),
+        Fixture::Noisy(seed) => (
+            // No SLO table: SPEC §2's defaults, for every stage.
+            "# WIP policy\n\n| Stage | WIP Limit | Scope |\n|---|---|---|\n| current | 6 | System-wide |\n\
+             | next | 8 | Per DRI |\n"
+                .to_string(),
+            add_noisy_tasks(seed, &mut files, &mut indexes),
+        ),
+    };
+    files.push(("wip.policy.md".into(), policy));
+    files.push(("INDEX.md".into(), indexes.root));
+    for (stage, text) in indexes.stages {
         files.push((format!("{stage}/INDEX.md"), text));
     }
-    files.push(("ID_COUNTER.txt".into(), "0008\n".into()));
+    files.push(("ID_COUNTER.txt".into(), format!("{counter:04}\n")));
     files
+}
+
+/// The first ID of the noisy tasks; generated histories name some of them.
+const NOISY_FIRST: u32 = 10;
+
+/// Adds 30–60 tasks (IDs from `NOISY_FIRST`) to a workspace, with, here and there: stale Name,
+/// Status or Stage cells and missing rows in the indexes, unknown ledger events, unknown (and
+/// misspelt) frontmatter fields, `blocks` without the inverse `depends_on`, dependencies on
+/// canceled tasks, stage entries from minutes to a month old (SLOs near, over and far beyond
+/// their thresholds, by SPEC §2's defaults), missing sections, paused tasks without a reason.
+/// Returns the next free ID.
+fn add_noisy_tasks(seed: u64, files: &mut Vec<(String, String)>, indexes: &mut Indexes) -> u32 {
+    struct Noisy {
+        id: u32,
+        stage: &'static str,
+        status: &'static str,
+        name: String,
+        depends_on: Vec<u32>,
+        blocks: Vec<u32>,
+        extra: String,
+        entered: i64,
+    }
+    let mut rng = Rng(seed ^ 0x0015_E5EE_D000);
+    let count = 30 + rng.below(31) as u32;
+    let end = NOISY_FIRST + count;
+    let mut canceled = vec![6];
+    let mut tasks: Vec<Noisy> = Vec::new();
+    for id in NOISY_FIRST..end {
+        let stage = *rng.pick(&[
+            "inbox",
+            "backlog",
+            "backlog",
+            "backlog",
+            "next",
+            "next",
+            "current",
+            "integration",
+            "learning",
+            "archived",
+            "archived",
+        ]);
+        let status = match stage {
+            "archived" if rng.chance(2) => "canceled",
+            "archived" => "active",
+            _ => *rng.pick(&["active", "active", "active", "active", "blocked", "paused"]),
+        };
+        let mut extra = String::new();
+        match status {
+            "canceled" => extra.push_str("canceled_reason: \"superseded\"\n"),
+            "blocked" if !rng.chance(3) => extra.push_str("blocked_by: \"task:TASK-0004\"\n"),
+            "paused" if rng.chance(2) => extra.push_str("paused_reason: \"waiting\"\n"),
+            _ => {}
+        }
+        if rng.chance(2) {
+            let unknown: [&str; 4] = [
+                "labels: [\"ui\", \"infra\"]\n",
+                "estimate_hours: 4\n",
+                // A typo of `priority`: a warning rather than a hint.
+                "prority: \"P1\"\n",
+                "reviewer: \"@ana\"\n",
+            ];
+            extra.push_str(unknown[rng.below(unknown.len())]);
+        }
+        let pool: Vec<u32> = (1..=7).chain(NOISY_FIRST..id).collect();
+        let mut depends_on = Vec::new();
+        for _ in 0..rng.below(3) {
+            let dep = if rng.chance(3) {
+                *rng.pick(&canceled)
+            } else {
+                *rng.pick(&pool)
+            };
+            if !depends_on.contains(&dep) {
+                depends_on.push(dep);
+            }
+        }
+        if status == "canceled" {
+            canceled.push(id);
+        }
+        // Anywhere from a few minutes to a month in the stage, at odd minutes.
+        let entered = START - rng.below(30 * 24) as i64 * HOUR - rng.below(60) as i64 * MINUTE;
+        let name = format!(
+            "{} {id}",
+            rng.pick(&["Ingest", "Report", "Migrate", "Audit", "Résumé", "Deploy"])
+        );
+        tasks.push(Noisy {
+            id,
+            stage,
+            status,
+            name,
+            depends_on,
+            blocks: Vec::new(),
+            extra,
+            entered,
+        });
+    }
+    // Inverse links: half of the noisy dependencies are mirrored in `blocks`, and a few
+    // `blocks` name a task that does not depend back (unlinked-inverse).
+    for at in 0..tasks.len() {
+        for dep in tasks[at].depends_on.clone() {
+            if dep >= NOISY_FIRST && rng.chance(2) {
+                let id = tasks[at].id;
+                tasks[(dep - NOISY_FIRST) as usize].blocks.push(id);
+            }
+        }
+        if rng.chance(4) {
+            let other = NOISY_FIRST + rng.below(count as usize) as u32;
+            if other != tasks[at].id && !tasks[at].blocks.contains(&other) {
+                tasks[at].blocks.push(other);
+            }
+        }
+    }
+    for task in &tasks {
+        let Noisy {
+            id,
+            stage,
+            status,
+            name,
+            ..
+        } = task;
+        let slug = format!("n{id}");
+        let folder = format!("{stage}/TASK-{id:04}-{slug}");
+        let mut card = card_text(
+            stage,
+            *id,
+            name,
+            status,
+            &task.depends_on,
+            &task.blocks,
+            &task.extra,
+        );
+        if rng.chance(3) {
+            let section = *rng.pick(&[
+                "## Inputs Required\n\nNotes.\n\n",
+                "## Expected Outputs\n\nA thing.\n\n",
+                "## Implementation Details\n\nSteps.\n\n",
+            ]);
+            card = card.replace(section, "");
+        }
+        if stage != &"inbox" && stage != &"backlog" {
+            let effort = *rng.pick(&["\"XS\"", "\"S\"", "\"M\"", "\"L\"", "\"5\""]);
+            card = card.replace(
+                "effort_estimate: \"M\"",
+                &format!("effort_estimate: {effort}"),
+            );
+        }
+        files.push((format!("{folder}/{id:04}-{slug}.task.md"), card));
+        files.push((
+            format!("{folder}/{id:04}.context.md"),
+            format!(
+                "# Context\n\nSee TASK-{:04} and TASK-{:04}.\n",
+                NOISY_FIRST + rng.below(count as usize) as u32,
+                1 + rng.below(7)
+            ),
+        ));
+        let mut ledger = ledger_text(stage, status, task.entered);
+        for minutes in 1..=rng.below(4) as i64 {
+            let event = *rng.pick(&["reviewed", "pinged", "made_up", "verifed"]);
+            ledger.push_str(&event_at(task.entered + minutes * MINUTE, event));
+        }
+        files.push((format!("{folder}/{id:04}.ledger.jsonl"), ledger));
+        // Index rows that drifted from their cards.
+        let id_cell = format!("{id:04}");
+        let (mut root_name, mut stage_name) = (name.clone(), name.clone());
+        let (mut root_status, mut stage_status) = (status.to_string(), status.to_string());
+        let mut root_stage = stage.to_string();
+        match rng.below(8) {
+            0 => root_name = format!("Old {name}"),
+            1 => stage_name = "Renamed since".into(),
+            2 => root_status = "blocked".into(),
+            3 => stage_status = "paused".into(),
+            4 => root_stage = "next".into(),
+            _ => {}
+        }
+        if !rng.chance(12) {
+            indexes.root.push_str(&format!(
+                "| {id_cell} | {root_name} | @kim | {root_stage} | {root_status} |\n"
+            ));
+        }
+        if !rng.chance(12) {
+            indexes.stage(stage).push_str(&format!(
+                "| {id_cell} | {stage_name} | @kim | {stage_status} |\n"
+            ));
+        }
+    }
+    end
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -269,6 +602,9 @@ enum Op {
     /// New settings: rule severities (`off` switches one off) and extra ledger events. The
     /// final `check` gets the same as `--rule` and `--extra-event`.
     Settings(Vec<(String, String)>, Vec<String>),
+    /// Moves the server's clock on by this many seconds (`flowos/debugSetNow`), as time
+    /// passing would; the final `check` measures at the same moment.
+    Clock(i64),
 }
 
 /// How this suite's histories announce a folder change.
@@ -355,6 +691,8 @@ fn ids(rng: &mut Rng) -> String {
         .map(|_| match rng.below(10) {
             0 => "\"FW-0001\"".to_string(),
             1 => "\"TASK-ZZ-0001\"".to_string(),
+            // Tasks of the noisy fixture (some exist only there).
+            2 => format!("\"TASK-{:04}\"", NOISY_FIRST as usize + rng.below(50)),
             _ => format!("\"TASK-{:04}\"", 1 + rng.below(9)),
         })
         .collect();
@@ -394,6 +732,9 @@ fn field_edit(text: &str, rng: &mut Rng) -> Change {
         "priority",
         "task_name",
         "blocked_by",
+        "effort_estimate",
+        "labels",
+        "prority",
         "---",
     ]);
     let value = match key {
@@ -430,6 +771,13 @@ fn field_edit(text: &str, rng: &mut Rng) -> Change {
                 "\"nope\"",
             ])
             .to_string(),
+        // Moves a current task's SLO target and threshold.
+        "effort_estimate" => rng
+            .pick(&["null", "\"XS\"", "\"L\"", "\"2\"", "\"huge\""])
+            .to_string(),
+        // Unknown fields, one looking like a typo.
+        "labels" => "[\"ui\"]".to_string(),
+        "prority" => "\"P1\"".to_string(),
         // The closing fence: broken or restored.
         _ => rng.pick(&["--", "---", "- --"]).to_string(),
     };
@@ -469,7 +817,9 @@ fn field_edit(text: &str, rng: &mut Rng) -> Change {
     }
 }
 
-fn event_line(rng: &mut Rng) -> String {
+/// A ledger line, well-formed or not; some enter a stage shortly before `now`, so the SLO
+/// clock starts over.
+fn event_line(rng: &mut Rng, now: i64) -> String {
     let event = rng.pick(&[
         "created",
         "verified",
@@ -480,29 +830,34 @@ fn event_line(rng: &mut Rng) -> String {
         "canceled",
         "paused",
         "made_up",
+        "reviewed",
     ]);
     let day = 1 + rng.below(28);
-    match rng.below(6) {
+    match rng.below(8) {
         0 => "{\"ts\":\"2026-05-3".into(),
         1 => format!("{{\"ts\":\"yesterday\",\"user\":\"@kim\",\"event\":\"{event}\"}}"),
         2 => format!("{{\"user\":\"@kim\",\"event\":\"{event}\",\"desc\":\"d\"}}"),
+        3 | 4 => {
+            let ago = rng.below(10 * 24) as i64 * HOUR + rng.below(60) as i64 * MINUTE;
+            event_at(now - ago, event).trim_end().to_string()
+        }
         _ => format!(
             "{{\"ts\":\"2026-05-{day:02}T10:00:00Z\",\"user\":\"@kim\",\"event\":\"{event}\",\"desc\":\"d\"}}"
         ),
     }
 }
 
-fn ledger_edit(text: &str, rng: &mut Rng) -> Change {
+fn ledger_edit(text: &str, rng: &mut Rng, now: i64) -> Change {
     let lines = text::lines(text);
     if rng.chance(3) && lines.len() > 1 {
         // Replace a whole line.
         let line = rng.below(lines.len() - 1) as u32;
         let (start, end) = lines[line as usize];
         let width = text[start..end].encode_utf16().count() as u32;
-        return Change((line, 0), (line, width), event_line(rng));
+        return Change((line, 0), (line, width), event_line(rng, now));
     }
     let end = text::position(text, text.len());
-    let line = event_line(rng);
+    let line = event_line(rng, now);
     // Usually a clean append; sometimes onto a last line that lacks its newline.
     let insert = if rng.chance(4) {
         line
@@ -512,7 +867,7 @@ fn ledger_edit(text: &str, rng: &mut Rng) -> Change {
     Change(end, end, insert)
 }
 
-fn index_edit(text: &str, rng: &mut Rng) -> Change {
+fn index_edit(text: &str, rng: &mut Rng, facts: &Facts) -> Change {
     let lines = text::lines(text);
     let rows: Vec<usize> = (0..lines.len())
         .filter(|&line| {
@@ -530,35 +885,67 @@ fn index_edit(text: &str, rng: &mut Rng) -> Change {
     let (start, end) = lines[line];
     let row = &text[start..end];
     let line = line as u32;
-    match rng.below(4) {
+    let mut cells: Vec<String> = row.split('|').map(str::to_string).collect();
+    let width = row.encode_utf16().count() as u32;
+    match rng.below(5) {
         0 => Change((line, 0), (line + 1, 0), String::new()),
         1 => Change((line, 0), (line, 0), format!("{row}\n")),
+        // Brings the Name and Status cells back in line with the card (the noisy fixture's
+        // stale cells), when there is one.
+        2 if cells.len() > 4 => {
+            let Some((name, status)) = facts.cards.get(cells[1].trim()) else {
+                return Change((line, 0), (line, 0), format!("{row}\n"));
+            };
+            cells[2] = format!(" {name} ");
+            let last = cells.len() - 2;
+            cells[last] = format!(" {status} ");
+            Change((line, 0), (line, width), cells.join("|"))
+        }
         _ => {
-            let mut cells: Vec<String> = row.split('|').map(str::to_string).collect();
             if cells.len() > 2 {
                 let cell = 1 + rng.below(cells.len() - 2);
                 cells[cell] = format!(
                     " {} ",
                     rng.pick(&[
-                        "0001", "0003", "0009", "Alpha", "Ghost", "@ana", "backlog", "next",
-                        "current", "blocked", "canceled", "",
+                        "0001",
+                        "0003",
+                        "0009",
+                        "Alpha",
+                        "Ghost",
+                        "@ana",
+                        "backlog",
+                        "next",
+                        "current",
+                        "blocked",
+                        "canceled",
+                        "",
+                        "Old Audit 12",
+                        "0012",
+                        "paused",
                     ])
                 );
             }
-            let width = row.encode_utf16().count() as u32;
             Change((line, 0), (line, width), cells.join("|"))
         }
     }
 }
 
-fn one_edit(rel: &str, text: &str, rng: &mut Rng) -> Change {
+/// What edits may know besides the text they edit.
+struct Facts {
+    /// The server's clock.
+    now: i64,
+    /// Each card's task_name and status by its task_id (open buffers over the disk).
+    cards: BTreeMap<String, (String, String)>,
+}
+
+fn one_edit(rel: &str, text: &str, rng: &mut Rng, facts: &Facts) -> Change {
     match rng.below(11) {
         0..=2 => random_insert(text, rng),
         3 | 4 => random_delete(text, rng),
         5 => digit_edit(text, rng),
         _ if rel.ends_with(".task.md") => field_edit(text, rng),
-        _ if rel.ends_with(".ledger.jsonl") => ledger_edit(text, rng),
-        _ if rel.ends_with("INDEX.md") => index_edit(text, rng),
+        _ if rel.ends_with(".ledger.jsonl") => ledger_edit(text, rng, facts.now),
+        _ if rel.ends_with("INDEX.md") => index_edit(text, rng, facts),
         _ if rel.ends_with("ID_COUNTER.txt") => {
             let end = text::position(text, text.len());
             let value = rng.pick(&["0008\n", "0003\n", "junk\n", "", "0100\n"]);
@@ -569,16 +956,33 @@ fn one_edit(rel: &str, text: &str, rng: &mut Rng) -> Change {
 }
 
 /// One didChange's changes (usually one, sometimes a few applied in order).
-fn edits(rel: &str, text: &str, rng: &mut Rng) -> Vec<Change> {
+fn edits(rel: &str, text: &str, rng: &mut Rng, facts: &Facts) -> Vec<Change> {
     let count = if rng.chance(5) { 2 + rng.below(2) } else { 1 };
     let mut scratch = text.to_string();
     (0..count)
         .map(|_| {
-            let change = one_edit(rel, &scratch, rng);
+            let change = one_edit(rel, &scratch, rng, facts);
             text::apply(&mut scratch, change.0, change.1, &change.2);
             change
         })
         .collect()
+}
+
+/// How far a clock operation moves the clock from `now`: seconds, minutes, hours or days, or
+/// exactly onto (or a second short of) the next whole hour, where the fixtures' stage entries
+/// pass a target, a threshold or one more hour counted.
+fn clock_step(now: i64, rng: &mut Rng) -> i64 {
+    let to_hour = HOUR - now.rem_euclid(HOUR);
+    let below = |rng: &mut Rng, bound: usize| rng.below(bound) as i64;
+    match rng.below(6) {
+        0 => 1 + below(rng, 59),
+        1 => (1 + below(rng, 59)) * MINUTE + below(rng, 60),
+        2 => (1 + below(rng, 23)) * HOUR + below(rng, 60) * MINUTE,
+        3 => (1 + below(rng, 9)) * DAY + below(rng, 24) * HOUR,
+        4 => to_hour,
+        _ if to_hour > 1 => to_hour - 1,
+        _ => HOUR - 1,
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -603,6 +1007,9 @@ struct Run {
     /// The settings last sent.
     rules: Vec<(String, String)>,
     extra_events: Vec<String>,
+    fixture: Fixture,
+    /// The server's clock, in seconds since the epoch.
+    now: i64,
 }
 
 /// Every file and folder below `dir`, relative to `root`, sorted.
@@ -628,21 +1035,28 @@ fn walk(root: &Path, dir: &Path, files: &mut Vec<String>, dirs: &mut Vec<String>
     dirs.sort();
 }
 
+fn write_files(root: &Path, files: &[(String, String)]) {
+    for (rel, text) in files {
+        let path = root.join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+}
+
 fn file_change(uri: &str, kind: u8) -> Value {
     json!({"uri": uri, "type": kind})
 }
 
 impl Run {
-    fn start() -> Run {
+    fn start(fixture_kind: Fixture) -> Run {
         let dir = tempfile::tempdir().unwrap();
         let base = dir.path().to_path_buf();
         let root = base.join(".work/tasks");
-        for (rel, text) in fixture() {
-            let path = root.join(rel);
-            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-            std::fs::write(path, text).unwrap();
-        }
-        let mut client = Client::spawn_with_env(support::Answers::Normally, &[("FLOWOS_NOW", NOW)]);
+        write_files(&root, &fixture(fixture_kind));
+        let mut client = Client::spawn_with_env(
+            support::Answers::Normally,
+            &[("FLOWOS_NOW", &rfc3339(START))],
+        );
         client.initialize(
             &base,
             json!({
@@ -666,6 +1080,8 @@ impl Run {
             staged: 0,
             rules: Vec::new(),
             extra_events: Vec::new(),
+            fixture: fixture_kind,
+            now: START,
         };
         // Edits start on an indexed workspace (a pull waits for the index).
         run.pull(&run.root.join("INDEX.md"));
@@ -877,6 +1293,44 @@ impl Run {
                 let path = self.path(rel);
                 self.pull(&path);
             }
+            Op::Clock(seconds) => {
+                self.now += seconds;
+                let response = self
+                    .client
+                    .request_full("flowos/debugSetNow", json!({"now": rfc3339(self.now)}));
+                assert!(
+                    response.get("error").is_none(),
+                    "flowos/debugSetNow failed: {response}; only builds with debug assertions \
+                     have it (for release: CARGO_PROFILE_RELEASE_DEBUG_ASSERTIONS=true)"
+                );
+            }
+        }
+    }
+
+    /// Each card's task_name and status by task_id, as the server sees them (open buffers
+    /// over the disk); read line by line, as an index-fixing tool would.
+    fn facts(&self) -> Facts {
+        let (files, _) = self.files_and_dirs();
+        let mut cards = BTreeMap::new();
+        for rel in files.iter().filter(|rel| rel.ends_with(".task.md")) {
+            let text = match self.open.get(rel) {
+                Some(buffer) => buffer.text.clone(),
+                None => std::fs::read_to_string(self.path(rel)).unwrap_or_default(),
+            };
+            let field = |key: &str| {
+                text.lines()
+                    .find_map(|line| line.strip_prefix(key))
+                    .map(|value| value.trim().trim_matches('"').to_string())
+            };
+            if let (Some(id), Some(name), Some(status)) =
+                (field("task_id:"), field("task_name:"), field("status:"))
+            {
+                cards.insert(id, (name, status));
+            }
+        }
+        Facts {
+            now: self.now,
+            cards,
         }
     }
 
@@ -897,6 +1351,7 @@ impl Run {
     /// A random operation that fits the current state.
     fn generate(&self, rng: &mut Rng) -> Op {
         let (files, dirs) = self.files_and_dirs();
+        let facts = self.facts();
         let task_folders: Vec<&String> = dirs
             .iter()
             .filter(|dir| {
@@ -914,7 +1369,7 @@ impl Run {
         match roll {
             0..=39 if !open.is_empty() => {
                 let rel = (*rng.pick(&open)).clone();
-                let changes = edits(&rel, &self.open[&rel].text, rng);
+                let changes = edits(&rel, &self.open[&rel].text, rng, &facts);
                 Op::Edit(rel, changes)
             }
             40..=49 if !closed.is_empty() => Op::Open((*rng.pick(&closed)).clone()),
@@ -927,7 +1382,7 @@ impl Run {
                     // A tool that writes Windows line endings.
                     text = text.replace("\r\n", "\n").replace('\n', "\r\n");
                 } else {
-                    for Change(start, end, insert) in edits(&rel, &text, rng) {
+                    for Change(start, end, insert) in edits(&rel, &text, rng, &facts) {
                         text::apply(&mut text, start, end, &insert);
                     }
                 }
@@ -1006,7 +1461,7 @@ impl Run {
                 if !rng.chance(5) {
                     files.push((
                         format!("{id:04}.ledger.jsonl"),
-                        ledger_text(stage, "active"),
+                        ledger_text(stage, "active", self.now - rng.below(20 * 24) as i64 * HOUR),
                     ));
                 }
                 Op::CreateTask {
@@ -1016,7 +1471,8 @@ impl Run {
                     events: rng.events(),
                 }
             }
-            87..=89 => Op::Notify,
+            87..=88 => Op::Notify,
+            89 | 92..=95 if CLOCK => Op::Clock(clock_step(self.now, rng)),
             90 => Op::Reindex,
             91 => {
                 let mut rules = Vec::new();
@@ -1072,55 +1528,9 @@ impl Run {
         self.check_versions()
     }
 
-    /// A fresh `check` of the disk: each file's diagnostics, normalized.
+    /// A fresh `check` of the disk, with the settings and the clock the server has.
     fn check(&self) -> BTreeMap<PathBuf, BTreeSet<String>> {
-        let mut args: Vec<String> = ["check", ".", "--format", "json"].map(String::from).into();
-        // Later settings of the same rule win, in the server as in `check`.
-        for (rule, level) in &self.rules {
-            args.extend(["--rule".to_string(), format!("{rule}={level}")]);
-        }
-        for event in &self.extra_events {
-            args.extend(["--extra-event".to_string(), event.clone()]);
-        }
-        let output = Command::new(env!("CARGO_BIN_EXE_flowos-lsp"))
-            .args(&args)
-            .current_dir(&self.base)
-            .env("FLOWOS_NOW", NOW)
-            .output()
-            .unwrap();
-        let report: Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|error| {
-            panic!(
-                "check printed no JSON ({error}): {}",
-                String::from_utf8_lossy(&output.stderr)
-            )
-        });
-        let mut expected: BTreeMap<PathBuf, BTreeSet<String>> = BTreeMap::new();
-        for item in report["diagnostics"].as_array().unwrap() {
-            let path = self.base.join(item["path"].as_str().unwrap());
-            let severity = match item["severity"].as_str().unwrap() {
-                "error" => 1,
-                "warning" => 2,
-                "info" => 3,
-                _ => 4,
-            };
-            let related: Vec<String> = item["related"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|related| {
-                    let path = self.base.join(related["path"].as_str().unwrap());
-                    normal_related(&path, &related["range"], &related["message"])
-                })
-                .collect();
-            expected.entry(path).or_default().insert(normal(
-                &item["rule"],
-                severity,
-                &item["range"],
-                &item["message"],
-                related,
-            ));
-        }
-        expected
+        check_disk(&self.base, self.now, &self.rules, &self.extra_events)
     }
 
     /// Compares pulled and last pushed diagnostics with `expected`, for every file on disk,
@@ -1171,7 +1581,12 @@ impl Run {
         if problems.is_empty() {
             Ok(())
         } else {
-            Err(format!("{when}:\n{}", problems.join("\n")))
+            Err(format!(
+                "{when} ({:?} fixture, clock at {}):\n{}",
+                self.fixture,
+                rfc3339(self.now),
+                problems.join("\n")
+            ))
         }
     }
 
@@ -1188,6 +1603,64 @@ impl Run {
         }
         Ok(())
     }
+}
+
+/// A fresh `check` of the workspace at `base`, measuring SLOs at `now`: each file's
+/// diagnostics, normalized.
+fn check_disk(
+    base: &Path,
+    now: i64,
+    rules: &[(String, String)],
+    extra_events: &[String],
+) -> BTreeMap<PathBuf, BTreeSet<String>> {
+    let mut args: Vec<String> = ["check", ".", "--format", "json", "--now", &rfc3339(now)]
+        .map(String::from)
+        .into();
+    // Later settings of the same rule win, in the server as in `check`.
+    for (rule, level) in rules {
+        args.extend(["--rule".to_string(), format!("{rule}={level}")]);
+    }
+    for event in extra_events {
+        args.extend(["--extra-event".to_string(), event.clone()]);
+    }
+    let output = Command::new(env!("CARGO_BIN_EXE_flowos-lsp"))
+        .args(&args)
+        .current_dir(base)
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|error| {
+        panic!(
+            "check printed no JSON ({error}): {}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+    });
+    let mut expected: BTreeMap<PathBuf, BTreeSet<String>> = BTreeMap::new();
+    for item in report["diagnostics"].as_array().unwrap() {
+        let path = base.join(item["path"].as_str().unwrap());
+        let severity = match item["severity"].as_str().unwrap() {
+            "error" => 1,
+            "warning" => 2,
+            "info" => 3,
+            _ => 4,
+        };
+        let related: Vec<String> = item["related"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|related| {
+                let path = base.join(related["path"].as_str().unwrap());
+                normal_related(&path, &related["range"], &related["message"])
+            })
+            .collect();
+        expected.entry(path).or_default().insert(normal(
+            &item["rule"],
+            severity,
+            &item["range"],
+            &item["message"],
+            related,
+        ));
+    }
+    expected
 }
 
 fn path_of_uri(uri: &str) -> PathBuf {
@@ -1257,18 +1730,27 @@ fn difference(what: &str, path: &Path, want: &BTreeSet<String>, got: &BTreeSet<S
 }
 
 /// Runs `ops` on a fresh workspace and server; the error says what differed.
-fn replay(ops: &[Op]) -> Result<(), String> {
-    let mut run = Run::start();
+fn replay(fixture: Fixture, ops: &[Op]) -> Result<(), String> {
+    let mut run = Run::start(fixture);
     for op in ops {
         run.execute(op);
     }
     run.verify()
 }
 
+/// The starting workspace of the case with this seed: quiet and noisy alternate.
+fn fixture_of(seed: u64) -> Fixture {
+    if seed.is_multiple_of(2) {
+        Fixture::Quiet
+    } else {
+        Fixture::Noisy(seed)
+    }
+}
+
 /// Generates and runs one case; returns its operations and the outcome.
 fn generated(seed: u64) -> (Vec<Op>, Result<(), String>) {
     let mut rng = Rng(seed);
-    let mut run = Run::start();
+    let mut run = Run::start(fixture_of(seed));
     let count = std::env::var("FLOWOS_FUZZ_OPS")
         .ok()
         .and_then(|n| n.trim().parse().ok())
@@ -1285,9 +1767,9 @@ fn generated(seed: u64) -> (Vec<Op>, Result<(), String>) {
 
 /// Leaves out operations while the sequence still fails, so the report is short. Bounded in
 /// time: a long shrink is worth less than a prompt report.
-fn shrink(mut ops: Vec<Op>) -> (Vec<Op>, String) {
+fn shrink(fixture: Fixture, mut ops: Vec<Op>) -> (Vec<Op>, String) {
     let deadline = Instant::now() + Duration::from_secs(90);
-    let mut last_error = replay(&ops)
+    let mut last_error = replay(fixture, &ops)
         .err()
         .unwrap_or_else(|| "did not fail again".into());
     let mut chunk = ops.len().div_ceil(2).max(1);
@@ -1297,7 +1779,7 @@ fn shrink(mut ops: Vec<Op>) -> (Vec<Op>, String) {
         while at < ops.len() && Instant::now() < deadline {
             let mut candidate = ops.clone();
             candidate.drain(at..(at + chunk).min(ops.len()));
-            match replay(&candidate) {
+            match replay(fixture, &candidate) {
                 Err(error) => {
                     ops = candidate;
                     last_error = error;
@@ -1329,13 +1811,21 @@ fn cases() -> Vec<u64> {
 
 #[test]
 fn random_edit_sequences_end_with_the_diagnostics_of_a_fresh_check() {
+    if !CLOCK {
+        eprintln!(
+            "no debug assertions: the clock stays put (CARGO_PROFILE_RELEASE_DEBUG_ASSERTIONS=true \
+             moves it in a release build)"
+        );
+    }
     for seed in cases() {
         let (ops, outcome) = generated(seed);
         if let Err(error) = outcome {
-            let (shrunk, shrunk_error) = shrink(ops.clone());
+            let fixture = fixture_of(seed);
+            let (shrunk, shrunk_error) = shrink(fixture, ops.clone());
             panic!(
                 "seed {seed} (replay with FLOWOS_FUZZ_SEED={seed} FLOWOS_FUZZ_OPS={}) failed:\n{error}\n\n\
-                 shrunk to {} of {} operations:\n{shrunk:#?}\nwhich fail with:\n{shrunk_error}",
+                 shrunk to {} of {} operations (on the {fixture:?} fixture; Clock in seconds):\n\
+                 {shrunk:#?}\nwhich fail with:\n{shrunk_error}",
                 ops.len(),
                 shrunk.len(),
                 ops.len()
@@ -1344,11 +1834,131 @@ fn random_edit_sequences_end_with_the_diagnostics_of_a_fresh_check() {
     }
 }
 
+/// The slo-exceeded diagnostics the server has, pulled file by file: (file, severity,
+/// message).
+fn pulled_slo(run: &mut Run) -> BTreeSet<(String, i64, String)> {
+    let (files, _) = run.files_and_dirs();
+    let mut found = BTreeSet::new();
+    for rel in files {
+        for item in run.pull(&run.path(&rel)) {
+            if item["code"] == "slo-exceeded" {
+                let severity = item["severity"].as_i64().unwrap_or(0);
+                found.insert((rel.clone(), severity, item["message"].to_string()));
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn the_clock_op_adds_raises_and_recounts_slo_diagnostics_on_both_fixtures() {
+    // The clock operation is only worth generating if moving the clock changes what the
+    // fixtures report: tasks crossing their targets, info raised to warning, hours recounted.
+    if !CLOCK {
+        // A release build has no clock request by design; the README's release long mode
+        // must still pass, so there is nothing to move here.
+        eprintln!("no debug assertions: no flowos/debugSetNow to test");
+        return;
+    }
+    for fixture in [Fixture::Quiet, Fixture::Noisy(1)] {
+        let mut run = Run::start(fixture);
+        let cards = |found: &BTreeSet<(String, i64, String)>| -> BTreeSet<String> {
+            found.iter().map(|(rel, _, _)| rel.clone()).collect()
+        };
+        let at_start = pulled_slo(&mut run);
+        run.execute(&Op::Clock(5 * HOUR));
+        let hours_later = pulled_slo(&mut run);
+        // Alpha, delta, eta and FW-0001 pass their targets within 5 hours.
+        let gained: Vec<String> = cards(&hours_later)
+            .difference(&cards(&at_start))
+            .cloned()
+            .collect();
+        assert!(
+            gained.len() >= 4,
+            "{fixture:?}: 5 hours on, only {gained:?} gained slo-exceeded"
+        );
+        // Beta and epsilon pass their violation thresholds.
+        let raised = hours_later
+            .iter()
+            .filter(|(rel, severity, _)| {
+                *severity == 2
+                    && at_start
+                        .iter()
+                        .any(|(before, was, _)| before == rel && *was == 3)
+            })
+            .count();
+        assert!(
+            raised >= 2,
+            "{fixture:?}: 5 hours on, {raised} slo-exceeded became warnings"
+        );
+        // Days later every message counts more hours, and the server still agrees with a
+        // fresh `check` at that moment.
+        run.execute(&Op::Clock(3 * DAY + 17 * MINUTE));
+        let days_later = pulled_slo(&mut run);
+        assert!(
+            hours_later.is_disjoint(&days_later),
+            "{fixture:?}: unchanged after days: {:#?}",
+            hours_later.intersection(&days_later).collect::<Vec<_>>()
+        );
+        if let Err(error) = run.verify() {
+            panic!("{error}");
+        }
+    }
+}
+
+#[test]
+fn the_noisy_fixture_has_warnings_and_hints_over_most_files() {
+    for seed in [1, 3, 5] {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join(".work/tasks");
+        let files = fixture(Fixture::Noisy(seed));
+        write_files(&root, &files);
+        let reported = check_disk(dir.path(), START, &[], &[]);
+        let rules: BTreeSet<&str> = reported
+            .values()
+            .flatten()
+            .filter_map(|item| item.split(' ').next())
+            .collect();
+        for rule in [
+            "index-row-mismatch",
+            "index-missing-row",
+            "unknown-event",
+            "unknown-field",
+            "unlinked-inverse",
+            "canceled-dependency",
+            "slo-exceeded",
+            "missing-section",
+            "paused-without-reason",
+        ] {
+            assert!(
+                rules.contains(rule),
+                "seed {seed}: no {rule} in the noisy fixture; it has {rules:?}"
+            );
+        }
+        // No rule reads a context file's text (they only mention tasks), so they are left
+        // out of the count.
+        let readable: Vec<&String> = files
+            .iter()
+            .map(|(rel, _)| rel)
+            .filter(|rel| !rel.ends_with(".context.md"))
+            .collect();
+        let with = readable
+            .iter()
+            .filter(|rel| reported.contains_key(&root.join(rel)))
+            .count();
+        assert!(
+            with * 3 > readable.len() * 2,
+            "seed {seed}: only {with} of {} files have diagnostics",
+            readable.len()
+        );
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Regressions: sequences the generator found, each a product bug now fixed.
 
 fn check_ops(ops: &[Op]) {
-    if let Err(error) = replay(ops) {
+    if let Err(error) = replay(Fixture::Quiet, ops) {
         panic!("{ops:#?}\nfailed:\n{error}");
     }
 }
