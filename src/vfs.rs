@@ -195,6 +195,11 @@ impl Vfs {
         let Some((root, rel)) = workspace.locate(folder) else {
             return;
         };
+        // Gone again since its event (created, then moved at once): the removal queued with
+        // the event stands, and nothing may bring the folder back as an empty task.
+        if !std::fs::symlink_metadata(folder).is_ok_and(|metadata| metadata.is_dir()) {
+            return;
+        }
         let root_path = workspace.roots[root].path.clone();
         let loaded = loader::load_folder(&root_path, &rel);
         for problem in loaded.problems {

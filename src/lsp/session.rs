@@ -1242,6 +1242,26 @@ mod tests {
     }
 
     #[test]
+    fn a_folder_moved_away_before_it_was_read_does_not_come_back() {
+        let mut harness = start(&format!("{COUNTER}{}", package("backlog/TASK-0001-a", "")));
+        // A task folder is created, reported, and moved on before the session reads it.
+        write_fixture(&harness.root, &package("current/TASK-0002-b", ""));
+        let created = harness.root.join("current/TASK-0002-b");
+        harness.session.handle(Input::Disk {
+            paths: vec![created.clone()],
+        });
+        let moved = harness.root.join("next/TASK-0002-b");
+        std::fs::create_dir_all(moved.parent().unwrap()).unwrap();
+        std::fs::rename(&created, &moved).unwrap();
+        harness.session.handle(Input::Disk {
+            paths: vec![created, moved],
+        });
+        // Reading the first folder found nothing: it must not stay as an empty task.
+        harness.session.analyse_now();
+        harness.assert_equals_from_scratch();
+    }
+
+    #[test]
     fn a_file_written_again_after_its_folder_was_removed_is_kept() {
         let mut harness = start(&format!("{COUNTER}{}", package("backlog/TASK-0001-a", "")));
         let folder = harness.root.join("backlog/TASK-0001-a");
