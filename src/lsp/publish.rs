@@ -133,6 +133,11 @@ impl Publisher {
         self.everything = true;
     }
 
+    /// Whether every published file is to be looked at again (a rebuild, the first index).
+    pub fn starting_over(&self) -> bool {
+        self.everything
+    }
+
     /// Whether publications wait (see [`Scope::Open`]).
     pub fn is_waiting(&self) -> bool {
         !self.pending.is_empty() || !self.recheck.is_empty() || self.everything
@@ -142,7 +147,9 @@ impl Publisher {
     /// all of them, or with [`Scope::Open`] the open documents' only.
     pub fn flush(&mut self, sources: &Sources, scope: Scope, output: &UnboundedSender<Output>) {
         let mut paths = std::mem::take(&mut self.pending_paths);
-        if std::mem::take(&mut self.everything) {
+        // Everything was computed afresh: what the client already has is not sent again.
+        let starting_over = std::mem::take(&mut self.everything);
+        if starting_over {
             let sent: Vec<FileId> = self.sent.keys().copied().collect();
             self.recheck.extend(sent);
             for path in sources.documents.keys() {
@@ -195,7 +202,7 @@ impl Publisher {
         }
         for (file, compare) in files
             .into_iter()
-            .map(|file| (file, false))
+            .map(|file| (file, starting_over))
             .chain(recheck.into_iter().map(|file| (file, true)))
         {
             if (file.0 as usize) < sources.workspace.files.len() {

@@ -858,7 +858,12 @@ impl Session {
             self.handle(newer);
             return;
         }
-        self.publish(Scope::Open);
+        // After a rebuild or at the first index, everything is new: nobody is typing into it.
+        let scope = match self.publisher.starting_over() {
+            true => Scope::All,
+            false => Scope::Open,
+        };
+        self.publish(scope);
     }
 
     /// Sends pending publications: the open documents' at once, the rest (with
@@ -1192,6 +1197,23 @@ mod tests {
                 harness.root.join("inbox/INDEX.md")
             ]
         );
+        assert!(harness.session.publish_due.is_none());
+    }
+
+    #[test]
+    fn indexing_again_sends_only_what_changed_and_waits_for_no_pause() {
+        let mut harness = start(&hints(2, 0));
+        harness.session.handle(Input::Index { progress: None });
+        harness.session.analyse_now();
+        // Drained without `published()`, which would flush what waits for a pause.
+        let mut sent = Vec::new();
+        while let Ok(output) = harness.outputs.try_recv() {
+            if let Output::Publish { path, .. } = output {
+                sent.push(path);
+            }
+        }
+        // Nothing changed, so nothing is sent again; the rebuild alone waits for no pause.
+        assert!(sent.is_empty(), "{sent:?}");
         assert!(harness.session.publish_due.is_none());
     }
 
