@@ -967,6 +967,28 @@ mod tests {
     }
 
     impl Harness {
+        /// Opens `path` with `text` at version 1.
+        fn open(&mut self, path: &Path, text: &str) {
+            self.session.handle(Input::Open {
+                path: path.to_path_buf(),
+                text: text.to_string(),
+                version: 1,
+            });
+        }
+
+        /// Replaces `from..to` of an open buffer with `text`, as version `version`.
+        fn change(&mut self, path: &Path, version: i32, from: Position, to: Position, text: &str) {
+            self.session.handle(Input::Change {
+                path: path.to_path_buf(),
+                version,
+                changes: vec![TextDocumentContentChangeEvent {
+                    range: Some(Range::new(from, to)),
+                    range_length: None,
+                    text: text.to_string(),
+                }],
+            });
+        }
+
         /// The publications sent since the last call, those waiting for a pause in the
         /// input included: path and version.
         fn published(&mut self) -> Vec<(PathBuf, Option<i32>)> {
@@ -1050,11 +1072,7 @@ mod tests {
         assert_eq!(all.len(), diagnostics, "{all:#?}");
         let card = harness.root.join("inbox/TASK-0001-t/0001-t.task.md");
         let text = std::fs::read_to_string(&card).unwrap();
-        harness.session.handle(Input::Open {
-            path: card.clone(),
-            text: text.clone(),
-            version: 1,
-        });
+        harness.open(&card, &text);
         harness.session.analyse_now();
         harness.published();
         let line = text
@@ -1064,15 +1082,7 @@ mod tests {
         let at = Position::new(line as u32, 0);
         let converted = harness.session.publisher.converted;
         let read = harness.session.diagnostics.read.get();
-        harness.session.handle(Input::Change {
-            path: card,
-            version: 2,
-            changes: vec![TextDocumentContentChangeEvent {
-                range: Some(Range::new(at, at)),
-                range_length: None,
-                text: "Now ".into(),
-            }],
-        });
+        harness.change(&card, 2, at, at, "Now ");
         harness.session.analyse_now();
         let converted = harness.session.publisher.converted - converted;
         let read = harness.session.diagnostics.read.get() - read;
@@ -1154,11 +1164,7 @@ mod tests {
         let mut harness = start(&hints(3, 0));
         let card = harness.root.join("inbox/TASK-0001-t/0001-t.task.md");
         let text = std::fs::read_to_string(&card).unwrap();
-        harness.session.handle(Input::Open {
-            path: card.clone(),
-            text: text.clone(),
-            version: 1,
-        });
+        harness.open(&card, &text);
         harness.session.analyse_now();
         harness.published();
         // Renaming the task makes both indexes' rows for it stale.
@@ -1167,15 +1173,8 @@ mod tests {
             .position(|l| l.starts_with("task_name:"))
             .unwrap() as u32;
         let end = text.lines().nth(line as usize).unwrap().len() as u32;
-        harness.session.handle(Input::Change {
-            path: card.clone(),
-            version: 2,
-            changes: vec![TextDocumentContentChangeEvent {
-                range: Some(Range::new(Position::new(line, 0), Position::new(line, end))),
-                range_length: None,
-                text: "task_name: \"Renamed\"".into(),
-            }],
-        });
+        let (from, to) = (Position::new(line, 0), Position::new(line, end));
+        harness.change(&card, 2, from, to, "task_name: \"Renamed\"");
         harness.session.analyse_now();
         let mut at_once = Vec::new();
         while let Ok(output) = harness.outputs.try_recv() {
@@ -1253,11 +1252,7 @@ mod tests {
         // The client opens a card in a task folder the model has never seen: a request sent
         // after it must see that task.
         let card = harness.root.join("backlog/TASK-0002-b/0002-b.task.md");
-        harness.session.handle(Input::Open {
-            path: card,
-            text: "---\ntask_id: \"0002\"\n---\n".into(),
-            version: 1,
-        });
+        harness.open(&card, "---\ntask_id: \"0002\"\n---\n");
         assert!(harness.session.client_waits);
         assert_eq!(tasks_seen(&mut harness.session), 2);
         assert!(!harness.session.client_waits);
@@ -1306,21 +1301,9 @@ mod tests {
     fn typing_in_a_file_the_model_does_not_read_rebuilds_nothing() {
         let mut harness = start(&format!("{COUNTER}{}", package("backlog/TASK-0001-a", "")));
         let readme = harness.root.join("README.md");
-        harness.session.handle(Input::Open {
-            path: readme.clone(),
-            text: "# Notes\n".into(),
-            version: 1,
-        });
+        harness.open(&readme, "# Notes\n");
         let at = Position::new(1, 0);
-        harness.session.handle(Input::Change {
-            path: readme,
-            version: 2,
-            changes: vec![TextDocumentContentChangeEvent {
-                range: Some(Range::new(at, at)),
-                range_length: None,
-                text: "More.\n".into(),
-            }],
-        });
+        harness.change(&readme, 2, at, at, "More.\n");
         // Each keystroke used to queue a rebuild of the whole model that left the file out.
         assert!(harness.session.vfs.is_idle());
     }
@@ -1335,26 +1318,14 @@ mod tests {
         let card = harness.root.join("backlog/TASK-0001-a/0001-a.task.md");
         let text = std::fs::read_to_string(&card).unwrap();
         let end = text.lines().count() as u32;
-        harness.session.handle(Input::Open {
-            path: card.clone(),
-            text,
-            version: 1,
-        });
+        harness.open(&card, &text);
         harness.session.analyse_now();
         assert_eq!(harness.published(), vec![(card.clone(), Some(1))]);
         // A line added at the end moves no diagnostic. The publisher may have dropped the
         // version 1 result (the client had sent version 2 by then), so version 2 is sent
         // all the same.
         let at = Position::new(end, 0);
-        harness.session.handle(Input::Change {
-            path: card.clone(),
-            version: 2,
-            changes: vec![TextDocumentContentChangeEvent {
-                range: Some(Range::new(at, at)),
-                range_length: None,
-                text: "More.\n".into(),
-            }],
-        });
+        harness.change(&card, 2, at, at, "More.\n");
         harness.session.analyse_now();
         assert_eq!(harness.published(), vec![(card, Some(2))]);
         harness.assert_equals_from_scratch();
