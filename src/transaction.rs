@@ -393,8 +393,32 @@ impl Root {
     }
 }
 
+/// Held by this process while a transaction writes, so that a server told to exit lets the
+/// write in progress finish first (see [`finish_writes`]).
+static WRITING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Waits up to `timeout` for a transaction of this process that is writing to finish; while
+/// the returned guard lives, no other starts. A write cut short is recovered by
+/// `check --fix`; one let finish needs nothing. None when the wait timed out.
+pub fn finish_writes(timeout: Duration) -> Option<std::sync::MutexGuard<'static, ()>> {
+    let deadline = std::time::Instant::now() + timeout;
+    loop {
+        match WRITING.try_lock() {
+            Ok(guard) => return Some(guard),
+            Err(std::sync::TryLockError::Poisoned(poisoned)) => return Some(poisoned.into_inner()),
+            Err(std::sync::TryLockError::WouldBlock) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            Err(std::sync::TryLockError::WouldBlock) => return None,
+        }
+    }
+}
+
 /// Runs `plan` under `lock` (which must be the lock of `plan.root`).
 pub fn execute(lock: &RootLock, plan: &DiskPlan, options: &Options) -> Result<Report, TxError> {
+    let _writing = WRITING
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let root = Root::new(&plan.root)?;
     if root.canonical != lock.root.canonical {
         return Err(TxError::Confinement {
@@ -1506,5 +1530,23 @@ mod tests {
         assert_eq!(left, Vec::<String>::new());
         assert_eq!(after.tasks.len(), 1);
         assert_eq!(after.tasks[0].folder, "inbox/TASK-0001-first-task");
+    }
+
+    #[test]
+    fn finish_writes_waits_for_the_transaction_writing_and_gives_up_at_its_timeout() {
+        let (held, release) = std::sync::mpsc::channel::<()>();
+        let writer = std::thread::spawn(move || {
+            let _writing = WRITING.lock().unwrap();
+            held.send(()).unwrap();
+            std::thread::sleep(Duration::from_millis(80));
+        });
+        release.recv().unwrap();
+        let started = std::time::Instant::now();
+        assert!(finish_writes(Duration::from_millis(5)).is_none());
+        let guard = finish_writes(Duration::from_secs(30));
+        assert!(guard.is_some());
+        assert!(started.elapsed() >= Duration::from_millis(60));
+        drop(guard);
+        writer.join().unwrap();
     }
 }

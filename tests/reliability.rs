@@ -79,3 +79,51 @@ fn a_client_that_never_answers_still_gets_hover_within_a_second() {
     assert_eq!(answer["result"]["ok"], true, "{answer}");
     assert!(root.join("inbox/TASK-9000-unanswered").is_dir());
 }
+
+/// The capabilities that make the server ask the client for a progress token, its settings
+/// and a file watcher as soon as it is initialized.
+fn asking_capabilities() -> serde_json::Value {
+    json!({
+        "window": {"workDoneProgress": true},
+        "workspace": {
+            "configuration": true,
+            "didChangeWatchedFiles": {"dynamicRegistration": true},
+        },
+    })
+}
+
+/// Sends `exit` and returns how long the process took to end, and its exit code.
+fn exit_and_wait(client: &mut Client) -> (Duration, Option<i32>) {
+    client.notify("exit", serde_json::Value::Null);
+    let sent = Instant::now();
+    let code = client.wait_exit(Duration::from_secs(10));
+    (sent.elapsed(), code)
+}
+
+#[test]
+fn exit_ends_the_process_at_once_while_requests_to_the_client_are_unanswered() {
+    let dir = tempfile::tempdir().unwrap();
+    write_workspace(dir.path(), &[Task("backlog", 1, "")]);
+    let mut client = Client::spawn(Answers::Never);
+    client.initialize(dir.path(), asking_capabilities(), json!({}));
+    // The server is waiting on its own requests to the client, which never answers.
+    assert!(client.wait_until(Duration::from_secs(10), |client| {
+        client.server_requests.len() >= 2
+    }));
+    client.request("shutdown", serde_json::Value::Null);
+    let (took, code) = exit_and_wait(&mut client);
+    assert_eq!(code, Some(0), "exit after shutdown is a clean exit");
+    // Clients give a server 2 s before killing it (VS Code, pytest-lsp); SPEC §6 says at once.
+    assert!(took < Duration::from_millis(500), "exit took {took:?}");
+}
+
+#[test]
+fn exit_without_shutdown_ends_with_code_1() {
+    let dir = tempfile::tempdir().unwrap();
+    write_workspace(dir.path(), &[Task("backlog", 1, "")]);
+    let mut client = Client::spawn(Answers::Never);
+    client.initialize(dir.path(), asking_capabilities(), json!({}));
+    let (took, code) = exit_and_wait(&mut client);
+    assert_eq!(code, Some(1), "exit without shutdown is an error exit");
+    assert!(took < Duration::from_millis(500), "exit took {took:?}");
+}

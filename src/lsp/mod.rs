@@ -56,6 +56,7 @@ pub fn run() -> i32 {
             inner: service,
             session,
             versions,
+            shutdown_requested: false,
         };
         Server::new(tokio::io::stdin(), tokio::io::stdout(), socket)
             .serve(service)

@@ -34,10 +34,15 @@ use crate::lsp::session::Input;
 /// changes arrive, read by the publisher to drop anything computed for an older version.
 pub type Versions = Arc<DashMap<PathBuf, i32>>;
 
+/// How long `exit` waits for a transaction that is writing to finish.
+const EXIT_WRITE_GRACE: std::time::Duration = std::time::Duration::from_millis(500);
+
 pub struct Ordered<S> {
     pub inner: S,
     pub session: Sender<Input>,
     pub versions: Versions,
+    /// Whether `shutdown` has arrived: `exit` then ends the process with code 0, else 1.
+    pub shutdown_requested: bool,
 }
 
 pub fn path_of(uri: &Uri) -> Option<PathBuf> {
@@ -114,6 +119,19 @@ where
     }
 
     fn call(&mut self, request: Request) -> Self::Future {
+        match request.method() {
+            "shutdown" => self.shutdown_requested = true,
+            // The transport would wait for every handler still in flight (some await answers
+            // to our own requests that the client, now leaving, will never send) before it
+            // returns; SPEC §6 wants the process gone at once. Only a transaction writing
+            // right now is let finish (they take milliseconds); open buffers are the
+            // client's to keep.
+            "exit" => {
+                let _no_more_writes = crate::transaction::finish_writes(EXIT_WRITE_GRACE);
+                std::process::exit(if self.shutdown_requested { 0 } else { 1 })
+            }
+            _ => {}
+        }
         match self.record(&request) {
             Some(inputs) => {
                 for input in inputs {
@@ -175,6 +193,7 @@ mod tests {
             inner: Handlers(session.clone()),
             session,
             versions: Versions::default(),
+            shutdown_requested: false,
         };
         let uri = "file:///ws/.work/tasks/backlog/TASK-0001-a/0001-a.task.md";
         let hover = Request::build("textDocument/hover")

@@ -292,7 +292,6 @@ impl Client {
         self.child.id()
     }
 
-    /// Shuts down politely; returns the exit code.
     /// Every `window/logMessage` text received so far, one per line.
     pub fn log_messages(&self) -> String {
         self.notifications
@@ -302,10 +301,17 @@ impl Client {
             .collect()
     }
 
+    /// Shuts down politely; returns the exit code.
     pub fn shutdown(mut self) -> Option<i32> {
         self.request("shutdown", Value::Null);
         self.notify("exit", Value::Null);
-        let deadline = Instant::now() + Duration::from_secs(5);
+        self.wait_exit(Duration::from_secs(5))
+    }
+
+    /// Waits for the process to end; its exit code, or None (and the process killed) when it
+    /// is still running after `timeout`.
+    pub fn wait_exit(&mut self, timeout: Duration) -> Option<i32> {
+        let deadline = Instant::now() + timeout;
         loop {
             if let Ok(Some(status)) = self.child.try_wait() {
                 return status.code();
