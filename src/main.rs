@@ -2,8 +2,7 @@
 
 use std::process::ExitCode;
 
-use flowos_lsp::cli::{check, new, transition};
-use flowos_lsp::ide::types::Rule;
+use flowos_lsp::cli::{check, new, rules, transition};
 
 const USAGE: &str = "\
 usage: flowos-lsp [--stdio | serve]   serve the Language Server Protocol over stdio
@@ -11,7 +10,7 @@ usage: flowos-lsp [--stdio | serve]   serve the Language Server Protocol over st
        flowos-lsp check --fix [PATH]   apply every safe fix on disk, then check
        flowos-lsp transition <TASK-ID> <ACTION> [PATH] [--user @name] [--dry-run]
        flowos-lsp new \"<name>\" [PATH] [--namespace NS] [--user @name]
-       flowos-lsp rules      list every diagnostic rule with its default severity
+       flowos-lsp rules [NAME]   list every diagnostic rule, or print one rule's documentation
        flowos-lsp --help | --version";
 
 fn main() -> ExitCode {
@@ -26,10 +25,7 @@ fn main() -> ExitCode {
             transition::USAGE,
         ),
         Some("new") => subcommand(&args[1..], new::parse_args, new::run, new::USAGE),
-        Some("rules") => {
-            print_rules();
-            0
-        }
+        Some("rules") => subcommand(&args[1..], rules::parse_args, rules::run, rules::USAGE),
         Some("--version" | "-V") => {
             println!("flowos-lsp {}", env!("CARGO_PKG_VERSION"));
             0
@@ -70,22 +66,5 @@ fn subcommand<O>(
             eprintln!("flowos-lsp: {message}\n{usage}");
             check::EXIT_USAGE
         }
-    }
-}
-
-/// The rule catalogue: name, default severity, one line of description.
-fn print_rules() {
-    let width = Rule::ALL
-        .iter()
-        .map(|rule| rule.name().len())
-        .max()
-        .unwrap_or(0);
-    for rule in Rule::ALL {
-        println!(
-            "{:width$}  {:7}  {}",
-            rule.name(),
-            rule.default_severity().name(),
-            rule.description()
-        );
     }
 }

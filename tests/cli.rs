@@ -390,3 +390,38 @@ fn slo_output_is_fixed_by_now() {
     let bad = flowos(&["check", "examples/demo", "--now", "noon"], repo());
     assert_eq!(bad.status.code(), Some(2));
 }
+
+#[test]
+fn rules_name_prints_that_rules_documentation_from_the_binary() {
+    // Run from an empty folder: the text comes from the binary, not from a docs/ nearby.
+    let dir = tempfile::tempdir().unwrap();
+    let output = flowos(&["rules", "wip-limit"], dir.path());
+    assert_eq!(output.status.code(), Some(0));
+    let text = stdout(&output);
+    assert!(text.starts_with("## wip-limit\n"), "{text}");
+    assert!(text.contains("Default severity:"), "{text}");
+    // It stops before the next rule's section: no other rule's heading is in it.
+    let catalogue = stdout(&flowos(&["rules"], dir.path()));
+    let others: Vec<&str> = catalogue
+        .lines()
+        .filter_map(|line| line.split_whitespace().next())
+        .filter(|name| *name != "wip-limit")
+        .collect();
+    assert!(others.len() > 20, "{catalogue}");
+    for name in others {
+        assert!(
+            !text.contains(&format!("\n## {name}\n")),
+            "{name} in {text}"
+        );
+    }
+    let reference = fs::read_to_string(repo().join("docs/rules.md")).unwrap();
+    assert!(
+        reference.contains(text.trim_end()),
+        "the section as written"
+    );
+
+    let unknown = flowos(&["rules", "wip-limits"], dir.path());
+    assert_eq!(unknown.status.code(), Some(2));
+    let message = String::from_utf8_lossy(&unknown.stderr);
+    assert!(message.contains("did you mean `wip-limit`?"), "{message}");
+}

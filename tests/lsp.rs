@@ -87,6 +87,21 @@ fn initialize_reports_progress_then_publishes_diagnostics() {
     assert_eq!(item["source"], "flowos");
     assert_eq!(item["severity"], 1);
     assert_eq!(item["range"]["start"], json!({"line": 8, "character": 13}));
+    // A rule's link is a public page or nothing, never a path of the machine that built the
+    // binary (SPEC §6); this package names no public repository, so there is no link.
+    let link = &item["codeDescription"]["href"];
+    assert!(
+        link.is_null()
+            || link
+                .as_str()
+                .is_some_and(|href| href.starts_with("https://")),
+        "{item}"
+    );
+    assert_eq!(
+        link.is_null(),
+        env!("CARGO_PKG_REPOSITORY").is_empty(),
+        "{item}"
+    );
     // The clean card has nothing published.
     assert!(client.rules(&card(&root, "next", 2)).is_empty());
     assert_eq!(client.shutdown(), Some(0));

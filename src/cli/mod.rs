@@ -3,6 +3,7 @@
 pub mod check;
 pub mod fix;
 pub mod new;
+pub mod rules;
 pub mod transition;
 
 /// One command-line argument: a flag (`--name`, `-h`) or a positional value.

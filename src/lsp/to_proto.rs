@@ -12,11 +12,25 @@ use crate::base::{PositionEncoding, TextRange};
 use crate::db::{FileId, Workspace};
 use crate::ide::types::{Diagnostic, Severity};
 
-/// The rule reference, where each rule has an anchor of its own name. The project has no
-/// published home yet, so this is the copy in the source tree the binary was built from.
+/// The public page of a rule's documentation: `docs/rules.md#<rule>` in the repository named
+/// by the package's `repository` metadata, at the tag of this version, so the text matches
+/// the binary. Without a public repository there is no link (never a path on the machine
+/// that built the binary): `flowos-lsp rules NAME` prints the same text.
 fn rules_doc(rule: &str) -> Option<Uri> {
-    let page = uri(&Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/rules.md"))?;
-    format!("{}#{rule}", page.as_str()).parse().ok()
+    rule_link(
+        env!("CARGO_PKG_REPOSITORY"),
+        env!("CARGO_PKG_VERSION"),
+        rule,
+    )?
+    .parse()
+    .ok()
+}
+
+fn rule_link(repository: &str, version: &str, rule: &str) -> Option<String> {
+    let repository = repository.trim().trim_end_matches('/');
+    let repository = repository.strip_suffix(".git").unwrap_or(repository);
+    let public = repository.starts_with("https://");
+    public.then(|| format!("{repository}/blob/v{version}/docs/rules.md#{rule}"))
 }
 
 pub fn uri(path: &Path) -> Option<Uri> {
@@ -91,4 +105,39 @@ pub fn location(
         uri(&workspace.file(file).path)?,
         self::range(workspace, file, range, encoding),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_rule_links_to_its_section_at_this_version_of_a_public_repository() {
+        assert_eq!(
+            rule_link(
+                "https://github.com/acme/flowos-lsp.git",
+                "1.2.0",
+                "wip-limit"
+            )
+            .as_deref(),
+            Some("https://github.com/acme/flowos-lsp/blob/v1.2.0/docs/rules.md#wip-limit")
+        );
+        assert_eq!(
+            rule_link("https://github.com/acme/flowos-lsp/", "1.2.0", "x").as_deref(),
+            Some("https://github.com/acme/flowos-lsp/blob/v1.2.0/docs/rules.md#x")
+        );
+    }
+
+    #[test]
+    fn no_public_repository_means_no_link() {
+        assert_eq!(rule_link("", "1.2.0", "wip-limit"), None);
+        assert_eq!(
+            rule_link("/home/builder/flowos-lsp", "1.2.0", "wip-limit"),
+            None
+        );
+        assert_eq!(
+            rule_link("file:///home/builder/flowos-lsp", "1.2.0", "x"),
+            None
+        );
+    }
 }
