@@ -399,8 +399,8 @@ fn writes_through_links_are_refused_and_change_nothing_outside() {
     assert!(f.root.join("next/TASK-0007-job").is_dir());
     // The counter is a link: no ID is reserved from it.
     for args in [
-        &["new", "Escape", "."][..],
-        &["new", "Escape", "--namespace", "FW", "."][..],
+        &["new", "Escape", "--user", "@ana", "."][..],
+        &["new", "Escape", "--namespace", "FW", "--user", "@ana", "."][..],
     ] {
         let new = run(&f, args);
         assert_eq!(new.code, 1, "{}", new.all());
@@ -533,7 +533,10 @@ fn names_and_ids_that_look_like_paths_never_become_paths() {
         );
     }
     for namespace in ["../x", "/abs", "fw/../..", "FW\u{1}"] {
-        let new = run(&f, &["new", "x", "--namespace", namespace, "."]);
+        let new = run(
+            &f,
+            &["new", "x", "--namespace", namespace, "--user", "@ana", "."],
+        );
         assert_eq!(new.code, 1, "{namespace}: {}", new.all());
         assert!(new.stderr.contains("is not a namespace"), "{}", new.stderr);
     }

@@ -497,6 +497,38 @@ fn the_new_task_command_creates_the_package_and_shows_its_card() {
     assert_eq!(after, before);
 }
 
+#[test]
+fn the_new_task_command_without_a_user_creates_nothing_and_names_the_setting() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = full_current(dir.path());
+    let counter = std::fs::read_to_string(root.join("ID_COUNTER.txt")).unwrap();
+    let mut client = Client::spawn_with_env(Answers::Normally, &[("FLOWOS_NOW", NOW)]);
+    client.initialize(dir.path(), capabilities(), json!({}));
+    let answer = client.request(
+        "workspace/executeCommand",
+        json!({"command": "flowos.newTask", "arguments": [{"name": "Fix login redirect"}]}),
+    );
+    assert_eq!(answer["ok"], false, "{answer}");
+    let shown: Vec<&str> = client
+        .notifications
+        .iter()
+        .filter(|n| n["method"] == "window/showMessage")
+        .filter_map(|n| n["params"]["message"].as_str())
+        .collect();
+    assert!(
+        shown
+            .iter()
+            .any(|message| message.contains("`flowos.user`")),
+        "{shown:?}"
+    );
+    assert!(!root.join("inbox/TASK-0009-fix-login-redirect").exists());
+    assert_eq!(
+        std::fs::read_to_string(root.join("ID_COUNTER.txt")).unwrap(),
+        counter
+    );
+    client.shutdown();
+}
+
 /// Where each task of [`many_tasks`] is, by number.
 fn find_card(root: &Path, number: u32) -> PathBuf {
     [

@@ -31,7 +31,7 @@ fn a_client_that_never_answers_still_gets_hover_within_a_second() {
                 "didChangeWatchedFiles": {"dynamicRegistration": true},
             },
         }),
-        json!({}),
+        json!({"user": "@ana"}),
     );
     // `depends_on: ["TASK-0001"]` is line 8 of the card; hover inside the ID.
     let hover = client.request(

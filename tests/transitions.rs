@@ -1444,6 +1444,36 @@ fn new_creates_the_package_in_inbox_and_moves_the_counter_on() {
 }
 
 #[test]
+fn new_without_a_user_creates_nothing_and_says_how_to_give_one() {
+    let ws = Ws::new(&[t("inbox", 1, "")], &[]);
+    let before = ws.snapshot();
+    // `run_env` removes FLOWOS_USER from the environment; $USER is set but is not a handle.
+    let output = ws.run_env(&["new", "Fix login", "."], &[("USER", "root")]);
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output.stdout));
+    let message = text(&output.stderr);
+    assert!(
+        message.contains("--user @name") && message.contains("FLOWOS_USER"),
+        "{message}"
+    );
+    assert_eq!(ws.snapshot(), before, "nothing is written without a user");
+
+    // FLOWOS_USER names the creator when --user is not given; the ledger records it.
+    let output = ws.run_env(&["new", "Fix login", "."], &[("FLOWOS_USER", "@kim")]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let ledger = ws.read("inbox/TASK-0100-fix-login/0100.ledger.jsonl");
+    assert!(!ledger.contains("@unknown"), "{ledger}");
+    for line in ledger.lines() {
+        let event: Value = serde_json::from_str(line).unwrap();
+        assert_eq!(event["user"], "@kim", "{line}");
+    }
+    let card = ws.read("inbox/TASK-0100-fix-login/0100-fix-login.task.md");
+    assert_eq!(
+        frontmatter_value(&card, "current_dri").as_deref(),
+        Some("@kim")
+    );
+}
+
+#[test]
 fn eight_parallel_new_tasks_get_eight_distinct_ids() {
     let ws = Ws::new(&[t("inbox", 1, "")], &[]);
     let children: Vec<_> = (0..8)

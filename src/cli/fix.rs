@@ -27,7 +27,7 @@ pub fn fix_on_disk(
 ) -> Result<Workspace, i32> {
     let ctx = FixContext {
         now: options.config.now.unwrap_or_else(clock_now),
-        user: options.user.clone(),
+        user: crate::cli::acting_user(options.user.as_deref()),
     };
     let mut total = 0;
     for _ in 0..MAX_ROUNDS {

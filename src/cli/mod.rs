@@ -6,6 +6,16 @@ pub mod new;
 pub mod rules;
 pub mod transition;
 
+/// The person acting: `--user`, else `FLOWOS_USER` (what ledger lines record). Never a guess: an audit log must not
+/// record an unknown actor, nor the login name of whatever machine ran the command.
+pub fn acting_user(given: Option<&str>) -> Option<String> {
+    given
+        .map(str::to_string)
+        .or_else(|| std::env::var("FLOWOS_USER").ok())
+        .map(|user| user.trim().to_string())
+        .filter(|user| !user.is_empty() && user != "@")
+}
+
 /// One command-line argument: a flag (`--name`, `-h`) or a positional value.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Arg {

@@ -8,7 +8,7 @@ use crate::apply;
 use crate::cli::check::{
     EXIT_CLEAN, EXIT_ERRORS, EXIT_USAGE, display_path, load_workspace, parse_now,
 };
-use crate::cli::{Arg, ArgCursor};
+use crate::cli::{Arg, ArgCursor, acting_user};
 use crate::ide::diagnostics::slo::clock_now;
 
 pub const USAGE: &str = "\
@@ -16,6 +16,7 @@ usage: flowos-lsp new \"<name>\" [PATH] [--namespace NS] [--user @name] [--now R
 
 Creates a task in inbox: reserves the next ID from ID_COUNTER.txt under a lock, writes the
 card, context and ledger (id_reserved, created) and adds the index rows. Prints the card's path.
+The creator is --user, else the environment's FLOWOS_USER; without either, nothing is created.
 Exit status: 0 created, 1 refused (the reason is on stderr), 2 usage or I/O failure.";
 
 #[derive(Debug, Default)]
@@ -60,7 +61,15 @@ pub fn parse_args(args: &[String]) -> Result<NewOptions, String> {
     Ok(options)
 }
 
+/// Why `new` refuses without a user, and how to give one.
+pub const NO_USER: &str = "who creates the task? The ledger records its creator: \
+give --user @name, or set FLOWOS_USER=@name in the environment";
+
 pub fn run(options: &NewOptions, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+    let Some(user) = acting_user(options.user.as_deref()) else {
+        let _ = writeln!(err, "flowos-lsp: {NO_USER}");
+        return EXIT_USAGE;
+    };
     let base = options.path.clone().unwrap_or_else(|| PathBuf::from("."));
     let workspace = match load_workspace(&base, err) {
         Ok(workspace) => workspace,
@@ -75,12 +84,6 @@ pub fn run(options: &NewOptions, out: &mut dyn Write, err: &mut dyn Write) -> i3
         );
         return EXIT_USAGE;
     }
-    let user = options
-        .user
-        .clone()
-        .or_else(|| std::env::var("FLOWOS_USER").ok())
-        .or_else(|| std::env::var("USER").ok().map(|name| format!("@{name}")))
-        .unwrap_or_else(|| "@unknown".to_string());
     let now = options.now.unwrap_or_else(clock_now);
     match apply::create_task(
         &workspace,

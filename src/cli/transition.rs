@@ -20,7 +20,8 @@ pub const USAGE: &str = "\
 usage: flowos-lsp transition <TASK-ID> <ACTION> [PATH] [--user @name] [--dry-run] [--now RFC3339]
 
 Runs a stage transition as one transaction: appends the events to the task's ledger, updates
-its frontmatter and the INDEX.md rows, and moves its folder.
+its frontmatter and the INDEX.md rows, and moves its folder. The events record --user, else
+the environment's FLOWOS_USER, else the task's current DRI.
 ACTION: verify, prioritize, start, fast-track, complete, rework, integrate, close,
         close-without-learning, cancel, block:TASK-ID, unblock, pause, resume
         (`list` prints the transitions the task can take now, and why others are blocked)
@@ -104,7 +105,7 @@ pub fn run(options: &TransitionOptions, out: &mut dyn Write, err: &mut dyn Write
     };
     let ctx = TransitionContext {
         now: options.now.unwrap_or_else(clock_now),
-        user: options.user.clone(),
+        user: crate::cli::acting_user(options.user.as_deref()),
         config: Config::default(),
     };
     if options.action == "list" {

@@ -147,7 +147,12 @@ fn new_task(view: &View, argument: &Value, now: i64) -> Outcome {
     let Some(root) = root else {
         return Outcome::refused("no tasks root (.work/tasks) to create the task in");
     };
-    let user = view.settings.user.as_deref().unwrap_or("@unknown");
+    let Some(user) = view.settings.user.as_deref() else {
+        return Outcome::refused(
+            "no task was created: the ledger records who created it, and `flowos.user` is not \
+             set; set it (e.g. \"@ana\") in the editor's settings for flowos",
+        );
+    };
     let namespace = argument.get("namespace").and_then(Value::as_str);
     match apply::create_task(workspace, root, name, namespace, user, now) {
         Ok(created) => Outcome {

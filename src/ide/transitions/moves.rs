@@ -19,13 +19,23 @@ struct Stamp {
     user: String,
 }
 
+/// Who a transition's events name: the user acting, else the task's DRI. None refuses the
+/// transition (see `rules::refusal`).
+pub(super) fn actor(
+    workspace: &Workspace,
+    idx: TaskIdx,
+    ctx: &TransitionContext,
+) -> Option<String> {
+    ctx.user
+        .clone()
+        .or_else(|| workspace.task(idx).meta.current_dri.clone())
+        .filter(|user| !user.trim().is_empty())
+}
+
 impl Stamp {
     fn new(workspace: &Workspace, idx: TaskIdx, ctx: &TransitionContext) -> Stamp {
-        let user = ctx
-            .user
-            .clone()
-            .or_else(|| workspace.task(idx).meta.current_dri.clone())
-            .unwrap_or_else(|| "@unknown".to_string());
+        // The rules refused a transition with no actor before it was planned.
+        let user = actor(workspace, idx, ctx).unwrap_or_default();
         Stamp {
             ts: format_rfc3339(ctx.now),
             user,

@@ -100,6 +100,13 @@ pub(super) fn refusal(
     if let Some(reason) = not_utf8(workspace, task).or_else(|| interrupted(workspace, task)) {
         return Some(reason);
     }
+    if super::moves::actor(workspace, idx, ctx).is_none() {
+        return Some(format!(
+            "{} names no current_dri and no user is set, and a ledger must not record an \
+             unknown actor: give --user @name or FLOWOS_USER (flowos.user in an editor)",
+            task.id
+        ));
+    }
     match action {
         Action::Verify => not_paused(task).or_else(|| card_errors(workspace, idx, &ctx.config)),
         Action::Prioritize => not_paused(task)

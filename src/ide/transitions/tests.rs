@@ -1189,5 +1189,14 @@ fn events_are_signed_by_the_configured_user_else_the_dri() {
     };
     assert_eq!(user_of("TASK-0001", &configured), "@bo");
     assert_eq!(user_of("TASK-0001", &ctx()), "@ana");
-    assert_eq!(user_of("TASK-0002", &ctx()), "@unknown");
+    // No user and no DRI: the ledger would record an unknown actor, so the move is refused.
+    let refused = plan(
+        &workspace,
+        find(&workspace, "TASK-0002"),
+        &Action::Complete,
+        &ctx(),
+    )
+    .unwrap_err();
+    assert!(refused.contains("no user is set"), "{refused}");
+    assert_eq!(user_of("TASK-0002", &configured), "@bo");
 }
