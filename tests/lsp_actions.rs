@@ -707,3 +707,81 @@ fn every_transition_runs_over_stdio_and_every_refusal_is_a_disabled_action() {
         .collect();
     assert!(new.is_empty(), "{new:#?}");
 }
+
+/// Runs the binary in `folder` at [`NOW`] as @ana, with extra environment.
+fn cli(folder: &Path, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_flowos-lsp"))
+        .args(args)
+        .env("FLOWOS_NOW", NOW)
+        .env("FLOWOS_USER", "@ana")
+        .envs(env.iter().copied())
+        .current_dir(folder)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn fix_all_and_check_fix_both_follow_the_ledger_when_card_and_ledger_disagree_with_the_folder() {
+    // A prioritize of TASK-0008 killed after the card's stage was written: the ledger and the
+    // card say next, the folder is still in backlog.
+    let editor_dir = tempfile::tempdir().unwrap();
+    let root = full_current(editor_dir.path());
+    let interrupted = cli(
+        editor_dir.path(),
+        &["transition", "TASK-0008", "prioritize", "."],
+        &[("FLOWOS_FAULT_STOP_AFTER", "frontmatter")],
+    );
+    assert_ne!(interrupted.status.code(), Some(0));
+    let card_8 = card(&root, "backlog", 8);
+    assert!(
+        std::fs::read_to_string(&card_8)
+            .unwrap()
+            .contains("stage: \"next\"")
+    );
+    let cli_dir = tempfile::tempdir().unwrap();
+    support::copy_tree(editor_dir.path(), cli_dir.path());
+
+    // The command line: `check --fix` finishes the move the ledger records.
+    let fixed = cli(cli_dir.path(), &["check", "--fix", "."], &[]);
+    assert!(fixed.status.code().is_some(), "{fixed:?}");
+    let cli_root = cli_dir.path().join(".work/tasks");
+    assert!(
+        card(&cli_root, "next", 8).exists(),
+        "check --fix moved it to next"
+    );
+
+    // The editor: Fix all sets nothing back to the folder's stage, and the stage-mismatch
+    // quick fix is the same move.
+    let mut client = start(editor_dir.path(), &[]);
+    assert!(client.wait_until(TIMEOUT, |client| client.has_rule(&card_8, "stage-mismatch")));
+    let actions = code_actions(&mut client, &card_8, 3, None);
+    let titles: Vec<&str> = actions.iter().filter_map(|a| a["title"].as_str()).collect();
+    assert!(
+        titles.iter().all(|title| !title.contains("`backlog`")),
+        "{titles:?}"
+    );
+    let fix_all = code_actions(&mut client, &card_8, 3, Some(&["source.fixAll.flowos"]));
+    for action in &fix_all {
+        let edit = action["edit"].to_string();
+        assert!(!edit.contains("backlog"), "{action:#}");
+    }
+    let finish = titled(&actions, "Finish moving TASK-0008 to next").clone();
+    assert_eq!(execute(&mut client, &finish)["ok"], true);
+    client.shutdown();
+
+    // Both paths end in the same tree, byte for byte.
+    let relative = |root: &Path| -> BTreeMap<PathBuf, Vec<u8>> {
+        snapshot(root)
+            .into_iter()
+            .map(|(path, bytes)| (path.strip_prefix(root).unwrap().to_path_buf(), bytes))
+            .collect()
+    };
+    assert_eq!(relative(&root), relative(&cli_root));
+    assert!(
+        check(editor_dir.path())
+            .iter()
+            .all(|(rule, _)| rule != "stage-mismatch" && rule != "ledger-stage-drift"),
+        "{:?}",
+        check(editor_dir.path())
+    );
+}

@@ -20,6 +20,11 @@ pub(super) fn stage_mismatch(ws: &Workspace, d: &Diagnostic, fixes: &mut Fixes) 
     let Some(task) = card_task(ws, d.file) else {
         return;
     };
+    if let Some(idx) = ws.task_idx_of_file(d.file)
+        && super::package::move_where_the_ledger_says(ws, idx, fixes)
+    {
+        return;
+    }
     let stage = task.stage.name();
     fixes.change(
         format!("Set stage to `{stage}`"),

@@ -191,6 +191,21 @@ fn row_of<'t>(table: &'t IndexTable, index: &IndexFile, task: &Task) -> Option<&
         .find(|row| row_task(row, table, index).is_some_and(|(id, _)| id == task.id))
 }
 
+/// The tasks named by the row of index `file` that holds byte `offset`.
+pub(super) fn row_tasks_at(ws: &Workspace, file: FileId, offset: u32) -> &[TaskIdx] {
+    let (Some(index), Some(table)) = (index_file(ws, file), table_of(ws, file)) else {
+        return &[];
+    };
+    let row = table
+        .rows
+        .iter()
+        .find(|row| row.range.start <= offset && offset <= row.range.end);
+    match row.and_then(|row| row_task(row, table, index)) {
+        Some((id, _)) => ws.owners(ws.file(file).root, &id),
+        None => &[],
+    }
+}
+
 fn index_file(ws: &Workspace, file: FileId) -> Option<&IndexFile> {
     ws.roots[ws.file(file).root]
         .indexes

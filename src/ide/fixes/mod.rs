@@ -3,8 +3,9 @@
 //!
 //! Each fix computes the new text of the files it touches with the `edit` operations and is
 //! reduced to the smallest edit per file, so it changes exactly the bytes it is about. A fix
-//! is `safe` when it is the one right answer (the folder says where the task is, the card
-//! says what its index row should read); those are what "Fix all" and `check --fix` apply.
+//! is `safe` when it is the one right answer (the ledger, else the folder, says where the task
+//! is; the card says what its index row should read); those are what "Fix all" and
+//! `check --fix` apply, so both end in the same place.
 //! Choices between plausible answers (which ID was meant, whether to waive a dependency)
 //! are offered but never applied in bulk.
 //!
@@ -64,6 +65,12 @@ pub fn fixes_for(workspace: &Workspace, ctx: &FixContext, diagnostic: &Diagnosti
         list: Vec::new(),
     };
     let (ws, d) = (workspace, diagnostic);
+    if writes_index_rows(d.rule) && names_a_task_the_ledger_puts_elsewhere(ws, d) {
+        // Index rows say where a task is; while its ledger and its folder disagree, a row
+        // written from the folder would contradict the ledger. Finishing the move (the
+        // ledger-stage-drift fix) rewrites them.
+        return Vec::new();
+    }
     match d.rule {
         Rule::StageMismatch => frontmatter::stage_mismatch(ws, d, &mut fixes),
         Rule::TaskIdMismatch => frontmatter::task_id_mismatch(ws, d, &mut fixes),
@@ -90,6 +97,32 @@ pub fn fixes_for(workspace: &Workspace, ctx: &FixContext, diagnostic: &Diagnosti
     let mut list = fixes.list;
     list.sort_by_key(|fix| !fix.safe);
     list
+}
+
+/// The rules whose fixes write index rows from where the task's folder is.
+fn writes_index_rows(rule: Rule) -> bool {
+    matches!(
+        rule,
+        Rule::IndexMissingRow
+            | Rule::IndexPhantomRow
+            | Rule::IndexDuplicateRow
+            | Rule::IndexRowMismatch
+    )
+}
+
+/// Whether `d` (a diagnostic of an index rule) is about a task whose ledger puts it in another
+/// stage than its folder: its file's task, the task at its other end, or its row's task.
+fn names_a_task_the_ledger_puts_elsewhere(ws: &Workspace, d: &Diagnostic) -> bool {
+    let drifts = |idx: &TaskIdx| package::ledger_ahead_or_behind(ws, *idx).is_some();
+    let own = ws.task_idx_of_file(d.file);
+    let related = d
+        .related
+        .iter()
+        .filter_map(|related| ws.task_idx_of_file(related.file));
+    own.into_iter().chain(related).any(|idx| drifts(&idx))
+        || index::row_tasks_at(ws, d.file, d.range.start)
+            .iter()
+            .any(drifts)
 }
 
 /// One safe fix per diagnostic, skipping any whose edits overlap an earlier one's in the

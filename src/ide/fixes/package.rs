@@ -2,7 +2,7 @@
 //! package-file-missing, id-counter-stale and ledger-stage-drift.
 
 use crate::db::vocab::Stage;
-use crate::db::{FileRole, Parsed, Workspace};
+use crate::db::{FileRole, Parsed, TaskIdx, Workspace};
 use crate::ide::diagnostics::id_counter::next_free_id;
 use crate::ide::diagnostics::ledger::ledger_stage;
 use crate::ide::diagnostics::sections::REQUIRED_SECTIONS;
@@ -213,23 +213,35 @@ fn counter_text(text: &str, next: u32) -> String {
 /// first); a folder ahead of its ledger was moved by hand, and moving it back is only
 /// offered.
 pub(super) fn ledger_stage_drift(ws: &Workspace, d: &Diagnostic, fixes: &mut Fixes) {
-    let Some(idx) = ws.task_idx_of_file(d.file) else {
-        return;
+    if let Some(idx) = ws.task_idx_of_file(d.file) {
+        move_where_the_ledger_says(ws, idx, fixes);
+    }
+}
+
+/// The stage the task's ledger puts it in, when that is not its folder's. The ledger is the
+/// record of what happened, so while it disagrees with the folder, every fix follows it
+/// (stage-mismatch, the index rows) rather than the folder.
+pub(super) fn ledger_ahead_or_behind(ws: &Workspace, idx: TaskIdx) -> Option<Stage> {
+    let task = ws.task(idx);
+    let stage = ws.ledger(task).and_then(ledger_stage)?.belongs_in();
+    (stage != task.stage).then_some(stage)
+}
+
+/// Offers the move the ledger says happened: finishing an interrupted move (the ledger is
+/// ahead) is the one right answer; moving a folder back that was moved by hand is only
+/// offered. False when the ledger agrees with the folder.
+pub(super) fn move_where_the_ledger_says(ws: &Workspace, idx: TaskIdx, fixes: &mut Fixes) -> bool {
+    let Some(stage) = ledger_ahead_or_behind(ws, idx) else {
+        return false;
     };
     let task = ws.task(idx);
-    let Some(said) = ws.ledger(task).and_then(ledger_stage) else {
-        return;
-    };
-    let stage: Stage = said.belongs_in();
-    if stage == task.stage {
-        return;
-    }
     fixes.transition(
         format!("Finish moving {} to {stage}", task.id),
         stage > task.stage,
         idx,
         stage,
     );
+    true
 }
 
 #[cfg(test)]

@@ -741,6 +741,68 @@ fn ledger_drift_is_fixed_by_finishing_the_transition() {
     assert_eq!(fix_all(&ws, &ctx(), &diagnostics).1, 0);
 }
 
+/// Backlog task 0001 whose card says `next` and whose ledger says it was prioritized: the
+/// folder is the one behind (an interrupted move), listed by indexes that already say next.
+fn card_and_ledger_ahead_of_the_folder() -> String {
+    let ledger_lines = "\"desc\":\"Created\"}\n{\"ts\":\"2026-03-02T10:00:00Z\",\"user\":\"@ana\",\"event\":\"verified\",\"desc\":\"v\"}\n{\"ts\":\"2026-03-02T11:00:00Z\",\"user\":\"@ana\",\"event\":\"prioritized\",\"desc\":\"p\"}\n";
+    indexed(
+        "stage: \"next\"",
+        "",
+        "| 0001 | Task 0001 | @ana | next | active | - | - |\n| 0002 | Task 0002 | @ana | backlog | active | - | - |\n",
+        "| 0002 | Task 0002 | @ana | active | - | - |\n",
+    )
+    .replacen("\"desc\":\"Created\"}\n", ledger_lines, 1)
+}
+
+#[test]
+fn when_card_and_ledger_disagree_with_the_folder_every_fix_follows_the_ledger() {
+    let ws = workspace(&card_and_ledger_ahead_of_the_folder());
+    let diagnostics = workspace_diagnostics(&ws, &config());
+    let rules: Vec<Rule> = diagnostics.iter().map(|d| d.rule).collect();
+    assert!(rules.contains(&Rule::LedgerStageDrift), "{rules:?}");
+    let mismatch = diagnostics
+        .iter()
+        .find(|d| d.rule == Rule::StageMismatch)
+        .expect("the card's stage is not its folder's");
+    // Not "Set stage to `backlog`": the ledger says next, so the folder is what is wrong.
+    let fixes = fixes_for(&ws, &ctx(), mismatch);
+    let labels: Vec<&str> = fixes.iter().map(|fix| fix.label.as_str()).collect();
+    assert_eq!(labels, ["Finish moving TASK-0001 to next"]);
+    assert!(fixes[0].safe);
+    // Fix all (text edits only) changes nothing that the ledger contradicts: no stage set
+    // back to backlog, no index row moved back to the folder's stage.
+    let (change, _) = fix_all(&ws, &ctx(), &diagnostics);
+    let after = applied(&ws, &change);
+    let card = after
+        .files
+        .iter()
+        .find(|file| file.rel.ends_with("0001-a.task.md"))
+        .unwrap();
+    assert!(card.text.contains("stage: \"next\""), "{}", card.text);
+    let root_index = after
+        .files
+        .iter()
+        .find(|file| file.rel == "INDEX.md")
+        .unwrap();
+    assert!(
+        root_index
+            .text
+            .contains("| 0001 | Task 0001 | @ana | next |"),
+        "{}",
+        root_index.text
+    );
+    let backlog_index = after
+        .files
+        .iter()
+        .find(|file| file.rel == "backlog/INDEX.md")
+        .unwrap();
+    assert!(
+        !backlog_index.text.contains("| 0001 |"),
+        "{}",
+        backlog_index.text
+    );
+}
+
 #[test]
 fn a_missing_root_row_is_one_fix_for_both_of_its_diagnostics() {
     let fixture = indexed(
