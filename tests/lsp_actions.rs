@@ -283,12 +283,81 @@ fn a_file_changed_after_the_offer_or_unsaved_makes_the_transition_refuse() {
     let complete = titled(&actions, "Complete TASK-0002").clone();
     let answer = execute(&mut client, &complete);
     assert_eq!(answer["ok"], false, "{answer}");
+    // The refusal names the file by its path in the tasks root.
     assert!(
-        answer["message"].as_str().unwrap().contains("unsaved"),
+        answer["message"]
+            .as_str()
+            .unwrap()
+            .contains("current/TASK-0002-job/0002-job.task.md has unsaved changes"),
         "{answer}"
     );
     assert_eq!(snapshot(&root), before);
     client.shutdown();
+}
+
+#[test]
+fn a_transition_updates_an_open_modified_index_in_its_buffer_instead_of_refusing() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = full_current(dir.path());
+    let mut client = Client::spawn_with_env(Answers::Normally, &[("FLOWOS_NOW", NOW)]);
+    let mut capabilities = capabilities();
+    capabilities["workspace"]["applyEdit"] = json!(true);
+    client.settings = json!({"user": "@ana"});
+    client.initialize(dir.path(), capabilities, json!({"user": "@ana"}));
+    let index = root.join("INDEX.md");
+    let index_on_disk = std::fs::read_to_string(&index).unwrap();
+    // The root index is open with a note typed and not saved.
+    let mut buffer = client.open(&index, 1);
+    client.edit(&index, 2, (0, 0), (0, 0), "Our board.\n");
+    buffer.insert_str(0, "Our board.\n");
+
+    let card_8 = card(&root, "backlog", 8);
+    let actions = code_actions(&mut client, &card_8, 3, None);
+    let prioritize = titled(&actions, "Prioritize TASK-0008").clone();
+    let answer = execute(&mut client, &prioritize);
+    assert_eq!(answer["ok"], true, "{answer}");
+    assert!(card(&root, "next", 8).exists(), "the task moved");
+    // On disk, the index is as it was: its buffer holds the user's unsaved note.
+    assert_eq!(std::fs::read_to_string(&index).unwrap(), index_on_disk);
+    // The buffer got the row through a versioned edit of version 2.
+    let edit = client
+        .server_requests
+        .iter()
+        .find(|request| request["method"] == "workspace/applyEdit")
+        .expect("a workspace/applyEdit for the open index")["params"]["edit"]
+        .clone();
+    let changes = edit["documentChanges"].as_array().unwrap();
+    assert_eq!(changes.len(), 1, "{edit:#}");
+    assert_eq!(changes[0]["textDocument"]["uri"], uri(&index));
+    assert_eq!(changes[0]["textDocument"]["version"], 2);
+    // Apply it as the editor does, and tell the server.
+    let edits = changes[0]["edits"].as_array().unwrap();
+    let updated = apply_text_edits(&buffer, edits);
+    assert!(updated.starts_with("Our board.\n"), "the user's note stays");
+    client.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri(&index), "version": 3}, "contentChanges": [{"text": updated}]}),
+    );
+    // The buffer now agrees with the moved task: no index finding on it. Saved, the tree checks
+    // as clean as before (no index rule).
+    client.settle(Duration::from_millis(300));
+    assert!(
+        client
+            .rules(&index)
+            .iter()
+            .all(|rule| !rule.starts_with("index-")),
+        "{:?}",
+        client.rules(&index)
+    );
+    std::fs::write(&index, &updated).unwrap();
+    client.shutdown();
+    assert!(
+        check(dir.path())
+            .iter()
+            .all(|(rule, _)| !rule.starts_with("index-")),
+        "{:?}",
+        check(dir.path())
+    );
 }
 
 #[test]

@@ -5,13 +5,15 @@
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
-use tower_lsp_server::ls_types::MessageType;
+use tower_lsp_server::ls_types::{MessageType, WorkspaceEdit};
 
 use crate::apply;
+use crate::db::FileRole;
+use crate::ide::source_change::{FileChange, SourceChange, minimal_edit};
 use crate::ide::transitions::{Action, TransitionContext};
 use crate::lsp::code_actions::{
-    COMPLETE_COMMAND, CREATE_FILE_COMMAND, NEW_TASK_COMMAND, TRANSITION_COMMAND,
-    changed_since_offer, task_of_argument,
+    COMPLETE_COMMAND, CREATE_FILE_COMMAND, EditAbilities, NEW_TASK_COMMAND, TRANSITION_COMMAND,
+    changed_since_offer, task_of_argument, workspace_edit,
 };
 use crate::lsp::session::View;
 use crate::transaction::{Create, DiskPlan, Options};
@@ -25,6 +27,17 @@ pub struct Outcome {
     pub show: Option<PathBuf>,
     /// Something to tell the user, e.g. why nothing was done.
     pub message: Option<(MessageType, String)>,
+    /// The rows of open, modified INDEX.md files, written into their buffers (versioned)
+    /// rather than on disk, once the transaction has run.
+    pub buffer_edit: Option<WorkspaceEdit>,
+}
+
+/// How a command was asked for.
+pub struct Invocation {
+    /// "Now", in seconds since the epoch, for the events a command writes.
+    pub now: i64,
+    /// The client takes `workspace/applyEdit`.
+    pub edits_buffers: bool,
 }
 
 impl Outcome {
@@ -36,13 +49,13 @@ impl Outcome {
     }
 }
 
-pub fn execute(view: &View, command: &str, arguments: &[Value], now: i64) -> Outcome {
+pub fn execute(view: &View, command: &str, arguments: &[Value], how: &Invocation) -> Outcome {
     let argument = arguments.first().cloned().unwrap_or(Value::Null);
     match command {
-        TRANSITION_COMMAND => transition(view, &argument, now),
-        COMPLETE_COMMAND => complete(view, &argument),
+        TRANSITION_COMMAND => transition(view, &argument, how),
+        COMPLETE_COMMAND => complete(view, &argument, how),
         CREATE_FILE_COMMAND => create_files(view, arguments),
-        NEW_TASK_COMMAND => new_task(view, &argument, now),
+        NEW_TASK_COMMAND => new_task(view, &argument, how.now),
         other => Outcome::refused(format!("flowos-lsp has no command `{other}`")),
     }
 }
@@ -55,7 +68,7 @@ fn transition_context(view: &View, now: i64) -> TransitionContext {
     }
 }
 
-fn transition(view: &View, argument: &Value, now: i64) -> Outcome {
+fn transition(view: &View, argument: &Value, how: &Invocation) -> Outcome {
     let workspace = view.workspace;
     let Some(task) = task_of_argument(workspace, argument) else {
         return Outcome::refused("the task of this action is no longer in the workspace");
@@ -71,19 +84,16 @@ fn transition(view: &View, argument: &Value, now: i64) -> Outcome {
     if let Some(refusal) = stale(view, argument) {
         return refusal;
     }
-    let ctx = transition_context(view, now);
+    let ctx = transition_context(view, how.now);
     let planned = match apply::plan_transition(workspace, task, &action, &ctx) {
         Ok(planned) => planned,
         Err(reason) => return Outcome::refused(format!("{}: {reason}", workspace.task(task).id)),
     };
-    if let Some(refusal) = unsaved(view, &apply::touched_paths(&planned.disk)) {
-        return refusal;
-    }
-    run(&planned.disk, planned.projected.show.clone())
+    run_beside_buffers(view, planned.disk, planned.projected.show.clone(), how)
 }
 
 /// `ledger-stage-drift`'s fix: the projections of the interrupted transition, no new events.
-fn complete(view: &View, argument: &Value) -> Outcome {
+fn complete(view: &View, argument: &Value, how: &Invocation) -> Outcome {
     let workspace = view.workspace;
     let Some(task) = task_of_argument(workspace, argument) else {
         return Outcome::refused("the task is no longer in the workspace");
@@ -92,10 +102,66 @@ fn complete(view: &View, argument: &Value) -> Outcome {
         Ok(planned) => planned,
         Err(reason) => return Outcome::refused(reason),
     };
-    if let Some(refusal) = unsaved(view, &apply::touched_paths(&disk)) {
-        return refusal;
+    run_beside_buffers(view, disk, show, how)
+}
+
+/// Runs a transition's plan when no file it writes has unsaved changes in the editor, except
+/// INDEX.md files: those are projections of the cards, so an open, modified index gets its
+/// rows through a versioned edit of its buffer (sent once the transaction has run) instead
+/// of on disk, and the user's own unsaved changes to it stay. Unsaved cards, contexts and
+/// ledgers refuse, naming each file; so do unsaved indexes when the client cannot take an
+/// edit.
+fn run_beside_buffers(
+    view: &View,
+    mut disk: DiskPlan,
+    show: Option<PathBuf>,
+    how: &Invocation,
+) -> Outcome {
+    let dirty = unsaved(view, &apply::touched_paths(&disk));
+    let is_index = |path: &PathBuf| {
+        view.workspace.file_by_path(path).is_some_and(|file| {
+            matches!(
+                view.workspace.file(file).role,
+                FileRole::StageIndex(_) | FileRole::RootIndex | FileRole::NamespaceIndex
+            )
+        })
+    };
+    let (indexes, others): (Vec<PathBuf>, Vec<PathBuf>) = dirty
+        .into_iter()
+        .partition(|path| how.edits_buffers && is_index(path));
+    if !others.is_empty() {
+        return Outcome::refused(format!(
+            "nothing was changed: {} {} unsaved changes; save first",
+            names(view, &others),
+            if others.len() == 1 { "has" } else { "have" }
+        ));
     }
-    run(&disk, show)
+    let mut buffers = SourceChange::default();
+    disk.rewrites.retain(|rewrite| {
+        if !indexes.contains(&rewrite.path) {
+            return true;
+        }
+        if let Some(file) = view.workspace.file_by_path(&rewrite.path) {
+            let old = view.workspace.file(file).text.to_string();
+            if let Some(edit) = minimal_edit(&old, &rewrite.new_text) {
+                buffers.changes.push(FileChange::Edit {
+                    file,
+                    edits: vec![edit],
+                });
+            }
+        }
+        false
+    });
+    let mut outcome = run(&disk, show);
+    let committed = outcome.message.is_none();
+    if committed && !buffers.changes.is_empty() {
+        let abilities = EditAbilities {
+            document_changes: true,
+            ..EditAbilities::default()
+        };
+        outcome.buffer_edit = workspace_edit(view, &buffers, abilities);
+    }
+    outcome
 }
 
 /// Quick fixes that create files, for clients that cannot create files through an edit.
@@ -167,6 +233,7 @@ fn new_task(view: &View, argument: &Value, now: i64) -> Outcome {
             .collect(),
             show: Some(created.card),
             message: Some((MessageType::INFO, format!("{} created", created.id))),
+            buffer_edit: None,
         },
         Err(reason) => Outcome::refused(format!("no task was created: {reason}")),
     }
@@ -178,15 +245,15 @@ fn stale(view: &View, argument: &Value) -> Option<Outcome> {
     (!changed.is_empty()).then(|| {
         Outcome::refused(format!(
             "nothing was changed: {} changed since the action was offered; try again",
-            names(&changed)
+            names(view, &changed)
         ))
     })
 }
 
-/// Refuses when a file the transaction writes is open with unsaved changes: writing under an
-/// editor's dirty buffer would make one of the two versions lose.
-fn unsaved(view: &View, paths: &[PathBuf]) -> Option<Outcome> {
-    let dirty: Vec<PathBuf> = paths
+/// The files among `paths` open with unsaved changes: writing under an editor's dirty buffer
+/// would make one of the two versions lose.
+fn unsaved(view: &View, paths: &[PathBuf]) -> Vec<PathBuf> {
+    paths
         .iter()
         .filter(|path| {
             view.documents.get(*path).is_some_and(|document| {
@@ -199,24 +266,18 @@ fn unsaved(view: &View, paths: &[PathBuf]) -> Option<Outcome> {
             })
         })
         .cloned()
-        .collect();
-    (!dirty.is_empty()).then(|| {
-        Outcome::refused(format!(
-            "nothing was changed: {} {} unsaved changes; save first",
-            names(&dirty),
-            if dirty.len() == 1 { "has" } else { "have" }
-        ))
-    })
+        .collect()
 }
 
-fn names(paths: &[PathBuf]) -> String {
+/// The files, as paths relative to their tasks root (`backlog/INDEX.md`, not `INDEX.md`: a
+/// transition touches several files of the same name).
+fn names(view: &View, paths: &[PathBuf]) -> String {
     paths
         .iter()
         .map(|path| {
-            path.file_name().map_or_else(
-                || path.display().to_string(),
-                |n| n.to_string_lossy().into(),
-            )
+            let root = view.workspace.root_containing(path);
+            let relative = root.and_then(|root| path.strip_prefix(&root.path).ok());
+            relative.unwrap_or(path).display().to_string()
         })
         .collect::<Vec<_>>()
         .join(", ")
@@ -228,6 +289,7 @@ fn run(plan: &DiskPlan, show: Option<PathBuf>) -> Outcome {
             touched: apply::touched_paths(plan),
             show,
             message: None,
+            buffer_edit: None,
         },
         Err(error) => Outcome {
             // A stop after the commit still wrote something: re-read it all.
@@ -237,6 +299,7 @@ fn run(plan: &DiskPlan, show: Option<PathBuf>) -> Outcome {
                 MessageType::ERROR,
                 format!("nothing more was changed: {error}"),
             )),
+            buffer_edit: None,
         },
     }
 }

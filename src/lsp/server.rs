@@ -53,6 +53,8 @@ struct ClientAbilities {
     definition_links: bool,
     edits: EditAbilities,
     show_document: bool,
+    /// The client takes `workspace/applyEdit` requests.
+    apply_edit: bool,
 }
 
 pub struct Backend {
@@ -394,6 +396,11 @@ impl LanguageServer for Backend {
                 .as_ref()
                 .and_then(|window| window.show_document.as_ref())
                 .is_some_and(|show| show.support),
+            apply_edit: capabilities_in
+                .workspace
+                .as_ref()
+                .and_then(|workspace| workspace.apply_edit)
+                .unwrap_or(false),
         };
         let _ = self.abilities.set(abilities);
         let encoding = negotiate_encoding(&params);
@@ -599,6 +606,7 @@ impl LanguageServer for Backend {
             command: params.command.clone(),
             arguments: params.arguments,
             now: now(),
+            edits_buffers: self.abilities().apply_edit,
             reply,
         });
         let outcome = self
@@ -606,6 +614,20 @@ impl LanguageServer for Backend {
                 answer.await.map_err(|_| Error::internal_error())
             })
             .await?;
+        let mut outcome = outcome;
+        if let Some(edit) = outcome.buffer_edit.take() {
+            let applied = tokio::time::timeout(CLIENT_TIMEOUT, self.client.apply_edit(edit)).await;
+            if !matches!(applied, Ok(Ok(response)) if response.applied) {
+                // The move is done on disk; only the open index lags, and its index rules
+                // (with their fixes) now say so.
+                outcome.message = Some((
+                    MessageType::WARNING,
+                    "the transition was made, but an open INDEX.md with unsaved changes did not \
+                     take its new rows; its index fixes will add them"
+                        .to_string(),
+                ));
+            }
+        }
         if let Some((level, message)) = &outcome.message {
             self.client.show_message(*level, message).await;
         }

@@ -96,6 +96,9 @@ pub enum Input {
         command: String,
         arguments: Vec<serde_json::Value>,
         now: i64,
+        /// The client takes `workspace/applyEdit`: a transition may update an open, modified
+        /// INDEX.md in its buffer instead of refusing.
+        edits_buffers: bool,
         reply: oneshot::Sender<commands::Outcome>,
     },
     /// Pull diagnostics for one document, after every change received so far.
@@ -429,9 +432,10 @@ impl Session {
                 command,
                 arguments,
                 now,
+                edits_buffers,
                 reply,
             } => {
-                let outcome = self.execute_command(&command, &arguments, now);
+                let outcome = self.execute_command(&command, &arguments, now, edits_buffers);
                 let _ = reply.send(outcome);
                 return;
             }
@@ -602,9 +606,11 @@ impl Session {
         command: &str,
         arguments: &[serde_json::Value],
         now: i64,
+        edits_buffers: bool,
     ) -> commands::Outcome {
         self.analyse_now();
-        let outcome = commands::execute(&self.view(), command, arguments, now);
+        let invocation = commands::Invocation { now, edits_buffers };
+        let outcome = commands::execute(&self.view(), command, arguments, &invocation);
         // Open files inside a folder the command moved are gone from disk: their buffers no
         // longer stand for anything there (they were saved; unsaved ones make it refuse).
         let gone: Vec<PathBuf> = outcome
