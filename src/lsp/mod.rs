@@ -12,11 +12,12 @@ mod publish;
 mod server;
 mod session;
 mod to_proto;
+mod transport;
 
 use std::sync::Arc;
 
 use dashmap::DashMap;
-use tower_lsp_server::{LspService, Server};
+use tower_lsp_server::LspService;
 
 use crate::lsp::ordering::Ordered;
 use crate::lsp::server::Backend;
@@ -58,9 +59,7 @@ pub fn run() -> i32 {
             versions,
             shutdown_requested: false,
         };
-        Server::new(tokio::io::stdin(), tokio::io::stdout(), socket)
-            .serve(service)
-            .await;
+        transport::serve(service, socket).await;
     });
     // The session thread and any file watcher end with the process.
     0

@@ -48,6 +48,8 @@ pub struct Client {
     pub publish_log: Vec<(String, Option<i64>)>,
     /// Every request the server sent (showDocument, configuration, …), in order.
     pub server_requests: Vec<Value>,
+    /// Every error response received, whatever its id (a malformed message's has none).
+    pub error_responses: Vec<Value>,
 }
 
 pub fn uri(path: &Path) -> String {
@@ -92,6 +94,7 @@ impl Client {
             diagnostics: HashMap::new(),
             publish_log: Vec::new(),
             server_requests: Vec::new(),
+            error_responses: Vec::new(),
         }
     }
 
@@ -128,6 +131,12 @@ impl Client {
     pub fn send_raw(&mut self, body: &str) {
         write!(self.stdin, "Content-Length: {}\r\n\r\n", body.len()).unwrap();
         self.stdin.write_all(body.as_bytes()).unwrap();
+        self.stdin.flush().unwrap();
+    }
+
+    /// Writes bytes to the server's stdin as they are: no framing (for malformed frames).
+    pub fn send_bytes(&mut self, bytes: &[u8]) {
+        self.stdin.write_all(bytes).unwrap();
         self.stdin.flush().unwrap();
     }
 
@@ -181,6 +190,9 @@ impl Client {
         };
         match (message.get("id"), message.get("method")) {
             (Some(id), None) => {
+                if message.get("error").is_some() {
+                    self.error_responses.push(message.clone());
+                }
                 if let Some(id) = id.as_i64() {
                     self.responses.insert(id, message);
                 }
@@ -351,6 +363,16 @@ fn read_message(reader: &mut impl BufRead) -> Option<Value> {
     let mut body = vec![0; length?];
     reader.read_exact(&mut body).ok()?;
     serde_json::from_slice(&body).ok()
+}
+
+/// The peak resident memory of process `pid` so far (VmHWM), in KB.
+pub fn peak_rss_kb(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
 }
 
 /// Copies a folder tree (for fixtures that tests modify).
