@@ -15,7 +15,7 @@ use std::path::{Component, Path, PathBuf};
 
 use crate::db::layout::{is_interesting_name, is_listed_folder};
 use crate::db::vocab::Stage;
-use crate::db::{FileInput, LoadProblem, MAX_FILE_BYTES, RootInput};
+use crate::db::{FileInput, LoadProblem, RootInput};
 use crate::parallel::parallel_map;
 use crate::syntax::limits::SHOWN_BYTES;
 
@@ -279,7 +279,8 @@ fn read_one(root: &Path, rel: &str) -> Result<Option<FileInput>, LoadProblem> {
     };
     // Oversized files are not slurped: the model reports them by their size and keeps only
     // the start of their first line.
-    if len > MAX_FILE_BYTES as u64 {
+    let cap = crate::syntax::limits::file_cap(rel);
+    if len > cap as u64 {
         let mut head = Vec::with_capacity(SHOWN_BYTES);
         file.take(SHOWN_BYTES as u64)
             .read_to_end(&mut head)
@@ -288,10 +289,10 @@ fn read_one(root: &Path, rel: &str) -> Result<Option<FileInput>, LoadProblem> {
     }
     // The size is a hint only (the file may grow while read): the read itself is bounded.
     let mut bytes = Vec::with_capacity(len as usize);
-    file.take(MAX_FILE_BYTES as u64 + 1)
+    file.take(cap as u64 + 1)
         .read_to_end(&mut bytes)
         .map_err(|error| problem(format!("cannot read: {error}")))?;
-    if bytes.len() > MAX_FILE_BYTES {
+    if bytes.len() > cap {
         // It grew past the cap while being read.
         let size = bytes.len() as u64;
         return Ok(Some(FileInput::oversized(rel, size, &bytes[..SHOWN_BYTES])));

@@ -22,9 +22,7 @@ use std::time::{Duration, Instant};
 
 use flowos_lsp::base::{LineIndex, PositionEncoding, TextRange};
 use flowos_lsp::db::vocab::Stage;
-use flowos_lsp::db::{
-    FileId, FileInput, FileRole, MAX_FILE_BYTES, Parsed, RootInput, Workspace, parse_file,
-};
+use flowos_lsp::db::{FileId, FileInput, FileRole, Parsed, RootInput, Workspace, parse_file};
 use flowos_lsp::ide::code_lens::code_lens;
 use flowos_lsp::ide::completion::{CompletionConfig, completion};
 use flowos_lsp::ide::diagnostics::workspace_diagnostics;
@@ -41,6 +39,7 @@ use flowos_lsp::ide::types::{Config, Diagnostic, Severity};
 use flowos_lsp::syntax::card::{Card, Frontmatter, parse_card};
 use flowos_lsp::syntax::index_table::{ParsedIndex, dependency_tokens, parse_index};
 use flowos_lsp::syntax::ledger::{FieldValue, Ledger, LineKind, parse_ledger};
+use flowos_lsp::syntax::limits::file_cap;
 use flowos_lsp::syntax::task_id::{TextRef, parse_task_ref, scan_refs};
 use flowos_lsp::syntax::wip_policy::{WipPolicy, parse_wip_policy};
 use flowos_lsp::syntax::yaml::{YamlError, YamlNode, YamlValue, parse_yaml};
@@ -641,8 +640,8 @@ fn check_parsers_on(text: &str) {
 /// What one case checks: the target's parse on its own, then the workspace holding it,
 /// analysed as the CLI and the server do.
 fn check_everything(target: Target, bytes: Vec<u8>, probe: usize) {
-    let (text, invalid_utf8, parsed) = parse_file(&target.role(), &bytes, None);
-    if bytes.len() <= MAX_FILE_BYTES {
+    let (text, invalid_utf8, parsed) = parse_file(&target.role(), target.rel(), &bytes, None);
+    if bytes.len() <= file_cap(target.rel()) {
         assert!(
             std::str::from_utf8(&bytes)
                 .err()
@@ -761,7 +760,7 @@ fn check_workspace(workspace: &Workspace, fuzzed: FileId, probe: usize) {
     for symbol in document_symbols(workspace, fuzzed) {
         check_symbol(text, &symbol);
     }
-    for link in document_links(workspace, fuzzed) {
+    for link in document_links(workspace, fuzzed).items {
         text.range(link.range, &link.tooltip);
     }
     for hint in inlay_hints(
@@ -789,7 +788,7 @@ fn check_workspace(workspace: &Workspace, fuzzed: FileId, probe: usize) {
             text_of(target.file).range(target.full_range, &"definition");
             text_of(target.file).range(target.focus_range, &"definition focus");
         }
-        for (file, range) in references(workspace, fuzzed, offset, true) {
+        for (file, range) in references(workspace, fuzzed, offset, true).items {
             text_of(file).range(range, &"reference");
         }
         let completion_config = CompletionConfig {
@@ -1418,7 +1417,7 @@ fn file_over_the_size_cap_is_not_parsed() {
     // silence).
     for target in Target::ALL {
         let mut bytes = target.seed().as_bytes().to_vec();
-        bytes.resize(MAX_FILE_BYTES + 1, b'x');
+        bytes.resize(file_cap(target.rel()) + 1, b'x');
         let found = check_big(target, bytes);
         assert!(
             found.contains(&("resource-limit".to_string(), Severity::Error)),

@@ -231,7 +231,7 @@ pub(crate) fn add_root(workspace: &mut Workspace, root_index: usize, input: Root
         .map(|folder| (folder.clone(), Vec::new()))
         .collect();
     let parsed_files = parallel_map(classified, |(role, input)| {
-        let parsed = parse_file(&role, &input.bytes, input.oversized);
+        let parsed = parse_file(&role, &input.rel, &input.bytes, input.oversized);
         (role, input.rel, parsed)
     });
     workspace.files.reserve(parsed_files.len());

@@ -218,7 +218,10 @@ impl Workspace {
                 mentions.extend(prose(&card.body_refs, MentionKind::Text));
                 mentions
             }
-            Parsed::Refs(refs) => prose(refs, MentionKind::Text),
+            Parsed::Refs(refs) => prose(
+                &refs[..refs.len().min(crate::syntax::limits::MAX_PROSE_REFS)],
+                MentionKind::Text,
+            ),
             Parsed::Ledger(_) => prose(&scan_refs(&file.text, 0), MentionKind::Ledger),
             Parsed::Index(parsed) => {
                 let mut mentions = Vec::new();

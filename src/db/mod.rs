@@ -19,7 +19,8 @@ use crate::base::{LineIndex, TextRange};
 use crate::syntax::card::{Card, parse_card};
 use crate::syntax::index_table::{ParsedIndex, parse_index};
 use crate::syntax::ledger::{Ledger, parse_ledger};
-use crate::syntax::task_id::{TaskId, TextRef, scan_refs};
+use crate::syntax::limits::MAX_PROSE_REFS;
+use crate::syntax::task_id::{TaskId, TextRef, scan_refs_at_most};
 use crate::syntax::wip_policy::{WipPolicy, parse_wip_policy};
 use crate::syntax::yaml::{YamlNode, YamlValue, parse_yaml};
 
@@ -384,15 +385,17 @@ impl Workspace {
 
 /// Decodes and parses one file according to its role. Pure, so it runs on any thread.
 /// `oversized` is the file's size when `bytes` holds only its start (see [`FileInput`]); a
-/// file handed in whole is checked against the file cap here.
+/// file handed in whole is checked against its kind's file cap (by its path `rel`) here.
 pub fn parse_file(
     role: &FileRole,
+    rel: &str,
     bytes: &[u8],
     oversized: Option<u64>,
 ) -> (Arc<str>, Option<usize>, Parsed) {
     #[cfg(test)]
     PARSES.with(|count| count.set(count.get() + 1));
-    let oversized = oversized.or((bytes.len() > MAX_FILE_BYTES).then_some(bytes.len() as u64));
+    let cap = crate::syntax::limits::file_cap(rel);
+    let oversized = oversized.or((bytes.len() > cap).then_some(bytes.len() as u64));
     if let Some(size) = oversized {
         let head = crate::syntax::limits::head(bytes);
         return (Arc::from(head), None, Parsed::Oversized { size });
@@ -408,7 +411,11 @@ pub fn parse_file(
     let parsed = match role {
         FileRole::Card => Parsed::Card(Box::new(parse_card(&text))),
         FileRole::Ledger => Parsed::Ledger(parse_ledger(&text)),
-        FileRole::Context | FileRole::Learning => Parsed::Refs(scan_refs(&text, 0)),
+        // One reference past the cap is kept, so the cap's report can point at it; the
+        // mention index reads only the first MAX_PROSE_REFS.
+        FileRole::Context | FileRole::Learning => {
+            Parsed::Refs(scan_refs_at_most(&text, 0, MAX_PROSE_REFS + 1))
+        }
         FileRole::StageIndex(_) | FileRole::RootIndex | FileRole::NamespaceIndex => {
             Parsed::Index(parse_index(&text))
         }

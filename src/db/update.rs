@@ -136,7 +136,7 @@ impl Workspace {
         {
             return false;
         }
-        let (text, invalid_utf8, parsed) = parse_file(&file.role, bytes, oversized);
+        let (text, invalid_utf8, parsed) = parse_file(&file.role, &file.rel, bytes, oversized);
         let file = &mut self.files[file_id.0 as usize];
         file.line_index = OnceLock::new();
         file.text = text;

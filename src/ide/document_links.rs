@@ -6,6 +6,7 @@ use crate::base::TextRange;
 use crate::db::mentions::MentionKind;
 use crate::db::{FileId, FileRole, Workspace};
 use crate::ide::hover::{state_label, task_name};
+use crate::ide::types::{Listed, MAX_LISTED};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DocumentLink {
@@ -16,29 +17,44 @@ pub struct DocumentLink {
     pub tooltip: String,
 }
 
-pub fn document_links(workspace: &Workspace, file: FileId) -> Vec<DocumentLink> {
+pub fn document_links(workspace: &Workspace, file: FileId) -> Listed<DocumentLink> {
     let source = workspace.file(file);
     let linked: fn(MentionKind) -> bool = match source.role {
         FileRole::RootIndex | FileRole::StageIndex(_) | FileRole::NamespaceIndex => {
             |kind| matches!(kind, MentionKind::IndexRow | MentionKind::IndexDependency)
         }
         FileRole::Card | FileRole::Context | FileRole::Learning => |kind| kind == MentionKind::Text,
-        _ => return Vec::new(),
+        _ => return Listed::first_of(std::iter::empty(), 0),
     };
-    workspace
+    let links = workspace
         .mentions_in(file)
         .iter()
         .filter(|mention| linked(mention.kind))
         .filter_map(|mention| {
             let task = workspace.lookup_in(source.root, &mention.id)?;
-            let name = task_name(task).map_or(String::new(), |name| format!(" {name}"));
-            Some(DocumentLink {
-                range: mention.range,
-                target: task.card?,
-                tooltip: format!("{}{name} ({})", task.id, state_label(task)),
+            Some((mention.range, task, task.card?))
+        });
+    // A link costs the protocol edge about 2.5 KB on its way out (JSON values, then text),
+    // so a document lists at most one link per KB of its text (and never fewer than
+    // MAX_LISTED): the answer stays within a few times the file's size, whatever it holds.
+    // Only the links listed get their tooltip built; the rest are counted.
+    let limit = MAX_LISTED.max(source.text.len() / 1024);
+    let listed = Listed::first_of(links, limit);
+    Listed {
+        total: listed.total,
+        items: listed
+            .items
+            .into_iter()
+            .map(|(range, task, target)| {
+                let name = task_name(task).map_or(String::new(), |name| format!(" {name}"));
+                DocumentLink {
+                    range,
+                    target,
+                    tooltip: format!("{}{name} ({})", task.id, state_label(task)),
+                }
             })
-        })
-        .collect()
+            .collect(),
+    }
 }
 
 #[cfg(test)]
@@ -55,6 +71,7 @@ mod tests {
             .unwrap();
         let text = &workspace.file(file).text;
         let actual: String = document_links(&workspace, file)
+            .items
             .into_iter()
             .map(|link| {
                 format!(

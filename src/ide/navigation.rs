@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use crate::base::TextRange;
 use crate::db::mentions::MentionKind;
 use crate::db::{FileId, Task, Workspace};
+use crate::ide::types::{Listed, MAX_LISTED};
 use crate::syntax::task_id::{TaskId, parse_task_ref};
 
 /// A place to jump to: the whole target and the part to select.
@@ -65,16 +66,18 @@ pub fn references(
     file: FileId,
     offset: usize,
     include_declaration: bool,
-) -> Vec<(FileId, TextRange)> {
+) -> Listed<(FileId, TextRange)> {
     let root = workspace.file(file).root;
     let Some(mention) = workspace.mention_at(file, offset) else {
-        return Vec::new();
+        return Listed::first_of(std::iter::empty(), MAX_LISTED);
     };
-    workspace
-        .mentions_of(root, &mention.id)
-        .filter(|(_, _, kind)| include_declaration || *kind != MentionKind::Declaration)
-        .map(|(file, range, _)| (file, range))
-        .collect()
+    Listed::first_of(
+        workspace
+            .mentions_of(root, &mention.id)
+            .filter(|(_, _, kind)| include_declaration || *kind != MentionKind::Declaration)
+            .map(|(file, range, _)| (file, range)),
+        MAX_LISTED,
+    )
 }
 
 /// One task as a node of the call hierarchy.
@@ -232,6 +235,7 @@ mod tests {
         let (workspace, file, offset) = at_cursor(&fixture, "backlog/TASK-0001-a/0001-a.task.md");
         let render = |include: bool| -> String {
             references(&workspace, file, offset, include)
+                .items
                 .into_iter()
                 .map(|(file, range)| show(&workspace, file, range) + "\n")
                 .collect()

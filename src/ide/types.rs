@@ -200,3 +200,47 @@ impl Config {
         }
     }
 }
+
+/// The most items one answer lists (references): beyond any list a person reads, and a bound
+/// on what one request may cost whatever the workspace holds. (Each listed item costs the
+/// protocol edge about 3 KB on its way out, in JSON values and text.)
+pub const MAX_LISTED: usize = 2_000;
+
+/// An answer's items, at most a limit of them, and how many there were in all, so the edge
+/// can say when the list was cut.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Listed<T> {
+    pub items: Vec<T>,
+    pub total: usize,
+}
+
+impl<T> Listed<T> {
+    /// The first `limit` of `items`; the rest are only counted.
+    pub fn first_of(items: impl Iterator<Item = T>, limit: usize) -> Listed<T> {
+        let mut items = items;
+        let kept: Vec<T> = items.by_ref().take(limit).collect();
+        let total = kept.len() + items.count();
+        Listed { items: kept, total }
+    }
+
+    /// Whether some items were left out.
+    pub fn is_cut(&self) -> bool {
+        self.total > self.items.len()
+    }
+}
+
+#[cfg(test)]
+mod listed_tests {
+    use super::*;
+
+    #[test]
+    fn a_long_list_is_cut_and_counted() {
+        let listed = Listed::first_of(0..MAX_LISTED + 5, MAX_LISTED);
+        assert_eq!(listed.items.len(), MAX_LISTED);
+        assert_eq!(listed.total, MAX_LISTED + 5);
+        assert!(listed.is_cut());
+        let short = Listed::first_of(0..3, MAX_LISTED);
+        assert!(!short.is_cut());
+        assert_eq!((short.items, short.total), (vec![0, 1, 2], 3));
+    }
+}

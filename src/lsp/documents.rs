@@ -12,8 +12,7 @@ use ropey::Rope;
 use tower_lsp_server::ls_types::{Position, TextDocumentContentChangeEvent};
 
 use crate::base::PositionEncoding;
-use crate::db::MAX_FILE_BYTES;
-use crate::syntax::limits::{self, SHOWN_BYTES};
+use crate::syntax::limits::{self, SHOWN_BYTES, file_cap};
 use crate::vfs::{BufferText, Buffers};
 
 /// What the model is given for a buffer.
@@ -90,11 +89,14 @@ impl Document {
         }
         let line_start = self.rope.line_to_char(line);
         let line_text = self.rope.line(line);
-        // The line's own content, without its line break.
-        let content_chars = line_text
-            .chars()
-            .take_while(|&ch| ch != '\n' && ch != '\r')
-            .count();
+        // The line's own content, without its line break (`\n`, `\r\n` or `\r`), found from
+        // its end: counting from the start would walk a megabyte-long line on every edit.
+        let mut content_chars = line_text.len_chars();
+        for ending in ['\n', '\r'] {
+            if content_chars > 0 && line_text.char(content_chars - 1) == ending {
+                content_chars -= 1;
+            }
+        }
         let content = line_text.slice(..content_chars);
         let column = position.character as usize;
         let offset = match encoding {
@@ -110,9 +112,11 @@ impl Document {
 
     /// The text for the model: whole, or for a buffer over the file cap only its size and
     /// first characters, without copying the rest out of the rope.
-    pub fn model_text(&self) -> ModelText {
+    /// The text the model gets of this buffer, the document at `path`: all of it, or only its
+    /// start when it is over that kind of file's cap.
+    pub fn model_text(&self, path: &Path) -> ModelText {
         let size = self.rope.len_bytes();
-        if size <= MAX_FILE_BYTES {
+        if size <= file_cap(&path.to_string_lossy()) {
             return ModelText::Whole(self.text());
         }
         let mut head = String::new();
@@ -149,7 +153,7 @@ impl Buffers for HashMap<PathBuf, Document> {
     }
 
     fn model_text(&self, path: &Path) -> Option<BufferText> {
-        Some(self.get(path)?.model_text().into_parts())
+        Some(self.get(path)?.model_text(path).into_parts())
     }
 
     fn whole_text(&self, path: &Path) -> Option<String> {
@@ -242,12 +246,13 @@ mod tests {
 
     #[test]
     fn a_buffer_over_the_file_cap_reaches_the_model_as_its_size_and_start() {
-        let big = format!("---\n{}", "é".repeat(MAX_FILE_BYTES / 2 + 1));
+        let card = Path::new("/ws/.work/tasks/inbox/TASK-0001-a/0001-a.task.md");
+        let big = format!("---\n{}", "é".repeat(limits::MAX_DOCUMENT_BYTES / 2 + 1));
         let mut document = Document::new(&big, 1);
         assert!(document.is(big.as_bytes()));
         assert!(!document.is(b"---\n"));
         assert_eq!(
-            document.model_text(),
+            document.model_text(card),
             ModelText::Oversized {
                 size: big.len() as u64,
                 head: big[..3].to_string()
@@ -259,6 +264,10 @@ mod tests {
             2,
             PositionEncoding::Utf16,
         );
-        assert_eq!(document.model_text(), ModelText::Whole("---\n".into()));
+        assert_eq!(document.model_text(card), ModelText::Whole("---\n".into()));
+        // The same size is within an index's cap.
+        let index = Path::new("/ws/.work/tasks/INDEX.md");
+        let document = Document::new(&big, 1);
+        assert!(matches!(document.model_text(index), ModelText::Whole(_)));
     }
 }

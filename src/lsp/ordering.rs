@@ -49,8 +49,10 @@ pub fn path_of(uri: &Uri) -> Option<PathBuf> {
     uri.to_file_path().map(|path| path.into_owned())
 }
 
+/// The request's params as `P`, read from the JSON value in place: cloning it first would
+/// copy a whole document's text once more.
 fn params<P: DeserializeOwned>(request: &Request) -> Option<P> {
-    serde_json::from_value(request.params()?.clone()).ok()
+    P::deserialize(request.params()?).ok()
 }
 
 impl<S> Ordered<S> {

@@ -83,6 +83,21 @@ impl Backend {
         self.abilities.get().copied().unwrap_or_default()
     }
 
+    /// Unwraps a listed answer; when the analysis cut it at `MAX_LISTED`, says so in the
+    /// log, since the protocol's lists cannot.
+    fn say_if_cut<T>(&self, answer: Option<(Vec<T>, usize)>, what: &str) -> Option<Vec<T>> {
+        let (items, total) = answer?;
+        if total > items.len() {
+            let client = self.client.clone();
+            let message = format!(
+                "flowos-lsp: listed the first {} of {total} {what}",
+                items.len()
+            );
+            tokio::spawn(async move { client.log_message(MessageType::INFO, message).await });
+        }
+        Some(items)
+    }
+
     /// Runs a request handler, answering an internal error (and logging it) if it panics, so
     /// one bad request never takes the server down.
     async fn guarded<T>(
@@ -492,20 +507,23 @@ impl LanguageServer for Backend {
     async fn references(&self, params: ReferenceParams) -> Result<Option<Vec<Location>>> {
         let at = params.text_document_position;
         let include_declaration = params.context.include_declaration;
-        self.query("textDocument/references", move |view| {
-            let (file, offset) =
-                from_proto::file_position(view, &at.text_document.uri, at.position)?;
-            let found = navigation::references(view.workspace, file, offset, include_declaration);
-            Some(
-                found
+        let answer = self
+            .query("textDocument/references", move |view| {
+                let (file, offset) =
+                    from_proto::file_position(view, &at.text_document.uri, at.position)?;
+                let found =
+                    navigation::references(view.workspace, file, offset, include_declaration);
+                let locations: Vec<Location> = found
+                    .items
                     .into_iter()
                     .filter_map(|(file, range)| {
                         to_proto::location(view.workspace, file, range, view.encoding)
                     })
-                    .collect(),
-            )
-        })
-        .await
+                    .collect();
+                Some((locations, found.total))
+            })
+            .await?;
+        Ok(self.say_if_cut(answer, "references"))
     }
 
     async fn prepare_call_hierarchy(
@@ -771,20 +789,24 @@ impl LanguageServer for Backend {
     }
 
     async fn document_link(&self, params: DocumentLinkParams) -> Result<Option<Vec<DocumentLink>>> {
-        self.query("textDocument/documentLink", move |view| {
-            let file = from_proto::file(view, &params.text_document.uri)?;
-            let links = document_links::document_links(view.workspace, file)
-                .into_iter()
-                .map(|link| DocumentLink {
-                    range: to_proto::range(view.workspace, file, link.range, view.encoding),
-                    target: to_proto::uri(&view.workspace.file(link.target).path),
-                    tooltip: Some(link.tooltip),
-                    data: None,
-                })
-                .collect();
-            Some(links)
-        })
-        .await
+        let answer = self
+            .query("textDocument/documentLink", move |view| {
+                let file = from_proto::file(view, &params.text_document.uri)?;
+                let listed = document_links::document_links(view.workspace, file);
+                let links = listed
+                    .items
+                    .into_iter()
+                    .map(|link| DocumentLink {
+                        range: to_proto::range(view.workspace, file, link.range, view.encoding),
+                        target: to_proto::uri(&view.workspace.file(link.target).path),
+                        tooltip: Some(link.tooltip),
+                        data: None,
+                    })
+                    .collect();
+                Some((links, listed.total))
+            })
+            .await?;
+        Ok(self.say_if_cut(answer, "links"))
     }
 
     async fn inlay_hint(&self, params: InlayHintParams) -> Result<Option<Vec<InlayHint>>> {

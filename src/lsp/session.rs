@@ -190,6 +190,10 @@ struct Session {
     watcher: Option<notify::RecommendedWatcher>,
     /// Requests that arrived before the first index; answered as soon as it is built.
     waiting: Vec<Input>,
+    /// Open buffers typed into since the model last took their text. A run of keystrokes
+    /// that arrives while the session is busy is one parse of each buffer, not one per
+    /// keystroke; anything that reads the model takes them first.
+    typed: Vec<PathBuf>,
 }
 
 impl Session {
@@ -217,6 +221,15 @@ impl Session {
             watch_disk: false,
             watcher: None,
             waiting: Vec::new(),
+            typed: Vec::new(),
+        }
+    }
+
+    /// Gives the model the text of every buffer typed into since it last took them.
+    fn take_typed(&mut self) {
+        for path in std::mem::take(&mut self.typed) {
+            self.document_to_model(&path);
+            self.publisher.touch(&self.workspace, &path);
         }
     }
 
@@ -328,6 +341,10 @@ impl Session {
     }
 
     fn handle(&mut self, input: Input) {
+        // Whatever reads the model or changes it otherwise comes after the typing before it.
+        if !matches!(input, Input::Change { .. }) {
+            self.take_typed();
+        }
         match input {
             Input::Configure {
                 encoding,
@@ -366,8 +383,10 @@ impl Session {
                     return;
                 };
                 document.apply(changes, version, self.encoding);
-                self.document_to_model(&path);
-                self.publisher.touch(&self.workspace, &path);
+                if !self.typed.contains(&path) {
+                    self.typed.push(path);
+                }
+                self.mark_dirty();
             }
             Input::Close { path } => {
                 self.documents.remove(&path);
@@ -655,7 +674,7 @@ impl Session {
     /// Gives the model an open buffer's text.
     fn document_to_model(&mut self, path: &Path) {
         if let Some(document) = self.documents.get(path) {
-            let (text, oversized) = document.model_text().into_parts();
+            let (text, oversized) = document.model_text(path).into_parts();
             if self.set_text(path, &text, oversized) {
                 self.client_waits = true;
             }
@@ -840,6 +859,7 @@ impl Session {
     /// published (the result describes an older version) and the change is applied instead;
     /// the analysis' delta waits in the publisher for the next one.
     fn analyse_once(&mut self, receiver: Option<&Receiver<Input>>) {
+        self.take_typed();
         self.dirty_since = None;
         if !self.indexed {
             self.vfs.clear();
@@ -1121,6 +1141,53 @@ mod tests {
         assert_eq!(large, small);
     }
 
+    /// Three tasks, the first one's card open and published: where typing tests start.
+    fn typing_into_the_first_card() -> (Harness, PathBuf, String) {
+        let mut harness = start(&hints(3, 0));
+        let card = harness.root.join("inbox/TASK-0001-t/0001-t.task.md");
+        let text = std::fs::read_to_string(&card).unwrap();
+        harness.open(&card, &text);
+        harness.session.analyse_now();
+        harness.published();
+        (harness, card, text)
+    }
+
+    #[test]
+    fn keystrokes_that_arrive_together_are_one_parse_and_queries_see_all_of_them() {
+        let (mut harness, card, text) = typing_into_the_first_card();
+        let line = text.lines().count() as u32 - 1;
+        let parses = || crate::db::PARSES.with(|count| count.get());
+        let before = parses();
+        // Ten keystrokes queued while the session was busy, handled one after another.
+        for version in 2..12 {
+            let at = Position::new(line, 0);
+            harness.change(&card, version, at, at, "x");
+        }
+        assert_eq!(parses(), before, "the rope takes them; the model waits");
+        // A query reads the model: all ten keystrokes are in it, parsed once.
+        let (reply, answer) = std::sync::mpsc::channel();
+        harness
+            .session
+            .handle(Input::Query(Box::new(move |view: &View| {
+                let file = view.workspace.file_by_path(&card).unwrap();
+                let _ = reply.send(view.workspace.file(file).text.to_string());
+            })));
+        let seen = answer.recv().unwrap();
+        assert_eq!(parses(), before + 1);
+        assert!(seen.contains(&"x".repeat(10)), "{seen}");
+        harness.session.analyse_now();
+        assert_eq!(parses(), before + 1, "the analysis reuses that parse");
+        let versions: Vec<Option<i32>> = harness
+            .published()
+            .into_iter()
+            .map(|(_, version)| version)
+            .collect();
+        assert_eq!(versions, [Some(11)], "published once, at the last version");
+        // Saved, the buffer's diagnostics are the disk's.
+        std::fs::write(harness.root.join("inbox/TASK-0001-t/0001-t.task.md"), seen).unwrap();
+        harness.assert_equals_from_scratch();
+    }
+
     #[test]
     fn the_clock_recomputes_only_the_slos_it_changes() {
         let fixture = format!(
@@ -1167,12 +1234,7 @@ mod tests {
 
     #[test]
     fn other_files_are_published_when_typing_pauses() {
-        let mut harness = start(&hints(3, 0));
-        let card = harness.root.join("inbox/TASK-0001-t/0001-t.task.md");
-        let text = std::fs::read_to_string(&card).unwrap();
-        harness.open(&card, &text);
-        harness.session.analyse_now();
-        harness.published();
+        let (mut harness, card, text) = typing_into_the_first_card();
         // Renaming the task makes both indexes' rows for it stale.
         let line = text
             .lines()

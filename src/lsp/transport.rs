@@ -298,7 +298,7 @@ impl Deframer {
                     }
                     Ok(length) => {
                         self.buffer
-                            .reserve(length.saturating_sub(self.buffer.len()));
+                            .reserve_exact(length.saturating_sub(self.buffer.len()));
                         self.state = State::Body { length };
                     }
                     Err(problem) => {

@@ -5,9 +5,9 @@ use pulldown_cmark::{Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 
 use crate::base::TextRange;
 use crate::syntax::limits::{
-    Cap, MAX_FRONTMATTER_BYTES, OverCap, format_bytes, in_long_line, long_lines,
+    self, Cap, MAX_FRONTMATTER_BYTES, OverCap, format_bytes, in_long_line, long_lines,
 };
-use crate::syntax::task_id::{TextRef, scan_refs};
+use crate::syntax::task_id::{TextRef, scan_refs_at_most};
 use crate::syntax::yaml::{YamlError, YamlErrorKind, YamlNode, YamlValue, parse_yaml};
 
 /// Everything read from one card.
@@ -23,6 +23,8 @@ pub struct Card {
     pub body_refs: Vec<TextRef>,
     /// Body lines over the line cap: nothing was read from them (no heading, checklist item or
     /// reference). A frontmatter over its cap is its block's error instead.
+    /// What of the body is over a cap: its long lines, and the references past the
+    /// prose cap.
     pub long_lines: Vec<OverCap>,
 }
 
@@ -91,9 +93,15 @@ pub fn parse_card(text: &str) -> Card {
     let body = &text[body_start..];
     let long = long_lines(text, body_start);
     let (sections, acceptance_items) = parse_body(body, body_start, &long);
-    let mut body_refs = scan_refs(body, body_start);
+    let mut body_refs = scan_refs_at_most(body, body_start, limits::MAX_PROSE_REFS + 1);
     if !long.is_empty() {
         body_refs.retain(|found| !in_long_line(&long, found.range.start as usize));
+    }
+    let mut long_lines: Vec<OverCap> = long.into_iter().map(|(_, report)| report).collect();
+    if body_refs.len() > limits::MAX_PROSE_REFS {
+        let first_left_out = body_refs[limits::MAX_PROSE_REFS].range;
+        body_refs.truncate(limits::MAX_PROSE_REFS);
+        long_lines.push(limits::refs_over_cap(first_left_out));
     }
     Card {
         frontmatter,
@@ -101,7 +109,7 @@ pub fn parse_card(text: &str) -> Card {
         sections,
         acceptance_items,
         body_refs,
-        long_lines: long.into_iter().map(|(_, report)| report).collect(),
+        long_lines,
     }
 }
 
@@ -335,6 +343,15 @@ mod tests {
     use super::*;
 
     const CARD: &str = "---\ntask_id: \"0001\"\nstage: inbox\n---\n\n# Title\n\n## Goal\n\nShip TASK-0002 soon.\n\n## Acceptance Criteria\n\n- [ ] first\n- [x] second\n";
+
+    #[test]
+    fn a_body_with_more_references_than_the_prose_cap_keeps_the_first_and_says_so() {
+        let body = "TASK-0002 ".repeat(limits::MAX_PROSE_REFS + 3);
+        let card = parse_card(&format!("---\ntask_id: \"0001\"\n---\n{body}\n"));
+        assert_eq!(card.body_refs.len(), limits::MAX_PROSE_REFS);
+        let over: Vec<Cap> = card.long_lines.iter().map(|over| over.cap).collect();
+        assert_eq!(over, [Cap::References]);
+    }
 
     #[test]
     fn frontmatter_entries_have_key_and_value_ranges() {

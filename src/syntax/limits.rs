@@ -9,9 +9,34 @@
 
 use crate::base::{TextRange, floor_char_boundary};
 
-/// A file larger than this is not read at all: the loader takes only its size, and an editor
-/// buffer that large is held (so edits still apply) but not analysed.
+/// A file larger than its cap is not read at all: the loader takes only its size, and an
+/// editor buffer that large is held (so edits still apply) but not analysed. This is the
+/// largest cap, an INDEX.md's: a root index lists every task (about 80 bytes a row, so 16 MB
+/// is some 200,000 tasks). See [`file_cap`] for the others.
 pub const MAX_FILE_BYTES: usize = 16 * MB;
+
+/// A ledger's cap: an append-only log of a task's events, a few hundred bytes each; 8 MB is
+/// tens of thousands of events.
+pub const MAX_LEDGER_BYTES: usize = 8 * MB;
+
+/// The cap of every other file (cards, contexts, learning notes, policies, the counter):
+/// written by people, they are kilobytes; 2 MB is a book.
+pub const MAX_DOCUMENT_BYTES: usize = 2 * MB;
+
+/// The cap of the file called `name` (a file name or a path ending in one), by what kind of
+/// file it is. Task files are small, and every byte of one costs analysis, links and
+/// references while it is edited, so each kind's cap sits far above its real sizes and no
+/// further.
+pub fn file_cap(name: &str) -> usize {
+    let name = name.rsplit(['/', '\\']).next().unwrap_or(name);
+    if name == "INDEX.md" {
+        MAX_FILE_BYTES
+    } else if name.ends_with(".ledger.jsonl") {
+        MAX_LEDGER_BYTES
+    } else {
+        MAX_DOCUMENT_BYTES
+    }
+}
 
 /// A card's frontmatter block larger than this is not parsed as YAML.
 pub const MAX_FRONTMATTER_BYTES: usize = 256 * KB;
@@ -40,6 +65,11 @@ pub const MAX_YAML_ALIAS_NESTING: usize = 8;
 /// YAML: the total size of the document's values, aliases expanded.
 pub const MAX_YAML_TEXT_BYTES: usize = MB;
 
+/// Prose (a card's body, a context, a learning note) is read for at most this many task
+/// references: a page of notes names a few dozen; the rest of a file that names more is not
+/// linked or indexed.
+pub const MAX_PROSE_REFS: usize = 10_000;
+
 /// A diagnostic about a cap underlines at most this much of the text: enough to be seen,
 /// and cheap to convert to a column whatever the line's length.
 pub const SHOWN_BYTES: usize = 80;
@@ -51,6 +81,7 @@ const MB: usize = 1024 * KB;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Cap {
     File,
+    References,
     Frontmatter,
     Line,
     YamlDepth,
@@ -127,16 +158,35 @@ pub fn head(bytes: &[u8]) -> &str {
     }
 }
 
-/// The file-cap report for a file of `size` bytes whose first bytes are `head` (the only part
-/// the model keeps of it).
-pub fn file_over_cap(size: u64, head: &str) -> OverCap {
+/// The prose read for references, whose first reference past [`MAX_PROSE_REFS`] is at
+/// `range`: the report that the rest of the file is not linked or indexed.
+pub fn refs_over_cap(range: TextRange) -> OverCap {
+    OverCap {
+        cap: Cap::References,
+        range,
+        message: format!(
+            "more than {MAX_PROSE_REFS} task references; from this one on they are not linked \
+             or indexed"
+        ),
+    }
+}
+
+/// The file-cap report for the file `name` of `size` bytes whose first bytes are `head` (the
+/// only part the model keeps of it).
+pub fn file_over_cap(name: &str, size: u64, head: &str) -> OverCap {
+    let cap = file_cap(name);
+    let kind = match cap {
+        MAX_FILE_BYTES => "an INDEX.md",
+        MAX_LEDGER_BYTES => "a ledger",
+        _ => "a task file",
+    };
     OverCap {
         cap: Cap::File,
         range: shown_range(head, 0),
         message: format!(
-            "file is {}, over the {} file cap; it was not analysed",
+            "file is {}, over the {} cap for {kind}; it was not analysed",
             format_bytes(size),
-            format_bytes(MAX_FILE_BYTES as u64)
+            format_bytes(cap as u64)
         ),
     }
 }
@@ -195,6 +245,25 @@ pub fn in_long_line(lines: &[(TextRange, OverCap)], offset: usize) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn each_kind_of_file_has_its_cap() {
+        assert_eq!(file_cap("INDEX.md"), MAX_FILE_BYTES);
+        assert_eq!(file_cap("/ws/.work/tasks/next/INDEX.md"), MAX_FILE_BYTES);
+        assert_eq!(
+            file_cap("next/TASK-0001-a/0001.ledger.jsonl"),
+            MAX_LEDGER_BYTES
+        );
+        for document in [
+            "next/TASK-0001-a/0001-a.task.md",
+            "next/TASK-0001-a/0001.context.md",
+            "wip.policy.md",
+            "ID_COUNTER.txt",
+            "next/TASK-0001-a/INDEX.md.bak",
+        ] {
+            assert_eq!(file_cap(document), MAX_DOCUMENT_BYTES, "{document}");
+        }
+    }
+
     use super::*;
 
     #[test]

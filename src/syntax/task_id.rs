@@ -149,10 +149,15 @@ pub struct TextRef {
 /// it with [`parse_task_ref`] instead. `NS-NNNN` candidates are returned for the caller to
 /// confirm against the declared namespaces (otherwise `ISO-8601` would be a task).
 pub fn scan_refs(text: &str, base: usize) -> Vec<TextRef> {
+    scan_refs_at_most(text, base, usize::MAX)
+}
+
+/// [`scan_refs`], stopping after `limit` references.
+pub fn scan_refs_at_most(text: &str, base: usize, limit: usize) -> Vec<TextRef> {
     let bytes = text.as_bytes();
     let mut refs = Vec::new();
     let mut at = 0;
-    while at < bytes.len() {
+    while at < bytes.len() && refs.len() < limit {
         // Candidates start at a word boundary with an uppercase letter. Most bytes are not
         // uppercase, so that is asked first: this loop runs over every byte of every card,
         // context and ledger at load.

@@ -1438,10 +1438,12 @@ mod tests {
     }
 
     #[test]
-    fn ten_megabyte_body_is_read_like_any_card() {
-        let body = "- [ ] one more thing to check\n".repeat(10 * 1024 * 1024 / 30);
+    fn a_body_just_under_the_file_cap_is_read_like_any_card() {
+        let cap = crate::syntax::limits::MAX_DOCUMENT_BYTES;
+        let line = "- [ ] one more thing to check\n";
+        let body = line.repeat((cap - 1024) / line.len());
         let fixture = task("").replacen("- [ ] it works\n", &body, 1);
-        assert!(fixture.len() > 10 * 1024 * 1024);
+        assert!(fixture.len() > cap - 2048 && fixture.len() < cap);
         let started = Instant::now();
         let report = card_diagnostics(&fixture);
         assert!(started.elapsed() < Duration::from_secs(20));
@@ -1449,22 +1451,22 @@ mod tests {
     }
 
     #[test]
-    fn ten_megabyte_frontmatter_is_over_the_frontmatter_cap() {
-        let fields = format!("task_name: \"{}\"", "x".repeat(10 * 1024 * 1024));
+    fn a_one_megabyte_frontmatter_is_over_the_frontmatter_cap() {
+        let fields = format!("task_name: \"{}\"", "x".repeat(1024 * 1024));
         let started = Instant::now();
         let report = check_rule(&task(&fields), Rule::ResourceLimit);
         assert!(started.elapsed() < Duration::from_secs(20));
         expect![[r#"
-            inbox/TASK-0001-a/0001-a.task.md:1:1 error `---` frontmatter is 10.1 MB, over the 256 KB frontmatter cap; it was not analysed
+            inbox/TASK-0001-a/0001-a.task.md:1:1 error `---` frontmatter is 1.1 MB, over the 256 KB frontmatter cap; it was not analysed
         "#]].assert_eq(&report);
     }
 
     #[test]
     fn card_over_the_file_cap_is_reported_not_parsed() {
-        let bytes = vec![b'a'; crate::db::MAX_FILE_BYTES + 1];
+        let bytes = vec![b'a'; crate::syntax::limits::MAX_DOCUMENT_BYTES + 1];
         let report = check_card_bytes(bytes, &CARD_RULES);
         expect![[r#"
-            inbox/TASK-0001-a/0001-a.task.md:1:1 error `aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa` file is 16.1 MB, over the 16 MB file cap; it was not analysed
+            inbox/TASK-0001-a/0001-a.task.md:1:1 error `aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa` file is 2.1 MB, over the 2 MB cap for a task file; it was not analysed
         "#]].assert_eq(&report);
     }
 

@@ -7,7 +7,9 @@ use crate::db::{FileId, Parsed, SourceFile};
 use crate::ide::types::{Diagnostic, Rule};
 use crate::syntax::card::Card;
 use crate::syntax::ledger::LineKind;
-use crate::syntax::limits::{Cap, OverCap, file_over_cap, shown_range};
+use crate::syntax::limits::{
+    Cap, MAX_PROSE_REFS, OverCap, file_over_cap, refs_over_cap, shown_range,
+};
 use crate::syntax::yaml::{YamlError, YamlErrorKind};
 
 pub(super) fn check(file_id: FileId, file: &SourceFile, out: &mut Vec<Diagnostic>) {
@@ -20,7 +22,7 @@ pub(super) fn check(file_id: FileId, file: &SourceFile, out: &mut Vec<Diagnostic
         ));
     };
     match &file.parsed {
-        Parsed::Oversized { size } => report(&file_over_cap(*size, &file.text)),
+        Parsed::Oversized { size } => report(&file_over_cap(&file.rel, *size, &file.text)),
         Parsed::Card(card) => {
             if let Some(over) = frontmatter_over_cap(card, &file.text) {
                 report(&over);
@@ -33,6 +35,9 @@ pub(super) fn check(file_id: FileId, file: &SourceFile, out: &mut Vec<Diagnostic
                     report(over);
                 }
             }
+        }
+        Parsed::Refs(refs) if refs.len() > MAX_PROSE_REFS => {
+            report(&refs_over_cap(refs[MAX_PROSE_REFS].range));
         }
         Parsed::Index(index) => index.long_lines.iter().for_each(report),
         Parsed::WipPolicy(policy) => policy.long_lines.iter().for_each(report),
@@ -82,12 +87,14 @@ mod tests {
 
     use expect_test::{Expect, expect};
 
-    use crate::db::MAX_FILE_BYTES;
     use crate::ide::diagnostics::workspace_diagnostics;
     use crate::ide::fixture::{COUNTER, package, render, workspace};
     use crate::ide::types::{Config, Rule};
     use crate::syntax::ledger::parse_rfc3339;
-    use crate::syntax::limits::{MAX_FRONTMATTER_BYTES, MAX_LINE_BYTES};
+    use crate::syntax::limits::{
+        MAX_DOCUMENT_BYTES, MAX_FILE_BYTES, MAX_FRONTMATTER_BYTES, MAX_LEDGER_BYTES,
+        MAX_LINE_BYTES, MAX_PROSE_REFS,
+    };
 
     /// Every diagnostic of the workspace, after checking that exactly one is a resource-limit
     /// and that it sits inside its file's text on character boundaries. Long runs of the
@@ -180,12 +187,12 @@ mod tests {
     fn a_card_over_the_file_cap() {
         let card = format!(
             "---\ntask_id: \"0001\"\n---\n{}\n",
-            "x".repeat(MAX_FILE_BYTES)
+            "x".repeat(MAX_DOCUMENT_BYTES)
         );
         check(
             &fixture(|f| with_file(f, CARD, &card)),
             expect![[r#"
-                inbox/TASK-0001-a/0001-a.task.md:1:1 error `---` file is 16.1 MB, over the 16 MB file cap; it was not analysed
+                inbox/TASK-0001-a/0001-a.task.md:1:1 error `---` file is 2.1 MB, over the 2 MB cap for a task file; it was not analysed
             "#]],
         );
     }
@@ -303,12 +310,12 @@ mod tests {
     fn a_ledger_over_the_file_cap() {
         let header = "//- /inbox/TASK-0001-a/0001.ledger.jsonl\n";
         let line = "{\"ts\":\"2026-03-02T09:00:00Z\",\"user\":\"@ana\",\"event\":\"created\",\"desc\":\"Created\"}\n";
-        let ledger = line.repeat(MAX_FILE_BYTES / line.len() + 1);
+        let ledger = line.repeat(MAX_LEDGER_BYTES / line.len() + 1);
         check(
             &fixture(|f| with_file(f, header, &ledger)),
             expect![[r#"
-            inbox/TASK-0001-a/0001.ledger.jsonl:1:1 error `{"ts":"2026-03-02T09:00:00Z","user":"@ana","event":"created","desc":"Created"}` file is 16.1 MB, over the 16 MB file cap; it was not analysed
-        "#]],
+                inbox/TASK-0001-a/0001.ledger.jsonl:1:1 error `{"ts":"2026-03-02T09:00:00Z","user":"@ana","event":"created","desc":"Created"}` file is 8.1 MB, over the 8 MB cap for a ledger; it was not analysed
+            "#]],
         );
     }
 
@@ -360,37 +367,39 @@ mod tests {
         );
     }
 
-    /// A file over the file cap made of `x`s.
-    fn oversized() -> String {
-        format!("{}\n", "x".repeat(MAX_FILE_BYTES))
+    /// A file over the cap `cap` made of `x`s.
+    fn oversized(cap: usize) -> String {
+        format!("{}\n", "x".repeat(cap))
     }
 
     #[test]
     fn an_index_over_the_file_cap_is_not_blamed_for_missing_rows() {
-        let fixture = fixture(|f| with_file(f, "//- /inbox/INDEX.md\n", &oversized()));
+        let fixture =
+            fixture(|f| with_file(f, "//- /inbox/INDEX.md\n", &oversized(MAX_FILE_BYTES)));
         check(
             &fixture,
             expect![[r#"
-            inbox/INDEX.md:1:1 error `<80×x>` file is 16.1 MB, over the 16 MB file cap; it was not analysed
-        "#]],
+                inbox/INDEX.md:1:1 error `<80×x>` file is 16.1 MB, over the 16 MB cap for an INDEX.md; it was not analysed
+            "#]],
         );
     }
 
     #[test]
     fn a_counter_over_the_file_cap_is_not_read() {
-        let fixture = fixture(|f| with_file(f, "//- /ID_COUNTER.txt\n", &oversized()));
+        let fixture =
+            fixture(|f| with_file(f, "//- /ID_COUNTER.txt\n", &oversized(MAX_DOCUMENT_BYTES)));
         check(
             &fixture,
             expect![[r#"
-            ID_COUNTER.txt:1:1 error `<80×x>` file is 16.1 MB, over the 16 MB file cap; it was not analysed
-        "#]],
+                ID_COUNTER.txt:1:1 error `<80×x>` file is 2.1 MB, over the 2 MB cap for a task file; it was not analysed
+            "#]],
         );
     }
 
     #[test]
     fn the_policy_and_registry_over_the_file_cap() {
         for name in ["wip.policy.md", "NAMESPACES.yaml"] {
-            let fixture = fixture(|f| format!("{f}//- /{name}\n{}", oversized()));
+            let fixture = fixture(|f| format!("{f}//- /{name}\n{}", oversized(MAX_DOCUMENT_BYTES)));
             let workspace = workspace(&fixture);
             let report = render(
                 &workspace,
@@ -399,10 +408,37 @@ mod tests {
             assert_eq!(
                 shorten(&report),
                 format!(
-                    "{name}:1:1 error `<80×x>` file is 16.1 MB, over the 16 MB file cap; it was not analysed\n"
+                    "{name}:1:1 error `<80×x>` file is 2.1 MB, over the 2 MB cap for a task file; it was not analysed\n"
                 )
             );
         }
+    }
+
+    #[test]
+    fn prose_past_the_reference_cap_is_reported_and_not_indexed() {
+        let header = "//- /inbox/TASK-0001-a/0001.context.md\n";
+        let context = format!("# Context\n{}\n", "TASK-0001 ".repeat(MAX_PROSE_REFS + 5));
+        let fixture = fixture(|f| with_file(f, header, &context));
+        let workspace = workspace(&fixture);
+        let file = workspace
+            .files
+            .iter()
+            .position(|file| file.rel.ends_with("0001.context.md"))
+            .map(|index| crate::db::FileId(index as u32))
+            .unwrap();
+        assert_eq!(workspace.mentions_in(file).len(), MAX_PROSE_REFS);
+        let first_left_out = 10 + MAX_PROSE_REFS * 10;
+        let report = render(
+            &workspace,
+            workspace_diagnostics(&workspace, &config()).iter(),
+        );
+        assert_eq!(
+            report,
+            format!(
+                "inbox/TASK-0001-a/0001.context.md:2:{} error `TASK-0001` more than 10000 task references; from this one on they are not linked or indexed\n",
+                first_left_out - 10 + 1
+            )
+        );
     }
 
     #[test]
@@ -410,13 +446,13 @@ mod tests {
         let header = "//- /inbox/TASK-0001-a/0001.context.md\n";
         let context = format!(
             "# Context\n{}\n",
-            "TASK-0001 ".repeat(MAX_FILE_BYTES / 10 + 1)
+            "TASK-0001 ".repeat(MAX_DOCUMENT_BYTES / 10 + 1)
         );
         check(
             &fixture(|f| with_file(f, header, &context)),
             expect![[r#"
-            inbox/TASK-0001-a/0001.context.md:1:1 error `# Context` file is 16.1 MB, over the 16 MB file cap; it was not analysed
-        "#]],
+                inbox/TASK-0001-a/0001.context.md:1:1 error `# Context` file is 2.1 MB, over the 2 MB cap for a task file; it was not analysed
+            "#]],
         );
     }
 }
