@@ -371,16 +371,15 @@ impl Session {
                 // The rope is the one copy kept; with a large buffer two would double the peak.
                 drop(text);
                 self.documents.insert(path.clone(), document);
-                let known: Vec<PathBuf> = (self.workspace.roots.iter())
-                    .map(|root| root.path.clone())
-                    .collect();
-                if self.indexed
-                    && self.workspace.root_containing(&path).is_none()
-                    && let Some(root) = self.root_above_document(&path, &known)
-                {
-                    // The file belongs to a tree nobody named: read it, buffer included.
-                    self.document_roots.push(root);
-                    self.reindex(None);
+                if self.indexed && self.workspace.root_containing(&path).is_none() {
+                    let known: Vec<PathBuf> = (self.workspace.roots.iter())
+                        .map(|root| root.path.clone())
+                        .collect();
+                    if let Some(root) = self.root_above_document(&path, &known) {
+                        // The file belongs to a tree nobody named: read it, buffer included.
+                        self.document_roots.push(root);
+                        self.reindex(None);
+                    }
                 }
                 self.document_to_model(&path);
                 self.publisher.touch(&self.workspace, &path);
