@@ -1,4 +1,4 @@
-//! Finding tasks roots on disk and reading them: the only filesystem access of the analysis.
+//! Reading tasks roots from disk (`roots.rs` finds them): the filesystem access of the analysis.
 //!
 //! Folders are listed without following symbolic links (a link may lead outside the tasks
 //! root, or into a loop); files are read in parallel across the machine's cores.
@@ -19,65 +19,9 @@ use crate::db::{FileInput, LoadProblem, RootInput};
 use crate::parallel::parallel_map;
 use crate::syntax::limits::SHOWN_BYTES;
 
-/// Folders never searched for tasks roots: build output, dependencies, VCS metadata.
-const SKIPPED_DIRS: [&str; 5] = [".git", "target", "node_modules", ".hg", ".svn"];
-
 /// The message of a link below a tasks root, which is never followed.
 pub const LINK_NOT_FOLLOWED: &str =
     "symbolic link not followed: everything in a tasks root must live inside it";
-
-/// Every tasks root at or below `path`: `path` itself when it is one, else each
-/// `.work/tasks` folder found below it.
-///
-/// The root itself may be reached through a link (a shared `.work` checked out elsewhere);
-/// below it, nothing is followed. Transactions resolve the root the same way.
-pub fn find_tasks_roots(path: &Path) -> io::Result<Vec<PathBuf>> {
-    let metadata = fs::metadata(path)?;
-    if !metadata.is_dir() {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            format!("{} is not a folder", path.display()),
-        ));
-    }
-    if looks_like_tasks_root(path) {
-        return Ok(vec![path.to_path_buf()]);
-    }
-    let mut roots = Vec::new();
-    let mut pending = vec![path.to_path_buf()];
-    while let Some(dir) = pending.pop() {
-        let candidate = dir.join(".work").join("tasks");
-        if candidate.is_dir() {
-            roots.push(candidate);
-        }
-        let Ok(entries) = fs::read_dir(&dir) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            let name = entry.file_name();
-            let name = name.to_string_lossy();
-            let is_real_dir = entry.file_type().is_ok_and(|kind| kind.is_dir());
-            if is_real_dir && !name.starts_with('.') && !SKIPPED_DIRS.contains(&name.as_ref()) {
-                pending.push(entry.path());
-            }
-        }
-    }
-    roots.sort();
-    Ok(roots)
-}
-
-/// A folder is a tasks root when it is named `.work/tasks` or holds the root's landmarks.
-fn looks_like_tasks_root(path: &Path) -> bool {
-    let named = path.file_name().is_some_and(|name| name == "tasks")
-        && path
-            .parent()
-            .and_then(Path::file_name)
-            .is_some_and(|name| name == ".work");
-    named
-        || path.join("ID_COUNTER.txt").is_file()
-        || Stage::ALL
-            .iter()
-            .any(|stage| path.join(stage.name()).is_dir())
-}
 
 /// Lists and reads one tasks root.
 pub fn load_root(root: &Path) -> RootInput {

@@ -11,7 +11,10 @@ usage: flowos-lsp [--stdio | serve]   serve the Language Server Protocol over st
        flowos-lsp transition <TASK-ID> <ACTION> [PATH] [--user @name] [--dry-run]
        flowos-lsp new \"<name>\" [PATH] [--namespace NS] [--user @name]
        flowos-lsp rules [NAME]   list every diagnostic rule, or print one rule's documentation
-       flowos-lsp --help | --version";
+       flowos-lsp --help | --version
+
+check, transition and new look for the tasks root (.work/tasks) in or below PATH, else in the
+folders above it; --tasks-root DIR names it instead (relative to PATH).";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();

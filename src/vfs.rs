@@ -12,7 +12,7 @@ use std::sync::Arc;
 use crate::db::layout::is_interesting_name;
 use crate::db::update::FileChange;
 use crate::db::{FileInput, LoadProblem, RootInput, Workspace};
-use crate::loader;
+use crate::{loader, roots};
 
 /// An open buffer's text as the model takes it: whole, or only its start when the buffer is
 /// over the file cap (with its size).
@@ -265,31 +265,52 @@ pub fn disk_size(path: &Path) -> Option<u64> {
         .map(|metadata| metadata.len())
 }
 
-/// The tasks roots of the workspace folders: each folder's `configured` root when set (a path
-/// relative to it), else every `.work/tasks` found below it. Folders that cannot be searched
-/// are named in `problems`.
-pub fn tasks_roots(
-    folders: &[PathBuf],
-    configured: Option<&str>,
-    problems: &mut Vec<String>,
-) -> Vec<PathBuf> {
-    let mut roots = Vec::new();
+/// The tasks roots of the workspace folders, and what to tell the user about them.
+#[derive(Debug, Default)]
+pub struct FolderRoots {
+    pub roots: Vec<PathBuf>,
+    /// Folders that could not be searched, for the log.
+    pub problems: Vec<String>,
+    /// Why the configured `flowos.tasksRoot` was not used, in one message whatever the
+    /// number of folders.
+    pub setting_refused: Option<String>,
+}
+
+/// The tasks roots of the workspace folders (SPEC §2): each folder's `configured` root when
+/// set and inside it, else the roots found for it (below it, else above it).
+pub fn tasks_roots(folders: &[PathBuf], configured: Option<&str>) -> FolderRoots {
+    let mut found = FolderRoots::default();
+    let mut refusals: Vec<String> = Vec::new();
     for folder in folders {
         if let Some(configured) = configured {
-            let root = folder.join(configured);
-            if root.is_dir() {
-                roots.push(root);
+            match roots::configured_in(folder, configured) {
+                Ok(root) => {
+                    found.roots.push(root);
+                    continue;
+                }
+                // Refused: the folder is searched as if nothing were configured.
+                Err(refused) => refusals.push(refused),
             }
-            continue;
         }
-        match loader::find_tasks_roots(folder) {
-            Ok(found) => roots.extend(found),
-            Err(error) => problems.push(format!("cannot search {}: {error}", folder.display())),
+        match roots::find(folder) {
+            Ok(roots) => found.roots.extend(roots),
+            Err(error) => found
+                .problems
+                .push(format!("cannot search {}: {error}", folder.display())),
         }
     }
-    roots.sort();
-    roots.dedup();
-    roots
+    found.setting_refused = match refusals.len() {
+        0 => None,
+        1 => Some(format!("{}; looking for .work/tasks instead", refusals[0])),
+        more => Some(format!(
+            "{} (and in {} other workspace folders); looking for .work/tasks instead",
+            refusals[0],
+            more - 1
+        )),
+    };
+    found.roots.sort();
+    found.roots.dedup();
+    found
 }
 
 /// Lays open buffers over what was read from disk: they win, even where the disk no longer

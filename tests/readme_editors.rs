@@ -1,7 +1,8 @@
 //! The README's editor sections show the configurations the tests use: the Neovim setup is
 //! the one `editors/nvim/tests/minimal_init.lua` runs, the nvim-lspconfig snippet is
 //! `editors/nvim/examples/lspconfig.lua`, the Helix block is `editors/helix/languages.toml`,
-//! and every VS Code setting shown is one the extension contributes.
+//! the Emacs block is `editors/emacs/flowos-lsp.el`, and every VS Code setting shown is one
+//! the extension contributes.
 
 use std::path::Path;
 
@@ -69,6 +70,20 @@ fn the_helix_section_shows_languages_toml() {
     let shown = blocks(&helix, "toml");
     assert_eq!(shown.len(), 1);
     assert_eq!(meaningful(&shown[0], "#"), file);
+}
+
+#[test]
+fn the_emacs_section_shows_flowos_lsp_el() {
+    let emacs = section("Emacs");
+    let file = meaningful(&read("editors/emacs/flowos-lsp.el"), ";");
+    let shown = blocks(&emacs, "elisp");
+    assert_eq!(shown.len(), 1);
+    assert_eq!(meaningful(&shown[0], ";"), file);
+    // What makes the tree one project is the root marker of SPEC §2's roots.
+    assert!(
+        file.iter()
+            .any(|line| line.contains("project-vc-extra-root-markers '(\".work\")"))
+    );
 }
 
 #[test]

@@ -15,6 +15,7 @@ use crate::ide::diagnostics::workspace_diagnostics;
 use crate::ide::types::{Config, Diagnostic, Rule, Severity};
 use crate::loader;
 use crate::parallel::parallel_map;
+use crate::roots;
 use crate::syntax::ledger::parse_rfc3339;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -33,6 +34,8 @@ pub struct CheckOptions {
     pub fix: bool,
     /// The user recorded in ledger lines that fixes append (`--user`).
     pub user: Option<String>,
+    /// The tasks root, instead of searching PATH for one (`--tasks-root`).
+    pub tasks_root: Option<PathBuf>,
 }
 
 /// Exit codes of `check`.
@@ -41,10 +44,13 @@ pub const EXIT_ERRORS: i32 = 1;
 pub const EXIT_USAGE: i32 = 2;
 
 pub const USAGE: &str = "\
-usage: flowos-lsp check [PATH] [--format human|json] [--rule NAME=error|warning|info|hint|off]...
-                        [--extra-event NAME]... [--now RFC3339] [--fix [--user @name]]
+usage: flowos-lsp check [PATH] [--tasks-root DIR] [--format human|json]
+                        [--rule NAME=error|warning|info|hint|off]... [--extra-event NAME]...
+                        [--now RFC3339] [--fix [--user @name]]
 
-Checks every FlowOS tasks root (.work/tasks) at or below PATH (default: the current folder).
+Checks every FlowOS tasks root (.work/tasks) in or below PATH (default: the current folder),
+else the one PATH lies in or under, found upward through its parents. --tasks-root DIR
+checks DIR (relative to PATH) as the tasks root instead, whatever it is called.
 SLOs are measured up to --now (or $FLOWOS_NOW), else the current time.
 --fix first applies every safe quick fix on disk (and completes interrupted transitions),
 then reports what remains.
@@ -85,6 +91,7 @@ pub fn parse_args(args: &[String]) -> Result<CheckOptions, String> {
             }
             "--fix" => options.fix = true,
             "--user" => options.user = Some(value("--user")?),
+            "--tasks-root" => options.tasks_root = Some(PathBuf::from(value("--tasks-root")?)),
             "--extra-event" => {
                 let name = value("--extra-event")?;
                 options.config.extra_events.push(name);
@@ -126,10 +133,29 @@ pub fn parse_rule_setting(setting: &str) -> Result<(Rule, Option<Severity>), Str
     Ok((rule, severity))
 }
 
-/// Loads every tasks root at or below `base`, reporting unreadable files on `err`; the error
-/// is the exit code when there is nothing to load.
-pub fn load_workspace(base: &Path, err: &mut dyn Write) -> Result<Workspace, i32> {
-    let roots = match loader::find_tasks_roots(base) {
+/// The tasks roots a subcommand works on (SPEC §2): the one given with `--tasks-root`
+/// (relative to `base`, as the editor's `flowos.tasksRoot` is to its workspace folder), else
+/// those found for `base`: below it, else above it. The error is the exit code, its reason
+/// written on `err`; where it fails nothing has been read, so nothing can be written.
+pub fn find_roots(
+    base: &Path,
+    tasks_root: Option<&Path>,
+    err: &mut dyn Write,
+) -> Result<Vec<PathBuf>, i32> {
+    if let Some(tasks_root) = tasks_root {
+        let root = base.join(tasks_root);
+        if !root.is_dir() {
+            let _ = writeln!(
+                err,
+                "flowos-lsp: --tasks-root {}: there is no folder {}",
+                tasks_root.display(),
+                root.display()
+            );
+            return Err(EXIT_USAGE);
+        }
+        return Ok(vec![root]);
+    }
+    let roots = match roots::find(base) {
         Ok(roots) => roots,
         Err(error) => {
             let _ = writeln!(err, "flowos-lsp: cannot read {}: {error}", base.display());
@@ -139,11 +165,18 @@ pub fn load_workspace(base: &Path, err: &mut dyn Write) -> Result<Workspace, i32
     if roots.is_empty() {
         let _ = writeln!(
             err,
-            "flowos-lsp: no .work/tasks found under {}",
-            base.display()
+            "flowos-lsp: no .work/tasks found in {}, below it or above it; {}, \
+             or the one given with --tasks-root",
+            base.display(),
+            roots::WHAT_IS_A_ROOT
         );
         return Err(EXIT_USAGE);
     }
+    Ok(roots)
+}
+
+/// Reads `roots`, reporting unreadable files on `err` (paths shown relative to `base`).
+pub fn load_roots(base: &Path, roots: &[PathBuf], err: &mut dyn Write) -> Workspace {
     let inputs: Vec<_> = roots.iter().map(|root| loader::load_root(root)).collect();
     for input in &inputs {
         for problem in &input.problems {
@@ -151,13 +184,23 @@ pub fn load_workspace(base: &Path, err: &mut dyn Write) -> Result<Workspace, i32
             let _ = writeln!(err, "flowos-lsp: {path}: {}", problem.message);
         }
     }
-    Ok(Workspace::build(inputs))
+    Workspace::build(inputs)
+}
+
+/// Finds the tasks roots for `base` (see [`find_roots`]) and reads them.
+pub fn load_workspace(
+    base: &Path,
+    tasks_root: Option<&Path>,
+    err: &mut dyn Write,
+) -> Result<Workspace, i32> {
+    let roots = find_roots(base, tasks_root, err)?;
+    Ok(load_roots(base, &roots, err))
 }
 
 /// Runs the check, writing the report to `out` and problems to `err`; returns the exit code.
 pub fn run(options: &CheckOptions, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
     let base = options.path.clone().unwrap_or_else(|| PathBuf::from("."));
-    let mut workspace = match load_workspace(&base, err) {
+    let mut workspace = match load_workspace(&base, options.tasks_root.as_deref(), err) {
         Ok(workspace) => workspace,
         Err(code) => return code,
     };

@@ -6,7 +6,7 @@ use std::io::Write;
 use std::path::Path;
 
 use crate::apply;
-use crate::cli::check::{CheckOptions, load_workspace};
+use crate::cli::check::{CheckOptions, load_roots};
 use crate::db::Workspace;
 use crate::ide::diagnostics::slo::clock_now;
 use crate::ide::diagnostics::workspace_diagnostics;
@@ -29,6 +29,12 @@ pub fn fix_on_disk(
         now: options.config.now.unwrap_or_else(clock_now),
         user: crate::cli::acting_user(options.user.as_deref()),
     };
+    // Each round re-reads the roots the check found, rather than searching again.
+    let roots: Vec<std::path::PathBuf> = workspace
+        .roots
+        .iter()
+        .map(|root| root.path.clone())
+        .collect();
     let mut total = 0;
     for _ in 0..MAX_ROUNDS {
         let diagnostics = workspace_diagnostics(&workspace, &options.config);
@@ -71,7 +77,7 @@ pub fn fix_on_disk(
         }
         if wrote {
             // Re-read what was written, so the report (and the next round) see it.
-            workspace = load_workspace(base, err)?;
+            workspace = load_roots(base, &roots, err);
         }
         if !wrote || failed {
             break;

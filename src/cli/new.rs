@@ -12,7 +12,7 @@ use crate::cli::{Arg, ArgCursor, acting_user};
 use crate::ide::diagnostics::slo::clock_now;
 
 pub const USAGE: &str = "\
-usage: flowos-lsp new \"<name>\" [PATH] [--namespace NS] [--user @name] [--now RFC3339]
+usage: flowos-lsp new \"<name>\" [PATH] [--tasks-root DIR] [--namespace NS] [--user @name] [--now RFC3339]
 
 Creates a task in inbox: reserves the next ID from ID_COUNTER.txt under a lock, writes the
 card, context and ledger (id_reserved, created) and adds the index rows. Prints the card's path.
@@ -23,6 +23,8 @@ Exit status: 0 created, 1 refused (the reason is on stderr), 2 usage or I/O fail
 pub struct NewOptions {
     pub name: String,
     pub path: Option<PathBuf>,
+    /// The tasks root, instead of searching PATH for one (`--tasks-root`).
+    pub tasks_root: Option<PathBuf>,
     pub namespace: Option<String>,
     pub user: Option<String>,
     pub now: Option<i64>,
@@ -44,6 +46,7 @@ pub fn parse_args(args: &[String]) -> Result<NewOptions, String> {
         match flag.as_str() {
             "--namespace" => options.namespace = Some(value("--namespace")?),
             "--user" => options.user = Some(value("--user")?),
+            "--tasks-root" => options.tasks_root = Some(PathBuf::from(value("--tasks-root")?)),
             "--now" => {
                 let text = value("--now")?;
                 options.now = Some(parse_now(&text)?);
@@ -71,7 +74,7 @@ pub fn run(options: &NewOptions, out: &mut dyn Write, err: &mut dyn Write) -> i3
         return EXIT_USAGE;
     };
     let base = options.path.clone().unwrap_or_else(|| PathBuf::from("."));
-    let workspace = match load_workspace(&base, err) {
+    let workspace = match load_workspace(&base, options.tasks_root.as_deref(), err) {
         Ok(workspace) => workspace,
         Err(code) => return code,
     };

@@ -17,7 +17,8 @@ use crate::syntax::task_id::parse_task_ref;
 use crate::transaction::Options;
 
 pub const USAGE: &str = "\
-usage: flowos-lsp transition <TASK-ID> <ACTION> [PATH] [--user @name] [--dry-run] [--now RFC3339]
+usage: flowos-lsp transition <TASK-ID> <ACTION> [PATH] [--tasks-root DIR] [--user @name] [--dry-run]
+                             [--now RFC3339]
 
 Runs a stage transition as one transaction: appends the events to the task's ledger, updates
 its frontmatter and the INDEX.md rows, and moves its folder. The events record --user, else
@@ -32,6 +33,8 @@ pub struct TransitionOptions {
     pub task: String,
     pub action: String,
     pub path: Option<PathBuf>,
+    /// The tasks root, instead of searching PATH for one (`--tasks-root`).
+    pub tasks_root: Option<PathBuf>,
     pub user: Option<String>,
     pub dry_run: bool,
     pub now: Option<i64>,
@@ -52,6 +55,7 @@ pub fn parse_args(args: &[String]) -> Result<TransitionOptions, String> {
         let mut value = |name: &str| cursor.value(name);
         match flag.as_str() {
             "--user" => options.user = Some(value("--user")?),
+            "--tasks-root" => options.tasks_root = Some(PathBuf::from(value("--tasks-root")?)),
             "--dry-run" => options.dry_run = true,
             "--now" => options.now = Some(parse_now(&value("--now")?)?),
             "-h" | "--help" => return Err(String::new()),
@@ -92,7 +96,7 @@ pub fn find_task(workspace: &Workspace, spelling: &str) -> Result<TaskIdx, Strin
 
 pub fn run(options: &TransitionOptions, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
     let base = options.path.clone().unwrap_or_else(|| PathBuf::from("."));
-    let workspace = match load_workspace(&base, err) {
+    let workspace = match load_workspace(&base, options.tasks_root.as_deref(), err) {
         Ok(workspace) => workspace,
         Err(code) => return code,
     };

@@ -29,12 +29,22 @@ pub struct Settings {
 
 impl Settings {
     pub fn from_json(value: &Value) -> Settings {
-        let mut settings = Settings::default();
-        let Some(object) = section(value) else {
-            return settings;
+        Settings::default().updated(value)
+    }
+
+    /// These settings with those `value` holds laid over them: a field present overrides (a
+    /// `rules` object replaces the rules, a dotted `rules.<rule>` key sets that one), an absent
+    /// one keeps its value. Clients answer `workspace/configuration` with `{}` or `null` when
+    /// they have nothing to say, and that must not erase what `initializationOptions` gave.
+    pub fn updated(&self, value: &Value) -> Settings {
+        let mut settings = Settings {
+            problems: Vec::new(),
+            ..self.clone()
         };
-        for (key, value) in object {
-            settings.read(key, value);
+        if let Some(object) = section(value) {
+            for (key, value) in object {
+                settings.read(key, value);
+            }
         }
         settings
     }
@@ -59,6 +69,7 @@ impl Settings {
                     .unwrap_or_default()
             }
             "rules" => {
+                self.rules.clear();
                 if let Some(rules) = value.as_object() {
                     for (name, level) in rules {
                         self.read_rule(name, level);
@@ -144,6 +155,40 @@ mod tests {
             config.rule_overrides.get(&Rule::StageMismatch),
             Some(&Some(Severity::Warning))
         );
+    }
+
+    #[test]
+    fn an_answer_overrides_the_fields_it_holds_and_keeps_the_others() {
+        let initial = Settings::from_json(&json!({"flowos": {
+            "user": "@ana",
+            "tasksRoot": "planning/tasks",
+            "rules": {"wip-limit": "off", "slo-exceeded": "hint"},
+            "extraEvents": ["deployed"],
+        }}));
+        for empty in [json!({}), json!(null), json!({"flowos": {}}), json!([])] {
+            assert_eq!(initial.updated(&empty), initial, "{empty}");
+        }
+        let answered = initial.updated(&json!({"user": "@bo", "rules.stage-mismatch": "off"}));
+        assert_eq!(answered.user.as_deref(), Some("@bo"));
+        assert_eq!(answered.tasks_root.as_deref(), Some("planning/tasks"));
+        assert_eq!(answered.extra_events, ["deployed"]);
+        assert_eq!(
+            answered.rules,
+            [
+                (Rule::SloExceeded, Some(Severity::Hint)),
+                (Rule::WipLimit, None),
+                (Rule::StageMismatch, None),
+            ]
+        );
+        // A `rules` object is the whole set; `null` unsets a value.
+        let replaced =
+            answered.updated(&json!({"rules": {"stage-mismatch": "warning"}, "tasksRoot": null}));
+        assert_eq!(
+            replaced.rules,
+            [(Rule::StageMismatch, Some(Severity::Warning))]
+        );
+        assert_eq!(replaced.tasks_root, None);
+        assert_eq!(replaced.user.as_deref(), Some("@bo"));
     }
 
     #[test]

@@ -360,6 +360,10 @@ pub async fn send_to_client(
                 eprintln!("flowos-lsp: {message}");
                 client.log_message(level, message).await;
             }
+            Output::Show(level, message) => {
+                eprintln!("flowos-lsp: {message}");
+                client.show_message(level, message).await;
+            }
             Output::Progress(token, value) => {
                 client
                     .send_notification::<Progress>(ProgressParams {

@@ -176,8 +176,8 @@ impl Backend {
         }];
         match tokio::time::timeout(CLIENT_TIMEOUT, self.client.configuration(items)).await {
             Ok(Ok(values)) => {
-                if let Some(value) = values.first().filter(|value| !value.is_null()) {
-                    self.send(Input::Settings(Settings::from_json(value)));
+                if let Some(value) = values.into_iter().next() {
+                    self.send(Input::Settings(value));
                 }
             }
             Ok(Err(error)) => eprintln!("flowos-lsp: workspace/configuration failed: {error}"),
@@ -456,7 +456,7 @@ impl LanguageServer for Backend {
     async fn did_change_configuration(&self, params: DidChangeConfigurationParams) {
         if !params.settings.is_null() && params.settings.as_object().is_some_and(|o| !o.is_empty())
         {
-            self.send(Input::Settings(Settings::from_json(&params.settings)));
+            self.send(Input::Settings(params.settings));
         }
         self.pull_settings().await;
     }

@@ -22,6 +22,7 @@ use tower_lsp_server::ls_types::{
 use crate::base::PositionEncoding;
 use crate::db::FileId;
 use crate::db::Workspace;
+use crate::db::layout::{FileRole, package_role};
 use crate::ide::diagnostics::incremental::{Before, IncrementalDiagnostics};
 use crate::ide::diagnostics::slo::clock_now;
 use crate::ide::types::{Config, Diagnostic};
@@ -31,6 +32,7 @@ use crate::lsp::config::{Settings, fixed_now};
 use crate::lsp::documents::Document;
 use crate::lsp::publish::{Publisher, Scope, Sources};
 use crate::lsp::to_proto;
+use crate::roots;
 use crate::vfs::{self, Vfs};
 
 /// How long the session waits for more changes before analysing: long enough to gather a
@@ -72,7 +74,9 @@ pub enum Input {
     Disk {
         paths: Vec<PathBuf>,
     },
-    Settings(Settings),
+    /// Settings from `workspace/configuration` or `didChangeConfiguration`, laid over the
+    /// current ones (see [`Settings::updated`]).
+    Settings(serde_json::Value),
     Folders {
         added: Vec<PathBuf>,
         removed: Vec<PathBuf>,
@@ -141,6 +145,9 @@ pub enum Output {
         version: Option<i32>,
     },
     Log(MessageType, String),
+    /// A `window/showMessage`: for what the user must see (a setting refused, a task file
+    /// in no tasks root), once.
+    Show(MessageType, String),
     Progress(ProgressToken, lsp::WorkDoneProgress),
 }
 
@@ -162,6 +169,15 @@ struct Session {
     settings: Settings,
     config: Config,
     folders: Vec<PathBuf>,
+    /// Tasks roots found upward from open documents that lay in no root of the folders (a
+    /// client that sends no workspace folder, or a file opened from elsewhere).
+    document_roots: Vec<PathBuf>,
+    /// What was last said about finding roots, so each thing is said once, not at every
+    /// re-index: that none was found (logged), that an opened task file lies in none (shown),
+    /// why the configured root was refused (shown).
+    said_no_root: bool,
+    shown_file_without_root: bool,
+    shown_setting_refused: Option<String>,
     indexed: bool,
     workspace: Workspace,
     documents: HashMap<PathBuf, Document>,
@@ -205,6 +221,10 @@ impl Session {
             settings: Settings::default(),
             config: Config::default(),
             folders: Vec::new(),
+            document_roots: Vec::new(),
+            said_no_root: false,
+            shown_file_without_root: false,
+            shown_setting_refused: None,
             indexed: false,
             workspace: Workspace::default(),
             documents: HashMap::new(),
@@ -340,6 +360,10 @@ impl Session {
         let _ = self.output.send(Output::Log(level, message));
     }
 
+    fn show(&self, level: MessageType, message: String) {
+        let _ = self.output.send(Output::Show(level, message));
+    }
+
     fn handle(&mut self, input: Input) {
         // Whatever reads the model or changes it otherwise comes after the typing before it.
         if !matches!(input, Input::Change { .. }) {
@@ -367,6 +391,16 @@ impl Session {
                 // The rope is the one copy kept; with a large buffer two would double the peak.
                 drop(text);
                 self.documents.insert(path.clone(), document);
+                if self.indexed && self.workspace.root_containing(&path).is_none() {
+                    let known: Vec<PathBuf> = (self.workspace.roots.iter())
+                        .map(|root| root.path.clone())
+                        .collect();
+                    if let Some(root) = self.root_above_document(&path, &known) {
+                        // The file belongs to a tree nobody named: read it, buffer included.
+                        self.document_roots.push(root);
+                        self.reindex(None);
+                    }
+                }
                 self.document_to_model(&path);
                 self.publisher.touch(&self.workspace, &path);
             }
@@ -402,9 +436,9 @@ impl Session {
                     }
                 }
             }
-            Input::Settings(settings) => {
+            Input::Settings(value) => {
                 let old_root = self.settings.tasks_root.clone();
-                self.apply_settings(settings);
+                self.apply_settings(self.settings.updated(&value));
                 if self.indexed && self.settings.tasks_root != old_root {
                     self.reindex(None);
                 }
@@ -750,15 +784,111 @@ impl Session {
         }
     }
 
-    /// The tasks roots of the workspace folders (or the configured `flowos.tasksRoot`).
-    fn tasks_roots(&self) -> Vec<PathBuf> {
-        let mut problems = Vec::new();
-        let configured = self.settings.tasks_root.as_deref();
-        let roots = vfs::tasks_roots(&self.folders, configured, &mut problems);
-        for problem in problems {
+    /// The tasks roots (SPEC §2): those of the workspace folders (the configured
+    /// `flowos.tasksRoot` in each, else found below or above it), and those found upward from
+    /// open documents that lie in none of them. Says once what went wrong.
+    fn tasks_roots(&mut self) -> Vec<PathBuf> {
+        let found = vfs::tasks_roots(&self.folders, self.settings.tasks_root.as_deref());
+        for problem in found.problems {
             self.log(MessageType::WARNING, problem);
         }
+        if let Some(refused) = &found.setting_refused
+            && self.shown_setting_refused.as_ref() != Some(refused)
+        {
+            self.show(MessageType::WARNING, refused.clone());
+        }
+        self.shown_setting_refused = found.setting_refused;
+        let mut roots = found.roots;
+        self.document_roots.retain(|root| root.is_dir());
+        let open: Vec<PathBuf> = self.documents.keys().cloned().collect();
+        for path in open {
+            let rooted = |root: &PathBuf| path.starts_with(root);
+            if roots.iter().chain(&self.document_roots).any(rooted) {
+                continue;
+            }
+            let known: Vec<PathBuf> = roots.iter().chain(&self.document_roots).cloned().collect();
+            if let Some(root) = self.root_above_document(&path, &known) {
+                self.document_roots.push(root);
+            }
+        }
+        roots.extend(self.document_roots.iter().cloned());
+        roots.sort();
+        roots.dedup();
+        if !roots.is_empty() {
+            self.said_no_root = false;
+        } else if !self.said_no_root {
+            self.said_no_root = true;
+            self.log(MessageType::WARNING, self.no_root_message());
+        }
         roots
+    }
+
+    /// Why there is nothing to index, in words.
+    fn no_root_message(&self) -> String {
+        let later = "a task file opened later is looked up from its own folder upward";
+        if self.folders.is_empty() {
+            return format!(
+                "no tasks root: the client sent no workspace folder and no open file lies in a \
+                 .work/tasks tree; {later}"
+            );
+        }
+        let folders: Vec<String> = self
+            .folders
+            .iter()
+            .map(|folder| folder.display().to_string())
+            .collect();
+        format!(
+            "no tasks root: no .work/tasks in, below or above {}; {} (flowos.tasksRoot); {later}",
+            folders.join(", "),
+            roots::WHAT_IS_A_ROOT
+        )
+    }
+
+    /// The tasks root an open document lies in or under, found upward from its folder (one
+    /// `stat` per parent), unless it is one of the `known` roots reached by another path (a
+    /// link): read twice, every task would be its own duplicate. When there is none and the
+    /// file looks like part of a task, the user is told, once: otherwise the editor would
+    /// show nothing at all, with no reason.
+    fn root_above_document(&mut self, path: &Path, known: &[PathBuf]) -> Option<PathBuf> {
+        let found = path.parent().and_then(roots::find_above);
+        match &found {
+            Some(root) if known.iter().any(|known| roots::same_folder(known, root)) => {
+                self.log(
+                    MessageType::INFO,
+                    format!(
+                        "{} is in {}, which is read already under another path",
+                        path.display(),
+                        root.display()
+                    ),
+                );
+                return None;
+            }
+            Some(root) => self.log(
+                MessageType::INFO,
+                format!(
+                    "{} lies in no workspace folder's tasks root; reading {}, found above it",
+                    path.display(),
+                    root.display()
+                ),
+            ),
+            None => {
+                let name = path.file_name().map(|name| name.to_string_lossy());
+                let task_file = name.is_some_and(|name| package_role(&name) != FileRole::Other);
+                if task_file && !self.shown_file_without_root {
+                    self.shown_file_without_root = true;
+                    self.show(
+                        MessageType::WARNING,
+                        format!(
+                            "FlowOS: {} is in no tasks root (no .work/tasks above it), so it is \
+                             not checked; {}",
+                            path.display(),
+                            roots::WHAT_IS_A_ROOT
+                        ),
+                    );
+                }
+            }
+        }
+        found
     }
 
     /// Reads every tasks root from disk, lays the open buffers over it, and rebuilds.
@@ -817,26 +947,34 @@ impl Session {
                     .count()
             )),
         }));
-        if self.watch_disk {
-            self.start_watcher();
-        }
+        self.start_watcher();
         self.mark_dirty();
         for waiting in std::mem::take(&mut self.waiting) {
             self.handle(waiting);
         }
     }
 
+    /// Watches the tasks roots the client does not: all of them when it cannot watch files,
+    /// else those outside every workspace folder (found above a folder that is a task
+    /// folder, or from an opened document), whose changes on disk it would never report.
     fn start_watcher(&mut self) {
-        let sender = self.own_sender.clone();
-        let changed = move |paths| {
-            let _ = sender.send(Input::Disk { paths });
-        };
         let roots: Vec<PathBuf> = self
             .workspace
             .roots
             .iter()
             .map(|root| root.path.clone())
+            .filter(|root| {
+                self.watch_disk || !self.folders.iter().any(|folder| root.starts_with(folder))
+            })
             .collect();
+        if roots.is_empty() {
+            self.watcher = None;
+            return;
+        }
+        let sender = self.own_sender.clone();
+        let changed = move |paths| {
+            let _ = sender.send(Input::Disk { paths });
+        };
         let mut problems = Vec::new();
         self.watcher = vfs::watch(&roots, changed, &mut problems);
         for problem in problems {
