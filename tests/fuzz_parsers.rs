@@ -757,7 +757,7 @@ fn check_workspace(workspace: &Workspace, fuzzed: FileId, probe: usize) {
 
     // The editor features on the fuzzed file.
     let text = text_of(fuzzed);
-    for symbol in document_symbols(workspace, fuzzed) {
+    for symbol in document_symbols(workspace, fuzzed).items {
         check_symbol(text, &symbol);
     }
     for link in document_links(workspace, fuzzed).items {

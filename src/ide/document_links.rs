@@ -6,7 +6,7 @@ use crate::base::TextRange;
 use crate::db::mentions::MentionKind;
 use crate::db::{FileId, FileRole, Workspace};
 use crate::ide::hover::{state_label, task_name};
-use crate::ide::types::{Listed, MAX_LISTED};
+use crate::ide::types::{Listed, per_kb_limit};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DocumentLink {
@@ -34,11 +34,8 @@ pub fn document_links(workspace: &Workspace, file: FileId) -> Listed<DocumentLin
             let task = workspace.lookup_in(source.root, &mention.id)?;
             Some((mention.range, task, task.card?))
         });
-    // A link costs the protocol edge about 2.5 KB on its way out (JSON values, then text),
-    // so a document lists at most one link per KB of its text (and never fewer than
-    // MAX_LISTED): the answer stays within a few times the file's size, whatever it holds.
     // Only the links listed get their tooltip built; the rest are counted.
-    let limit = MAX_LISTED.max(source.text.len() / 1024);
+    let limit = per_kb_limit(&source.text);
     let listed = Listed::first_of(links, limit);
     Listed {
         total: listed.total,

@@ -8,6 +8,7 @@ use crate::base::TextRange;
 use crate::db::mentions::MentionKind;
 use crate::db::{FileId, FileRole, Parsed, Task, Workspace};
 use crate::ide::hover::task_name;
+use crate::ide::types::{Listed, per_kb_limit};
 use crate::syntax::card::{ACCEPTANCE_CRITERIA, Card, FrontmatterBlock};
 use crate::syntax::index_table::{Column, IndexTable};
 use crate::syntax::yaml::{YamlNode, YamlValue};
@@ -38,17 +39,20 @@ pub struct Symbol {
     pub children: Vec<Symbol>,
 }
 
-/// The outline of one file: empty for files that have none worth showing.
-pub fn document_symbols(workspace: &Workspace, file: FileId) -> Vec<Symbol> {
+/// The outline of one file: empty for files that have none worth showing. An index's rows
+/// are listed as links are, at most one per KB of its text (`MAX_LISTED` at least): a root
+/// index of 200,000 tasks would otherwise cost the edge some 3 KB a row.
+pub fn document_symbols(workspace: &Workspace, file: FileId) -> Listed<Symbol> {
     let source = workspace.file(file);
-    match &source.parsed {
+    let symbols = match &source.parsed {
         Parsed::Card(card) => card_symbols(&source.text, card),
         Parsed::Index(parsed) => match &parsed.table {
             Some(table) => index_symbols(workspace, file, table),
             None => Vec::new(),
         },
         _ => Vec::new(),
-    }
+    };
+    Listed::first_of(symbols.into_iter(), per_kb_limit(&source.text))
 }
 
 fn card_symbols(text: &str, card: &Card) -> Vec<Symbol> {
@@ -395,6 +399,25 @@ mod tests {
         }
     }
 
+    #[test]
+    fn an_index_outline_is_cut_at_one_row_per_kb_and_counts_the_rest() {
+        use crate::ide::types::MAX_LISTED;
+        let rows: String = (1..=MAX_LISTED + 500)
+            .map(|n| format!("| {n:04} | Task {n} | @ana | inbox | active | - | - |\n"))
+            .collect();
+        let fixture = format!(
+            "//- /INDEX.md\n| ID | Name | DRI | Stage | Status | Flags | Dependencies |\n|----|------|-----|-------|--------|-------|--------------|\n{rows}"
+        );
+        let workspace = workspace(&fixture);
+        let file = workspace
+            .file_by_path(&std::path::Path::new(crate::ide::fixture::ROOT).join("INDEX.md"))
+            .unwrap();
+        let listed = document_symbols(&workspace, file);
+        // About 50 bytes a row: far below one KB each, so the floor applies.
+        assert_eq!(listed.items.len(), MAX_LISTED);
+        assert_eq!(listed.total, MAX_LISTED + 500);
+    }
+
     fn check_document(fixture: &str, rel: &str, expect: Expect) {
         let workspace = workspace(fixture);
         let file = workspace
@@ -404,7 +427,7 @@ mod tests {
         render(
             &workspace,
             file,
-            &document_symbols(&workspace, file),
+            &document_symbols(&workspace, file).items,
             0,
             &mut out,
         );

@@ -206,6 +206,13 @@ impl Config {
 /// protocol edge about 3 KB on its way out, in JSON values and text.)
 pub const MAX_LISTED: usize = 2_000;
 
+/// How many items an answer about one file lists: one per KB of its text, `MAX_LISTED` at
+/// least. An item costs the protocol edge about 2.5 KB on its way out (JSON values, then
+/// text), so the answer stays within a few times the file's size whatever it holds.
+pub fn per_kb_limit(text: &str) -> usize {
+    MAX_LISTED.max(text.len() / 1024)
+}
+
 /// An answer's items, at most a limit of them, and how many there were in all, so the edge
 /// can say when the list was cut.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -748,15 +748,21 @@ impl LanguageServer for Backend {
         &self,
         params: DocumentSymbolParams,
     ) -> Result<Option<DocumentSymbolResponse>> {
-        self.query("textDocument/documentSymbol", move |view| {
-            let file = from_proto::file(view, &params.text_document.uri)?;
-            let found = symbols::document_symbols(view.workspace, file)
-                .into_iter()
-                .map(|symbol| document_symbol(view, file, symbol))
-                .collect();
-            Some(DocumentSymbolResponse::Nested(found))
-        })
-        .await
+        let answer = self
+            .query("textDocument/documentSymbol", move |view| {
+                let file = from_proto::file(view, &params.text_document.uri)?;
+                let listed = symbols::document_symbols(view.workspace, file);
+                let found = listed
+                    .items
+                    .into_iter()
+                    .map(|symbol| document_symbol(view, file, symbol))
+                    .collect();
+                Some((found, listed.total))
+            })
+            .await?;
+        Ok(self
+            .say_if_cut(answer, "symbols")
+            .map(DocumentSymbolResponse::Nested))
     }
 
     async fn symbol(
