@@ -1,16 +1,18 @@
-//! Fixes of INDEX.md files: index-missing-row, index-phantom-row, index-duplicate-row and
-//! index-row-mismatch. The card is the source of truth (WF0 rule 4), so rows are written
+//! Fixes of INDEX.md files: index-missing-row, index-phantom-row, index-duplicate-row,
+//! index-row-mismatch and index-broken-link. The card is the source of truth (WF0 rule 4), so rows are written
 //! from it; and the helper other fixes use to keep rows in step with a card they change.
 
+use crate::db::layout::namespace_of_dir;
 use crate::db::{FileId, IndexFile, Parsed, Task, TaskIdx, Workspace};
 use crate::ide::diagnostics::index::{
-    cell_dependencies, covers, expected_row, row_task, same_text,
+    cell_dependencies, covers, expected_row, row_links, row_owner, row_task, same_text, view,
 };
 use crate::ide::edit::index_rows::{
     RowValues, escape_cell, insert_row, remove_row_at, render_cells, render_row, row_cells,
 };
 use crate::ide::edit::{line_content_end, line_start, splice};
 use crate::ide::fixes::{Fixes, rewrite};
+use crate::ide::index_links::{TaskPlace, corrected_target};
 use crate::ide::source_change::SourceChange;
 use crate::ide::types::Diagnostic;
 use crate::syntax::index_table::{Cell, Column, IndexRow, IndexTable, ParsedIndex};
@@ -129,6 +131,56 @@ pub(super) fn row_mismatch(ws: &Workspace, d: &Diagnostic, fixes: &mut Fixes) {
         format!("Rewrite the row for {} from its card", ws.task(idx).id),
         true,
         rewrite(ws, d.file, Some(splice(text, start, end, &line))),
+    );
+}
+
+/// index-broken-link: point the link at where its task is, in the form the target had (card
+/// or folder, `./`, its `#section`). The diagnostic is on the target (on the whole link when
+/// the target is blank), which finds the link again.
+pub(super) fn broken_link(ws: &Workspace, d: &Diagnostic, fixes: &mut Fixes) {
+    let Some(index) = index_file(ws, d.file) else {
+        return;
+    };
+    let Some(table) = table_of(ws, d.file) else {
+        return;
+    };
+    let at = table
+        .rows
+        .partition_point(|row| row.range.end < d.range.start);
+    let Some(row) = table.rows.get(at) else {
+        return;
+    };
+    let namespace = index.namespace_dir.as_deref().and_then(namespace_of_dir);
+    let row_view = view(row, table, index, namespace.as_deref());
+    let Some(task) = row_view
+        .id
+        .as_ref()
+        .and_then(|(id, _)| row_owner(ws, index, id))
+    else {
+        return;
+    };
+    let Some((link, target_task)) = row_links(ws, namespace.as_deref(), &row_view, task)
+        .find(|(link, _)| link.target_range == d.range || link.range == d.range)
+    else {
+        return;
+    };
+    let file = ws.file(d.file);
+    let place = TaskPlace::of(ws, target_task);
+    let target = corrected_target(&file.rel, &link.target, &place, &table.link_style);
+    let range = link.target_range;
+    fixes.change(
+        format!("Link to `{target}`"),
+        true,
+        rewrite(
+            ws,
+            d.file,
+            Some(splice(
+                &file.text,
+                range.start as usize,
+                range.end as usize,
+                &target,
+            )),
+        ),
     );
 }
 

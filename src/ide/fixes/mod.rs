@@ -81,6 +81,7 @@ pub fn fixes_for(workspace: &Workspace, ctx: &FixContext, diagnostic: &Diagnosti
         Rule::IndexMissingRow => index::missing_row(ws, d, &mut fixes),
         Rule::IndexPhantomRow | Rule::IndexDuplicateRow => index::extra_row(ws, d, &mut fixes),
         Rule::IndexRowMismatch => index::row_mismatch(ws, d, &mut fixes),
+        Rule::IndexBrokenLink => index::broken_link(ws, d, &mut fixes),
         Rule::MissingSection => package::missing_section(ws, d, &mut fixes),
         Rule::PackageFileMissing => package::package_file_missing(ws, d, &mut fixes),
         Rule::IdCounterStale => package::id_counter_stale(ws, d, &mut fixes),
