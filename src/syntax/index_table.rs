@@ -164,6 +164,8 @@ pub struct LinkStyle {
     pub to_folders: bool,
     /// Targets are written `./…`.
     pub dot_slash: bool,
+    /// Whether any row had a say (an index without rows has no style of its own).
+    pub decided: bool,
 }
 
 impl LinkStyle {
@@ -218,6 +220,9 @@ impl LinkStyle {
             dependencies: dependencies.wins(),
             to_folders: folders.wins(),
             dot_slash: dot_slash.wins(),
+            decided: [id, name, dependencies]
+                .iter()
+                .any(|tally| tally.0 + tally.1 > 0),
         }
     }
 }
@@ -892,7 +897,8 @@ Trailing prose.
                 name: true,
                 dependencies: false,
                 to_folders: false,
-                dot_slash: false
+                dot_slash: false,
+                decided: true,
             }
         );
     }
@@ -906,7 +912,13 @@ Trailing prose.
             .link_style
         };
         assert_eq!(style(""), LinkStyle::default());
-        assert_eq!(style("| 0001 | One | - |\n"), LinkStyle::default());
+        assert_eq!(
+            style("| 0001 | One | - |\n"),
+            LinkStyle {
+                decided: true,
+                ..LinkStyle::default()
+            }
+        );
         let linked = style(
             "| [0001](./inbox/TASK-0001-a/) | One | [0002](./inbox/TASK-0002-b/) |\n\
              | [0002](./inbox/TASK-0002-b/) | Two | - |\n\
@@ -920,7 +932,8 @@ Trailing prose.
                 // One cell of references links them, one does not: a tie is plain.
                 dependencies: false,
                 to_folders: true,
-                dot_slash: true
+                dot_slash: true,
+                decided: true,
             }
         );
     }
