@@ -145,7 +145,13 @@ impl Reader<'_> {
                     self.pipe(at);
                     at += 2;
                 }
-                b'\\' if bytes.get(at + 1).is_some_and(u8::is_ascii_punctuation) => {
+                // An escaped character is text, and no bracket or backtick; but in `\\|` the
+                // table layer reads the pipe as escaped first, as the row splitter did.
+                b'\\'
+                    if bytes.get(at + 1).is_some_and(u8::is_ascii_punctuation)
+                        && !(bytes.get(at + 1) == Some(&b'\\')
+                            && bytes.get(at + 2) == Some(&b'|')) =>
+                {
                     self.copy(at, at + 2);
                     at += 2;
                 }
@@ -514,6 +520,8 @@ mod tests {
         assert_eq!(markup.source_start(pipe), in_source);
         assert_eq!(markup.source_end(pipe + 1), in_source + 2);
         assert_eq!(markup.source_end(value.len()), 10 + source.len());
+        // The table layer unescapes the pipe before anything else reads the cell.
+        assert_eq!(read("a\\\\|b").0, "a\\|b");
     }
 
     #[test]
