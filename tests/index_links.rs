@@ -3,7 +3,7 @@
 //! (the root index to cards, the stage indexes to folders). It checks clean; a link leading
 //! to the wrong place is reported and `check --fix` sets it right; and `transition` and `new`
 //! write rows linked the way each index links its rows, with targets that lead to the task
-//! where it now is.
+//! where it now is. The server reads them the same way, and offers the fix as a quick fix.
 
 #![allow(clippy::disallowed_types, clippy::disallowed_methods)] // Tests spawn the binary; the product may not.
 
@@ -11,8 +11,11 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use serde_json::Value;
+use serde_json::{Value, json};
+use support::{Answers, Client, uri};
 use tempfile::TempDir;
+
+mod support;
 
 const NOW: &str = "2026-11-20T12:00:00Z";
 const USER: &str = "@rui";
@@ -313,4 +316,85 @@ fn a_transition_and_a_new_task_keep_the_link_style_and_targets_right() {
         row.starts_with("| [0003](./TASK-0003-export-to-csv/) | Export to CSV |")
     });
     assert!(Path::new(&ws.root.join("inbox/TASK-0003-export-to-csv")).is_dir());
+}
+
+/// The diagnostics the server has for `path` now (a pull waits for the first index and for
+/// every edit sent before it), as `rule message` lines.
+fn pulled(client: &mut Client, path: &Path) -> Vec<String> {
+    let result = client.request(
+        "textDocument/diagnostic",
+        json!({"textDocument": {"uri": uri(path)}}),
+    );
+    result["items"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no items in {result}"))
+        .iter()
+        .map(|item| {
+            format!(
+                "{} {}",
+                item["code"].as_str().unwrap(),
+                item["message"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn the_server_reads_linked_cells_and_offers_to_set_a_target_right() {
+    let ws = Ws::new();
+    let mut client = Client::spawn(Answers::Normally);
+    client.initialize(
+        &ws.base,
+        json!({"general": {"positionEncodings": ["utf-16"]}}),
+        json!({}),
+    );
+    for rel in [
+        "INDEX.md",
+        "backlog/INDEX.md",
+        "next/INDEX.md",
+        "next/TASK-0001-ingest/0001-ingest.task.md",
+    ] {
+        assert_eq!(
+            pulled(&mut client, &ws.root.join(rel)),
+            Vec::<String>::new(),
+            "{rel}"
+        );
+    }
+    // In the buffer, 0002's ID link is sent to inbox: line 5, after `| [0002](`.
+    let index = ws.root.join("INDEX.md");
+    client.open(&index, 1);
+    client.edit(&index, 2, (5, 9), (5, 16), "inbox");
+    assert_eq!(
+        pulled(&mut client, &index),
+        [
+            "index-broken-link `inbox/TASK-0002-report/0002-report.task.md` is not where TASK-0002 is; link to `backlog/TASK-0002-report/0002-report.task.md`"
+        ]
+    );
+    let actions = client.request(
+        "textDocument/codeAction",
+        json!({
+            "textDocument": {"uri": uri(&index)},
+            "range": {"start": {"line": 5, "character": 9}, "end": {"line": 5, "character": 9}},
+            "context": {"diagnostics": [], "only": ["quickfix"]},
+        }),
+    );
+    let fix = actions
+        .as_array()
+        .and_then(|actions| {
+            actions.iter().find(|action| {
+                action["title"] == "Link to `backlog/TASK-0002-report/0002-report.task.md`"
+            })
+        })
+        .unwrap_or_else(|| panic!("no link fix in {actions:#}"));
+    let edits = fix["edit"]["documentChanges"][0]["edits"]
+        .as_array()
+        .or_else(|| fix["edit"]["changes"][uri(&index)].as_array())
+        .unwrap_or_else(|| panic!("no edit of INDEX.md in {fix:#}"));
+    assert_eq!(edits.len(), 1, "{edits:#?}");
+    assert_eq!(edits[0]["newText"], "backlog");
+    assert_eq!(
+        edits[0]["range"],
+        json!({"start": {"line": 5, "character": 9}, "end": {"line": 5, "character": 14}})
+    );
+    assert_eq!(client.shutdown(), Some(0));
 }
