@@ -577,7 +577,7 @@ fn check_index(text: &Text, parsed: &ParsedIndex) {
             let mut at = cell.range.start as usize;
             for link in cell.links() {
                 for range in [link.range, link.text_range, link.target_range] {
-                    text.range(range, &link.target);
+                    text.range(range, &link.target(text.text));
                     assert!(
                         inside(range),
                         "{}: a link reaches out of its cell",

@@ -8,6 +8,7 @@
 //! pairs are matched once up front, and a destination or title that runs on is given up
 //! after a bound), since a cell may be a megabyte of brackets.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use crate::base::TextRange;
@@ -22,21 +23,32 @@ pub struct CellLink {
     /// Where the link text lies in the cell's value (offsets into `Cell::text`).
     pub value_start: u32,
     pub value_end: u32,
-    /// The destination as a reader follows it: without its `<…>`, `\|` read as `|`, other
-    /// escapes and percent-encoding as written.
-    pub target: String,
     /// The destination in the source (inside `<…>` when it has them); an empty range right
     /// after `(` when the link has none.
     pub target_range: TextRange,
+}
+
+impl CellLink {
+    /// The destination as a reader follows it, from `text`, the file the link is in: without
+    /// its `<…>`, `\|` read as `|`, other escapes and percent-encoding as written. (Read from
+    /// the file rather than kept: an index of 10,000 linked rows would hold it twice.)
+    pub fn target<'t>(&self, text: &'t str) -> Cow<'t, str> {
+        let target = self.target_range.slice(text);
+        if target.contains("\\|") {
+            Cow::Owned(target.replace("\\|", "|"))
+        } else {
+            Cow::Borrowed(target)
+        }
+    }
 }
 
 /// What a cell holds besides plain text: its links, and how its value maps to the source.
 /// Only cells with a link or an escaped pipe have one.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Markup {
-    pub links: Vec<CellLink>,
+    pub links: Box<[CellLink]>,
     /// Consecutive stretches of the value, each with the source bytes it came from.
-    pieces: Vec<Piece>,
+    pieces: Box<[Piece]>,
 }
 
 /// A stretch of the value read from a stretch of the source: copied as is (equal lengths),
@@ -116,7 +128,12 @@ pub(crate) fn read_cell(source: &str, base: usize) -> (String, Option<Box<Markup
         marked,
         ..
     } = reader;
-    let markup = marked.then(|| Box::new(Markup { links, pieces }));
+    let markup = marked.then(|| {
+        Box::new(Markup {
+            links: links.into_boxed_slice(),
+            pieces: pieces.into_boxed_slice(),
+        })
+    });
     (value, markup)
 }
 
@@ -244,18 +261,12 @@ impl Reader<'_> {
                 at = end;
             }
         }
-        let target = self
-            .source
-            .get(link.target.0..link.target.1)
-            .unwrap_or("")
-            .replace("\\|", "|");
         let base = self.base;
         self.links.push(CellLink {
             range: TextRange::new(base + open, base + link.end),
             text_range: TextRange::new(base + open + 1, base + link.text_end),
             value_start,
             value_end: self.value.len() as u32,
-            target,
             target_range: TextRange::new(base + link.target.0, base + link.target.1),
         });
     }
@@ -430,7 +441,7 @@ mod tests {
     fn read(source: &str) -> (String, Vec<String>) {
         let (value, markup) = read_cell(source, 0);
         let links = markup
-            .map(|markup| markup.links)
+            .map(|markup| markup.links.to_vec())
             .unwrap_or_default()
             .iter()
             .map(|link| {
@@ -441,7 +452,7 @@ mod tests {
                 format!(
                     "{} -> {} ({})",
                     link.text_range.slice(source),
-                    link.target,
+                    link.target(source),
                     link.target_range.slice(source)
                 )
             })
@@ -510,7 +521,10 @@ mod tests {
         let (value, markup) = read_cell(source, 10);
         assert_eq!(value, "A | B and | more");
         let markup = markup.unwrap();
-        assert_eq!(markup.links[0].target, "x|y.md");
+        assert_eq!(
+            markup.links[0].target(&format!("{}{source}", " ".repeat(10))),
+            "x|y.md"
+        );
         // `A | B` is `A \| B` in the source, which starts 10 bytes in.
         assert_eq!(markup.source_start(0), 11);
         assert_eq!(markup.source_end(5), 11 + "A \\| B".len());

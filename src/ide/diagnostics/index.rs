@@ -501,14 +501,16 @@ fn broken_link(
     link: &CellLink,
     task: &Task,
 ) -> Option<Diagnostic> {
-    let index_rel = &workspace.file(index.file).rel;
+    let file = workspace.file(index.file);
+    let index_rel = &file.rel;
+    let target = link.target(&file.text);
     let root = &workspace.roots[task.root].path;
     let place = TaskPlace::of(workspace, task);
-    if leads_to(index_rel, &link.target, root, &place)? {
+    if leads_to(index_rel, &target, root, &place)? {
         return None;
     }
-    let right = corrected_target(index_rel, &link.target, &place, &table.link_style);
-    let (range, message) = if link.target.trim().is_empty() {
+    let right = corrected_target(index_rel, &target, &place, &table.link_style);
+    let (range, message) = if target.trim().is_empty() {
         (
             link.range,
             format!("this link to {} leads nowhere; link to `{right}`", task.id),
@@ -518,7 +520,7 @@ fn broken_link(
             link.target_range,
             format!(
                 "`{}` is not where {} is; link to `{right}`",
-                link.target, task.id
+                target, task.id
             ),
         )
     };

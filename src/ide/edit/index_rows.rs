@@ -392,8 +392,9 @@ pub fn retarget_dependency_links(
             let Some((_, place)) = moved.iter().find(|(moved_id, _)| *moved_id == id) else {
                 continue;
             };
-            if leads_to(index_rel, &link.target, root, place) == Some(false) {
-                let target = corrected_target(index_rel, &link.target, place, &table.link_style);
+            let old = link.target(text);
+            if leads_to(index_rel, &old, root, place) == Some(false) {
+                let target = corrected_target(index_rel, &old, place, &table.link_style);
                 edits.push((link.target_range, target));
             }
         }

@@ -171,7 +171,8 @@ pub(super) fn broken_link(ws: &Workspace, d: &Diagnostic, fixes: &mut Fixes) {
     };
     let file = ws.file(d.file);
     let place = TaskPlace::of(ws, target_task);
-    let target = corrected_target(&file.rel, &link.target, &place, &table.link_style);
+    let old = link.target(&file.text);
+    let target = corrected_target(&file.rel, &old, &place, &table.link_style);
     let range = link.target_range;
     fixes.change(
         format!("Link to `{target}`"),
