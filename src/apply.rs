@@ -193,7 +193,8 @@ pub fn create_task(
     user: &str,
     now: i64,
 ) -> Result<Created, String> {
-    use crate::ide::edit::index_rows::{RowValues, insert_row, render_row};
+    use crate::ide::edit::index_rows::{Linking, RowValues, insert_row, render_row};
+    use crate::ide::index_links::TaskPlace;
     use crate::ide::new_task::{NewTaskInput, new_task, placement};
     use crate::syntax::index_table::parse_index;
 
@@ -240,7 +241,11 @@ pub fn create_task(
         stage: crate::db::vocab::Stage::Inbox.name().to_string(),
         status: crate::db::vocab::Status::Active.name().to_string(),
         flags: "-".to_string(),
-        dependencies: "-".to_string(),
+        dependencies: Vec::new(),
+        place: Some(TaskPlace {
+            folder: task.folder_rel.clone(),
+            card: Some(task.files[0].0.clone()),
+        }),
     };
     let namespace_dir = namespace_dir_of_folder(&task.folder_rel);
     for index in &workspace.roots[root].indexes {
@@ -257,7 +262,8 @@ pub fn create_task(
         let Some(table) = parse_index(&old).table else {
             continue;
         };
-        if let Some(new_text) = insert_row(&old, &render_row(&table, &values)) {
+        let linking = Linking::of(workspace, index.file, &table);
+        if let Some(new_text) = insert_row(&old, &render_row(&table, &linking, &values)) {
             plan.rewrites.push(Rewrite {
                 path,
                 expected: old,

@@ -187,7 +187,7 @@ const ROOT_INDEX: &str = "# Tasks
 | ID | Name | DRI | Stage | Status | Flags | Dependencies |
 |----|------|-----|-------|--------|-------|--------------|
 | TASK-0001 | Fuzz the parsers – ünïcode 🎉 | @ana | current | active | | - |
-| TASK-0002 | Second | @bo | next | active | | TASK-0001 |
+| [TASK-0002](next/TASK-0002-beta/0002-beta.task.md) | [Second](next/TASK-0002-beta/) | @bo | next | active | | [TASK-0001](./current/TASK-0001-alpha/#goal) |
 ";
 
 const STAGE_INDEX: &str = "# Current
@@ -199,7 +199,7 @@ const STAGE_INDEX: &str = "# Current
 
 const NEXT_INDEX: &str = "| ID | Name | DRI | Status | Flags | Dependencies |
 |---|---|---|---|---|---|
-| TASK-0002 | Second | @bo | active | | TASK-0001 |
+| TASK-0002 | Second | @bo | active | | [TASK-0001](../current/TASK-0001-alpha/0001-alpha.task.md) |
 ";
 
 const WIP_POLICY: &str = "# WIP policy
@@ -569,14 +569,64 @@ fn check_index(text: &Text, parsed: &ParsedIndex) {
     for row in std::iter::once(&table.header).chain(table.rows.iter().map(|row| &row.cells)) {
         for cell in row {
             let slice = text.slice(cell.range, &cell.text);
+            let inside =
+                |range: TextRange| cell.range.start <= range.start && range.end <= cell.range.end;
+            // The value is the source with each link read as its text and `\|` as `|`.
+            let mut value = String::new();
+            let mut at = cell.range.start as usize;
+            for link in cell.links() {
+                for range in [link.range, link.text_range, link.target_range] {
+                    text.range(range, &link.target(text.text));
+                    assert!(
+                        inside(range),
+                        "{}: a link reaches out of its cell",
+                        text.what
+                    );
+                }
+                assert!(
+                    link.range.start as usize >= at,
+                    "{}: links overlap",
+                    text.what
+                );
+                value.push_str(text.slice(
+                    TextRange::new(at, link.range.start as usize),
+                    &"between links",
+                ));
+                let link_text = text.slice(link.text_range, &"a link's text");
+                assert_eq!(
+                    &cell.text[link.value_start as usize..link.value_end as usize],
+                    link_text.replace("\\|", "|"),
+                    "{}: a link's text is not where its value says",
+                    text.what
+                );
+                value.push_str(link_text);
+                at = link.range.end as usize;
+            }
+            value.push_str(text.slice(
+                TextRange::new(at, (cell.range.end as usize).max(at)),
+                &"after links",
+            ));
+            if cell.links().is_empty() {
+                assert_eq!(
+                    value, slice,
+                    "{}: a cell's range covers other text",
+                    text.what
+                );
+            }
             assert_eq!(
-                slice.replace("\\|", "|"),
+                value.replace("\\|", "|"),
                 cell.text,
-                "{}: a cell's range covers other text",
+                "{}: a cell's value is not its source",
                 text.what
             );
+            text.range(cell.value_range(), &"a cell's value");
             for (id, range) in dependency_tokens(cell) {
                 text.range(range, &id);
+                assert!(
+                    inside(range),
+                    "{}: a token reaches out of its cell",
+                    text.what
+                );
             }
         }
     }
@@ -1004,7 +1054,8 @@ const MARKDOWN_TOKENS: &[&str] = &[
     "Violation Threshold", "TASK-0001", "TASK-0002", "FW-0001", "0042", "current", "next",
     "active", "@ana", "≤3", "None", "24 hours", "7 days", "2x effort estimate", "N/A",
     "System-wide", "Per DRI", "- ", "- [ ] ", "## ", "# ", "```", "> ", "`", "**", "<!--", "-->",
-    " ", "\t", "é", "🎉", "---\n",
+    " ", "\t", "é", "🎉", "---\n", "[", "]", "](", ")", "[0001](", "<", ">", "\"", "../",
+    "current/TASK-0001-alpha/", "0001-alpha.task.md", "!",
 ];
 
 fn soup(tokens: &'static [&'static str]) -> impl Strategy<Value = String> {
@@ -1131,6 +1182,10 @@ const CELLS: &[&str] = &[
     "-", "current", "next", "archived", "active", "paused", "blocked", "@ana", "@bo",
     "Fuzz the parsers – ünïcode 🎉", "Second", "a \\| b", "\\", "`code`", "**bold**",
     "TASK-0001, TASK-0002", "TASK-0002; 0001 none", "—", "[link](TASK-0002)", "⏸ paused",
+    "[0001](current/TASK-0001-alpha/0001-alpha.task.md)", "[TASK-0002](../next/TASK-0002-beta/)",
+    "[Second](next/TASK-0002-beta/ \"card\")", "[TASK-0001](x.md), [0002](<a b>)", "[[0001]](x)",
+    "[0001](", "![0001](x)", "`[0001](x)`", "[0001](a\\|b)", "x\\\\|y", "[x\\\\|y](z)", "[a \\| b](c)", "[0001]()",
+    "[TASK-0009](https://forge.example/TASK-0009/)", "[0001](/.work/tasks/current/TASK-0001-alpha/)",
 ];
 
 fn index_rows() -> impl Strategy<Value = String> {

@@ -290,11 +290,18 @@ impl Indexes {
         })
     }
 
-    fn add(&mut self, id: &str, name: &str, stage: &str, status: &str) {
-        self.root
-            .push_str(&format!("| {id} | {name} | @kim | {stage} | {status} |\n"));
-        self.stage(stage)
-            .push_str(&format!("| {id} | {name} | @kim | {status} |\n"));
+    /// A task's rows. The root index links its ID to the card and the stage index its name to
+    /// the folder (`folder/card` relative to the tasks root), as teams do to make an index
+    /// clickable on their forge: the link texts are what the rules read, the targets what
+    /// index-broken-link checks.
+    fn add(&mut self, id: &str, name: &str, stage: &str, status: &str, folder: &str, card: &str) {
+        self.root.push_str(&format!(
+            "| [{id}]({folder}/{card}) | {name} | @kim | {stage} | {status} |\n"
+        ));
+        let in_stage = folder.split_once('/').map_or(folder, |(_, rest)| rest);
+        self.stage(stage).push_str(&format!(
+            "| {id} | [{name}](./{in_stage}/) | @kim | {status} |\n"
+        ));
     }
 }
 
@@ -316,7 +323,8 @@ fn fixture(kind: Fixture) -> Vec<(String, String)> {
             format!("{folder}/{id:04}.ledger.jsonl"),
             ledger_text(stage, status, START - ago),
         ));
-        indexes.add(&format!("{id:04}"), name, stage, status);
+        let card = format!("{id:04}-{slug}.task.md");
+        indexes.add(&format!("{id:04}"), name, stage, status, &folder, &card);
     }
     // A namespaced task (unified layout), the registry declaring its namespace, a learning
     // file, an earlier card version and a WIP policy: each is read by rules of its own.
@@ -330,7 +338,14 @@ fn fixture(kind: Fixture) -> Vec<(String, String)> {
         format!("{folder}/FW-0001.ledger.jsonl"),
         ledger_text("backlog", "active", START - 7 * DAY),
     ));
-    indexes.add("FW-0001", "Fire", "backlog", "active");
+    indexes.add(
+        "FW-0001",
+        "Fire",
+        "backlog",
+        "active",
+        folder,
+        "FW-0001-fire.task.md",
+    );
     files.push((
         "NAMESPACES.yaml".into(),
         "namespaces:\n  FW:\n    full_name: \"Fireweed\"\n".into(),
@@ -390,6 +405,7 @@ fn add_noisy_tasks(seed: u64, files: &mut Vec<(String, String)>, indexes: &mut I
         entered: i64,
     }
     let mut rng = Rng(seed ^ 0x0015_E5EE_D000);
+    let mut links = Rng(seed ^ 0x0011_4C14_C000);
     let count = 30 + rng.below(31) as u32;
     let end = NOISY_FIRST + count;
     let mut canceled = vec![6];
@@ -527,8 +543,16 @@ fn add_noisy_tasks(seed: u64, files: &mut Vec<(String, String)>, indexes: &mut I
             ledger.push_str(&event_at(task.entered + minutes * MINUTE, event));
         }
         files.push((format!("{folder}/{id:04}.ledger.jsonl"), ledger));
-        // Index rows that drifted from their cards.
-        let id_cell = format!("{id:04}");
+        // Index rows that drifted from their cards, and cells that link (a few to where the
+        // task is not), drawn from a generator of their own so the rest stays as it was.
+        let mut id_cell = format!("{id:04}");
+        let card = format!("{id:04}-{slug}.task.md");
+        match links.below(6) {
+            0 | 1 => id_cell = format!("[{id_cell}]({folder}/{card})"),
+            2 => id_cell = format!("[{id_cell}](./{folder}/)"),
+            3 => id_cell = format!("[{id_cell}](next/TASK-{id:04}-{slug}/{card}#goal)"),
+            _ => {}
+        }
         let (mut root_name, mut stage_name) = (name.clone(), name.clone());
         let (mut root_status, mut stage_status) = (status.to_string(), status.to_string());
         let mut root_stage = stage.to_string();
@@ -545,9 +569,13 @@ fn add_noisy_tasks(seed: u64, files: &mut Vec<(String, String)>, indexes: &mut I
                 "| {id_cell} | {root_name} | @kim | {root_stage} | {root_status} |\n"
             ));
         }
+        if links.chance(2) {
+            stage_name = format!("[{stage_name}](TASK-{id:04}-{slug}/{card})");
+        }
         if !rng.chance(12) {
             indexes.stage(stage).push_str(&format!(
-                "| {id_cell} | {stage_name} | @kim | {stage_status} |\n"
+                "| {:04} | {stage_name} | @kim | {stage_status} |\n",
+                id
             ));
         }
     }
@@ -873,7 +901,7 @@ fn index_edit(text: &str, rng: &mut Rng, facts: &Facts) -> Change {
         .filter(|&line| {
             let (start, end) = lines[line];
             let row = &text[start..end];
-            row.starts_with("| 0") || row.starts_with("| TASK")
+            row.starts_with("| 0") || row.starts_with("| TASK") || row.starts_with("| [")
         })
         .collect();
     let phantom = "| 0042 | Ghost | @kim | backlog | active |\n".to_string();
@@ -893,7 +921,13 @@ fn index_edit(text: &str, rng: &mut Rng, facts: &Facts) -> Change {
         // Brings the Name and Status cells back in line with the card (the noisy fixture's
         // stale cells), when there is one.
         2 if cells.len() > 4 => {
-            let Some((name, status)) = facts.cards.get(cells[1].trim()) else {
+            // The ID as the cell reads it: a link's text.
+            let id = cells[1].trim();
+            let id = match id.strip_prefix('[') {
+                Some(rest) => rest.split(']').next().unwrap_or(rest),
+                None => id,
+            };
+            let Some((name, status)) = facts.cards.get(id) else {
                 return Change((line, 0), (line, 0), format!("{row}\n"));
             };
             cells[2] = format!(" {name} ");
@@ -922,6 +956,11 @@ fn index_edit(text: &str, rng: &mut Rng, facts: &Facts) -> Change {
                         "Old Audit 12",
                         "0012",
                         "paused",
+                        "[0001](backlog/TASK-0001-alpha/0001-alpha.task.md)",
+                        "[0001](next/TASK-0001-alpha/)",
+                        "[Alpha](./TASK-0001-alpha/)",
+                        "[0003](../next/TASK-0003-gamma/0003-gamma.task.md)",
+                        "[0012](",
                     ])
                 );
             }
@@ -1922,6 +1961,7 @@ fn the_noisy_fixture_has_warnings_and_hints_over_most_files() {
         for rule in [
             "index-row-mismatch",
             "index-missing-row",
+            "index-broken-link",
             "unknown-event",
             "unknown-field",
             "unlinked-inverse",

@@ -21,7 +21,7 @@ use crate::db::vocab::{
     SCHEMA_VERSIONS, Stage, Status,
 };
 use crate::db::{FileId, FileRole, Parsed, SourceFile, Task, TaskIdx, Workspace};
-use crate::syntax::index_table::Column;
+use crate::syntax::index_table::{Cell, Column};
 use crate::syntax::ledger::format_rfc3339;
 use crate::syntax::task_id::{TaskId, is_namespace, parse_task_ref};
 use crate::syntax::yaml::YamlValue;
@@ -1210,7 +1210,10 @@ fn index_completion(cx: &Cx, file: FileId) -> Option<CompletionList> {
     if !(cell_start <= cx.offset && cx.offset <= cell_end) {
         return None;
     }
-    let is_separator = |b: u8| b == b',' || b == b';' || b.is_ascii_whitespace();
+    // Brackets and parentheses end a token too: a reference typed as a link's text
+    // (`[TASK-00|](…)`) is completed inside the brackets.
+    let is_separator =
+        |b: u8| matches!(b, b',' | b';' | b'[' | b']' | b'(' | b')') || b.is_ascii_whitespace();
     let bytes = text.as_bytes();
     let mut start = cx.offset;
     while start > cell_start && !is_separator(bytes[start - 1]) {
@@ -1222,10 +1225,11 @@ fn index_completion(cx: &Cx, file: FileId) -> Option<CompletionList> {
     }
     // The row's own task and namespace: the ID cell, qualified by a Namespace cell or the
     // index's namespace folder.
+    // A cell's value, as the index rules read it (a link's text for a linked cell).
     let cell_text = |column: Column| {
         let position = table.position(column)?;
         let (s, e) = *cells.get(position)?;
-        Some(text[s..e].trim())
+        Some(Cell::read(text[s..e].trim(), s).text)
     };
     let folder_namespace = cx.workspace.roots[cx.root]
         .indexes
@@ -1235,9 +1239,9 @@ fn index_completion(cx: &Cx, file: FileId) -> Option<CompletionList> {
         .and_then(namespace_of_dir);
     let namespace = cell_text(Column::Namespace)
         .filter(|ns| is_namespace(ns))
-        .map(str::to_string)
         .or(folder_namespace);
     let own_id = cell_text(Column::Id)
+        .as_deref()
         .and_then(parse_task_ref)
         .map(|(id, _)| id.resolved_in(namespace.as_deref()));
     let own = own_id
@@ -2276,6 +2280,21 @@ mod tests {
         );
         check(
             &fixture,
+            expect![[r#"
+                TASK-0003 · Task 0003 · current · active | `00` -> `TASK-0003`
+                TASK-0005 · Task 0005 · inbox · active | `00` -> `TASK-0005`
+                TASK-0004 · Task 0004 · archived · active | `00` -> `TASK-0004`
+            "#]],
+        );
+        // In an index whose cells are links, a reference typed as a link's text is completed
+        // inside the brackets, and the row's own task and linked dependencies are left out.
+        let linked = fixture.replacen(
+            "| 0001 | Task 0001 | @ana | active | - | TASK-0002, 00$0 |",
+            "| [0001](TASK-0001-a/) | Task 0001 | @ana | active | - | [TASK-0002](../current/TASK-0002-b/), [00$0]() |",
+            1,
+        );
+        check(
+            &linked,
             expect![[r#"
                 TASK-0003 · Task 0003 · current · active | `00` -> `TASK-0003`
                 TASK-0005 · Task 0005 · inbox · active | `00` -> `TASK-0005`

@@ -7,6 +7,7 @@ pub mod document_links;
 pub mod edit;
 pub mod fixes;
 pub mod hover;
+pub mod index_links;
 pub mod inlay_hints;
 pub mod navigation;
 pub mod new_task;

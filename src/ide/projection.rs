@@ -6,17 +6,21 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 
+use crate::base::TextRange;
 use crate::db::layout::namespace_of_dir;
+use crate::db::mentions::MentionKind;
 use crate::db::vocab::{Stage, Status};
-use crate::db::{FileId, FileRole, Task, TaskIdx, Workspace};
+use crate::db::{FileId, FileRole, Parsed, Task, TaskIdx, Workspace};
 use crate::ide::diagnostics::index::index_covers;
 use crate::ide::edit::frontmatter::{NewValue, set_field};
 use crate::ide::edit::index_rows::{
-    RowValues, insert_row, paused_flag, remove_row, render_row, replace_row,
+    Linking, RowValues, insert_row, paused_flag, remove_row, render_row, replace_row,
+    retarget_dependency_links,
 };
+use crate::ide::index_links::TaskPlace;
 use crate::ide::transitions::{FieldUpdate, TaskChange};
-use crate::syntax::index_table::parse_index;
-use crate::syntax::task_id::parse_task_ref;
+use crate::syntax::index_table::{ParsedIndex, parse_index};
+use crate::syntax::task_id::{TaskId, parse_task_ref};
 
 /// What a transition writes, in the order SPEC §5 writes it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -52,6 +56,9 @@ pub fn affected_files(workspace: &Workspace, changes: &[TaskChange]) -> Vec<File
                 files.push(index.file);
             }
         }
+        if stage != task.stage {
+            files.extend(linking_indexes(workspace, task));
+        }
     }
     files.sort();
     files.dedup();
@@ -63,6 +70,8 @@ pub fn affected_files(workspace: &Workspace, changes: &[TaskChange]) -> Vec<File
 pub fn project(workspace: &Workspace, changes: &[TaskChange]) -> Result<Projected, String> {
     let mut projected = Projected::default();
     let mut index_texts: HashMap<FileId, String> = HashMap::new();
+    // Where each task the plan moves ends up, for the links that lead to it.
+    let mut moved: Vec<(TaskIdx, TaskPlace)> = Vec::new();
     for (position, change) in changes.iter().enumerate() {
         let task = workspace.task(change.task);
         if !change.events.is_empty() {
@@ -76,13 +85,16 @@ pub fn project(workspace: &Workspace, changes: &[TaskChange]) -> Result<Projecte
         if let Some(text) = card_text(workspace, task, change, stage)? {
             projected.cards.push(text);
         }
-        project_rows(workspace, change, stage, &mut index_texts);
+        let folder = moved_folder(&task.folder, task.stage, stage);
+        let place = TaskPlace::of(workspace, task).moved_to(&folder);
+        project_rows(workspace, change, stage, &place, &mut index_texts);
         let root = &workspace.roots[task.root].path;
         let from = root.join(&task.folder);
         let to = match change.to_stage {
             Some(stage) if stage != task.stage => {
-                let to = root.join(moved_folder(&task.folder, task.stage, stage));
+                let to = root.join(&folder);
                 projected.moves.push((from.clone(), to.clone()));
+                moved.push((change.task, place));
                 to
             }
             _ => from.clone(),
@@ -97,6 +109,7 @@ pub fn project(workspace: &Workspace, changes: &[TaskChange]) -> Result<Projecte
             });
         }
     }
+    retarget_links(workspace, &moved, &mut index_texts);
     let mut indexes: Vec<(FileId, String)> = index_texts
         .into_iter()
         .filter(|(file, text)| *workspace.file(*file).text != **text)
@@ -175,15 +188,18 @@ fn already_set(text: &str, key: &str, value: &NewValue) -> bool {
 }
 
 /// Updates every index that lists (or should list) the task: the row leaves the old stage's
-/// index, joins the new one's, and is rewritten wherever it stays.
+/// index, joins the new one's, and is rewritten wherever it stays, its links (where the
+/// index links its rows) leading to `place`, where the task ends up.
 fn project_rows(
     workspace: &Workspace,
     change: &TaskChange,
     stage: Stage,
+    place: &TaskPlace,
     texts: &mut HashMap<FileId, String>,
 ) {
     let task = workspace.task(change.task);
-    let values = row_values(workspace, change.task, change, stage);
+    let mut values = row_values(workspace, change.task, change, stage);
+    values.place = Some(place.clone());
     for index in &workspace.roots[task.root].indexes {
         let was = index_covers(workspace, index, task, task.stage);
         let will = index_covers(workspace, index, task, stage);
@@ -196,7 +212,7 @@ fn project_rows(
         let Some(table) = parse_index(text).table else {
             continue;
         };
-        let row = render_row(&table, &values);
+        let row = render_row(&table, &Linking::of(workspace, index.file, &table), &values);
         let namespace = index.namespace_dir.as_deref().and_then(namespace_of_dir);
         let namespace = namespace.as_deref();
         let next = match (was, will) {
@@ -208,6 +224,80 @@ fn project_rows(
             *text = next;
         }
     }
+}
+
+/// Points the Dependencies links that lead to a task the plan moves at where it ends up, in
+/// every index holding one: the rows of the tasks depending on it, and rows this plan wrote
+/// (which link a dependency where the model has it, before the plan moves it too).
+fn retarget_links(
+    workspace: &Workspace,
+    moved: &[(TaskIdx, TaskPlace)],
+    texts: &mut HashMap<FileId, String>,
+) {
+    let Some(&(first, _)) = moved.first() else {
+        return;
+    };
+    let root_index = workspace.task(first).root;
+    let root = &workspace.roots[root_index];
+    let mut files: Vec<FileId> = texts.keys().copied().collect();
+    for (idx, _) in moved {
+        files.extend(linking_indexes(workspace, workspace.task(*idx)));
+    }
+    files.sort();
+    files.dedup();
+    let places: Vec<(TaskId, TaskPlace)> = moved
+        .iter()
+        .map(|(idx, place)| (workspace.task(*idx).id.clone(), place.clone()))
+        .collect();
+    for file in files {
+        let Some(index) = root.indexes.iter().find(|index| index.file == file) else {
+            continue;
+        };
+        let namespace = index.namespace_dir.as_deref().and_then(namespace_of_dir);
+        let text = texts
+            .entry(file)
+            .or_insert_with(|| workspace.file(file).text.to_string());
+        let rel = &workspace.file(file).rel;
+        if let Some(next) =
+            retarget_dependency_links(text, rel, namespace.as_deref(), &root.path, &places)
+        {
+            *text = next;
+        }
+    }
+}
+
+/// The indexes with a Dependencies link to `task` (which must follow it when it moves),
+/// found through the mention index: the cost is the task's mentions, not the indexes' size.
+fn linking_indexes(workspace: &Workspace, task: &Task) -> Vec<FileId> {
+    let mut files: Vec<FileId> = workspace
+        .mentions_of(task.root, &task.id)
+        .filter(|&(file, range, kind)| {
+            kind == MentionKind::IndexDependency && in_link(workspace, file, range)
+        })
+        .map(|(file, _, _)| file)
+        .collect();
+    files.sort();
+    files.dedup();
+    files
+}
+
+/// Whether `range` of the index `file` lies in the text of a link.
+fn in_link(workspace: &Workspace, file: FileId, range: TextRange) -> bool {
+    let Parsed::Index(ParsedIndex {
+        table: Some(table), ..
+    }) = &workspace.file(file).parsed
+    else {
+        return false;
+    };
+    let at = table
+        .rows
+        .partition_point(|row| row.range.end < range.start);
+    table.rows.get(at).is_some_and(|row| {
+        row.cells
+            .iter()
+            .flat_map(|cell| cell.links())
+            .any(|link| link.text_range.start <= range.start && range.end <= link.text_range.end)
+    })
 }
 
 /// What the task's index rows say once the change is made.
@@ -283,7 +373,130 @@ pub fn moved_folder(folder: &str, from: Stage, to: Stage) -> String {
 
 #[cfg(test)]
 mod tests {
+    use expect_test::expect;
+
     use super::*;
+    use crate::ide::diagnostics::workspace_diagnostics;
+    use crate::ide::fixture::{COUNTER, ROOT, package, render, workspace};
+    use crate::ide::transitions::{Action, TransitionContext, plan};
+    use crate::ide::types::Config;
+
+    /// The workspace once `projected` is written: cards and indexes replaced, ledger lines
+    /// appended, folders moved.
+    fn written(before: &Workspace, projected: &Projected) -> Workspace {
+        let mut fixture = String::new();
+        for (index, file) in before.files.iter().enumerate() {
+            let id = FileId(index as u32);
+            let mut text = file.text.to_string();
+            let replaced = projected.cards.iter().chain(&projected.indexes);
+            if let Some((_, new)) = replaced.into_iter().find(|(file, _)| *file == id) {
+                text.clone_from(new);
+            }
+            for (_, lines) in projected.appends.iter().filter(|(file, _)| *file == id) {
+                lines
+                    .iter()
+                    .for_each(|line| text.push_str(&format!("{line}\n")));
+            }
+            let mut path = file.path.clone();
+            for (from, to) in &projected.moves {
+                if let Ok(rest) = file.path.strip_prefix(from) {
+                    path = to.join(rest);
+                }
+            }
+            let rel = path
+                .strip_prefix(ROOT)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            fixture.push_str(&format!("//- /{rel}\n{text}"));
+        }
+        workspace(&fixture)
+    }
+
+    #[test]
+    fn a_move_keeps_the_indexes_links_leading_to_the_task() {
+        let history = |events: &[&str]| -> String {
+            events
+                .iter()
+                .map(|event| {
+                    format!("{{\"ts\":\"2026-03-02T10:00:00Z\",\"user\":\"@ana\",\"event\":\"{event}\",\"desc\":\"d\"}}\n")
+                })
+                .collect()
+        };
+        let fixture = format!(
+            "{COUNTER}{}{}{}{}\
+//- /INDEX.md
+| ID | Name | DRI | Stage | Status | Flags | Dependencies |
+|----|------|-----|-------|--------|-------|--------------|
+| [0001](next/TASK-0001-a/0001-a.task.md) | [Task 0001](next/TASK-0001-a/0001-a.task.md) | @ana | next | active | - | - |
+| [0002](backlog/TASK-0002-b/0002-b.task.md) | [Task 0002](backlog/TASK-0002-b/0002-b.task.md) | @ana | backlog | active | - | [TASK-0001](next/TASK-0001-a/0001-a.task.md) |
+//- /next/INDEX.md
+| ID | Name | DRI | Status | Flags | Dependencies |
+|----|------|-----|--------|-------|--------------|
+| [0001](./TASK-0001-a/) | Task 0001 | @ana | active | - | - |
+//- /backlog/INDEX.md
+| ID | Name | DRI | Status | Flags | Dependencies |
+|----|------|-----|--------|-------|--------------|
+| [0002](./TASK-0002-b/) | Task 0002 | @ana | active | - | [TASK-0001](../next/TASK-0001-a/#goal) |
+//- /current/INDEX.md
+| ID | Name | DRI | Status | Flags | Dependencies |
+|----|------|-----|--------|-------|--------------|
+",
+            package("next/TASK-0001-a", "blocks: [\"0002\"]"),
+            history(&["verified", "validated", "prioritized"]),
+            package("backlog/TASK-0002-b", "depends_on: [\"0001\"]"),
+            history(&["verified"]),
+        );
+        let before = workspace(&fixture);
+        let ctx = TransitionContext {
+            now: 1_773_000_000,
+            user: None,
+            config: Config::default(),
+        };
+        let index_problems = |ws: &Workspace| {
+            let diagnostics = workspace_diagnostics(ws, &ctx.config);
+            render(
+                ws,
+                diagnostics
+                    .iter()
+                    .filter(|d| d.rule.name().starts_with("index-")),
+            )
+        };
+        assert_eq!(index_problems(&before), "");
+        let task = TaskIdx(before.tasks.iter().position(|t| t.id.number == 1).unwrap() as u32);
+        let plan = plan(&before, task, &Action::Start, &ctx).unwrap();
+        let projected = project(&before, &plan.tasks).unwrap();
+        // The files a code action fingerprints are the ones written.
+        let written_files: Vec<FileId> = projected.indexes.iter().map(|(file, _)| *file).collect();
+        let affected = affected_files(&before, &plan.tasks);
+        assert!(written_files.iter().all(|file| affected.contains(file)));
+        let shown: String = projected
+            .indexes
+            .iter()
+            .map(|(file, text)| format!("//- {}\n{text}", before.file(*file).rel))
+            .collect();
+        // The empty current index links its first row as the other stage indexes do.
+        expect![[r#"
+            //- INDEX.md
+            | ID | Name | DRI | Stage | Status | Flags | Dependencies |
+            |----|------|-----|-------|--------|-------|--------------|
+            | [0001](current/TASK-0001-a/0001-a.task.md) | [Task 0001](current/TASK-0001-a/0001-a.task.md) | @ana | current | active | - | - |
+            | [0002](backlog/TASK-0002-b/0002-b.task.md) | [Task 0002](backlog/TASK-0002-b/0002-b.task.md) | @ana | backlog | active | - | [TASK-0001](current/TASK-0001-a/0001-a.task.md) |
+            //- next/INDEX.md
+            | ID | Name | DRI | Status | Flags | Dependencies |
+            |----|------|-----|--------|-------|--------------|
+            //- backlog/INDEX.md
+            | ID | Name | DRI | Status | Flags | Dependencies |
+            |----|------|-----|--------|-------|--------------|
+            | [0002](./TASK-0002-b/) | Task 0002 | @ana | active | - | [TASK-0001](../current/TASK-0001-a/#goal) |
+            //- current/INDEX.md
+            | ID | Name | DRI | Status | Flags | Dependencies |
+            |----|------|-----|--------|-------|--------------|
+            | [0001](./TASK-0001-a/) | Task 0001 | @ana | active | - | - |
+        "#]]
+        .assert_eq(&shown);
+        assert_eq!(index_problems(&written(&before, &projected)), "");
+    }
 
     #[test]
     fn moved_folder_replaces_the_stage_in_every_layout() {

@@ -10,7 +10,7 @@ use crate::db::{FileId, FileRole, Parsed, Task, Workspace};
 use crate::ide::hover::task_name;
 use crate::ide::types::{Listed, per_kb_limit};
 use crate::syntax::card::{ACCEPTANCE_CRITERIA, Card, FrontmatterBlock};
-use crate::syntax::index_table::{Column, IndexTable};
+use crate::syntax::index_table::{Cell, Column, IndexTable};
 use crate::syntax::yaml::{YamlNode, YamlValue};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -155,7 +155,7 @@ fn index_symbols(workspace: &Workspace, file: FileId, table: &IndexTable) -> Vec
             let id_cell = cell(Column::Id);
             // The mention index knows the namespace an unqualified ID means in this index.
             let id = id_cell
-                .and_then(|cell| workspace.mention_at(file, cell.range.start as usize))
+                .and_then(|cell| workspace.mention_at(file, cell.value_range().start as usize))
                 .filter(|mention| mention.kind == MentionKind::IndexRow)
                 .map(|mention| mention.id.to_string())
                 .or_else(|| id_cell.map(|cell| cell.text.clone()))
@@ -178,7 +178,7 @@ fn index_symbols(workspace: &Workspace, file: FileId, table: &IndexTable) -> Vec
                 detail: (!state.is_empty()).then(|| state.join(" · ")),
                 kind: SymbolKind::Row,
                 range: row.range,
-                selection: id_cell.map_or(row.range, |cell| cell.range),
+                selection: id_cell.map_or(row.range, Cell::value_range),
                 children: Vec::new(),
             }
         })
@@ -480,7 +480,7 @@ mod tests {
     #[test]
     fn index_rows() {
         let fixture = format!(
-            "{COUNTER}{}{}//- /INDEX.md\n# Index\n\n| ID | Name | DRI | Stage | Status | Dependencies |\n|---|---|---|---|---|---|\n| 0001 | Café 🎉 login | @ana | backlog | active | 0002 |\n| TASK-0002 | Task 0002 | @ana | next | blocked | |\n| bogus | Broken row | @ana | next | active | |\n//- /backlog/INDEX.md\n| ID | Name | DRI | Status | Dependencies |\n|---|---|---|---|---|\n| 0001 | Café 🎉 login | @ana | active | 0002 |\n",
+            "{COUNTER}{}{}//- /INDEX.md\n# Index\n\n| ID | Name | DRI | Stage | Status | Dependencies |\n|---|---|---|---|---|---|\n| 0001 | Café 🎉 login | @ana | backlog | active | 0002 |\n| TASK-0002 | Task 0002 | @ana | next | blocked | |\n| bogus | Broken row | @ana | next | active | |\n//- /backlog/INDEX.md\n| ID | Name | DRI | Status | Dependencies |\n|---|---|---|---|---|\n| [0001](TASK-0001-a/) | [Café 🎉 login](TASK-0001-a/) | @ana | active | [0002](../next/TASK-0002-b/) |\n",
             package("backlog/TASK-0001-a", ""),
             package("next/TASK-0002-b", ""),
         );
@@ -497,7 +497,7 @@ mod tests {
             &fixture,
             "backlog/INDEX.md",
             expect![[r#"
-                Row TASK-0001 Café 🎉 login (backlog · active) `| 0001 | Café 🎉 login | @ana | active | 0002 |` [1 lines] sel `0001`
+                Row TASK-0001 Café 🎉 login (backlog · active) `| [0001](TASK-0001-a/) | [Café 🎉 login](TASK-0001-a/) | @ana | active | [0002](../next/TASK-0002-b/) |` [1 lines] sel `0001`
             "#]],
         );
     }

@@ -110,6 +110,7 @@ rules! {
     IndexDuplicateRow => "index-duplicate-row", Error, "The same task has two rows in one index.";
     IndexRowMismatch => "index-row-mismatch", Error, "An index row disagrees with its card.";
     IndexTable => "index-table", Error, "An INDEX.md has no task table with the expected columns.";
+    IndexBrokenLink => "index-broken-link", Warning, "A link in an index row does not lead to the task it names.";
     UnknownNamespace => "unknown-namespace", Error, "A reference uses a namespace NAMESPACES.yaml does not declare.";
     InvalidEncoding => "invalid-encoding", Warning, "A file is not valid UTF-8; the bytes that are not were read as U+FFFD.";
     ResourceLimit => "resource-limit", Error, "A file, frontmatter block, line or YAML structure exceeds a safety cap; it was not (fully) analysed.";

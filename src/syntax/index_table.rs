@@ -9,6 +9,8 @@
 use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
 
 use crate::base::{TextRange, floor_char_boundary};
+pub use crate::syntax::cell_markup::CellLink;
+use crate::syntax::cell_markup::{Markup, read_cell};
 use crate::syntax::limits::{OverCap, in_long_line, long_lines};
 use crate::syntax::task_id::{TaskId, is_namespace, parse_task_ref};
 
@@ -63,12 +65,58 @@ impl Column {
 /// One table cell.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Cell {
-    /// The trimmed cell text with `\|` unescaped to `|` (the only escape that belongs to the
-    /// table layer; other backslash escapes are inline markdown and are left as written).
+    /// The cell's value: the trimmed text with `\|` unescaped to `|` (the only escape that
+    /// belongs to the table layer; other backslash escapes are inline markdown and are left as
+    /// written) and each inline link read as its text, so `[0042](…)` is `0042` to every rule.
     pub text: String,
     /// The trimmed text in the source; an empty range at the cell's middle when it is blank,
     /// so a diagnostic on a blank cell still lands inside it.
     pub range: TextRange,
+    /// Links and escaped pipes, which make the value differ from the source; boxed because
+    /// most cells have none and an index may have 100,000 cells.
+    markup: Option<Box<Markup>>,
+}
+
+impl Cell {
+    /// A cell from its trimmed source text, which starts at byte `start` of the file.
+    pub fn read(source: &str, start: usize) -> Cell {
+        let (text, markup) = read_cell(source, start);
+        Cell {
+            text,
+            range: TextRange::new(start, start + source.len()),
+            markup,
+        }
+    }
+
+    /// The inline links in the cell, in order.
+    pub fn links(&self) -> &[CellLink] {
+        self.markup.as_ref().map_or(&[], |markup| &markup.links)
+    }
+
+    /// The link the whole cell is (`[0042](…)`, nothing else around it), if it is one.
+    pub fn whole_link(&self) -> Option<&CellLink> {
+        match self.links() {
+            [link] if link.range == self.range => Some(link),
+            _ => None,
+        }
+    }
+
+    /// Where the value lies in the source: the link text of a cell that is one link, else
+    /// the trimmed cell.
+    pub fn value_range(&self) -> TextRange {
+        self.whole_link().map_or(self.range, |link| link.text_range)
+    }
+
+    /// The source range of `text[from..to]`.
+    pub fn source_range(&self, from: usize, to: usize) -> TextRange {
+        match &self.markup {
+            Some(markup) => TextRange::new(markup.source_start(from), markup.source_end(to)),
+            None => TextRange::new(
+                self.range.start as usize + from,
+                self.range.start as usize + to,
+            ),
+        }
+    }
 }
 
 /// One body row of the task table.
@@ -97,6 +145,87 @@ pub struct IndexTable {
     /// Recognised columns and their cell position; the first of duplicated names wins.
     pub columns: Vec<(Column, usize)>,
     pub rows: Vec<IndexRow>,
+    /// Which of its cells the table links, read from its rows.
+    pub link_style: LinkStyle,
+}
+
+/// How a task table writes the cells that may link to a task: what most of its rows do. The
+/// rows the product writes follow it (SPEC §2), so a table whose IDs are links gets new rows
+/// whose IDs are links.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LinkStyle {
+    /// ID cells are links to the task.
+    pub id: bool,
+    /// Name cells are links to the task.
+    pub name: bool,
+    /// Each reference in a Dependencies cell is a link to that task.
+    pub dependencies: bool,
+    /// Links lead to task folders (`current/TASK-0042-x/`) rather than cards.
+    pub to_folders: bool,
+    /// Targets are written `./…`.
+    pub dot_slash: bool,
+    /// Whether any row had a say (an index without rows has no style of its own).
+    pub decided: bool,
+}
+
+impl LinkStyle {
+    /// The style of most rows; a tie, or no row to go by, is plain.
+    fn of(text: &str, columns: &[(Column, usize)], rows: &[IndexRow]) -> LinkStyle {
+        let position = |column: Column| {
+            columns
+                .iter()
+                .find(|&&(found, _)| found == column)
+                .map(|&(_, at)| at)
+        };
+        // Votes for and against each choice.
+        #[derive(Default)]
+        struct Tally(usize, usize);
+        impl Tally {
+            fn add(&mut self, yes: bool) {
+                if yes { self.0 += 1 } else { self.1 += 1 }
+            }
+            fn wins(&self) -> bool {
+                self.0 > self.1
+            }
+        }
+        let (mut id, mut name, mut dependencies) =
+            (Tally::default(), Tally::default(), Tally::default());
+        let (mut folders, mut dot_slash) = (Tally::default(), Tally::default());
+        let mut target = |link: &CellLink| {
+            let target = link.target(text);
+            let path = target.split(['#', '?']).next().unwrap_or("");
+            folders.add(!path.ends_with(".md"));
+            dot_slash.add(path.starts_with("./"));
+        };
+        for row in rows {
+            let cell = |column: Column| position(column).and_then(|at| row.cells.get(at));
+            for (column, tally) in [(Column::Id, &mut id), (Column::Name, &mut name)] {
+                let Some(cell) = cell(column).filter(|cell| !is_none_marker(&cell.text)) else {
+                    continue;
+                };
+                let link = cell.whole_link();
+                tally.add(link.is_some());
+                if let Some(link) = link {
+                    target(link);
+                }
+            }
+            if let Some(cell) = cell(Column::Dependencies)
+                && !dependency_refs(cell).is_empty()
+            {
+                dependencies.add(!cell.links().is_empty());
+            }
+        }
+        LinkStyle {
+            id: id.wins(),
+            name: name.wins(),
+            dependencies: dependencies.wins(),
+            to_folders: folders.wins(),
+            dot_slash: dot_slash.wins(),
+            decided: [id, name, dependencies]
+                .iter()
+                .any(|tally| tally.0 + tally.1 > 0),
+        }
+    }
 }
 
 impl IndexTable {
@@ -149,7 +278,7 @@ pub fn parse_index(text: &str) -> ParsedIndex {
         }
         columns.push((column, position));
     }
-    let rows = raw
+    let rows: Vec<IndexRow> = raw
         .rows
         .into_iter()
         .map(|row| IndexRow {
@@ -157,19 +286,22 @@ pub fn parse_index(text: &str) -> ParsedIndex {
             cells: row.cells,
         })
         .collect();
+    let link_style = LinkStyle::of(text, &columns, &rows);
     ParsedIndex {
         table: Some(IndexTable {
             header_range: raw.header.range,
             header: raw.header.cells,
             columns,
             rows,
+            link_style,
         }),
         errors,
         long_lines,
     }
 }
 
-/// The task a row describes, with the ID cell's range.
+/// The task a row describes, with the range of the ID cell's value (its link text when the
+/// cell is a link).
 ///
 /// A `Namespace` cell (when the column exists and the cell is neither blank nor `-`) qualifies
 /// a bare ID; an ID that spells its own namespace keeps it, so a disagreement between the two
@@ -187,7 +319,7 @@ pub fn row_task_id(row: &IndexRow, table: &IndexTable) -> Option<(TaskId, TextRa
         }
         _ => None,
     };
-    Some((id.resolved_in(namespace), id_cell.range))
+    Some((id.resolved_in(namespace), id_cell.value_range()))
 }
 
 /// The task references in a Dependencies cell; tokens that are not references are skipped
@@ -201,7 +333,8 @@ pub fn dependency_refs(cell: &Cell) -> Vec<(TaskId, TextRange)> {
 
 /// Every comma-, semicolon- or space-separated token of a Dependencies cell with its exact
 /// range, and the task it names when it is a reference in any accepted spelling (bare `0042`
-/// included: the column only ever holds IDs). Blank, `-` and `none` mean no dependencies.
+/// included: the column only ever holds IDs), read from the value, so `[TASK-0010](…)` is the
+/// token `TASK-0010` with the link text's range. Blank, `-` and `none` mean no dependencies.
 pub fn dependency_tokens(cell: &Cell) -> Vec<(Option<TaskId>, TextRange)> {
     if is_none_marker(&cell.text) || cell.text.eq_ignore_ascii_case("none") {
         return Vec::new();
@@ -216,7 +349,7 @@ pub fn dependency_tokens(cell: &Cell) -> Vec<(Option<TaskId>, TextRange)> {
         }
         if let Some(start) = token_start.take() {
             let token = &cell.text[start..at];
-            let range = TextRange::new(source_offset(cell, start), source_offset(cell, at));
+            let range = cell.source_range(start, at);
             tokens.push((parse_task_ref(token).map(|(id, _)| id), range));
         }
     }
@@ -230,14 +363,6 @@ fn is_dependency_separator(ch: char) -> bool {
 /// Blank or a dash: how the tables say "nothing here".
 fn is_none_marker(text: &str) -> bool {
     matches!(text, "" | "-" | "—" | "–")
-}
-
-/// Maps an offset into `cell.text` back to the source. The only difference between the two is
-/// `\|` unescaped to `|`, and every `|` in a cell's text must have been escaped (an unescaped
-/// one would have ended the cell), so each `|` before the offset stands for one extra byte.
-fn source_offset(cell: &Cell, text_offset: usize) -> usize {
-    let pipes = cell.text[..text_offset].matches('|').count();
-    cell.range.start as usize + text_offset + pipes
 }
 
 /// A table as written: the header row and the body rows, split into cells.
@@ -383,17 +508,12 @@ fn split_row(text: &str, start: usize) -> RawRow {
 fn make_cell(line: &str, from: usize, to: usize, base: usize) -> Cell {
     let raw = &line[from..to];
     let trimmed = raw.trim();
-    let range = if trimmed.is_empty() {
+    if trimmed.is_empty() {
         let middle = floor_char_boundary(line, from + raw.len() / 2);
-        TextRange::empty(base + middle)
-    } else {
-        let lead = raw.len() - raw.trim_start().len();
-        TextRange::new(base + from + lead, base + from + lead + trimmed.len())
-    };
-    Cell {
-        text: trimmed.replace("\\|", "|"),
-        range,
+        return Cell::read("", base + middle);
     }
+    let lead = raw.len() - raw.trim_start().len();
+    Cell::read(trimmed, base + from + lead)
 }
 
 #[cfg(test)]
@@ -709,6 +829,111 @@ Trailing prose.
     }
 
     #[test]
+    fn linked_cells_read_as_their_link_text() {
+        let text = "\
+| ID | Name | DRI | Status | Dependencies |
+|----|------|-----|--------|--------------|
+| [0042](TASK-0042-retries/0042-retries.task.md) | [Payment retries](TASK-0042-retries/0042-retries.task.md) | @ana | active | [TASK-0010](../next/TASK-0010-a/0010-a.task.md), [TASK-0011](../next/TASK-0011-b/) |
+| [0043](<TASK-0043-x/0043-x.task.md> \"card\") | [Read \\| write](TASK-0043-x/0043-x.task.md) | @bo | active | 0010 |
+";
+        let table = task_table(text);
+        assert_eq!(
+            ids(text),
+            vec![
+                ("TASK-0042".to_string(), "0042"),
+                ("TASK-0043".to_string(), "0043")
+            ]
+        );
+        let first = &table.rows[0];
+        let name = first.cell(&table, Column::Name).unwrap();
+        assert_eq!(name.text, "Payment retries");
+        assert_eq!(name.value_range().slice(text), "Payment retries");
+        assert_eq!(
+            name.whole_link().unwrap().target(text),
+            "TASK-0042-retries/0042-retries.task.md"
+        );
+        let dependencies = first.cell(&table, Column::Dependencies).unwrap();
+        assert_eq!(dependencies.text, "TASK-0010, TASK-0011");
+        assert_eq!(dependencies.whole_link(), None);
+        let refs: Vec<(String, &str)> = dependency_refs(dependencies)
+            .into_iter()
+            .map(|(id, range)| (id.to_string(), range.slice(text)))
+            .collect();
+        assert_eq!(
+            refs,
+            vec![
+                ("TASK-0010".to_string(), "TASK-0010"),
+                ("TASK-0011".to_string(), "TASK-0011")
+            ]
+        );
+        let targets: Vec<String> = dependencies
+            .links()
+            .iter()
+            .map(|link| link.target(text).into_owned())
+            .collect();
+        assert_eq!(
+            targets,
+            ["../next/TASK-0010-a/0010-a.task.md", "../next/TASK-0011-b/"]
+        );
+        // A title and angle brackets around the target, an escaped pipe in the text.
+        let second = &table.rows[1];
+        let id = second.cell(&table, Column::Id).unwrap();
+        assert_eq!(
+            id.whole_link().unwrap().target(text),
+            "TASK-0043-x/0043-x.task.md"
+        );
+        let name = second.cell(&table, Column::Name).unwrap();
+        assert_eq!(name.text, "Read | write");
+        assert_eq!(name.value_range().slice(text), "Read \\| write");
+        assert_eq!(
+            table.link_style,
+            LinkStyle {
+                id: true,
+                name: true,
+                dependencies: false,
+                to_folders: false,
+                dot_slash: false,
+                decided: true,
+            }
+        );
+    }
+
+    #[test]
+    fn the_link_style_is_what_most_rows_do() {
+        let style = |rows: &str| {
+            task_table(&format!(
+                "| ID | Name | Dependencies |\n|---|---|---|\n{rows}"
+            ))
+            .link_style
+        };
+        assert_eq!(style(""), LinkStyle::default());
+        assert_eq!(
+            style("| 0001 | One | - |\n"),
+            LinkStyle {
+                decided: true,
+                ..LinkStyle::default()
+            }
+        );
+        let linked = style(
+            "| [0001](./inbox/TASK-0001-a/) | One | [0002](./inbox/TASK-0002-b/) |\n\
+             | [0002](./inbox/TASK-0002-b/) | Two | - |\n\
+             | 0003 | Three | 0001 |\n",
+        );
+        assert_eq!(
+            linked,
+            LinkStyle {
+                id: true,
+                name: false,
+                // One cell of references links them, one does not: a tie is plain.
+                dependencies: false,
+                to_folders: true,
+                dot_slash: true,
+                decided: true,
+            }
+        );
+    }
+
+    #[test]
     fn no_task_table() {
         assert_eq!(parse_index(""), ParsedIndex::default());
         assert_eq!(
@@ -754,6 +979,9 @@ Trailing prose.
             "> | ID | N |\n> |---|---|\n> | 0001 | quoted |",
             "- | ID |\n  |---|\n  | 0001 |\n",
             "\0|\0\n|-|\n\0",
+            "| ID | Name |\n|--|--|\n| [0001](x | [y](<z |\n| [[0002](a)](b) | ![i](j) |",
+            "| ID |\n|--|\n| [0001](a \\| b) |\n| [0001](\\|) |\n| []() |\n| [`](x)`] |",
+            "| ID | Dependencies |\n|--|--|\n| [é](🎉) | [0001](a)[0002](b), [ (c) ] |",
         ];
         for input in inputs {
             let parsed = parse_index(input);
@@ -762,7 +990,14 @@ Trailing prose.
                     let _ = row_task_id(row, table);
                     for cell in &row.cells {
                         assert!(input.get(cell.range.as_usize()).is_some(), "{input:?}");
-                        let _ = dependency_tokens(cell);
+                        for (_, range) in dependency_tokens(cell) {
+                            assert!(input.get(range.as_usize()).is_some(), "{input:?}");
+                        }
+                        for link in cell.links() {
+                            for range in [link.range, link.text_range, link.target_range] {
+                                assert!(input.get(range.as_usize()).is_some(), "{input:?}");
+                            }
+                        }
                     }
                 }
             }

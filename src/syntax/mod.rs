@@ -2,6 +2,7 @@
 //! with byte ranges.
 
 pub mod card;
+mod cell_markup;
 pub mod index_table;
 pub mod ledger;
 pub mod limits;

@@ -1,5 +1,5 @@
 //! Rules on INDEX.md files (WF0 rules 2 and 4): index-missing-row, index-phantom-row,
-//! index-duplicate-row, index-row-mismatch and index-table.
+//! index-duplicate-row, index-row-mismatch, index-table and index-broken-link.
 //!
 //! Every index covers a scope: a stage index the tasks of its stage (within its namespace
 //! folder, if it sits in one), a root index every task of the root (or of its namespace
@@ -13,9 +13,10 @@ use crate::db::mentions::MentionKind;
 use crate::db::vocab::{Stage, Status};
 use crate::db::{FileId, IndexFile, Parsed, Task, Workspace};
 use crate::ide::diagnostics::task_anchor;
+use crate::ide::index_links::{TaskPlace, corrected_target, leads_to};
 use crate::ide::types::{Diagnostic, Rule, Severity};
 use crate::syntax::index_table::{
-    Cell, Column, IndexRow, IndexTable, ParsedIndex, dependency_refs, row_task_id,
+    Cell, CellLink, Column, IndexRow, IndexTable, ParsedIndex, dependency_refs, row_task_id,
 };
 use crate::syntax::task_id::{TaskId, parse_folder_name, parse_task_ref};
 
@@ -292,16 +293,17 @@ fn expected_columns(index: &IndexFile) -> Vec<&'static str> {
 }
 
 /// A row read through the table's header, or through the inbox template's shorter shape.
-struct RowView<'r> {
-    id: Option<(TaskId, TextRange)>,
-    name: Option<&'r Cell>,
+pub(crate) struct RowView<'r> {
+    pub id: Option<(TaskId, TextRange)>,
+    pub id_cell: Option<&'r Cell>,
+    pub name: Option<&'r Cell>,
     dri: Option<&'r Cell>,
     stage: Option<&'r Cell>,
     status: Option<&'r Cell>,
-    dependencies: Option<&'r Cell>,
+    pub dependencies: Option<&'r Cell>,
 }
 
-fn view<'r>(
+pub(crate) fn view<'r>(
     row: &'r IndexRow,
     table: &IndexTable,
     index: &IndexFile,
@@ -316,9 +318,10 @@ fn view<'r>(
             .is_some_and(|cell| Stage::parse(&cell.text).is_some());
     if template_shape {
         let id = parse_task_ref(&row.cells[0].text)
-            .map(|(id, _)| (id.resolved_in(namespace), row.cells[0].range));
+            .map(|(id, _)| (id.resolved_in(namespace), row.cells[0].value_range()));
         return RowView {
             id,
+            id_cell: row.cells.first(),
             name: row.cells.get(1),
             dri: row.cells.get(2),
             stage: row.cells.get(3),
@@ -328,6 +331,7 @@ fn view<'r>(
     }
     RowView {
         id: row_task_id(row, table).map(|(id, range)| (id.resolved_in(namespace), range)),
+        id_cell: row.cell(table, Column::Id),
         name: row.cell(table, Column::Name),
         dri: row.cell(table, Column::Dri),
         stage: row.cell(table, Column::Stage),
@@ -383,11 +387,17 @@ fn check_rows(
             continue;
         }
         seen.insert(id.clone(), id_range);
-        let covered = workspace
-            .owners(root_index, &id)
-            .iter()
-            .any(|&idx| covers(workspace, index, workspace.task(idx)));
-        if !covered {
+        if let Some(task) = row_owner(workspace, index, &id) {
+            check_links(
+                workspace,
+                index,
+                table,
+                namespace.as_deref(),
+                &row_view,
+                task,
+                out,
+            );
+        } else {
             let elsewhere = workspace
                 .lookup_in(root_index, &id)
                 .map(|task| format!(" (it is in {})", task.stage))
@@ -422,6 +432,111 @@ fn check_rows(
             ));
         }
     }
+}
+
+/// index-broken-link: the row's ID and Name links must lead to its task, and each link in
+/// its Dependencies cell to the task the link's text names (one that names no task is left
+/// to the dependency rules). Checked against where the model holds each task, never on disk.
+fn check_links(
+    workspace: &Workspace,
+    index: &IndexFile,
+    table: &IndexTable,
+    namespace: Option<&str>,
+    row_view: &RowView,
+    task: &Task,
+    out: &mut Vec<Diagnostic>,
+) {
+    for (link, target_task) in row_links(workspace, namespace, row_view, task) {
+        if let Some(diagnostic) = broken_link(workspace, index, table, link, target_task) {
+            out.push(diagnostic);
+        }
+    }
+}
+
+/// The task a row of `index` lists, as the index rules take it: one of that ID the index
+/// covers (None for a phantom row).
+pub(crate) fn row_owner<'w>(
+    workspace: &'w Workspace,
+    index: &IndexFile,
+    id: &TaskId,
+) -> Option<&'w Task> {
+    let root = workspace.file(index.file).root;
+    workspace
+        .owners(root, id)
+        .iter()
+        .map(|&idx| workspace.task(idx))
+        .find(|task| covers(workspace, index, task))
+}
+
+/// Each link of a row with the task it must lead to: the row's `task` for a link filling
+/// the ID or Name cell, the task its text names for a link in the Dependencies cell.
+pub(crate) fn row_links<'r, 'w>(
+    workspace: &'w Workspace,
+    namespace: Option<&'r str>,
+    row_view: &RowView<'r>,
+    task: &'w Task,
+) -> impl Iterator<Item = (&'r CellLink, &'w Task)> {
+    let own = [row_view.id_cell, row_view.name]
+        .into_iter()
+        .flatten()
+        .filter_map(Cell::whole_link)
+        .map(move |link| (link, task));
+    let dependencies = row_view
+        .dependencies
+        .into_iter()
+        .flat_map(|cell| cell.links().iter().map(move |link| (link, cell)))
+        .filter_map(move |(link, cell)| {
+            let (id, _) = parse_task_ref(link_text(cell, link).trim())?;
+            let dependency = workspace.lookup_in(task.root, &id.resolved_in(namespace))?;
+            Some((link, dependency))
+        });
+    own.chain(dependencies)
+}
+
+/// The diagnostic for `link` in `index` when it does not lead to `task`.
+fn broken_link(
+    workspace: &Workspace,
+    index: &IndexFile,
+    table: &IndexTable,
+    link: &CellLink,
+    task: &Task,
+) -> Option<Diagnostic> {
+    let file = workspace.file(index.file);
+    let index_rel = &file.rel;
+    let target = link.target(&file.text);
+    let root = &workspace.roots[task.root].path;
+    let place = TaskPlace::of(workspace, task);
+    if leads_to(index_rel, &target, root, &place)? {
+        return None;
+    }
+    let right = corrected_target(index_rel, &target, &place, &table.link_style);
+    let (range, message) = if target.trim().is_empty() {
+        (
+            link.range,
+            format!("this link to {} leads nowhere; link to `{right}`", task.id),
+        )
+    } else {
+        (
+            link.target_range,
+            format!(
+                "`{}` is not where {} is; link to `{right}`",
+                target, task.id
+            ),
+        )
+    };
+    Some(Diagnostic::new(
+        Rule::IndexBrokenLink,
+        index.file,
+        range,
+        message,
+    ))
+}
+
+/// The text of `link`, one of `cell`'s links, as the cell's value reads it.
+pub(crate) fn link_text<'c>(cell: &'c Cell, link: &CellLink) -> &'c str {
+    cell.text
+        .get(link.value_start as usize..link.value_end as usize)
+        .unwrap_or("")
 }
 
 /// What a task's index rows must say, read from its folder and card: the values
@@ -715,6 +830,77 @@ mod tests {
         assert!(
             check_rule(&wrong, Rule::IndexRowMismatch).contains("Stage is `next` here but `inbox`")
         );
+    }
+
+    /// The two backlog tasks listed by indexes that link their IDs, names and dependencies:
+    /// the root index to the cards, the stage index to the folders.
+    const LINKED_ROOT: &str = "\
+| [0001](backlog/TASK-0001-a/0001-a.task.md) | [Task 0001](backlog/TASK-0001-a/0001-a.task.md) | @ana | backlog | active | - | - |
+| [0002](backlog/TASK-0002-b/0002-b.task.md) | [Task 0002](backlog/TASK-0002-b/0002-b.task.md \"card\") | @ana | backlog | active | - | [TASK-0001](./backlog/TASK-0001-a/0001-a.task.md#goal) |
+";
+    const LINKED_STAGE: &str = "\
+| [0001](TASK-0001-a/) | [Task 0001](TASK-0001-a/) | @ana | active | - | - |
+| [0002](./TASK-0002-b) | [Task 0002](<TASK-0002-b/>) | @ana | active | - | [TASK-0001](../backlog/TASK-0001-a/), \\|\\| |
+";
+
+    fn all_rules_with_links(fixture: &str) -> String {
+        format!(
+            "{}{}",
+            all_index_rules(fixture),
+            check_rule(fixture, Rule::IndexBrokenLink)
+        )
+    }
+
+    #[test]
+    fn indexes_whose_cells_are_links_are_clean() {
+        let clean = fixture(LINKED_ROOT, LINKED_STAGE);
+        assert_eq!(all_rules_with_links(&clean), "");
+        // The link text is what the rules read: a wrong name in a link is still a mismatch.
+        let renamed = fixture(
+            &LINKED_ROOT.replace("[Task 0001]", "[Old name]"),
+            LINKED_STAGE,
+        );
+        expect![[r#"
+            INDEX.md:5:1 warning `| [0001](backlog/TASK-0001-a/0001-a.task.md) | [Old name](backlog/TASK-0001-a/0001-a.task.md) | @ana | backlog | active | - | - |` the row for TASK-0001 disagrees with its card: Name is `Old name` here but `Task 0001` on the card
+              -> backlog/TASK-0001-a/0001-a.task.md `0001` TASK-0001's card
+        "#]]
+        .assert_eq(&all_rules_with_links(&renamed));
+    }
+
+    #[test]
+    fn links_that_lead_elsewhere_are_broken() {
+        let root = LINKED_ROOT
+            .replace(
+                "[0001](backlog/TASK-0001-a/0001-a.task.md)",
+                "[0001](next/TASK-0001-a/0001-a.task.md)",
+            )
+            .replace(
+                "[TASK-0001](./backlog/TASK-0001-a/0001-a.task.md#goal)",
+                "[TASK-0001](./backlog/TASK-0002-b/0002-b.task.md#goal)",
+            );
+        let stage = LINKED_STAGE
+            .replace("[Task 0001](TASK-0001-a/)", "[Task 0001]()")
+            .replace("(../backlog/TASK-0001-a/)", "(../../TASK-0001-a/)")
+            // A URL cannot be followed from here, and a link naming no task is left to the
+            // dependency rules.
+            .replace(
+                "[0002](./TASK-0002-b)",
+                "[0002](https://forge.example/t/TASK-0002-b/)",
+            )
+            .replace("\\|\\|", "[TASK-0777](x.md)");
+        expect![[r#"
+            INDEX.md:5:10 warning `next/TASK-0001-a/0001-a.task.md` `next/TASK-0001-a/0001-a.task.md` is not where TASK-0001 is; link to `backlog/TASK-0001-a/0001-a.task.md`
+            INDEX.md:6:147 warning `./backlog/TASK-0002-b/0002-b.task.md#goal` `./backlog/TASK-0002-b/0002-b.task.md#goal` is not where TASK-0001 is; link to `./backlog/TASK-0001-a/0001-a.task.md#goal`
+            backlog/INDEX.md:7:26 warning `[Task 0001]()` this link to TASK-0001 leads nowhere; link to `TASK-0001-a/`
+            backlog/INDEX.md:8:112 warning `../../TASK-0001-a/` `../../TASK-0001-a/` is not where TASK-0001 is; link to `TASK-0001-a/`
+        "#]]
+        .assert_eq(&check_rule(&fixture(&root, &stage), Rule::IndexBrokenLink));
+        // Link texts are what the other rules read: only the one naming TASK-0777 is news.
+        expect![[r#"
+            backlog/INDEX.md:8:1 warning `| [0002](https://forge.example/t/TASK-0002-b/) | [Task 0002](<TASK-0002-b/>) | @ana | active | - | [TASK-0001](../../TASK-0001-a/), [TASK-0777](x.md) |` the row for TASK-0002 disagrees with its card: Dependencies are `TASK-0001, TASK-0777` here but `TASK-0001` on the card
+              -> backlog/TASK-0002-b/0002-b.task.md `0002` TASK-0002's card
+        "#]]
+        .assert_eq(&all_index_rules(&fixture(&root, &stage)));
     }
 
     #[test]

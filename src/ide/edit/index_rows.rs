@@ -1,5 +1,6 @@
 //! INDEX.md row edits: what a task's row should say, rendering it in a table's own column
-//! order, and inserting, removing or replacing one row (or one cell) of the task table.
+//! order and link style, and inserting, removing or replacing one row (or one cell) of the
+//! task table.
 //!
 //! Rows are found by the task they list. A bare ID in an index inside a namespace folder
 //! (`fw/next/INDEX.md`) means that namespace, which the text alone cannot tell, so the row
@@ -7,13 +8,20 @@
 
 use crate::db::meta::BlockedBy;
 use crate::db::vocab::Status;
-use crate::db::{TaskIdx, Workspace};
-use crate::ide::diagnostics::index::{expected_row, show_dependencies};
+use crate::db::{FileId, Parsed, TaskIdx, Workspace};
+use crate::ide::diagnostics::index::{expected_row, link_text, show_dependencies};
 use crate::ide::edit::{line_content_end, line_ending, line_start, remove_line, splice};
-use crate::syntax::index_table::{Column, IndexRow, IndexTable, parse_index, row_task_id};
-use crate::syntax::task_id::TaskId;
+use crate::ide::index_links::{TaskPlace, corrected_target, leads_to, target_for};
+use std::path::Path;
 
-/// The cells of a task's row, as plain text (unescaped).
+use crate::base::TextRange;
+use crate::syntax::index_table::{
+    Column, IndexRow, IndexTable, LinkStyle, ParsedIndex, parse_index, row_task_id,
+};
+use crate::syntax::task_id::{TaskId, parse_task_ref};
+
+/// The cells of a task's row, as plain text (unescaped), and where the task and its
+/// dependencies are, for the indexes that link them.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RowValues {
     /// The task's namespace, empty for none.
@@ -25,7 +33,11 @@ pub struct RowValues {
     pub stage: String,
     pub status: String,
     pub flags: String,
-    pub dependencies: String,
+    /// The tasks it depends on, each with where it is (None: no such task); shown `-` when
+    /// there are none.
+    pub dependencies: Vec<(TaskId, Option<TaskPlace>)>,
+    /// Where the task is once the row is written: where its ID and Name links lead.
+    pub place: Option<TaskPlace>,
 }
 
 impl RowValues {
@@ -65,9 +77,12 @@ impl RowValues {
                 .map(|s| s.name().to_string())
                 .unwrap_or_default(),
             flags,
-            dependencies: expected
-                .dependencies
-                .map_or_else(|| "-".to_string(), |ids| show_dependencies(&ids)),
+            dependencies: placed(
+                workspace,
+                task.root,
+                &expected.dependencies.unwrap_or_default(),
+            ),
+            place: Some(TaskPlace::of(workspace, task)),
         }
     }
 
@@ -88,9 +103,147 @@ impl RowValues {
             Column::Stage => self.stage.clone(),
             Column::Status => self.status.clone(),
             Column::Flags => self.flags.clone(),
-            Column::Dependencies => self.dependencies.clone(),
+            Column::Dependencies => {
+                let ids: Vec<TaskId> = self.dependencies.iter().map(|(id, _)| id.clone()).collect();
+                show_dependencies(&ids)
+            }
         }
     }
+
+    /// The markdown for `column` in `table`: the text, escaped, and linked where the index
+    /// links that column (SPEC §2: written rows follow the index).
+    pub fn render_cell(&self, column: Column, table: &IndexTable, linking: &Linking) -> String {
+        let style = &linking.style;
+        let text = escape_cell(&self.cell(column, table.position(Column::Namespace).is_some()));
+        let linked = match column {
+            Column::Id => style.id,
+            Column::Name => style.name,
+            Column::Dependencies => return dependency_cell(&self.dependencies, linking),
+            _ => false,
+        };
+        match &self.place {
+            Some(place) if linked && fits_link_text(&text) => {
+                format!("[{text}]({})", target_for(linking.index_rel, place, style))
+            }
+            _ => text,
+        }
+    }
+}
+
+/// How rows written into one index link their cells: the index's path (targets are relative
+/// to its folder) and its link style.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Linking<'a> {
+    pub index_rel: &'a str,
+    pub style: LinkStyle,
+}
+
+impl<'a> Linking<'a> {
+    /// The linking of `table`, the task table of the index `file` (as the model has it, or as
+    /// it is about to be written). An index with no rows to go by takes the style of its
+    /// root's other indexes, those of its own kind (stage or root) first, so that the first
+    /// row of an empty stage is linked like every other row of the tree.
+    pub fn of(workspace: &'a Workspace, file: FileId, table: &IndexTable) -> Linking<'a> {
+        let source = workspace.file(file);
+        let style = if table.link_style.decided {
+            table.link_style
+        } else {
+            let indexes = &workspace.roots[source.root].indexes;
+            let is_stage =
+                |file: FileId| indexes.iter().any(|i| i.file == file && i.stage.is_some());
+            let own_kind = is_stage(file);
+            let mut others: Vec<(bool, LinkStyle)> = indexes
+                .iter()
+                .filter(|index| index.file != file)
+                .filter_map(|index| match &workspace.file(index.file).parsed {
+                    Parsed::Index(ParsedIndex {
+                        table: Some(other), ..
+                    }) if other.link_style.decided => {
+                        Some((index.stage.is_some() != own_kind, other.link_style))
+                    }
+                    _ => None,
+                })
+                .collect();
+            others.sort_by_key(|&(other_kind, _)| other_kind);
+            others
+                .first()
+                .map_or_else(LinkStyle::default, |&(_, style)| style)
+        };
+        Linking {
+            index_rel: &source.rel,
+            style,
+        }
+    }
+
+    /// An index linked as its own rows say, with no fallback (for tests and texts outside
+    /// the model).
+    pub fn own(index_rel: &'a str, table: &IndexTable) -> Linking<'a> {
+        Linking {
+            index_rel,
+            style: table.link_style,
+        }
+    }
+}
+
+/// Each of `ids` with where the task is, in root `root` of `workspace`.
+pub fn placed(
+    workspace: &Workspace,
+    root: usize,
+    ids: &[TaskId],
+) -> Vec<(TaskId, Option<TaskPlace>)> {
+    ids.iter()
+        .map(|id| {
+            let place = workspace
+                .lookup_in(root, id)
+                .map(|task| TaskPlace::of(workspace, task));
+            (id.clone(), place)
+        })
+        .collect()
+}
+
+/// A Dependencies cell showing `dependencies`: `TASK-0001, TASK-0002`, each a link to the
+/// task where the index links them, or `-`.
+pub fn dependency_cell(dependencies: &[(TaskId, Option<TaskPlace>)], linking: &Linking) -> String {
+    if dependencies.is_empty() {
+        return "-".to_string();
+    }
+    let style = &linking.style;
+    dependencies
+        .iter()
+        .map(|(id, place)| match place {
+            Some(place) if style.dependencies => {
+                format!("[{id}]({})", target_for(linking.index_rel, place, style))
+            }
+            _ => id.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Whether `text` reads back unchanged as a link's text: not blank, and its brackets pair up
+/// (a stray one would end the text early or leave the link unread).
+fn fits_link_text(text: &str) -> bool {
+    let mut depth = 0usize;
+    let mut chars = text.chars().peekable();
+    while let Some(ch) = chars.next() {
+        match ch {
+            '[' => depth += 1,
+            ']' => match depth.checked_sub(1) {
+                Some(less) => depth = less,
+                None => return false,
+            },
+            // `\|` is the table's escape and reads back as `|`; another escape, or a code
+            // span, could hide a bracket.
+            '\\' if chars.next_if_eq(&'|').is_some() => {}
+            '\\' | '`' => return false,
+            _ => {}
+        }
+    }
+    depth == 0 && !text.is_empty() && !is_blank_marker(text)
+}
+
+fn is_blank_marker(text: &str) -> bool {
+    matches!(text, "-" | "—" | "–")
 }
 
 /// The Flags cell of a paused task: `paused(<expected_resume_date>)`, or `paused`.
@@ -106,15 +259,14 @@ pub fn paused_flag(workspace: &Workspace, task_idx: TaskIdx) -> String {
     }
 }
 
-/// A row line (without line ending) for `values`, its cells in `table`'s column order;
-/// columns the analysis does not know are left empty.
-pub fn render_row(table: &IndexTable, values: &RowValues) -> String {
-    render_cells(&row_cells(table, values))
+/// A row line (without line ending) for `values` in `table`, its cells in the table's column
+/// order and linked as `linking` says; columns the analysis does not know are left empty.
+pub fn render_row(table: &IndexTable, linking: &Linking, values: &RowValues) -> String {
+    render_cells(&row_cells(table, linking, values))
 }
 
-/// The cell texts (unescaped) of a row for `values`, one per header cell of `table`.
-pub fn row_cells(table: &IndexTable, values: &RowValues) -> Vec<String> {
-    let with_namespace = table.position(Column::Namespace).is_some();
+/// The cells (markdown, escaped) of a row for `values`, one per header cell of `table`.
+pub fn row_cells(table: &IndexTable, linking: &Linking, values: &RowValues) -> Vec<String> {
     (0..table.header.len())
         .map(|position| {
             table
@@ -122,19 +274,18 @@ pub fn row_cells(table: &IndexTable, values: &RowValues) -> Vec<String> {
                 .iter()
                 .find(|&&(_, at)| at == position)
                 .map_or_else(String::new, |&(column, _)| {
-                    values.cell(column, with_namespace)
+                    values.render_cell(column, table, linking)
                 })
         })
         .collect()
 }
 
-/// A row line from cell texts: `| a | b |`, each escaped, an empty cell as `| |`.
+/// A row line from cell markdown: `| a | b |`, an empty cell as `| |`.
 pub fn render_cells(cells: &[String]) -> String {
     let mut line = String::from("|");
     for text in cells {
-        let text = escape_cell(text);
         line.push(' ');
-        line.push_str(&text);
+        line.push_str(text);
         if !text.is_empty() {
             line.push(' ');
         }
@@ -218,6 +369,47 @@ pub fn replace_cell(
     ))
 }
 
+/// `text` with each link in a Dependencies cell that names one of `moved` (read in the
+/// index's `namespace`) pointed at where that task now is, in the form the link had; None
+/// when every such link already leads there. `index_rel` is the index's path and `root` the
+/// tasks root's, as [`leads_to`] reads them.
+pub fn retarget_dependency_links(
+    text: &str,
+    index_rel: &str,
+    namespace: Option<&str>,
+    root: &Path,
+    moved: &[(TaskId, TaskPlace)],
+) -> Option<String> {
+    let table = parse_index(text).table?;
+    let column = table.position(Column::Dependencies)?;
+    let mut edits: Vec<(TextRange, String)> = Vec::new();
+    for cell in table.rows.iter().filter_map(|row| row.cells.get(column)) {
+        for link in cell.links() {
+            let Some((id, _)) = parse_task_ref(link_text(cell, link).trim()) else {
+                continue;
+            };
+            let id = id.resolved_in(namespace);
+            let Some((_, place)) = moved.iter().find(|(moved_id, _)| *moved_id == id) else {
+                continue;
+            };
+            let old = link.target(text);
+            if leads_to(index_rel, &old, root, place) == Some(false) {
+                let target = corrected_target(index_rel, &old, place, &table.link_style);
+                edits.push((link.target_range, target));
+            }
+        }
+    }
+    if edits.is_empty() {
+        return None;
+    }
+    let mut out = text.to_string();
+    // From the end, so the ranges before each edit still hold.
+    for (range, target) in edits.iter().rev() {
+        out.replace_range(range.as_usize(), target);
+    }
+    Some(out)
+}
+
 fn find_row<'t>(
     table: &'t IndexTable,
     task_id: &TaskId,
@@ -247,7 +439,27 @@ mod tests {
             stage: "backlog".into(),
             status: "active".into(),
             flags: "-".into(),
-            dependencies: "TASK-0001, TASK-0002".into(),
+            dependencies: vec![
+                (
+                    id(1),
+                    Some(place(
+                        "backlog/TASK-0001-a",
+                        "backlog/TASK-0001-a/0001-a.task.md",
+                    )),
+                ),
+                (id(2), None),
+            ],
+            place: Some(place(
+                "backlog/TASK-0003-c",
+                "backlog/TASK-0003-c/0003-c.task.md",
+            )),
+        }
+    }
+
+    fn place(folder: &str, card: &str) -> TaskPlace {
+        TaskPlace {
+            folder: folder.to_string(),
+            card: Some(card.to_string()),
         }
     }
 
@@ -255,7 +467,7 @@ mod tests {
     fn rows_render_in_the_tables_column_order() {
         let table = parse_index(INDEX).table.unwrap();
         assert_eq!(
-            render_row(&table, &values()),
+            render_row(&table, &Linking::own("backlog/INDEX.md", &table), &values()),
             "| 0003 | Three \\| pipes | @cy | active | - | TASK-0001, TASK-0002 | |"
         );
         let namespaced = parse_index(
@@ -269,8 +481,80 @@ mod tests {
             ..values()
         };
         assert_eq!(
-            render_row(&namespaced, &fw),
+            render_row(&namespaced, &Linking::own("INDEX.md", &namespaced), &fw),
             "| FW | 0003 | Three \\| pipes | @cy | backlog | active |"
+        );
+    }
+
+    #[test]
+    fn rows_follow_the_tables_link_style() {
+        // The root index links IDs and dependencies to cards, the stage index names to folders.
+        let root = parse_index(
+            "| ID | Name | Dependencies |\n|---|---|---|\n\
+             | [0001](backlog/TASK-0001-a/0001-a.task.md) | One | - |\n\
+             | [0002](next/TASK-0002-b/0002-b.task.md) | Two | [TASK-0001](backlog/TASK-0001-a/0001-a.task.md) |\n",
+        )
+        .table
+        .unwrap();
+        assert_eq!(
+            render_row(&root, &Linking::own("INDEX.md", &root), &values()),
+            "| [0003](backlog/TASK-0003-c/0003-c.task.md) | Three \\| pipes | [TASK-0001](backlog/TASK-0001-a/0001-a.task.md), TASK-0002 |"
+        );
+        let stage = parse_index("| ID | Name |\n|---|---|\n| 0001 | [One](./TASK-0001-a/) |\n")
+            .table
+            .unwrap();
+        assert_eq!(
+            render_row(&stage, &Linking::own("backlog/INDEX.md", &stage), &values()),
+            "| 0003 | [Three \\| pipes](./TASK-0003-c/) |"
+        );
+        // A name whose brackets would not read back, a blank one, stay plain.
+        for name in ["Fix [ it", "`a]`", ""] {
+            let values = RowValues {
+                name: name.into(),
+                ..values()
+            };
+            let row = render_row(&stage, &Linking::own("backlog/INDEX.md", &stage), &values);
+            assert!(!row.contains("./TASK-0003-c/"), "{row}");
+        }
+        // What is written reads back as the values, with links that lead to the tasks.
+        let written = format!(
+            "| ID | Name | Dependencies |\n|---|---|---|\n{}\n",
+            render_row(&root, &Linking::own("INDEX.md", &root), &values())
+        );
+        let table = parse_index(&written).table.unwrap();
+        let row = &table.rows[0];
+        assert_eq!(row.cell(&table, Column::Id).unwrap().text, "0003");
+        assert_eq!(
+            row.cell(&table, Column::Dependencies).unwrap().text,
+            "TASK-0001, TASK-0002"
+        );
+    }
+
+    #[test]
+    fn dependency_links_follow_a_moved_task() {
+        let text = "| ID | Dependencies |\n|---|---|\n\
+                    | 0002 | [TASK-0001](../next/TASK-0001-a/0001-a.task.md#goal), [0009](x.md) |\n\
+                    | 0003 | [0001](./../next/TASK-0001-a/) |\n\
+                    | 0004 | TASK-0001 |\n";
+        let moved = [(
+            id(1),
+            place("current/TASK-0001-a", "current/TASK-0001-a/0001-a.task.md"),
+        )];
+        let root = Path::new("/repo/.work/tasks");
+        let after =
+            retarget_dependency_links(text, "backlog/INDEX.md", None, root, &moved).unwrap();
+        assert_eq!(
+            after,
+            text.replace(
+                "../next/TASK-0001-a/0001-a.task.md#goal",
+                "../current/TASK-0001-a/0001-a.task.md#goal"
+            )
+            .replace("./../next/TASK-0001-a/", "../current/TASK-0001-a/")
+        );
+        // Nothing to do once they lead there.
+        assert_eq!(
+            retarget_dependency_links(&after, "backlog/INDEX.md", None, root, &moved),
+            None
         );
     }
 
@@ -361,7 +645,10 @@ mod tests {
         )
         .table
         .unwrap();
-        let mut rows: Vec<String> = values.iter().map(|v| render_row(&table, v)).collect();
+        let mut rows: Vec<String> = values
+            .iter()
+            .map(|v| render_row(&table, &Linking::own("INDEX.md", &table), v))
+            .collect();
         rows.sort();
         assert_eq!(
             rows,

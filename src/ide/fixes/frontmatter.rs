@@ -6,12 +6,11 @@ use crate::db::vocab::{REF_LIST_FIELDS, Status};
 use crate::db::{FileId, Task, Workspace};
 use crate::ide::diagnostics::frontmatter::{suggested_date, suggested_value};
 use crate::ide::edit::frontmatter::{NewValue, add_list_item, replace_list_item, set_field};
-use crate::ide::fixes::index::follow_card;
+use crate::ide::fixes::index::{Follow, follow_card};
 use crate::ide::fixes::{Fixes, backticked, combine, rewrite};
 use crate::ide::source_change::SourceChange;
 use crate::ide::types::Diagnostic;
 use crate::syntax::card::FrontmatterEntry;
-use crate::syntax::index_table::Column;
 use crate::syntax::task_id::{TaskId, parse_file_prefix, parse_folder_name, parse_task_ref};
 use crate::syntax::yaml::{YamlNode, YamlValue};
 
@@ -185,7 +184,7 @@ pub(super) fn blocked_without_reason(ws: &Workspace, d: &Diagnostic, fixes: &mut
     // The index rows' Status mirrors the card's, so they change with it.
     let blocked = Status::Blocked.name();
     let card = set(ws, d.file, "status", &NewValue::Str(blocked));
-    let rows = follow_card(ws, idx, Column::Status, blocked);
+    let rows = follow_card(ws, idx, Follow::Status(blocked));
     fixes.change(
         "Set status to `blocked`",
         false,

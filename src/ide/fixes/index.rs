@@ -1,19 +1,24 @@
-//! Fixes of INDEX.md files: index-missing-row, index-phantom-row, index-duplicate-row and
-//! index-row-mismatch. The card is the source of truth (WF0 rule 4), so rows are written
-//! from it; and the helper other fixes use to keep rows in step with a card they change.
+//! Fixes of INDEX.md files: index-missing-row, index-phantom-row, index-duplicate-row,
+//! index-row-mismatch and index-broken-link. The card is the source of truth (WF0 rule 4),
+//! so rows are written from it, linked the way the index links its rows; and the helper other
+//! fixes use to keep rows in step with a card they change.
 
+use crate::db::layout::namespace_of_dir;
 use crate::db::{FileId, IndexFile, Parsed, Task, TaskIdx, Workspace};
 use crate::ide::diagnostics::index::{
-    cell_dependencies, covers, expected_row, row_task, same_text,
+    cell_dependencies, covers, expected_row, row_links, row_owner, row_task, same_text, view,
 };
 use crate::ide::edit::index_rows::{
-    RowValues, escape_cell, insert_row, remove_row_at, render_cells, render_row, row_cells,
+    Linking, RowValues, dependency_cell, escape_cell, insert_row, placed, remove_row_at,
+    render_cells, render_row, row_cells,
 };
 use crate::ide::edit::{line_content_end, line_start, splice};
 use crate::ide::fixes::{Fixes, rewrite};
+use crate::ide::index_links::{TaskPlace, corrected_target};
 use crate::ide::source_change::SourceChange;
 use crate::ide::types::Diagnostic;
 use crate::syntax::index_table::{Cell, Column, IndexRow, IndexTable, ParsedIndex};
+use crate::syntax::task_id::TaskId;
 
 /// index-missing-row: add the task's row to the index that lacks it. The card's diagnostic
 /// about the root index names that index as related; the one about the stage index does
@@ -53,7 +58,8 @@ pub(super) fn missing_row(ws: &Workspace, d: &Diagnostic, fixes: &mut Fixes) {
     let Some(table) = table_of(ws, index_file) else {
         return;
     };
-    let line = render_row(table, &RowValues::of_task(ws, idx));
+    let linking = Linking::of(ws, index_file, table);
+    let line = render_row(table, &linking, &RowValues::of_task(ws, idx));
     let text = &ws.file(index_file).text;
     fixes.change(
         format!("Add a row for {} to {}", task.id, ws.file(index_file).rel),
@@ -74,9 +80,10 @@ pub(super) fn extra_row(ws: &Workspace, d: &Diagnostic, fixes: &mut Fixes) {
     );
 }
 
-/// index-row-mismatch: rewrite the row from the card. The row keeps its own spelling of the
-/// ID and namespace, the cells of columns the analysis does not know, and its Flags unless
-/// the status they describe changes.
+/// index-row-mismatch: rewrite the row from the card, linked as the index links its rows.
+/// The row keeps its own spelling of the ID and namespace, the cells of columns the analysis
+/// does not know, and its Flags unless the status they describe changes (kept cells as
+/// written, markup and all).
 pub(super) fn row_mismatch(ws: &Workspace, d: &Diagnostic, fixes: &mut Fixes) {
     let Some(index) = index_file(ws, d.file) else {
         return;
@@ -97,32 +104,32 @@ pub(super) fn row_mismatch(ws: &Workspace, d: &Diagnostic, fixes: &mut Fixes) {
     else {
         return;
     };
+    let file = ws.file(d.file);
+    let text = &file.text;
     let mut values = RowValues::of_task(ws, idx);
     let expected = values.clone();
-    let kept = |column: Column| row.cell(table, column).map(|cell| cell.text.clone());
+    let kept = |column: Column| row.cell(table, column);
     if let Some(id) = kept(Column::Id) {
-        values.id = id;
+        values.id.clone_from(&id.text);
     }
     if let Some(namespace) = kept(Column::Namespace) {
-        values.namespace = namespace;
+        values.namespace.clone_from(&namespace.text);
     }
+    let mut cells = row_cells(table, &Linking::of(ws, d.file, table), &values);
     let status_unchanged =
-        kept(Column::Status).is_some_and(|status| same_text(&status, &expected.status));
-    if let Some(flags) = kept(Column::Flags).filter(|_| status_unchanged) {
-        values.flags = flags;
-    }
+        kept(Column::Status).is_some_and(|status| same_text(&status.text, &expected.status));
+    let flags_at = table.position(Column::Flags).filter(|_| status_unchanged);
     // Columns the analysis does not know are rendered empty; put back what the row had.
-    let mut cells = row_cells(table, &values);
     for (position, cell) in cells.iter_mut().enumerate() {
-        if table.columns.iter().all(|&(_, at)| at != position)
+        let unknown = table.columns.iter().all(|&(_, at)| at != position);
+        if (unknown || flags_at == Some(position))
             && let Some(old) = row.cells.get(position)
         {
-            cell.clone_from(&old.text);
+            *cell = old.range.slice(text).to_string();
         }
     }
     let line = render_cells(&cells);
     // The diagnostic is on the task's first row in this index; that very line is rewritten.
-    let text = &ws.file(d.file).text;
     let start = line_start(text, row.range.start as usize);
     let end = line_content_end(text, row.range.start as usize);
     fixes.change(
@@ -132,26 +139,87 @@ pub(super) fn row_mismatch(ws: &Workspace, d: &Diagnostic, fixes: &mut Fixes) {
     );
 }
 
+/// index-broken-link: point the link at where its task is, in the form the target had (card
+/// or folder, `./`, its `#section`). The diagnostic is on the target (on the whole link when
+/// the target is blank), which finds the link again.
+pub(super) fn broken_link(ws: &Workspace, d: &Diagnostic, fixes: &mut Fixes) {
+    let Some(index) = index_file(ws, d.file) else {
+        return;
+    };
+    let Some(table) = table_of(ws, d.file) else {
+        return;
+    };
+    let at = table
+        .rows
+        .partition_point(|row| row.range.end < d.range.start);
+    let Some(row) = table.rows.get(at) else {
+        return;
+    };
+    let namespace = index.namespace_dir.as_deref().and_then(namespace_of_dir);
+    let row_view = view(row, table, index, namespace.as_deref());
+    let Some(task) = row_view
+        .id
+        .as_ref()
+        .and_then(|(id, _)| row_owner(ws, index, id))
+    else {
+        return;
+    };
+    let Some((link, target_task)) = row_links(ws, namespace.as_deref(), &row_view, task)
+        .find(|(link, _)| link.target_range == d.range || link.range == d.range)
+    else {
+        return;
+    };
+    let file = ws.file(d.file);
+    let place = TaskPlace::of(ws, target_task);
+    let old = link.target(&file.text);
+    let target = corrected_target(&file.rel, &old, &place, &table.link_style);
+    let range = link.target_range;
+    fixes.change(
+        format!("Link to `{target}`"),
+        true,
+        rewrite(
+            ws,
+            d.file,
+            Some(splice(
+                &file.text,
+                range.start as usize,
+                range.end as usize,
+                &target,
+            )),
+        ),
+    );
+}
+
+/// A cell a card change sets in the task's index rows.
+pub(super) enum Follow<'a> {
+    Status(&'a str),
+    /// The new `depends_on`, sorted and without repeats.
+    Dependencies(&'a [TaskId]),
+}
+
 /// Edits keeping task `idx`'s index rows in step with a change to its card: each row whose
-/// `column` cell agrees with the card as it is now is set to `value`. Rows that already
-/// disagree are left alone; index-row-mismatch reports them and its fix rewrites them.
-pub(super) fn follow_card(
-    ws: &Workspace,
-    idx: TaskIdx,
-    column: Column,
-    value: &str,
-) -> Vec<SourceChange> {
+/// cell agrees with the card as it is now is set to the new value (linked where the index
+/// links that column). Rows that already disagree are left alone; index-row-mismatch reports
+/// them and its fix rewrites them.
+pub(super) fn follow_card(ws: &Workspace, idx: TaskIdx, new: Follow) -> Vec<SourceChange> {
     let task = ws.task(idx);
     let expected = expected_row(task);
-    let agrees = |cell: &Cell| match column {
-        Column::Dependencies => expected
-            .dependencies
-            .as_ref()
-            .is_some_and(|deps| cell_dependencies(cell, task) == *deps),
-        Column::Status => expected
-            .status
-            .is_some_and(|status| same_text(&cell.text, status.name())),
-        _ => false,
+    let (column, agrees): (Column, &dyn Fn(&Cell) -> bool) = match new {
+        Follow::Dependencies(_) => (Column::Dependencies, &|cell: &Cell| {
+            expected
+                .dependencies
+                .as_ref()
+                .is_some_and(|deps| cell_dependencies(cell, task) == *deps)
+        }),
+        Follow::Status(_) => (Column::Status, &|cell: &Cell| {
+            expected
+                .status
+                .is_some_and(|status| same_text(&cell.text, status.name()))
+        }),
+    };
+    let dependencies = match new {
+        Follow::Dependencies(ids) => placed(ws, task.root, ids),
+        Follow::Status(_) => Vec::new(),
     };
     indexes_of(ws, task)
         .filter_map(|(index, table)| {
@@ -159,12 +227,19 @@ pub(super) fn follow_card(
             if !agrees(cell) {
                 return None;
             }
-            let text = &ws.file(index.file).text;
+            let file = ws.file(index.file);
+            let value = match new {
+                Follow::Status(status) => escape_cell(status),
+                Follow::Dependencies(_) => {
+                    dependency_cell(&dependencies, &Linking::of(ws, index.file, table))
+                }
+            };
+            let text = &file.text;
             let new = splice(
                 text,
                 cell.range.start as usize,
                 cell.range.end as usize,
-                &escape_cell(value),
+                &value,
             );
             SourceChange::rewrite(index.file, text, &new)
         })

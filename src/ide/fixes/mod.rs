@@ -88,6 +88,7 @@ pub fn fixes_for(workspace: &Workspace, ctx: &FixContext, diagnostic: &Diagnosti
         Rule::IndexMissingRow => index::missing_row(ws, d, &mut fixes),
         Rule::IndexPhantomRow | Rule::IndexDuplicateRow => index::extra_row(ws, d, &mut fixes),
         Rule::IndexRowMismatch => index::row_mismatch(ws, d, &mut fixes),
+        Rule::IndexBrokenLink => index::broken_link(ws, d, &mut fixes),
         Rule::MissingSection => package::missing_section(ws, d, &mut fixes),
         Rule::PackageFileMissing => package::package_file_missing(ws, d, &mut fixes),
         Rule::IdCounterStale => package::id_counter_stale(ws, d, &mut fixes),
@@ -99,7 +100,7 @@ pub fn fixes_for(workspace: &Workspace, ctx: &FixContext, diagnostic: &Diagnosti
     list
 }
 
-/// The rules whose fixes write index rows from where the task's folder is.
+/// The rules whose fixes write index rows (or their links) from where the task's folder is.
 fn writes_index_rows(rule: Rule) -> bool {
     matches!(
         rule,
@@ -107,6 +108,7 @@ fn writes_index_rows(rule: Rule) -> bool {
             | Rule::IndexPhantomRow
             | Rule::IndexDuplicateRow
             | Rule::IndexRowMismatch
+            | Rule::IndexBrokenLink
     )
 }
 

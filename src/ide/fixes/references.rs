@@ -9,17 +9,15 @@ use crate::db::meta::RefItem;
 use crate::db::vocab::REF_LIST_FIELDS;
 use crate::db::{Task, TaskIdx, Workspace};
 use crate::ide::diagnostics::dependencies::{nearest_ids, references};
-use crate::ide::diagnostics::index::show_dependencies;
 use crate::ide::edit::frontmatter::{
     NewValue, add_list_item, remove_list_item, replace_list_item, set_field,
 };
 use crate::ide::edit::ledger::append_lines;
 use crate::ide::edit::splice;
-use crate::ide::fixes::index::follow_card;
+use crate::ide::fixes::index::{Follow, follow_card};
 use crate::ide::fixes::{FixContext, Fixes, combine, rewrite};
 use crate::ide::source_change::SourceChange;
 use crate::ide::types::Diagnostic;
-use crate::syntax::index_table::Column;
 use crate::syntax::ledger::format_rfc3339;
 use crate::syntax::task_id::TaskId;
 use crate::syntax::yaml::YamlValue;
@@ -319,7 +317,7 @@ fn replace(ws: &Workspace, at: &RefAt, replacement: &TaskId, fixes: &mut Fixes) 
 fn dependency_rows(ws: &Workspace, idx: TaskIdx, mut deps: Vec<TaskId>) -> Vec<SourceChange> {
     deps.sort();
     deps.dedup();
-    follow_card(ws, idx, Column::Dependencies, &show_dependencies(&deps))
+    follow_card(ws, idx, Follow::Dependencies(&deps))
 }
 
 /// The well-formed references of `task`'s `field`.

@@ -618,6 +618,28 @@ fn every_fix_removes_its_diagnostic_and_changes_nothing_else() {
             "#]],
         ),
         (
+            "a link leading elsewhere pointed at the task, in the form it had",
+            indexed(
+                "",
+                "depends_on: [TASK-0001]",
+                &ROOT_ROWS.replace(
+                    "| 0002 | Task 0002 | @ana | backlog | active | - | - |",
+                    "| 0002 | Task 0002 | @ana | backlog | active | - | [TASK-0001](./next/TASK-0001-a/#goal) |",
+                ),
+                &STAGE_ROWS.replace(
+                    "| 0002 | Task 0002 | @ana | active | - | - |",
+                    "| 0002 | Task 0002 | @ana | active | - | TASK-0001 |",
+                ),
+            ),
+            Rule::IndexBrokenLink,
+            "Link to",
+            expect![[r#"
+                Link to `./backlog/TASK-0001-a/#goal` (safe)
+                INDEX.md:6:66 `next` -> `backlog`
+                  = | 0002 | Task 0002 | @ana | backlog | active | - | [TASK-0001](./backlog/TASK-0001-a/#goal) |
+            "#]],
+        ),
+        (
             "section added before the next one",
             one("inbox/TASK-0001-a", "").replace("## Expected Outputs\n\nA result.\n\n", ""),
             Rule::MissingSection,

@@ -1,0 +1,375 @@
+//! Where INDEX.md links lead (SPEC §2): a link target read against the index's folder and
+//! compared with where a task is, and the target the product writes for a task. Path
+//! arithmetic on paths relative to the tasks root only: the model knows where every task is,
+//! so nothing here touches the disk, and a check costs the length of the target.
+
+use std::path::Path;
+
+use crate::db::{Task, Workspace};
+use crate::syntax::index_table::LinkStyle;
+
+/// Where a task is, relative to its tasks root: what a link to it may lead to.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TaskPlace {
+    /// `next/TASK-0042-x`.
+    pub folder: String,
+    /// `next/TASK-0042-x/0042-x.task.md`; None when the task has no card.
+    pub card: Option<String>,
+}
+
+impl TaskPlace {
+    pub fn of(workspace: &Workspace, task: &Task) -> TaskPlace {
+        TaskPlace {
+            folder: task.folder.clone(),
+            card: task.card.map(|card| workspace.file(card).rel.clone()),
+        }
+    }
+
+    /// The same package once its folder is `folder` (a transition moves it).
+    pub fn moved_to(&self, folder: &str) -> TaskPlace {
+        let card = self
+            .card
+            .as_ref()
+            .map(|card| match card.strip_prefix(self.folder.as_str()) {
+                Some(rest) => format!("{folder}{rest}"),
+                None => card.clone(),
+            });
+        TaskPlace {
+            folder: folder.to_string(),
+            card,
+        }
+    }
+
+    /// Whether `path` (relative to the tasks root, normalised) is this task's card or folder.
+    fn is(&self, path: &str) -> bool {
+        path == self.folder || self.card.as_deref() == Some(path)
+    }
+}
+
+/// Whether the link `target`, written in the index `index_rel`, leads to the task at `place`:
+/// None when it cannot be told without leaving the tree (a URL such as `https://…`). A
+/// target starting with `/` is read from the repository's top, which is taken to be any
+/// folder above the tasks root at `root`.
+pub fn leads_to(index_rel: &str, target: &str, root: &Path, place: &TaskPlace) -> Option<bool> {
+    let path = link_path(target)?;
+    let reaches = match path.strip_prefix('/') {
+        Some(from_top) => {
+            let Some(from_top) = normalise("", from_top) else {
+                return Some(false);
+            };
+            [Some(place.folder.as_str()), place.card.as_deref()]
+                .into_iter()
+                .flatten()
+                .any(|expected| {
+                    let prefix = match from_top.strip_suffix(expected) {
+                        Some("") => "",
+                        Some(prefix) => match prefix.strip_suffix('/') {
+                            Some(prefix) => prefix,
+                            None => return false,
+                        },
+                        None => return false,
+                    };
+                    root.ends_with(prefix)
+                })
+        }
+        None => normalise(index_dir(index_rel), &path).is_some_and(|path| place.is(&path)),
+    };
+    Some(reaches)
+}
+
+/// The target a link to the task at `place` gets in the index `index_rel`, in `style`'s
+/// form: to the card (or the folder, when the style links folders or there is no card),
+/// relative to the index's folder.
+pub fn target_for(index_rel: &str, place: &TaskPlace, style: &LinkStyle) -> String {
+    let to = match (&place.card, style.to_folders) {
+        (Some(card), false) => card.clone(),
+        _ => format!("{}/", place.folder),
+    };
+    let relative = relative_path(index_dir(index_rel), &to);
+    let relative = if style.dot_slash && !relative.starts_with("../") {
+        format!("./{relative}")
+    } else {
+        relative
+    };
+    encode(&relative)
+}
+
+/// A wrong link target set right: it leads to the task at `place` and keeps the form the old
+/// one had (card or folder, `./`, its `#section`); a blank one takes the index's `style`.
+pub fn corrected_target(
+    index_rel: &str,
+    old: &str,
+    place: &TaskPlace,
+    style: &LinkStyle,
+) -> String {
+    let old = old.trim();
+    if old.is_empty() {
+        return target_for(index_rel, place, style);
+    }
+    let split = old.find(['#', '?']).unwrap_or(old.len());
+    let (path, suffix) = old.split_at(split);
+    let style = LinkStyle {
+        to_folders: !path.ends_with(".md"),
+        dot_slash: path.starts_with("./"),
+        ..LinkStyle::default()
+    };
+    format!("{}{suffix}", target_for(index_rel, place, &style))
+}
+
+/// The folder an index sits in, relative to the tasks root ("" for the root index).
+fn index_dir(index_rel: &str) -> &str {
+    index_rel.rsplit_once('/').map_or("", |(dir, _)| dir)
+}
+
+/// The path part of a link target, decoded (percent-encoding, backslash escapes); None for
+/// a target with a URL scheme, which leads outside the tree.
+fn link_path(target: &str) -> Option<String> {
+    let target = target.trim();
+    if has_scheme(target) {
+        return None;
+    }
+    let path = target.split(['#', '?']).next().unwrap_or("");
+    Some(decode(&unescape(path)))
+}
+
+/// `https:`, `mailto:`…: a letter, then letters, digits, `+`, `-` or `.`, then `:`. (A
+/// Windows drive letter would pass too; such a target is not a forge link either.)
+fn has_scheme(target: &str) -> bool {
+    let Some((scheme, _)) = target.split_once(':') else {
+        return false;
+    };
+    scheme.starts_with(|ch: char| ch.is_ascii_alphabetic())
+        && scheme
+            .chars()
+            .all(|ch| ch.is_ascii_alphanumeric() || matches!(ch, '+' | '-' | '.'))
+}
+
+/// `path` read from the folder `dir` (both relative to the tasks root), with `.` and `..`
+/// resolved and no trailing slash; None when it climbs out of the tasks root.
+fn normalise(dir: &str, path: &str) -> Option<String> {
+    let mut parts: Vec<&str> = Vec::new();
+    for part in dir.split('/').chain(path.split('/')) {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            part => parts.push(part),
+        }
+    }
+    Some(parts.join("/"))
+}
+
+/// The path from the folder `dir` to `to` (both relative to the tasks root).
+fn relative_path(dir: &str, to: &str) -> String {
+    let from: Vec<&str> = dir.split('/').filter(|part| !part.is_empty()).collect();
+    let parts: Vec<&str> = to.split('/').collect();
+    let common = from
+        .iter()
+        .zip(&parts)
+        .take_while(|(a, b)| a == b)
+        .count()
+        // The last part of `to` is a name (or "" after a trailing slash), never shared.
+        .min(parts.len().saturating_sub(1));
+    let mut out = "../".repeat(from.len() - common);
+    out.push_str(&parts[common..].join("/"));
+    out
+}
+
+/// Backslash escapes of punctuation read as the character (`\(` is `(`).
+fn unescape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(ch) = chars.next() {
+        if ch == '\\'
+            && let Some(&next) = chars.peek()
+            && next.is_ascii_punctuation()
+        {
+            out.push(next);
+            chars.next();
+            continue;
+        }
+        out.push(ch);
+    }
+    out
+}
+
+/// `%XX` sequences decoded; the text as it is when they do not make UTF-8.
+fn decode(text: &str) -> String {
+    if !text.contains('%') {
+        return text.to_string();
+    }
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut at = 0;
+    while at < bytes.len() {
+        let hex = |offset: usize| {
+            bytes
+                .get(at + offset)
+                .and_then(|&b| (b as char).to_digit(16))
+        };
+        if bytes[at] == b'%'
+            && let (Some(high), Some(low)) = (hex(1), hex(2))
+        {
+            out.push((high * 16 + low) as u8);
+            at += 3;
+        } else {
+            out.push(bytes[at]);
+            at += 1;
+        }
+    }
+    String::from_utf8(out).unwrap_or_else(|_| text.to_string())
+}
+
+/// What a destination written bare cannot hold, percent-encoded: spaces and controls end it,
+/// parentheses and `<>` would unbalance it, `|` would end the table cell, and `%` would be
+/// read as an escape.
+fn encode(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for ch in path.chars() {
+        if ch.is_ascii_control() || matches!(ch, ' ' | '(' | ')' | '<' | '>' | '|' | '%') {
+            out.push_str(&format!("%{:02X}", ch as u32));
+        } else {
+            out.push(ch);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn place(folder: &str, card: Option<&str>) -> TaskPlace {
+        TaskPlace {
+            folder: folder.to_string(),
+            card: card.map(str::to_string),
+        }
+    }
+
+    const ROOT: &str = "/repo/.work/tasks";
+
+    fn check(index: &str, target: &str) -> Option<bool> {
+        let task = place("next/TASK-0042-x", Some("next/TASK-0042-x/0042-x.task.md"));
+        leads_to(index, target, Path::new(ROOT), &task)
+    }
+
+    #[test]
+    fn targets_are_read_from_the_index_folder() {
+        let reaches = [
+            ("INDEX.md", "next/TASK-0042-x/0042-x.task.md"),
+            ("INDEX.md", "./next/TASK-0042-x/0042-x.task.md#goal"),
+            ("INDEX.md", "next/TASK-0042-x/"),
+            ("INDEX.md", "next/TASK-0042-x"),
+            ("INDEX.md", "<next/TASK-0042-x/0042-x.task.md>"),
+            ("INDEX.md", "next/TASK%2D0042-x/0042-x.task.md"),
+            ("next/INDEX.md", "TASK-0042-x/0042-x.task.md"),
+            ("backlog/INDEX.md", "../next/TASK-0042-x/0042-x.task.md"),
+            ("backlog/INDEX.md", "../backlog/../next/./TASK-0042-x/"),
+            ("INDEX.md", "/.work/tasks/next/TASK-0042-x/0042-x.task.md"),
+            ("INDEX.md", "/repo/.work/tasks/next/TASK-0042-x/"),
+        ];
+        for (index, target) in reaches {
+            let target = target.trim_matches(['<', '>']);
+            assert_eq!(check(index, target), Some(true), "{index}: {target}");
+        }
+        let misses = [
+            ("INDEX.md", "current/TASK-0042-x/0042-x.task.md"),
+            ("INDEX.md", "next/TASK-0042-x/0042-x.context.md"),
+            ("INDEX.md", ""),
+            ("next/INDEX.md", "next/TASK-0042-x/0042-x.task.md"),
+            ("backlog/INDEX.md", "../../next/TASK-0042-x/"),
+            ("INDEX.md", "/other/tasks/next/TASK-0042-x/"),
+            ("INDEX.md", "/x.work/tasks/next/TASK-0042-x/"),
+        ];
+        for (index, target) in misses {
+            assert_eq!(check(index, target), Some(false), "{index}: {target}");
+        }
+        for url in [
+            "https://forge.example/x/blob/main/.work/tasks/next/TASK-0042-x/",
+            "mailto:a@b",
+        ] {
+            assert_eq!(check("INDEX.md", url), None, "{url}");
+        }
+    }
+
+    #[test]
+    fn written_targets_are_relative_to_the_index_and_in_its_style() {
+        let task = place("next/TASK-0042-x", Some("next/TASK-0042-x/0042-x.task.md"));
+        let cards = LinkStyle::default();
+        let folders = LinkStyle {
+            to_folders: true,
+            dot_slash: true,
+            ..LinkStyle::default()
+        };
+        let cases = [
+            ("INDEX.md", &cards, "next/TASK-0042-x/0042-x.task.md"),
+            ("next/INDEX.md", &cards, "TASK-0042-x/0042-x.task.md"),
+            ("backlog/INDEX.md", &folders, "../next/TASK-0042-x/"),
+            ("next/INDEX.md", &folders, "./TASK-0042-x/"),
+        ];
+        for (index, style, target) in cases {
+            assert_eq!(target_for(index, &task, style), target, "{index}");
+        }
+        assert_eq!(
+            target_for(
+                "fw/next/INDEX.md",
+                &place("fw/next/TASK-FW-0001-a b", None),
+                &cards
+            ),
+            "TASK-FW-0001-a%20b/"
+        );
+        // Every written target leads where it should.
+        for index in [
+            "INDEX.md",
+            "next/INDEX.md",
+            "backlog/INDEX.md",
+            "fw/inbox/INDEX.md",
+        ] {
+            for style in [cards, folders] {
+                let target = target_for(index, &task, &style);
+                assert_eq!(leads_to(index, &target, Path::new(ROOT), &task), Some(true));
+            }
+        }
+    }
+
+    #[test]
+    fn a_corrected_target_keeps_the_old_ones_form() {
+        let task = place(
+            "current/TASK-0042-x",
+            Some("current/TASK-0042-x/0042-x.task.md"),
+        );
+        let cards = LinkStyle::default();
+        assert_eq!(
+            corrected_target(
+                "INDEX.md",
+                "next/TASK-0042-x/0042-x.task.md#goal",
+                &task,
+                &cards
+            ),
+            "current/TASK-0042-x/0042-x.task.md#goal"
+        );
+        assert_eq!(
+            corrected_target("backlog/INDEX.md", "./TASK-0042-x/", &task, &cards),
+            "../current/TASK-0042-x/"
+        );
+        assert_eq!(
+            corrected_target("current/INDEX.md", "", &task, &cards),
+            "TASK-0042-x/0042-x.task.md"
+        );
+        // A blank target takes the index's style.
+        let folders = LinkStyle {
+            to_folders: true,
+            ..LinkStyle::default()
+        };
+        assert_eq!(
+            corrected_target("current/INDEX.md", " ", &task, &folders),
+            "TASK-0042-x/"
+        );
+        let moved = task.moved_to("integration/TASK-0042-x");
+        assert_eq!(
+            moved.card.as_deref(),
+            Some("integration/TASK-0042-x/0042-x.task.md")
+        );
+    }
+}
