@@ -578,18 +578,22 @@ fn the_new_task_command_without_a_user_creates_nothing_and_names_the_setting() {
         json!({"command": "flowos.newTask", "arguments": [{"name": "Fix login redirect"}]}),
     );
     assert_eq!(answer["ok"], false, "{answer}");
-    let shown: Vec<&str> = client
-        .notifications
-        .iter()
-        .filter(|n| n["method"] == "window/showMessage")
-        .filter_map(|n| n["params"]["message"].as_str())
-        .collect();
     assert!(
-        shown
-            .iter()
-            .any(|message| message.contains("`flowos.user`")),
-        "{shown:?}"
+        answer["message"]
+            .as_str()
+            .is_some_and(|message| message.contains("`flowos.user`")),
+        "{answer}"
     );
+    // The same is shown to the user (a notification, which may come after the answer).
+    let shown = |client: &Client| {
+        client.notifications.iter().any(|n| {
+            n["method"] == "window/showMessage"
+                && n["params"]["message"]
+                    .as_str()
+                    .is_some_and(|message| message.contains("`flowos.user`"))
+        })
+    };
+    assert!(client.wait_until(TIMEOUT, shown));
     assert!(!root.join("inbox/TASK-0009-fix-login-redirect").exists());
     assert_eq!(
         std::fs::read_to_string(root.join("ID_COUNTER.txt")).unwrap(),

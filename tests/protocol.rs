@@ -109,11 +109,24 @@ fn every_malformed_frame_is_answered_and_the_next_request_still_is() {
         client.send_bytes(&bytes);
         assert!(hover_works(&mut client, &card), "after {name}");
         if let Some(code) = code {
+            // The answer travels beside the server's own output: it may come after the
+            // hover's.
+            client.wait_until(Duration::from_secs(10), |client| {
+                error_codes(client).len() > before
+            });
             let codes = error_codes(&client);
             assert_eq!(codes[before..], [code], "{name}: {codes:?}");
         }
     }
-    // Each one was logged to the client.
+    // Each one was logged to the client (the last log may still be on its way).
+    let frames = malformed_frames().len();
+    client.wait_until(Duration::from_secs(10), |client| {
+        client
+            .log_messages()
+            .matches("ignored a malformed message")
+            .count()
+            >= frames
+    });
     let logged = client.log_messages();
     assert!(
         logged.matches("ignored a malformed message").count() >= malformed_frames().len(),
