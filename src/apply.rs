@@ -9,6 +9,7 @@ use crate::db::{FileId, Workspace};
 use crate::ide::projection::{Projected, project};
 use crate::ide::source_change::{FileChange, SourceChange, apply_edits};
 use crate::ide::transitions::{self, Action, Plan, TransitionContext};
+use crate::recovery::{intent_for, plan_recovery};
 use crate::transaction::{
     Append, Create, DiskPlan, Move, Options, Report, Rewrite, RootLock, TxError, execute,
 };
@@ -34,7 +35,10 @@ pub fn plan_transition(
     let plan = transitions::plan(workspace, task, action, ctx)?;
     let projected = project(workspace, &plan.tasks)?;
     let root = workspace.roots[workspace.task(task).root].path.clone();
-    let disk = transition_disk_plan(workspace, &root, &projected);
+    let mut disk = transition_disk_plan(workspace, &root, &projected);
+    // A transition changes several files, and often several tasks: its record lets a crash
+    // part way be finished as a whole (see `recovery`).
+    disk.intent = Some(intent_for(workspace, &root, &plan, &projected));
     Ok(PlannedTransition {
         plan,
         projected,
@@ -97,6 +101,7 @@ pub fn transition_disk_plan(workspace: &Workspace, root: &Path, projected: &Proj
                 to: to.clone(),
             })
             .collect(),
+        intent: None,
     }
 }
 
@@ -145,6 +150,119 @@ fn appended_lines(old: &str, new: &str) -> Option<Vec<String>> {
     let added = added.strip_prefix('\n').unwrap_or(added);
     let lines: Vec<String> = added.lines().map(str::to_string).collect();
     (!lines.is_empty()).then_some(lines)
+}
+
+/// What [`recover`] did in one tasks root.
+#[derive(Debug, Default)]
+pub struct Recovered {
+    /// Transitions finished (true) or discarded because they never committed (false), by
+    /// title.
+    pub transitions: Vec<(String, bool)>,
+    /// Files and folders written, for re-reading.
+    pub touched: Vec<PathBuf>,
+    /// Leftover temporary files removed.
+    pub removed: Vec<PathBuf>,
+    /// Temporary files of processes still running, left alone, with their process ID.
+    pub kept: Vec<(PathBuf, u32)>,
+    /// Why a record could not be dealt with (it stays, for the next try or a person).
+    pub failed: Option<String>,
+}
+
+impl Recovered {
+    /// Whether anything on disk changed.
+    pub fn wrote(&self) -> bool {
+        !self.transitions.is_empty() || !self.removed.is_empty()
+    }
+
+    /// Lines for people: what was finished, discarded, removed or left.
+    pub fn describe(&self, root: &Path) -> Vec<String> {
+        let shown = |path: &Path| {
+            path.strip_prefix(root)
+                .unwrap_or(path)
+                .display()
+                .to_string()
+        };
+        let mut lines: Vec<String> = self
+            .transitions
+            .iter()
+            .map(|(title, finished)| {
+                if *finished {
+                    format!("finished an interrupted transition: {title}")
+                } else {
+                    format!("discarded an interrupted transition that had not committed: {title}")
+                }
+            })
+            .collect();
+        let temps = self
+            .removed
+            .iter()
+            .filter(|path| {
+                path.file_name().is_some_and(|name| {
+                    name.to_string_lossy()
+                        .contains(crate::transaction::TEMP_MARKER)
+                })
+            })
+            .count();
+        if temps > 0 {
+            lines.push(format!(
+                "removed {temps} temporary file{} left by interrupted writes",
+                if temps == 1 { "" } else { "s" }
+            ));
+        }
+        for (path, pid) in &self.kept {
+            lines.push(format!(
+                "{}: left alone, a temporary file of process {pid}, which is still running",
+                shown(path)
+            ));
+        }
+        if let Some(why) = &self.failed {
+            lines.push(format!("cannot finish an interrupted transition: {why}"));
+        }
+        lines
+    }
+}
+
+/// Under tasks root `root`'s lock: removes the temporary files of writers that died (when
+/// `sweep`), then finishes every transition a crash interrupted after its commit and
+/// discards those that never committed, oldest first, each as its own transaction against
+/// `workspace` as it was read. Stops at the first record it cannot deal with (`failed`):
+/// one computed from a model another record's finishing has made stale is dealt with by the
+/// next call, after a re-read.
+pub fn recover(workspace: &Workspace, root: usize, sweep: bool) -> Result<Recovered, TxError> {
+    let lock = RootLock::acquire(&workspace.roots[root].path, LOCK_TIMEOUT)?;
+    let mut recovered = Recovered::default();
+    if sweep {
+        let swept = lock.sweep().map_err(|error| TxError::Io {
+            path: workspace.roots[root].path.clone(),
+            error,
+        })?;
+        recovered.removed = swept.removed;
+        recovered.kept = swept.kept;
+    }
+    let intents = lock.intents().map_err(|error| TxError::Io {
+        path: workspace.roots[root]
+            .path
+            .join(crate::transaction::INTENT_DIR),
+        error,
+    })?;
+    for (path, text) in intents {
+        let recovery = match plan_recovery(workspace, root, &path, &text) {
+            Ok(recovery) => recovery,
+            Err(why) => {
+                recovered.failed = Some(why);
+                break;
+            }
+        };
+        if let Err(error) = execute(&lock, &recovery.disk, &Options::default()) {
+            recovered.failed = Some(error.to_string());
+            break;
+        }
+        recovered.touched.extend(touched_paths(&recovery.disk));
+        recovered
+            .transitions
+            .push((recovery.title, recovery.committed));
+    }
+    Ok(recovered)
 }
 
 /// Runs a disk plan under the root's lock.

@@ -2,7 +2,7 @@
 //!
 //! Layers, each depending only on those above it: `base` (ranges, line index), `syntax`
 //! (parsers), `db` (the workspace model), `ide` (features in plain types), and the edges
-//! `loader` (reading the filesystem), `vfs` (disk changes and open buffers as model changes), `apply` and `transaction` (writing it), `cli` and `lsp`.
+//! `loader` (reading the filesystem), `vfs` (disk changes and open buffers as model changes), `apply`, `recovery` and `transaction` (writing it), `cli` and `lsp`.
 
 pub mod apply;
 pub mod base;
@@ -12,6 +12,7 @@ pub mod ide;
 pub mod loader;
 pub mod lsp;
 pub mod parallel;
+pub mod recovery;
 pub mod syntax;
 pub mod transaction;
 pub mod vfs;

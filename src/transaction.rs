@@ -14,9 +14,16 @@
 //! whose destination exists all count as done. Paths inside a folder that an earlier run
 //! already moved are looked up at the folder's new place.
 //!
-//! Testing hook: the environment variable `FLOWOS_FAULT_STOP_AFTER` (`ledger`, `frontmatter`,
-//! `index`, `creates` or `moves`), read by [`Options::from_env`], stops a transaction after
-//! that step as if the process had died there, so the recovery path can be exercised for real.
+//! A transition also carries an [`Intent`]: the record of the whole change, written whole and
+//! synced before the commit and removed after the last step, so that a crash in between can
+//! be finished by `recovery` (docs/architecture.md, "Crash recovery").
+//!
+//! Testing hooks, read by [`Options::from_env`]: `FLOWOS_FAULT_STOP_AFTER` (`intent`,
+//! `ledger`, `frontmatter`, `index`, `creates` or `moves`) stops a transaction after that step
+//! as if the process had died there; `FLOWOS_FAULT_KILL_AFTER=N` kills the process (SIGKILL,
+//! nothing runs after) right after the N-th disk operation of a transaction, counting from 0
+//! at the moment it holds the lock and has validated, then every mkdir, file creation, write,
+//! fsync, rename and removal. So every point of a transaction can be crashed at for real.
 //!
 //! Confinement (SPEC §8): every path must lie below the canonical tasks root, written with
 //! plain folder names (no `..`), and no existing component below the root may be a symbolic
@@ -24,6 +31,7 @@
 //! atomic against a hostile process swapping folders in between; the lock keeps cooperating
 //! writers (this server, the CLI) out of each other's way, which is what it can promise.
 
+use std::cell::Cell;
 use std::collections::HashSet;
 use std::fmt;
 use std::fs::{self, File, OpenOptions, TryLockError};
@@ -32,8 +40,18 @@ use std::path::{Component, Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-/// The environment variable [`Options::from_env`] reads.
+/// The environment variable [`Options::from_env`] reads for [`Options::stop_after`].
 pub const FAULT_ENV: &str = "FLOWOS_FAULT_STOP_AFTER";
+/// The environment variable [`Options::from_env`] reads for [`Options::kill_after`].
+pub const KILL_ENV: &str = "FLOWOS_FAULT_KILL_AFTER";
+
+/// The folder below a tasks root holding the records of transitions in progress. Hidden, so
+/// the loader never takes it for part of the workspace.
+pub const INTENT_DIR: &str = ".flowos";
+
+/// The marker in the name of a temporary file a rewrite writes before renaming it into place:
+/// `.NAME.flowos-tmp-PID-N`.
+pub const TEMP_MARKER: &str = ".flowos-tmp-";
 
 /// What a transaction writes, computed by the analysis from the texts it read.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -45,6 +63,20 @@ pub struct DiskPlan {
     pub rewrites: Vec<Rewrite>,
     pub creates: Vec<Create>,
     pub moves: Vec<Move>,
+    /// The record of the whole change, for a transaction a crash must not leave half done.
+    pub intent: Option<Intent>,
+}
+
+/// The record of a transition (see `recovery`): written before the commit, removed last.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Intent {
+    /// A file directly in [`INTENT_DIR`].
+    pub path: PathBuf,
+    pub text: String,
+    /// False for a new transaction, whose record must not exist yet; true when finishing one
+    /// a crash interrupted, whose record must still be there, unchanged (else another process
+    /// finished it first).
+    pub finishing: bool,
 }
 
 /// Lines to add to a ledger (the commit of step 2).
@@ -83,6 +115,8 @@ pub struct Move {
 /// The steps of a transaction, in the order they run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Step {
+    /// The intent record, written and synced (nothing else is written yet).
+    Intent,
     /// Ledger appends: the commit.
     Ledger,
     /// Rewrites of every file but INDEX.md (cards' frontmatter).
@@ -94,7 +128,8 @@ pub enum Step {
 }
 
 impl Step {
-    pub const ALL: [Step; 5] = [
+    pub const ALL: [Step; 6] = [
+        Step::Intent,
         Step::Ledger,
         Step::Frontmatter,
         Step::Index,
@@ -104,6 +139,7 @@ impl Step {
 
     pub fn name(self) -> &'static str {
         match self {
+            Step::Intent => "intent",
             Step::Ledger => "ledger",
             Step::Frontmatter => "frontmatter",
             Step::Index => "index",
@@ -127,21 +163,65 @@ impl fmt::Display for Step {
 pub struct Options {
     /// Fault injection: return [`TxError::Interrupted`] right after this step.
     pub stop_after: Option<Step>,
+    /// Fault injection: kill this process right after this many disk operations (see the
+    /// module docs). Only for tests that run the binary: it kills whatever process runs it.
+    pub kill_after: Option<u32>,
 }
 
 impl Options {
-    /// Options from `FLOWOS_FAULT_STOP_AFTER` (see the module docs); unset or unknown values
-    /// inject nothing.
+    /// Options from `FLOWOS_FAULT_STOP_AFTER` and `FLOWOS_FAULT_KILL_AFTER` (see the module
+    /// docs); unset or unknown values inject nothing.
     pub fn from_env() -> Options {
-        Options::from_env_value(std::env::var(FAULT_ENV).ok().as_deref())
+        Options {
+            kill_after: std::env::var(KILL_ENV)
+                .ok()
+                .and_then(|value| value.trim().parse().ok()),
+            ..Options::from_env_value(std::env::var(FAULT_ENV).ok().as_deref())
+        }
     }
 
-    /// What [`Options::from_env`] makes of the variable's value.
+    /// What [`Options::from_env`] makes of `FLOWOS_FAULT_STOP_AFTER`'s value.
     pub fn from_env_value(value: Option<&str>) -> Options {
         Options {
             stop_after: value.and_then(|value| Step::parse(value.trim())),
+            kill_after: None,
         }
     }
+}
+
+/// Counts a transaction's disk operations and kills the process at the one
+/// [`Options::kill_after`] names.
+struct Faults {
+    kill_after: Option<u32>,
+    done: Cell<u32>,
+}
+
+impl Faults {
+    fn new(options: &Options) -> Faults {
+        Faults {
+            kill_after: options.kill_after,
+            done: Cell::new(0),
+        }
+    }
+
+    /// Called right after each disk operation (and once before the first).
+    fn point(&self) {
+        let done = self.done.get();
+        self.done.set(done + 1);
+        if self.kill_after == Some(done) {
+            die();
+        }
+    }
+}
+
+/// Ends the process at once, as a crash would: no destructor, no cleanup, no flush.
+fn die() -> ! {
+    #[cfg(unix)]
+    // SAFETY: kill(2) on our own pid with a valid signal number has no memory effects.
+    unsafe {
+        libc::kill(libc::getpid(), libc::SIGKILL);
+    }
+    std::process::abort()
 }
 
 /// Why a transaction did not (fully) happen. Every refusal found while validating leaves the
@@ -287,6 +367,142 @@ impl RootLock {
         // root's lock held; the loader's read refuses anything but a regular file.
         String::from_utf8(crate::loader::read_regular(&real)?)
             .map_err(|error| io::Error::new(io::ErrorKind::InvalidData, error))
+    }
+}
+
+impl RootLock {
+    /// The records of transitions a crash interrupted (see `recovery`): every file directly
+    /// in [`INTENT_DIR`] named `intent-*.json`, oldest first (their names start with the time
+    /// they were written), with its text. Under the lock no transaction is running, so each
+    /// one found belongs to a transaction that ended without finishing.
+    pub fn intents(&self) -> io::Result<Vec<(PathBuf, String)>> {
+        let dir = self.root.canonical.join(INTENT_DIR);
+        match fs::symlink_metadata(&dir) {
+            Ok(found) if found.is_dir() => {}
+            Ok(_) => {
+                return Err(io::Error::other(format!(
+                    "{INTENT_DIR} is not a folder; nothing is written through it"
+                )));
+            }
+            Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(error) => return Err(error),
+        }
+        let mut names: Vec<String> = fs::read_dir(&dir)?
+            .filter_map(Result::ok)
+            .filter(|entry| entry.file_type().is_ok_and(|kind| kind.is_file()))
+            .map(|entry| entry.file_name().to_string_lossy().into_owned())
+            .filter(|name| is_intent_name(name))
+            .collect();
+        names.sort();
+        names
+            .into_iter()
+            .map(|name| {
+                let path = Path::new(INTENT_DIR).join(&name);
+                let text = self.read(&path)?;
+                Ok((self.root.canonical.join(path), text))
+            })
+            .collect()
+    }
+
+    /// Removes the temporary files that writers killed mid-rewrite left behind
+    /// (`.NAME.flowos-tmp-PID-N`, see [`TEMP_MARKER`]) when process PID has ended, and an
+    /// empty [`INTENT_DIR`]; a temporary file of a process still running is left alone and
+    /// reported (it may be another machine's, on a shared disk). Links are never followed.
+    pub fn sweep(&self) -> io::Result<Sweep> {
+        let mut sweep = Sweep::default();
+        let mut pending = vec![(self.root.canonical.clone(), 0usize)];
+        while let Some((dir, depth)) = pending.pop() {
+            let Ok(entries) = fs::read_dir(&dir) else {
+                continue;
+            };
+            for entry in entries.filter_map(Result::ok) {
+                let Ok(kind) = entry.file_type() else {
+                    continue;
+                };
+                let name = entry.file_name().to_string_lossy().into_owned();
+                let path = entry.path();
+                if kind.is_dir() {
+                    // The layouts go three folders deep; hidden folders are other tools'
+                    // (`.git`), except the one holding intent records.
+                    let listed = !name.starts_with('.') || (depth == 0 && name == INTENT_DIR);
+                    if listed && depth < 3 {
+                        pending.push((path, depth + 1));
+                    }
+                } else if kind.is_file()
+                    && let Some(pid) = temp_file_pid(&name)
+                {
+                    if process_has_ended(pid) {
+                        fs::remove_file(&path)?;
+                        sweep.removed.push(path);
+                    } else {
+                        sweep.kept.push((path, pid));
+                    }
+                }
+            }
+        }
+        if !sweep.removed.is_empty() {
+            for dir in sweep.removed.iter().filter_map(|path| path.parent()) {
+                let _ = sync_dir(dir);
+            }
+        }
+        let intents = self.root.canonical.join(INTENT_DIR);
+        if fs::symlink_metadata(&intents).is_ok_and(|found| is_empty_dir(&intents, &found))
+            && fs::remove_dir(&intents).is_ok()
+        {
+            sync_dir(&self.root.canonical)?;
+            sweep.removed.push(intents);
+        }
+        Ok(sweep)
+    }
+}
+
+/// What [`RootLock::sweep`] found.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Sweep {
+    pub removed: Vec<PathBuf>,
+    /// Temporary files of processes still running, with their process ID.
+    pub kept: Vec<(PathBuf, u32)>,
+}
+
+/// Whether `name` is an intent record's: `intent-*.json`.
+pub fn is_intent_name(name: &str) -> bool {
+    name.starts_with("intent-") && name.ends_with(".json")
+}
+
+/// The process ID in the name of a writer's temporary file (`.NAME.flowos-tmp-PID-N`).
+pub fn temp_file_pid(name: &str) -> Option<u32> {
+    if !name.starts_with('.') {
+        return None;
+    }
+    let (_, tail) = name.rsplit_once(TEMP_MARKER)?;
+    let (pid, counter) = tail.split_once('-')?;
+    let digits = |text: &str| !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit());
+    (digits(pid) && digits(counter))
+        .then(|| pid.parse().ok())
+        .flatten()
+}
+
+/// Whether no process `pid` runs on this machine any more. This process counts as ended: it
+/// calls this only under the root's lock, where none of its own transactions is writing.
+pub fn process_has_ended(pid: u32) -> bool {
+    if pid == std::process::id() {
+        return true;
+    }
+    #[cfg(unix)]
+    {
+        let Ok(pid) = libc::pid_t::try_from(pid) else {
+            return false;
+        };
+        if pid <= 0 {
+            return false;
+        }
+        // SAFETY: signal 0 only asks whether the process exists; nothing is sent.
+        let result = unsafe { libc::kill(pid, 0) };
+        result == -1 && io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH)
+    }
+    #[cfg(not(unix))]
+    {
+        false
     }
 }
 
@@ -437,9 +653,15 @@ pub fn execute(lock: &RootLock, plan: &DiskPlan, options: &Options) -> Result<Re
             _ => Ok(()),
         }
     };
+    let faults = Faults::new(options);
+    faults.point();
 
+    if let Some((shown, real, text, false)) = &work.intent {
+        write_intent(real, text, &faults).map_err(|error| io_error(shown, error))?;
+    }
+    stop(Step::Intent)?;
     for (shown, real, lines) in &work.appends {
-        append_lines(real, lines).map_err(|error| io_error(shown, error))?;
+        append_lines(real, lines, &faults).map_err(|error| io_error(shown, error))?;
         report.appended.push(shown.to_path_buf());
     }
     stop(Step::Ledger)?;
@@ -448,13 +670,13 @@ pub fn execute(lock: &RootLock, plan: &DiskPlan, options: &Options) -> Result<Re
         (Step::Index, &work.index_rewrites),
     ] {
         for (shown, real, text) in rewrites {
-            replace_file(real, text).map_err(|error| io_error(shown, error))?;
+            replace_file(real, text, &faults).map_err(|error| io_error(shown, error))?;
             report.rewritten.push(shown.to_path_buf());
         }
         stop(step)?;
     }
     for (shown, real, text) in &work.creates {
-        create_file(real, text).map_err(|error| match error.kind() {
+        create_file(real, text, &faults).map_err(|error| match error.kind() {
             io::ErrorKind::AlreadyExists => TxError::Exists {
                 path: shown.to_path_buf(),
             },
@@ -464,7 +686,7 @@ pub fn execute(lock: &RootLock, plan: &DiskPlan, options: &Options) -> Result<Re
     }
     stop(Step::Creates)?;
     for (shown, real) in &work.moves {
-        move_folder(&real.from, &real.to).map_err(|error| match error.kind() {
+        move_folder(&real.from, &real.to, &faults).map_err(|error| match error.kind() {
             io::ErrorKind::AlreadyExists => TxError::Exists {
                 path: shown.to.clone(),
             },
@@ -473,6 +695,10 @@ pub fn execute(lock: &RootLock, plan: &DiskPlan, options: &Options) -> Result<Re
         report.moved.push((shown.from.clone(), shown.to.clone()));
     }
     stop(Step::Moves)?;
+    // Last: with every step done, the record has nothing left to finish.
+    if let Some((shown, real, _, _)) = &work.intent {
+        remove_intent(&root, real, &faults).map_err(|error| io_error(shown, error))?;
+    }
     Ok(report)
 }
 
@@ -486,6 +712,8 @@ fn io_error(path: &Path, error: io::Error) -> TxError {
 /// The operations still to do after validation, each with its plan path and its real path.
 #[derive(Default)]
 struct Work<'p> {
+    /// The record, and whether it is already there (finishing an interrupted transaction).
+    intent: Option<(&'p Path, PathBuf, &'p str, bool)>,
     appends: Vec<(&'p Path, PathBuf, &'p [String])>,
     card_rewrites: Vec<(&'p Path, PathBuf, &'p str)>,
     index_rewrites: Vec<(&'p Path, PathBuf, &'p str)>,
@@ -507,6 +735,37 @@ fn validate<'p>(root: &Root, plan: &'p DiskPlan, report: &mut Report) -> Result<
             })
         }
     };
+
+    if let Some(intent) = &plan.intent {
+        let shown = intent.path.as_path();
+        let real = root.resolve(shown)?;
+        claim(shown, &real)?;
+        if real.parent() != Some(&root.canonical.join(INTENT_DIR)) {
+            return Err(TxError::Invalid {
+                path: shown.to_path_buf(),
+                why: format!("an intent record lives directly in {INTENT_DIR}/"),
+            });
+        }
+        match (intent.finishing, metadata(shown, &real)?) {
+            (false, None) => {}
+            (false, Some(_)) => {
+                return Err(TxError::Exists {
+                    path: shown.to_path_buf(),
+                });
+            }
+            (true, Some(found))
+                if found.is_file() && read_regular(shown, &real)? == intent.text.as_bytes() => {}
+            (true, _) => {
+                return Err(TxError::Stale {
+                    path: shown.to_path_buf(),
+                    why: "the interrupted transition's record is gone or changed: another \
+                          process finished it"
+                        .into(),
+                });
+            }
+        }
+        work.intent = Some((shown, real, &intent.text, intent.finishing));
+    }
 
     // Moves first: files inside a folder an earlier run already moved live at its new place.
     let mut done_moves: Vec<Move> = Vec::new();
@@ -702,7 +961,7 @@ fn read_regular(shown: &Path, real: &Path) -> Result<Vec<u8>, TxError> {
 
 /// What appending `lines` to a file holding `existing` adds: a newline first when the file's
 /// last line lacks one (that line is left as it is, and the new ones start fresh).
-fn appended_bytes(existing: &[u8], lines: &[String]) -> Vec<u8> {
+pub fn appended_bytes(existing: &[u8], lines: &[String]) -> Vec<u8> {
     let mut out = Vec::new();
     if !existing.is_empty() && !existing.ends_with(b"\n") {
         out.push(b'\n');
@@ -716,7 +975,7 @@ fn appended_bytes(existing: &[u8], lines: &[String]) -> Vec<u8> {
 
 /// The commit: every line in one `O_APPEND` write, then fsync. Whether a newline must come
 /// first is decided from the file's last byte as it is now, not as it was when validated.
-fn append_lines(path: &Path, lines: &[String]) -> io::Result<()> {
+fn append_lines(path: &Path, lines: &[String], faults: &Faults) -> io::Result<()> {
     let mut file = OpenOptions::new().read(true).append(true).open(path)?;
     let len = file.metadata()?.len();
     let mut last = Vec::new();
@@ -725,53 +984,130 @@ fn append_lines(path: &Path, lines: &[String]) -> io::Result<()> {
         file.read_to_end(&mut last)?;
     }
     file.write_all(&appended_bytes(&last, lines))?;
-    file.sync_all()
+    faults.point();
+    file.sync_all()?;
+    faults.point();
+    Ok(())
 }
 
 /// Tells temporary files of one process apart.
 static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 
-/// Replaces a file's content atomically: a temporary file beside it, fsynced, renamed over it.
-fn replace_file(path: &Path, text: &str) -> io::Result<()> {
-    let dir = parent(path)?;
+/// The name of a temporary file beside `path`, for this process.
+fn temp_beside(path: &Path) -> io::Result<PathBuf> {
     let name = path.file_name().unwrap_or_default().to_string_lossy();
-    let temp = dir.join(format!(
-        ".{name}.flowos-tmp-{}-{}",
+    Ok(parent(path)?.join(format!(
+        ".{name}{TEMP_MARKER}{}-{}",
         std::process::id(),
         TEMP_COUNTER.fetch_add(1, Ordering::Relaxed)
-    ));
+    )))
+}
+
+/// Writes `text` to a new temporary file beside `path`, synced, and renames it to `path`
+/// (over it when `replace`; else `path` must not exist). A crash leaves the old file or the
+/// new one whole, and at most the temporary file beside it, which [`RootLock::sweep`]
+/// removes.
+fn write_via_temp(path: &Path, text: &str, replace: bool, faults: &Faults) -> io::Result<()> {
+    let dir = parent(path)?;
+    let temp = temp_beside(path)?;
     let written = (|| {
         let mut file = OpenOptions::new()
             .write(true)
             .create_new(true)
             .open(&temp)?;
+        faults.point();
         file.write_all(text.as_bytes())?;
-        // The new file keeps the old one's permissions, as an in-place edit would.
-        file.set_permissions(fs::metadata(path)?.permissions())?;
+        faults.point();
+        if replace {
+            // The new file keeps the old one's permissions, as an in-place edit would.
+            file.set_permissions(fs::metadata(path)?.permissions())?;
+        }
         file.sync_all()?;
-        fs::rename(&temp, path)
+        faults.point();
+        if replace {
+            fs::rename(&temp, path)
+        } else {
+            // A hard link never replaces a file: the name is taken whole or not at all. A
+            // file system without hard links gets a rename; validation found the name free
+            // under the lock, and the names are unique to this process.
+            match fs::hard_link(&temp, path) {
+                Ok(()) => {
+                    faults.point();
+                    fs::remove_file(&temp)
+                }
+                Err(error) if error.kind() == io::ErrorKind::AlreadyExists => Err(error),
+                Err(_) => fs::rename(&temp, path),
+            }
+        }
     })();
     if written.is_err() {
         let _ = fs::remove_file(&temp);
     }
     written?;
-    sync_dir(dir)
+    faults.point();
+    sync_dir(dir)?;
+    faults.point();
+    Ok(())
+}
+
+/// Replaces a file's content atomically: a temporary file beside it, fsynced, renamed over it.
+fn replace_file(path: &Path, text: &str, faults: &Faults) -> io::Result<()> {
+    write_via_temp(path, text, true, faults)
+}
+
+/// Writes the intent record whole (never a torn one: the name appears only once its bytes are
+/// synced), creating its folder if needed.
+fn write_intent(path: &Path, text: &str, faults: &Faults) -> io::Result<()> {
+    let dir = parent(path)?;
+    match fs::create_dir(dir) {
+        Ok(()) => {
+            faults.point();
+            sync_dir(parent(dir)?)?;
+            faults.point();
+        }
+        Err(error) if error.kind() == io::ErrorKind::AlreadyExists => {}
+        Err(error) => return Err(error),
+    }
+    write_via_temp(path, text, false, faults)
+}
+
+/// Removes a finished transaction's record, and its folder once empty (so a tasks root that
+/// never had an interrupted transition shows no trace of the mechanism).
+fn remove_intent(root: &Root, path: &Path, faults: &Faults) -> io::Result<()> {
+    fs::remove_file(path)?;
+    faults.point();
+    let dir = parent(path)?;
+    sync_dir(dir)?;
+    faults.point();
+    if fs::remove_dir(dir).is_ok() {
+        faults.point();
+        sync_dir(&root.canonical)?;
+        faults.point();
+    }
+    Ok(())
 }
 
 /// Creates a new file (and its missing folders), never replacing one.
-fn create_file(path: &Path, text: &str) -> io::Result<()> {
+fn create_file(path: &Path, text: &str, faults: &Faults) -> io::Result<()> {
     let dir = parent(path)?;
     let first_existing = dir
         .ancestors()
         .find(|dir| dir.exists())
         .map(Path::to_path_buf);
     fs::create_dir_all(dir)?;
+    if first_existing.as_deref() != Some(dir) {
+        faults.point();
+    }
     let mut file = OpenOptions::new().write(true).create_new(true).open(path)?;
+    faults.point();
     file.write_all(text.as_bytes())?;
+    faults.point();
     file.sync_all()?;
+    faults.point();
     // Every folder that gained an entry records it durably, up to the one that existed.
     for changed in dir.ancestors() {
         sync_dir(changed)?;
+        faults.point();
         if Some(changed) == first_existing.as_deref() {
             break;
         }
@@ -781,10 +1117,15 @@ fn create_file(path: &Path, text: &str) -> io::Result<()> {
 
 /// Renames a folder without ever replacing an existing path. std has no RENAME_NOREPLACE, so
 /// the destination is first created empty (which fails if anything is there, and makes the
-/// name ours); renaming a folder onto an empty folder then replaces only that one.
-fn move_folder(from: &Path, to: &Path) -> io::Result<()> {
+/// name ours); renaming a folder onto an empty folder then replaces only that one. Between
+/// the two, the empty destination is a folder being created: the loader does not take it for
+/// a task (see `loader`), so nobody sees the task twice.
+fn move_folder(from: &Path, to: &Path, faults: &Faults) -> io::Result<()> {
     let to_parent = parent(to)?;
-    fs::create_dir_all(to_parent)?;
+    if !to_parent.is_dir() {
+        fs::create_dir_all(to_parent)?;
+        faults.point();
+    }
     // A claim already in place is an empty folder validation accepted; rename still refuses
     // to replace a folder that has gained entries since.
     let claimed_now = match fs::create_dir(to) {
@@ -798,14 +1139,21 @@ fn move_folder(from: &Path, to: &Path) -> io::Result<()> {
         }
         Err(error) => return Err(error),
     };
+    if claimed_now {
+        faults.point();
+    }
     if let Err(error) = fs::rename(from, to) {
         if claimed_now {
             let _ = fs::remove_dir(to);
         }
         return Err(error);
     }
+    faults.point();
     sync_dir(to_parent)?;
-    sync_dir(parent(from)?)
+    faults.point();
+    sync_dir(parent(from)?)?;
+    faults.point();
+    Ok(())
 }
 
 /// Whether `path` (whose metadata, links not followed, is `found`) is a folder with nothing
@@ -934,6 +1282,7 @@ mod tests {
                 from: root.join("inbox/TASK-0001-a"),
                 to: root.join("backlog/TASK-0001-a"),
             }],
+            intent: None,
         }
     }
 
@@ -951,8 +1300,9 @@ mod tests {
             root.join("inbox/TASK-0002-b/0002.context.md").exists(),
             folder.starts_with("backlog"),
         ];
-        Step::ALL
-            .into_iter()
+        Step::ALL[1..]
+            .iter()
+            .copied()
             .zip(seen)
             .filter(|(_, seen)| *seen)
             .map(|(step, _)| step)
@@ -964,7 +1314,7 @@ mod tests {
         let (_dir, root) = setup();
         let plan = transition(&root);
         let report = run(&root, &plan).unwrap();
-        assert_eq!(progress(&root), Step::ALL);
+        assert_eq!(progress(&root), Step::ALL[1..]);
         assert_eq!(
             read(&root, "backlog/TASK-0001-a/0001.ledger.jsonl"),
             format!("{CREATED}{VERIFIED}\n")
@@ -995,6 +1345,7 @@ mod tests {
             &plan,
             &Options {
                 stop_after: Some(Step::Frontmatter),
+                ..Options::default()
             },
         )
         .unwrap_err();
@@ -1141,7 +1492,12 @@ mod tests {
         fs::remove_dir_all(root.join("backlog/TASK-0001-a")).unwrap();
         fs::create_dir(root.join("backlog/TASK-0001-a")).unwrap();
         fs::write(root.join("backlog/TASK-0001-a/keep.md"), "mine\n").unwrap();
-        let error = move_folder(&root.join("inbox/TASK-0001-a"), &plan.moves[0].to).unwrap_err();
+        let error = move_folder(
+            &root.join("inbox/TASK-0001-a"),
+            &plan.moves[0].to,
+            &Faults::new(&Options::default()),
+        )
+        .unwrap_err();
         assert_eq!(error.kind(), io::ErrorKind::AlreadyExists);
         assert_eq!(read(&root, "backlog/TASK-0001-a/keep.md"), "mine\n");
         assert!(root.join(LEDGER).exists());
@@ -1168,7 +1524,8 @@ mod tests {
 
     #[test]
     fn stopping_after_each_step_leaves_later_steps_undone_and_a_rerun_completes() {
-        for (at, stop) in Step::ALL.into_iter().enumerate() {
+        // The plan has no intent record, so the intent step writes nothing.
+        for (at, stop) in Step::ALL[1..].iter().copied().enumerate() {
             let (_dir, root) = setup();
             let plan = transition(&root);
             let error = execute(
@@ -1176,13 +1533,18 @@ mod tests {
                 &plan,
                 &Options {
                     stop_after: Some(stop),
+                    ..Options::default()
                 },
             )
             .unwrap_err();
             assert!(matches!(error, TxError::Interrupted { after } if after == stop));
-            assert_eq!(progress(&root), Step::ALL[..=at], "stopped after {stop}");
+            assert_eq!(
+                progress(&root),
+                Step::ALL[1..=at + 1],
+                "stopped after {stop}"
+            );
             let report = run(&root, &plan).unwrap();
-            assert_eq!(progress(&root), Step::ALL, "re-run after {stop}");
+            assert_eq!(progress(&root), Step::ALL[1..], "re-run after {stop}");
             // What the first run did is found done, not done twice.
             assert_eq!(report.already_done.len(), [1, 2, 4, 5, 6][at], "{stop}");
             assert_eq!(
@@ -1241,6 +1603,130 @@ mod tests {
             "{refused:?}"
         );
         assert_eq!(snapshot(dir.path()), before, "nothing was written");
+    }
+
+    fn with_intent(mut plan: DiskPlan, finishing: bool) -> DiskPlan {
+        plan.intent = Some(Intent {
+            path: plan.root.join(INTENT_DIR).join("intent-1-2-3.json"),
+            text: "{\"flowos_intent\":1}\n".into(),
+            finishing,
+        });
+        plan
+    }
+
+    /// The record is there from before the commit until after the last step, and only then.
+    #[test]
+    fn an_intent_record_outlives_every_step_but_the_last() {
+        let intent = |root: &Path| root.join(INTENT_DIR).join("intent-1-2-3.json");
+        for stop in Step::ALL {
+            let (_dir, root) = setup();
+            let plan = with_intent(transition(&root), false);
+            let options = Options {
+                stop_after: Some(stop),
+                ..Options::default()
+            };
+            let error = execute(&lock(&root), &plan, &options).unwrap_err();
+            assert!(matches!(error, TxError::Interrupted { .. }), "{error:?}");
+            assert_eq!(
+                read(&root, ".flowos/intent-1-2-3.json"),
+                "{\"flowos_intent\":1}\n"
+            );
+            assert_eq!(
+                progress(&root).len(),
+                Step::ALL.iter().position(|s| *s == stop).unwrap()
+            );
+            // A new transaction never takes over a record that is there.
+            let again = execute(&lock(&root), &plan, &Options::default()).unwrap_err();
+            assert!(matches!(again, TxError::Exists { .. }), "{again:?}");
+            // Finishing it does the rest and removes it, with its folder.
+            run(&root, &with_intent(transition(&root), true)).unwrap();
+            assert_eq!(progress(&root), Step::ALL[1..], "{stop}");
+            assert!(!intent(&root).exists() && !root.join(INTENT_DIR).exists());
+            // A second finisher finds it gone and refuses, writing nothing.
+            let late = run(&root, &with_intent(transition(&root), true)).unwrap_err();
+            assert!(matches!(late, TxError::Stale { .. }), "{late:?}");
+        }
+        // A whole run leaves no trace of its record.
+        let (dir, root) = setup();
+        run(&root, &with_intent(transition(&root), false)).unwrap();
+        let after: Vec<String> = snapshot(dir.path()).into_keys().collect();
+        assert!(
+            after
+                .iter()
+                .all(|rel| !rel.contains(INTENT_DIR) && !rel.contains(TEMP_MARKER)),
+            "{after:?}"
+        );
+    }
+
+    #[test]
+    fn an_intent_record_lives_in_its_folder_only() {
+        let (_dir, root) = setup();
+        let mut plan = with_intent(transition(&root), false);
+        plan.intent.as_mut().unwrap().path = root.join("inbox/intent-1.json");
+        let error = run(&root, &plan).unwrap_err();
+        assert!(matches!(error, TxError::Invalid { .. }), "{error:?}");
+        assert_eq!(read(&root, LEDGER), CREATED);
+    }
+
+    #[test]
+    fn temp_file_names_give_their_process() {
+        assert_eq!(
+            temp_file_pid(".0001-a.task.md.flowos-tmp-4242-7"),
+            Some(4242)
+        );
+        assert_eq!(temp_file_pid(".INDEX.md.flowos-tmp-1-0"), Some(1));
+        for name in [
+            "INDEX.md.flowos-tmp-1-0",
+            ".INDEX.md.flowos-tmp-x-0",
+            ".INDEX.md.flowos-tmp-12",
+            ".INDEX.md.flowos-tmp-12-",
+            ".INDEX.md",
+        ] {
+            assert_eq!(temp_file_pid(name), None, "{name}");
+        }
+    }
+
+    /// A killed writer's temporary files go; those of a running process stay, reported.
+    #[cfg(unix)]
+    #[test]
+    fn sweeping_removes_the_temporary_files_of_ended_processes_only() {
+        let (dir, root) = setup();
+        // No process has this ID: it is above every kernel's pid_max.
+        let ended = i32::MAX as u32;
+        // The parent of this test process is alive while the test runs.
+        // SAFETY: getppid has no preconditions.
+        let running = unsafe { libc::getppid() } as u32;
+        let leftovers = [
+            format!("inbox/TASK-0001-a/.0001-a.task.md{TEMP_MARKER}{ended}-3"),
+            format!(".INDEX.md{TEMP_MARKER}{ended}-0"),
+            format!("{INTENT_DIR}/.intent-1.json{TEMP_MARKER}{ended}-1"),
+        ];
+        let live = format!("backlog/.INDEX.md{TEMP_MARKER}{running}-9");
+        fs::create_dir_all(root.join(INTENT_DIR)).unwrap();
+        for rel in leftovers.iter().chain([&live]) {
+            fs::write(root.join(rel), "half\n").unwrap();
+        }
+        let before = snapshot(dir.path());
+        let sweep = lock(&root).sweep().unwrap();
+        for rel in &leftovers {
+            assert!(!root.join(rel).exists(), "{rel}");
+        }
+        assert!(
+            !root.join(INTENT_DIR).exists(),
+            "the emptied folder goes too"
+        );
+        assert_eq!(
+            sweep.kept,
+            [(root.canonicalize().unwrap().join(&live), running)]
+        );
+        assert_eq!(sweep.removed.len(), 4);
+        let after = snapshot(dir.path());
+        let gone: Vec<&String> = before
+            .keys()
+            .filter(|rel| !after.contains_key(*rel))
+            .collect();
+        assert_eq!(gone.len(), 4, "only the leftovers went: {gone:?}");
+        assert_eq!(lock(&root).sweep().unwrap().removed, Vec::<PathBuf>::new());
     }
 
     #[test]

@@ -200,12 +200,17 @@ impl Vfs {
         if !std::fs::symlink_metadata(folder).is_ok_and(|metadata| metadata.is_dir()) {
             return;
         }
+        // A move's claim on its destination, renamed onto a moment later: not a task yet,
+        // as the loader does not take it for one. The rename brings the folder's events.
+        if loader::is_task_folder_being_created(folder) {
+            return;
+        }
         let root_path = workspace.roots[root].path.clone();
         let loaded = loader::load_folder(&root_path, &rel);
         for problem in loaded.problems {
             self.unread(&root_path, problem);
         }
-        // Every folder, even an empty one: an empty task folder is still a task.
+        // Every other folder, even an empty one.
         self.structural.push(FileChange::Folder {
             path: folder.to_path_buf(),
         });

@@ -92,10 +92,43 @@ pub fn find_task(workspace: &Workspace, spelling: &str) -> Result<TaskIdx, Strin
 
 pub fn run(options: &TransitionOptions, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
     let base = options.path.clone().unwrap_or_else(|| PathBuf::from("."));
-    let workspace = match load_workspace(&base, err) {
+    let mut workspace = match load_workspace(&base, err) {
         Ok(workspace) => workspace,
         Err(code) => return code,
     };
+    // A transition a crash interrupted is finished (or discarded) before anything builds on
+    // its half-written state; the new one is then planned from the files as they became.
+    if !options.dry_run && options.action != "list" {
+        let mut wrote = false;
+        for root in 0..workspace.roots.len() {
+            match apply::recover(&workspace, root, true) {
+                Ok(recovered) => {
+                    for line in recovered.describe(&workspace.roots[root].path) {
+                        let _ = writeln!(err, "flowos-lsp: {line}");
+                    }
+                    wrote |= recovered.wrote();
+                    if recovered.failed.is_some() {
+                        let _ = writeln!(
+                            err,
+                            "flowos-lsp: refused: a transition cannot build on one left half \
+                             done; nothing more was written"
+                        );
+                        return EXIT_ERRORS;
+                    }
+                }
+                Err(error) => {
+                    let _ = writeln!(err, "flowos-lsp: refused: {error}");
+                    return EXIT_ERRORS;
+                }
+            }
+        }
+        if wrote {
+            workspace = match load_workspace(&base, err) {
+                Ok(workspace) => workspace,
+                Err(code) => return code,
+            };
+        }
+    }
     let task = match find_task(&workspace, &options.task) {
         Ok(task) => task,
         Err(message) => {
