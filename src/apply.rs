@@ -361,6 +361,23 @@ pub fn create_task(
         dependencies: "-".to_string(),
     };
     let namespace_dir = namespace_dir_of_folder(&task.folder_rel);
+    // An index the task's rows belong in that is there but not a file the loader read (a
+    // folder, a pipe, a link): the package would be created without its rows.
+    let stage_dir = task.folder_rel.rsplit_once('/').map_or("", |(dir, _)| dir);
+    let namespace_index = namespace_dir.map(|ns| format!("{ns}/INDEX.md"));
+    let candidates = [
+        Some(format!("{stage_dir}/INDEX.md")),
+        Some("INDEX.md".to_string()),
+        namespace_index,
+    ];
+    for rel in candidates.into_iter().flatten() {
+        if let Some(problem) = workspace.load_problem(root, &rel) {
+            return Err(format!(
+                "{rel} is there but was not read ({}); nothing was written",
+                problem.message
+            ));
+        }
+    }
     for index in &workspace.roots[root].indexes {
         let lists_inbox = index
             .stage
@@ -369,9 +386,12 @@ pub fn create_task(
             continue;
         }
         let path = workspace.file(index.file).path.clone();
-        let Ok(old) = lock.read(&path) else {
-            continue;
-        };
+        let old = lock.read(&path).map_err(|error| {
+            format!(
+                "cannot read {}: {error}; nothing was written",
+                workspace.file(index.file).rel
+            )
+        })?;
         let Some(table) = parse_index(&old).table else {
             continue;
         };
