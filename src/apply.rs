@@ -291,6 +291,29 @@ pub fn touched_paths(plan: &DiskPlan) -> Vec<PathBuf> {
     paths
 }
 
+/// Why [`create_task`] created no task, or not all of it.
+#[derive(Debug)]
+pub struct NotCreated {
+    pub message: String,
+    /// The transaction failed part way: some files may be written (`check --fix` repairs).
+    pub partial: bool,
+}
+
+impl std::fmt::Display for NotCreated {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl From<String> for NotCreated {
+    fn from(message: String) -> NotCreated {
+        NotCreated {
+            message,
+            partial: false,
+        }
+    }
+}
+
 /// A task created by [`create_task`]: its ID and card path.
 #[derive(Debug)]
 pub struct Created {
@@ -310,7 +333,7 @@ pub fn create_task(
     namespace: Option<&str>,
     user: &str,
     now: i64,
-) -> Result<Created, String> {
+) -> Result<Created, NotCreated> {
     use crate::ide::edit::index_rows::{RowValues, insert_row, render_row};
     use crate::ide::new_task::{NewTaskInput, new_task, placement};
     use crate::syntax::index_table::parse_index;
@@ -375,7 +398,8 @@ pub fn create_task(
             return Err(format!(
                 "{rel} is there but was not read ({}); nothing was written",
                 problem.message
-            ));
+            )
+            .into());
         }
     }
     for index in &workspace.roots[root].indexes {
@@ -403,7 +427,10 @@ pub fn create_task(
             });
         }
     }
-    let report = execute(&lock, &plan, &Options::from_env()).map_err(|e| e.to_string())?;
+    let report = execute(&lock, &plan, &Options::from_env()).map_err(|error| NotCreated {
+        message: error.to_string(),
+        partial: error.may_have_written(),
+    })?;
     Ok(Created {
         id: task.id,
         card,

@@ -6,6 +6,7 @@
 
 pub mod apply;
 pub mod base;
+pub mod beneath;
 pub mod cli;
 pub mod db;
 pub mod ide;

@@ -27,18 +27,25 @@
 //!
 //! Confinement (SPEC §8): every path must lie below the canonical tasks root, written with
 //! plain folder names (no `..`), and no existing component below the root may be a symbolic
-//! link; a link cannot then lead a write outside the root. The checks and the writes are not
-//! atomic against a hostile process swapping folders in between; the lock keeps cooperating
-//! writers (this server, the CLI) out of each other's way, which is what it can promise.
+//! link. Validation refuses such a path before anything is written (exit 1: nothing written);
+//! every operation then resolves its folder again from a handle of the root with no link
+//! followed and acts on a single name in it (`beneath`), so a link swapped in at any component
+//! while the transaction runs fails that operation instead of leading it outside the root.
+//! A failure once writing has begun is an I/O failure ([`TxError::may_have_written`]), which
+//! recovery finishes. The lock keeps cooperating writers (this server, the CLI) out of each
+//! other's way.
 
 use std::cell::Cell;
 use std::collections::HashSet;
+use std::ffi::{OsStr, OsString};
 use std::fmt;
-use std::fs::{self, File, OpenOptions, TryLockError};
+use std::fs::{self, File, TryLockError};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Component, Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
+
+use crate::beneath::{Access, Dir, Kind, Stat, is_link_refusal};
 
 /// The environment variable [`Options::from_env`] reads for [`Options::stop_after`].
 pub const FAULT_ENV: &str = "FLOWOS_FAULT_STOP_AFTER";
@@ -225,7 +232,8 @@ fn die() -> ! {
 }
 
 /// Why a transaction did not (fully) happen. Every refusal found while validating leaves the
-/// disk as it was; `Io` and `Interrupted` may leave earlier steps done (re-running completes).
+/// disk as it was; `Io` and `Interrupted` may leave earlier steps done (re-running completes),
+/// and are the only errors raised once writing has begun (see [`TxError::may_have_written`]).
 #[derive(Debug)]
 pub enum TxError {
     /// A file differs from the text the plan was computed from, or is gone.
@@ -291,6 +299,14 @@ impl fmt::Display for TxError {
 }
 
 impl std::error::Error for TxError {}
+
+impl TxError {
+    /// Whether the transaction may have written part of its change: a refusal (stale, confined,
+    /// exists, locked, invalid) always comes before the first write.
+    pub fn may_have_written(&self) -> bool {
+        matches!(self, TxError::Io { .. } | TxError::Interrupted { .. })
+    }
+}
 
 /// What a transaction did, with paths spelled as the plan spelled them.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -359,49 +375,44 @@ impl RootLock {
     /// Reads a file below the root with the same confinement checks as a write, so what a
     /// plan is computed from is what the transaction will validate against.
     pub fn read(&self, path: &Path) -> io::Result<String> {
-        let real = self.root.resolve(path).map_err(|error| match error {
+        let rel = self.root.resolve(path).map_err(|error| match error {
             TxError::Io { error, .. } => error,
             other => io::Error::new(io::ErrorKind::PermissionDenied, other.to_string()),
         })?;
         // A pipe put where a counter or an index was would block a plain read, with the
-        // root's lock held; the loader's read refuses anything but a regular file.
-        String::from_utf8(crate::loader::read_regular(&real)?)
+        // root's lock held: only a regular file is read.
+        String::from_utf8(self.root.read(&rel)?)
             .map_err(|error| io::Error::new(io::ErrorKind::InvalidData, error))
     }
-}
 
-impl RootLock {
     /// The records of transitions a crash interrupted (see `recovery`): every file directly
     /// in [`INTENT_DIR`] named `intent-*.json`, oldest first (their names start with the time
     /// they were written), with its text. Under the lock no transaction is running, so each
     /// one found belongs to a transaction that ended without finishing.
     pub fn intents(&self) -> io::Result<Vec<(PathBuf, String)>> {
-        let dir = self.root.canonical.join(INTENT_DIR);
-        match fs::symlink_metadata(&dir) {
-            Ok(found) if found.is_dir() => {}
-            Ok(_) => {
-                return Err(io::Error::other(format!(
-                    "{INTENT_DIR} is not a folder; nothing is written through it"
-                )));
-            }
+        let dir = match self.root.dir.dir(Path::new(INTENT_DIR)) {
+            Ok(dir) => dir,
             Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
             Err(error) => return Err(error),
-        }
-        let mut names: Vec<String> = fs::read_dir(&dir)?
-            .filter_map(Result::ok)
-            .filter(|entry| entry.file_type().is_ok_and(|kind| kind.is_file()))
-            .map(|entry| entry.file_name().to_string_lossy().into_owned())
-            .filter(|name| is_intent_name(name))
+        };
+        let mut names: Vec<OsString> = dir
+            .entries()?
+            .into_iter()
+            .filter(|name| is_intent_name(&name.to_string_lossy()))
             .collect();
         names.sort();
-        names
-            .into_iter()
-            .map(|name| {
-                let path = Path::new(INTENT_DIR).join(&name);
-                let text = self.read(&path)?;
-                Ok((self.root.canonical.join(path), text))
-            })
-            .collect()
+        let mut intents = Vec::new();
+        for name in names {
+            if dir
+                .stat(&name)?
+                .is_some_and(|found| found.kind == Kind::File)
+            {
+                let text = String::from_utf8(dir.read(&name)?)
+                    .map_err(|error| io::Error::new(io::ErrorKind::InvalidData, error))?;
+                intents.push((self.root.canonical.join(INTENT_DIR).join(name), text));
+            }
+        }
+        Ok(intents)
     }
 
     /// Removes the temporary files that writers killed mid-rewrite left behind
@@ -410,47 +421,48 @@ impl RootLock {
     /// reported (it may be another machine's, on a shared disk). Links are never followed.
     pub fn sweep(&self) -> io::Result<Sweep> {
         let mut sweep = Sweep::default();
-        let mut pending = vec![(self.root.canonical.clone(), 0usize)];
-        while let Some((dir, depth)) = pending.pop() {
-            let Ok(entries) = fs::read_dir(&dir) else {
+        let mut pending = vec![(PathBuf::new(), 0usize)];
+        while let Some((rel_dir, depth)) = pending.pop() {
+            let Ok(dir) = self.root.dir.dir(&rel_dir) else {
                 continue;
             };
-            for entry in entries.filter_map(Result::ok) {
-                let Ok(kind) = entry.file_type() else {
-                    continue;
-                };
-                let name = entry.file_name().to_string_lossy().into_owned();
-                let path = entry.path();
-                if kind.is_dir() {
-                    // The layouts go three folders deep; hidden folders are other tools'
-                    // (`.git`), except the one holding intent records.
-                    let listed = !name.starts_with('.') || (depth == 0 && name == INTENT_DIR);
-                    if listed && depth < 3 {
-                        pending.push((path, depth + 1));
+            let mut removed_here = false;
+            for name in dir.entries()? {
+                let text = name.to_string_lossy().into_owned();
+                match dir.stat(&name)?.map(|found| found.kind) {
+                    Some(Kind::Dir) => {
+                        // The layouts go three folders deep; hidden folders are other tools'
+                        // (`.git`), except the one holding intent records.
+                        let listed = !text.starts_with('.') || (depth == 0 && text == INTENT_DIR);
+                        if listed && depth < 3 {
+                            pending.push((rel_dir.join(&name), depth + 1));
+                        }
                     }
-                } else if kind.is_file()
-                    && let Some(pid) = temp_file_pid(&name)
-                {
-                    if process_has_ended(pid) {
-                        fs::remove_file(&path)?;
-                        sweep.removed.push(path);
-                    } else {
-                        sweep.kept.push((path, pid));
+                    Some(Kind::File) => {
+                        let Some(pid) = temp_file_pid(&text) else {
+                            continue;
+                        };
+                        let path = self.root.canonical.join(&rel_dir).join(&name);
+                        if process_has_ended(pid) {
+                            dir.remove_file(&name)?;
+                            removed_here = true;
+                            sweep.removed.push(path);
+                        } else {
+                            sweep.kept.push((path, pid));
+                        }
                     }
+                    _ => {}
                 }
             }
-        }
-        if !sweep.removed.is_empty() {
-            for dir in sweep.removed.iter().filter_map(|path| path.parent()) {
-                let _ = sync_dir(dir);
+            if removed_here {
+                dir.sync()?;
             }
         }
-        let intents = self.root.canonical.join(INTENT_DIR);
-        if fs::symlink_metadata(&intents).is_ok_and(|found| is_empty_dir(&intents, &found))
-            && fs::remove_dir(&intents).is_ok()
+        if self.root.is_empty_dir(Path::new(INTENT_DIR))
+            && self.root.dir.remove_dir(OsStr::new(INTENT_DIR)).is_ok()
         {
-            sync_dir(&self.root.canonical)?;
-            sweep.removed.push(intents);
+            self.root.dir.sync()?;
+            sweep.removed.push(self.root.canonical.join(INTENT_DIR));
         }
         Ok(sweep)
     }
@@ -522,11 +534,13 @@ fn wait_for_lock(handle: File, timeout: Duration) -> Result<File, Option<io::Err
     }
 }
 
-/// The tasks root as the caller named it and as it really is.
-#[derive(Clone, Debug)]
+/// The tasks root as the caller named it and as it really is, and held open: every path
+/// below it is resolved from this handle (see `beneath`).
+#[derive(Debug)]
 struct Root {
     given: PathBuf,
     canonical: PathBuf,
+    dir: Dir,
 }
 
 impl Root {
@@ -541,14 +555,21 @@ impl Root {
                 why: "the tasks root is not a folder".into(),
             });
         }
+        let dir = Dir::open(&canonical).map_err(|error| TxError::Io {
+            path: given.to_path_buf(),
+            error,
+        })?;
         Ok(Root {
             given: given.to_path_buf(),
             canonical,
+            dir,
         })
     }
 
-    /// The real path of `path`, once it is known to stay inside the root: relative to the
-    /// root or absolute below it, plain names only, and no existing component a link.
+    /// `path` relative to the root, once it is known to stay inside it: relative to the root
+    /// or absolute below it, plain names only, and no existing component a link. (The
+    /// operations that follow resolve it again through handles that refuse links, so a link
+    /// swapped in after this check is refused too, never followed.)
     fn resolve(&self, path: &Path) -> Result<PathBuf, TxError> {
         let refuse = |why: String| TxError::Confinement {
             path: path.to_path_buf(),
@@ -578,34 +599,125 @@ impl Root {
                 odd.as_os_str().to_string_lossy()
             )));
         }
-        let mut real = self.canonical.clone();
-        let mut exists = true;
-        for component in rel.components() {
-            real.push(component);
-            if !exists {
-                continue;
-            }
-            match fs::symlink_metadata(&real) {
-                Ok(metadata) if metadata.file_type().is_symlink() => {
+        // Component by component through handles, to name the link if there is one.
+        let mut walked = PathBuf::new();
+        let mut dir = self.dir.dir(Path::new("")).map_err(|e| io_error(path, e))?;
+        let mut components = rel.components().peekable();
+        while let Some(component) = components.next() {
+            let name = component.as_os_str();
+            walked.push(name);
+            match dir.stat(name).map_err(|e| io_error(path, e))? {
+                Some(found) if found.kind == Kind::Link => {
                     return Err(refuse(format!(
                         "`{}` is a symbolic link, and nothing is written through a link below a tasks root",
-                        real.strip_prefix(&self.canonical)
-                            .unwrap_or(&real)
-                            .display()
+                        walked.display()
                     )));
                 }
-                Ok(_) => {}
-                // The rest of the path does not exist yet: nothing there can be a link.
-                Err(error) if error.kind() == io::ErrorKind::NotFound => exists = false,
-                Err(error) => {
-                    return Err(TxError::Io {
-                        path: path.to_path_buf(),
-                        error,
-                    });
+                Some(found) if found.kind == Kind::Dir && components.peek().is_some() => {
+                    dir = match dir.dir(Path::new(name)) {
+                        Ok(next) => next,
+                        // Swapped for a link since the look: the same refusal.
+                        Err(error) if is_link_refusal(&error) => {
+                            return Err(refuse(format!(
+                                "`{}` is a symbolic link, and nothing is written through a link below a tasks root",
+                                walked.display()
+                            )));
+                        }
+                        Err(error) => return Err(io_error(path, error)),
+                    };
                 }
+                // The rest of the path does not exist yet (or lies below a file, which the
+                // operation itself will report): nothing there can be a link.
+                _ => break,
             }
         }
-        Ok(real)
+        Ok(rel.to_path_buf())
+    }
+
+    /// The folder holding `rel` (below the root), resolved with no link followed, and the
+    /// entry's name in it.
+    fn parent<'r>(&self, rel: &'r Path) -> io::Result<(Dir, &'r OsStr)> {
+        let name = rel
+            .file_name()
+            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "a path with no name"))?;
+        Ok((self.dir.dir(rel.parent().unwrap_or(Path::new("")))?, name))
+    }
+
+    /// The entry at `rel`, links not followed; None when nothing is there (or its folder is
+    /// not). A link on the way is refused.
+    fn stat(&self, shown: &Path, rel: &Path) -> Result<Option<Stat>, TxError> {
+        let confined = |error: io::Error| {
+            if is_link_refusal(&error) {
+                TxError::Confinement {
+                    path: shown.to_path_buf(),
+                    why: "a folder on the way is a symbolic link, and nothing is written through a link below a tasks root".into(),
+                }
+            } else {
+                io_error(shown, error)
+            }
+        };
+        let (dir, name) = match self.parent(rel) {
+            Ok(found) => found,
+            Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(error) => return Err(confined(error)),
+        };
+        dir.stat(name).map_err(confined)
+    }
+
+    /// The bytes of the existing regular file at `rel` (never a FIFO or device, whose reads
+    /// could block).
+    fn read_regular(&self, shown: &Path, rel: &Path) -> Result<Vec<u8>, TxError> {
+        match self.stat(shown, rel)? {
+            None => Err(TxError::Stale {
+                path: shown.to_path_buf(),
+                why: "it no longer exists on disk".into(),
+            }),
+            Some(found) if found.kind != Kind::File => Err(TxError::Invalid {
+                path: shown.to_path_buf(),
+                why: "not a regular file".into(),
+            }),
+            Some(_) => self.read(rel).map_err(|error| io_error(shown, error)),
+        }
+    }
+
+    fn read(&self, rel: &Path) -> io::Result<Vec<u8>> {
+        let (dir, name) = self.parent(rel)?;
+        dir.read(name)
+    }
+
+    /// Whether `rel` is a folder with nothing in it.
+    fn is_empty_dir(&self, rel: &Path) -> bool {
+        self.dir
+            .dir(rel)
+            .and_then(|dir| dir.entries())
+            .is_ok_and(|entries| entries.is_empty())
+    }
+
+    /// The folder `rel`, made (with any missing folder above it) if need be, each new one
+    /// recorded durably in its parent.
+    fn make_dirs(&self, rel: &Path, faults: &Faults) -> io::Result<Dir> {
+        let mut dir = self.dir.dir(Path::new(""))?;
+        for component in rel.components() {
+            let name = component.as_os_str();
+            dir = match dir.dir(Path::new(name)) {
+                Ok(next) => next,
+                Err(error) if error.kind() == io::ErrorKind::NotFound => {
+                    match dir.mkdir(name) {
+                        Ok(()) => {
+                            faults.point();
+                            dir.sync()?;
+                            faults.point();
+                        }
+                        // Made meanwhile by someone else: as good.
+                        Err(error) if error.kind() == io::ErrorKind::AlreadyExists => {}
+                        Err(error) => return Err(error),
+                    }
+                    dir.dir(Path::new(name))?
+                }
+                Err(error) => return Err(error),
+            };
+        }
+        Ok(dir)
     }
 }
 
@@ -657,11 +769,11 @@ pub fn execute(lock: &RootLock, plan: &DiskPlan, options: &Options) -> Result<Re
     faults.point();
 
     if let Some((shown, real, text, false)) = &work.intent {
-        write_intent(real, text, &faults).map_err(|error| io_error(shown, error))?;
+        write_intent(&root, real, text, &faults).map_err(|error| io_error(shown, error))?;
     }
     stop(Step::Intent)?;
     for (shown, real, lines) in &work.appends {
-        append_lines(real, lines, &faults).map_err(|error| io_error(shown, error))?;
+        append_lines(&root, real, lines, &faults).map_err(|error| io_error(shown, error))?;
         report.appended.push(shown.to_path_buf());
     }
     stop(Step::Ledger)?;
@@ -670,28 +782,20 @@ pub fn execute(lock: &RootLock, plan: &DiskPlan, options: &Options) -> Result<Re
         (Step::Index, &work.index_rewrites),
     ] {
         for (shown, real, text) in rewrites {
-            replace_file(real, text, &faults).map_err(|error| io_error(shown, error))?;
+            replace_file(&root, real, text, &faults).map_err(|error| io_error(shown, error))?;
             report.rewritten.push(shown.to_path_buf());
         }
         stop(step)?;
     }
     for (shown, real, text) in &work.creates {
-        create_file(real, text, &faults).map_err(|error| match error.kind() {
-            io::ErrorKind::AlreadyExists => TxError::Exists {
-                path: shown.to_path_buf(),
-            },
-            _ => io_error(shown, error),
-        })?;
+        // Past validation, every failure is an I/O failure: earlier steps may be written.
+        create_file(&root, real, text, &faults).map_err(|error| io_error(shown, error))?;
         report.created.push(shown.to_path_buf());
     }
     stop(Step::Creates)?;
     for (shown, real) in &work.moves {
-        move_folder(&real.from, &real.to, &faults).map_err(|error| match error.kind() {
-            io::ErrorKind::AlreadyExists => TxError::Exists {
-                path: shown.to.clone(),
-            },
-            _ => io_error(&shown.from, error),
-        })?;
+        move_folder(&root, &real.from, &real.to, &faults)
+            .map_err(|error| io_error(&shown.to, error))?;
         report.moved.push((shown.from.clone(), shown.to.clone()));
     }
     stop(Step::Moves)?;
@@ -740,13 +844,13 @@ fn validate<'p>(root: &Root, plan: &'p DiskPlan, report: &mut Report) -> Result<
         let shown = intent.path.as_path();
         let real = root.resolve(shown)?;
         claim(shown, &real)?;
-        if real.parent() != Some(&root.canonical.join(INTENT_DIR)) {
+        if real.parent() != Some(Path::new(INTENT_DIR)) {
             return Err(TxError::Invalid {
                 path: shown.to_path_buf(),
                 why: format!("an intent record lives directly in {INTENT_DIR}/"),
             });
         }
-        match (intent.finishing, metadata(shown, &real)?) {
+        match (intent.finishing, root.stat(shown, &real)?) {
             (false, None) => {}
             (false, Some(_)) => {
                 return Err(TxError::Exists {
@@ -754,7 +858,8 @@ fn validate<'p>(root: &Root, plan: &'p DiskPlan, report: &mut Report) -> Result<
                 });
             }
             (true, Some(found))
-                if found.is_file() && read_regular(shown, &real)? == intent.text.as_bytes() => {}
+                if found.kind == Kind::File
+                    && root.read_regular(shown, &real)? == intent.text.as_bytes() => {}
             (true, _) => {
                 return Err(TxError::Stale {
                     path: shown.to_path_buf(),
@@ -784,10 +889,10 @@ fn validate<'p>(root: &Root, plan: &'p DiskPlan, report: &mut Report) -> Result<
                 why: "a folder cannot move inside itself".into(),
             });
         }
-        let from = metadata(&shown.from, &real.from)?;
-        let to = metadata(&shown.to, &real.to)?;
+        let from = root.stat(&shown.from, &real.from)?;
+        let to = root.stat(&shown.to, &real.to)?;
         match (from, to) {
-            (Some(from), None) if from.is_dir() => work.moves.push((shown, real)),
+            (Some(from), None) if from.kind == Kind::Dir => work.moves.push((shown, real)),
             (Some(_), None) => {
                 return Err(TxError::Invalid {
                     path: shown.from.clone(),
@@ -801,7 +906,11 @@ fn validate<'p>(root: &Root, plan: &'p DiskPlan, report: &mut Report) -> Result<
             }
             // An empty folder at the destination is this move's own claim, left by a run
             // that died before its rename (see `move_folder`); renaming over it loses nothing.
-            (Some(from), Some(to)) if from.is_dir() && is_empty_dir(&real.to, &to) => {
+            (Some(from), Some(to))
+                if from.kind == Kind::Dir
+                    && to.kind == Kind::Dir
+                    && root.is_empty_dir(&real.to) =>
+            {
                 work.moves.push((shown, real));
             }
             (Some(_), Some(_)) => {
@@ -819,7 +928,7 @@ fn validate<'p>(root: &Root, plan: &'p DiskPlan, report: &mut Report) -> Result<
     }
     let locate = |shown: &Path| -> Result<PathBuf, TxError> {
         let real = root.resolve(shown)?;
-        if metadata(shown, &real)?.is_none()
+        if root.stat(shown, &real)?.is_none()
             && let Some((done, below)) = done_moves
                 .iter()
                 .find_map(|done| Some((done, real.strip_prefix(&done.from).ok()?)))
@@ -843,7 +952,7 @@ fn validate<'p>(root: &Root, plan: &'p DiskPlan, report: &mut Report) -> Result<
                 why: format!("a ledger line must be one non-empty line, not {line:?}"),
             });
         }
-        let current = read_regular(shown, &real)?;
+        let current = root.read_regular(shown, &real)?;
         match &append.expected {
             None => work.appends.push((shown, real, &append.lines)),
             Some(expected) if current == expected.as_bytes() => {
@@ -869,7 +978,7 @@ fn validate<'p>(root: &Root, plan: &'p DiskPlan, report: &mut Report) -> Result<
                 why: "a ledger is only ever appended to, never rewritten".into(),
             });
         }
-        let current = read_regular(shown, &real)?;
+        let current = root.read_regular(shown, &real)?;
         if current == rewrite.new_text.as_bytes() {
             report.already_done.push(shown.to_path_buf());
             done_after_commit.push(shown.to_path_buf());
@@ -891,12 +1000,11 @@ fn validate<'p>(root: &Root, plan: &'p DiskPlan, report: &mut Report) -> Result<
         let shown = create.path.as_path();
         let real = locate(shown)?;
         claim(shown, &real)?;
-        match metadata(shown, &real)? {
+        match root.stat(shown, &real)? {
             None => work.creates.push((shown, real, &create.text)),
             Some(found)
-                if found.is_file()
-                    && fs::read(&real).map_err(|error| io_error(shown, error))?
-                        == create.text.as_bytes() =>
+                if found.kind == Kind::File
+                    && root.read_regular(shown, &real)? == create.text.as_bytes() =>
             {
                 report.already_done.push(shown.to_path_buf());
                 done_after_commit.push(shown.to_path_buf());
@@ -935,30 +1043,6 @@ fn is_ledger(path: &Path) -> bool {
         .is_some_and(|name| name.to_string_lossy().ends_with(".ledger.jsonl"))
 }
 
-/// The metadata of `real` without following a link, None when nothing is there.
-fn metadata(shown: &Path, real: &Path) -> Result<Option<fs::Metadata>, TxError> {
-    match fs::symlink_metadata(real) {
-        Ok(metadata) => Ok(Some(metadata)),
-        Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(None),
-        Err(error) => Err(io_error(shown, error)),
-    }
-}
-
-/// The bytes of an existing regular file (never a FIFO or device, whose reads could block).
-fn read_regular(shown: &Path, real: &Path) -> Result<Vec<u8>, TxError> {
-    match metadata(shown, real)? {
-        None => Err(TxError::Stale {
-            path: shown.to_path_buf(),
-            why: "it no longer exists on disk".into(),
-        }),
-        Some(found) if !found.is_file() => Err(TxError::Invalid {
-            path: shown.to_path_buf(),
-            why: "not a regular file".into(),
-        }),
-        Some(_) => crate::loader::read_regular(real).map_err(|error| io_error(shown, error)),
-    }
-}
-
 /// What appending `lines` to a file holding `existing` adds: a newline first when the file's
 /// last line lacks one (that line is left as it is, and the new ones start fresh).
 pub fn appended_bytes(existing: &[u8], lines: &[String]) -> Vec<u8> {
@@ -975,8 +1059,9 @@ pub fn appended_bytes(existing: &[u8], lines: &[String]) -> Vec<u8> {
 
 /// The commit: every line in one `O_APPEND` write, then fsync. Whether a newline must come
 /// first is decided from the file's last byte as it is now, not as it was when validated.
-fn append_lines(path: &Path, lines: &[String], faults: &Faults) -> io::Result<()> {
-    let mut file = OpenOptions::new().read(true).append(true).open(path)?;
+fn append_lines(root: &Root, rel: &Path, lines: &[String], faults: &Faults) -> io::Result<()> {
+    let (dir, name) = root.parent(rel)?;
+    let mut file = dir.open_file(name, Access::Append)?;
     let len = file.metadata()?.len();
     let mut last = Vec::new();
     if len > 0 {
@@ -993,187 +1078,181 @@ fn append_lines(path: &Path, lines: &[String], faults: &Faults) -> io::Result<()
 /// Tells temporary files of one process apart.
 static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 
-/// The name of a temporary file beside `path`, for this process.
-fn temp_beside(path: &Path) -> io::Result<PathBuf> {
-    let name = path.file_name().unwrap_or_default().to_string_lossy();
-    Ok(parent(path)?.join(format!(
-        ".{name}{TEMP_MARKER}{}-{}",
+/// The name of a temporary file beside the file `name`, for this process.
+fn temp_name(name: &OsStr) -> OsString {
+    OsString::from(format!(
+        ".{}{TEMP_MARKER}{}-{}",
+        name.to_string_lossy(),
         std::process::id(),
         TEMP_COUNTER.fetch_add(1, Ordering::Relaxed)
-    )))
+    ))
 }
 
-/// Writes `text` to a new temporary file beside `path`, synced, and renames it to `path`
-/// (over it when `replace`; else `path` must not exist). A crash leaves the old file or the
-/// new one whole, and at most the temporary file beside it, which [`RootLock::sweep`]
-/// removes.
-fn write_via_temp(path: &Path, text: &str, replace: bool, faults: &Faults) -> io::Result<()> {
-    let dir = parent(path)?;
-    let temp = temp_beside(path)?;
+/// Writes `text` to a new temporary file beside `rel`, synced, and renames it to `rel` (over
+/// it when `replace`; else `rel` must not exist). A crash leaves the old file or the new one
+/// whole, and at most the temporary file beside it, which [`RootLock::sweep`] removes.
+fn write_via_temp(
+    root: &Root,
+    rel: &Path,
+    text: &str,
+    replace: bool,
+    faults: &Faults,
+) -> io::Result<()> {
+    let (dir, name) = root.parent(rel)?;
+    write_in(&dir, name, text, replace, faults)
+}
+
+/// [`write_via_temp`] in a folder already held.
+fn write_in(dir: &Dir, name: &OsStr, text: &str, replace: bool, faults: &Faults) -> io::Result<()> {
+    let temp = temp_name(name);
     let written = (|| {
-        let mut file = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&temp)?;
+        let mut file = dir.create_new(&temp)?;
         faults.point();
         file.write_all(text.as_bytes())?;
         faults.point();
-        if replace {
+        if replace && let Some(old) = dir.stat(name)? {
             // The new file keeps the old one's permissions, as an in-place edit would.
-            file.set_permissions(fs::metadata(path)?.permissions())?;
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                file.set_permissions(fs::Permissions::from_mode(old.mode))?;
+            }
+            #[cfg(not(unix))]
+            let _ = old;
         }
         file.sync_all()?;
         faults.point();
         if replace {
-            fs::rename(&temp, path)
+            dir.rename(&temp, dir, name, false)
         } else {
             // A hard link never replaces a file: the name is taken whole or not at all. A
-            // file system without hard links gets a rename; validation found the name free
-            // under the lock, and the names are unique to this process.
-            match fs::hard_link(&temp, path) {
+            // file system without hard links gets an atomic rename that does not replace,
+            // or else a plain one: validation found the name free under the lock.
+            match dir.link(&temp, name) {
                 Ok(()) => {
                     faults.point();
-                    fs::remove_file(&temp)
+                    dir.remove_file(&temp)
                 }
                 Err(error) if error.kind() == io::ErrorKind::AlreadyExists => Err(error),
-                Err(_) => fs::rename(&temp, path),
+                Err(_) => match dir.rename(&temp, dir, name, true) {
+                    Err(error) if error.kind() == io::ErrorKind::Unsupported => {
+                        dir.rename(&temp, dir, name, false)
+                    }
+                    done => done,
+                },
             }
         }
     })();
     if written.is_err() {
-        let _ = fs::remove_file(&temp);
+        let _ = dir.remove_file(&temp);
     }
     written?;
     faults.point();
-    sync_dir(dir)?;
+    dir.sync()?;
     faults.point();
     Ok(())
 }
 
 /// Replaces a file's content atomically: a temporary file beside it, fsynced, renamed over it.
-fn replace_file(path: &Path, text: &str, faults: &Faults) -> io::Result<()> {
-    write_via_temp(path, text, true, faults)
+fn replace_file(root: &Root, rel: &Path, text: &str, faults: &Faults) -> io::Result<()> {
+    write_via_temp(root, rel, text, true, faults)
 }
 
 /// Writes the intent record whole (never a torn one: the name appears only once its bytes are
 /// synced), creating its folder if needed.
-fn write_intent(path: &Path, text: &str, faults: &Faults) -> io::Result<()> {
-    let dir = parent(path)?;
-    match fs::create_dir(dir) {
-        Ok(()) => {
-            faults.point();
-            sync_dir(parent(dir)?)?;
-            faults.point();
-        }
-        Err(error) if error.kind() == io::ErrorKind::AlreadyExists => {}
-        Err(error) => return Err(error),
-    }
-    write_via_temp(path, text, false, faults)
+fn write_intent(root: &Root, rel: &Path, text: &str, faults: &Faults) -> io::Result<()> {
+    let dir = root.make_dirs(Path::new(INTENT_DIR), faults)?;
+    let name = rel.file_name().unwrap_or_default();
+    write_in(&dir, name, text, false, faults)
 }
 
 /// Removes a finished transaction's record, and its folder once empty (so a tasks root that
 /// never had an interrupted transition shows no trace of the mechanism).
-fn remove_intent(root: &Root, path: &Path, faults: &Faults) -> io::Result<()> {
-    fs::remove_file(path)?;
+fn remove_intent(root: &Root, rel: &Path, faults: &Faults) -> io::Result<()> {
+    let (dir, name) = root.parent(rel)?;
+    dir.remove_file(name)?;
     faults.point();
-    let dir = parent(path)?;
-    sync_dir(dir)?;
+    dir.sync()?;
     faults.point();
-    if fs::remove_dir(dir).is_ok() {
+    if root.dir.remove_dir(OsStr::new(INTENT_DIR)).is_ok() {
         faults.point();
-        sync_dir(&root.canonical)?;
+        root.dir.sync()?;
         faults.point();
     }
     Ok(())
 }
 
 /// Creates a new file (and its missing folders), never replacing one.
-fn create_file(path: &Path, text: &str, faults: &Faults) -> io::Result<()> {
-    let dir = parent(path)?;
-    let first_existing = dir
-        .ancestors()
-        .find(|dir| dir.exists())
-        .map(Path::to_path_buf);
-    fs::create_dir_all(dir)?;
-    if first_existing.as_deref() != Some(dir) {
-        faults.point();
-    }
-    let mut file = OpenOptions::new().write(true).create_new(true).open(path)?;
+fn create_file(root: &Root, rel: &Path, text: &str, faults: &Faults) -> io::Result<()> {
+    let dir = root.make_dirs(rel.parent().unwrap_or(Path::new("")), faults)?;
+    let name = rel.file_name().unwrap_or_default();
+    let mut file = dir.create_new(name)?;
     faults.point();
     file.write_all(text.as_bytes())?;
     faults.point();
     file.sync_all()?;
     faults.point();
-    // Every folder that gained an entry records it durably, up to the one that existed.
-    for changed in dir.ancestors() {
-        sync_dir(changed)?;
-        faults.point();
-        if Some(changed) == first_existing.as_deref() {
-            break;
-        }
-    }
+    dir.sync()?;
+    faults.point();
     Ok(())
 }
 
-/// Renames a folder without ever replacing an existing path. std has no RENAME_NOREPLACE, so
-/// the destination is first created empty (which fails if anything is there, and makes the
-/// name ours); renaming a folder onto an empty folder then replaces only that one. Between
-/// the two, the empty destination is a folder being created: the loader does not take it for
-/// a task (see `loader`), so nobody sees the task twice.
-fn move_folder(from: &Path, to: &Path, faults: &Faults) -> io::Result<()> {
-    let to_parent = parent(to)?;
-    if !to_parent.is_dir() {
-        fs::create_dir_all(to_parent)?;
-        faults.point();
-    }
-    // A claim already in place is an empty folder validation accepted; rename still refuses
-    // to replace a folder that has gained entries since.
-    let claimed_now = match fs::create_dir(to) {
-        Ok(()) => true,
+/// Renames a task folder into another folder without ever replacing an existing path: an
+/// atomic rename that refuses to replace, where the file system has one (Linux's
+/// `RENAME_NOREPLACE`). Elsewhere the destination is first claimed as an empty folder (which
+/// fails if anything is there) and the folder renamed onto it, which replaces only an empty
+/// folder; between the two, the loader does not take the empty claim for a task (see
+/// `loader`), so nobody sees the task twice. An empty folder already at the destination is
+/// such a claim, left by a run that died before its rename.
+fn move_folder(root: &Root, from: &Path, to: &Path, faults: &Faults) -> io::Result<()> {
+    let (from_dir, from_name) = root.parent(from)?;
+    let to_dir = root.make_dirs(to.parent().unwrap_or(Path::new("")), faults)?;
+    let to_name = to.file_name().unwrap_or_default();
+    let empty_claim = |to_dir: &Dir| {
+        to_dir
+            .dir(Path::new(to_name))
+            .and_then(|claim| claim.entries())
+            .is_ok_and(|entries| entries.is_empty())
+    };
+    match from_dir.rename(from_name, &to_dir, to_name, true) {
+        Ok(()) => {}
         Err(error) if error.kind() == io::ErrorKind::AlreadyExists => {
-            let found = fs::symlink_metadata(to)?;
-            if !is_empty_dir(to, &found) {
+            if !empty_claim(&to_dir) {
                 return Err(error);
             }
-            false
+            // Renaming onto an empty folder replaces only it; one that gained entries since
+            // the look makes the rename fail.
+            from_dir.rename(from_name, &to_dir, to_name, false)?;
+        }
+        Err(error) if error.kind() == io::ErrorKind::Unsupported => {
+            let claimed_now = match to_dir.mkdir(to_name) {
+                Ok(()) => true,
+                Err(error) if error.kind() == io::ErrorKind::AlreadyExists => {
+                    if !empty_claim(&to_dir) {
+                        return Err(error);
+                    }
+                    false
+                }
+                Err(error) => return Err(error),
+            };
+            if claimed_now {
+                faults.point();
+            }
+            if let Err(error) = from_dir.rename(from_name, &to_dir, to_name, false) {
+                if claimed_now {
+                    let _ = to_dir.remove_dir(to_name);
+                }
+                return Err(error);
+            }
         }
         Err(error) => return Err(error),
-    };
-    if claimed_now {
-        faults.point();
-    }
-    if let Err(error) = fs::rename(from, to) {
-        if claimed_now {
-            let _ = fs::remove_dir(to);
-        }
-        return Err(error);
     }
     faults.point();
-    sync_dir(to_parent)?;
+    to_dir.sync()?;
     faults.point();
-    sync_dir(parent(from)?)?;
+    from_dir.sync()?;
     faults.point();
     Ok(())
-}
-
-/// Whether `path` (whose metadata, links not followed, is `found`) is a folder with nothing
-/// in it.
-fn is_empty_dir(path: &Path, found: &fs::Metadata) -> bool {
-    found.is_dir() && fs::read_dir(path).is_ok_and(|mut entries| entries.next().is_none())
-}
-
-fn parent(path: &Path) -> io::Result<&Path> {
-    path.parent().ok_or_else(|| {
-        io::Error::new(
-            io::ErrorKind::InvalidInput,
-            format!("{} has no parent folder", path.display()),
-        )
-    })
-}
-
-/// Makes a folder's entries (a rename, a new file) durable.
-fn sync_dir(dir: &Path) -> io::Result<()> {
-    File::open(dir)?.sync_all()
 }
 
 #[cfg(test)]
@@ -1493,8 +1572,9 @@ mod tests {
         fs::create_dir(root.join("backlog/TASK-0001-a")).unwrap();
         fs::write(root.join("backlog/TASK-0001-a/keep.md"), "mine\n").unwrap();
         let error = move_folder(
-            &root.join("inbox/TASK-0001-a"),
-            &plan.moves[0].to,
+            &Root::new(&root).unwrap(),
+            Path::new("inbox/TASK-0001-a"),
+            Path::new("backlog/TASK-0001-a"),
             &Faults::new(&Options::default()),
         )
         .unwrap_err();

@@ -25,7 +25,8 @@ the environment's FLOWOS_USER, else the task's current DRI.
 ACTION: verify, prioritize, start, fast-track, complete, rework, integrate, close,
         close-without-learning, cancel, block:TASK-ID, unblock, pause, resume
         (`list` prints the transitions the task can take now, and why others are blocked)
-Exit status: 0 done, 1 refused (the reason is on stderr), 2 usage or I/O failure.";
+Exit status: 0 done, 1 refused, nothing written (the reason is on stderr), 2 usage or I/O
+failure (a transition stopped part way is finished by `check --fix`).";
 
 #[derive(Debug, Default)]
 pub struct TransitionOptions {
@@ -182,6 +183,15 @@ pub fn run(options: &TransitionOptions, out: &mut dyn Write, err: &mut dyn Write
                 let _ = writeln!(out, "  card: {}", display_path(&base, card));
             }
             EXIT_CLEAN
+        }
+        // Exit 1 promises nothing was written; a failure part way is an I/O failure.
+        Err(error) if error.may_have_written() => {
+            let _ = writeln!(
+                err,
+                "flowos-lsp: stopped part way: {error}; `flowos-lsp check --fix` finishes the \
+                 transition from its record"
+            );
+            EXIT_USAGE
         }
         Err(error) => {
             let _ = writeln!(err, "flowos-lsp: refused: {error}");

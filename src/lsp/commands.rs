@@ -297,7 +297,11 @@ fn new_task(view: &View, argument: &Value, now: i64) -> Outcome {
             message: Some((MessageType::INFO, format!("{} created", created.id))),
             buffer_edit: None,
         },
-        Err(reason) => Outcome::refused(format!("no task was created: {reason}")),
+        Err(failure) if failure.partial => Outcome::refused(format!(
+            "the new task stopped part way: {failure}; `flowos-lsp check --fix` repairs what \
+             was written"
+        )),
+        Err(failure) => Outcome::refused(format!("no task was created: {failure}")),
     }
 }
 
