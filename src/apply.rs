@@ -253,7 +253,8 @@ pub fn recover(workspace: &Workspace, root: usize, sweep: bool) -> Result<Recove
                 break;
             }
         };
-        if let Err(error) = execute(&lock, &recovery.disk, &Options::default()) {
+        // The fault hooks apply here too, so a recovery can itself be crashed in tests.
+        if let Err(error) = execute(&lock, &recovery.disk, &Options::from_env()) {
             recovered.failed = Some(error.to_string());
             break;
         }

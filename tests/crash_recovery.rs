@@ -8,6 +8,9 @@
 //! its hard WIP limit; no diagnostic appears that neither end has; and a second recovery
 //! changes nothing.
 //!
+//! A recovery killed part way is finished by the next one, and the server's quick fix is a
+//! recovery as good as `check --fix`.
+//!
 //! Quick mode (the default) kills the two multi-task transitions at every operation and the
 //! others at every third; `FLOWOS_CRASH_TEST_LONG=1` kills every kind at every operation.
 
@@ -502,6 +505,60 @@ fn every_other_transition_ends_whole_or_not_begun_wherever_it_is_killed() {
     for kind in &KINDS[2..] {
         crash_everywhere(kind, stride(kind));
     }
+}
+
+/// A recovery killed part way leaves the record in place, and the next one finishes the
+/// transition: the fast-track is killed at a few points after its commit, and each time its
+/// recovery is killed after each of its own operations in turn.
+#[test]
+fn a_recovery_killed_part_way_is_finished_by_the_next() {
+    let kind = &KINDS[0];
+    let ends = ends(kind);
+    let mut recoveries_killed = 0;
+    for transition_at in [12u32, 25, 40] {
+        let mut at = 0;
+        loop {
+            let what = format!("killed after {transition_at}, its recovery after {at}");
+            let ws = workspace(kind);
+            let point = transition_at.to_string();
+            let run = transition(&ws, kind, &[("FLOWOS_FAULT_KILL_AFTER", &point)]);
+            assert_eq!(run.status.signal(), Some(9), "{what}");
+            assert!(
+                which_end(&snapshot(&ws.root), &ends).is_err(),
+                "{what}: the crash should leave the transition half done"
+            );
+            let recovery_point = at.to_string();
+            let args = ["check", ".", "--fix", "--format", "json", "--now", NOW];
+            let recovery = flowos(
+                &ws,
+                &args,
+                &[
+                    ("FLOWOS_USER", USER),
+                    ("FLOWOS_FAULT_KILL_AFTER", &recovery_point),
+                ],
+            );
+            let whole = recovery.status.success() || recovery.status.code() == Some(1);
+            if !whole {
+                assert_eq!(recovery.status.signal(), Some(9), "{what}");
+                recoveries_killed += 1;
+                check(&ws, &["--fix"]);
+            }
+            let recovered = snapshot(&ws.root);
+            assert_eq!(which_end(&recovered, &ends), Ok("done"), "{what}");
+            assert_consistent(&recovered, &what);
+            check(&ws, &["--fix"]);
+            assert_eq!(
+                snapshot(&ws.root),
+                recovered,
+                "{what}: a further recovery wrote"
+            );
+            if whole {
+                break;
+            }
+            at += 1;
+        }
+    }
+    assert!(recoveries_killed > 30, "{recoveries_killed}");
 }
 
 /// The server's way back: started on a tree where a fast-track died between the P0's ledger
