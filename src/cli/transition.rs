@@ -99,10 +99,11 @@ pub fn run(options: &TransitionOptions, out: &mut dyn Write, err: &mut dyn Write
     };
     // A transition a crash interrupted is finished (or discarded) before anything builds on
     // its half-written state; the new one is then planned from the files as they became.
+    // (Temporary files are left to `check --fix`, whose sweep walks the whole root.)
     if !options.dry_run && options.action != "list" {
         let mut wrote = false;
         for root in 0..workspace.roots.len() {
-            match apply::recover(&workspace, root, true) {
+            match apply::recover(&workspace, root, false) {
                 Ok(recovered) => {
                     for line in recovered.describe(&workspace.roots[root].path) {
                         let _ = writeln!(err, "flowos-lsp: {line}");

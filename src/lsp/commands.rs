@@ -121,7 +121,9 @@ impl RecoveredFirst {
 /// command builds on their half-written state (see `recovery`). Refuses when one cannot be
 /// finished safely.
 fn recover_first(view: &View, root: usize) -> Result<RecoveredFirst, Box<Outcome>> {
-    let recovered = apply::recover(view.workspace, root, true)
+    // Temporary files are left to `check --fix`: sweeping walks the whole root, too much for
+    // every command.
+    let recovered = apply::recover(view.workspace, root, false)
         .map_err(|error| Box::new(Outcome::refused(format!("nothing was changed: {error}"))))?;
     let notes = recovered.describe(&view.workspace.roots[root].path);
     if recovered.failed.is_some() {
