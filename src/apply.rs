@@ -9,6 +9,7 @@ use crate::db::{FileId, Workspace};
 use crate::ide::projection::{Projected, project};
 use crate::ide::source_change::{FileChange, SourceChange, apply_edits};
 use crate::ide::transitions::{self, Action, Plan, TransitionContext};
+use crate::recovery::{intent_for, plan_recovery};
 use crate::transaction::{
     Append, Create, DiskPlan, Move, Options, Report, Rewrite, RootLock, TxError, execute,
 };
@@ -34,7 +35,10 @@ pub fn plan_transition(
     let plan = transitions::plan(workspace, task, action, ctx)?;
     let projected = project(workspace, &plan.tasks)?;
     let root = workspace.roots[workspace.task(task).root].path.clone();
-    let disk = transition_disk_plan(workspace, &root, &projected);
+    let mut disk = transition_disk_plan(workspace, &root, &projected);
+    // A transition changes several files, and often several tasks: its record lets a crash
+    // part way be finished as a whole (see `recovery`).
+    disk.intent = Some(intent_for(workspace, &root, &plan, &projected));
     Ok(PlannedTransition {
         plan,
         projected,
@@ -97,6 +101,7 @@ pub fn transition_disk_plan(workspace: &Workspace, root: &Path, projected: &Proj
                 to: to.clone(),
             })
             .collect(),
+        intent: None,
     }
 }
 
@@ -147,6 +152,120 @@ fn appended_lines(old: &str, new: &str) -> Option<Vec<String>> {
     (!lines.is_empty()).then_some(lines)
 }
 
+/// What [`recover`] did in one tasks root.
+#[derive(Debug, Default)]
+pub struct Recovered {
+    /// Transitions finished (true) or discarded because they never committed (false), by
+    /// title.
+    pub transitions: Vec<(String, bool)>,
+    /// Files and folders written, for re-reading.
+    pub touched: Vec<PathBuf>,
+    /// Leftover temporary files removed.
+    pub removed: Vec<PathBuf>,
+    /// Temporary files of processes still running, left alone, with their process ID.
+    pub kept: Vec<(PathBuf, u32)>,
+    /// Why a record could not be dealt with (it stays, for the next try or a person).
+    pub failed: Option<String>,
+}
+
+impl Recovered {
+    /// Whether anything on disk changed.
+    pub fn wrote(&self) -> bool {
+        !self.transitions.is_empty() || !self.removed.is_empty()
+    }
+
+    /// Lines for people: what was finished, discarded, removed or left.
+    pub fn describe(&self, root: &Path) -> Vec<String> {
+        let shown = |path: &Path| {
+            path.strip_prefix(root)
+                .unwrap_or(path)
+                .display()
+                .to_string()
+        };
+        let mut lines: Vec<String> = self
+            .transitions
+            .iter()
+            .map(|(title, finished)| {
+                if *finished {
+                    format!("finished an interrupted transition: {title}")
+                } else {
+                    format!("discarded an interrupted transition that had not committed: {title}")
+                }
+            })
+            .collect();
+        let temps = self
+            .removed
+            .iter()
+            .filter(|path| {
+                path.file_name().is_some_and(|name| {
+                    name.to_string_lossy()
+                        .contains(crate::transaction::TEMP_MARKER)
+                })
+            })
+            .count();
+        if temps > 0 {
+            lines.push(format!(
+                "removed {temps} temporary file{} left by interrupted writes",
+                if temps == 1 { "" } else { "s" }
+            ));
+        }
+        for (path, pid) in &self.kept {
+            lines.push(format!(
+                "{}: left alone, a temporary file of process {pid}, which is still running",
+                shown(path)
+            ));
+        }
+        if let Some(why) = &self.failed {
+            lines.push(format!("cannot finish an interrupted transition: {why}"));
+        }
+        lines
+    }
+}
+
+/// Under tasks root `root`'s lock: removes the temporary files of writers that died (when
+/// `sweep`), then finishes every transition a crash interrupted after its commit and
+/// discards those that never committed, oldest first, each as its own transaction against
+/// `workspace` as it was read. Stops at the first record it cannot deal with (`failed`):
+/// one computed from a model another record's finishing has made stale is dealt with by the
+/// next call, after a re-read.
+pub fn recover(workspace: &Workspace, root: usize, sweep: bool) -> Result<Recovered, TxError> {
+    let lock = RootLock::acquire(&workspace.roots[root].path, LOCK_TIMEOUT)?;
+    let mut recovered = Recovered::default();
+    if sweep {
+        let swept = lock.sweep().map_err(|error| TxError::Io {
+            path: workspace.roots[root].path.clone(),
+            error,
+        })?;
+        recovered.removed = swept.removed;
+        recovered.kept = swept.kept;
+    }
+    let intents = lock.intents().map_err(|error| TxError::Io {
+        path: workspace.roots[root]
+            .path
+            .join(crate::transaction::INTENT_DIR),
+        error,
+    })?;
+    for (path, text) in intents {
+        let recovery = match plan_recovery(workspace, root, &path, &text) {
+            Ok(recovery) => recovery,
+            Err(why) => {
+                recovered.failed = Some(why);
+                break;
+            }
+        };
+        // The fault hooks apply here too, so a recovery can itself be crashed in tests.
+        if let Err(error) = execute(&lock, &recovery.disk, &Options::from_env()) {
+            recovered.failed = Some(error.to_string());
+            break;
+        }
+        recovered.touched.extend(touched_paths(&recovery.disk));
+        recovered
+            .transitions
+            .push((recovery.title, recovery.committed));
+    }
+    Ok(recovered)
+}
+
 /// Runs a disk plan under the root's lock.
 pub fn run(plan: &DiskPlan, options: &Options) -> Result<Report, TxError> {
     let lock = RootLock::acquire(&plan.root, LOCK_TIMEOUT)?;
@@ -173,6 +292,29 @@ pub fn touched_paths(plan: &DiskPlan) -> Vec<PathBuf> {
     paths
 }
 
+/// Why [`create_task`] created no task, or not all of it.
+#[derive(Debug)]
+pub struct NotCreated {
+    pub message: String,
+    /// The transaction failed part way: some files may be written (`check --fix` repairs).
+    pub partial: bool,
+}
+
+impl std::fmt::Display for NotCreated {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl From<String> for NotCreated {
+    fn from(message: String) -> NotCreated {
+        NotCreated {
+            message,
+            partial: false,
+        }
+    }
+}
+
 /// A task created by [`create_task`]: its ID and card path.
 #[derive(Debug)]
 pub struct Created {
@@ -192,7 +334,7 @@ pub fn create_task(
     namespace: Option<&str>,
     user: &str,
     now: i64,
-) -> Result<Created, String> {
+) -> Result<Created, NotCreated> {
     use crate::ide::edit::index_rows::{Linking, RowValues, insert_row, render_row};
     use crate::ide::index_links::TaskPlace;
     use crate::ide::new_task::{NewTaskInput, new_task, placement};
@@ -248,6 +390,24 @@ pub fn create_task(
         }),
     };
     let namespace_dir = namespace_dir_of_folder(&task.folder_rel);
+    // An index the task's rows belong in that is there but not a file the loader read (a
+    // folder, a pipe, a link): the package would be created without its rows.
+    let stage_dir = task.folder_rel.rsplit_once('/').map_or("", |(dir, _)| dir);
+    let namespace_index = namespace_dir.map(|ns| format!("{ns}/INDEX.md"));
+    let candidates = [
+        Some(format!("{stage_dir}/INDEX.md")),
+        Some("INDEX.md".to_string()),
+        namespace_index,
+    ];
+    for rel in candidates.into_iter().flatten() {
+        if let Some(problem) = workspace.load_problem(root, &rel) {
+            return Err(format!(
+                "{rel} is there but was not read ({}); nothing was written",
+                problem.message
+            )
+            .into());
+        }
+    }
     for index in &workspace.roots[root].indexes {
         let lists_inbox = index
             .stage
@@ -256,9 +416,12 @@ pub fn create_task(
             continue;
         }
         let path = workspace.file(index.file).path.clone();
-        let Ok(old) = lock.read(&path) else {
-            continue;
-        };
+        let old = lock.read(&path).map_err(|error| {
+            format!(
+                "cannot read {}: {error}; nothing was written",
+                workspace.file(index.file).rel
+            )
+        })?;
         let Some(table) = parse_index(&old).table else {
             continue;
         };
@@ -271,7 +434,10 @@ pub fn create_task(
             });
         }
     }
-    let report = execute(&lock, &plan, &Options::from_env()).map_err(|e| e.to_string())?;
+    let report = execute(&lock, &plan, &Options::from_env()).map_err(|error| NotCreated {
+        message: error.to_string(),
+        partial: error.may_have_written(),
+    })?;
     Ok(Created {
         id: task.id,
         card,

@@ -2,16 +2,18 @@
 //!
 //! Layers, each depending only on those above it: `base` (ranges, line index), `syntax`
 //! (parsers), `db` (the workspace model), `ide` (features in plain types), and the edges
-//! `roots` (finding tasks roots), `loader` (reading them), `vfs` (disk changes and open buffers as model changes), `apply` and `transaction` (writing it), `cli` and `lsp`.
+//! `roots` (finding tasks roots), `loader` (reading them), `vfs` (disk changes and open buffers as model changes), `apply`, `recovery` and `transaction` (writing it), `cli` and `lsp`.
 
 pub mod apply;
 pub mod base;
+pub mod beneath;
 pub mod cli;
 pub mod db;
 pub mod ide;
 pub mod loader;
 pub mod lsp;
 pub mod parallel;
+pub mod recovery;
 pub mod roots;
 pub mod syntax;
 pub mod transaction;

@@ -18,6 +18,8 @@ use crate::db::vocab::Stage;
 use crate::db::{FileInput, LoadProblem, RootInput};
 use crate::parallel::parallel_map;
 use crate::syntax::limits::SHOWN_BYTES;
+use crate::syntax::task_id::parse_folder_name;
+use crate::transaction::{INTENT_DIR, is_intent_name, temp_file_pid};
 
 /// The message of a link below a tasks root, which is never followed.
 pub const LINK_NOT_FOLLOWED: &str =
@@ -117,7 +119,9 @@ fn list_below(root: &Path, rel_dir: &str) -> (RootInput, Vec<String>) {
         };
         // An entry that fails mid-listing (its folder was removed under us) ends the listing
         // of that folder only.
+        let mut empty = true;
         for entry in entries.map_while(Result::ok) {
+            empty = false;
             let name = entry.file_name().to_string_lossy().into_owned();
             let rel = if rel_dir.is_empty() {
                 name.clone()
@@ -134,6 +138,12 @@ fn list_below(root: &Path, rel_dir: &str) -> (RootInput, Vec<String>) {
                     rel,
                     message: LINK_NOT_FOLLOWED.into(),
                 });
+            } else if kind.is_dir() && depth == 0 && name == INTENT_DIR {
+                list_intents(&entry.path(), &rel, &mut input.problems);
+            } else if kind.is_file()
+                && let Some(pid) = temp_file_pid(&name)
+            {
+                input.problems.push(leftover_temp(rel, pid));
             } else if kind.is_dir() {
                 if is_interesting_name(&name) {
                     // `0001.ledger.jsonl/`: the package has something under the ledger's
@@ -162,10 +172,69 @@ fn list_below(root: &Path, rel_dir: &str) -> (RootInput, Vec<String>) {
                 });
             }
         }
+        if is_claimed_task_folder(&rel_dir, empty) {
+            input.dirs.retain(|listed| *listed != rel_dir);
+        }
     }
     input.dirs.sort();
     wanted.sort();
     (input, wanted)
+}
+
+/// Whether the folder at `path` is a task folder being created (see below): empty, and
+/// named like a task folder.
+pub fn is_task_folder_being_created(path: &Path) -> bool {
+    let empty = fs::read_dir(path).is_ok_and(|mut entries| entries.next().is_none());
+    path.file_name()
+        .is_some_and(|name| is_claimed_task_folder(&name.to_string_lossy(), empty))
+}
+
+/// Whether `rel_dir`, listed and found `empty`, is a task folder being created: a move
+/// claims its destination as an empty folder and renames the task folder onto it a moment
+/// later (`transaction`), so an empty folder named like a task folder is not a task (yet).
+/// Taking it for one would show the task twice, its files missing, while a transition runs.
+fn is_claimed_task_folder(rel_dir: &str, empty: bool) -> bool {
+    empty && parse_folder_name(rel_dir.rsplit('/').next().unwrap_or(rel_dir)).is_some()
+}
+
+/// The records of interrupted transitions (and the temporary files of records being
+/// written) in the tasks root's [`INTENT_DIR`], as problems for the report: `check --fix`
+/// deals with them.
+fn list_intents(dir: &Path, rel_dir: &str, problems: &mut Vec<LoadProblem>) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    let mut found: Vec<LoadProblem> = entries
+        .map_while(Result::ok)
+        .filter(|entry| entry.file_type().is_ok_and(|kind| kind.is_file()))
+        .filter_map(|entry| {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let rel = format!("{rel_dir}/{name}");
+            if let Some(pid) = temp_file_pid(&name) {
+                Some(leftover_temp(rel, pid))
+            } else {
+                is_intent_name(&name).then(|| LoadProblem {
+                    rel,
+                    message: "the record of a transition that was interrupted; `flowos-lsp \
+                              check --fix` finishes it (or discards it, if it never committed)"
+                        .into(),
+                })
+            }
+        })
+        .collect();
+    found.sort_by(|a, b| a.rel.cmp(&b.rel));
+    problems.extend(found);
+}
+
+/// A writer's temporary file (`.NAME.flowos-tmp-PID-N`), found by the walk.
+fn leftover_temp(rel: String, pid: u32) -> LoadProblem {
+    LoadProblem {
+        rel,
+        message: format!(
+            "a temporary file of a write by process {pid} that did not finish; `flowos-lsp \
+             check --fix` removes it once that process has ended"
+        ),
+    }
 }
 
 /// What a directory entry is, in words.

@@ -14,26 +14,51 @@
 //! whose destination exists all count as done. Paths inside a folder that an earlier run
 //! already moved are looked up at the folder's new place.
 //!
-//! Testing hook: the environment variable `FLOWOS_FAULT_STOP_AFTER` (`ledger`, `frontmatter`,
-//! `index`, `creates` or `moves`), read by [`Options::from_env`], stops a transaction after
-//! that step as if the process had died there, so the recovery path can be exercised for real.
+//! A transition also carries an [`Intent`]: the record of the whole change, written whole and
+//! synced before the commit and removed after the last step, so that a crash in between can
+//! be finished by `recovery` (docs/architecture.md, "Crash recovery").
+//!
+//! Testing hooks, read by [`Options::from_env`]: `FLOWOS_FAULT_STOP_AFTER` (`intent`,
+//! `ledger`, `frontmatter`, `index`, `creates` or `moves`) stops a transaction after that step
+//! as if the process had died there; `FLOWOS_FAULT_KILL_AFTER=N` kills the process (SIGKILL,
+//! nothing runs after) right after the N-th disk operation of a transaction, counting from 0
+//! at the moment it holds the lock and has validated, then every mkdir, file creation, write,
+//! fsync, rename and removal. So every point of a transaction can be crashed at for real.
 //!
 //! Confinement (SPEC §8): every path must lie below the canonical tasks root, written with
 //! plain folder names (no `..`), and no existing component below the root may be a symbolic
-//! link; a link cannot then lead a write outside the root. The checks and the writes are not
-//! atomic against a hostile process swapping folders in between; the lock keeps cooperating
-//! writers (this server, the CLI) out of each other's way, which is what it can promise.
+//! link. Validation refuses such a path before anything is written (exit 1: nothing written);
+//! every operation then resolves its folder again from a handle of the root with no link
+//! followed and acts on a single name in it (`beneath`), so a link swapped in at any component
+//! while the transaction runs fails that operation instead of leading it outside the root.
+//! A failure once writing has begun is an I/O failure ([`TxError::may_have_written`]), which
+//! recovery finishes. The lock keeps cooperating writers (this server, the CLI) out of each
+//! other's way.
 
+use std::cell::Cell;
 use std::collections::HashSet;
+use std::ffi::{OsStr, OsString};
 use std::fmt;
-use std::fs::{self, File, OpenOptions, TryLockError};
+use std::fs::{self, File, TryLockError};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Component, Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-/// The environment variable [`Options::from_env`] reads.
+use crate::beneath::{Access, Dir, Kind, Stat, is_link_refusal};
+
+/// The environment variable [`Options::from_env`] reads for [`Options::stop_after`].
 pub const FAULT_ENV: &str = "FLOWOS_FAULT_STOP_AFTER";
+/// The environment variable [`Options::from_env`] reads for [`Options::kill_after`].
+pub const KILL_ENV: &str = "FLOWOS_FAULT_KILL_AFTER";
+
+/// The folder below a tasks root holding the records of transitions in progress. Hidden, so
+/// the loader never takes it for part of the workspace.
+pub const INTENT_DIR: &str = ".flowos";
+
+/// The marker in the name of a temporary file a rewrite writes before renaming it into place:
+/// `.NAME.flowos-tmp-PID-N`.
+pub const TEMP_MARKER: &str = ".flowos-tmp-";
 
 /// What a transaction writes, computed by the analysis from the texts it read.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -45,6 +70,20 @@ pub struct DiskPlan {
     pub rewrites: Vec<Rewrite>,
     pub creates: Vec<Create>,
     pub moves: Vec<Move>,
+    /// The record of the whole change, for a transaction a crash must not leave half done.
+    pub intent: Option<Intent>,
+}
+
+/// The record of a transition (see `recovery`): written before the commit, removed last.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Intent {
+    /// A file directly in [`INTENT_DIR`].
+    pub path: PathBuf,
+    pub text: String,
+    /// False for a new transaction, whose record must not exist yet; true when finishing one
+    /// a crash interrupted, whose record must still be there, unchanged (else another process
+    /// finished it first).
+    pub finishing: bool,
 }
 
 /// Lines to add to a ledger (the commit of step 2).
@@ -83,6 +122,8 @@ pub struct Move {
 /// The steps of a transaction, in the order they run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Step {
+    /// The intent record, written and synced (nothing else is written yet).
+    Intent,
     /// Ledger appends: the commit.
     Ledger,
     /// Rewrites of every file but INDEX.md (cards' frontmatter).
@@ -94,7 +135,8 @@ pub enum Step {
 }
 
 impl Step {
-    pub const ALL: [Step; 5] = [
+    pub const ALL: [Step; 6] = [
+        Step::Intent,
         Step::Ledger,
         Step::Frontmatter,
         Step::Index,
@@ -104,6 +146,7 @@ impl Step {
 
     pub fn name(self) -> &'static str {
         match self {
+            Step::Intent => "intent",
             Step::Ledger => "ledger",
             Step::Frontmatter => "frontmatter",
             Step::Index => "index",
@@ -127,25 +170,70 @@ impl fmt::Display for Step {
 pub struct Options {
     /// Fault injection: return [`TxError::Interrupted`] right after this step.
     pub stop_after: Option<Step>,
+    /// Fault injection: kill this process right after this many disk operations (see the
+    /// module docs). Only for tests that run the binary: it kills whatever process runs it.
+    pub kill_after: Option<u32>,
 }
 
 impl Options {
-    /// Options from `FLOWOS_FAULT_STOP_AFTER` (see the module docs); unset or unknown values
-    /// inject nothing.
+    /// Options from `FLOWOS_FAULT_STOP_AFTER` and `FLOWOS_FAULT_KILL_AFTER` (see the module
+    /// docs); unset or unknown values inject nothing.
     pub fn from_env() -> Options {
-        Options::from_env_value(std::env::var(FAULT_ENV).ok().as_deref())
+        Options {
+            kill_after: std::env::var(KILL_ENV)
+                .ok()
+                .and_then(|value| value.trim().parse().ok()),
+            ..Options::from_env_value(std::env::var(FAULT_ENV).ok().as_deref())
+        }
     }
 
-    /// What [`Options::from_env`] makes of the variable's value.
+    /// What [`Options::from_env`] makes of `FLOWOS_FAULT_STOP_AFTER`'s value.
     pub fn from_env_value(value: Option<&str>) -> Options {
         Options {
             stop_after: value.and_then(|value| Step::parse(value.trim())),
+            kill_after: None,
         }
     }
 }
 
+/// Counts a transaction's disk operations and kills the process at the one
+/// [`Options::kill_after`] names.
+struct Faults {
+    kill_after: Option<u32>,
+    done: Cell<u32>,
+}
+
+impl Faults {
+    fn new(options: &Options) -> Faults {
+        Faults {
+            kill_after: options.kill_after,
+            done: Cell::new(0),
+        }
+    }
+
+    /// Called right after each disk operation (and once before the first).
+    fn point(&self) {
+        let done = self.done.get();
+        self.done.set(done + 1);
+        if self.kill_after == Some(done) {
+            die();
+        }
+    }
+}
+
+/// Ends the process at once, as a crash would: no destructor, no cleanup, no flush.
+fn die() -> ! {
+    #[cfg(unix)]
+    // SAFETY: kill(2) on our own pid with a valid signal number has no memory effects.
+    unsafe {
+        libc::kill(libc::getpid(), libc::SIGKILL);
+    }
+    std::process::abort()
+}
+
 /// Why a transaction did not (fully) happen. Every refusal found while validating leaves the
-/// disk as it was; `Io` and `Interrupted` may leave earlier steps done (re-running completes).
+/// disk as it was; `Io` and `Interrupted` may leave earlier steps done (re-running completes),
+/// and are the only errors raised once writing has begun (see [`TxError::may_have_written`]).
 #[derive(Debug)]
 pub enum TxError {
     /// A file differs from the text the plan was computed from, or is gone.
@@ -211,6 +299,14 @@ impl fmt::Display for TxError {
 }
 
 impl std::error::Error for TxError {}
+
+impl TxError {
+    /// Whether the transaction may have written part of its change: a refusal (stale, confined,
+    /// exists, locked, invalid) always comes before the first write.
+    pub fn may_have_written(&self) -> bool {
+        matches!(self, TxError::Io { .. } | TxError::Interrupted { .. })
+    }
+}
 
 /// What a transaction did, with paths spelled as the plan spelled them.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -279,14 +375,146 @@ impl RootLock {
     /// Reads a file below the root with the same confinement checks as a write, so what a
     /// plan is computed from is what the transaction will validate against.
     pub fn read(&self, path: &Path) -> io::Result<String> {
-        let real = self.root.resolve(path).map_err(|error| match error {
+        let rel = self.root.resolve(path).map_err(|error| match error {
             TxError::Io { error, .. } => error,
             other => io::Error::new(io::ErrorKind::PermissionDenied, other.to_string()),
         })?;
         // A pipe put where a counter or an index was would block a plain read, with the
-        // root's lock held; the loader's read refuses anything but a regular file.
-        String::from_utf8(crate::loader::read_regular(&real)?)
+        // root's lock held: only a regular file is read.
+        String::from_utf8(self.root.read(&rel)?)
             .map_err(|error| io::Error::new(io::ErrorKind::InvalidData, error))
+    }
+
+    /// The records of transitions a crash interrupted (see `recovery`): every file directly
+    /// in [`INTENT_DIR`] named `intent-*.json`, oldest first (their names start with the time
+    /// they were written), with its text. Under the lock no transaction is running, so each
+    /// one found belongs to a transaction that ended without finishing.
+    pub fn intents(&self) -> io::Result<Vec<(PathBuf, String)>> {
+        let dir = match self.root.dir.dir(Path::new(INTENT_DIR)) {
+            Ok(dir) => dir,
+            Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(error) => return Err(error),
+        };
+        let mut names: Vec<OsString> = dir
+            .entries()?
+            .into_iter()
+            .filter(|name| is_intent_name(&name.to_string_lossy()))
+            .collect();
+        names.sort();
+        let mut intents = Vec::new();
+        for name in names {
+            if dir
+                .stat(&name)?
+                .is_some_and(|found| found.kind == Kind::File)
+            {
+                let text = String::from_utf8(dir.read(&name)?)
+                    .map_err(|error| io::Error::new(io::ErrorKind::InvalidData, error))?;
+                intents.push((self.root.canonical.join(INTENT_DIR).join(name), text));
+            }
+        }
+        Ok(intents)
+    }
+
+    /// Removes the temporary files that writers killed mid-rewrite left behind
+    /// (`.NAME.flowos-tmp-PID-N`, see [`TEMP_MARKER`]) when process PID has ended, and an
+    /// empty [`INTENT_DIR`]; a temporary file of a process still running is left alone and
+    /// reported (it may be another machine's, on a shared disk). Links are never followed.
+    pub fn sweep(&self) -> io::Result<Sweep> {
+        let mut sweep = Sweep::default();
+        let mut pending = vec![(PathBuf::new(), 0usize)];
+        while let Some((rel_dir, depth)) = pending.pop() {
+            let Ok(dir) = self.root.dir.dir(&rel_dir) else {
+                continue;
+            };
+            let mut removed_here = false;
+            for name in dir.entries()? {
+                let text = name.to_string_lossy().into_owned();
+                match dir.stat(&name)?.map(|found| found.kind) {
+                    Some(Kind::Dir) => {
+                        // The layouts go three folders deep; hidden folders are other tools'
+                        // (`.git`), except the one holding intent records.
+                        let listed = !text.starts_with('.') || (depth == 0 && text == INTENT_DIR);
+                        if listed && depth < 3 {
+                            pending.push((rel_dir.join(&name), depth + 1));
+                        }
+                    }
+                    Some(Kind::File) => {
+                        let Some(pid) = temp_file_pid(&text) else {
+                            continue;
+                        };
+                        let path = self.root.canonical.join(&rel_dir).join(&name);
+                        if process_has_ended(pid) {
+                            dir.remove_file(&name)?;
+                            removed_here = true;
+                            sweep.removed.push(path);
+                        } else {
+                            sweep.kept.push((path, pid));
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            if removed_here {
+                dir.sync()?;
+            }
+        }
+        if self.root.is_empty_dir(Path::new(INTENT_DIR))
+            && self.root.dir.remove_dir(OsStr::new(INTENT_DIR)).is_ok()
+        {
+            self.root.dir.sync()?;
+            sweep.removed.push(self.root.canonical.join(INTENT_DIR));
+        }
+        Ok(sweep)
+    }
+}
+
+/// What [`RootLock::sweep`] found.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Sweep {
+    pub removed: Vec<PathBuf>,
+    /// Temporary files of processes still running, with their process ID.
+    pub kept: Vec<(PathBuf, u32)>,
+}
+
+/// Whether `name` is an intent record's: `intent-*.json`.
+pub fn is_intent_name(name: &str) -> bool {
+    name.starts_with("intent-") && name.ends_with(".json")
+}
+
+/// The process ID in the name of a writer's temporary file (`.NAME.flowos-tmp-PID-N`).
+pub fn temp_file_pid(name: &str) -> Option<u32> {
+    if !name.starts_with('.') {
+        return None;
+    }
+    let (_, tail) = name.rsplit_once(TEMP_MARKER)?;
+    let (pid, counter) = tail.split_once('-')?;
+    let digits = |text: &str| !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit());
+    (digits(pid) && digits(counter))
+        .then(|| pid.parse().ok())
+        .flatten()
+}
+
+/// Whether no process `pid` runs on this machine any more. This process counts as ended: it
+/// calls this only under the root's lock, where none of its own transactions is writing.
+pub fn process_has_ended(pid: u32) -> bool {
+    if pid == std::process::id() {
+        return true;
+    }
+    #[cfg(unix)]
+    {
+        let Ok(pid) = libc::pid_t::try_from(pid) else {
+            return false;
+        };
+        if pid <= 0 {
+            return false;
+        }
+        // SAFETY: signal 0 only asks whether the process exists; nothing is sent.
+        let result = unsafe { libc::kill(pid, 0) };
+        result == -1 && io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH)
+    }
+    #[cfg(not(unix))]
+    {
+        false
     }
 }
 
@@ -306,11 +534,13 @@ fn wait_for_lock(handle: File, timeout: Duration) -> Result<File, Option<io::Err
     }
 }
 
-/// The tasks root as the caller named it and as it really is.
-#[derive(Clone, Debug)]
+/// The tasks root as the caller named it and as it really is, and held open: every path
+/// below it is resolved from this handle (see `beneath`).
+#[derive(Debug)]
 struct Root {
     given: PathBuf,
     canonical: PathBuf,
+    dir: Dir,
 }
 
 impl Root {
@@ -325,14 +555,21 @@ impl Root {
                 why: "the tasks root is not a folder".into(),
             });
         }
+        let dir = Dir::open(&canonical).map_err(|error| TxError::Io {
+            path: given.to_path_buf(),
+            error,
+        })?;
         Ok(Root {
             given: given.to_path_buf(),
             canonical,
+            dir,
         })
     }
 
-    /// The real path of `path`, once it is known to stay inside the root: relative to the
-    /// root or absolute below it, plain names only, and no existing component a link.
+    /// `path` relative to the root, once it is known to stay inside it: relative to the root
+    /// or absolute below it, plain names only, and no existing component a link. (The
+    /// operations that follow resolve it again through handles that refuse links, so a link
+    /// swapped in after this check is refused too, never followed.)
     fn resolve(&self, path: &Path) -> Result<PathBuf, TxError> {
         let refuse = |why: String| TxError::Confinement {
             path: path.to_path_buf(),
@@ -362,34 +599,125 @@ impl Root {
                 odd.as_os_str().to_string_lossy()
             )));
         }
-        let mut real = self.canonical.clone();
-        let mut exists = true;
-        for component in rel.components() {
-            real.push(component);
-            if !exists {
-                continue;
-            }
-            match fs::symlink_metadata(&real) {
-                Ok(metadata) if metadata.file_type().is_symlink() => {
+        // Component by component through handles, to name the link if there is one.
+        let mut walked = PathBuf::new();
+        let mut dir = self.dir.dir(Path::new("")).map_err(|e| io_error(path, e))?;
+        let mut components = rel.components().peekable();
+        while let Some(component) = components.next() {
+            let name = component.as_os_str();
+            walked.push(name);
+            match dir.stat(name).map_err(|e| io_error(path, e))? {
+                Some(found) if found.kind == Kind::Link => {
                     return Err(refuse(format!(
                         "`{}` is a symbolic link, and nothing is written through a link below a tasks root",
-                        real.strip_prefix(&self.canonical)
-                            .unwrap_or(&real)
-                            .display()
+                        walked.display()
                     )));
                 }
-                Ok(_) => {}
-                // The rest of the path does not exist yet: nothing there can be a link.
-                Err(error) if error.kind() == io::ErrorKind::NotFound => exists = false,
-                Err(error) => {
-                    return Err(TxError::Io {
-                        path: path.to_path_buf(),
-                        error,
-                    });
+                Some(found) if found.kind == Kind::Dir && components.peek().is_some() => {
+                    dir = match dir.dir(Path::new(name)) {
+                        Ok(next) => next,
+                        // Swapped for a link since the look: the same refusal.
+                        Err(error) if is_link_refusal(&error) => {
+                            return Err(refuse(format!(
+                                "`{}` is a symbolic link, and nothing is written through a link below a tasks root",
+                                walked.display()
+                            )));
+                        }
+                        Err(error) => return Err(io_error(path, error)),
+                    };
                 }
+                // The rest of the path does not exist yet (or lies below a file, which the
+                // operation itself will report): nothing there can be a link.
+                _ => break,
             }
         }
-        Ok(real)
+        Ok(rel.to_path_buf())
+    }
+
+    /// The folder holding `rel` (below the root), resolved with no link followed, and the
+    /// entry's name in it.
+    fn parent<'r>(&self, rel: &'r Path) -> io::Result<(Dir, &'r OsStr)> {
+        let name = rel
+            .file_name()
+            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "a path with no name"))?;
+        Ok((self.dir.dir(rel.parent().unwrap_or(Path::new("")))?, name))
+    }
+
+    /// The entry at `rel`, links not followed; None when nothing is there (or its folder is
+    /// not). A link on the way is refused.
+    fn stat(&self, shown: &Path, rel: &Path) -> Result<Option<Stat>, TxError> {
+        let confined = |error: io::Error| {
+            if is_link_refusal(&error) {
+                TxError::Confinement {
+                    path: shown.to_path_buf(),
+                    why: "a folder on the way is a symbolic link, and nothing is written through a link below a tasks root".into(),
+                }
+            } else {
+                io_error(shown, error)
+            }
+        };
+        let (dir, name) = match self.parent(rel) {
+            Ok(found) => found,
+            Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(error) => return Err(confined(error)),
+        };
+        dir.stat(name).map_err(confined)
+    }
+
+    /// The bytes of the existing regular file at `rel` (never a FIFO or device, whose reads
+    /// could block).
+    fn read_regular(&self, shown: &Path, rel: &Path) -> Result<Vec<u8>, TxError> {
+        match self.stat(shown, rel)? {
+            None => Err(TxError::Stale {
+                path: shown.to_path_buf(),
+                why: "it no longer exists on disk".into(),
+            }),
+            Some(found) if found.kind != Kind::File => Err(TxError::Invalid {
+                path: shown.to_path_buf(),
+                why: "not a regular file".into(),
+            }),
+            Some(_) => self.read(rel).map_err(|error| io_error(shown, error)),
+        }
+    }
+
+    fn read(&self, rel: &Path) -> io::Result<Vec<u8>> {
+        let (dir, name) = self.parent(rel)?;
+        dir.read(name)
+    }
+
+    /// Whether `rel` is a folder with nothing in it.
+    fn is_empty_dir(&self, rel: &Path) -> bool {
+        self.dir
+            .dir(rel)
+            .and_then(|dir| dir.entries())
+            .is_ok_and(|entries| entries.is_empty())
+    }
+
+    /// The folder `rel`, made (with any missing folder above it) if need be, each new one
+    /// recorded durably in its parent.
+    fn make_dirs(&self, rel: &Path, faults: &Faults) -> io::Result<Dir> {
+        let mut dir = self.dir.dir(Path::new(""))?;
+        for component in rel.components() {
+            let name = component.as_os_str();
+            dir = match dir.dir(Path::new(name)) {
+                Ok(next) => next,
+                Err(error) if error.kind() == io::ErrorKind::NotFound => {
+                    match dir.mkdir(name) {
+                        Ok(()) => {
+                            faults.point();
+                            dir.sync()?;
+                            faults.point();
+                        }
+                        // Made meanwhile by someone else: as good.
+                        Err(error) if error.kind() == io::ErrorKind::AlreadyExists => {}
+                        Err(error) => return Err(error),
+                    }
+                    dir.dir(Path::new(name))?
+                }
+                Err(error) => return Err(error),
+            };
+        }
+        Ok(dir)
     }
 }
 
@@ -437,9 +765,15 @@ pub fn execute(lock: &RootLock, plan: &DiskPlan, options: &Options) -> Result<Re
             _ => Ok(()),
         }
     };
+    let faults = Faults::new(options);
+    faults.point();
 
+    if let Some((shown, real, text, false)) = &work.intent {
+        write_intent(&root, real, text, &faults).map_err(|error| io_error(shown, error))?;
+    }
+    stop(Step::Intent)?;
     for (shown, real, lines) in &work.appends {
-        append_lines(real, lines).map_err(|error| io_error(shown, error))?;
+        append_lines(&root, real, lines, &faults).map_err(|error| io_error(shown, error))?;
         report.appended.push(shown.to_path_buf());
     }
     stop(Step::Ledger)?;
@@ -448,31 +782,27 @@ pub fn execute(lock: &RootLock, plan: &DiskPlan, options: &Options) -> Result<Re
         (Step::Index, &work.index_rewrites),
     ] {
         for (shown, real, text) in rewrites {
-            replace_file(real, text).map_err(|error| io_error(shown, error))?;
+            replace_file(&root, real, text, &faults).map_err(|error| io_error(shown, error))?;
             report.rewritten.push(shown.to_path_buf());
         }
         stop(step)?;
     }
     for (shown, real, text) in &work.creates {
-        create_file(real, text).map_err(|error| match error.kind() {
-            io::ErrorKind::AlreadyExists => TxError::Exists {
-                path: shown.to_path_buf(),
-            },
-            _ => io_error(shown, error),
-        })?;
+        // Past validation, every failure is an I/O failure: earlier steps may be written.
+        create_file(&root, real, text, &faults).map_err(|error| io_error(shown, error))?;
         report.created.push(shown.to_path_buf());
     }
     stop(Step::Creates)?;
     for (shown, real) in &work.moves {
-        move_folder(&real.from, &real.to).map_err(|error| match error.kind() {
-            io::ErrorKind::AlreadyExists => TxError::Exists {
-                path: shown.to.clone(),
-            },
-            _ => io_error(&shown.from, error),
-        })?;
+        move_folder(&root, &real.from, &real.to, &faults)
+            .map_err(|error| io_error(&shown.to, error))?;
         report.moved.push((shown.from.clone(), shown.to.clone()));
     }
     stop(Step::Moves)?;
+    // Last: with every step done, the record has nothing left to finish.
+    if let Some((shown, real, _, _)) = &work.intent {
+        remove_intent(&root, real, &faults).map_err(|error| io_error(shown, error))?;
+    }
     Ok(report)
 }
 
@@ -486,6 +816,8 @@ fn io_error(path: &Path, error: io::Error) -> TxError {
 /// The operations still to do after validation, each with its plan path and its real path.
 #[derive(Default)]
 struct Work<'p> {
+    /// The record, and whether it is already there (finishing an interrupted transaction).
+    intent: Option<(&'p Path, PathBuf, &'p str, bool)>,
     appends: Vec<(&'p Path, PathBuf, &'p [String])>,
     card_rewrites: Vec<(&'p Path, PathBuf, &'p str)>,
     index_rewrites: Vec<(&'p Path, PathBuf, &'p str)>,
@@ -508,6 +840,38 @@ fn validate<'p>(root: &Root, plan: &'p DiskPlan, report: &mut Report) -> Result<
         }
     };
 
+    if let Some(intent) = &plan.intent {
+        let shown = intent.path.as_path();
+        let real = root.resolve(shown)?;
+        claim(shown, &real)?;
+        if real.parent() != Some(Path::new(INTENT_DIR)) {
+            return Err(TxError::Invalid {
+                path: shown.to_path_buf(),
+                why: format!("an intent record lives directly in {INTENT_DIR}/"),
+            });
+        }
+        match (intent.finishing, root.stat(shown, &real)?) {
+            (false, None) => {}
+            (false, Some(_)) => {
+                return Err(TxError::Exists {
+                    path: shown.to_path_buf(),
+                });
+            }
+            (true, Some(found))
+                if found.kind == Kind::File
+                    && root.read_regular(shown, &real)? == intent.text.as_bytes() => {}
+            (true, _) => {
+                return Err(TxError::Stale {
+                    path: shown.to_path_buf(),
+                    why: "the interrupted transition's record is gone or changed: another \
+                          process finished it"
+                        .into(),
+                });
+            }
+        }
+        work.intent = Some((shown, real, &intent.text, intent.finishing));
+    }
+
     // Moves first: files inside a folder an earlier run already moved live at its new place.
     let mut done_moves: Vec<Move> = Vec::new();
     // Steps after the commit found done, which only a re-run of this very plan may find.
@@ -525,10 +889,10 @@ fn validate<'p>(root: &Root, plan: &'p DiskPlan, report: &mut Report) -> Result<
                 why: "a folder cannot move inside itself".into(),
             });
         }
-        let from = metadata(&shown.from, &real.from)?;
-        let to = metadata(&shown.to, &real.to)?;
+        let from = root.stat(&shown.from, &real.from)?;
+        let to = root.stat(&shown.to, &real.to)?;
         match (from, to) {
-            (Some(from), None) if from.is_dir() => work.moves.push((shown, real)),
+            (Some(from), None) if from.kind == Kind::Dir => work.moves.push((shown, real)),
             (Some(_), None) => {
                 return Err(TxError::Invalid {
                     path: shown.from.clone(),
@@ -542,7 +906,11 @@ fn validate<'p>(root: &Root, plan: &'p DiskPlan, report: &mut Report) -> Result<
             }
             // An empty folder at the destination is this move's own claim, left by a run
             // that died before its rename (see `move_folder`); renaming over it loses nothing.
-            (Some(from), Some(to)) if from.is_dir() && is_empty_dir(&real.to, &to) => {
+            (Some(from), Some(to))
+                if from.kind == Kind::Dir
+                    && to.kind == Kind::Dir
+                    && root.is_empty_dir(&real.to) =>
+            {
                 work.moves.push((shown, real));
             }
             (Some(_), Some(_)) => {
@@ -560,7 +928,7 @@ fn validate<'p>(root: &Root, plan: &'p DiskPlan, report: &mut Report) -> Result<
     }
     let locate = |shown: &Path| -> Result<PathBuf, TxError> {
         let real = root.resolve(shown)?;
-        if metadata(shown, &real)?.is_none()
+        if root.stat(shown, &real)?.is_none()
             && let Some((done, below)) = done_moves
                 .iter()
                 .find_map(|done| Some((done, real.strip_prefix(&done.from).ok()?)))
@@ -584,7 +952,7 @@ fn validate<'p>(root: &Root, plan: &'p DiskPlan, report: &mut Report) -> Result<
                 why: format!("a ledger line must be one non-empty line, not {line:?}"),
             });
         }
-        let current = read_regular(shown, &real)?;
+        let current = root.read_regular(shown, &real)?;
         match &append.expected {
             None => work.appends.push((shown, real, &append.lines)),
             Some(expected) if current == expected.as_bytes() => {
@@ -610,7 +978,7 @@ fn validate<'p>(root: &Root, plan: &'p DiskPlan, report: &mut Report) -> Result<
                 why: "a ledger is only ever appended to, never rewritten".into(),
             });
         }
-        let current = read_regular(shown, &real)?;
+        let current = root.read_regular(shown, &real)?;
         if current == rewrite.new_text.as_bytes() {
             report.already_done.push(shown.to_path_buf());
             done_after_commit.push(shown.to_path_buf());
@@ -632,12 +1000,11 @@ fn validate<'p>(root: &Root, plan: &'p DiskPlan, report: &mut Report) -> Result<
         let shown = create.path.as_path();
         let real = locate(shown)?;
         claim(shown, &real)?;
-        match metadata(shown, &real)? {
+        match root.stat(shown, &real)? {
             None => work.creates.push((shown, real, &create.text)),
             Some(found)
-                if found.is_file()
-                    && fs::read(&real).map_err(|error| io_error(shown, error))?
-                        == create.text.as_bytes() =>
+                if found.kind == Kind::File
+                    && root.read_regular(shown, &real)? == create.text.as_bytes() =>
             {
                 report.already_done.push(shown.to_path_buf());
                 done_after_commit.push(shown.to_path_buf());
@@ -676,33 +1043,9 @@ fn is_ledger(path: &Path) -> bool {
         .is_some_and(|name| name.to_string_lossy().ends_with(".ledger.jsonl"))
 }
 
-/// The metadata of `real` without following a link, None when nothing is there.
-fn metadata(shown: &Path, real: &Path) -> Result<Option<fs::Metadata>, TxError> {
-    match fs::symlink_metadata(real) {
-        Ok(metadata) => Ok(Some(metadata)),
-        Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(None),
-        Err(error) => Err(io_error(shown, error)),
-    }
-}
-
-/// The bytes of an existing regular file (never a FIFO or device, whose reads could block).
-fn read_regular(shown: &Path, real: &Path) -> Result<Vec<u8>, TxError> {
-    match metadata(shown, real)? {
-        None => Err(TxError::Stale {
-            path: shown.to_path_buf(),
-            why: "it no longer exists on disk".into(),
-        }),
-        Some(found) if !found.is_file() => Err(TxError::Invalid {
-            path: shown.to_path_buf(),
-            why: "not a regular file".into(),
-        }),
-        Some(_) => crate::loader::read_regular(real).map_err(|error| io_error(shown, error)),
-    }
-}
-
 /// What appending `lines` to a file holding `existing` adds: a newline first when the file's
 /// last line lacks one (that line is left as it is, and the new ones start fresh).
-fn appended_bytes(existing: &[u8], lines: &[String]) -> Vec<u8> {
+pub fn appended_bytes(existing: &[u8], lines: &[String]) -> Vec<u8> {
     let mut out = Vec::new();
     if !existing.is_empty() && !existing.ends_with(b"\n") {
         out.push(b'\n');
@@ -716,8 +1059,9 @@ fn appended_bytes(existing: &[u8], lines: &[String]) -> Vec<u8> {
 
 /// The commit: every line in one `O_APPEND` write, then fsync. Whether a newline must come
 /// first is decided from the file's last byte as it is now, not as it was when validated.
-fn append_lines(path: &Path, lines: &[String]) -> io::Result<()> {
-    let mut file = OpenOptions::new().read(true).append(true).open(path)?;
+fn append_lines(root: &Root, rel: &Path, lines: &[String], faults: &Faults) -> io::Result<()> {
+    let (dir, name) = root.parent(rel)?;
+    let mut file = dir.open_file(name, Access::Append)?;
     let len = file.metadata()?.len();
     let mut last = Vec::new();
     if len > 0 {
@@ -725,107 +1069,190 @@ fn append_lines(path: &Path, lines: &[String]) -> io::Result<()> {
         file.read_to_end(&mut last)?;
     }
     file.write_all(&appended_bytes(&last, lines))?;
-    file.sync_all()
+    faults.point();
+    file.sync_all()?;
+    faults.point();
+    Ok(())
 }
 
 /// Tells temporary files of one process apart.
 static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 
-/// Replaces a file's content atomically: a temporary file beside it, fsynced, renamed over it.
-fn replace_file(path: &Path, text: &str) -> io::Result<()> {
-    let dir = parent(path)?;
-    let name = path.file_name().unwrap_or_default().to_string_lossy();
-    let temp = dir.join(format!(
-        ".{name}.flowos-tmp-{}-{}",
+/// The name of a temporary file beside the file `name`, for this process.
+fn temp_name(name: &OsStr) -> OsString {
+    OsString::from(format!(
+        ".{}{TEMP_MARKER}{}-{}",
+        name.to_string_lossy(),
         std::process::id(),
         TEMP_COUNTER.fetch_add(1, Ordering::Relaxed)
-    ));
-    let written = (|| {
-        let mut file = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&temp)?;
-        file.write_all(text.as_bytes())?;
-        // The new file keeps the old one's permissions, as an in-place edit would.
-        file.set_permissions(fs::metadata(path)?.permissions())?;
-        file.sync_all()?;
-        fs::rename(&temp, path)
-    })();
-    if written.is_err() {
-        let _ = fs::remove_file(&temp);
-    }
-    written?;
-    sync_dir(dir)
+    ))
 }
 
-/// Creates a new file (and its missing folders), never replacing one.
-fn create_file(path: &Path, text: &str) -> io::Result<()> {
-    let dir = parent(path)?;
-    let first_existing = dir
-        .ancestors()
-        .find(|dir| dir.exists())
-        .map(Path::to_path_buf);
-    fs::create_dir_all(dir)?;
-    let mut file = OpenOptions::new().write(true).create_new(true).open(path)?;
-    file.write_all(text.as_bytes())?;
-    file.sync_all()?;
-    // Every folder that gained an entry records it durably, up to the one that existed.
-    for changed in dir.ancestors() {
-        sync_dir(changed)?;
-        if Some(changed) == first_existing.as_deref() {
-            break;
+/// Writes `text` to a new temporary file beside `rel`, synced, and renames it to `rel` (over
+/// it when `replace`; else `rel` must not exist). A crash leaves the old file or the new one
+/// whole, and at most the temporary file beside it, which [`RootLock::sweep`] removes.
+fn write_via_temp(
+    root: &Root,
+    rel: &Path,
+    text: &str,
+    replace: bool,
+    faults: &Faults,
+) -> io::Result<()> {
+    let (dir, name) = root.parent(rel)?;
+    write_in(&dir, name, text, replace, faults)
+}
+
+/// [`write_via_temp`] in a folder already held.
+fn write_in(dir: &Dir, name: &OsStr, text: &str, replace: bool, faults: &Faults) -> io::Result<()> {
+    let temp = temp_name(name);
+    let written = (|| {
+        let mut file = dir.create_new(&temp)?;
+        faults.point();
+        file.write_all(text.as_bytes())?;
+        faults.point();
+        if replace && let Some(old) = dir.stat(name)? {
+            // The new file keeps the old one's permissions, as an in-place edit would.
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                file.set_permissions(fs::Permissions::from_mode(old.mode))?;
+            }
+            #[cfg(not(unix))]
+            let _ = old;
         }
+        file.sync_all()?;
+        faults.point();
+        if replace {
+            dir.rename(&temp, dir, name, false)
+        } else {
+            // A hard link never replaces a file: the name is taken whole or not at all. A
+            // file system without hard links gets an atomic rename that does not replace,
+            // or else a plain one: validation found the name free under the lock.
+            match dir.link(&temp, name) {
+                Ok(()) => {
+                    faults.point();
+                    dir.remove_file(&temp)
+                }
+                Err(error) if error.kind() == io::ErrorKind::AlreadyExists => Err(error),
+                Err(_) => match dir.rename(&temp, dir, name, true) {
+                    Err(error) if error.kind() == io::ErrorKind::Unsupported => {
+                        dir.rename(&temp, dir, name, false)
+                    }
+                    done => done,
+                },
+            }
+        }
+    })();
+    if written.is_err() {
+        let _ = dir.remove_file(&temp);
+    }
+    written?;
+    faults.point();
+    dir.sync()?;
+    faults.point();
+    Ok(())
+}
+
+/// Replaces a file's content atomically: a temporary file beside it, fsynced, renamed over it.
+fn replace_file(root: &Root, rel: &Path, text: &str, faults: &Faults) -> io::Result<()> {
+    write_via_temp(root, rel, text, true, faults)
+}
+
+/// Writes the intent record whole (never a torn one: the name appears only once its bytes are
+/// synced), creating its folder if needed.
+fn write_intent(root: &Root, rel: &Path, text: &str, faults: &Faults) -> io::Result<()> {
+    let dir = root.make_dirs(Path::new(INTENT_DIR), faults)?;
+    let name = rel.file_name().unwrap_or_default();
+    write_in(&dir, name, text, false, faults)
+}
+
+/// Removes a finished transaction's record, and its folder once empty (so a tasks root that
+/// never had an interrupted transition shows no trace of the mechanism).
+fn remove_intent(root: &Root, rel: &Path, faults: &Faults) -> io::Result<()> {
+    let (dir, name) = root.parent(rel)?;
+    dir.remove_file(name)?;
+    faults.point();
+    dir.sync()?;
+    faults.point();
+    if root.dir.remove_dir(OsStr::new(INTENT_DIR)).is_ok() {
+        faults.point();
+        root.dir.sync()?;
+        faults.point();
     }
     Ok(())
 }
 
-/// Renames a folder without ever replacing an existing path. std has no RENAME_NOREPLACE, so
-/// the destination is first created empty (which fails if anything is there, and makes the
-/// name ours); renaming a folder onto an empty folder then replaces only that one.
-fn move_folder(from: &Path, to: &Path) -> io::Result<()> {
-    let to_parent = parent(to)?;
-    fs::create_dir_all(to_parent)?;
-    // A claim already in place is an empty folder validation accepted; rename still refuses
-    // to replace a folder that has gained entries since.
-    let claimed_now = match fs::create_dir(to) {
-        Ok(()) => true,
+/// Creates a new file (and its missing folders), never replacing one.
+fn create_file(root: &Root, rel: &Path, text: &str, faults: &Faults) -> io::Result<()> {
+    let dir = root.make_dirs(rel.parent().unwrap_or(Path::new("")), faults)?;
+    let name = rel.file_name().unwrap_or_default();
+    let mut file = dir.create_new(name)?;
+    faults.point();
+    file.write_all(text.as_bytes())?;
+    faults.point();
+    file.sync_all()?;
+    faults.point();
+    dir.sync()?;
+    faults.point();
+    Ok(())
+}
+
+/// Renames a task folder into another folder without ever replacing an existing path: an
+/// atomic rename that refuses to replace, where the file system has one (Linux's
+/// `RENAME_NOREPLACE`). Elsewhere the destination is first claimed as an empty folder (which
+/// fails if anything is there) and the folder renamed onto it, which replaces only an empty
+/// folder; between the two, the loader does not take the empty claim for a task (see
+/// `loader`), so nobody sees the task twice. An empty folder already at the destination is
+/// such a claim, left by a run that died before its rename.
+fn move_folder(root: &Root, from: &Path, to: &Path, faults: &Faults) -> io::Result<()> {
+    let (from_dir, from_name) = root.parent(from)?;
+    let to_dir = root.make_dirs(to.parent().unwrap_or(Path::new("")), faults)?;
+    let to_name = to.file_name().unwrap_or_default();
+    let empty_claim = |to_dir: &Dir| {
+        to_dir
+            .dir(Path::new(to_name))
+            .and_then(|claim| claim.entries())
+            .is_ok_and(|entries| entries.is_empty())
+    };
+    match from_dir.rename(from_name, &to_dir, to_name, true) {
+        Ok(()) => {}
         Err(error) if error.kind() == io::ErrorKind::AlreadyExists => {
-            let found = fs::symlink_metadata(to)?;
-            if !is_empty_dir(to, &found) {
+            if !empty_claim(&to_dir) {
                 return Err(error);
             }
-            false
+            // Renaming onto an empty folder replaces only it; one that gained entries since
+            // the look makes the rename fail.
+            from_dir.rename(from_name, &to_dir, to_name, false)?;
+        }
+        Err(error) if error.kind() == io::ErrorKind::Unsupported => {
+            let claimed_now = match to_dir.mkdir(to_name) {
+                Ok(()) => true,
+                Err(error) if error.kind() == io::ErrorKind::AlreadyExists => {
+                    if !empty_claim(&to_dir) {
+                        return Err(error);
+                    }
+                    false
+                }
+                Err(error) => return Err(error),
+            };
+            if claimed_now {
+                faults.point();
+            }
+            if let Err(error) = from_dir.rename(from_name, &to_dir, to_name, false) {
+                if claimed_now {
+                    let _ = to_dir.remove_dir(to_name);
+                }
+                return Err(error);
+            }
         }
         Err(error) => return Err(error),
-    };
-    if let Err(error) = fs::rename(from, to) {
-        if claimed_now {
-            let _ = fs::remove_dir(to);
-        }
-        return Err(error);
     }
-    sync_dir(to_parent)?;
-    sync_dir(parent(from)?)
-}
-
-/// Whether `path` (whose metadata, links not followed, is `found`) is a folder with nothing
-/// in it.
-fn is_empty_dir(path: &Path, found: &fs::Metadata) -> bool {
-    found.is_dir() && fs::read_dir(path).is_ok_and(|mut entries| entries.next().is_none())
-}
-
-fn parent(path: &Path) -> io::Result<&Path> {
-    path.parent().ok_or_else(|| {
-        io::Error::new(
-            io::ErrorKind::InvalidInput,
-            format!("{} has no parent folder", path.display()),
-        )
-    })
-}
-
-/// Makes a folder's entries (a rename, a new file) durable.
-fn sync_dir(dir: &Path) -> io::Result<()> {
-    File::open(dir)?.sync_all()
+    faults.point();
+    to_dir.sync()?;
+    faults.point();
+    from_dir.sync()?;
+    faults.point();
+    Ok(())
 }
 
 #[cfg(test)]
@@ -934,6 +1361,7 @@ mod tests {
                 from: root.join("inbox/TASK-0001-a"),
                 to: root.join("backlog/TASK-0001-a"),
             }],
+            intent: None,
         }
     }
 
@@ -951,8 +1379,9 @@ mod tests {
             root.join("inbox/TASK-0002-b/0002.context.md").exists(),
             folder.starts_with("backlog"),
         ];
-        Step::ALL
-            .into_iter()
+        Step::ALL[1..]
+            .iter()
+            .copied()
             .zip(seen)
             .filter(|(_, seen)| *seen)
             .map(|(step, _)| step)
@@ -964,7 +1393,7 @@ mod tests {
         let (_dir, root) = setup();
         let plan = transition(&root);
         let report = run(&root, &plan).unwrap();
-        assert_eq!(progress(&root), Step::ALL);
+        assert_eq!(progress(&root), Step::ALL[1..]);
         assert_eq!(
             read(&root, "backlog/TASK-0001-a/0001.ledger.jsonl"),
             format!("{CREATED}{VERIFIED}\n")
@@ -995,6 +1424,7 @@ mod tests {
             &plan,
             &Options {
                 stop_after: Some(Step::Frontmatter),
+                ..Options::default()
             },
         )
         .unwrap_err();
@@ -1141,7 +1571,13 @@ mod tests {
         fs::remove_dir_all(root.join("backlog/TASK-0001-a")).unwrap();
         fs::create_dir(root.join("backlog/TASK-0001-a")).unwrap();
         fs::write(root.join("backlog/TASK-0001-a/keep.md"), "mine\n").unwrap();
-        let error = move_folder(&root.join("inbox/TASK-0001-a"), &plan.moves[0].to).unwrap_err();
+        let error = move_folder(
+            &Root::new(&root).unwrap(),
+            Path::new("inbox/TASK-0001-a"),
+            Path::new("backlog/TASK-0001-a"),
+            &Faults::new(&Options::default()),
+        )
+        .unwrap_err();
         assert_eq!(error.kind(), io::ErrorKind::AlreadyExists);
         assert_eq!(read(&root, "backlog/TASK-0001-a/keep.md"), "mine\n");
         assert!(root.join(LEDGER).exists());
@@ -1168,7 +1604,8 @@ mod tests {
 
     #[test]
     fn stopping_after_each_step_leaves_later_steps_undone_and_a_rerun_completes() {
-        for (at, stop) in Step::ALL.into_iter().enumerate() {
+        // The plan has no intent record, so the intent step writes nothing.
+        for (at, stop) in Step::ALL[1..].iter().copied().enumerate() {
             let (_dir, root) = setup();
             let plan = transition(&root);
             let error = execute(
@@ -1176,13 +1613,18 @@ mod tests {
                 &plan,
                 &Options {
                     stop_after: Some(stop),
+                    ..Options::default()
                 },
             )
             .unwrap_err();
             assert!(matches!(error, TxError::Interrupted { after } if after == stop));
-            assert_eq!(progress(&root), Step::ALL[..=at], "stopped after {stop}");
+            assert_eq!(
+                progress(&root),
+                Step::ALL[1..=at + 1],
+                "stopped after {stop}"
+            );
             let report = run(&root, &plan).unwrap();
-            assert_eq!(progress(&root), Step::ALL, "re-run after {stop}");
+            assert_eq!(progress(&root), Step::ALL[1..], "re-run after {stop}");
             // What the first run did is found done, not done twice.
             assert_eq!(report.already_done.len(), [1, 2, 4, 5, 6][at], "{stop}");
             assert_eq!(
@@ -1241,6 +1683,130 @@ mod tests {
             "{refused:?}"
         );
         assert_eq!(snapshot(dir.path()), before, "nothing was written");
+    }
+
+    fn with_intent(mut plan: DiskPlan, finishing: bool) -> DiskPlan {
+        plan.intent = Some(Intent {
+            path: plan.root.join(INTENT_DIR).join("intent-1-2-3.json"),
+            text: "{\"flowos_intent\":1}\n".into(),
+            finishing,
+        });
+        plan
+    }
+
+    /// The record is there from before the commit until after the last step, and only then.
+    #[test]
+    fn an_intent_record_outlives_every_step_but_the_last() {
+        let intent = |root: &Path| root.join(INTENT_DIR).join("intent-1-2-3.json");
+        for stop in Step::ALL {
+            let (_dir, root) = setup();
+            let plan = with_intent(transition(&root), false);
+            let options = Options {
+                stop_after: Some(stop),
+                ..Options::default()
+            };
+            let error = execute(&lock(&root), &plan, &options).unwrap_err();
+            assert!(matches!(error, TxError::Interrupted { .. }), "{error:?}");
+            assert_eq!(
+                read(&root, ".flowos/intent-1-2-3.json"),
+                "{\"flowos_intent\":1}\n"
+            );
+            assert_eq!(
+                progress(&root).len(),
+                Step::ALL.iter().position(|s| *s == stop).unwrap()
+            );
+            // A new transaction never takes over a record that is there.
+            let again = execute(&lock(&root), &plan, &Options::default()).unwrap_err();
+            assert!(matches!(again, TxError::Exists { .. }), "{again:?}");
+            // Finishing it does the rest and removes it, with its folder.
+            run(&root, &with_intent(transition(&root), true)).unwrap();
+            assert_eq!(progress(&root), Step::ALL[1..], "{stop}");
+            assert!(!intent(&root).exists() && !root.join(INTENT_DIR).exists());
+            // A second finisher finds it gone and refuses, writing nothing.
+            let late = run(&root, &with_intent(transition(&root), true)).unwrap_err();
+            assert!(matches!(late, TxError::Stale { .. }), "{late:?}");
+        }
+        // A whole run leaves no trace of its record.
+        let (dir, root) = setup();
+        run(&root, &with_intent(transition(&root), false)).unwrap();
+        let after: Vec<String> = snapshot(dir.path()).into_keys().collect();
+        assert!(
+            after
+                .iter()
+                .all(|rel| !rel.contains(INTENT_DIR) && !rel.contains(TEMP_MARKER)),
+            "{after:?}"
+        );
+    }
+
+    #[test]
+    fn an_intent_record_lives_in_its_folder_only() {
+        let (_dir, root) = setup();
+        let mut plan = with_intent(transition(&root), false);
+        plan.intent.as_mut().unwrap().path = root.join("inbox/intent-1.json");
+        let error = run(&root, &plan).unwrap_err();
+        assert!(matches!(error, TxError::Invalid { .. }), "{error:?}");
+        assert_eq!(read(&root, LEDGER), CREATED);
+    }
+
+    #[test]
+    fn temp_file_names_give_their_process() {
+        assert_eq!(
+            temp_file_pid(".0001-a.task.md.flowos-tmp-4242-7"),
+            Some(4242)
+        );
+        assert_eq!(temp_file_pid(".INDEX.md.flowos-tmp-1-0"), Some(1));
+        for name in [
+            "INDEX.md.flowos-tmp-1-0",
+            ".INDEX.md.flowos-tmp-x-0",
+            ".INDEX.md.flowos-tmp-12",
+            ".INDEX.md.flowos-tmp-12-",
+            ".INDEX.md",
+        ] {
+            assert_eq!(temp_file_pid(name), None, "{name}");
+        }
+    }
+
+    /// A killed writer's temporary files go; those of a running process stay, reported.
+    #[cfg(unix)]
+    #[test]
+    fn sweeping_removes_the_temporary_files_of_ended_processes_only() {
+        let (dir, root) = setup();
+        // No process has this ID: it is above every kernel's pid_max.
+        let ended = i32::MAX as u32;
+        // The parent of this test process is alive while the test runs.
+        // SAFETY: getppid has no preconditions.
+        let running = unsafe { libc::getppid() } as u32;
+        let leftovers = [
+            format!("inbox/TASK-0001-a/.0001-a.task.md{TEMP_MARKER}{ended}-3"),
+            format!(".INDEX.md{TEMP_MARKER}{ended}-0"),
+            format!("{INTENT_DIR}/.intent-1.json{TEMP_MARKER}{ended}-1"),
+        ];
+        let live = format!("backlog/.INDEX.md{TEMP_MARKER}{running}-9");
+        fs::create_dir_all(root.join(INTENT_DIR)).unwrap();
+        for rel in leftovers.iter().chain([&live]) {
+            fs::write(root.join(rel), "half\n").unwrap();
+        }
+        let before = snapshot(dir.path());
+        let sweep = lock(&root).sweep().unwrap();
+        for rel in &leftovers {
+            assert!(!root.join(rel).exists(), "{rel}");
+        }
+        assert!(
+            !root.join(INTENT_DIR).exists(),
+            "the emptied folder goes too"
+        );
+        assert_eq!(
+            sweep.kept,
+            [(root.canonicalize().unwrap().join(&live), running)]
+        );
+        assert_eq!(sweep.removed.len(), 4);
+        let after = snapshot(dir.path());
+        let gone: Vec<&String> = before
+            .keys()
+            .filter(|rel| !after.contains_key(*rel))
+            .collect();
+        assert_eq!(gone.len(), 4, "only the leftovers went: {gone:?}");
+        assert_eq!(lock(&root).sweep().unwrap().removed, Vec::<PathBuf>::new());
     }
 
     #[test]

@@ -124,12 +124,22 @@ impl Vfs {
 
     /// Records the folder around `path` when the model does not know it. Some clients report
     /// a new folder's files and not the folder; when those files are ones the model does not
-    /// read, or are already gone again, the event is all that tells of the folder, and an
-    /// empty task folder is still a task.
+    /// read, or are already gone again, the event is all that tells of the folder. A task
+    /// folder left empty is not a task, as for the loader (a move's claim looks the same).
     pub fn note_folders_above(&mut self, workspace: &Workspace, path: &Path) {
         let Some(parent) = path.parent() else {
             return;
         };
+        if workspace
+            .locate(parent)
+            .is_some_and(|(_, rel)| !rel.is_empty())
+            && loader::is_task_folder_being_created(parent)
+        {
+            self.structural.push(FileChange::Remove {
+                path: parent.to_path_buf(),
+            });
+            return;
+        }
         // With structural changes waiting, the model may still hold a folder they remove.
         let known = self.structural.is_empty() && workspace.folder_is_current(parent);
         if !known && std::fs::symlink_metadata(parent).is_ok_and(|meta| meta.is_dir()) {
@@ -200,12 +210,17 @@ impl Vfs {
         if !std::fs::symlink_metadata(folder).is_ok_and(|metadata| metadata.is_dir()) {
             return;
         }
+        // A move's claim on its destination, renamed onto a moment later: not a task yet,
+        // as the loader does not take it for one. The rename brings the folder's events.
+        if loader::is_task_folder_being_created(folder) {
+            return;
+        }
         let root_path = workspace.roots[root].path.clone();
         let loaded = loader::load_folder(&root_path, &rel);
         for problem in loaded.problems {
             self.unread(&root_path, problem);
         }
-        // Every folder, even an empty one: an empty task folder is still a task.
+        // Every other folder, even an empty one.
         self.structural.push(FileChange::Folder {
             path: folder.to_path_buf(),
         });

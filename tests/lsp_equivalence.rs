@@ -2004,9 +2004,10 @@ fn check_ops(ops: &[Op]) {
 }
 
 #[test]
-fn an_empty_task_folder_that_appears_is_a_task_missing_its_files() {
-    // The server read the new folder's files but not the folder itself, so an empty task
-    // folder was no task at all, where `check` reports it and its duplicate ID.
+fn an_empty_task_folder_that_appears_is_seen_as_check_sees_it() {
+    // The server read the new folder's files but not the folder itself. An empty task folder
+    // is a folder being created (a move's claim on its destination), not a task, for the
+    // loader and the server alike.
     check_ops(&[Op::Mkdir("current/TASK-0002-empty".into())]);
 }
 

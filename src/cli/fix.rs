@@ -1,6 +1,8 @@
-//! `check --fix`: applies every safe quick fix on disk (SPEC §5 write rules: stale files are
-//! refused, ledgers only appended to, new files never replace old ones), completes
-//! interrupted transitions, and hands back the re-read workspace for the report.
+//! `check --fix`: finishes the transitions a crash interrupted (or discards those that never
+//! committed) and removes the temporary files of dead writers, then applies every safe quick
+//! fix on disk (SPEC §5 write rules: stale files are refused, ledgers only appended to, new
+//! files never replace old ones), completes moves a ledger records, and hands back the re-read
+//! workspace for the report.
 
 use std::io::Write;
 use std::path::Path;
@@ -36,7 +38,33 @@ pub fn fix_on_disk(
         .map(|root| root.path.clone())
         .collect();
     let mut total = 0;
-    for _ in 0..MAX_ROUNDS {
+    // A record that cannot be finished leaves its tasks to a person: completing their moves
+    // one by one would finish part of the transition only.
+    let mut unrecovered = false;
+    for round in 0..MAX_ROUNDS {
+        // Interrupted transitions first, whole, from their records: each may have moved
+        // folders and rewritten files the rest of the fixes then see.
+        let mut recovered_any = false;
+        for root in 0..workspace.roots.len() {
+            match apply::recover(&workspace, root, round == 0) {
+                Ok(recovered) => {
+                    for line in recovered.describe(&workspace.roots[root].path) {
+                        let _ = writeln!(err, "flowos-lsp: {line}");
+                    }
+                    unrecovered |= recovered.failed.is_some();
+                    total += recovered.transitions.len();
+                    recovered_any |= recovered.wrote();
+                }
+                Err(error) => {
+                    let _ = writeln!(err, "flowos-lsp: fix: {error}");
+                    unrecovered = true;
+                }
+            }
+        }
+        if recovered_any {
+            workspace = load_roots(base, &roots, err);
+            continue;
+        }
         let diagnostics = workspace_diagnostics(&workspace, &options.config);
         let mut wrote = false;
         let mut failed = false;
@@ -44,10 +72,11 @@ pub fn fix_on_disk(
             let _ = writeln!(err, "flowos-lsp: fix: {error}");
             failed = true;
         };
-        // Interrupted transitions first: they move folders, which the text fixes then see.
+        // Moves a ledger records but no record covers (a transition of an older version, or
+        // a folder moved back by hand): they move folders, which the text fixes then see.
         let drifted = diagnostics
             .iter()
-            .filter(|d| d.rule == Rule::LedgerStageDrift)
+            .filter(|d| d.rule == Rule::LedgerStageDrift && !unrecovered)
             .filter_map(|d| workspace.task_idx_of_file(d.file));
         for task in drifted {
             let done = apply::plan_completion(&workspace, task).and_then(|(plan, _)| run(&plan));

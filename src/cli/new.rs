@@ -105,8 +105,16 @@ pub fn run(options: &NewOptions, out: &mut dyn Write, err: &mut dyn Write) -> i3
             );
             EXIT_CLEAN
         }
-        Err(reason) => {
-            let _ = writeln!(err, "flowos-lsp: refused: {reason}");
+        Err(failure) if failure.partial => {
+            let _ = writeln!(
+                err,
+                "flowos-lsp: stopped part way: {failure}; `flowos-lsp check --fix` repairs what \
+                 was written"
+            );
+            EXIT_USAGE
+        }
+        Err(failure) => {
+            let _ = writeln!(err, "flowos-lsp: refused: {failure}");
             EXIT_ERRORS
         }
     }

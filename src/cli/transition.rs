@@ -26,7 +26,8 @@ the environment's FLOWOS_USER, else the task's current DRI.
 ACTION: verify, prioritize, start, fast-track, complete, rework, integrate, close,
         close-without-learning, cancel, block:TASK-ID, unblock, pause, resume
         (`list` prints the transitions the task can take now, and why others are blocked)
-Exit status: 0 done, 1 refused (the reason is on stderr), 2 usage or I/O failure.";
+Exit status: 0 done, 1 refused, nothing written (the reason is on stderr), 2 usage or I/O
+failure (a transition stopped part way is finished by `check --fix`).";
 
 #[derive(Debug, Default)]
 pub struct TransitionOptions {
@@ -96,10 +97,44 @@ pub fn find_task(workspace: &Workspace, spelling: &str) -> Result<TaskIdx, Strin
 
 pub fn run(options: &TransitionOptions, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
     let base = options.path.clone().unwrap_or_else(|| PathBuf::from("."));
-    let workspace = match load_workspace(&base, options.tasks_root.as_deref(), err) {
+    let mut workspace = match load_workspace(&base, options.tasks_root.as_deref(), err) {
         Ok(workspace) => workspace,
         Err(code) => return code,
     };
+    // A transition a crash interrupted is finished (or discarded) before anything builds on
+    // its half-written state; the new one is then planned from the files as they became.
+    // (Temporary files are left to `check --fix`, whose sweep walks the whole root.)
+    if !options.dry_run && options.action != "list" {
+        let mut wrote = false;
+        for root in 0..workspace.roots.len() {
+            match apply::recover(&workspace, root, false) {
+                Ok(recovered) => {
+                    for line in recovered.describe(&workspace.roots[root].path) {
+                        let _ = writeln!(err, "flowos-lsp: {line}");
+                    }
+                    wrote |= recovered.wrote();
+                    if recovered.failed.is_some() {
+                        let _ = writeln!(
+                            err,
+                            "flowos-lsp: refused: a transition cannot build on one left half \
+                             done; nothing more was written"
+                        );
+                        return EXIT_ERRORS;
+                    }
+                }
+                Err(error) => {
+                    let _ = writeln!(err, "flowos-lsp: refused: {error}");
+                    return EXIT_ERRORS;
+                }
+            }
+        }
+        if wrote {
+            workspace = match load_workspace(&base, options.tasks_root.as_deref(), err) {
+                Ok(workspace) => workspace,
+                Err(code) => return code,
+            };
+        }
+    }
     let task = match find_task(&workspace, &options.task) {
         Ok(task) => task,
         Err(message) => {
@@ -153,6 +188,15 @@ pub fn run(options: &TransitionOptions, out: &mut dyn Write, err: &mut dyn Write
                 let _ = writeln!(out, "  card: {}", display_path(&base, card));
             }
             EXIT_CLEAN
+        }
+        // Exit 1 promises nothing was written; a failure part way is an I/O failure.
+        Err(error) if error.may_have_written() => {
+            let _ = writeln!(
+                err,
+                "flowos-lsp: stopped part way: {error}; `flowos-lsp check --fix` finishes the \
+                 transition from its record"
+            );
+            EXIT_USAGE
         }
         Err(error) => {
             let _ = writeln!(err, "flowos-lsp: refused: {error}");

@@ -84,12 +84,66 @@ fn transition(view: &View, argument: &Value, how: &Invocation) -> Outcome {
     if let Some(refusal) = stale(view, argument) {
         return refusal;
     }
-    let ctx = transition_context(view, how.now);
-    let planned = match apply::plan_transition(workspace, task, &action, &ctx) {
-        Ok(planned) => planned,
-        Err(reason) => return Outcome::refused(format!("{}: {reason}", workspace.task(task).id)),
+    let recovered = match recover_first(view, workspace.task(task).root) {
+        Ok(recovered) => recovered,
+        Err(refusal) => return *refusal,
     };
-    run_beside_buffers(view, planned.disk, planned.projected.show.clone(), how)
+    let ctx = transition_context(view, how.now);
+    let outcome = match apply::plan_transition(workspace, task, &action, &ctx) {
+        Ok(planned) => run_beside_buffers(view, planned.disk, planned.projected.show.clone(), how),
+        Err(reason) => Outcome::refused(format!("{}: {reason}", workspace.task(task).id)),
+    };
+    recovered.merge_into(outcome)
+}
+
+/// What finishing interrupted transitions did before a command, to merge into its outcome.
+struct RecoveredFirst {
+    touched: Vec<PathBuf>,
+    notes: Vec<String>,
+}
+
+impl RecoveredFirst {
+    /// The command's outcome, re-reading what the recovery wrote too and telling about it.
+    fn merge_into(self, mut outcome: Outcome) -> Outcome {
+        outcome.touched.extend(self.touched);
+        if !self.notes.is_empty() {
+            let notes = self.notes.join("; ");
+            outcome.message = Some(match outcome.message.take() {
+                Some((kind, message)) => (kind, format!("{notes}. {message}")),
+                None => (MessageType::INFO, notes),
+            });
+        }
+        outcome
+    }
+}
+
+/// Finishes (or discards) the transitions a crash interrupted in tasks root `root` before a
+/// command builds on their half-written state (see `recovery`). Refuses when one cannot be
+/// finished safely.
+fn recover_first(view: &View, root: usize) -> Result<RecoveredFirst, Box<Outcome>> {
+    // Temporary files are left to `check --fix`: sweeping walks the whole root, too much for
+    // every command.
+    let recovered = apply::recover(view.workspace, root, false)
+        .map_err(|error| Box::new(Outcome::refused(format!("nothing was changed: {error}"))))?;
+    let notes = recovered.describe(&view.workspace.roots[root].path);
+    if recovered.failed.is_some() {
+        return Err(Box::new(Outcome {
+            touched: recovered.touched,
+            message: Some((
+                MessageType::ERROR,
+                format!(
+                    "{}; a transition cannot build on one left half done, so nothing more was \
+                     changed",
+                    notes.join("; ")
+                ),
+            )),
+            ..Outcome::default()
+        }));
+    }
+    Ok(RecoveredFirst {
+        touched: recovered.touched,
+        notes,
+    })
 }
 
 /// `ledger-stage-drift`'s fix: the projections of the interrupted transition, no new events.
@@ -98,11 +152,21 @@ fn complete(view: &View, argument: &Value, how: &Invocation) -> Outcome {
     let Some(task) = task_of_argument(workspace, argument) else {
         return Outcome::refused("the task is no longer in the workspace");
     };
+    // The move the ledger records is most often part of a transition whose record says what
+    // else it changes (a displaced task, canceled dependents): that is finished whole.
+    let recovered = match recover_first(view, workspace.task(task).root) {
+        Ok(recovered) => recovered,
+        Err(refusal) => return *refusal,
+    };
+    if !recovered.touched.is_empty() {
+        return recovered.merge_into(Outcome::default());
+    }
     let (disk, show) = match apply::plan_completion(workspace, task) {
         Ok(planned) => planned,
         Err(reason) => return Outcome::refused(reason),
     };
-    run_beside_buffers(view, disk, show, how)
+    let outcome = run_beside_buffers(view, disk, show, how);
+    recovered.merge_into(outcome)
 }
 
 /// Runs a transition's plan when no file it writes has unsaved changes in the editor, except
@@ -235,7 +299,11 @@ fn new_task(view: &View, argument: &Value, now: i64) -> Outcome {
             message: Some((MessageType::INFO, format!("{} created", created.id))),
             buffer_edit: None,
         },
-        Err(reason) => Outcome::refused(format!("no task was created: {reason}")),
+        Err(failure) if failure.partial => Outcome::refused(format!(
+            "the new task stopped part way: {failure}; `flowos-lsp check --fix` repairs what \
+             was written"
+        )),
+        Err(failure) => Outcome::refused(format!("no task was created: {failure}")),
     }
 }
 

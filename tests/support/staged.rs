@@ -6,13 +6,16 @@ use std::path::Path;
 
 /// The ledger lines a task in `stage` has, so the fixture starts without drift.
 pub fn ledger(stage: &str) -> String {
-    let order = ["inbox", "backlog", "next", "current", "integration"];
+    let order = flowos_lsp::syntax::STAGE_NAMES;
+    // The event that brings a task into each stage, in the stages' order.
     let events = [
         "created",
         "verified",
         "prioritized",
         "started",
         "implemented",
+        "moved_to_learning",
+        "closed",
     ];
     let reached = order.iter().position(|s| *s == stage).unwrap();
     events[..=reached]

@@ -11,7 +11,7 @@ use crate::base::TextRange;
 use crate::db::layout::{file_name, namespace_dir_of_folder, namespace_of_dir};
 use crate::db::mentions::MentionKind;
 use crate::db::vocab::{Stage, Status};
-use crate::db::{FileId, IndexFile, Parsed, Task, Workspace};
+use crate::db::{FileId, IndexFile, LoadProblem, Parsed, Task, Workspace};
 use crate::ide::diagnostics::task_anchor;
 use crate::ide::index_links::{TaskPlace, corrected_target, leads_to};
 use crate::ide::types::{Diagnostic, Rule, Severity};
@@ -342,6 +342,22 @@ pub(crate) fn view<'r>(
 
 /// The task a row of `index` lists, read the way the index rules read it (the inbox
 /// template's short rows included), with the ID cell's range.
+/// A folder carrying task `id` that the loader found in tasks root `root` but did not read (a
+/// link, which is never followed): the task is there, only unseen, so a row naming it is not
+/// a phantom to remove.
+pub(crate) fn unread_task_folder<'w>(
+    workspace: &'w Workspace,
+    root: usize,
+    id: &TaskId,
+) -> Option<&'w LoadProblem> {
+    workspace.roots[root]
+        .layout_problems
+        .iter()
+        .find(|problem| {
+            parse_folder_name(file_name(&problem.rel)).is_some_and(|(folder, _)| folder == *id)
+        })
+}
+
 pub(crate) fn row_task(
     row: &IndexRow,
     table: &IndexTable,
@@ -404,13 +420,7 @@ fn check_rows(
                 .unwrap_or_default();
             // A task folder the loader did not read (a link leading elsewhere) is the likely
             // reason, and the one a writer cannot see from the file tree.
-            let unread = workspace.roots[root_index]
-                .layout_problems
-                .iter()
-                .find(|problem| {
-                    parse_folder_name(file_name(&problem.rel))
-                        .is_some_and(|(folder, _)| folder == id)
-                })
+            let unread = unread_task_folder(workspace, root_index, &id)
                 .map(|problem| {
                     format!(
                         " (`{}` is there but was not read: {})",

@@ -6,7 +6,8 @@
 use crate::db::layout::namespace_of_dir;
 use crate::db::{FileId, IndexFile, Parsed, Task, TaskIdx, Workspace};
 use crate::ide::diagnostics::index::{
-    cell_dependencies, covers, expected_row, row_links, row_owner, row_task, same_text, view,
+    cell_dependencies, covers, expected_row, row_links, row_owner, row_task, same_text,
+    unread_task_folder, view,
 };
 use crate::ide::edit::index_rows::{
     Linking, RowValues, dependency_cell, escape_cell, insert_row, placed, remove_row_at,
@@ -16,7 +17,7 @@ use crate::ide::edit::{line_content_end, line_start, splice};
 use crate::ide::fixes::{Fixes, rewrite};
 use crate::ide::index_links::{TaskPlace, corrected_target};
 use crate::ide::source_change::SourceChange;
-use crate::ide::types::Diagnostic;
+use crate::ide::types::{Diagnostic, Rule};
 use crate::syntax::index_table::{Cell, Column, IndexRow, IndexTable, ParsedIndex};
 use crate::syntax::task_id::TaskId;
 
@@ -71,6 +72,20 @@ pub(super) fn missing_row(ws: &Workspace, d: &Diagnostic, fixes: &mut Fixes) {
 /// index-phantom-row and index-duplicate-row: remove the row the diagnostic is on (a
 /// duplicate is reported on the later row, so the first one stays).
 pub(super) fn extra_row(ws: &Workspace, d: &Diagnostic, fixes: &mut Fixes) {
+    // A row naming a task whose folder is there but was not read (a link) lists a real task:
+    // removing it would lose the row the moment the link is replaced by the folder.
+    if d.rule == Rule::IndexPhantomRow
+        && let Some(index) = index_file(ws, d.file)
+        && let Some(table) = table_of(ws, d.file)
+        && let Some(row) = table
+            .rows
+            .iter()
+            .find(|row| row.range.start <= d.range.start && d.range.end <= row.range.end)
+        && let Some((id, _)) = row_task(row, table, index)
+        && unread_task_folder(ws, ws.file(d.file).root, &id).is_some()
+    {
+        return;
+    }
     let text = &ws.file(d.file).text;
     let name = d.range.slice(text);
     fixes.change(
