@@ -2022,6 +2022,7 @@ mod tests {
     use expect_test::{Expect, expect};
 
     use super::*;
+    use crate::base::Dice;
     use crate::ide::fixture::{COUNTER, ROOT, package, workspace, workspace_at};
 
     /// 2026-03-04T10:30:00Z
@@ -2820,23 +2821,11 @@ mod tests {
         (ranked, is_incomplete)
     }
 
-    /// A small deterministic generator, so that a failing case is the same on every run.
-    struct Dice(u64);
-
-    impl Dice {
-        fn roll(&mut self, sides: usize) -> usize {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            (self.0 % sides as u64) as usize
-        }
-    }
-
     #[test]
     fn the_walk_ranks_as_scoring_every_task_would() {
         const TYPED: [&str; 9] = ["", "TASK-", "00", "1", "2", "FW-", "FW-00", "task", "b"];
         for seed in 1..=120u64 {
-            let mut dice = Dice(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+            let mut dice = Dice::new(seed);
             let count = 1 + dice.roll(30);
             let mut fixture = format!("{COUNTER}//- /NAMESPACES.yaml\nnamespaces:\n  FW: {{}}\n");
             let mut ids = Vec::new();
