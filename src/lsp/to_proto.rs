@@ -2,6 +2,7 @@
 //! line/character positions in the negotiated encoding here and nowhere else.
 
 use std::path::Path;
+use std::sync::OnceLock;
 
 use tower_lsp_server::ls_types::{
     self as lsp, CodeDescription, DiagnosticRelatedInformation, DiagnosticSeverity, Location,
@@ -10,13 +11,26 @@ use tower_lsp_server::ls_types::{
 
 use crate::base::{PositionEncoding, TextRange};
 use crate::db::{FileId, Workspace};
-use crate::ide::types::{Diagnostic, Severity};
+use crate::ide::types::{Diagnostic, Rule, Severity};
 
 /// The rule reference, where each rule has an anchor of its own name. The project has no
 /// published home yet, so this is the copy in the source tree the binary was built from.
-fn rules_doc(rule: &str) -> Option<Uri> {
-    let page = uri(&Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/rules.md"))?;
-    format!("{}#{rule}", page.as_str()).parse().ok()
+/// Built once per rule: every diagnostic carries one, and building it (a path made a URI,
+/// then parsed) was a large share of converting a workspace's diagnostics.
+fn rules_doc(rule: Rule) -> Option<Uri> {
+    static DOCS: OnceLock<Vec<Option<Uri>>> = OnceLock::new();
+    let docs = DOCS.get_or_init(|| {
+        let page = uri(&Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/rules.md"));
+        Rule::ALL
+            .iter()
+            .map(|rule| {
+                let page = page.as_ref()?;
+                format!("{}#{}", page.as_str(), rule.name()).parse().ok()
+            })
+            .collect()
+    });
+    let at = Rule::ALL.iter().position(|&known| known == rule)?;
+    docs[at].clone()
 }
 
 pub fn uri(path: &Path) -> Option<Uri> {
@@ -72,7 +86,7 @@ pub fn diagnostic(
         range: range(workspace, diagnostic.file, diagnostic.range, encoding),
         severity: Some(severity(diagnostic.severity)),
         code: Some(NumberOrString::String(rule.to_string())),
-        code_description: rules_doc(rule).map(|href| CodeDescription { href }),
+        code_description: rules_doc(diagnostic.rule).map(|href| CodeDescription { href }),
         source: Some("flowos".to_string()),
         message: diagnostic.message.clone(),
         related_information: (!related.is_empty()).then_some(related),
