@@ -346,6 +346,30 @@ fn distance_within(
     (distance <= max).then_some(distance)
 }
 
+/// A small deterministic random generator for tests that try many generated cases, so
+/// that a failing case is the same on every run.
+#[cfg(test)]
+pub(crate) struct Dice(u64);
+
+#[cfg(test)]
+impl Dice {
+    pub(crate) fn new(seed: u64) -> Dice {
+        Dice(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+
+    /// A number below `sides`.
+    pub(crate) fn roll(&mut self, sides: usize) -> usize {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 % sides as u64) as usize
+    }
+
+    pub(crate) fn pick<'a>(&mut self, from: &[&'a str]) -> &'a str {
+        from[self.roll(from.len())]
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,6 +8,7 @@ pub mod events;
 pub mod layout;
 pub mod mentions;
 pub mod meta;
+pub mod task_order;
 pub mod update;
 pub mod vocab;
 
@@ -237,6 +238,8 @@ pub struct Workspace {
     /// The task each package file belongs to.
     file_task: HashMap<FileId, TaskIdx>,
     by_path: HashMap<PathBuf, FileId>,
+    /// Built on first use (see [`Workspace::task_order`]).
+    task_order: OnceLock<task_order::TaskOrder>,
 }
 
 impl Workspace {
@@ -332,6 +335,14 @@ impl Workspace {
     ) -> Option<(&'w str, &'w LoadProblem)> {
         self.load_problems_in(task.root, &task.folder)
             .find(|(name, _)| layout::package_role(name) == role)
+    }
+
+    /// The tasks of every root by namespace, stage and number (see `task_order`): built on
+    /// the first request that needs it, and valid for this model's life, since nothing it is
+    /// keyed by changes in place.
+    pub fn task_order(&self) -> &task_order::TaskOrder {
+        self.task_order
+            .get_or_init(|| task_order::TaskOrder::build(self))
     }
 
     /// The first task of `root` carrying `id` (resolution target of a reference).

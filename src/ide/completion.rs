@@ -10,12 +10,14 @@
 //! Everything here is byte offsets and plain types; the LSP layer turns a [`CompletionList`]
 //! into protocol items.
 
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet, VecDeque};
 
 use crate::base::{TextRange, floor_char_boundary};
 use crate::db::events::EVENTS;
 use crate::db::layout::namespace_of_dir;
 use crate::db::mentions::MentionKind;
+use crate::db::task_order::TaskRun;
 use crate::db::vocab::{
     BLOCKED_BY_PREFIXES, EFFORTS, KNOWN_FIELDS, PRIORITIES, REF_LIST_FIELDS, REQUIRED_FIELDS,
     SCHEMA_VERSIONS, Stage, Status,
@@ -1337,11 +1339,10 @@ impl RefSite {
 /// towards the cycle's other end (see [`CyclePaths::path`]).
 struct CyclePaths {
     relation: Relation,
-    own: usize,
-    next: Vec<u32>,
+    own: u32,
+    /// Keyed by the tasks the walk reached, so the cost is theirs, not the root's size.
+    next: HashMap<u32, u32>,
 }
-
-const NONE: u32 = u32::MAX;
 
 impl CyclePaths {
     /// One BFS per request over the depends_on edges of the root, resolved through the
@@ -1353,11 +1354,10 @@ impl CyclePaths {
         own: Option<TaskIdx>,
         relation: Relation,
     ) -> Option<CyclePaths> {
-        let own = own?.0 as usize;
+        let own = own?.0;
         if relation == Relation::Other {
             return None;
         }
-        let n = workspace.tasks.len();
         let resolve = |task: &Task| -> Vec<u32> {
             task.meta
                 .depends_on
@@ -1366,9 +1366,8 @@ impl CyclePaths {
                 .map(|idx| idx.0)
                 .collect()
         };
-        let mut next = vec![NONE; n];
-        let mut queue = VecDeque::from([own as u32]);
-        next[own] = own as u32;
+        let mut next = HashMap::from([(own, own)]);
+        let mut queue = VecDeque::from([own]);
         match relation {
             // Who depends on a task is read from the mention index, so the walk costs the
             // tasks it reaches, not the root's size.
@@ -1387,8 +1386,8 @@ impl CyclePaths {
                         if kind != MentionKind::Field("depends_on") || card != Some(file) {
                             continue;
                         }
-                        if next[dependent.0 as usize] == NONE {
-                            next[dependent.0 as usize] = at;
+                        if let Entry::Vacant(entry) = next.entry(dependent.0) {
+                            entry.insert(at);
                             queue.push_back(dependent.0);
                         }
                     }
@@ -1397,8 +1396,8 @@ impl CyclePaths {
             Relation::Blocks => {
                 while let Some(at) = queue.pop_front() {
                     for target in resolve(workspace.task(TaskIdx(at))) {
-                        if next[target as usize] == NONE {
-                            next[target as usize] = at;
+                        if let Entry::Vacant(entry) = next.entry(target) {
+                            entry.insert(at);
                             queue.push_back(target);
                         }
                     }
@@ -1413,22 +1412,36 @@ impl CyclePaths {
         })
     }
 
+    /// Whether letting the own task relate to `candidate` closes a cycle.
+    fn reaches(&self, candidate: TaskIdx) -> bool {
+        candidate.0 != self.own && self.next.contains_key(&candidate.0)
+    }
+
+    /// Every task that would close a cycle.
+    fn reached(&self) -> impl Iterator<Item = TaskIdx> + '_ {
+        self.next
+            .keys()
+            .filter(|&&idx| idx != self.own)
+            .map(|&idx| TaskIdx(idx))
+    }
+
     /// The cycle adding `candidate` would close, as task indexes from the new edge's source
     /// back to it; None when it closes none.
     fn path(&self, candidate: usize) -> Option<Vec<usize>> {
-        if candidate == self.own || self.next[candidate] == NONE {
+        if !self.reaches(TaskIdx(candidate as u32)) {
             return None;
         }
+        let own = self.own as usize;
         // The walk from the candidate to the own task along `next`.
         let mut walk = vec![candidate];
         let mut at = candidate;
-        while at != self.own {
-            at = self.next[at] as usize;
+        while at != own {
+            at = self.next[&(at as u32)] as usize;
             walk.push(at);
         }
         Some(match self.relation {
             // own → candidate → … → own
-            Relation::DependsOn => std::iter::once(self.own).chain(walk).collect(),
+            Relation::DependsOn => std::iter::once(own).chain(walk).collect(),
             // candidate → own → … → candidate (the walk ran from the candidate back to own)
             _ => {
                 let mut path: Vec<usize> = walk.into_iter().rev().collect();
@@ -1486,16 +1499,31 @@ impl Query {
         })
     }
 
+    /// Allocates nothing for an ASCII name, since a request may ask it of every task of the
+    /// root (a name word typed that few tasks carry).
     fn matches(&self, task: &Task) -> bool {
-        let short = task.id.short();
-        let digits = format!("{:04}", task.id.number);
-        if short.starts_with(&self.id_part) || digits.starts_with(&self.id_part) {
+        let mut padded = [0u8; 10];
+        let digits = padded_number(task.id.number, &mut padded);
+        let id_part = self.id_part.as_bytes();
+        // The ID as written in file names: `0042` or `FW-0042`.
+        let short_matches = match task.id.namespace.as_deref().map(str::as_bytes) {
+            None => digits.starts_with(id_part),
+            Some(ns) if id_part.len() <= ns.len() => ns.starts_with(id_part),
+            Some(ns) => {
+                id_part.starts_with(ns)
+                    && id_part[ns.len()] == b'-'
+                    && digits.starts_with(&id_part[ns.len() + 1..])
+            }
+        };
+        if short_matches || digits.starts_with(id_part) {
             return true;
         }
         // A number typed without its zero padding (`42`) may sit anywhere in the ID's digits.
         if !self.id_part.starts_with('0')
             && self.id_part.bytes().all(|b| b.is_ascii_digit())
-            && digits.contains(&self.id_part)
+            && digits
+                .windows(id_part.len())
+                .any(|window| window == id_part)
         {
             return true;
         }
@@ -1503,12 +1531,57 @@ impl Query {
         if !self.name_part.bytes().any(|b| b.is_ascii_alphabetic()) {
             return false;
         }
-        task_name(task).to_lowercase().contains(&self.name_part)
+        let name_matches = match (&task.meta.task_name, &task.slug) {
+            (Some(name), _) => contains_lowercased(name, &self.name_part, false),
+            (None, Some(slug)) if !slug.is_empty() => {
+                contains_lowercased(slug, &self.name_part, true)
+            }
+            _ => contains_lowercased("(no name)", &self.name_part, false),
+        };
+        name_matches
             || task
                 .slug
                 .as_deref()
-                .is_some_and(|slug| slug.to_lowercase().contains(&self.name_part))
+                .is_some_and(|slug| contains_lowercased(slug, &self.name_part, false))
     }
+}
+
+/// `number` zero-padded to four digits, as IDs are written, in `buffer`.
+fn padded_number(number: u32, buffer: &mut [u8; 10]) -> &[u8] {
+    let mut at = buffer.len();
+    let mut rest = number;
+    while rest > 0 || buffer.len() - at < 4 {
+        at -= 1;
+        buffer[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+    }
+    &buffer[at..]
+}
+
+/// Whether `text` lower-cased (with `-` read as a space when `dash_as_space`) contains
+/// `needle`, which is lower-cased already: without allocating when `text` is ASCII, where
+/// lower-casing is byte by byte.
+fn contains_lowercased(text: &str, needle: &str, dash_as_space: bool) -> bool {
+    if !text.is_ascii() {
+        let text = if dash_as_space {
+            text.replace('-', " ")
+        } else {
+            text.to_string()
+        };
+        return text.to_lowercase().contains(needle);
+    }
+    let fold = |byte: u8| match byte {
+        b'-' if dash_as_space => b' ',
+        _ => byte.to_ascii_lowercase(),
+    };
+    let (text, needle) = (text.as_bytes(), needle.as_bytes());
+    needle.is_empty()
+        || text.windows(needle.len()).any(|window| {
+            window
+                .iter()
+                .zip(needle)
+                .all(|(&byte, &wanted)| fold(byte) == wanted)
+        })
 }
 
 fn task_name(task: &Task) -> String {
@@ -1528,6 +1601,95 @@ fn stage_rank(stage: Stage) -> u8 {
     }
 }
 
+/// How far a candidate's ID is from the task at the cursor; without a task to be near,
+/// newer tasks are nearer.
+fn distance(own_number: Option<u32>, number: u32) -> u32 {
+    match own_number {
+        Some(own) => own.abs_diff(number),
+        None => u32::MAX - number,
+    }
+}
+
+/// The tasks of some runs of the task order (see `db::task_order`) in rank order within one
+/// namespace and stage class: the nearest number to the own task's first, the lower number
+/// first at an equal distance, then the task index. Each run is walked from the own number
+/// outwards in both directions, so the walk costs what is taken from it.
+struct NearestFirst<'a> {
+    own_number: Option<u32>,
+    sides: Vec<Side<'a>>,
+}
+
+/// One direction of a run from the own number.
+struct Side<'a> {
+    run: &'a TaskRun,
+    /// Upwards: the next index to take. Downwards: the end of the part not reached yet.
+    at: usize,
+    upwards: bool,
+    /// Downwards, the tasks sharing the number being taken, in index order.
+    same_number: std::ops::Range<usize>,
+}
+
+impl Side<'_> {
+    fn peek(&mut self) -> Option<(u32, TaskIdx)> {
+        if self.upwards {
+            return self.run.get(self.at).copied();
+        }
+        if self.same_number.is_empty() {
+            let &(number, _) = self.run[..self.at].last()?;
+            let first = self.run[..self.at].partition_point(|&(n, _)| n < number);
+            self.same_number = first..self.at;
+            self.at = first;
+        }
+        Some(self.run[self.same_number.start])
+    }
+
+    fn advance(&mut self) {
+        if self.upwards {
+            self.at += 1;
+        } else {
+            self.same_number.start += 1;
+        }
+    }
+}
+
+impl<'a> NearestFirst<'a> {
+    fn new(runs: impl Iterator<Item = &'a TaskRun>, own_number: Option<u32>) -> Self {
+        let mut sides = Vec::new();
+        for run in runs.filter(|run| !run.is_empty()) {
+            let split = own_number.map_or(run.len(), |own| run.partition_point(|&(n, _)| n < own));
+            for upwards in [false, true] {
+                sides.push(Side {
+                    run,
+                    at: split,
+                    upwards,
+                    same_number: 0..0,
+                });
+            }
+        }
+        NearestFirst { own_number, sides }
+    }
+}
+
+impl Iterator for NearestFirst<'_> {
+    type Item = TaskIdx;
+
+    fn next(&mut self) -> Option<TaskIdx> {
+        let own_number = self.own_number;
+        let (side, _) = self
+            .sides
+            .iter_mut()
+            .enumerate()
+            .filter_map(|(at, side)| {
+                let (number, idx) = side.peek()?;
+                Some((at, (distance(own_number, number), number, idx)))
+            })
+            .min_by_key(|&(_, key)| key)?;
+        let (_, idx) = self.sides[side].peek()?;
+        self.sides[side].advance();
+        Some(idx)
+    }
+}
+
 /// How a candidate ranks: the fields compare in order, smaller first.
 #[derive(PartialEq, Eq, PartialOrd, Ord)]
 struct Rank {
@@ -1539,56 +1701,119 @@ struct Rank {
     number: u32,
 }
 
+/// What orders the task candidates of one request (see [`Rank`]).
+struct Ranking<'a> {
+    workspace: &'a Workspace,
+    root: usize,
+    site: &'a RefSite,
+    query: Option<&'a Query>,
+    cycles: Option<&'a CyclePaths>,
+}
+
+impl Ranking<'_> {
+    /// Whether `task` is offered at all: not the own task, not listed already, matching what
+    /// was typed.
+    fn wanted(&self, task: &Task) -> bool {
+        let own_id = self.site.own.map(|idx| &self.workspace.task(idx).id);
+        Some(&task.id) != own_id
+            && !self.site.listed.contains(&task.id)
+            && self.query.is_none_or(|query| query.matches(task))
+    }
+
+    fn rank(&self, idx: TaskIdx) -> Rank {
+        let task = self.workspace.task(idx);
+        Rank {
+            closes_cycle: self.cycles.is_some_and(|cycles| cycles.reaches(idx)),
+            other_namespace: task.namespace() != self.site.namespace.as_deref(),
+            stage: stage_rank(task.stage),
+            distance: distance(self.own_number(), task.id.number),
+            number: task.id.number,
+        }
+    }
+
+    fn own_number(&self) -> Option<u32> {
+        self.site.own.map(|idx| self.workspace.task(idx).id.number)
+    }
+
+    /// The `limit` best candidates in rank order, each with whether it closes a cycle, and
+    /// whether more were left out.
+    fn best(&self, limit: usize) -> (Vec<(bool, TaskIdx)>, bool) {
+        let workspace = self.workspace;
+        let namespace = self.site.namespace.as_deref();
+        let own_number = self.own_number();
+        let closes_cycle = |idx: TaskIdx| self.cycles.is_some_and(|c| c.reaches(idx));
+        // One more than is shown tells whether the list is complete.
+        let enough = limit.saturating_add(1);
+
+        // Candidates come in rank order (see `Rank`) straight from the model's task order, so a
+        // request visits the tasks it returns and those it skips on the way, not the whole root.
+        // Those closing a cycle rank last of all and are set apart on the way.
+        let mut candidates: Vec<(bool, TaskIdx)> = Vec::new();
+        let groups = workspace.task_order().namespaces(self.root);
+        'ranked: for other_namespace in [false, true] {
+            for class in 0..=2 {
+                let runs = groups
+                    .iter()
+                    .filter(|group| (group.namespace.as_deref() != namespace) == other_namespace)
+                    .flat_map(|group| {
+                        Stage::ALL
+                            .into_iter()
+                            .filter(|&stage| stage_rank(stage) == class)
+                            .map(|stage| group.in_stage(stage))
+                    });
+                for idx in NearestFirst::new(runs, own_number) {
+                    #[cfg(test)]
+                    VISITED.with(|count| count.set(count.get() + 1));
+                    if closes_cycle(idx) || !self.wanted(workspace.task(idx)) {
+                        continue;
+                    }
+                    candidates.push((false, idx));
+                    if candidates.len() == enough {
+                        break 'ranked;
+                    }
+                }
+            }
+        }
+        if candidates.len() < enough
+            && let Some(cycles) = self.cycles
+        {
+            let mut closing: Vec<(Rank, TaskIdx)> = cycles
+                .reached()
+                .filter(|&idx| {
+                    let task = workspace.task(idx);
+                    workspace.owners(self.root, &task.id).first() == Some(&idx) && self.wanted(task)
+                })
+                .map(|idx| (self.rank(idx), idx))
+                .collect();
+            closing.sort();
+            let room = enough - candidates.len();
+            candidates.extend(closing.into_iter().take(room).map(|(_, idx)| (true, idx)));
+        }
+        let is_incomplete = candidates.len() > limit;
+        candidates.truncate(limit);
+        (candidates, is_incomplete)
+    }
+}
+
 fn task_completion(cx: &Cx, site: RefSite) -> Option<CompletionList> {
     let workspace = cx.workspace;
     let typed = &cx.text[site.token.start()..cx.offset.max(site.token.start())];
     let query = Query::new(typed);
-    let own_task = site.own.map(|idx| workspace.task(idx));
-    let own_number = own_task.map(|task| task.id.number);
     let namespace = site.namespace.as_deref();
     let cycles = CyclePaths::compute(workspace, cx.root, site.own, site.relation);
-
-    let mut candidates: Vec<(Rank, TaskIdx)> = Vec::new();
-    for &idx in &workspace.roots[cx.root].tasks {
-        let task = workspace.task(idx);
-        let first_owner = workspace.owners(cx.root, &task.id).first() == Some(&idx);
-        if !first_owner
-            || Some(&task.id) == own_task.map(|own| &own.id)
-            || site.listed.contains(&task.id)
-            || query.as_ref().is_some_and(|query| !query.matches(task))
-        {
-            continue;
-        }
-        let closes_cycle = cycles
-            .as_ref()
-            .is_some_and(|cycles| cycles.next[idx.0 as usize] != NONE);
-        let other_namespace = task.namespace() != namespace;
-        let distance = match own_number {
-            Some(own) => own.abs_diff(task.id.number),
-            // Without a task to be near, newer tasks first.
-            None => u32::MAX - task.id.number,
-        };
-        let rank = Rank {
-            closes_cycle,
-            other_namespace,
-            stage: stage_rank(task.stage),
-            distance,
-            number: task.id.number,
-        };
-        candidates.push((rank, idx));
-    }
-    let is_incomplete = candidates.len() > cx.config.limit;
-    // Only the shown candidates need their order: the rest are set apart unsorted.
-    if is_incomplete {
-        candidates.select_nth_unstable(cx.config.limit);
-        candidates.truncate(cx.config.limit);
-    }
-    candidates.sort();
+    let ranking = Ranking {
+        workspace,
+        root: cx.root,
+        site: &site,
+        query: query.as_ref(),
+        cycles: cycles.as_ref(),
+    };
+    let (candidates, is_incomplete) = ranking.best(cx.config.limit);
 
     let items = candidates
         .into_iter()
         .enumerate()
-        .map(|(position, (Rank { closes_cycle, .. }, idx))| {
+        .map(|(position, (closes_cycle, idx))| {
             let task = workspace.task(idx);
             let label = task.id.to_string();
             let name = task_name(task);
@@ -1787,6 +2012,13 @@ fn complete(items: Vec<CompletionItem>) -> CompletionList {
 }
 
 #[cfg(test)]
+thread_local! {
+    /// How many task candidates this thread's requests have looked at: lets a test prove that
+    /// a request's work follows what it returns, not the root's size.
+    static VISITED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+#[cfg(test)]
 mod tests {
     use std::fmt::Write as _;
     use std::path::Path;
@@ -1794,6 +2026,7 @@ mod tests {
     use expect_test::{Expect, expect};
 
     use super::*;
+    use crate::base::Dice;
     use crate::ide::fixture::{COUNTER, ROOT, package, workspace, workspace_at};
 
     /// 2026-03-04T10:30:00Z
@@ -2581,6 +2814,129 @@ mod tests {
                 "TASK-0149"
             ]
         );
+    }
+
+    /// The ranking as it was before the task order: every task of the root scored and
+    /// sorted. The walk must give the same list.
+    fn rank_every_task(ranking: &Ranking, limit: usize) -> (Vec<(bool, TaskIdx)>, bool) {
+        let workspace = ranking.workspace;
+        let mut all: Vec<(Rank, TaskIdx)> = workspace.roots[ranking.root]
+            .tasks
+            .iter()
+            .filter(|&&idx| {
+                let task = workspace.task(idx);
+                workspace.owners(ranking.root, &task.id).first() == Some(&idx)
+                    && ranking.wanted(task)
+            })
+            .map(|&idx| (ranking.rank(idx), idx))
+            .collect();
+        all.sort();
+        let is_incomplete = all.len() > limit;
+        all.truncate(limit);
+        let ranked = all
+            .into_iter()
+            .map(|(rank, idx)| (rank.closes_cycle, idx))
+            .collect();
+        (ranked, is_incomplete)
+    }
+
+    #[test]
+    fn the_walk_ranks_as_scoring_every_task_would() {
+        const TYPED: [&str; 9] = ["", "TASK-", "00", "1", "2", "FW-", "FW-00", "task", "b"];
+        for seed in 1..=120u64 {
+            let mut dice = Dice::new(seed);
+            let count = 1 + dice.roll(30);
+            let mut fixture = format!("{COUNTER}//- /NAMESPACES.yaml\nnamespaces:\n  FW: {{}}\n");
+            let mut ids = Vec::new();
+            for _ in 0..count {
+                // Numbers from a small range, so that IDs repeat (duplicates) and sit at
+                // equal distances on both sides of the own task.
+                let number = 1 + dice.roll(30);
+                let short = if dice.roll(3) == 0 {
+                    format!("FW-{number:04}")
+                } else {
+                    format!("{number:04}")
+                };
+                ids.push(short);
+            }
+            for (at, short) in ids.iter().enumerate() {
+                let depends_on: Vec<String> = (0..dice.roll(3))
+                    .map(|_| format!("TASK-{}", ids[dice.roll(ids.len())]))
+                    .collect();
+                let stage = Stage::ALL[dice.roll(Stage::ALL.len())];
+                fixture.push_str(&package(
+                    &format!("{stage}/TASK-{short}-t{at}"),
+                    &format!("depends_on: [{}]", depends_on.join(", ")),
+                ));
+            }
+            let workspace = workspace(&fixture);
+            let own = TaskIdx(dice.roll(workspace.tasks.len()) as u32);
+            let own_task = workspace.task(own);
+            let relation = [Relation::DependsOn, Relation::Blocks, Relation::Other][dice.roll(3)];
+            let listed: HashSet<TaskId> = (0..dice.roll(4))
+                .map(|_| workspace.tasks[dice.roll(workspace.tasks.len())].id.clone())
+                .collect();
+            let site = RefSite {
+                token: Token {
+                    range: TextRange::new(0, 0),
+                    opened: None,
+                    closed: false,
+                },
+                before: String::new(),
+                after: String::new(),
+                listed,
+                own: (dice.roll(5) != 0).then_some(own),
+                namespace: own_task.namespace().map(str::to_string),
+                relation,
+            };
+            let query = Query::new(TYPED[dice.roll(TYPED.len())]);
+            let cycles = CyclePaths::compute(&workspace, 0, site.own, relation);
+            let ranking = Ranking {
+                workspace: &workspace,
+                root: 0,
+                site: &site,
+                query: query.as_ref(),
+                cycles: cycles.as_ref(),
+            };
+            let limit = dice.roll(12);
+            assert_eq!(
+                ranking.best(limit),
+                rank_every_task(&ranking, limit),
+                "seed {seed}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_request_looks_at_what_it_returns_not_at_the_whole_root() {
+        // Tasks near the own one come first, so a request with a limit of 10 looks at about
+        // 10 tasks whether the root has 50 or 600.
+        let visited = |tasks: u32| {
+            let mut fixture = format!(
+                "{COUNTER}{}",
+                package("backlog/TASK-0025-a", "related_to: [TASK-$0]")
+            );
+            for number in (1..=tasks).filter(|&number| number != 25) {
+                let stage = if number % 3 == 0 {
+                    "archived"
+                } else {
+                    "backlog"
+                };
+                fixture.push_str(&package(&format!("{stage}/TASK-{number:04}-t"), ""));
+            }
+            let config = CompletionConfig {
+                limit: 10,
+                ..config()
+            };
+            VISITED.with(|count| count.set(0));
+            let list = complete_at(&fixture, &config).unwrap();
+            assert_eq!(list.items.len(), 10);
+            assert!(list.is_incomplete);
+            VISITED.with(std::cell::Cell::get)
+        };
+        assert_eq!(visited(50), visited(600));
+        // The ten shown, the one telling the list is incomplete, and the own task.
+        assert_eq!(visited(50), 12);
     }
 
     #[test]

@@ -5,7 +5,7 @@
 
 use std::collections::hash_map::DefaultHasher;
 use std::collections::{BTreeSet, HashMap};
-use std::hash::Hasher;
+use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
@@ -48,7 +48,7 @@ pub struct Sources<'s> {
     pub encoding: PositionEncoding,
     /// Whether a path lies in a tasks root without passing through a link: documents
     /// elsewhere get no publications at all.
-    pub confined: &'s dyn Fn(&Path) -> bool,
+    pub confined: &'s (dyn Fn(&Path) -> bool + Sync),
 }
 
 #[derive(Default)]
@@ -186,27 +186,28 @@ impl Publisher {
         };
         let files: BTreeSet<FileId> = files;
         let recheck: BTreeSet<FileId> = recheck.difference(&files).copied().collect();
-        // A file's line index is built when first asked for; with many files to convert
-        // (the first publication, a rebuild) they are built on every core first.
-        if files.len() + recheck.len() >= 256 {
-            let workspace = sources.workspace;
-            let all: Vec<FileId> = files
-                .iter()
-                .chain(&recheck)
-                .copied()
-                .filter(|file| (file.0 as usize) < workspace.files.len())
-                .collect();
-            crate::parallel::parallel_map(all, |file| {
-                workspace.file(file).line_index();
-            });
-        }
-        for (file, compare) in files
+        let jobs: Vec<(FileId, bool)> = files
             .into_iter()
             .map(|file| (file, starting_over))
             .chain(recheck.into_iter().map(|file| (file, true)))
-        {
-            if (file.0 as usize) < sources.workspace.files.len() {
-                self.flush_file(sources, file, compare, output);
+            .filter(|&(file, _)| (file.0 as usize) < sources.workspace.files.len())
+            .collect();
+        // The first publication and a rebuild's convert every file with diagnostics: that
+        // runs on every core, a slice at a time so that what waits to be sent stays small.
+        for slice in jobs.chunks(PARALLEL_SLICE) {
+            let sent = &self.sent;
+            let prepared = if slice.len() >= PARALLEL_FROM {
+                crate::parallel::parallel_map(slice.to_vec(), |(file, compare)| {
+                    prepare(sources, sent, file, compare)
+                })
+            } else {
+                slice
+                    .iter()
+                    .map(|&(file, compare)| prepare(sources, sent, file, compare))
+                    .collect()
+            };
+            for publication in prepared.into_iter().flatten() {
+                self.finish(sources, publication, output);
             }
         }
         for path in paths {
@@ -228,39 +229,34 @@ impl Publisher {
         }
     }
 
-    /// Publishes one file; with `compare`, only if the client's copy differs.
-    fn flush_file(
+    /// Records and sends one file's publication, unless the client has exactly that already.
+    fn finish(
         &mut self,
         sources: &Sources,
-        file: FileId,
-        compare: bool,
+        publication: Prepared,
         output: &UnboundedSender<Output>,
     ) {
-        let path = &sources.workspace.file(file).path;
-        let version = sources.documents.get(path).map(|document| document.version);
-        let found = sources.diagnostics.file(file, sources.config);
-        let before = self.sent.get(&file).copied();
-        if found.is_empty() && before.is_none() && version.is_none() {
+        let Prepared {
+            file,
+            found,
+            converted,
+            now,
+        } = publication;
+        self.converted += found;
+        if now.digest.is_some() && self.sent.get(&file) == Some(&now) {
             return;
         }
-        self.converted += found.len();
-        let converted: Vec<lsp::Diagnostic> = found
-            .iter()
-            .map(|diagnostic| to_proto::diagnostic(sources.workspace, diagnostic, sources.encoding))
-            .collect();
-        let now = Sent {
-            digest: compare.then(|| digest(&converted)),
-            version,
-        };
-        if compare && before == Some(now) {
-            return;
-        }
-        if found.is_empty() && version.is_none() {
+        if found == 0 && now.version.is_none() {
             self.sent.remove(&file);
         } else {
             self.sent.insert(file, now);
         }
-        self.send(path, converted, version, output);
+        self.send(
+            &sources.workspace.file(file).path,
+            converted,
+            now.version,
+            output,
+        );
     }
 
     /// An open document the model does not hold gets each new version published, with no
@@ -301,6 +297,50 @@ impl Publisher {
     }
 }
 
+/// From how many files a flush converts on every core, and how many it converts at a time.
+const PARALLEL_FROM: usize = 256;
+const PARALLEL_SLICE: usize = 2048;
+
+/// One file's publication, converted and ready to send.
+struct Prepared {
+    file: FileId,
+    /// How many diagnostics it holds.
+    found: usize,
+    converted: Vec<lsp::Diagnostic>,
+    /// What is recorded as sent, the digest taken when `compare` asked for it.
+    now: Sent,
+}
+
+/// Converts one file's diagnostics; with `compare`, takes the digest that tells whether the
+/// client has them already. None when there is nothing to send: no diagnostics now, none
+/// sent before, and no open document whose version moved.
+fn prepare(
+    sources: &Sources,
+    sent: &HashMap<FileId, Sent>,
+    file: FileId,
+    compare: bool,
+) -> Option<Prepared> {
+    let path = &sources.workspace.file(file).path;
+    let version = sources.documents.get(path).map(|document| document.version);
+    let found = sources.diagnostics.file(file, sources.config);
+    if found.is_empty() && !sent.contains_key(&file) && version.is_none() {
+        return None;
+    }
+    let converted: Vec<lsp::Diagnostic> = found
+        .iter()
+        .map(|diagnostic| to_proto::diagnostic(sources.workspace, diagnostic, sources.encoding))
+        .collect();
+    Some(Prepared {
+        file,
+        found: found.len(),
+        now: Sent {
+            digest: compare.then(|| digest(&converted)),
+            version,
+        },
+        converted,
+    })
+}
+
 /// Which pending publications a flush sends.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Scope {
@@ -313,23 +353,55 @@ pub enum Scope {
 }
 
 /// A digest of a list of protocol diagnostics, to tell whether sending it again would change
-/// anything for the client.
+/// anything for the client: every field that is serialised, hashed as it is rather than
+/// serialised first (which cost as much as sending the list).
 fn digest(diagnostics: &[lsp::Diagnostic]) -> u64 {
-    struct Digest(DefaultHasher);
-    impl std::io::Write for Digest {
-        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-            self.0.write(bytes);
-            Ok(bytes.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
+    let mut hasher = DefaultHasher::new();
+    diagnostics.len().hash(&mut hasher);
+    for diagnostic in diagnostics {
+        let lsp::Diagnostic {
+            range,
+            severity,
+            code,
+            code_description,
+            source,
+            message,
+            related_information,
+            tags,
+            data,
+        } = diagnostic;
+        range.hash(&mut hasher);
+        severity
+            .map(|severity| SEVERITIES.iter().position(|&known| known == severity))
+            .hash(&mut hasher);
+        code.hash(&mut hasher);
+        code_description
+            .as_ref()
+            .map(|description| &description.href)
+            .hash(&mut hasher);
+        source.hash(&mut hasher);
+        message.hash(&mut hasher);
+        related_information
+            .iter()
+            .flatten()
+            .map(|related| (&related.location, &related.message))
+            .collect::<Vec<_>>()
+            .hash(&mut hasher);
+        // Never set by this server; should that change, they count too.
+        tags.as_ref()
+            .map(|tags| format!("{tags:?}"))
+            .hash(&mut hasher);
+        data.as_ref().map(ToString::to_string).hash(&mut hasher);
     }
-    let mut digest = Digest(DefaultHasher::new());
-    // Serialising plain data into a hasher cannot fail.
-    let _ = serde_json::to_writer(&mut digest, diagnostics);
-    digest.0.finish()
+    hasher.finish()
 }
+
+const SEVERITIES: [lsp::DiagnosticSeverity; 4] = [
+    lsp::DiagnosticSeverity::ERROR,
+    lsp::DiagnosticSeverity::WARNING,
+    lsp::DiagnosticSeverity::INFORMATION,
+    lsp::DiagnosticSeverity::HINT,
+];
 
 /// The stale-result rule: diagnostics computed for an older version of a document than the
 /// client has since sent are not sent (the newer version's own analysis follows).

@@ -2,6 +2,7 @@
 //! line/character positions in the negotiated encoding here and nowhere else.
 
 use std::path::Path;
+use std::sync::OnceLock;
 
 use tower_lsp_server::ls_types::{
     self as lsp, CodeDescription, DiagnosticRelatedInformation, DiagnosticSeverity, Location,
@@ -10,20 +11,32 @@ use tower_lsp_server::ls_types::{
 
 use crate::base::{PositionEncoding, TextRange};
 use crate::db::{FileId, Workspace};
-use crate::ide::types::{Diagnostic, Severity};
+use crate::ide::types::{Diagnostic, Rule, Severity};
 
 /// The public page of a rule's documentation: `docs/rules.md#<rule>` in the repository named
 /// by the package's `repository` metadata, at the tag of this version, so the text matches
 /// the binary. Without a public repository there is no link (never a path on the machine
-/// that built the binary): `flowos-lsp rules NAME` prints the same text.
-fn rules_doc(rule: &str) -> Option<Uri> {
-    rule_link(
-        env!("CARGO_PKG_REPOSITORY"),
-        env!("CARGO_PKG_VERSION"),
-        rule,
-    )?
-    .parse()
-    .ok()
+/// that built the binary): `flowos-lsp rules NAME` prints the same text. Built once per rule:
+/// every diagnostic carries one, and building it was a large share of converting a
+/// workspace's diagnostics.
+fn rules_doc(rule: Rule) -> Option<Uri> {
+    static DOCS: OnceLock<Vec<Option<Uri>>> = OnceLock::new();
+    let docs = DOCS.get_or_init(|| {
+        Rule::ALL
+            .iter()
+            .map(|rule| {
+                rule_link(
+                    env!("CARGO_PKG_REPOSITORY"),
+                    env!("CARGO_PKG_VERSION"),
+                    rule.name(),
+                )?
+                .parse()
+                .ok()
+            })
+            .collect()
+    });
+    let at = Rule::ALL.iter().position(|&known| known == rule)?;
+    docs[at].clone()
 }
 
 fn rule_link(repository: &str, version: &str, rule: &str) -> Option<String> {
@@ -86,7 +99,7 @@ pub fn diagnostic(
         range: range(workspace, diagnostic.file, diagnostic.range, encoding),
         severity: Some(severity(diagnostic.severity)),
         code: Some(NumberOrString::String(rule.to_string())),
-        code_description: rules_doc(rule).map(|href| CodeDescription { href }),
+        code_description: rules_doc(diagnostic.rule).map(|href| CodeDescription { href }),
         source: Some("flowos".to_string()),
         message: diagnostic.message.clone(),
         related_information: (!related.is_empty()).then_some(related),

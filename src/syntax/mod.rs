@@ -6,6 +6,7 @@ mod cell_markup;
 pub mod index_table;
 pub mod ledger;
 pub mod limits;
+pub mod simple_yaml;
 pub mod task_id;
 pub mod wip_policy;
 pub mod yaml;

@@ -100,7 +100,18 @@ pub enum YamlErrorKind {
 
 /// Parses `text` as one YAML document. Ranges are shifted by `base` so callers can hand in a
 /// slice of a larger file. Never fails: on error the node is `None` and the error says where.
+///
+/// The usual frontmatter (one `key: value` a line, simple values) is read by a fast path
+/// (see `simple_yaml`) that gives the very same result; anything else by serde-saphyr.
 pub fn parse_yaml(text: &str, base: usize) -> Result<Option<YamlNode>, YamlError> {
+    match crate::syntax::simple_yaml::parse(text, base) {
+        Some(root) => Ok(Some(root)),
+        None => parse_yaml_fully(text, base),
+    }
+}
+
+/// [`parse_yaml`] through serde-saphyr alone.
+pub(crate) fn parse_yaml_fully(text: &str, base: usize) -> Result<Option<YamlNode>, YamlError> {
     if text.trim().is_empty() {
         return Ok(None);
     }

@@ -16,9 +16,9 @@
 //! Which parts an edit reaches, and which parts make up a file's list, come from one index
 //! ([`IncrementalDiagnostics::touching`]), so neither walks the workspace's diagnostics.
 
-use std::cell::Cell;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::db::mentions::MentionKind;
 use crate::db::meta::TaskMeta;
@@ -141,6 +141,21 @@ fn listed_tasks(workspace: &Workspace, file: FileId) -> Vec<TaskIdx> {
     tasks
 }
 
+/// A count kept by reads that may run on several threads at once (a publisher converting
+/// many files on every core).
+#[derive(Debug, Default)]
+pub struct ReadCount(AtomicUsize);
+
+impl ReadCount {
+    pub fn get(&self) -> usize {
+        self.0.load(Ordering::Relaxed)
+    }
+
+    fn add_one(&self) {
+        self.0.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
 #[derive(Debug)]
 pub struct IncrementalDiagnostics {
     /// Each part's diagnostics, before configuration; parts without any are left out.
@@ -167,7 +182,7 @@ pub struct IncrementalDiagnostics {
     pub last_work: Work,
     /// How many kept diagnostics [`IncrementalDiagnostics::file`] has read, all told: a
     /// file's list must cost that file's diagnostics, never the workspace's.
-    pub read: Cell<usize>,
+    pub read: ReadCount,
 }
 
 impl Default for IncrementalDiagnostics {
@@ -185,7 +200,7 @@ impl Default for IncrementalDiagnostics {
             edited: HashMap::new(),
             everything: true,
             last_work: Work::default(),
-            read: Cell::new(0),
+            read: ReadCount::default(),
         }
     }
 }
@@ -356,7 +371,7 @@ impl IncrementalDiagnostics {
             .flatten()
             .filter_map(|part| self.parts.get(part))
             .flatten()
-            .inspect(|_| self.read.set(self.read.get() + 1))
+            .inspect(|_| self.read.add_one())
             .filter(|diagnostic| diagnostic.file == file)
             .cloned()
             .collect();
