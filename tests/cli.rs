@@ -316,7 +316,12 @@ fn rules_lists_the_whole_catalogue_with_severities() {
     let output = flowos(&["rules"], repo());
     assert_eq!(output.status.code(), Some(0));
     let text = stdout(&output);
-    assert_eq!(text.lines().count(), 46, "{text}");
+    assert_eq!(text.lines().count(), 47, "{text}");
+    assert!(
+        text.lines()
+            .any(|line| line.starts_with("index-broken-link ") && line.contains("warning")),
+        "{text}"
+    );
     let wip = text
         .lines()
         .find(|line| line.starts_with("wip-limit "))
