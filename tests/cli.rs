@@ -321,6 +321,11 @@ fn rules_lists_the_whole_catalogue_with_severities() {
         flowos_lsp::ide::types::Rule::ALL.len(),
         "{text}"
     );
+    assert!(
+        text.lines()
+            .any(|line| line.starts_with("index-broken-link ") && line.contains("warning")),
+        "{text}"
+    );
     let wip = text
         .lines()
         .find(|line| line.starts_with("wip-limit "))

@@ -280,14 +280,11 @@ struct RawLink {
     end: usize,
 }
 
-/// For each `[` of `bytes`, the `]` that closes it (bracket pairs nest; escaped brackets are
-/// text); `usize::MAX` where there is none. One pass, so scanning is linear however the
-/// brackets are arranged.
-fn matching_brackets(bytes: &[u8]) -> Vec<usize> {
-    if !bytes.contains(&b'[') {
-        return Vec::new();
-    }
-    let mut closers = vec![usize::MAX; bytes.len()];
+/// Each `[` of `bytes` with the `]` that closes it (bracket pairs nest; escaped brackets are
+/// text), ordered by the `[`; a `[` never closed is left out. One pass, so scanning is linear
+/// however the brackets are arranged.
+fn matching_brackets(bytes: &[u8]) -> Vec<(usize, usize)> {
+    let mut pairs = Vec::new();
     let mut open: Vec<usize> = Vec::new();
     let mut at = 0;
     while at < bytes.len() {
@@ -296,20 +293,24 @@ fn matching_brackets(bytes: &[u8]) -> Vec<usize> {
             b'[' => open.push(at),
             b']' => {
                 if let Some(start) = open.pop() {
-                    closers[start] = at;
+                    pairs.push((start, at));
                 }
             }
             _ => {}
         }
         at += 1;
     }
-    closers
+    pairs.sort_unstable();
+    pairs
 }
 
 /// The inline link whose text opens at the `[` at `open`: `[text](destination "title")`.
-fn inline_link(bytes: &[u8], open: usize, closers: &[usize]) -> Option<RawLink> {
-    let text_end = *closers.get(open)?;
-    if text_end == usize::MAX || bytes.get(text_end + 1) != Some(&b'(') {
+fn inline_link(bytes: &[u8], open: usize, closers: &[(usize, usize)]) -> Option<RawLink> {
+    let at = closers
+        .binary_search_by_key(&open, |&(start, _)| start)
+        .ok()?;
+    let text_end = closers[at].1;
+    if bytes.get(text_end + 1) != Some(&b'(') {
         return None;
     }
     let limit = bytes.len().min(text_end + 2 + MAX_LINK_TAIL);

@@ -13,7 +13,7 @@ use crate::db::mentions::MentionKind;
 use crate::db::vocab::{Stage, Status};
 use crate::db::{FileId, IndexFile, LoadProblem, Parsed, Task, Workspace};
 use crate::ide::diagnostics::task_anchor;
-use crate::ide::index_links::{TaskPlace, corrected_target, leads_to};
+use crate::ide::index_links::{PlaceRef, TaskPlace, corrected_target, leads_to};
 use crate::ide::types::{Diagnostic, Rule, Severity};
 use crate::syntax::index_table::{
     Cell, CellLink, Column, IndexRow, IndexTable, ParsedIndex, dependency_refs, row_task_id,
@@ -515,11 +515,16 @@ fn broken_link(
     let index_rel = &file.rel;
     let target = link.target(&file.text);
     let root = &workspace.roots[task.root].path;
-    let place = TaskPlace::of(workspace, task);
-    if leads_to(index_rel, &target, root, &place)? {
+    let place = PlaceRef::of(workspace, task);
+    if leads_to(index_rel, &target, root, place)? {
         return None;
     }
-    let right = corrected_target(index_rel, &target, &place, &table.link_style);
+    let right = corrected_target(
+        index_rel,
+        &target,
+        &TaskPlace::from(place),
+        &table.link_style,
+    );
     let (range, message) = if target.trim().is_empty() {
         (
             link.range,

@@ -393,7 +393,7 @@ pub fn retarget_dependency_links(
                 continue;
             };
             let old = link.target(text);
-            if leads_to(index_rel, &old, root, place) == Some(false) {
+            if leads_to(index_rel, &old, root, place.as_ref()) == Some(false) {
                 let target = corrected_target(index_rel, &old, place, &table.link_style);
                 edits.push((link.target_range, target));
             }
