@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc::UnboundedSender;
@@ -204,6 +205,9 @@ struct Session {
     publish_due: Option<Instant>,
     watch_disk: bool,
     watcher: Option<notify::RecommendedWatcher>,
+    /// A watcher being registered on its own thread (see `Input::WatchDisk`); it reports
+    /// changes as soon as each folder is watched, and is taken into `watcher` once ready.
+    watching: Option<JoinHandle<Watching>>,
     /// Requests that arrived before the first index; answered as soon as it is built.
     waiting: Vec<Input>,
     /// Open buffers typed into since the model last took their text. A run of keystrokes
@@ -240,6 +244,7 @@ impl Session {
             publish_due: None,
             watch_disk: false,
             watcher: None,
+            watching: None,
             waiting: Vec::new(),
             typed: Vec::new(),
         }
@@ -365,6 +370,7 @@ impl Session {
     }
 
     fn handle(&mut self, input: Input) {
+        self.take_watcher();
         // Whatever reads the model or changes it otherwise comes after the typing before it.
         if !matches!(input, Input::Change { .. }) {
             self.take_typed();
@@ -452,7 +458,13 @@ impl Session {
             }
             Input::WatchDisk => {
                 self.watch_disk = true;
-                self.start_watcher();
+                // It usually comes while the first index is read or analysed: registering a
+                // watch on every folder of a large tree takes about as long as reading it, so
+                // it runs on its own thread rather than hold up the first publication.
+                match self.watch_in_background(&self.watched(&self.root_paths())) {
+                    Some(watching) => self.watching = Some(watching),
+                    None => self.start_watcher(),
+                }
             }
             Input::SetNow(now) => {
                 self.fixed_clock = true;
@@ -894,6 +906,14 @@ impl Session {
     /// Reads every tasks root from disk, lays the open buffers over it, and rebuilds.
     fn reindex(&mut self, progress: Option<ProgressToken>) {
         let roots = self.tasks_roots();
+        // Registering a watch on every folder of a large tree costs about as much as reading
+        // it, so it runs beside the reading instead of after it (a change made meanwhile is
+        // reported, not missed); it is in place before anything is published.
+        let watched = self.watched(&roots);
+        let watching = match watched.is_empty() {
+            true => None,
+            false => self.watch_in_background(&watched),
+        };
         let output = self.output.clone();
         let report = |value: lsp::WorkDoneProgress| {
             if let Some(token) = &progress {
@@ -947,10 +967,46 @@ impl Session {
                     .count()
             )),
         }));
-        self.start_watcher();
+        // This one watches every root just read; one still being registered is older.
+        self.watching = None;
+        match watching.map(JoinHandle::join) {
+            Some(Ok(watching)) => self.watching_ready(watching),
+            _ => self.start_watcher(),
+        }
         self.mark_dirty();
         for waiting in std::mem::take(&mut self.waiting) {
             self.handle(waiting);
+        }
+    }
+
+    /// [`Session::start_watcher`] for `roots` on a thread of its own, which hands back the
+    /// watcher and what could not be watched; None when no thread could be started.
+    fn watch_in_background(&self, roots: &[PathBuf]) -> Option<JoinHandle<Watching>> {
+        let sender = self.own_sender.clone();
+        let roots = roots.to_vec();
+        let watch = move || watch_roots(sender, &roots);
+        std::thread::Builder::new()
+            .name("flowos-watch".into())
+            .spawn(watch)
+            .ok()
+    }
+
+    /// Takes a watcher registered on its own thread, once it is ready, and logs what could
+    /// not be watched.
+    fn take_watcher(&mut self) {
+        if !self.watching.as_ref().is_some_and(JoinHandle::is_finished) {
+            return;
+        }
+        match self.watching.take().map(JoinHandle::join) {
+            Some(Ok(watching)) => self.watching_ready(watching),
+            _ => self.start_watcher(),
+        }
+    }
+
+    fn watching_ready(&mut self, (watcher, problems): Watching) {
+        self.watcher = watcher;
+        for problem in problems {
+            self.log(MessageType::WARNING, problem);
         }
     }
 
@@ -958,28 +1014,32 @@ impl Session {
     /// else those outside every workspace folder (found above a folder that is a task
     /// folder, or from an opened document), whose changes on disk it would never report.
     fn start_watcher(&mut self) {
-        let roots: Vec<PathBuf> = self
-            .workspace
-            .roots
-            .iter()
-            .map(|root| root.path.clone())
-            .filter(|root| {
-                self.watch_disk || !self.folders.iter().any(|folder| root.starts_with(folder))
-            })
-            .collect();
+        let roots = self.watched(&self.root_paths());
         if roots.is_empty() {
             self.watcher = None;
             return;
         }
-        let sender = self.own_sender.clone();
-        let changed = move |paths| {
-            let _ = sender.send(Input::Disk { paths });
-        };
-        let mut problems = Vec::new();
-        self.watcher = vfs::watch(&roots, changed, &mut problems);
-        for problem in problems {
-            self.log(MessageType::WARNING, problem);
-        }
+        let watching = watch_roots(self.own_sender.clone(), &roots);
+        self.watching_ready(watching);
+    }
+
+    /// Which of `roots` the server watches itself (see [`Session::start_watcher`]).
+    fn watched(&self, roots: &[PathBuf]) -> Vec<PathBuf> {
+        roots
+            .iter()
+            .filter(|root| {
+                self.watch_disk || !self.folders.iter().any(|folder| root.starts_with(folder))
+            })
+            .cloned()
+            .collect()
+    }
+
+    fn root_paths(&self) -> Vec<PathBuf> {
+        self.workspace
+            .roots
+            .iter()
+            .map(|root| root.path.clone())
+            .collect()
     }
 
     /// Analyses until a result can be published for the latest state.
@@ -1052,6 +1112,19 @@ impl Session {
             false => None,
         };
     }
+}
+
+/// A watcher, and what could not be watched.
+type Watching = (Option<notify::RecommendedWatcher>, Vec<String>);
+
+/// Watches `roots`, reporting their changes to the session through `sender`.
+fn watch_roots(sender: Sender<Input>, roots: &[PathBuf]) -> Watching {
+    let changed = move |paths| {
+        let _ = sender.send(Input::Disk { paths });
+    };
+    let mut problems = Vec::new();
+    let watcher = vfs::watch(roots, changed, &mut problems);
+    (watcher, problems)
 }
 
 /// A rebuild of the model under way on its own thread.
