@@ -85,8 +85,8 @@ async fn relay_input(
                 }
                 Event::Malformed(problem) => {
                     eprintln!("flowos-lsp: {}", problem.reason);
-                    for frame in problem.answer() {
-                        let _ = answers.send(frame);
+                    for message in problem.answer() {
+                        let _ = answers.send(message);
                     }
                 }
             }
@@ -97,7 +97,8 @@ async fn relay_input(
     }
 }
 
-/// Writes the server's frames and this layer's answers to `output`, each frame whole.
+/// Writes the server's messages and this layer's answers (bodies, framed here) to `output`,
+/// each frame whole.
 async fn relay_output(
     server: impl AsyncRead + Unpin,
     mut answers: UnboundedReceiver<Vec<u8>>,
@@ -121,11 +122,13 @@ async fn relay_output(
             }
             else => return,
         };
-        let Some(frame) = frame else {
+        let Some(body) = frame else {
             continue;
         };
+        let header = format!("Content-Length: {}\r\n\r\n", body.len());
         let written = async {
-            output.write_all(&frame).await?;
+            output.write_all(header.as_bytes()).await?;
+            output.write_all(&body).await?;
             output.flush().await
         };
         if written.await.is_err() {
@@ -134,7 +137,7 @@ async fn relay_output(
     }
 }
 
-/// The server's output, read back into whole frames (header included).
+/// The server's output, read back into message bodies.
 struct ServerFrames<R> {
     input: R,
     frames: Deframer,
@@ -146,9 +149,7 @@ impl<R: AsyncRead + Unpin> ServerFrames<R> {
     async fn next(&mut self) -> Option<Vec<u8>> {
         loop {
             if let Some(Event::Message(body)) = self.frames.next_event() {
-                let mut frame = format!("Content-Length: {}\r\n\r\n", body.len()).into_bytes();
-                frame.extend_from_slice(&body);
-                return Some(frame);
+                return Some(body);
             }
             let read = self.input.read(&mut self.chunk).await.unwrap_or(0);
             if read == 0 {
@@ -196,7 +197,7 @@ impl Malformed {
         }
     }
 
-    /// The frames to send the client: the error response, and the same as a log message.
+    /// The messages to send the client: the error response, and the same as a log message.
     fn answer(&self) -> [Vec<u8>; 2] {
         let message = format!("ignored a malformed message: {}", self.reason);
         let response = json!({
@@ -209,13 +210,11 @@ impl Malformed {
             "method": "window/logMessage",
             "params": {"type": 2, "message": format!("flowos-lsp: {message}")},
         });
-        [frame(&response), frame(&log)]
+        [
+            response.to_string().into_bytes(),
+            log.to_string().into_bytes(),
+        ]
     }
-}
-
-fn frame(message: &Value) -> Vec<u8> {
-    let body = message.to_string();
-    format!("Content-Length: {}\r\n\r\n{body}", body.len()).into_bytes()
 }
 
 /// Splits a byte stream into frames. Pure: bytes in, events out, so every malformed shape is
