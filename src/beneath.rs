@@ -173,10 +173,52 @@ mod unix {
         /// `rel` resolved by the kernel beneath this folder, refusing every link.
         #[cfg(target_os = "linux")]
         fn openat2(&self, rel: &Path) -> io::Result<Dir> {
+            Ok(Dir {
+                fd: self.openat2_fd(rel, DIR_FLAGS)?,
+            })
+        }
+
+        /// Opens the regular file at `rel` below this folder for reading, with no link
+        /// followed at any component (a folder on the way swapped for a link after it was
+        /// listed is refused, `ELOOP`, like a link in the last component) and without
+        /// blocking on a pipe. The loader's reads go through here.
+        pub fn open_below(&self, rel: &Path) -> io::Result<File> {
+            let plain = rel
+                .components()
+                .all(|component| matches!(component, Component::Normal(_)));
+            let (Some(parent), Some(name)) = (rel.parent(), rel.file_name()) else {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!("`{}` names no file", rel.display()),
+                ));
+            };
+            if !plain {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!("`{}` is not a plain path", rel.display()),
+                ));
+            }
+            #[cfg(target_os = "linux")]
+            {
+                let flags = libc::O_RDONLY | libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC;
+                match self.openat2_fd(rel, flags) {
+                    Err(error)
+                        if matches!(error.raw_os_error(), Some(libc::ENOSYS | libc::EPERM)) => {}
+                    Err(error) => return Err(error),
+                    Ok(fd) => return regular(File::from(fd)),
+                }
+            }
+            self.dir(parent)?.open_file(name, Access::Read)
+        }
+
+        /// The descriptor of `rel` opened with `flags`, resolved by the kernel beneath this
+        /// folder with every link refused.
+        #[cfg(target_os = "linux")]
+        fn openat2_fd(&self, rel: &Path, flags: libc::c_int) -> io::Result<OwnedFd> {
             let name = c_name(rel.as_os_str())?;
             // SAFETY: open_how is plain data; all-zero is its documented default.
             let mut how: libc::open_how = unsafe { std::mem::zeroed() };
-            how.flags = DIR_FLAGS as u64;
+            how.flags = flags as u64;
             how.resolve =
                 libc::RESOLVE_BENEATH | libc::RESOLVE_NO_SYMLINKS | libc::RESOLVE_NO_MAGICLINKS;
             // SAFETY: valid descriptor, NUL-terminated path, and a pointer to `how` with its
@@ -194,9 +236,7 @@ mod unix {
                 return Err(io::Error::last_os_error());
             }
             // SAFETY: `fd` was just opened and is owned by nothing else.
-            Ok(Dir {
-                fd: unsafe { OwnedFd::from_raw_fd(fd as libc::c_int) },
-            })
+            Ok(unsafe { OwnedFd::from_raw_fd(fd as libc::c_int) })
         }
 
         /// The entry `name` of this folder, links not followed; None when there is none.
@@ -481,6 +521,13 @@ mod portable {
                 Access::Read => File::open(&path)?,
                 Access::Append => OpenOptions::new().read(true).append(true).open(&path)?,
             })
+        }
+
+        pub fn open_below(&self, rel: &Path) -> io::Result<File> {
+            let (Some(parent), Some(name)) = (rel.parent(), rel.file_name()) else {
+                return Err(io::Error::new(io::ErrorKind::InvalidInput, "names no file"));
+            };
+            self.dir(parent)?.open_file(name, Access::Read)
         }
 
         pub fn create_new(&self, name: &OsStr) -> io::Result<File> {

@@ -13,6 +13,7 @@ use std::fs::{self, File, FileType};
 use std::io::{self, Read};
 use std::path::{Component, Path, PathBuf};
 
+use crate::beneath::{Dir, is_link_refusal};
 use crate::db::layout::{is_interesting_name, is_listed_folder};
 use crate::db::vocab::Stage;
 use crate::db::{FileInput, LoadProblem, RootInput};
@@ -57,7 +58,11 @@ pub fn load_folder(root: &Path, rel_dir: &str) -> RootInput {
 /// file-watcher event or a client, not from a listing. `Ok(None)` when nothing is there.
 pub fn read_confined(root: &Path, rel: &str) -> Result<Option<FileInput>, LoadProblem> {
     check_confined(root, rel)?;
-    read_one(root, rel)
+    let handle = Dir::open(root).map_err(|error| LoadProblem {
+        rel: rel.to_string(),
+        message: format!("cannot read the tasks root: {error}"),
+    })?;
+    read_one(root, &handle, rel)
 }
 
 /// Refuses a path below `root` that is not plain folder names, or that passes through (or
@@ -266,7 +271,22 @@ fn kind_name(kind: FileType) -> &'static str {
 /// Reads `rels` below `root` on all cores, keeping their order. Files gone since the listing
 /// are left out.
 fn read_parallel(root: &Path, rels: Vec<String>) -> (Vec<FileInput>, Vec<LoadProblem>) {
-    let results = parallel_map(rels, |rel| read_one(root, &rel));
+    let handle = match Dir::open(root) {
+        Ok(handle) => handle,
+        Err(error) => {
+            // The root itself went away: nothing listed can be read.
+            let problems = rels
+                .into_iter()
+                .take(1)
+                .map(|rel| LoadProblem {
+                    rel,
+                    message: format!("cannot read the tasks root: {error}"),
+                })
+                .collect();
+            return (Vec::new(), problems);
+        }
+    };
+    let results = parallel_map(rels, |rel| read_one(root, &handle, &rel));
     let mut files = Vec::with_capacity(results.len());
     let mut problems = Vec::new();
     for result in results {
@@ -279,17 +299,23 @@ fn read_parallel(root: &Path, rels: Vec<String>) -> (Vec<FileInput>, Vec<LoadPro
     (files, problems)
 }
 
-fn read_one(root: &Path, rel: &str) -> Result<Option<FileInput>, LoadProblem> {
-    let path = root.join(rel);
+/// Reads `rel` through the root's handle: no link is followed at any component, so a folder
+/// on the way swapped for a link after the listing is refused like a swapped file.
+fn read_one(root: &Path, handle: &Dir, rel: &str) -> Result<Option<FileInput>, LoadProblem> {
     let problem = |message: String| LoadProblem {
         rel: rel.to_string(),
         message,
     };
-    let (file, len) = match open_regular(&path) {
-        Ok(opened) => opened,
+    let file = match handle.open_below(Path::new(rel)) {
+        Ok(file) => file,
         Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(None),
-        Err(error) => return Err(problem(describe_open_error(&path, &error))),
+        Err(error) if is_link_refusal(&error) => return Err(problem(LINK_NOT_FOLLOWED.into())),
+        Err(error) => return Err(problem(describe_open_error(&root.join(rel), &error))),
     };
+    let len = file
+        .metadata()
+        .map_err(|error| problem(format!("cannot read: {error}")))?
+        .len();
     // Oversized files are not slurped: the model reports them by their size and keeps only
     // the start of their first line.
     let cap = crate::syntax::limits::file_cap(rel);
@@ -460,6 +486,55 @@ mod tests {
                 ),
             ]
         );
+    }
+
+    /// A folder on the way (the task folder, its stage folder) swapped after the listing for a
+    /// link to an outside copy holding the same names: the files below it are refused, never
+    /// read through the link.
+    #[cfg(unix)]
+    #[test]
+    fn folders_swapped_for_links_after_the_listing_are_not_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("tasks");
+        package(&root, "inbox/TASK-0001-a", "0001");
+        package(&root, "active/TASK-0002-a", "0002");
+        let (input, wanted) = list_below(&root, "");
+        assert!(input.problems.is_empty(), "{:?}", input.problems);
+
+        let outside = dir.path().join("outside");
+        for (stage, folder, short) in [
+            ("inbox", "TASK-0001-a", "0001"),
+            ("active", "TASK-0002-a", "0002"),
+        ] {
+            package(&outside, &format!("{stage}/{folder}"), short);
+            let card = outside.join(format!("{stage}/{folder}/{short}-a.task.md"));
+            fs::write(card, "SECRET-OUTSIDE").unwrap();
+        }
+        // The task folder itself, and a whole stage folder.
+        fs::rename(
+            root.join("inbox/TASK-0001-a"),
+            dir.path().join("moved-away"),
+        )
+        .unwrap();
+        std::os::unix::fs::symlink(
+            outside.join("inbox/TASK-0001-a"),
+            root.join("inbox/TASK-0001-a"),
+        )
+        .unwrap();
+        fs::rename(root.join("active"), dir.path().join("stage-away")).unwrap();
+        std::os::unix::fs::symlink(outside.join("active"), root.join("active")).unwrap();
+
+        let (files, problems) = read_parallel(&root, wanted.clone());
+        assert!(files.is_empty(), "read through a link: {:?}", rels(&files));
+        assert_eq!(problems.len(), wanted.len());
+        assert!(
+            problems
+                .iter()
+                .all(|problem| problem.message == LINK_NOT_FOLLOWED)
+        );
+        // The server's single-file reads go the same way.
+        let problem = read_confined(&root, "active/TASK-0002-a/0002-a.task.md").unwrap_err();
+        assert_eq!(problem.message, LINK_NOT_FOLLOWED);
     }
 
     #[cfg(unix)]
