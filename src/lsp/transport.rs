@@ -99,10 +99,15 @@ async fn relay_input(
 
 /// Writes the server's messages and this layer's answers (bodies, framed here) to `output`,
 /// each frame whole.
+///
+/// Frames go through a buffer that is flushed once nothing else is ready to be written: the
+/// first index publishes one message per file (11,000 at 10,000 tasks), and stdout written
+/// a frame at a time costs two writes each, every one a hand-off to tokio's blocking pool.
+/// A lone answer is still flushed at once.
 async fn relay_output(
     server: impl AsyncRead + Unpin,
     mut answers: UnboundedReceiver<Vec<u8>>,
-    mut output: impl AsyncWrite + Unpin,
+    output: impl AsyncWrite + Unpin,
 ) {
     let mut server = ServerFrames {
         input: server,
@@ -110,32 +115,52 @@ async fn relay_output(
         chunk: vec![0; READ_CHUNK],
         ended: false,
     };
+    let mut output = tokio::io::BufWriter::with_capacity(OUTPUT_BUFFER, output);
     let mut answers_open = true;
+    let mut unflushed = false;
     loop {
-        let frame = tokio::select! {
-            frame = server.next(), if !server.ended => frame,
+        // Poll once without waiting; when neither side has a frame ready, flush what was
+        // written and only then wait. (`ServerFrames::next` and `recv` are cancel-safe: a
+        // read that returned pending took no bytes.)
+        let ready = tokio::select! {
+            biased;
+            frame = server.next(), if !server.ended => Some(frame),
             answer = answers.recv(), if answers_open => {
                 if answer.is_none() {
                     answers_open = false;
                 }
-                answer
+                Some(answer)
             }
+            _ = std::future::ready(()), if unflushed => None,
             else => return,
         };
-        let Some(body) = frame else {
+        let next = match ready {
+            Some(next) => next,
+            None => {
+                if output.flush().await.is_err() {
+                    return;
+                }
+                unflushed = false;
+                continue;
+            }
+        };
+        let Some(body) = next else {
             continue;
         };
         let header = format!("Content-Length: {}\r\n\r\n", body.len());
         let written = async {
             output.write_all(header.as_bytes()).await?;
-            output.write_all(&body).await?;
-            output.flush().await
+            output.write_all(&body).await
         };
         if written.await.is_err() {
             return;
         }
+        unflushed = true;
     }
 }
+
+/// How much of the server's output is gathered before it is written.
+const OUTPUT_BUFFER: usize = 256 * 1024;
 
 /// The server's output, read back into message bodies.
 struct ServerFrames<R> {
@@ -624,6 +649,119 @@ mod tests {
                 Event::Malformed(problem) => problem.code,
             })
             .collect()
+    }
+
+    /// An output that records what reaches it and counts the writes that carry it.
+    #[derive(Default)]
+    struct CountingOutput {
+        bytes: Vec<u8>,
+        writes: usize,
+    }
+
+    impl AsyncWrite for CountingOutput {
+        fn poll_write(
+            mut self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+            buf: &[u8],
+        ) -> std::task::Poll<std::io::Result<usize>> {
+            self.writes += 1;
+            self.bytes.extend_from_slice(buf);
+            std::task::Poll::Ready(Ok(buf.len()))
+        }
+
+        fn poll_flush(
+            self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<std::io::Result<()>> {
+            std::task::Poll::Ready(Ok(()))
+        }
+
+        fn poll_shutdown(
+            self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<std::io::Result<()>> {
+            std::task::Poll::Ready(Ok(()))
+        }
+    }
+
+    /// A burst of the server's messages (the first index publishes one per file) reaches
+    /// stdout in a few large writes, every frame whole and in order; a lone answer written
+    /// while nothing else is pending reaches it without waiting for more.
+    #[test]
+    fn a_burst_of_frames_is_written_in_few_writes_and_a_lone_frame_at_once() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let bodies: Vec<String> = (0..1_000)
+                .map(|n| format!(r#"{{"jsonrpc":"2.0","method":"m","params":{{"n":{n}}}}}"#))
+                .collect();
+            let burst: Vec<u8> = bodies.iter().flat_map(|body| framed(body)).collect();
+            let (mut server, from_server) = tokio::io::duplex(burst.len() + 1024);
+            server.write_all(&burst).await.unwrap();
+            drop(server);
+            let (answers, answers_rx) = unbounded_channel::<Vec<u8>>();
+            drop(answers);
+            let mut output = CountingOutput::default();
+            relay_output(from_server, answers_rx, &mut output).await;
+            assert_eq!(output.bytes, burst, "every frame whole and in order");
+            assert!(
+                output.writes * 20 <= bodies.len(),
+                "{} writes for {} frames",
+                output.writes,
+                bodies.len()
+            );
+
+            // One answer alone: written and flushed although the relay then waits for more.
+            let (server, from_server) = tokio::io::duplex(1024);
+            let (answers, answers_rx) = unbounded_channel();
+            let output = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+            let relay = tokio::spawn({
+                let output = output.clone();
+                async move {
+                    let mut writer = SharedOutput(output);
+                    relay_output(from_server, answers_rx, &mut writer).await;
+                }
+            });
+            answers.send(VALID.as_bytes().to_vec()).unwrap();
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+            while output.lock().unwrap().is_empty() && std::time::Instant::now() < deadline {
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            }
+            assert_eq!(*output.lock().unwrap(), framed(VALID));
+            drop(server);
+            drop(answers);
+            relay.await.unwrap();
+        });
+    }
+
+    /// An output shared with the test, which reads it while the relay still runs.
+    struct SharedOutput(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl AsyncWrite for SharedOutput {
+        fn poll_write(
+            self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+            buf: &[u8],
+        ) -> std::task::Poll<std::io::Result<usize>> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            std::task::Poll::Ready(Ok(buf.len()))
+        }
+
+        fn poll_flush(
+            self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<std::io::Result<()>> {
+            std::task::Poll::Ready(Ok(()))
+        }
+
+        fn poll_shutdown(
+            self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<std::io::Result<()>> {
+            std::task::Poll::Ready(Ok(()))
+        }
     }
 
     #[test]
