@@ -7,7 +7,8 @@ use crate::base::TextRange;
 use crate::base::nearest;
 use crate::db::events::{EVENTS, entered_stage_after, is_known_event};
 use crate::db::vocab::Stage;
-use crate::db::{FileId, Task, Workspace};
+use crate::db::{FileId, Task, TaskIdx, Workspace};
+use crate::ide::diagnostics::fix::Fixes;
 use crate::ide::diagnostics::stage_anchor;
 use crate::ide::types::{Config, Diagnostic, Rule, Severity};
 use crate::syntax::ledger::{Event, FieldValue, Ledger, LineKind, parse_rfc3339};
@@ -277,6 +278,42 @@ fn check_stage_drift(
     out.push(diagnostic);
 }
 
+/// ledger-stage-drift: finish the move the ledger records. Safe when the ledger is ahead of
+/// the folder, which is what an interrupted transition leaves (the ledger is written
+/// first); a folder ahead of its ledger was moved by hand, and moving it back is only
+/// offered.
+pub(super) fn fix_stage_drift(ws: &Workspace, d: &Diagnostic, fixes: &mut Fixes) {
+    if let Some(idx) = ws.task_idx_of_file(d.file) {
+        move_where_the_ledger_says(ws, idx, fixes);
+    }
+}
+
+/// The stage the task's ledger puts it in, when that is not its folder's. The ledger is the
+/// record of what happened, so while it disagrees with the folder, every fix follows it
+/// (stage-mismatch, the index rows) rather than the folder.
+pub(super) fn ledger_ahead_or_behind(ws: &Workspace, idx: TaskIdx) -> Option<Stage> {
+    let task = ws.task(idx);
+    let stage = ws.ledger(task).and_then(ledger_stage)?.belongs_in();
+    (stage != task.stage).then_some(stage)
+}
+
+/// Offers the move the ledger says happened: finishing an interrupted move (the ledger is
+/// ahead) is the one right answer; moving a folder back that was moved by hand is only
+/// offered. False when the ledger agrees with the folder.
+pub(super) fn move_where_the_ledger_says(ws: &Workspace, idx: TaskIdx, fixes: &mut Fixes) -> bool {
+    let Some(stage) = ledger_ahead_or_behind(ws, idx) else {
+        return false;
+    };
+    let task = ws.task(idx);
+    fixes.transition(
+        format!("Finish moving {} to {stage}", task.id),
+        stage > task.stage,
+        idx,
+        stage,
+    );
+    true
+}
+
 #[cfg(test)]
 mod tests {
     use expect_test::expect;
@@ -482,5 +519,57 @@ mod tests {
                 ledger
             );
         }
+    }
+}
+
+/// The drift fix: finishing the move the ledger records.
+#[cfg(test)]
+mod fix_tests {
+    use crate::db::vocab::Stage;
+    use crate::ide::diagnostics::check_fix::{config, ctx, one};
+    use crate::ide::diagnostics::fix::FixAction;
+    use crate::ide::diagnostics::{fixes_for, workspace_diagnostics};
+    use crate::ide::fixes::fix_all;
+    use crate::ide::fixture::workspace;
+    use crate::ide::types::Rule;
+
+    #[test]
+    fn ledger_drift_is_fixed_by_finishing_the_transition() {
+        let fixture = one("backlog/TASK-0001-a", "").replace(
+            "\"desc\":\"Created\"}\n",
+            "\"desc\":\"Created\"}\n{\"ts\":\"2026-03-02T10:00:00Z\",\"user\":\"@ana\",\"event\":\"verified\",\"desc\":\"v\"}\n{\"ts\":\"2026-03-02T11:00:00Z\",\"user\":\"@ana\",\"event\":\"prioritized\",\"desc\":\"p\"}\n",
+        );
+        let ws = workspace(&fixture);
+        let diagnostics = workspace_diagnostics(&ws, &config());
+        let drift = diagnostics
+            .iter()
+            .find(|d| d.rule == Rule::LedgerStageDrift)
+            .expect("drift");
+        let fixes = fixes_for(&ws, &ctx(), drift);
+        assert_eq!(fixes.len(), 1);
+        assert_eq!(fixes[0].label, "Finish moving TASK-0001 to next");
+        assert!(fixes[0].safe, "the ledger is ahead: an interrupted move");
+        assert_eq!(
+            fixes[0].action,
+            FixAction::CompleteTransition {
+                task: ws.task_idx_of_file(drift.file).unwrap(),
+                stage: Stage::Next,
+            }
+        );
+        // A folder ahead of its ledger was moved by hand: moving it back is only offered.
+        let ahead = fixture
+            .replace("backlog/", "current/")
+            .replace("stage: \"backlog\"", "stage: \"current\"");
+        let ws = workspace(&ahead);
+        let diagnostics = workspace_diagnostics(&ws, &config());
+        let drift = diagnostics
+            .iter()
+            .find(|d| d.rule == Rule::LedgerStageDrift)
+            .expect("drift");
+        let fixes = fixes_for(&ws, &ctx(), drift);
+        assert_eq!(fixes.len(), 1);
+        assert!(!fixes[0].safe);
+        // Fix all leaves transitions to the caller.
+        assert_eq!(fix_all(&ws, &ctx(), &diagnostics).1, 0);
     }
 }

@@ -1,9 +1,11 @@
 //! All diagnostics of a workspace: one module per rule or small family of rules, run here in
-//! a fixed order, then shaped by the user's configuration.
+//! a fixed order, then shaped by the user's configuration. Each rule's quick fix lives in the
+//! rule's own module and is registered in [`fix_of`].
 
 pub(crate) mod cycles;
 pub(crate) mod dependencies;
 mod encoding;
+pub mod fix;
 pub(crate) mod frontmatter;
 pub(crate) mod id_counter;
 pub mod incremental;
@@ -11,6 +13,7 @@ pub(crate) mod index;
 pub(crate) mod ledger;
 mod links;
 mod package;
+mod ref_edits;
 mod resource_limit;
 pub(crate) mod sections;
 pub(crate) mod slo;
@@ -23,6 +26,48 @@ use crate::base::TextRange;
 use crate::db::vocab::Stage;
 use crate::db::{FileId, Parsed, Task, TaskIdx, Workspace};
 use crate::ide::types::{Config, Diagnostic, Rule};
+use fix::{Fix, FixContext, FixFn, Fixes};
+
+#[cfg(test)]
+pub(crate) mod check_fix;
+
+/// The fix function of each rule that has one, in the rule's own module. A new rule with a
+/// fix adds its line here.
+fn fix_of(rule: Rule) -> Option<FixFn> {
+    Some(match rule {
+        Rule::StageMismatch => package::fix_stage_mismatch,
+        Rule::TaskIdMismatch => package::fix_task_id_mismatch,
+        Rule::PackageFileMissing => package::fix_package_file_missing,
+        Rule::FieldType => frontmatter::field_type::fix,
+        Rule::FieldMissing => frontmatter::required::fix,
+        Rule::InvalidValue => frontmatter::values::fix,
+        Rule::InvalidDate => frontmatter::dates::fix,
+        Rule::BlockedWithoutReason => state::fix_blocked_without_reason,
+        Rule::MissingDependency => dependencies::fix_missing_dependency,
+        Rule::CanceledDependency => dependencies::fix_canceled_dependency,
+        Rule::SelfDependency => dependencies::fix_self_dependency,
+        Rule::UnfinishedDependency => dependencies::fix_unfinished_dependency,
+        Rule::UnlinkedInverse => links::fix_unlinked_inverse,
+        Rule::SplitLinkMismatch => links::fix_split_link_mismatch,
+        Rule::IndexMissingRow => index::fix_missing_row,
+        Rule::IndexPhantomRow | Rule::IndexDuplicateRow => index::fix_extra_row,
+        Rule::IndexRowMismatch => index::fix_row_mismatch,
+        Rule::IndexBrokenLink => index::fix_broken_link,
+        Rule::MissingSection => sections::fix_missing_section,
+        Rule::IdCounterStale => id_counter::fix,
+        Rule::LedgerStageDrift => ledger::fix_stage_drift,
+        _ => return None,
+    })
+}
+
+/// The quick fixes for `diagnostic`, safe ones first (SPEC §4).
+pub fn fixes_for(workspace: &Workspace, ctx: &FixContext, diagnostic: &Diagnostic) -> Vec<Fix> {
+    let mut fixes = Fixes::new(diagnostic.rule, ctx);
+    if let Some(fix) = fix_of(diagnostic.rule) {
+        fix(workspace, diagnostic, &mut fixes);
+    }
+    fixes.into_list()
+}
 
 /// Every diagnostic of every file, with severities configured, in a stable order.
 pub fn workspace_diagnostics(workspace: &Workspace, config: &Config) -> Vec<Diagnostic> {
