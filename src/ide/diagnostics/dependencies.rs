@@ -7,7 +7,8 @@ use crate::base::edit_distance;
 use crate::db::events::event_line;
 use crate::db::meta::{BlockedBy, RefItem};
 use crate::db::vocab::{Stage, Status};
-use crate::db::{FileId, Task, Workspace};
+use crate::db::{FileId, Task, TaskIdx, Workspace};
+use crate::ide::diagnostics::RuleModule;
 use crate::ide::diagnostics::fix::{Fixes, rewrite};
 use crate::ide::diagnostics::ref_edits::{listed, ref_at, remove, replace};
 use crate::ide::diagnostics::task_anchor;
@@ -37,7 +38,8 @@ pub(crate) fn references(task: &Task) -> impl Iterator<Item = (&'static str, &Re
 }
 
 /// The rules for one task; they read only it and the tasks it names.
-pub(super) fn check_task(workspace: &Workspace, task: &Task, out: &mut Vec<Diagnostic>) {
+pub(super) fn check_task(workspace: &Workspace, idx: TaskIdx, out: &mut Vec<Diagnostic>) {
+    let task = workspace.task(idx);
     let Some(card) = task.card else {
         return;
     };
@@ -356,6 +358,18 @@ pub(super) fn fix_unfinished_dependency(ws: &Workspace, d: &Diagnostic, fixes: &
         rewrite(ws, ledger, Some(new)),
     );
 }
+
+
+pub(super) const MODULE: RuleModule = RuleModule {
+    card: None,
+    task: Some(check_task),
+    fixes: &[
+        (Rule::MissingDependency, fix_missing_dependency),
+        (Rule::CanceledDependency, fix_canceled_dependency),
+        (Rule::SelfDependency, fix_self_dependency),
+        (Rule::UnfinishedDependency, fix_unfinished_dependency),
+    ],
+};
 
 #[cfg(test)]
 mod tests {

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use crate::base::TextRange;
 use crate::db::{CounterFile, FileId, FileRole, LoadProblem, Task, Workspace};
+use crate::ide::diagnostics::RuleModule;
 use crate::ide::diagnostics::fix::{Fixes, rewrite};
 use crate::ide::diagnostics::task_anchor;
 use crate::ide::edit::{line_ending, splice};
@@ -206,6 +207,13 @@ fn counter_text(text: &str, next: u32) -> String {
         &format!("{next:0width$}"),
     )
 }
+
+
+pub(super) const MODULE: RuleModule = RuleModule {
+    card: None,
+    task: None,
+    fixes: &[(Rule::IdCounterStale, fix)],
+};
 
 #[cfg(test)]
 mod tests {

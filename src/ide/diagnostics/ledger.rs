@@ -8,6 +8,7 @@ use crate::base::nearest;
 use crate::db::events::{EVENTS, entered_stage_after, is_known_event};
 use crate::db::vocab::Stage;
 use crate::db::{FileId, Task, TaskIdx, Workspace};
+use crate::ide::diagnostics::RuleModule;
 use crate::ide::diagnostics::fix::Fixes;
 use crate::ide::diagnostics::stage_anchor;
 use crate::ide::types::{Config, Diagnostic, Rule, Severity};
@@ -25,7 +26,8 @@ pub(super) fn check_file(
 }
 
 /// ledger-stage-drift, which compares each ledger with its task's folder and card.
-pub(super) fn check_drift(workspace: &Workspace, task: &Task, out: &mut Vec<Diagnostic>) {
+pub(super) fn check_drift(workspace: &Workspace, idx: TaskIdx, out: &mut Vec<Diagnostic>) {
+    let task = workspace.task(idx);
     if let (Some(file), Some(ledger)) = (task.ledger, workspace.ledger(task)) {
         check_stage_drift(workspace, task, file, ledger, out);
     }
@@ -313,6 +315,13 @@ pub(super) fn move_where_the_ledger_says(ws: &Workspace, idx: TaskIdx, fixes: &m
     );
     true
 }
+
+
+pub(super) const MODULE: RuleModule = RuleModule {
+    card: None,
+    task: Some(check_drift),
+    fixes: &[(Rule::LedgerStageDrift, fix_stage_drift)],
+};
 
 #[cfg(test)]
 mod tests {

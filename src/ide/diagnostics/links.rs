@@ -4,7 +4,8 @@
 use crate::base::TextRange;
 use crate::db::meta::RefItem;
 use crate::db::vocab::Stage;
-use crate::db::{FileId, Task, Workspace};
+use crate::db::{FileId, Task, TaskIdx, Workspace};
+use crate::ide::diagnostics::RuleModule;
 use crate::ide::diagnostics::fix::{Fixes, combine, rewrite};
 use crate::ide::diagnostics::ref_edits::{dependency_rows, listed, ref_at, spell_in, target_of};
 use crate::ide::diagnostics::task_anchor;
@@ -13,7 +14,8 @@ use crate::ide::types::{Diagnostic, Rule};
 use crate::syntax::task_id::TaskId;
 
 /// The rules for one task; they read only it and the tasks it names.
-pub(super) fn check_task(workspace: &Workspace, task: &Task, out: &mut Vec<Diagnostic>) {
+pub(super) fn check_task(workspace: &Workspace, idx: TaskIdx, out: &mut Vec<Diagnostic>) {
+    let task = workspace.task(idx);
     let Some(card) = task.card else {
         return;
     };
@@ -245,6 +247,16 @@ pub(super) fn fix_split_link_mismatch(ws: &Workspace, d: &Diagnostic, fixes: &mu
         _ => {}
     }
 }
+
+
+pub(super) const MODULE: RuleModule = RuleModule {
+    card: None,
+    task: Some(check_task),
+    fixes: &[
+        (Rule::UnlinkedInverse, fix_unlinked_inverse),
+        (Rule::SplitLinkMismatch, fix_split_link_mismatch),
+    ],
+};
 
 #[cfg(test)]
 mod tests {

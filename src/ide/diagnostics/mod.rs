@@ -1,24 +1,52 @@
 //! All diagnostics of a workspace: one module per rule or small family of rules, run here in
-//! a fixed order, then shaped by the user's configuration. Each rule's quick fix lives in the
-//! rule's own module and is registered in [`fix_of`].
+//! a fixed order, then shaped by the user's configuration. A rule module holds its rules'
+//! checks, their quick fixes and the tests of both, and registers them with one line in
+//! [`rule_modules!`] below.
 
 pub(crate) mod cycles;
-pub(crate) mod dependencies;
 mod encoding;
 pub mod fix;
-pub(crate) mod frontmatter;
-pub(crate) mod id_counter;
 pub mod incremental;
-pub(crate) mod index;
-pub(crate) mod ledger;
-mod links;
-mod package;
 mod ref_edits;
 mod resource_limit;
-pub(crate) mod sections;
 pub(crate) mod slo;
-mod state;
 pub(crate) mod wip;
+
+/// Declares the rule modules that register checks and fixes ([`RuleModule`]), in the order
+/// their checks run.
+macro_rules! rule_modules {
+    ($($module:ident),* $(,)?) => {
+        $(pub(crate) mod $module;)*
+        const MODULES: &[&RuleModule] = &[$(&$module::MODULE),*];
+    };
+}
+
+// A new rule module adds its name here.
+rule_modules![
+    frontmatter,
+    sections,
+    package,
+    dependencies,
+    links,
+    ledger,
+    state,
+    index,
+    id_counter,
+];
+
+/// What a rule module registers: the checks it runs on one card's text or on one task, and
+/// the fix of each of its rules that has one. (The rules on other files, on the clock and on
+/// many tasks at once are run by name below.)
+pub(crate) struct RuleModule {
+    pub(crate) card: Option<CardCheck>,
+    pub(crate) task: Option<TaskCheck>,
+    pub(crate) fixes: &'static [(Rule, FixFn)],
+}
+
+/// A check of one card's own text (a file rule: it reads nothing else).
+pub(crate) type CardCheck = fn(&Workspace, FileId, &Card, &mut Vec<Diagnostic>);
+/// A task's cross-file check: it reads the task, its files and the tasks it names.
+pub(crate) type TaskCheck = fn(&Workspace, TaskIdx, &mut Vec<Diagnostic>);
 
 use std::collections::HashMap;
 
@@ -26,38 +54,19 @@ use crate::base::TextRange;
 use crate::db::vocab::Stage;
 use crate::db::{FileId, Parsed, Task, TaskIdx, Workspace};
 use crate::ide::types::{Config, Diagnostic, Rule};
+use crate::syntax::card::Card;
 use fix::{Fix, FixContext, FixFn, Fixes};
 
 #[cfg(test)]
 pub(crate) mod check_fix;
 
-/// The fix function of each rule that has one, in the rule's own module. A new rule with a
-/// fix adds its line here.
+/// The fix of `rule`, from the module that registers it.
 fn fix_of(rule: Rule) -> Option<FixFn> {
-    Some(match rule {
-        Rule::StageMismatch => package::fix_stage_mismatch,
-        Rule::TaskIdMismatch => package::fix_task_id_mismatch,
-        Rule::PackageFileMissing => package::fix_package_file_missing,
-        Rule::FieldType => frontmatter::field_type::fix,
-        Rule::FieldMissing => frontmatter::required::fix,
-        Rule::InvalidValue => frontmatter::values::fix,
-        Rule::InvalidDate => frontmatter::dates::fix,
-        Rule::BlockedWithoutReason => state::fix_blocked_without_reason,
-        Rule::MissingDependency => dependencies::fix_missing_dependency,
-        Rule::CanceledDependency => dependencies::fix_canceled_dependency,
-        Rule::SelfDependency => dependencies::fix_self_dependency,
-        Rule::UnfinishedDependency => dependencies::fix_unfinished_dependency,
-        Rule::UnlinkedInverse => links::fix_unlinked_inverse,
-        Rule::SplitLinkMismatch => links::fix_split_link_mismatch,
-        Rule::IndexMissingRow => index::fix_missing_row,
-        Rule::IndexPhantomRow | Rule::IndexDuplicateRow => index::fix_extra_row,
-        Rule::IndexRowMismatch => index::fix_row_mismatch,
-        Rule::IndexBrokenLink => index::fix_broken_link,
-        Rule::MissingSection => sections::fix_missing_section,
-        Rule::IdCounterStale => id_counter::fix,
-        Rule::LedgerStageDrift => ledger::fix_stage_drift,
-        _ => return None,
-    })
+    MODULES
+        .iter()
+        .flat_map(|module| module.fixes)
+        .find(|(fixed, _)| *fixed == rule)
+        .map(|(_, fix)| *fix)
 }
 
 /// The quick fixes for `diagnostic`, safe ones first (SPEC §4).
@@ -94,8 +103,9 @@ pub fn file_diagnostics(
     encoding::check(file_id, file, &mut out);
     match &file.parsed {
         Parsed::Card(card) => {
-            frontmatter::check(workspace, file_id, card, &mut out);
-            sections::check(file_id, card, &mut out);
+            for check in MODULES.iter().filter_map(|module| module.card) {
+                check(workspace, file_id, card, &mut out);
+            }
         }
         Parsed::Ledger(parsed) => ledger::check_file(file_id, parsed, config, &mut out),
         Parsed::Namespaces(Err(error))
@@ -141,13 +151,9 @@ pub fn task_diagnostics(workspace: &Workspace, idx: TaskIdx, config: &Config) ->
 /// [`task_diagnostics`] without the rules that move with the clock.
 pub fn task_rules(workspace: &Workspace, idx: TaskIdx) -> Vec<Diagnostic> {
     let mut out = Vec::new();
-    let task = workspace.task(idx);
-    package::check_task(workspace, idx, &mut out);
-    dependencies::check_task(workspace, task, &mut out);
-    links::check_task(workspace, task, &mut out);
-    ledger::check_drift(workspace, task, &mut out);
-    state::check_task(workspace, task, &mut out);
-    index::check_task(workspace, task, &mut out);
+    for check in MODULES.iter().filter_map(|module| module.task) {
+        check(workspace, idx, &mut out);
+    }
     out
 }
 

@@ -4,6 +4,7 @@
 use crate::base::TextRange;
 use crate::db::layout::{file_name, package_role};
 use crate::db::{FileId, FileRole, LoadProblem, Parsed, Task, TaskIdx, Workspace};
+use crate::ide::diagnostics::RuleModule;
 use crate::ide::diagnostics::fix::{Fixes, card_task, folder_id, set, set_task_id};
 use crate::ide::diagnostics::ledger::move_where_the_ledger_says;
 use crate::ide::diagnostics::task_anchor;
@@ -369,6 +370,17 @@ pub(super) fn fix_package_file_missing(ws: &Workspace, d: &Diagnostic, fixes: &m
         Some(SourceChange { changes }),
     );
 }
+
+
+pub(super) const MODULE: RuleModule = RuleModule {
+    card: None,
+    task: Some(check_task),
+    fixes: &[
+        (Rule::StageMismatch, fix_stage_mismatch),
+        (Rule::TaskIdMismatch, fix_task_id_mismatch),
+        (Rule::PackageFileMissing, fix_package_file_missing),
+    ],
+};
 
 #[cfg(test)]
 mod tests {

@@ -2,6 +2,7 @@
 
 use crate::base::TextRange;
 use crate::db::{FileId, Parsed, Workspace};
+use crate::ide::diagnostics::RuleModule;
 use crate::ide::diagnostics::fix::{Fixes, rewrite};
 use crate::ide::edit::{line_ending, line_start, splice};
 use crate::ide::types::{Diagnostic, FixData, Rule};
@@ -15,7 +16,8 @@ pub const REQUIRED_SECTIONS: [&str; 5] = [
     ACCEPTANCE_CRITERIA,
 ];
 
-pub(super) fn check(file: FileId, card: &Card, out: &mut Vec<Diagnostic>) {
+/// The body rules of one card (the workspace is not read: they depend on the card alone).
+pub(super) fn check(_: &Workspace, file: FileId, card: &Card, out: &mut Vec<Diagnostic>) {
     // A card without readable frontmatter already has an error; its body is not judged yet.
     let Frontmatter::Present(block) = &card.frontmatter else {
         return;
@@ -129,6 +131,13 @@ fn add_section(text: &str, card: &Card, title: &str) -> Option<String> {
         }
     }
 }
+
+
+pub(super) const MODULE: RuleModule = RuleModule {
+    card: Some(check),
+    task: None,
+    fixes: &[(Rule::MissingSection, fix_missing_section)],
+};
 
 #[cfg(test)]
 mod tests {

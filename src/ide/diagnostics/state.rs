@@ -4,7 +4,8 @@
 use crate::base::TextRange;
 use crate::db::meta::BlockedBy;
 use crate::db::vocab::{Stage, Status};
-use crate::db::{Task, Workspace};
+use crate::db::{Task, TaskIdx, Workspace};
+use crate::ide::diagnostics::RuleModule;
 use crate::ide::diagnostics::fix::{Fixes, card_task, combine, set};
 use crate::ide::diagnostics::index::{Follow, follow_card};
 use crate::ide::diagnostics::task_anchor;
@@ -12,7 +13,8 @@ use crate::ide::edit::frontmatter::NewValue;
 use crate::ide::types::{Diagnostic, Rule};
 
 /// The rules for one task; they read only it and the tasks it names.
-pub(super) fn check_task(workspace: &Workspace, task: &Task, out: &mut Vec<Diagnostic>) {
+pub(super) fn check_task(workspace: &Workspace, idx: TaskIdx, out: &mut Vec<Diagnostic>) {
+    let task = workspace.task(idx);
     let Some((card, anchor)) = task_anchor(workspace, task) else {
         return;
     };
@@ -138,6 +140,13 @@ pub(super) fn fix_blocked_without_reason(ws: &Workspace, d: &Diagnostic, fixes: 
         combine(std::iter::once(card).chain(rows.into_iter().map(Some))),
     );
 }
+
+
+pub(super) const MODULE: RuleModule = RuleModule {
+    card: None,
+    task: Some(check_task),
+    fixes: &[(Rule::BlockedWithoutReason, fix_blocked_without_reason)],
+};
 
 #[cfg(test)]
 mod tests {

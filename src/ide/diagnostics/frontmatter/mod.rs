@@ -16,6 +16,7 @@ use crate::db::vocab::{
     DATE_FIELDS, EFFORTS, KNOWN_FIELDS, PRIORITIES, REF_LIST_FIELDS, SCHEMA_VERSIONS,
 };
 use crate::db::{FileId, Workspace};
+use crate::ide::diagnostics::RuleModule;
 use crate::ide::types::{Diagnostic, FixData, Rule};
 use crate::syntax::card::{Card, Frontmatter, FrontmatterEntry};
 use crate::syntax::yaml::{YamlErrorKind, YamlValue};
@@ -164,6 +165,18 @@ fn unique_nearest(text: &str, allowed: &[&'static str]) -> Option<&'static str> 
         _ => None,
     }
 }
+
+
+pub(super) const MODULE: RuleModule = RuleModule {
+    card: Some(check),
+    task: None,
+    fixes: &[
+        (Rule::FieldMissing, required::fix),
+        (Rule::FieldType, field_type::fix),
+        (Rule::InvalidValue, values::fix),
+        (Rule::InvalidDate, dates::fix),
+    ],
+};
 
 #[cfg(test)]
 mod tests;

@@ -11,7 +11,8 @@ use crate::base::TextRange;
 use crate::db::layout::{file_name, namespace_dir_of_folder, namespace_of_dir};
 use crate::db::mentions::MentionKind;
 use crate::db::vocab::{Stage, Status};
-use crate::db::{FileId, IndexFile, LoadProblem, Parsed, Task, Workspace};
+use crate::db::{FileId, IndexFile, LoadProblem, Parsed, Task, TaskIdx, Workspace};
+use crate::ide::diagnostics::RuleModule;
 use crate::ide::diagnostics::task_anchor;
 use crate::ide::index_links::{PlaceRef, TaskPlace, corrected_target, leads_to};
 use crate::ide::types::{Diagnostic, FixData, Rule, Severity};
@@ -23,7 +24,6 @@ use crate::syntax::task_id::{TaskId, parse_folder_name, parse_task_ref};
 mod fix;
 
 pub(crate) use fix::{Follow, follow_card};
-pub(super) use fix::{fix_broken_link, fix_extra_row, fix_missing_row, fix_row_mismatch};
 
 /// One INDEX.md on its own: its table, and rows that name no task of its scope or name one
 /// twice. (Each task's own rows are checked with the task.)
@@ -44,7 +44,8 @@ pub(super) fn check_index(
 /// One task against the indexes that should list it: its rows must agree with its card,
 /// and a stage index and a root index must each have one. Rows are found through the
 /// mention index, so this costs the task's own rows, not the index's size.
-pub(super) fn check_task(workspace: &Workspace, task: &Task, out: &mut Vec<Diagnostic>) {
+pub(super) fn check_task(workspace: &Workspace, idx: TaskIdx, out: &mut Vec<Diagnostic>) {
+    let task = workspace.task(idx);
     let root = &workspace.roots[task.root];
     let mut listed_in_stage = false;
     let mut listed_in_root = false;
@@ -710,6 +711,19 @@ pub(crate) fn same_text(cell: &str, card: &str) -> bool {
     };
     clean(cell) == clean(card)
 }
+
+
+pub(super) const MODULE: RuleModule = RuleModule {
+    card: None,
+    task: Some(check_task),
+    fixes: &[
+        (Rule::IndexMissingRow, fix::fix_missing_row),
+        (Rule::IndexPhantomRow, fix::fix_extra_row),
+        (Rule::IndexDuplicateRow, fix::fix_extra_row),
+        (Rule::IndexRowMismatch, fix::fix_row_mismatch),
+        (Rule::IndexBrokenLink, fix::fix_broken_link),
+    ],
+};
 
 #[cfg(test)]
 mod tests {
