@@ -200,6 +200,22 @@ pub(crate) fn one(folder: &str, fields: &str) -> String {
     format!("{COUNTER}{}", pkg(folder, fields))
 }
 
+/// Backlog task 0001 whose ledger also records it was prioritized: the ledger is ahead of the
+/// folder, as an interrupted move leaves it.
+pub(crate) fn ledger_ahead_of_the_folder() -> String {
+    one("backlog/TASK-0001-a", "").replace(
+        "\"desc\":\"Created\"}\n",
+        "\"desc\":\"Created\"}\n{\"ts\":\"2026-03-02T10:00:00Z\",\"user\":\"@ana\",\"event\":\"verified\",\"desc\":\"v\"}\n{\"ts\":\"2026-03-02T11:00:00Z\",\"user\":\"@ana\",\"event\":\"prioritized\",\"desc\":\"p\"}\n",
+    )
+}
+
+/// The same task in current: a folder moved ahead of its ledger by hand.
+pub(crate) fn folder_ahead_of_the_ledger() -> String {
+    ledger_ahead_of_the_folder()
+        .replace("backlog/", "current/")
+        .replace("stage: \"backlog\"", "stage: \"current\"")
+}
+
 pub(crate) const ROOT_HEADER: &str = "| ID | Name | DRI | Stage | Status | Flags | Dependencies |\n|----|------|-----|-------|--------|-------|--------------|\n";
 pub(crate) const STAGE_HEADER: &str = "| ID | Name | DRI | Status | Flags | Dependencies |\n|----|------|-----|--------|-------|--------------|\n";
 

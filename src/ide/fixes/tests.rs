@@ -8,7 +8,7 @@ use expect_test::expect;
 
 use super::{FixAction, fix_all, fixes_for};
 use crate::ide::diagnostics::check_fix::{
-    ROOT_ROWS, STAGE_ROWS, applied, config, ctx, indexed, one,
+    ROOT_ROWS, STAGE_ROWS, applied, config, ctx, folder_ahead_of_the_ledger, indexed, one,
 };
 use crate::ide::diagnostics::workspace_diagnostics;
 use crate::ide::fixture::{COUNTER, render, without_file, workspace};
@@ -75,6 +75,18 @@ fn when_card_and_ledger_disagree_with_the_folder_every_fix_follows_the_ledger() 
         "{}",
         backlog_index.text
     );
+}
+
+#[test]
+fn fix_all_leaves_transitions_to_the_caller() {
+    let ws = workspace(&folder_ahead_of_the_ledger());
+    let diagnostics = workspace_diagnostics(&ws, &config());
+    assert!(
+        diagnostics.iter().any(|d| d.rule == Rule::LedgerStageDrift),
+        "{}",
+        render(&ws, diagnostics.iter())
+    );
+    assert_eq!(fix_all(&ws, &ctx(), &diagnostics).1, 0);
 }
 
 #[test]
