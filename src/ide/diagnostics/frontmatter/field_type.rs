@@ -175,4 +175,38 @@ mod fix_tests {
     "#]],
         );
     }
+
+    #[test]
+    fn unquoted_schema_version() {
+        let fixture = one("inbox/TASK-0001-x", "schema_version: 1.0");
+        check_fix(&fixture, Rule::FieldType, "Write schema_version", expect![[r#"
+            Write schema_version as "1.0" (safe)
+            inbox/TASK-0001-x/0001-x.task.md:5:17 `1.0` -> `"1.0"`
+              = schema_version: "1.0"
+        "#]]);
+    }
+
+    #[test]
+    fn unquoted_split_from() {
+        let fixture = format!(
+            "{}{}",
+            one("backlog/TASK-0002-b", "split_from: 0001"),
+            pkg("archived/TASK-0001-a", "status: \"split\"\nsplit_into: [\"0002\"]")
+        );
+        check_fix(&fixture, Rule::FieldType, "Quote", expect![[r#"
+            Quote `0001` (safe)
+            backlog/TASK-0002-b/0002-b.task.md:18:13 `0001` -> `"0001"`
+              = split_from: "0001"
+        "#]]);
+    }
+
+    #[test]
+    fn a_tag_where_a_list_belongs() {
+        let fixture = one("inbox/TASK-0001-x", "tags: backend");
+        check_fix(&fixture, Rule::FieldType, "Make `tags` a list", expect![[r#"
+            Make `tags` a list (safe)
+            inbox/TASK-0001-x/0001-x.task.md:10:7 `backend` -> `["backend"]`
+              = tags: ["backend"]
+        "#]]);
+    }
 }

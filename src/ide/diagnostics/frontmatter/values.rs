@@ -192,7 +192,7 @@ pub(in crate::ide::diagnostics) fn fix(ws: &Workspace, d: &Diagnostic, fixes: &m
 mod fix_tests {
     use expect_test::expect;
 
-    use crate::ide::diagnostics::check_fix::{check_fix, one};
+    use crate::ide::diagnostics::check_fix::{check_fix, one, pkg};
     use crate::ide::types::Rule;
 
     #[test]
@@ -226,5 +226,29 @@ mod fix_tests {
           = blocked_by: "external:vendor API"
     "#]],
         );
+    }
+
+    #[test]
+    fn priority_beyond_the_lowest() {
+        let fixture = one("inbox/TASK-0001-x", "priority: \"P7\"");
+        check_fix(&fixture, Rule::InvalidValue, "Change to", expect![[r#"
+            Change to `P4`
+            inbox/TASK-0001-x/0001-x.task.md:8:13 `7` -> `4`
+              = priority: "P4"
+        "#]]);
+    }
+
+    #[test]
+    fn blocked_by_a_bare_task_id() {
+        let fixture = format!(
+            "{}{}",
+            one("inbox/TASK-0001-x", "status: \"blocked\"\nblocked_by: \"TASK-0002\""),
+            pkg("inbox/TASK-0002-b", "")
+        );
+        check_fix(&fixture, Rule::InvalidValue, "Change to", expect![[r#"
+            Change to `task:TASK-0002`
+            inbox/TASK-0001-x/0001-x.task.md:13:14 `` -> `task:`
+              = blocked_by: "task:TASK-0002"
+        "#]]);
     }
 }
