@@ -70,6 +70,21 @@ fn add_dirs(dirs: &mut Vec<String>, rel: &str) {
     }
 }
 
+/// `fixture` without the file whose header path ends with `suffix`.
+pub fn without_file(fixture: &str, suffix: &str) -> String {
+    let mut out = String::new();
+    let mut skipping = false;
+    for line in fixture.split_inclusive('\n') {
+        if let Some(header) = line.trim_end().strip_prefix("//- /") {
+            skipping = header.ends_with(suffix);
+        }
+        if !skipping {
+            out.push_str(line);
+        }
+    }
+    out
+}
+
 /// A clean task package under `folder` (e.g. `current/TASK-0002-api`): card, context and
 /// ledger. `fields` are frontmatter lines that replace the defaults with the same key or are
 /// added after them.

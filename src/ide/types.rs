@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::fmt;
 
 use crate::base::TextRange;
-use crate::db::FileId;
+use crate::db::{FileId, TaskIdx};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Severity {
@@ -144,6 +144,29 @@ pub struct Diagnostic {
     pub range: TextRange,
     pub message: String,
     pub related: Vec<Related>,
+    /// What the rule found that its fix acts on; None when the fix needs nothing beyond the
+    /// diagnostic's file, or there is no fix.
+    pub fix: Option<FixData>,
+}
+
+/// What a rule found, as data for its quick fix, so that the fix never works it out again
+/// from the message (rewording a message must not kill a fix) or from the range. Each rule
+/// that needs more than its diagnostic's file fills in its own variant.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FixData {
+    /// field-missing: the required field that is absent or blank.
+    MissingField { key: &'static str },
+    /// field-type: the field, and the item's position when it is an item of a list that is
+    /// wrong.
+    FieldType { key: String, item: Option<usize> },
+    /// invalid-value: the field and the value the rule suggests instead.
+    InvalidValue { key: String, suggestion: String },
+    /// invalid-date: the field and its date written YYYY-MM-DD.
+    InvalidDate { key: String, date: String },
+    /// missing-section: the title of the required section that is absent.
+    MissingSection { title: &'static str },
+    /// index-missing-row: the task and the index that lacks its row.
+    MissingRow { task: TaskIdx, index: FileId },
 }
 
 impl Diagnostic {
@@ -156,7 +179,14 @@ impl Diagnostic {
             range,
             message: message.into(),
             related: Vec::new(),
+            fix: None,
         }
+    }
+
+    /// Hands the rule's findings to its fix.
+    pub fn with_fix(mut self, fix: FixData) -> Self {
+        self.fix = Some(fix);
+        self
     }
 
     pub fn with_severity(mut self, severity: Severity) -> Self {

@@ -4,12 +4,17 @@
 use std::collections::HashSet;
 
 use crate::base::edit_distance;
+use crate::db::events::event_line;
 use crate::db::meta::{BlockedBy, RefItem};
 use crate::db::vocab::{Stage, Status};
-use crate::db::{FileId, Task, Workspace};
+use crate::db::{FileId, Task, TaskIdx, Workspace};
+use crate::ide::diagnostics::RuleModule;
+use crate::ide::diagnostics::fix::{Fixes, rewrite};
+use crate::ide::diagnostics::ref_edits::{listed, ref_at, remove, replace};
 use crate::ide::diagnostics::task_anchor;
+use crate::ide::edit::ledger::append_lines;
 use crate::ide::types::{Diagnostic, Rule};
-use crate::syntax::ledger::LineKind;
+use crate::syntax::ledger::{LineKind, format_rfc3339};
 use crate::syntax::task_id::{TaskId, scan_refs};
 
 /// Every reference a card's frontmatter makes, with the field it sits in.
@@ -33,7 +38,8 @@ pub(crate) fn references(task: &Task) -> impl Iterator<Item = (&'static str, &Re
 }
 
 /// The rules for one task; they read only it and the tasks it names.
-pub(super) fn check_task(workspace: &Workspace, task: &Task, out: &mut Vec<Diagnostic>) {
+pub(super) fn check_task(workspace: &Workspace, idx: TaskIdx, out: &mut Vec<Diagnostic>) {
+    let task = workspace.task(idx);
     let Some(card) = task.card else {
         return;
     };
@@ -278,6 +284,92 @@ fn one_edit(digits: &str) -> Vec<String> {
     }
     out
 }
+
+/// How many existing IDs a missing one may be replaced with, and how far they may be.
+const REPLACEMENTS: usize = 3;
+const REPLACEMENT_DISTANCE: usize = 2;
+
+/// missing-dependency: remove the reference, or point it at one of the closest existing
+/// IDs. Which one was meant is a guess, so none of these is applied in bulk.
+pub(super) fn fix_missing_dependency(ws: &Workspace, d: &Diagnostic, fixes: &mut Fixes) {
+    let Some(at) = ref_at(ws, d) else {
+        return;
+    };
+    if at.field != "blocked_by" {
+        remove(ws, &at, false, fixes);
+    }
+    let already: Vec<&TaskId> = listed(at.task, at.field).map(|item| &item.id).collect();
+    let candidates = nearest_ids(ws, at.task.root, &at.item.id, REPLACEMENT_DISTANCE)
+        .into_iter()
+        .filter(|id| *id != at.task.id && !already.contains(&id))
+        .take(REPLACEMENTS);
+    for candidate in candidates {
+        replace(ws, &at, &candidate, fixes);
+    }
+}
+
+/// canceled-dependency: drop the canceled task (retargeting is the writer's call).
+pub(super) fn fix_canceled_dependency(ws: &Workspace, d: &Diagnostic, fixes: &mut Fixes) {
+    if let Some(at) = ref_at(ws, d) {
+        remove(ws, &at, false, fixes);
+    }
+}
+
+/// self-dependency: a task cannot wait on, block or split into itself, so the reference
+/// goes. (`blocked_by` naming the task itself is left: clearing it would leave a blocked
+/// task without a reason.)
+pub(super) fn fix_self_dependency(ws: &Workspace, d: &Diagnostic, fixes: &mut Fixes) {
+    if let Some(at) = ref_at(ws, d)
+        && at.field != "blocked_by"
+    {
+        remove(ws, &at, true, fixes);
+    }
+}
+
+/// unfinished-dependency: log a `concurrent_ok` waiver naming the dependency. Working in
+/// parallel is a decision, so this is only ever applied by hand.
+pub(super) fn fix_unfinished_dependency(ws: &Workspace, d: &Diagnostic, fixes: &mut Fixes) {
+    let Some(at) = ref_at(ws, d) else {
+        return;
+    };
+    let Some(ledger) = at.task.ledger.filter(|&file| ws.file(file).exists) else {
+        return;
+    };
+    let ctx = fixes.ctx;
+    let Some(user) = ctx
+        .user
+        .clone()
+        .or_else(|| at.task.meta.current_dri.clone())
+    else {
+        return;
+    };
+    let dependency = &at.item.id;
+    let line = event_line(
+        &format_rfc3339(ctx.now),
+        &user,
+        "concurrent_ok",
+        &format!("Working in parallel with unfinished dependency {dependency}"),
+        &[],
+    );
+    let new = append_lines(&ws.file(ledger).text, &[line]);
+    fixes.change(
+        format!("Log a `concurrent_ok` waiver for {dependency}"),
+        false,
+        rewrite(ws, ledger, Some(new)),
+    );
+}
+
+
+pub(super) const MODULE: RuleModule = RuleModule {
+    card: None,
+    task: Some(check_task),
+    fixes: &[
+        (Rule::MissingDependency, fix_missing_dependency),
+        (Rule::CanceledDependency, fix_canceled_dependency),
+        (Rule::SelfDependency, fix_self_dependency),
+        (Rule::UnfinishedDependency, fix_unfinished_dependency),
+    ],
+};
 
 #[cfg(test)]
 mod tests {
@@ -624,5 +716,129 @@ mod tests {
             current/fw/TASK-FW-0002-b/FW-0002-b.task.md:15:14 warning `"0001"` TASK-FW-0002 is in current but its dependency TASK-FW-0001 is still in backlog; finish it first, or log a `concurrent_ok` event naming TASK-FW-0001 to work in parallel
               -> backlog/fw/TASK-FW-0001-a/FW-0001-a.task.md `"backlog"` TASK-FW-0001 is in backlog
         "#]].assert_eq(&check_rule(&fixture, Rule::UnfinishedDependency));
+    }
+}
+
+/// The fix of each rule above, applied: its diagnostic goes, nothing else changes.
+#[cfg(test)]
+mod fix_tests {
+    use expect_test::expect;
+
+    use crate::ide::diagnostics::check_fix::{ROOT_ROWS, STAGE_ROWS, check_fix, indexed, one, pkg};
+    use crate::ide::types::Rule;
+
+    #[test]
+    fn remove_a_missing_dependency_and_its_index_cells_with_it() {
+        let fixture = indexed(
+            "depends_on: [\"0099\"]",
+            "",
+            &ROOT_ROWS.replacen("| - | - |", "| - | TASK-0099 |", 1),
+            &STAGE_ROWS.replacen("| - | - |", "| - | 0099 |", 1),
+        );
+        check_fix(
+            &fixture,
+            Rule::MissingDependency,
+            "Remove TASK-0099",
+            expect![[r#"
+        Remove TASK-0099 from `depends_on`
+        backlog/TASK-0001-a/0001-a.task.md:15:14 `"0099"` -> ``
+        INDEX.md:5:52 `TASK-0099` -> `-`
+          = | 0001 | Task 0001 | @ana | backlog | active | - | - |
+        backlog/INDEX.md:7:42 `0099` -> `-`
+          = | 0001 | Task 0001 | @ana | active | - | - |
+    "#]],
+        );
+    }
+
+    #[test]
+    fn replace_a_missing_reference_with_the_closest_id() {
+        let fixture = format!(
+            "{}{}",
+            one("backlog/TASK-0001-a", "related_to: [TASK-0003]"),
+            pkg("backlog/TASK-0002-b", "")
+        );
+        check_fix(
+            &fixture,
+            Rule::MissingDependency,
+            "Change to",
+            expect![[r#"
+        Change to TASK-0002
+        backlog/TASK-0001-a/0001-a.task.md:17:22 `3` -> `2`
+          = related_to: [TASK-0002]
+    "#]],
+        );
+    }
+
+    #[test]
+    fn the_task_in_blocked_by_replaced_inside_its_string() {
+        let fixture = format!(
+            "{}{}",
+            one(
+                "backlog/TASK-0001-a",
+                "status: \"blocked\"\nblocked_by: \"task:TASK-0003 (paused)\""
+            ),
+            pkg("backlog/TASK-0002-b", "")
+        );
+        check_fix(
+            &fixture,
+            Rule::MissingDependency,
+            "Change to",
+            expect![[r#"
+        Change to TASK-0002
+        backlog/TASK-0001-a/0001-a.task.md:13:27 `3` -> `2`
+          = blocked_by: "task:TASK-0002 (paused)"
+    "#]],
+        );
+    }
+
+    #[test]
+    fn self_dependency() {
+        let fixture = one("backlog/TASK-0001-a", "depends_on: [\"TASK-0001\"]");
+        check_fix(
+            &fixture,
+            Rule::SelfDependency,
+            "Remove TASK-0001",
+            expect![[r#"
+        Remove TASK-0001 from `depends_on` (safe)
+        backlog/TASK-0001-a/0001-a.task.md:15:14 `"TASK-0001"` -> ``
+    "#]],
+        );
+    }
+
+    #[test]
+    fn canceled_dependency() {
+        let fixture = format!(
+            "{}{}",
+            one("backlog/TASK-0001-a", "depends_on: [TASK-0002]"),
+            pkg("archived/TASK-0002-b", "status: \"canceled\"")
+        );
+        check_fix(
+            &fixture,
+            Rule::CanceledDependency,
+            "Remove TASK-0002",
+            expect![[r#"
+        Remove TASK-0002 from `depends_on`
+        backlog/TASK-0001-a/0001-a.task.md:15:14 `TASK-0002` -> ``
+    "#]],
+        );
+    }
+
+    #[test]
+    fn concurrent_ok_waiver() {
+        let fixture = format!(
+            "{}{}",
+            one("current/TASK-0001-a", "depends_on: [TASK-0002]"),
+            pkg("next/TASK-0002-b", "blocks: [\"0001\"]")
+        );
+        check_fix(
+            &fixture,
+            Rule::UnfinishedDependency,
+            "Log a `concurrent_ok`",
+            expect![[r#"
+        Log a `concurrent_ok` waiver for TASK-0002
+        current/TASK-0001-a/0001.ledger.jsonl:5:1 `` -> `{"ts":"2026-03-02T12:00:00Z","user":"@ana","event":"concurrent_ok","desc":"Working in parallel with unfinished dependency TASK-0002"}⏎`
+          = {"ts":"2026-03-02T12:00:00Z","user":"@ana","event":"concurrent_ok","desc":"Working in parallel with unfinished dependency TASK-0002"}
+    "#]],
+        );
     }
 }

@@ -4,8 +4,12 @@
 use std::collections::BTreeMap;
 
 use crate::base::TextRange;
-use crate::db::{CounterFile, FileId, LoadProblem, Task, Workspace};
+use crate::db::{CounterFile, FileId, FileRole, LoadProblem, Task, Workspace};
+use crate::ide::diagnostics::RuleModule;
+use crate::ide::diagnostics::fix::{Fixes, rewrite};
 use crate::ide::diagnostics::task_anchor;
+use crate::ide::edit::{line_ending, splice};
+use crate::ide::source_change::SourceChange;
 use crate::ide::types::{Diagnostic, Rule};
 
 /// id-counter-stale for the counters of one root.
@@ -141,6 +145,76 @@ fn check_counter(
     }
 }
 
+/// id-counter-stale: set the counter to one past the highest ID it covers, keeping its
+/// width and whatever surrounds the number; create it when it does not exist.
+pub(super) fn fix(ws: &Workspace, d: &Diagnostic, fixes: &mut Fixes) {
+    let file = ws.file(d.file);
+    let root = file.root;
+    if file.role != FileRole::IdCounter {
+        // No counter covers a task: the tasks root's counter is the one to create.
+        let path = ws.roots[root].path.join("ID_COUNTER.txt");
+        if ws.file_by_path(&path).is_some() || ws.load_problem(root, "ID_COUNTER.txt").is_some() {
+            return;
+        }
+        let next = next_free_id(ws, root, None);
+        fixes.change(
+            format!("Create ID_COUNTER.txt holding {next:04}"),
+            true,
+            Some(SourceChange::create(path, format!("{next:04}\n"))),
+        );
+        return;
+    }
+    let next = next_free_id(ws, root, Some(d.file));
+    if !file.exists && ws.load_problem(root, &file.rel).is_some() {
+        // There is something at the counter's path that was not read (a link, a pipe):
+        // creating a file there would write through it.
+        return;
+    }
+    if !file.exists {
+        fixes.change(
+            format!("Create {} holding {next:04}", file.rel),
+            true,
+            Some(SourceChange::create(
+                file.path.clone(),
+                format!("{next:04}\n"),
+            )),
+        );
+        return;
+    }
+    fixes.change(
+        format!("Set {} to {next:04}", file.rel),
+        true,
+        rewrite(ws, d.file, Some(counter_text(&file.text, next))),
+    );
+}
+
+/// The counter text holding `next`, as wide as the number it replaces (at least 4 digits).
+fn counter_text(text: &str, next: u32) -> String {
+    let number = text.trim();
+    if number.is_empty() {
+        return format!("{next:04}{}", line_ending(text));
+    }
+    let start = text.len() - text.trim_start().len();
+    let width = if number.bytes().all(|b| b.is_ascii_digit()) {
+        number.len()
+    } else {
+        4
+    };
+    splice(
+        text,
+        start,
+        start + number.len(),
+        &format!("{next:0width$}"),
+    )
+}
+
+
+pub(super) const MODULE: RuleModule = RuleModule {
+    card: None,
+    task: None,
+    fixes: &[(Rule::IdCounterStale, fix)],
+};
+
 #[cfg(test)]
 mod tests {
     use expect_test::expect;
@@ -257,5 +331,58 @@ mod tests {
         expect![[r#"
             inbox/TASK-0002-b/0002-b.task.md:2:11 error `0002` no ID counter covers TASK-0002: create ID_COUNTER.txt in the tasks root holding the next free ID, 0003
         "#]].assert_eq(&check_rule(&fixture, Rule::IdCounterStale));
+    }
+}
+
+/// The fix of each rule above, applied: its diagnostic goes, nothing else changes.
+#[cfg(test)]
+mod fix_tests {
+    use expect_test::expect;
+
+    use super::counter_text;
+
+    use crate::ide::diagnostics::check_fix::{check_fix, pkg};
+    use crate::ide::types::Rule;
+
+    #[test]
+    fn stale_counter() {
+        let fixture = format!(
+            "//- /ID_COUNTER.txt\n0001\n{}",
+            pkg("inbox/TASK-0001-x", "")
+        );
+        check_fix(
+            &fixture,
+            Rule::IdCounterStale,
+            "Set ID_COUNTER.txt",
+            expect![[r#"
+        Set ID_COUNTER.txt to 0002 (safe)
+        ID_COUNTER.txt:1:4 `1` -> `2`
+          = 0002
+    "#]],
+        );
+    }
+
+    #[test]
+    fn missing_counter() {
+        let fixture = pkg("inbox/TASK-0007-x", "");
+        check_fix(
+            &fixture,
+            Rule::IdCounterStale,
+            "Create",
+            expect![[r#"
+        Create ID_COUNTER.txt holding 0008 (safe)
+        create ID_COUNTER.txt `0008⏎`
+    "#]],
+        );
+    }
+
+    #[test]
+    fn counters_keep_their_width_and_surroundings() {
+        assert_eq!(counter_text("0042\n", 43), "0043\n");
+        assert_eq!(counter_text("  00042  \r\n", 100), "  00100  \r\n");
+        assert_eq!(counter_text("42", 9999), "9999");
+        assert_eq!(counter_text("abc\n", 7), "0007\n");
+        assert_eq!(counter_text("", 7), "0007\n");
+        assert_eq!(counter_text("\r\n", 7), "0007\r\n");
     }
 }

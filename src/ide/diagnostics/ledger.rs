@@ -7,7 +7,9 @@ use crate::base::TextRange;
 use crate::base::nearest;
 use crate::db::events::{EVENTS, entered_stage_after, is_known_event};
 use crate::db::vocab::Stage;
-use crate::db::{FileId, Task, Workspace};
+use crate::db::{FileId, Task, TaskIdx, Workspace};
+use crate::ide::diagnostics::RuleModule;
+use crate::ide::diagnostics::fix::Fixes;
 use crate::ide::diagnostics::stage_anchor;
 use crate::ide::types::{Config, Diagnostic, Rule, Severity};
 use crate::syntax::ledger::{Event, FieldValue, Ledger, LineKind, parse_rfc3339};
@@ -24,7 +26,8 @@ pub(super) fn check_file(
 }
 
 /// ledger-stage-drift, which compares each ledger with its task's folder and card.
-pub(super) fn check_drift(workspace: &Workspace, task: &Task, out: &mut Vec<Diagnostic>) {
+pub(super) fn check_drift(workspace: &Workspace, idx: TaskIdx, out: &mut Vec<Diagnostic>) {
+    let task = workspace.task(idx);
     if let (Some(file), Some(ledger)) = (task.ledger, workspace.ledger(task)) {
         check_stage_drift(workspace, task, file, ledger, out);
     }
@@ -277,6 +280,49 @@ fn check_stage_drift(
     out.push(diagnostic);
 }
 
+/// ledger-stage-drift: finish the move the ledger records. Safe when the ledger is ahead of
+/// the folder, which is what an interrupted transition leaves (the ledger is written
+/// first); a folder ahead of its ledger was moved by hand, and moving it back is only
+/// offered.
+pub(super) fn fix_stage_drift(ws: &Workspace, d: &Diagnostic, fixes: &mut Fixes) {
+    if let Some(idx) = ws.task_idx_of_file(d.file) {
+        move_where_the_ledger_says(ws, idx, fixes);
+    }
+}
+
+/// The stage the task's ledger puts it in, when that is not its folder's. The ledger is the
+/// record of what happened, so while it disagrees with the folder, every fix follows it
+/// (stage-mismatch, the index rows) rather than the folder.
+pub(super) fn ledger_ahead_or_behind(ws: &Workspace, idx: TaskIdx) -> Option<Stage> {
+    let task = ws.task(idx);
+    let stage = ws.ledger(task).and_then(ledger_stage)?.belongs_in();
+    (stage != task.stage).then_some(stage)
+}
+
+/// Offers the move the ledger says happened: finishing an interrupted move (the ledger is
+/// ahead) is the one right answer; moving a folder back that was moved by hand is only
+/// offered. False when the ledger agrees with the folder.
+pub(super) fn move_where_the_ledger_says(ws: &Workspace, idx: TaskIdx, fixes: &mut Fixes) -> bool {
+    let Some(stage) = ledger_ahead_or_behind(ws, idx) else {
+        return false;
+    };
+    let task = ws.task(idx);
+    fixes.transition(
+        format!("Finish moving {} to {stage}", task.id),
+        stage > task.stage,
+        idx,
+        stage,
+    );
+    true
+}
+
+
+pub(super) const MODULE: RuleModule = RuleModule {
+    card: None,
+    task: Some(check_drift),
+    fixes: &[(Rule::LedgerStageDrift, fix_stage_drift)],
+};
+
 #[cfg(test)]
 mod tests {
     use expect_test::expect;
@@ -482,5 +528,51 @@ mod tests {
                 ledger
             );
         }
+    }
+}
+
+/// The drift fix: finishing the move the ledger records.
+#[cfg(test)]
+mod fix_tests {
+    use crate::db::vocab::Stage;
+    use crate::ide::diagnostics::check_fix::{
+        config, ctx, folder_ahead_of_the_ledger, ledger_ahead_of_the_folder,
+    };
+    use crate::ide::diagnostics::fix::FixAction;
+    use crate::ide::diagnostics::{fixes_for, workspace_diagnostics};
+    use crate::ide::fixture::workspace;
+    use crate::ide::types::Rule;
+
+    #[test]
+    fn ledger_drift_is_fixed_by_finishing_the_transition() {
+        let fixture = ledger_ahead_of_the_folder();
+        let ws = workspace(&fixture);
+        let diagnostics = workspace_diagnostics(&ws, &config());
+        let drift = diagnostics
+            .iter()
+            .find(|d| d.rule == Rule::LedgerStageDrift)
+            .expect("drift");
+        let fixes = fixes_for(&ws, &ctx(), drift);
+        assert_eq!(fixes.len(), 1);
+        assert_eq!(fixes[0].label, "Finish moving TASK-0001 to next");
+        assert!(fixes[0].safe, "the ledger is ahead: an interrupted move");
+        assert_eq!(
+            fixes[0].action,
+            FixAction::CompleteTransition {
+                task: ws.task_idx_of_file(drift.file).unwrap(),
+                stage: Stage::Next,
+            }
+        );
+        // A folder ahead of its ledger was moved by hand: moving it back is only offered.
+        let ahead = folder_ahead_of_the_ledger();
+        let ws = workspace(&ahead);
+        let diagnostics = workspace_diagnostics(&ws, &config());
+        let drift = diagnostics
+            .iter()
+            .find(|d| d.rule == Rule::LedgerStageDrift)
+            .expect("drift");
+        let fixes = fixes_for(&ws, &ctx(), drift);
+        assert_eq!(fixes.len(), 1);
+        assert!(!fixes[0].safe);
     }
 }

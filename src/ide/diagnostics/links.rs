@@ -4,12 +4,18 @@
 use crate::base::TextRange;
 use crate::db::meta::RefItem;
 use crate::db::vocab::Stage;
-use crate::db::{FileId, Task, Workspace};
+use crate::db::{FileId, Task, TaskIdx, Workspace};
+use crate::ide::diagnostics::RuleModule;
+use crate::ide::diagnostics::fix::{Fixes, combine, rewrite};
+use crate::ide::diagnostics::ref_edits::{dependency_rows, listed, ref_at, spell_in, target_of};
 use crate::ide::diagnostics::task_anchor;
+use crate::ide::edit::frontmatter::{NewValue, add_list_item, set_field};
 use crate::ide::types::{Diagnostic, Rule};
+use crate::syntax::task_id::TaskId;
 
 /// The rules for one task; they read only it and the tasks it names.
-pub(super) fn check_task(workspace: &Workspace, task: &Task, out: &mut Vec<Diagnostic>) {
+pub(super) fn check_task(workspace: &Workspace, idx: TaskIdx, out: &mut Vec<Diagnostic>) {
+    let task = workspace.task(idx);
     let Some(card) = task.card else {
         return;
     };
@@ -149,6 +155,109 @@ fn inverse_missing(
     diagnostic
 }
 
+/// unlinked-inverse: add the missing entry to the other card (`depends_on` for a `blocks`
+/// item, `blocks` for a `depends_on` item).
+pub(super) fn fix_unlinked_inverse(ws: &Workspace, d: &Diagnostic, fixes: &mut Fixes) {
+    let Some(at) = ref_at(ws, d) else {
+        return;
+    };
+    let inverse = match at.field {
+        "blocks" => "depends_on",
+        "depends_on" => "blocks",
+        _ => return,
+    };
+    let Some((target_idx, target)) = target_of(ws, at.task, at.item) else {
+        return;
+    };
+    let Some(card) = target.card else {
+        return;
+    };
+    let Some(spelling) = spell_in(&at.task.id, target, listed(target, inverse).next(), ws) else {
+        return;
+    };
+    let new_card = rewrite(
+        ws,
+        card,
+        add_list_item(&ws.file(card).text, inverse, &spelling),
+    );
+    let rows = if inverse == "depends_on" {
+        let mut deps: Vec<TaskId> = target
+            .meta
+            .depends_on
+            .iter()
+            .map(|i| i.id.clone())
+            .collect();
+        deps.push(at.task.id.clone());
+        dependency_rows(ws, target_idx, deps)
+    } else {
+        Vec::new()
+    };
+    fixes.change(
+        format!("Add {} to {}'s `{inverse}`", at.task.id, target.id),
+        true,
+        combine(std::iter::once(new_card).chain(rows.into_iter().map(Some))),
+    );
+}
+
+/// split-link-mismatch: fill in the other side of a split when it is empty. When it points
+/// at a third task, which side is right is not knowable.
+pub(super) fn fix_split_link_mismatch(ws: &Workspace, d: &Diagnostic, fixes: &mut Fixes) {
+    let Some(at) = ref_at(ws, d) else {
+        return;
+    };
+    let Some((_, target)) = target_of(ws, at.task, at.item) else {
+        return;
+    };
+    let Some(card) = target.card else {
+        return;
+    };
+    let text = &ws.file(card).text;
+    match at.field {
+        "split_into" => {
+            let split_from = ws
+                .card(target)
+                .and_then(|parsed| parsed.frontmatter.block()?.get("split_from").cloned());
+            if split_from.is_some_and(|entry| !entry.value.is_null()) {
+                return;
+            }
+            let Some(spelling) = spell_in(&at.task.id, target, None, ws) else {
+                return;
+            };
+            fixes.change(
+                format!("Set {}'s `split_from` to {}", target.id, at.task.id),
+                true,
+                rewrite(
+                    ws,
+                    card,
+                    set_field(text, "split_from", &NewValue::Str(&spelling)),
+                ),
+            );
+        }
+        "split_from" => {
+            let sample = listed(target, "split_into").next();
+            let Some(spelling) = spell_in(&at.task.id, target, sample, ws) else {
+                return;
+            };
+            fixes.change(
+                format!("Add {} to {}'s `split_into`", at.task.id, target.id),
+                true,
+                rewrite(ws, card, add_list_item(text, "split_into", &spelling)),
+            );
+        }
+        _ => {}
+    }
+}
+
+
+pub(super) const MODULE: RuleModule = RuleModule {
+    card: None,
+    task: Some(check_task),
+    fixes: &[
+        (Rule::UnlinkedInverse, fix_unlinked_inverse),
+        (Rule::SplitLinkMismatch, fix_split_link_mismatch),
+    ],
+};
+
 #[cfg(test)]
 mod tests {
     use expect_test::expect;
@@ -275,5 +384,94 @@ mod tests {
             package("backlog/TASK-0003-c", "split_from: \"0001\""),
         );
         assert_eq!(check_rule(&fixture, Rule::SplitLinkMismatch), "");
+    }
+}
+
+/// The fix of each rule above, applied: its diagnostic goes, nothing else changes.
+#[cfg(test)]
+mod fix_tests {
+    use expect_test::expect;
+
+    use crate::ide::diagnostics::check_fix::{ROOT_ROWS, STAGE_ROWS, check_fix, indexed, one, pkg};
+    use crate::ide::types::Rule;
+
+    #[test]
+    fn inverse_depends_on_with_the_other_tasks_index_rows() {
+        let fixture = indexed("blocks: [\"0002\"]", "", ROOT_ROWS, STAGE_ROWS);
+        check_fix(
+            &fixture,
+            Rule::UnlinkedInverse,
+            "Add TASK-0001",
+            expect![[r#"
+        Add TASK-0001 to TASK-0002's `depends_on` (safe)
+        backlog/TASK-0002-b/0002-b.task.md:15:14 `` -> `"TASK-0001"`
+          = depends_on: ["TASK-0001"]
+        INDEX.md:6:52 `-` -> `TASK-0001`
+          = | 0002 | Task 0002 | @ana | backlog | active | - | TASK-0001 |
+        backlog/INDEX.md:8:42 `-` -> `TASK-0001`
+          = | 0002 | Task 0002 | @ana | active | - | TASK-0001 |
+    "#]],
+        );
+    }
+
+    #[test]
+    fn inverse_blocks_in_a_block_list() {
+        let fixture = format!(
+            "{}{}",
+            one("backlog/TASK-0001-a", "depends_on: [TASK-0002, TASK-0003]"),
+            pkg(
+                "backlog/TASK-0002-b",
+                "blocks:\n  - TASK-0004 # later\ndepends_on: []"
+            ),
+        ) + &pkg("backlog/TASK-0003-c", "blocks: [\"0001\"]")
+            + &pkg("backlog/TASK-0004-d", "depends_on: [\"0002\"]");
+        check_fix(
+            &fixture,
+            Rule::UnlinkedInverse,
+            "Add TASK-0001",
+            expect![[r#"
+        Add TASK-0001 to TASK-0002's `blocks` (safe)
+        backlog/TASK-0002-b/0002-b.task.md:18:1 `` -> `  - TASK-0001⏎`
+          =   - TASK-0001
+    "#]],
+        );
+    }
+
+    #[test]
+    fn split_from_filled_in() {
+        let fixture = format!(
+            "{}{}",
+            one("backlog/TASK-0001-a", "split_into: [\"0002\"]"),
+            pkg("backlog/TASK-0002-b", "")
+        );
+        check_fix(
+            &fixture,
+            Rule::SplitLinkMismatch,
+            "Set TASK-0002's `split_from`",
+            expect![[r#"
+        Set TASK-0002's `split_from` to TASK-0001 (safe)
+        backlog/TASK-0002-b/0002-b.task.md:18:13 `null` -> `"TASK-0001"`
+          = split_from: "TASK-0001"
+    "#]],
+        );
+    }
+
+    #[test]
+    fn split_into_completed() {
+        let fixture = format!(
+            "{}{}",
+            one("backlog/TASK-0001-a", "split_into: [TASK-0003]"),
+            pkg("backlog/TASK-0002-b", "split_from: \"0001\"")
+        ) + &pkg("backlog/TASK-0003-c", "split_from: \"0001\"");
+        check_fix(
+            &fixture,
+            Rule::SplitLinkMismatch,
+            "Add TASK-0002",
+            expect![[r#"
+        Add TASK-0002 to TASK-0001's `split_into` (safe)
+        backlog/TASK-0001-a/0001-a.task.md:19:23 `` -> `, TASK-0002`
+          = split_into: [TASK-0003, TASK-0002]
+    "#]],
+        );
     }
 }

@@ -1,21 +1,52 @@
 //! All diagnostics of a workspace: one module per rule or small family of rules, run here in
-//! a fixed order, then shaped by the user's configuration.
+//! a fixed order, then shaped by the user's configuration. A rule module holds its rules'
+//! checks, their quick fixes and the tests of both, and registers them with one line in
+//! [`rule_modules!`] below.
 
 pub(crate) mod cycles;
-pub(crate) mod dependencies;
 mod encoding;
-pub(crate) mod frontmatter;
-pub(crate) mod id_counter;
+pub mod fix;
 pub mod incremental;
-pub(crate) mod index;
-pub(crate) mod ledger;
-mod links;
-mod package;
+mod ref_edits;
 mod resource_limit;
-pub(crate) mod sections;
 pub(crate) mod slo;
-mod state;
 pub(crate) mod wip;
+
+/// Declares the rule modules that register checks and fixes ([`RuleModule`]), in the order
+/// their checks run.
+macro_rules! rule_modules {
+    ($($module:ident),* $(,)?) => {
+        $(pub(crate) mod $module;)*
+        const MODULES: &[&RuleModule] = &[$(&$module::MODULE),*];
+    };
+}
+
+// A new rule module adds its name here.
+rule_modules![
+    frontmatter,
+    sections,
+    package,
+    dependencies,
+    links,
+    ledger,
+    state,
+    index,
+    id_counter,
+];
+
+/// What a rule module registers: the checks it runs on one card's text or on one task, and
+/// the fix of each of its rules that has one. (The rules on other files, on the clock and on
+/// many tasks at once are run by name below.)
+pub(crate) struct RuleModule {
+    pub(crate) card: Option<CardCheck>,
+    pub(crate) task: Option<TaskCheck>,
+    pub(crate) fixes: &'static [(Rule, FixFn)],
+}
+
+/// A check of one card's own text (a file rule: it reads nothing else).
+pub(crate) type CardCheck = fn(&Workspace, FileId, &Card, &mut Vec<Diagnostic>);
+/// A task's cross-file check: it reads the task, its files and the tasks it names.
+pub(crate) type TaskCheck = fn(&Workspace, TaskIdx, &mut Vec<Diagnostic>);
 
 use std::collections::HashMap;
 
@@ -23,6 +54,29 @@ use crate::base::TextRange;
 use crate::db::vocab::Stage;
 use crate::db::{FileId, Parsed, Task, TaskIdx, Workspace};
 use crate::ide::types::{Config, Diagnostic, Rule};
+use crate::syntax::card::Card;
+use fix::{Fix, FixContext, FixFn, Fixes};
+
+#[cfg(test)]
+pub(crate) mod check_fix;
+
+/// The fix of `rule`, from the module that registers it.
+fn fix_of(rule: Rule) -> Option<FixFn> {
+    MODULES
+        .iter()
+        .flat_map(|module| module.fixes)
+        .find(|(fixed, _)| *fixed == rule)
+        .map(|(_, fix)| *fix)
+}
+
+/// The quick fixes for `diagnostic`, safe ones first (SPEC §4).
+pub fn fixes_for(workspace: &Workspace, ctx: &FixContext, diagnostic: &Diagnostic) -> Vec<Fix> {
+    let mut fixes = Fixes::new(diagnostic.rule, ctx);
+    if let Some(fix) = fix_of(diagnostic.rule) {
+        fix(workspace, diagnostic, &mut fixes);
+    }
+    fixes.into_list()
+}
 
 /// Every diagnostic of every file, with severities configured, in a stable order.
 pub fn workspace_diagnostics(workspace: &Workspace, config: &Config) -> Vec<Diagnostic> {
@@ -49,8 +103,9 @@ pub fn file_diagnostics(
     encoding::check(file_id, file, &mut out);
     match &file.parsed {
         Parsed::Card(card) => {
-            frontmatter::check(workspace, file_id, card, &mut out);
-            sections::check(file_id, card, &mut out);
+            for check in MODULES.iter().filter_map(|module| module.card) {
+                check(workspace, file_id, card, &mut out);
+            }
         }
         Parsed::Ledger(parsed) => ledger::check_file(file_id, parsed, config, &mut out),
         Parsed::Namespaces(Err(error))
@@ -96,13 +151,9 @@ pub fn task_diagnostics(workspace: &Workspace, idx: TaskIdx, config: &Config) ->
 /// [`task_diagnostics`] without the rules that move with the clock.
 pub fn task_rules(workspace: &Workspace, idx: TaskIdx) -> Vec<Diagnostic> {
     let mut out = Vec::new();
-    let task = workspace.task(idx);
-    package::check_task(workspace, idx, &mut out);
-    dependencies::check_task(workspace, task, &mut out);
-    links::check_task(workspace, task, &mut out);
-    ledger::check_drift(workspace, task, &mut out);
-    state::check_task(workspace, task, &mut out);
-    index::check_task(workspace, task, &mut out);
+    for check in MODULES.iter().filter_map(|module| module.task) {
+        check(workspace, idx, &mut out);
+    }
     out
 }
 

@@ -4,7 +4,12 @@
 use crate::base::TextRange;
 use crate::db::layout::{file_name, package_role};
 use crate::db::{FileId, FileRole, LoadProblem, Parsed, Task, TaskIdx, Workspace};
+use crate::ide::diagnostics::RuleModule;
+use crate::ide::diagnostics::fix::{Fixes, card_task, folder_id, set, set_task_id};
+use crate::ide::diagnostics::ledger::move_where_the_ledger_says;
 use crate::ide::diagnostics::task_anchor;
+use crate::ide::edit::frontmatter::NewValue;
+use crate::ide::source_change::{FileChange, SourceChange};
 use crate::ide::types::{Diagnostic, Rule};
 use crate::syntax::index_table::row_task_id;
 use crate::syntax::task_id::{parse_file_prefix, parse_folder_name, parse_task_ref};
@@ -265,27 +270,124 @@ fn check_duplicates(workspace: &Workspace, me: TaskIdx, task: &Task, out: &mut V
     out.push(diagnostic);
 }
 
+/// stage-mismatch: the folder is where the task is (moving it is a transition), unless the
+/// ledger records a move the folder has not made: then finishing that move is the fix.
+pub(super) fn fix_stage_mismatch(ws: &Workspace, d: &Diagnostic, fixes: &mut Fixes) {
+    let Some(task) = card_task(ws, d.file) else {
+        return;
+    };
+    if let Some(idx) = ws.task_idx_of_file(d.file)
+        && move_where_the_ledger_says(ws, idx, fixes)
+    {
+        return;
+    }
+    let stage = task.stage.name();
+    fixes.change(
+        format!("Set stage to `{stage}`"),
+        true,
+        set(ws, d.file, "stage", &NewValue::Str(stage)),
+    );
+}
+
+/// task-id-mismatch against the folder: the folder's ID is the task's identity (indexes
+/// and references name it). A card file named for another ID needs a rename, not an edit.
+pub(super) fn fix_task_id_mismatch(ws: &Workspace, d: &Diagnostic, fixes: &mut Fixes) {
+    let Some(task) = card_task(ws, d.file) else {
+        return;
+    };
+    let (Some(folder_id), Some((written, _))) = (folder_id(task), &task.meta.task_id) else {
+        return;
+    };
+    let declared = parse_task_ref(written.trim()).map(|(id, _)| id.resolved_in(task.namespace()));
+    if declared.as_ref() == Some(&folder_id) {
+        return;
+    }
+    // When the card file is named for the declared ID too, folder and file disagree about
+    // which task this is; then the folder's answer is only offered.
+    let card_name = file_name(&ws.file(d.file).rel);
+    let file_agrees = parse_file_prefix(card_name)
+        .map(|(id, _)| id.resolved_in(task.namespace()))
+        .is_some_and(|id| Some(&id) == declared.as_ref());
+    set_task_id(ws, task, d.file, &folder_id.short(), !file_agrees, fixes);
+}
+
+/// package-file-missing: create the missing context and ledger files (a card needs its
+/// writer). The context gets a short heading to fill in. The ledger is created empty, not
+/// with a `created` event: an event dated now would claim the task was created now and, for
+/// a task past inbox, put the ledger at odds with the folder (ledger-stage-drift); an empty
+/// ledger trips no rule and the next transition appends to it.
+pub(super) fn fix_package_file_missing(ws: &Workspace, d: &Diagnostic, fixes: &mut Fixes) {
+    // Without a card the folder stays incomplete whatever else is created, and a card's
+    // name, DRI and goal are the writer's to give.
+    let Some(task) = ws.task_of_file(d.file).filter(|task| task.card.is_some()) else {
+        return;
+    };
+    let folder = ws.roots[task.root].path.join(&task.folder);
+    let short = task.id.short();
+    let mut created: Vec<(String, String)> = Vec::new();
+    if task.context.is_none() {
+        let name = task.meta.task_name.as_deref().unwrap_or("");
+        let text = format!(
+            "# Context for {}{}{}\n\nWhat someone needs to know to do this task: background, constraints, links.\n",
+            task.id,
+            if name.is_empty() { "" } else { ": " },
+            name
+        );
+        created.push((format!("{short}.context.md"), text));
+    }
+    if task.ledger.is_none() {
+        created.push((format!("{short}.ledger.jsonl"), String::new()));
+    }
+    // Something the loader did not read (a link, a pipe) is in the way of a create: an
+    // editor told to create the file "if it does not exist" would write through the link.
+    let unread = |name: &str| {
+        ws.load_problem(task.root, &format!("{}/{name}", task.folder))
+            .is_some()
+    };
+    let changes: Vec<FileChange> = created
+        .iter()
+        .filter(|(name, _)| !unread(name))
+        .map(|(name, text)| (folder.join(name), text))
+        .filter(|(path, _)| {
+            ws.file_by_path(path)
+                .is_none_or(|file| !ws.file(file).exists)
+        })
+        .map(|(path, text)| FileChange::Create {
+            path,
+            text: text.clone(),
+        })
+        .collect();
+    if changes.len() != created.len() || changes.is_empty() {
+        return;
+    }
+    let names: Vec<String> = created
+        .iter()
+        .map(|(name, _)| format!("`{name}`"))
+        .collect();
+    fixes.change(
+        format!("Create {}", names.join(" and ")),
+        true,
+        Some(SourceChange { changes }),
+    );
+}
+
+
+pub(super) const MODULE: RuleModule = RuleModule {
+    card: None,
+    task: Some(check_task),
+    fixes: &[
+        (Rule::StageMismatch, fix_stage_mismatch),
+        (Rule::TaskIdMismatch, fix_task_id_mismatch),
+        (Rule::PackageFileMissing, fix_package_file_missing),
+    ],
+};
+
 #[cfg(test)]
 mod tests {
     use expect_test::expect;
 
-    use crate::ide::fixture::{COUNTER, check_rule, package};
+    use crate::ide::fixture::{COUNTER, check_rule, package, without_file};
     use crate::ide::types::Rule;
-
-    /// `fixture` without the file whose header path ends with `suffix`, to break a package.
-    fn without_file(fixture: &str, suffix: &str) -> String {
-        let mut out = String::new();
-        let mut skipping = false;
-        for line in fixture.split_inclusive('\n') {
-            if let Some(header) = line.trim_end().strip_prefix("//- /") {
-                skipping = header.ends_with(suffix);
-            }
-            if !skipping {
-                out.push_str(line);
-            }
-        }
-        out
-    }
 
     #[test]
     fn task_id_differing_from_the_folder_is_reported_on_its_value() {
@@ -501,5 +603,77 @@ mod tests {
             package("backlog/TASK-FW-0001-b", ""),
         );
         assert_eq!(check_rule(&fixture, Rule::DuplicateTaskId), "");
+    }
+}
+
+/// The fix of each rule above, applied: its diagnostic goes, nothing else changes.
+#[cfg(test)]
+mod fix_tests {
+    use expect_test::expect;
+
+    use crate::ide::diagnostics::check_fix::{check_fix, one};
+    use crate::ide::fixture::without_file;
+    use crate::ide::types::Rule;
+
+    #[test]
+    fn stage_from_the_folder() {
+        let fixture = one("backlog/TASK-0001-x", "stage: \"next\"");
+        check_fix(
+            &fixture,
+            Rule::StageMismatch,
+            "Set stage",
+            expect![[r#"
+        Set stage to `backlog` (safe)
+        backlog/TASK-0001-x/0001-x.task.md:7:9 `next` -> `backlog`
+          = stage: "backlog"
+    "#]],
+        );
+    }
+
+    #[test]
+    fn task_id_from_the_folder() {
+        let fixture = one("inbox/TASK-0001-x", "task_id: \"0002\"");
+        check_fix(
+            &fixture,
+            Rule::TaskIdMismatch,
+            "Set task_id",
+            expect![[r#"
+        Set task_id to "0001" (safe)
+        inbox/TASK-0001-x/0001-x.task.md:2:14 `2` -> `1`
+          = task_id: "0001"
+    "#]],
+        );
+    }
+
+    #[test]
+    fn context_created() {
+        let fixture = without_file(&one("inbox/TASK-0001-x", ""), ".context.md");
+        check_fix(
+            &fixture,
+            Rule::PackageFileMissing,
+            "Create",
+            expect![[r#"
+        Create `0001.context.md` (safe)
+        create inbox/TASK-0001-x/0001.context.md `# Context for TASK-0001: Task 0001⏎⏎What someone needs to know to do this task: background, constraints, links.⏎`
+    "#]],
+        );
+    }
+
+    #[test]
+    fn context_and_ledger_created() {
+        let fixture = without_file(
+            &without_file(&one("backlog/TASK-0001-x", ""), ".context.md"),
+            ".ledger.jsonl",
+        );
+        check_fix(
+            &fixture,
+            Rule::PackageFileMissing,
+            "Create",
+            expect![[r#"
+        Create `0001.context.md` and `0001.ledger.jsonl` (safe)
+        create backlog/TASK-0001-x/0001.context.md `# Context for TASK-0001: Task 0001⏎⏎What someone needs to know to do this task: background, constraints, links.⏎`
+        create backlog/TASK-0001-x/0001.ledger.jsonl ``
+    "#]],
+        );
     }
 }

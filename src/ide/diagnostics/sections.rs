@@ -1,8 +1,11 @@
 //! Rules on a card's body: missing-section and empty-acceptance-criteria.
 
 use crate::base::TextRange;
-use crate::db::FileId;
-use crate::ide::types::{Diagnostic, Rule};
+use crate::db::{FileId, Parsed, Workspace};
+use crate::ide::diagnostics::RuleModule;
+use crate::ide::diagnostics::fix::{Fixes, rewrite};
+use crate::ide::edit::{line_ending, line_start, splice};
+use crate::ide::types::{Diagnostic, FixData, Rule};
 use crate::syntax::card::{ACCEPTANCE_CRITERIA, Card, Frontmatter};
 
 pub const REQUIRED_SECTIONS: [&str; 5] = [
@@ -13,7 +16,8 @@ pub const REQUIRED_SECTIONS: [&str; 5] = [
     ACCEPTANCE_CRITERIA,
 ];
 
-pub(super) fn check(file: FileId, card: &Card, out: &mut Vec<Diagnostic>) {
+/// The body rules of one card (the workspace is not read: they depend on the card alone).
+pub(super) fn check(_: &Workspace, file: FileId, card: &Card, out: &mut Vec<Diagnostic>) {
     // A card without readable frontmatter already has an error; its body is not judged yet.
     let Frontmatter::Present(block) = &card.frontmatter else {
         return;
@@ -31,12 +35,15 @@ pub(super) fn check(file: FileId, card: &Card, out: &mut Vec<Diagnostic>) {
             .iter()
             .find(|section| section.title.eq_ignore_ascii_case(required));
         match section {
-            None => out.push(Diagnostic::new(
-                Rule::MissingSection,
-                file,
-                closing_fence,
-                format!("the card has no `## {required}` section"),
-            )),
+            None => out.push(
+                Diagnostic::new(
+                    Rule::MissingSection,
+                    file,
+                    closing_fence,
+                    format!("the card has no `## {required}` section"),
+                )
+                .with_fix(FixData::MissingSection { title: required }),
+            ),
             Some(section)
                 if required == ACCEPTANCE_CRITERIA && card.acceptance_items.is_empty() =>
             {
@@ -51,6 +58,86 @@ pub(super) fn check(file: FileId, card: &Card, out: &mut Vec<Diagnostic>) {
         }
     }
 }
+
+/// missing-section: add the `## Heading` where the section order puts it: before the first
+/// later required section the card has, else after the last earlier one, else at the end.
+/// Acceptance Criteria comes with one unchecked item, since an empty one is a warning of
+/// its own.
+pub(super) fn fix_missing_section(ws: &Workspace, d: &Diagnostic, fixes: &mut Fixes) {
+    let Parsed::Card(card) = &ws.file(d.file).parsed else {
+        return;
+    };
+    let Some(FixData::MissingSection { title }) = d.fix else {
+        return;
+    };
+    let text = &ws.file(d.file).text;
+    fixes.change(
+        format!("Add the `## {title}` section"),
+        true,
+        rewrite(ws, d.file, add_section(text, card, title)),
+    );
+}
+
+fn add_section(text: &str, card: &Card, title: &str) -> Option<String> {
+    let order = REQUIRED_SECTIONS
+        .iter()
+        .position(|required| required.eq_ignore_ascii_case(title))?;
+    let eol = line_ending(text);
+    let mut section = format!("## {title}{eol}{eol}");
+    if title.eq_ignore_ascii_case(ACCEPTANCE_CRITERIA) {
+        section.push_str(&format!("- [ ] TODO{eol}{eol}"));
+    }
+    let present = |names: &[&str]| {
+        card.sections
+            .iter()
+            .filter(|section| {
+                names
+                    .iter()
+                    .any(|name| section.title.eq_ignore_ascii_case(name))
+            })
+            .collect::<Vec<_>>()
+    };
+    let later = present(&REQUIRED_SECTIONS[order + 1..]);
+    if let Some(next) = later
+        .iter()
+        .min_by_key(|section| section.heading_range.start)
+    {
+        let at = line_start(text, next.heading_range.start as usize);
+        return Some(splice(text, at, at, &section));
+    }
+    let earlier = present(&REQUIRED_SECTIONS[..order]);
+    let after = earlier
+        .iter()
+        .map(|section| section.content_range.end as usize)
+        .max();
+    match after {
+        // Another (non-required) heading follows the last earlier section.
+        Some(at) if at < text.len() => {
+            let at = line_start(text, at);
+            Some(splice(text, at, at, &section))
+        }
+        _ => {
+            // At the end of the file, after a blank line.
+            let mut tail = String::new();
+            if !text.is_empty() && !text.ends_with('\n') {
+                tail.push_str(eol);
+            }
+            let body = &text[card.body_start.min(text.len())..];
+            if !body.trim().is_empty() && !text.ends_with(&format!("{eol}{eol}")) {
+                tail.push_str(eol);
+            }
+            let section = section.trim_end_matches(['\r', '\n']).to_string() + eol;
+            Some(format!("{text}{tail}{section}"))
+        }
+    }
+}
+
+
+pub(super) const MODULE: RuleModule = RuleModule {
+    card: Some(check),
+    task: None,
+    fixes: &[(Rule::MissingSection, fix_missing_section)],
+};
 
 #[cfg(test)]
 mod tests {
@@ -159,5 +246,82 @@ mod tests {
         expect![[r#"
             inbox/TASK-0001-a/0001-a.task.md:38:1 warning `## Acceptance Criteria` Acceptance Criteria has no checklist item; add testable items as `- [ ] …`
         "#]].assert_eq(&check_rule(&empty, Rule::EmptyAcceptanceCriteria));
+    }
+}
+
+/// The fix of each rule above, applied: its diagnostic goes, nothing else changes.
+#[cfg(test)]
+mod fix_tests {
+    use expect_test::expect;
+
+    use super::add_section;
+    use crate::syntax::card::parse_card;
+
+    use crate::ide::diagnostics::check_fix::{check_fix, one};
+    use crate::ide::types::Rule;
+
+    #[test]
+    fn section_added_before_the_next_one() {
+        let fixture =
+            one("inbox/TASK-0001-a", "").replace("## Expected Outputs\n\nA result.\n\n", "");
+        check_fix(
+            &fixture,
+            Rule::MissingSection,
+            "Add the `## Expected Outputs`",
+            expect![[r#"
+        Add the `## Expected Outputs` section (safe)
+        inbox/TASK-0001-a/0001-a.task.md:34:4 `` -> `Expected Outputs⏎⏎## `
+          = ## Expected Outputs
+          = 
+          = ## Acceptance Criteria
+    "#]],
+        );
+    }
+
+    #[test]
+    fn acceptance_criteria_added_at_the_end_with_an_item() {
+        let fixture =
+            one("inbox/TASK-0001-a", "").replace("## Acceptance Criteria\n\n- [ ] it works\n", "");
+        check_fix(
+            &fixture,
+            Rule::MissingSection,
+            "Add the `## Acceptance Criteria`",
+            expect![[r#"
+        Add the `## Acceptance Criteria` section (safe)
+        inbox/TASK-0001-a/0001-a.task.md:38:1 `` -> `## Acceptance Criteria⏎⏎- [ ] TODO⏎`
+          = ## Acceptance Criteria
+          = 
+          = - [ ] TODO
+    "#]],
+        );
+    }
+
+    fn added(text: &str, title: &str) -> String {
+        add_section(text, &parse_card(text), title).unwrap()
+    }
+
+    #[test]
+    fn sections_go_where_the_order_puts_them_in_the_files_line_endings() {
+        let text = "---\r\na: 1\r\n---\r\n## Goal\r\n\r\nG.\r\n\r\n## Notes\r\n\r\nN.\r\n";
+        // After Goal, before the unrelated Notes section that follows it.
+        assert_eq!(
+            added(text, "Inputs Required"),
+            "---\r\na: 1\r\n---\r\n## Goal\r\n\r\nG.\r\n\r\n## Inputs Required\r\n\r\n## Notes\r\n\r\nN.\r\n"
+        );
+        // Nothing before it: before the first later section.
+        let text = "---\na: 1\n---\n\n## Expected Outputs\n\nE.\n";
+        assert_eq!(
+            added(text, "Goal"),
+            "---\na: 1\n---\n\n## Goal\n\n## Expected Outputs\n\nE.\n"
+        );
+        // No sections at all, and no final newline: at the end after a blank line.
+        assert_eq!(
+            added("---\na: 1\n---\nIntro.", "Goal"),
+            "---\na: 1\n---\nIntro.\n\n## Goal\n"
+        );
+        assert_eq!(
+            added("---\na: 1\n---\n", "Goal"),
+            "---\na: 1\n---\n## Goal\n"
+        );
     }
 }

@@ -4,12 +4,17 @@
 use crate::base::TextRange;
 use crate::db::meta::BlockedBy;
 use crate::db::vocab::{Stage, Status};
-use crate::db::{Task, Workspace};
+use crate::db::{Task, TaskIdx, Workspace};
+use crate::ide::diagnostics::RuleModule;
+use crate::ide::diagnostics::fix::{Fixes, card_task, combine, set};
+use crate::ide::diagnostics::index::{Follow, follow_card};
 use crate::ide::diagnostics::task_anchor;
+use crate::ide::edit::frontmatter::NewValue;
 use crate::ide::types::{Diagnostic, Rule};
 
 /// The rules for one task; they read only it and the tasks it names.
-pub(super) fn check_task(workspace: &Workspace, task: &Task, out: &mut Vec<Diagnostic>) {
+pub(super) fn check_task(workspace: &Workspace, idx: TaskIdx, out: &mut Vec<Diagnostic>) {
+    let task = workspace.task(idx);
     let Some((card, anchor)) = task_anchor(workspace, task) else {
         return;
     };
@@ -107,6 +112,42 @@ fn check_blocked(
     }
 }
 
+/// blocked-without-reason when `blocked_by` is set but the status is not blocked: either the
+/// blocker is stale or the status is. Both are offered; neither is certain. (A blocked task
+/// without a blocker has no knowable fix: only the writer knows what blocks it.)
+pub(super) fn fix_blocked_without_reason(ws: &Workspace, d: &Diagnostic, fixes: &mut Fixes) {
+    let Some(task) = card_task(ws, d.file) else {
+        return;
+    };
+    let Some(idx) = ws.task_idx_of_file(d.file) else {
+        return;
+    };
+    if task.meta.status() == Some(Status::Blocked) || task.meta.blocked_by.is_none() {
+        return;
+    }
+    fixes.change(
+        "Clear blocked_by",
+        false,
+        set(ws, d.file, "blocked_by", &NewValue::Null),
+    );
+    // The index rows' Status mirrors the card's, so they change with it.
+    let blocked = Status::Blocked.name();
+    let card = set(ws, d.file, "status", &NewValue::Str(blocked));
+    let rows = follow_card(ws, idx, Follow::Status(blocked));
+    fixes.change(
+        "Set status to `blocked`",
+        false,
+        combine(std::iter::once(card).chain(rows.into_iter().map(Some))),
+    );
+}
+
+
+pub(super) const MODULE: RuleModule = RuleModule {
+    card: None,
+    task: Some(check_task),
+    fixes: &[(Rule::BlockedWithoutReason, fix_blocked_without_reason)],
+};
+
 #[cfg(test)]
 mod tests {
     use expect_test::expect;
@@ -198,6 +239,49 @@ mod tests {
                 Rule::TerminalStatusStage
             ),
             ""
+        );
+    }
+}
+
+/// The fix of each rule above, applied: its diagnostic goes, nothing else changes.
+#[cfg(test)]
+mod fix_tests {
+    use expect_test::expect;
+
+    use crate::ide::diagnostics::check_fix::{ROOT_ROWS, STAGE_ROWS, check_fix, indexed, one};
+    use crate::ide::types::Rule;
+
+    #[test]
+    fn stale_blocked_by_cleared() {
+        let fixture = one("inbox/TASK-0001-x", "blocked_by: \"external:vendor\"");
+        check_fix(
+            &fixture,
+            Rule::BlockedWithoutReason,
+            "Clear blocked_by",
+            expect![[r#"
+        Clear blocked_by
+        inbox/TASK-0001-x/0001-x.task.md:13:13 `"external:vendor"` -> `null`
+          = blocked_by: null
+    "#]],
+        );
+    }
+
+    #[test]
+    fn status_set_to_blocked_with_the_index_rows() {
+        let fixture = indexed("blocked_by: \"external:vendor\"", "", ROOT_ROWS, STAGE_ROWS);
+        check_fix(
+            &fixture,
+            Rule::BlockedWithoutReason,
+            "Set status",
+            expect![[r#"
+        Set status to `blocked`
+        backlog/TASK-0001-a/0001-a.task.md:12:10 `active` -> `blocked`
+          = status: "blocked"
+        INDEX.md:5:39 `active` -> `blocked`
+          = | 0001 | Task 0001 | @ana | backlog | blocked | - | - |
+        backlog/INDEX.md:7:29 `active` -> `blocked`
+          = | 0001 | Task 0001 | @ana | blocked | - | - |
+    "#]],
         );
     }
 }

@@ -1,59 +1,60 @@
-//! Fixes of INDEX.md files: index-missing-row, index-phantom-row, index-duplicate-row,
+//! The fixes of the index rules: index-missing-row, index-phantom-row, index-duplicate-row,
 //! index-row-mismatch and index-broken-link. The card is the source of truth (WF0 rule 4),
 //! so rows are written from it, linked the way the index links its rows; and the helper other
 //! fixes use to keep rows in step with a card they change.
 
 use crate::db::layout::namespace_of_dir;
 use crate::db::{FileId, IndexFile, Parsed, Task, TaskIdx, Workspace};
-use crate::ide::diagnostics::index::{
-    cell_dependencies, covers, expected_row, row_links, row_owner, row_task, same_text,
-    unread_task_folder, view,
-};
+use crate::ide::diagnostics::fix::{Fixes, rewrite};
+use crate::ide::diagnostics::ledger::ledger_ahead_or_behind;
 use crate::ide::edit::index_rows::{
     Linking, RowValues, dependency_cell, escape_cell, insert_row, placed, remove_row_at,
     render_cells, render_row, row_cells,
 };
 use crate::ide::edit::{line_content_end, line_start, splice};
-use crate::ide::fixes::{Fixes, rewrite};
 use crate::ide::index_links::{TaskPlace, corrected_target};
 use crate::ide::source_change::SourceChange;
-use crate::ide::types::{Diagnostic, Rule};
+use crate::ide::types::{Diagnostic, FixData, Rule};
 use crate::syntax::index_table::{Cell, Column, IndexRow, IndexTable, ParsedIndex};
 use crate::syntax::task_id::TaskId;
 
-/// index-missing-row: add the task's row to the index that lacks it. The card's diagnostic
-/// about the root index names that index as related; the one about the stage index does
-/// not, and the index is found again. With no such index there is nothing to add to.
-pub(super) fn missing_row(ws: &Workspace, d: &Diagnostic, fixes: &mut Fixes) {
-    let (idx, index_file) = match ws.task_idx_of_file(d.file) {
-        Some(idx) => {
-            let task = ws.task(idx);
-            let index = match d.related.first() {
-                Some(related) => Some(related.file),
-                // "not listed in a root INDEX.md (there is none)": nowhere to add it.
-                None if d.message.contains("root INDEX.md") => None,
-                None => indexes_of(ws, task)
-                    .find(|(index, table)| {
-                        index.stage.is_some() && row_of(table, index, task).is_none()
-                    })
-                    .map(|(index, _)| index.file),
-            };
-            let Some(index) = index else {
-                return;
-            };
-            (idx, index)
-        }
-        // The root index's own diagnostic points at the card it misses.
-        None => {
-            let Some(idx) = d
-                .related
-                .first()
-                .and_then(|related| ws.task_idx_of_file(related.file))
-            else {
-                return;
-            };
-            (idx, d.file)
-        }
+use super::{
+    cell_dependencies, covers, expected_row, row_links, row_owner, row_task, same_text,
+    unread_task_folder, view,
+};
+
+/// Whether `d` (a diagnostic of an index rule) is about a task whose ledger puts it in another
+/// stage than its folder: its file's task, the task at its other end, or its row's task.
+/// Index rows say where a task is; while its ledger and its folder disagree, a row written
+/// from the folder would contradict the ledger. Finishing the move (the ledger-stage-drift
+/// fix) rewrites them, so until then the index fixes offer nothing.
+fn waits_for_the_ledger(ws: &Workspace, d: &Diagnostic) -> bool {
+    let drifts = |idx: &TaskIdx| ledger_ahead_or_behind(ws, *idx).is_some();
+    let own = ws.task_idx_of_file(d.file);
+    let related = d
+        .related
+        .iter()
+        .filter_map(|related| ws.task_idx_of_file(related.file));
+    own.into_iter().chain(related).any(|idx| drifts(&idx))
+        || row_tasks_at(ws, d.file, d.range.start).iter().any(drifts)
+}
+
+/// index-missing-row: add the task's row to the index that lacks it (the rule names both;
+/// with no index to add to it names none, and there is no fix).
+pub(in crate::ide::diagnostics) fn fix_missing_row(
+    ws: &Workspace,
+    d: &Diagnostic,
+    fixes: &mut Fixes,
+) {
+    if waits_for_the_ledger(ws, d) {
+        return;
+    }
+    let Some(FixData::MissingRow {
+        task: idx,
+        index: index_file,
+    }) = d.fix
+    else {
+        return;
     };
     let task = ws.task(idx);
     let Some(table) = table_of(ws, index_file) else {
@@ -71,7 +72,14 @@ pub(super) fn missing_row(ws: &Workspace, d: &Diagnostic, fixes: &mut Fixes) {
 
 /// index-phantom-row and index-duplicate-row: remove the row the diagnostic is on (a
 /// duplicate is reported on the later row, so the first one stays).
-pub(super) fn extra_row(ws: &Workspace, d: &Diagnostic, fixes: &mut Fixes) {
+pub(in crate::ide::diagnostics) fn fix_extra_row(
+    ws: &Workspace,
+    d: &Diagnostic,
+    fixes: &mut Fixes,
+) {
+    if waits_for_the_ledger(ws, d) {
+        return;
+    }
     // A row naming a task whose folder is there but was not read (a link) lists a real task:
     // removing it would lose the row the moment the link is replaced by the folder.
     if d.rule == Rule::IndexPhantomRow
@@ -99,7 +107,14 @@ pub(super) fn extra_row(ws: &Workspace, d: &Diagnostic, fixes: &mut Fixes) {
 /// The row keeps its own spelling of the ID and namespace, the cells of columns the analysis
 /// does not know, and its Flags unless the status they describe changes (kept cells as
 /// written, markup and all).
-pub(super) fn row_mismatch(ws: &Workspace, d: &Diagnostic, fixes: &mut Fixes) {
+pub(in crate::ide::diagnostics) fn fix_row_mismatch(
+    ws: &Workspace,
+    d: &Diagnostic,
+    fixes: &mut Fixes,
+) {
+    if waits_for_the_ledger(ws, d) {
+        return;
+    }
     let Some(index) = index_file(ws, d.file) else {
         return;
     };
@@ -157,7 +172,14 @@ pub(super) fn row_mismatch(ws: &Workspace, d: &Diagnostic, fixes: &mut Fixes) {
 /// index-broken-link: point the link at where its task is, in the form the target had (card
 /// or folder, `./`, its `#section`). The diagnostic is on the target (on the whole link when
 /// the target is blank), which finds the link again.
-pub(super) fn broken_link(ws: &Workspace, d: &Diagnostic, fixes: &mut Fixes) {
+pub(in crate::ide::diagnostics) fn fix_broken_link(
+    ws: &Workspace,
+    d: &Diagnostic,
+    fixes: &mut Fixes,
+) {
+    if waits_for_the_ledger(ws, d) {
+        return;
+    }
     let Some(index) = index_file(ws, d.file) else {
         return;
     };
@@ -206,7 +228,7 @@ pub(super) fn broken_link(ws: &Workspace, d: &Diagnostic, fixes: &mut Fixes) {
 }
 
 /// A cell a card change sets in the task's index rows.
-pub(super) enum Follow<'a> {
+pub(crate) enum Follow<'a> {
     Status(&'a str),
     /// The new `depends_on`, sorted and without repeats.
     Dependencies(&'a [TaskId]),
@@ -216,7 +238,7 @@ pub(super) enum Follow<'a> {
 /// cell agrees with the card as it is now is set to the new value (linked where the index
 /// links that column). Rows that already disagree are left alone; index-row-mismatch reports
 /// them and its fix rewrites them.
-pub(super) fn follow_card(ws: &Workspace, idx: TaskIdx, new: Follow) -> Vec<SourceChange> {
+pub(crate) fn follow_card(ws: &Workspace, idx: TaskIdx, new: Follow) -> Vec<SourceChange> {
     let task = ws.task(idx);
     let expected = expected_row(task);
     let (column, agrees): (Column, &dyn Fn(&Cell) -> bool) = match new {
@@ -262,7 +284,7 @@ pub(super) fn follow_card(ws: &Workspace, idx: TaskIdx, new: Follow) -> Vec<Sour
 }
 
 /// The indexes that should list `task`, with their task tables.
-fn indexes_of<'w>(
+pub(super) fn indexes_of<'w>(
     ws: &'w Workspace,
     task: &'w Task,
 ) -> impl Iterator<Item = (&'w IndexFile, &'w IndexTable)> {
@@ -274,7 +296,11 @@ fn indexes_of<'w>(
 }
 
 /// The first row of `table` listing `task`.
-fn row_of<'t>(table: &'t IndexTable, index: &IndexFile, task: &Task) -> Option<&'t IndexRow> {
+pub(super) fn row_of<'t>(
+    table: &'t IndexTable,
+    index: &IndexFile,
+    task: &Task,
+) -> Option<&'t IndexRow> {
     table
         .rows
         .iter()
@@ -282,7 +308,7 @@ fn row_of<'t>(table: &'t IndexTable, index: &IndexFile, task: &Task) -> Option<&
 }
 
 /// The tasks named by the row of index `file` that holds byte `offset`.
-pub(super) fn row_tasks_at(ws: &Workspace, file: FileId, offset: u32) -> &[TaskIdx] {
+fn row_tasks_at(ws: &Workspace, file: FileId, offset: u32) -> &[TaskIdx] {
     let (Some(index), Some(table)) = (index_file(ws, file), table_of(ws, file)) else {
         return &[];
     };
@@ -303,11 +329,147 @@ fn index_file(ws: &Workspace, file: FileId) -> Option<&IndexFile> {
         .find(|index| index.file == file)
 }
 
-fn table_of(ws: &Workspace, file: FileId) -> Option<&IndexTable> {
+pub(super) fn table_of(ws: &Workspace, file: FileId) -> Option<&IndexTable> {
     match &ws.file(file).parsed {
         Parsed::Index(ParsedIndex {
             table: Some(table), ..
         }) => Some(table),
         _ => None,
+    }
+}
+
+/// The fix of each rule above, applied: its diagnostic goes, nothing else changes.
+#[cfg(test)]
+mod fix_tests {
+    use expect_test::expect;
+
+    use crate::ide::diagnostics::check_fix::{ROOT_ROWS, STAGE_ROWS, check_fix, indexed};
+    use crate::ide::types::Rule;
+
+    #[test]
+    fn row_added_to_the_stage_index() {
+        let fixture = indexed(
+            "blocks: [\"0002\"]",
+            "depends_on: [TASK-0001]",
+            &ROOT_ROWS.replace(
+                "| 0002 | Task 0002 | @ana | backlog | active | - | - |",
+                "| 0002 | Task 0002 | @ana | backlog | active | - | TASK-0001 |",
+            ),
+            "| 0001 | Task 0001 | @ana | active | - | - |\n",
+        );
+        check_fix(
+            &fixture,
+            Rule::IndexMissingRow,
+            "Add a row",
+            expect![[r#"
+        Add a row for TASK-0002 to backlog/INDEX.md (safe)
+        backlog/INDEX.md:8:1 `` -> `| 0002 | Task 0002 | @ana | active | - | TASK-0001 |⏎`
+          = | 0002 | Task 0002 | @ana | active | - | TASK-0001 |
+    "#]],
+        );
+    }
+
+    #[test]
+    fn row_added_to_the_root_index_before_the_notes_below_it() {
+        let fixture = indexed(
+            "",
+            "",
+            "| 0001 | Task 0001 | @ana | backlog | active | - | - |\n",
+            STAGE_ROWS,
+        );
+        check_fix(
+            &fixture,
+            Rule::IndexMissingRow,
+            "Add a row",
+            expect![[r#"
+        Add a row for TASK-0002 to INDEX.md (safe)
+        INDEX.md:6:1 `` -> `| 0002 | Task 0002 | @ana | backlog | active | - | - |⏎`
+          = | 0002 | Task 0002 | @ana | backlog | active | - | - |
+    "#]],
+        );
+    }
+
+    #[test]
+    fn phantom_row_removed() {
+        let fixture = indexed(
+            "",
+            "",
+            ROOT_ROWS,
+            &format!("{STAGE_ROWS}| 0009 | Ghost | @ana | active | - | - |\n"),
+        );
+        check_fix(
+            &fixture,
+            Rule::IndexPhantomRow,
+            "Remove the row",
+            expect![[r#"
+        Remove the row for `0009` (safe)
+        backlog/INDEX.md:9:1 `| 0009 | Ghost | @ana | active | - | - |⏎` -> ``
+    "#]],
+        );
+    }
+
+    #[test]
+    fn later_duplicate_removed() {
+        let fixture = indexed(
+            "",
+            "",
+            ROOT_ROWS,
+            &format!("{STAGE_ROWS}| TASK-0001 | Task 0001 | @ana | active | - | - |\n"),
+        );
+        check_fix(
+            &fixture,
+            Rule::IndexDuplicateRow,
+            "Remove the row",
+            expect![[r#"
+        Remove the row for `TASK-0001` (safe)
+        backlog/INDEX.md:9:1 `| TASK-0001 | Task 0001 | @ana | active | - | - |⏎` -> ``
+    "#]],
+        );
+    }
+
+    #[test]
+    fn mismatched_row_rewritten_from_the_card() {
+        let fixture = indexed(
+            "",
+            "",
+            ROOT_ROWS,
+            "| 0001 | Task 0001 | @ana | active | - | - |\n| 0002 | Old name | @bo | blocked | blocked(TASK-0001) | - |\n",
+        );
+        check_fix(
+            &fixture,
+            Rule::IndexRowMismatch,
+            "Rewrite the row",
+            expect![[r#"
+        Rewrite the row for TASK-0002 from its card (safe)
+        backlog/INDEX.md:8:10 `Old name | @bo | blocked | blocked(TASK-0001)` -> `Task 0002 | @ana | active | -`
+          = | 0002 | Task 0002 | @ana | active | - | - |
+    "#]],
+        );
+    }
+
+    #[test]
+    fn a_link_leading_elsewhere_pointed_at_the_task_in_the_form_it_had() {
+        let fixture = indexed(
+        "",
+        "depends_on: [TASK-0001]",
+        &ROOT_ROWS.replace(
+            "| 0002 | Task 0002 | @ana | backlog | active | - | - |",
+            "| 0002 | Task 0002 | @ana | backlog | active | - | [TASK-0001](./next/TASK-0001-a/#goal) |",
+        ),
+        &STAGE_ROWS.replace(
+            "| 0002 | Task 0002 | @ana | active | - | - |",
+            "| 0002 | Task 0002 | @ana | active | - | TASK-0001 |",
+        ),
+    );
+        check_fix(
+            &fixture,
+            Rule::IndexBrokenLink,
+            "Link to",
+            expect![[r#"
+        Link to `./backlog/TASK-0001-a/#goal` (safe)
+        INDEX.md:6:66 `next` -> `backlog`
+          = | 0002 | Task 0002 | @ana | backlog | active | - | [TASK-0001](./backlog/TASK-0001-a/#goal) |
+    "#]],
+        );
     }
 }

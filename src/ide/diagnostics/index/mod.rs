@@ -11,14 +11,19 @@ use crate::base::TextRange;
 use crate::db::layout::{file_name, namespace_dir_of_folder, namespace_of_dir};
 use crate::db::mentions::MentionKind;
 use crate::db::vocab::{Stage, Status};
-use crate::db::{FileId, IndexFile, LoadProblem, Parsed, Task, Workspace};
+use crate::db::{FileId, IndexFile, LoadProblem, Parsed, Task, TaskIdx, Workspace};
+use crate::ide::diagnostics::RuleModule;
 use crate::ide::diagnostics::task_anchor;
 use crate::ide::index_links::{PlaceRef, TaskPlace, corrected_target, leads_to};
-use crate::ide::types::{Diagnostic, Rule, Severity};
+use crate::ide::types::{Diagnostic, FixData, Rule, Severity};
 use crate::syntax::index_table::{
     Cell, CellLink, Column, IndexRow, IndexTable, ParsedIndex, dependency_refs, row_task_id,
 };
 use crate::syntax::task_id::{TaskId, parse_folder_name, parse_task_ref};
+
+mod fix;
+
+pub(crate) use fix::{Follow, follow_card};
 
 /// One INDEX.md on its own: its table, and rows that name no task of its scope or name one
 /// twice. (Each task's own rows are checked with the task.)
@@ -39,7 +44,8 @@ pub(super) fn check_index(
 /// One task against the indexes that should list it: its rows must agree with its card,
 /// and a stage index and a root index must each have one. Rows are found through the
 /// mention index, so this costs the task's own rows, not the index's size.
-pub(super) fn check_task(workspace: &Workspace, task: &Task, out: &mut Vec<Diagnostic>) {
+pub(super) fn check_task(workspace: &Workspace, idx: TaskIdx, out: &mut Vec<Diagnostic>) {
+    let task = workspace.task(idx);
     let root = &workspace.roots[task.root];
     let mut listed_in_stage = false;
     let mut listed_in_root = false;
@@ -146,12 +152,18 @@ fn report_missing(
                 }
             }
         };
-        out.push(Diagnostic::new(
-            Rule::IndexMissingRow,
-            card,
-            anchor,
-            message,
-        ));
+        let mut diagnostic = Diagnostic::new(Rule::IndexMissingRow, card, anchor, message);
+        // The fix adds the row to the first stage index with a table that lacks it.
+        let lacking = fix::indexes_of(workspace, task).find(|(index, table)| {
+            index.stage.is_some() && fix::row_of(table, index, task).is_none()
+        });
+        if let (Some(idx), Some((index, _))) = (workspace.task_idx_of_file(card), lacking) {
+            diagnostic = diagnostic.with_fix(FixData::MissingRow {
+                task: idx,
+                index: index.file,
+            });
+        }
+        out.push(diagnostic);
     }
     if !listed_in_root && !unread(&root_indexes) {
         let Some(index) = root_indexes.first() else {
@@ -174,28 +186,35 @@ fn report_missing(
             return;
         };
         let index_name = &workspace.file(index.file).rel;
-        out.push(
-            Diagnostic::new(
-                Rule::IndexMissingRow,
-                card,
-                anchor,
-                format!("{} has no row in the root index {index_name}", task.id),
-            )
-            .with_related(
-                index.file,
-                header_range(workspace, index.file),
-                "the root index",
-            ),
+        // Reported on the card and on the index; one fix for both.
+        let fix = workspace
+            .task_idx_of_file(card)
+            .map(|idx| FixData::MissingRow {
+                task: idx,
+                index: index.file,
+            });
+        let on_card = Diagnostic::new(
+            Rule::IndexMissingRow,
+            card,
+            anchor,
+            format!("{} has no row in the root index {index_name}", task.id),
+        )
+        .with_related(
+            index.file,
+            header_range(workspace, index.file),
+            "the root index",
         );
-        out.push(
-            Diagnostic::new(
-                Rule::IndexMissingRow,
-                index.file,
-                header_range(workspace, index.file),
-                format!("{} ({}) has no row in this index", task.id, task.stage),
-            )
-            .with_related(card, anchor, format!("{} is declared here", task.id)),
-        );
+        let on_index = Diagnostic::new(
+            Rule::IndexMissingRow,
+            index.file,
+            header_range(workspace, index.file),
+            format!("{} ({}) has no row in this index", task.id, task.stage),
+        )
+        .with_related(card, anchor, format!("{} is declared here", task.id));
+        out.extend([on_card, on_index].map(|diagnostic| match fix.clone() {
+            Some(fix) => diagnostic.with_fix(fix),
+            None => diagnostic,
+        }));
     }
 }
 
@@ -692,6 +711,19 @@ pub(crate) fn same_text(cell: &str, card: &str) -> bool {
     };
     clean(cell) == clean(card)
 }
+
+
+pub(super) const MODULE: RuleModule = RuleModule {
+    card: None,
+    task: Some(check_task),
+    fixes: &[
+        (Rule::IndexMissingRow, fix::fix_missing_row),
+        (Rule::IndexPhantomRow, fix::fix_extra_row),
+        (Rule::IndexDuplicateRow, fix::fix_extra_row),
+        (Rule::IndexRowMismatch, fix::fix_row_mismatch),
+        (Rule::IndexBrokenLink, fix::fix_broken_link),
+    ],
+};
 
 #[cfg(test)]
 mod tests {

@@ -1,0 +1,34 @@
+//! unknown-field: a frontmatter key that is neither in the schema nor a known extension; a
+//! warning naming the field it most likely means when it looks like a typo, else a hint.
+
+use crate::base::nearest;
+use crate::db::vocab::KNOWN_FIELDS;
+use crate::ide::types::{Diagnostic, Rule, Severity};
+use crate::syntax::card::FrontmatterEntry;
+
+use super::{Emit, SUGGEST_MAX_LEN, shown};
+
+pub(super) fn check(entry: &FrontmatterEntry, emit: &mut Emit) {
+    let key = entry.key.as_str();
+    let suggestion = if key.len() <= SUGGEST_MAX_LEN {
+        nearest(key, KNOWN_FIELDS, 2)
+    } else {
+        None
+    };
+    let diagnostic = match suggestion {
+        Some(known) => Diagnostic::new(
+            Rule::UnknownField,
+            emit.file,
+            entry.key_range,
+            format!("unknown field `{key}`; did you mean `{known}`?"),
+        )
+        .with_severity(Severity::Warning),
+        None => Diagnostic::new(
+            Rule::UnknownField,
+            emit.file,
+            entry.key_range,
+            format!("`{}` is not a FlowOS task field", shown(key)),
+        ),
+    };
+    emit.out.push(diagnostic);
+}
