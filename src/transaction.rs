@@ -2084,7 +2084,7 @@ mod tests {
         assert_eq!(read(&root, "ID_COUNTER.txt"), "0002\n");
         let after = Workspace::build(vec![crate::loader::load_root(&root)]);
         let config = Config {
-            now: Some(now),
+            now,
             ..Config::default()
         };
         // Index rows are another module's part of WF1.

@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 
 use crate::base::TextRange;
-use crate::db::layout::{file_name, namespace_dir_of_folder, namespace_of_dir};
+use crate::db::layout::{file_name, index_covers, namespace_of_dir};
 use crate::db::mentions::MentionKind;
 use crate::db::vocab::{Stage, Status};
 use crate::db::{FileId, IndexFile, LoadProblem, Parsed, Task, Workspace};
@@ -216,27 +216,6 @@ fn first_line(text: &str) -> TextRange {
 /// Whether `index` is one that should list `task`.
 pub(crate) fn covers(workspace: &Workspace, index: &IndexFile, task: &Task) -> bool {
     index_covers(workspace, index, task, task.stage)
-}
-
-/// Whether `index` should list `task` when the task is in `stage` (a transition asks this
-/// about the stage it moves to).
-pub(crate) fn index_covers(
-    workspace: &Workspace,
-    index: &IndexFile,
-    task: &Task,
-    stage: Stage,
-) -> bool {
-    let file = workspace.file(index.file);
-    if file.root != task.root {
-        return false;
-    }
-    if index.stage.is_some_and(|listed| listed != stage) {
-        return false;
-    }
-    match &index.namespace_dir {
-        None => true,
-        Some(dir) => namespace_dir_of_folder(&task.folder) == Some(dir.as_str()),
-    }
 }
 
 /// The index's task table, or None after reporting index-table when it has none or lacks a

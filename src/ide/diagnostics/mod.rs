@@ -194,6 +194,30 @@ pub fn global_family(
     out
 }
 
+/// A task's diagnostics, configured: its card's own, its cross-file rules', and those of the
+/// cycle it is on (of the workspace-wide families only cycles report on a card outside
+/// current, and only when the task is on one, so only the task's own cycle is examined).
+pub fn task_and_card_diagnostics(
+    workspace: &Workspace,
+    idx: TaskIdx,
+    config: &Config,
+) -> Vec<Diagnostic> {
+    let mut diagnostics = match workspace.task(idx).card {
+        Some(card) => file_diagnostics(workspace, card, config),
+        None => Vec::new(),
+    };
+    diagnostics.extend(task_diagnostics(workspace, idx, config));
+    let component = crate::db::graph::component_of(workspace, idx);
+    if component.len() > 1 {
+        diagnostics.extend(
+            cycles::components_among(workspace, &component)
+                .into_iter()
+                .flat_map(|cycle| cycle.diagnostics),
+        );
+    }
+    configure(diagnostics, config)
+}
+
 /// Applies severity overrides, drops switched-off rules, and sorts by file and position.
 pub fn configure(diagnostics: Vec<Diagnostic>, config: &Config) -> Vec<Diagnostic> {
     let mut out: Vec<Diagnostic> = diagnostics

@@ -25,7 +25,7 @@ use std::path::PathBuf;
 use crate::db::vocab::Stage;
 use crate::db::{FileId, TaskIdx, Workspace};
 use crate::ide::source_change::{FileChange, SourceChange, TextEdit};
-use crate::ide::types::{Diagnostic, Rule};
+use crate::ide::types::{Config, Diagnostic, Rule};
 
 /// One way to fix one diagnostic.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -49,17 +49,8 @@ pub enum FixAction {
     },
 }
 
-/// What a fix needs to know beyond the workspace.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct FixContext {
-    /// "Now", in seconds since the epoch, for the events a fix appends.
-    pub now: i64,
-    /// The configured user (`flowos.user`); else events name the card's `current_dri`.
-    pub user: Option<String>,
-}
-
 /// The fixes for `diagnostic`, safe ones first.
-pub fn fixes_for(workspace: &Workspace, ctx: &FixContext, diagnostic: &Diagnostic) -> Vec<Fix> {
+pub fn fixes_for(workspace: &Workspace, ctx: &Config, diagnostic: &Diagnostic) -> Vec<Fix> {
     let mut fixes = Fixes {
         rule: diagnostic.rule,
         list: Vec::new(),
@@ -137,7 +128,7 @@ fn names_a_task_the_ledger_puts_elsewhere(ws: &Workspace, d: &Diagnostic) -> boo
 /// are left to the caller.
 pub fn fix_all(
     workspace: &Workspace,
-    ctx: &FixContext,
+    ctx: &Config,
     diagnostics: &[Diagnostic],
 ) -> (SourceChange, usize) {
     let mut merged = Merged::default();

@@ -1,10 +1,10 @@
 //! Fixes of task packages and their bookkeeping files: missing-section,
 //! package-file-missing, id-counter-stale and ledger-stage-drift.
 
+use crate::db::flow::ledger_stage;
 use crate::db::vocab::Stage;
 use crate::db::{FileRole, Parsed, TaskIdx, Workspace};
 use crate::ide::diagnostics::id_counter::next_free_id;
-use crate::ide::diagnostics::ledger::ledger_stage;
 use crate::ide::diagnostics::sections::REQUIRED_SECTIONS;
 use crate::ide::edit::{line_ending, line_start, splice};
 use crate::ide::fixes::{Fixes, backticked, rewrite};

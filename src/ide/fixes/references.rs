@@ -15,8 +15,9 @@ use crate::ide::edit::frontmatter::{
 use crate::ide::edit::ledger::append_lines;
 use crate::ide::edit::splice;
 use crate::ide::fixes::index::{Follow, follow_card};
-use crate::ide::fixes::{FixContext, Fixes, combine, rewrite};
+use crate::ide::fixes::{Fixes, combine, rewrite};
 use crate::ide::source_change::SourceChange;
+use crate::ide::types::Config;
 use crate::ide::types::Diagnostic;
 use crate::syntax::ledger::format_rfc3339;
 use crate::syntax::task_id::TaskId;
@@ -160,7 +161,7 @@ pub(super) fn split_link_mismatch(ws: &Workspace, d: &Diagnostic, fixes: &mut Fi
 /// parallel is a decision, so this is only ever applied by hand.
 pub(super) fn unfinished_dependency(
     ws: &Workspace,
-    ctx: &FixContext,
+    ctx: &Config,
     d: &Diagnostic,
     fixes: &mut Fixes,
 ) {

@@ -14,15 +14,10 @@ use crate::syntax::ledger::parse_rfc3339;
 
 const NOW: &str = "2026-03-10T12:00:00Z";
 
-fn ctx() -> TransitionContext {
-    let now = parse_rfc3339(NOW).unwrap();
-    TransitionContext {
-        now,
-        user: None,
-        config: Config {
-            now: Some(now),
-            ..Config::default()
-        },
+fn config() -> Config {
+    Config {
+        now: parse_rfc3339(NOW).unwrap(),
+        ..Config::default()
     }
 }
 
@@ -155,7 +150,7 @@ fn set_field(text: &str, key: &str, value: &str) -> String {
 /// from its task folder on, so a moved task's own problems compare equal; index rules
 /// (another module keeps the indexes) and SLOs (time in stage restarts) are left out.
 fn diagnostic_lines(workspace: &Workspace) -> BTreeSet<String> {
-    workspace_diagnostics(workspace, &ctx().config)
+    workspace_diagnostics(workspace, &config())
         .iter()
         .filter(|d| !d.rule.name().starts_with("index-") && d.rule != Rule::SloExceeded)
         .map(|d| {
@@ -190,14 +185,14 @@ fn check(fixture: &str, id: &str, action: &str, expect: Expect) -> Workspace {
     let before = workspace(fixture);
     let idx = find(&before, id);
     let action = Action::parse(action, before.task(idx).namespace()).expect("action parses");
-    let offered = offers(&before, idx, &ctx());
+    let offered = offers(&before, idx, &config());
     let offer = offered.iter().find(|offer| offer.action == action);
     assert_eq!(
         offer.map(|offer| &offer.disabled),
         Some(&None),
         "{action:?} is not an enabled offer: {offered:#?}"
     );
-    let plan = plan(&before, idx, &action, &ctx()).unwrap_or_else(|reason| panic!("{reason}"));
+    let plan = plan(&before, idx, &action, &config()).unwrap_or_else(|reason| panic!("{reason}"));
     let after = apply(&before, &plan.tasks);
     let new: Vec<String> = diagnostic_lines(&after)
         .difference(&diagnostic_lines(&before))
@@ -217,8 +212,8 @@ fn refused(fixture: &str, id: &str, action: &str) -> String {
     let workspace = workspace(fixture);
     let idx = find(&workspace, id);
     let action = Action::parse(action, None).expect("action parses");
-    let reason = plan(&workspace, idx, &action, &ctx()).expect_err("the move is refused");
-    let offer = offers(&workspace, idx, &ctx())
+    let reason = plan(&workspace, idx, &action, &config()).expect_err("the move is refused");
+    let offer = offers(&workspace, idx, &config())
         .into_iter()
         .find(|offer| offer.action == action);
     if let Some(offer) = offer {
@@ -295,7 +290,7 @@ fn offers_follow_stage_and_status() {
         "TASK-0006",
     ] {
         out.push_str(&format!("{id}:\n"));
-        for offer in offers(&workspace, find(&workspace, id), &ctx()) {
+        for offer in offers(&workspace, find(&workspace, id), &config()) {
             match offer.disabled {
                 Some(reason) => out.push_str(&format!("  {} [disabled: {reason}]\n", offer.title)),
                 None => out.push_str(&format!("  {}\n", offer.title)),
@@ -808,7 +803,7 @@ fn a_whole_lifecycle_leaves_no_diagnostics_behind() {
             fields_set = true;
         }
         let idx = find(&workspace, "TASK-0001");
-        let plan = plan(&workspace, idx, &action, &ctx()).unwrap_or_else(|r| panic!("{r}"));
+        let plan = plan(&workspace, idx, &action, &config()).unwrap_or_else(|r| panic!("{r}"));
         workspace = apply(&workspace, &plan.tasks);
         let new: Vec<String> = diagnostic_lines(&workspace)
             .difference(&baseline)
@@ -921,7 +916,7 @@ fn every_move_is_refused_while_the_card_or_ledger_is_not_utf8() {
         bytes.extend(b"\xE9\n");
         assert!(workspace.update_content(&path, &bytes, None));
         let idx = find(&workspace, "TASK-0001");
-        let refused = plan(&workspace, idx, &Action::Complete, &ctx()).unwrap_err();
+        let refused = plan(&workspace, idx, &Action::Complete, &config()).unwrap_err();
         assert_eq!(
             refused,
             format!("`{file}` is not valid UTF-8; save it as UTF-8 first")
@@ -987,7 +982,15 @@ fn verify_is_refused_for_a_card_on_a_cycle() {
     // Depending on a cycle is not being on it.
     let workspace = workspace(&fixture);
     let action = Action::parse("verify", None).unwrap();
-    assert!(plan(&workspace, find(&workspace, "TASK-0003"), &action, &ctx()).is_ok());
+    assert!(
+        plan(
+            &workspace,
+            find(&workspace, "TASK-0003"),
+            &action,
+            &config()
+        )
+        .is_ok()
+    );
 }
 
 #[test]
@@ -1178,23 +1181,23 @@ fn events_are_signed_by_the_configured_user_else_the_dri() {
         task("current/TASK-0002-b", "current_dri: null"),
     ]);
     let workspace = workspace(&fixture);
-    let user_of = |id: &str, ctx: &TransitionContext| {
-        let plan = plan(&workspace, find(&workspace, id), &Action::Complete, ctx).unwrap();
+    let user_of = |id: &str, config: &Config| {
+        let plan = plan(&workspace, find(&workspace, id), &Action::Complete, config).unwrap();
         let line: serde_json::Value = serde_json::from_str(&plan.tasks[0].events[0]).unwrap();
         line["user"].as_str().unwrap().to_string()
     };
-    let configured = TransitionContext {
+    let configured = Config {
         user: Some("@bo".into()),
-        ..ctx()
+        ..config()
     };
     assert_eq!(user_of("TASK-0001", &configured), "@bo");
-    assert_eq!(user_of("TASK-0001", &ctx()), "@ana");
+    assert_eq!(user_of("TASK-0001", &config()), "@ana");
     // No user and no DRI: the ledger would record an unknown actor, so the move is refused.
     let refused = plan(
         &workspace,
         find(&workspace, "TASK-0002"),
         &Action::Complete,
-        &ctx(),
+        &config(),
     )
     .unwrap_err();
     assert!(refused.contains("no user is set"), "{refused}");
