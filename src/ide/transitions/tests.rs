@@ -6,9 +6,10 @@ use std::collections::BTreeSet;
 use expect_test::{Expect, expect};
 
 use super::*;
-use crate::db::TaskIdx;
+use crate::db::{FileId, TaskIdx};
 use crate::ide::diagnostics::workspace_diagnostics;
 use crate::ide::fixture::{COUNTER, package, workspace};
+use crate::ide::projection::project;
 use crate::ide::types::{Config, Rule};
 use crate::syntax::ledger::parse_rfc3339;
 
@@ -65,10 +66,11 @@ fn find(workspace: &Workspace, id: &str) -> TaskIdx {
     TaskIdx(index as u32)
 }
 
-/// Applies a plan to the workspace's texts the crude way: ledger lines appended, `key: value`
-/// lines replaced or added in the frontmatter, folders renamed. Index files are left alone
-/// (another module rewrites them; their rules are left out of the comparison).
+/// Applies a plan to the workspace's texts as the product writes it: the production
+/// projection (`ide::projection::project`) gives the ledger lines, the new card and index
+/// texts and the folder moves, and the model is built afresh from the result.
 fn apply(workspace: &Workspace, changes: &[TaskChange]) -> Workspace {
+    let projected = project(workspace, changes).unwrap_or_else(|reason| panic!("{reason}"));
     let mut files: Vec<(String, String)> = workspace
         .files
         .iter()
@@ -76,45 +78,41 @@ fn apply(workspace: &Workspace, changes: &[TaskChange]) -> Workspace {
         .map(|file| (file.rel.clone(), file.text.to_string()))
         .collect();
     let mut dirs = workspace.roots[0].dirs.clone();
-    let text_of = |files: &[(String, String)], rel: &str| -> usize {
+    let slot = |files: &[(String, String)], file: FileId| -> usize {
+        let rel = &workspace.file(file).rel;
         files.iter().position(|(path, _)| path == rel).unwrap()
     };
-    for change in changes {
-        let task = workspace.task(change.task);
-        let ledger = text_of(&files, &workspace.file(task.ledger.unwrap()).rel);
-        let text = &mut files[ledger].1;
+    for (file, lines) in &projected.appends {
+        let at = slot(&files, *file);
+        let text = &mut files[at].1;
         if !text.is_empty() && !text.ends_with('\n') {
             text.push('\n');
         }
-        for line in &change.events {
+        for line in lines {
             text.push_str(line);
             text.push('\n');
         }
-        let card = text_of(&files, &workspace.file(task.card.unwrap()).rel);
-        let text = &mut files[card].1;
-        for (key, update) in &change.fields {
-            let value = match update {
-                FieldUpdate::Set(value) => serde_json::to_string(value).unwrap(),
-                FieldUpdate::Clear => "null".to_string(),
-            };
-            *text = set_field(text, key, &value);
-        }
-        if let Some(to) = change.to_stage {
-            let from = task.stage.name();
-            let moved: Vec<String> = task
-                .folder
-                .split('/')
-                .map(|part| if part == from { to.name() } else { part }.to_string())
-                .collect();
-            let moved = moved.join("/");
-            let rename = |path: &mut String| {
-                if let Some(rest) = path.strip_prefix(&task.folder) {
-                    *path = format!("{moved}{rest}");
-                }
-            };
-            files.iter_mut().for_each(|(path, _)| rename(path));
-            dirs.iter_mut().for_each(rename);
-        }
+    }
+    for (file, new_text) in projected.cards.iter().chain(&projected.indexes) {
+        let at = slot(&files, *file);
+        files[at].1 = new_text.clone();
+    }
+    let root = &workspace.roots[0].path;
+    let rel = |path: &std::path::Path| {
+        path.strip_prefix(root)
+            .unwrap()
+            .to_string_lossy()
+            .into_owned()
+    };
+    for (from, to) in &projected.moves {
+        let (from, to) = (rel(from), rel(to));
+        let rename = |path: &mut String| {
+            if *path == from || path.starts_with(&format!("{from}/")) {
+                *path = format!("{to}{}", &path[from.len()..]);
+            }
+        };
+        files.iter_mut().for_each(|(path, _)| rename(path));
+        dirs.iter_mut().for_each(rename);
     }
     let mut fixture = String::new();
     for dir in dirs {
@@ -127,23 +125,6 @@ fn apply(workspace: &Workspace, changes: &[TaskChange]) -> Workspace {
         }
     }
     crate::ide::fixture::workspace(&fixture)
-}
-
-/// Replaces the `key:` line of the frontmatter, or adds one before its closing fence.
-fn set_field(text: &str, key: &str, value: &str) -> String {
-    let body = text.strip_prefix("---\n").expect("card starts with ---");
-    let end = body.find("\n---\n").expect("frontmatter is closed") + 1;
-    let (frontmatter, rest) = body.split_at(end);
-    let mut lines: Vec<String> = frontmatter.lines().map(str::to_string).collect();
-    let new = format!("{key}: {value}");
-    match lines
-        .iter()
-        .position(|line| line.starts_with(&format!("{key}:")))
-    {
-        Some(at) => lines[at] = new,
-        None => lines.push(new),
-    }
-    format!("---\n{}\n{rest}", lines.join("\n"))
 }
 
 /// The diagnostics the comparison looks at, as comparable lines. A package file is named
