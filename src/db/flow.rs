@@ -113,8 +113,8 @@ pub struct StageLoad {
     pub hard: bool,
 }
 
-/// The load `stage` puts on `idx` under the policy `check` enforces; None when the stage has
-/// no limit.
+/// The load `stage` puts on `idx` under the policy wip-limit enforces; None when the stage
+/// has no limit.
 pub fn stage_load(workspace: &Workspace, idx: TaskIdx, stage: Stage) -> Option<StageLoad> {
     let task = workspace.task(idx);
     let root = &workspace.roots[task.root];

@@ -28,8 +28,9 @@ pub struct SloHours {
     pub violation: Option<i64>,
 }
 
-/// The SLO a task is measured against in its stage; None when it is not measured (see the
-/// module comment) or its stage has no target (`current` without an effort estimate).
+/// The SLO a task is measured against in its stage; None when it is not measured (archived
+/// tasks are done, paused and canceled ones are not flowing) or its stage has no target
+/// (`current` without an effort estimate).
 pub fn task_slo(task: &Task, policy: &WipPolicy) -> Option<SloHours> {
     if task.stage == Stage::Archived
         || matches!(task.meta.status(), Some(Status::Paused | Status::Canceled))
