@@ -7,6 +7,7 @@
 pub mod events;
 pub mod flow;
 pub mod graph;
+pub mod index_row;
 pub mod layout;
 pub mod mentions;
 pub mod meta;

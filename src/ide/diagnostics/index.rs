@@ -8,12 +8,13 @@
 use std::collections::HashMap;
 
 use crate::base::TextRange;
+use crate::db::index_row::{expected_row, show_dependencies};
 use crate::db::layout::{file_name, index_covers, namespace_of_dir};
 use crate::db::mentions::MentionKind;
-use crate::db::vocab::{Stage, Status};
+use crate::db::vocab::Stage;
 use crate::db::{FileId, IndexFile, LoadProblem, Parsed, Task, Workspace};
 use crate::ide::diagnostics::task_anchor;
-use crate::ide::index_links::{PlaceRef, TaskPlace, corrected_target, leads_to};
+use crate::ide::index_links::{PlaceRef, TaskPlace, corrected_target, leads_to, link_text};
 use crate::ide::types::{Diagnostic, Rule, Severity};
 use crate::syntax::index_table::{
     Cell, CellLink, Column, IndexRow, IndexTable, ParsedIndex, dependency_refs, row_task_id,
@@ -524,56 +525,6 @@ fn broken_link(
         range,
         message,
     ))
-}
-
-/// The text of `link`, one of `cell`'s links, as the cell's value reads it.
-pub(crate) fn link_text<'c>(cell: &'c Cell, link: &CellLink) -> &'c str {
-    cell.text
-        .get(link.value_start as usize..link.value_end as usize)
-        .unwrap_or("")
-}
-
-/// What a task's index rows must say, read from its folder and card: the values
-/// index-row-mismatch compares rows against, and the values a fix writes into them.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct ExpectedRow {
-    /// The folder's stage (the card's `stage` has its own rule).
-    pub stage: Stage,
-    pub status: Option<Status>,
-    pub name: Option<String>,
-    pub dri: Option<String>,
-    /// The card's `depends_on`, sorted and without repeats; None when the task has no card
-    /// (then nothing is known about its dependencies).
-    pub dependencies: Option<Vec<TaskId>>,
-}
-
-pub(crate) fn expected_row(task: &Task) -> ExpectedRow {
-    let meta = &task.meta;
-    let dependencies = task.card.map(|_| {
-        let mut ids: Vec<TaskId> = meta.depends_on.iter().map(|item| item.id.clone()).collect();
-        ids.sort();
-        ids.dedup();
-        ids
-    });
-    ExpectedRow {
-        stage: task.stage,
-        status: meta.status(),
-        name: meta.task_name.clone(),
-        dri: meta.current_dri.clone(),
-        dependencies,
-    }
-}
-
-/// How a Dependencies cell shows a set of tasks: `TASK-0001, TASK-0002`, or `-` for none.
-pub(crate) fn show_dependencies(ids: &[TaskId]) -> String {
-    if ids.is_empty() {
-        "-".to_string()
-    } else {
-        ids.iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join(", ")
-    }
 }
 
 /// The tasks a Dependencies cell names, read in `task`'s namespace, sorted and without

@@ -3,11 +3,11 @@
 //! so rows are written from it, linked the way the index links its rows; and the helper other
 //! fixes use to keep rows in step with a card they change.
 
+use crate::db::index_row::expected_row;
 use crate::db::layout::namespace_of_dir;
 use crate::db::{FileId, IndexFile, Parsed, Task, TaskIdx, Workspace};
 use crate::ide::diagnostics::index::{
-    cell_dependencies, covers, expected_row, row_links, row_owner, row_task, same_text,
-    unread_task_folder, view,
+    cell_dependencies, covers, row_links, row_owner, row_task, same_text, unread_task_folder, view,
 };
 use crate::ide::edit::index_rows::{
     Linking, RowValues, dependency_cell, escape_cell, insert_row, placed, remove_row_at,
