@@ -8,7 +8,8 @@ use crate::db::layout::namespace_dir_of_folder;
 use crate::db::{FileId, Workspace};
 use crate::ide::projection::{Projected, project};
 use crate::ide::source_change::{FileChange, SourceChange, apply_edits};
-use crate::ide::transitions::{self, Action, Plan, TransitionContext};
+use crate::ide::transitions::{self, Action, Plan};
+use crate::ide::types::Config;
 use crate::recovery::{intent_for, plan_recovery};
 use crate::transaction::{
     Append, Create, DiskPlan, Move, Options, Report, Rewrite, RootLock, TxError, execute,
@@ -30,9 +31,9 @@ pub fn plan_transition(
     workspace: &Workspace,
     task: crate::db::TaskIdx,
     action: &Action,
-    ctx: &TransitionContext,
+    config: &Config,
 ) -> Result<PlannedTransition, String> {
-    let plan = transitions::plan(workspace, task, action, ctx)?;
+    let plan = transitions::plan(workspace, task, action, config)?;
     let projected = project(workspace, &plan.tasks)?;
     let root = workspace.roots[workspace.task(task).root].path.clone();
     let mut disk = transition_disk_plan(workspace, &root, &projected);

@@ -8,6 +8,7 @@ pub mod apply;
 pub mod base;
 pub mod beneath;
 pub mod cli;
+pub mod clock;
 pub mod db;
 pub mod ide;
 pub mod loader;

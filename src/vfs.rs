@@ -4,13 +4,13 @@
 //!
 //! A change the model can take in place (a file's new text) is handed back to the caller;
 //! everything else (folders appearing or going, files the model does not hold yet, files
-//! that can no longer be read) waits here as a [`FileChange`] for the next rebuild.
+//! that can no longer be read) waits here as a [`ModelChange`] for the next rebuild.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::db::layout::is_interesting_name;
-use crate::db::update::FileChange;
+use crate::db::update::ModelChange;
 use crate::db::{FileInput, LoadProblem, RootInput, Workspace};
 use crate::{loader, roots};
 
@@ -30,7 +30,7 @@ pub trait Buffers {
 /// The structural changes waiting for the next rebuild, and what was found on the way.
 #[derive(Debug, Default)]
 pub struct Vfs {
-    structural: Vec<FileChange>,
+    structural: Vec<ModelChange>,
     /// Folders that appeared, read when the rebuild starts (see [`Vfs::take_changes`]).
     new_folders: Vec<PathBuf>,
     /// Things that could not be read, for the log.
@@ -62,7 +62,7 @@ impl Vfs {
     /// A file's text the model cannot take in place: it joins the next rebuild.
     pub fn queue_text(&mut self, path: &Path, text: &str, oversized: Option<u64>) {
         self.structural
-            .push(FileChange::set(path.to_path_buf(), text, oversized));
+            .push(ModelChange::set(path.to_path_buf(), text, oversized));
     }
 
     /// Re-reads what is at `path` now; returns a file's text for the model to take in place
@@ -81,7 +81,7 @@ impl Vfs {
         match std::fs::symlink_metadata(path) {
             Ok(metadata) if metadata.is_dir() => {
                 // A folder appeared (a checkout, a move): read it all again.
-                self.structural.push(FileChange::Remove {
+                self.structural.push(ModelChange::Remove {
                     path: path.to_path_buf(),
                 });
                 self.new_folders.push(path.to_path_buf());
@@ -100,7 +100,7 @@ impl Vfs {
                         file.oversized,
                     )),
                     Ok(None) => {
-                        self.structural.push(FileChange::Remove {
+                        self.structural.push(ModelChange::Remove {
                             path: path.to_path_buf(),
                         });
                         None
@@ -115,7 +115,7 @@ impl Vfs {
             Err(_) => {
                 let gone = highest_gone(workspace, path);
                 self.structural
-                    .push(FileChange::Remove { path: gone.clone() });
+                    .push(ModelChange::Remove { path: gone.clone() });
                 self.note_folders_above(workspace, &gone);
                 None
             }
@@ -135,7 +135,7 @@ impl Vfs {
             .is_some_and(|(_, rel)| !rel.is_empty())
             && loader::is_task_folder_being_created(parent)
         {
-            self.structural.push(FileChange::Remove {
+            self.structural.push(ModelChange::Remove {
                 path: parent.to_path_buf(),
             });
             return;
@@ -143,7 +143,7 @@ impl Vfs {
         // With structural changes waiting, the model may still hold a folder they remove.
         let known = self.structural.is_empty() && workspace.folder_is_current(parent);
         if !known && std::fs::symlink_metadata(parent).is_ok_and(|meta| meta.is_dir()) {
-            self.structural.push(FileChange::Folder {
+            self.structural.push(ModelChange::Folder {
                 path: parent.to_path_buf(),
             });
         }
@@ -160,7 +160,7 @@ impl Vfs {
         &mut self,
         workspace: &Workspace,
         buffers: &dyn Buffers,
-    ) -> Option<Vec<FileChange>> {
+    ) -> Option<Vec<ModelChange>> {
         for folder in std::mem::take(&mut self.new_folders) {
             self.add_folder(workspace, &folder, buffers);
         }
@@ -171,7 +171,7 @@ impl Vfs {
         let removed: Vec<PathBuf> = changes
             .iter()
             .filter_map(|change| match change {
-                FileChange::Remove { path } => Some(path.clone()),
+                ModelChange::Remove { path } => Some(path.clone()),
                 _ => None,
             })
             .collect();
@@ -179,7 +179,7 @@ impl Vfs {
             if removed.iter().any(|gone| path.starts_with(gone))
                 && let Some(text) = buffers.whole_text(path)
             {
-                changes.push(FileChange::Set {
+                changes.push(ModelChange::Set {
                     path: path.to_path_buf(),
                     text: Arc::from(text),
                 });
@@ -193,7 +193,7 @@ impl Vfs {
         let path = root.join(&problem.rel);
         self.problems
             .push(format!("{}: {}", path.display(), problem.message));
-        self.structural.push(FileChange::Unread {
+        self.structural.push(ModelChange::Unread {
             path,
             message: problem.message,
         });
@@ -221,11 +221,11 @@ impl Vfs {
             self.unread(&root_path, problem);
         }
         // Every other folder, even an empty one.
-        self.structural.push(FileChange::Folder {
+        self.structural.push(ModelChange::Folder {
             path: folder.to_path_buf(),
         });
         for dir in &loaded.dirs {
-            self.structural.push(FileChange::Folder {
+            self.structural.push(ModelChange::Folder {
                 path: root_path.join(dir),
             });
         }
@@ -238,7 +238,7 @@ impl Vfs {
                 )
             });
             self.structural
-                .push(FileChange::set(path, &text, oversized));
+                .push(ModelChange::set(path, &text, oversized));
         }
     }
 }

@@ -27,14 +27,14 @@ use flowos_lsp::ide::code_lens::code_lens;
 use flowos_lsp::ide::completion::{CompletionConfig, completion};
 use flowos_lsp::ide::diagnostics::workspace_diagnostics;
 use flowos_lsp::ide::document_links::document_links;
-use flowos_lsp::ide::fixes::{FixAction, FixContext, fix_all, fixes_for};
+use flowos_lsp::ide::fixes::{FixAction, fix_all, fixes_for};
 use flowos_lsp::ide::hover::hover;
 use flowos_lsp::ide::inlay_hints::inlay_hints;
 use flowos_lsp::ide::navigation::{goto_definition, references};
 use flowos_lsp::ide::projection::project;
 use flowos_lsp::ide::source_change::{FileChange, SourceChange, apply_edits};
 use flowos_lsp::ide::symbols::{Symbol, document_symbols, workspace_symbols};
-use flowos_lsp::ide::transitions::{TransitionContext, offers, plan};
+use flowos_lsp::ide::transitions::{offers, plan};
 use flowos_lsp::ide::types::{Config, Diagnostic, Severity};
 use flowos_lsp::syntax::card::{Card, Frontmatter, parse_card};
 use flowos_lsp::syntax::index_table::{ParsedIndex, dependency_tokens, parse_index};
@@ -752,7 +752,8 @@ fn check_workspace(workspace: &Workspace, fuzzed: FileId, probe: usize) {
     }
 
     let config = Config {
-        now: Some(NOW),
+        now: NOW,
+        user: Some("@fuzz".to_string()),
         ..Config::default()
     };
     let diagnostics = workspace_diagnostics(workspace, &config);
@@ -763,10 +764,7 @@ fn check_workspace(workspace: &Workspace, fuzzed: FileId, probe: usize) {
 
     // Quick fixes for the fuzzed file's diagnostics: sorted, non-overlapping edits inside the
     // texts they edit, which apply without panicking.
-    let ctx = FixContext {
-        now: NOW,
-        user: Some("@fuzz".to_string()),
-    };
+    let ctx = config.clone();
     let check_change = |change: &SourceChange, label: &str| {
         for file_change in &change.changes {
             let FileChange::Edit { file, edits } = file_change else {
@@ -854,11 +852,7 @@ fn check_workspace(workspace: &Workspace, fuzzed: FileId, probe: usize) {
 
     // Transitions of the task whose files are fuzzed: offers, plans and their projections.
     if let Some(idx) = workspace.task_idx_of_file(fuzzed) {
-        let ctx = TransitionContext {
-            now: NOW,
-            user: Some("@fuzz".to_string()),
-            config: config.clone(),
-        };
+        let ctx = config.clone();
         for offer in offers(workspace, idx, &ctx) {
             if offer.disabled.is_some() {
                 continue;
@@ -1271,7 +1265,7 @@ proptest! {
 fn seen_diagnostics(target: Target, bytes: Vec<u8>) -> Vec<(String, String, u32, u32, String)> {
     let workspace = workspace_with(target, bytes);
     let config = Config {
-        now: Some(NOW),
+        now: NOW,
         ..Config::default()
     };
     let mut seen: Vec<_> = workspace_diagnostics(&workspace, &config)

@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use crate::base::{PositionEncoding, TextRange};
 use crate::cli::{Arg, ArgCursor, fix};
+use crate::clock::clock_now;
 use crate::db::{FileId, Workspace};
 use crate::ide::diagnostics::workspace_diagnostics;
 use crate::ide::types::{Config, Diagnostic, Rule, Severity};
@@ -32,8 +33,6 @@ pub struct CheckOptions {
     pub config: Config,
     /// Apply every safe fix on disk first, then report what remains.
     pub fix: bool,
-    /// The user recorded in ledger lines that fixes append (`--user`).
-    pub user: Option<String>,
     /// The tasks root, instead of searching PATH for one (`--tasks-root`).
     pub tasks_root: Option<PathBuf>,
 }
@@ -59,6 +58,7 @@ Exit status: 0 no errors, 1 error diagnostics found, 2 usage or I/O failure.";
 /// Parses `check`'s arguments (after the subcommand name).
 pub fn parse_args(args: &[String]) -> Result<CheckOptions, String> {
     let mut options = CheckOptions::default();
+    let mut now: Option<i64> = None;
     let mut cursor = ArgCursor::new(args);
     while let Some(arg) = cursor.next_arg() {
         let flag = match arg {
@@ -87,10 +87,10 @@ pub fn parse_args(args: &[String]) -> Result<CheckOptions, String> {
             }
             "--now" => {
                 let text = value("--now")?;
-                options.config.now = Some(parse_now(&text)?);
+                now = Some(parse_now(&text)?);
             }
             "--fix" => options.fix = true,
-            "--user" => options.user = Some(value("--user")?),
+            "--user" => options.config.user = Some(value("--user")?),
             "--tasks-root" => options.tasks_root = Some(PathBuf::from(value("--tasks-root")?)),
             "--extra-event" => {
                 let name = value("--extra-event")?;
@@ -100,12 +100,21 @@ pub fn parse_args(args: &[String]) -> Result<CheckOptions, String> {
             _ => return Err(format!("unknown option `{flag}`")),
         }
     }
-    if options.config.now.is_none()
-        && let Ok(text) = std::env::var("FLOWOS_NOW")
-    {
-        options.config.now = Some(parse_now(&text).map_err(|e| format!("FLOWOS_NOW: {e}"))?);
-    }
+    // The edge: the clock and the acting user are read here, once, for the whole run.
+    options.config.now = now_at_the_edge(now)?;
+    options.config.user = crate::cli::acting_user(options.config.user.as_deref());
     Ok(options)
+}
+
+/// The moment a subcommand acts at: `--now` when given, else `$FLOWOS_NOW`, else the clock.
+pub fn now_at_the_edge(given: Option<i64>) -> Result<i64, String> {
+    if let Some(now) = given {
+        return Ok(now);
+    }
+    match std::env::var("FLOWOS_NOW") {
+        Ok(text) => parse_now(&text).map_err(|e| format!("FLOWOS_NOW: {e}")),
+        Err(_) => Ok(clock_now()),
+    }
 }
 
 /// `--now` and `FLOWOS_NOW`: an RFC 3339 time with an offset.

@@ -10,9 +10,8 @@ use std::path::Path;
 use crate::apply;
 use crate::cli::check::{CheckOptions, load_roots};
 use crate::db::Workspace;
-use crate::ide::diagnostics::slo::clock_now;
 use crate::ide::diagnostics::workspace_diagnostics;
-use crate::ide::fixes::{FixContext, fix_all};
+use crate::ide::fixes::fix_all;
 use crate::ide::source_change::{FileChange, SourceChange};
 use crate::ide::types::Rule;
 use crate::transaction::Options;
@@ -27,10 +26,7 @@ pub fn fix_on_disk(
     options: &CheckOptions,
     err: &mut dyn Write,
 ) -> Result<Workspace, i32> {
-    let ctx = FixContext {
-        now: options.config.now.unwrap_or_else(clock_now),
-        user: crate::cli::acting_user(options.user.as_deref()),
-    };
+    let ctx = &options.config;
     // Each round re-reads the roots the check found, rather than searching again.
     let roots: Vec<std::path::PathBuf> = workspace
         .roots
@@ -89,7 +85,7 @@ pub fn fix_on_disk(
             }
         }
         if !wrote {
-            let (change, count) = fix_all(&workspace, &ctx, &diagnostics);
+            let (change, count) = fix_all(&workspace, ctx, &diagnostics);
             let mut all_written = true;
             for (root, part) in split_by_root(&workspace, change) {
                 match run(&apply::change_disk_plan(&workspace, &root, &part)) {

@@ -9,7 +9,7 @@ use crate::cli::check::{
     EXIT_CLEAN, EXIT_ERRORS, EXIT_USAGE, display_path, load_workspace, parse_now,
 };
 use crate::cli::{Arg, ArgCursor, acting_user};
-use crate::ide::diagnostics::slo::clock_now;
+use crate::clock::clock_now;
 
 pub const USAGE: &str = "\
 usage: flowos-lsp new \"<name>\" [PATH] [--tasks-root DIR] [--namespace NS] [--user @name] [--now RFC3339]

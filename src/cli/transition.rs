@@ -6,12 +6,11 @@ use std::path::{Path, PathBuf};
 
 use crate::apply::{self, PlannedTransition};
 use crate::cli::check::{
-    EXIT_CLEAN, EXIT_ERRORS, EXIT_USAGE, display_path, load_workspace, parse_now,
+    EXIT_CLEAN, EXIT_ERRORS, EXIT_USAGE, display_path, load_workspace, now_at_the_edge, parse_now,
 };
 use crate::cli::{Arg, ArgCursor};
 use crate::db::{TaskIdx, Workspace};
-use crate::ide::diagnostics::slo::clock_now;
-use crate::ide::transitions::{self, Action, TransitionContext};
+use crate::ide::transitions::{self, Action};
 use crate::ide::types::Config;
 use crate::syntax::task_id::parse_task_ref;
 use crate::transaction::Options;
@@ -36,13 +35,15 @@ pub struct TransitionOptions {
     pub path: Option<PathBuf>,
     /// The tasks root, instead of searching PATH for one (`--tasks-root`).
     pub tasks_root: Option<PathBuf>,
-    pub user: Option<String>,
     pub dry_run: bool,
-    pub now: Option<i64>,
+    /// The moment and the acting user (`--now`, `--user`, else the environment and the
+    /// clock), with the default rule severities.
+    pub config: Config,
 }
 
 pub fn parse_args(args: &[String]) -> Result<TransitionOptions, String> {
     let mut options = TransitionOptions::default();
+    let (mut now, mut user) = (None, None);
     let mut positional = Vec::new();
     let mut cursor = ArgCursor::new(args);
     while let Some(arg) = cursor.next_arg() {
@@ -55,10 +56,10 @@ pub fn parse_args(args: &[String]) -> Result<TransitionOptions, String> {
         };
         let mut value = |name: &str| cursor.value(name);
         match flag.as_str() {
-            "--user" => options.user = Some(value("--user")?),
+            "--user" => user = Some(value("--user")?),
             "--tasks-root" => options.tasks_root = Some(PathBuf::from(value("--tasks-root")?)),
             "--dry-run" => options.dry_run = true,
-            "--now" => options.now = Some(parse_now(&value("--now")?)?),
+            "--now" => now = Some(parse_now(&value("--now")?)?),
             "-h" | "--help" => return Err(String::new()),
             _ => return Err(format!("unknown option `{flag}`")),
         }
@@ -70,11 +71,9 @@ pub fn parse_args(args: &[String]) -> Result<TransitionOptions, String> {
     if let Some(extra) = positional.next() {
         return Err(format!("unexpected argument `{extra}`"));
     }
-    if options.now.is_none()
-        && let Ok(text) = std::env::var("FLOWOS_NOW")
-    {
-        options.now = Some(parse_now(&text).map_err(|e| format!("FLOWOS_NOW: {e}"))?);
-    }
+    // The edge: the clock and the acting user are read here, once.
+    options.config.now = now_at_the_edge(now)?;
+    options.config.user = crate::cli::acting_user(user.as_deref());
     Ok(options)
 }
 
@@ -142,13 +141,9 @@ pub fn run(options: &TransitionOptions, out: &mut dyn Write, err: &mut dyn Write
             return EXIT_USAGE;
         }
     };
-    let ctx = TransitionContext {
-        now: options.now.unwrap_or_else(clock_now),
-        user: crate::cli::acting_user(options.user.as_deref()),
-        config: Config::default(),
-    };
+    let ctx = &options.config;
     if options.action == "list" {
-        for offer in transitions::offers(&workspace, task, &ctx) {
+        for offer in transitions::offers(&workspace, task, ctx) {
             let _ = match &offer.disabled {
                 None => writeln!(out, "{:24} {}", offer.action.cli_name(), offer.title),
                 Some(reason) => writeln!(
@@ -170,7 +165,7 @@ pub fn run(options: &TransitionOptions, out: &mut dyn Write, err: &mut dyn Write
         );
         return EXIT_USAGE;
     };
-    let planned = match apply::plan_transition(&workspace, task, &action, &ctx) {
+    let planned = match apply::plan_transition(&workspace, task, &action, ctx) {
         Ok(planned) => planned,
         Err(reason) => {
             let _ = writeln!(err, "flowos-lsp: refused: {reason}");

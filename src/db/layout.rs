@@ -417,6 +417,22 @@ pub fn namespace_dir_of_folder(folder: &str) -> Option<&str> {
     }
 }
 
+/// Whether `index` should list `task` when the task is in `stage` (a transition asks this
+/// about the stage it moves to).
+pub fn index_covers(workspace: &Workspace, index: &IndexFile, task: &Task, stage: Stage) -> bool {
+    let file = workspace.file(index.file);
+    if file.root != task.root {
+        return false;
+    }
+    if index.stage.is_some_and(|listed| listed != stage) {
+        return false;
+    }
+    match &index.namespace_dir {
+        None => true,
+        Some(dir) => namespace_dir_of_folder(&task.folder) == Some(dir.as_str()),
+    }
+}
+
 /// A task ID from an optional namespace folder name (`fw` -> `FW`).
 pub fn namespace_of_dir(dir: &str) -> Option<String> {
     let upper = dir.to_ascii_uppercase();

@@ -5,9 +5,13 @@
 //! way from disk (see `loader`), from an editor's buffers, or from a test fixture.
 
 pub mod events;
+pub mod flow;
+pub mod graph;
+pub mod index_row;
 pub mod layout;
 pub mod mentions;
 pub mod meta;
+pub mod slo;
 pub mod task_order;
 pub mod update;
 pub mod vocab;

@@ -10,9 +10,11 @@ use crate::db::meta::TaskMeta;
 use crate::db::{FileInput, LoadProblem, Parsed, RootInput, Workspace, parse_file};
 use crate::syntax::task_id::parse_folder_name;
 
-/// A change to the files of the tasks roots.
+/// The model's input: a change to the files of the tasks roots as the disk or an editor's
+/// buffer now has them (what happened, not what should happen; compare the plans
+/// `ide::source_change::SourceChange` and `transaction::DiskPlan`).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum FileChange {
+pub enum ModelChange {
     /// The file now has this text (created or changed).
     Set { path: PathBuf, text: Arc<str> },
     /// The file now is `size` bytes, over the file cap, and starts with `head` (an editor
@@ -33,17 +35,17 @@ pub enum FileChange {
     Folder { path: PathBuf },
 }
 
-impl FileChange {
+impl ModelChange {
     /// The change giving the file at `path` the text `text`; `oversized` is the file's size
     /// when `text` is only its start (over the file cap).
-    pub fn set(path: PathBuf, text: &str, oversized: Option<u64>) -> FileChange {
+    pub fn set(path: PathBuf, text: &str, oversized: Option<u64>) -> ModelChange {
         match oversized {
-            Some(size) => FileChange::SetOversized {
+            Some(size) => ModelChange::SetOversized {
                 path,
                 size,
                 head: Arc::from(text),
             },
-            None => FileChange::Set {
+            None => ModelChange::Set {
                 path,
                 text: Arc::from(text),
             },
@@ -53,13 +55,13 @@ impl FileChange {
     /// The file this change sets, as model input at `rel`; None for a removal.
     fn input(&self, rel: &str) -> Option<FileInput> {
         match self {
-            FileChange::Set { text, .. } => Some(FileInput::new(rel, text.as_bytes().to_vec())),
-            FileChange::SetOversized { size, head, .. } => {
+            ModelChange::Set { text, .. } => Some(FileInput::new(rel, text.as_bytes().to_vec())),
+            ModelChange::SetOversized { size, head, .. } => {
                 Some(FileInput::oversized(rel, *size, head.as_bytes()))
             }
-            FileChange::Remove { .. } | FileChange::Unread { .. } | FileChange::Folder { .. } => {
-                None
-            }
+            ModelChange::Remove { .. }
+            | ModelChange::Unread { .. }
+            | ModelChange::Folder { .. } => None,
         }
     }
 }
@@ -160,23 +162,23 @@ impl Workspace {
 
     /// Applies changes the in-place path cannot take by rebuilding every root from the
     /// model's current texts with the changes laid over them.
-    pub fn apply(&mut self, changes: &[FileChange]) {
+    pub fn apply(&mut self, changes: &[ModelChange]) {
         *self = Workspace::build(self.inputs_with(changes));
     }
 
     /// What rebuilds this model with `changes` laid over it: [`Workspace::apply`] without
     /// the build, so that the build can run elsewhere while this model keeps answering.
-    pub fn inputs_with(&self, changes: &[FileChange]) -> Vec<RootInput> {
+    pub fn inputs_with(&self, changes: &[ModelChange]) -> Vec<RootInput> {
         let mut inputs = self.inputs();
         for change in changes {
             // What the loader could not read at this path is known better now. (A folder
             // appearing says nothing about the files below it.)
             let known = match change {
-                FileChange::Set { path, .. }
-                | FileChange::SetOversized { path, .. }
-                | FileChange::Remove { path }
-                | FileChange::Unread { path, .. } => Some(path),
-                FileChange::Folder { .. } => None,
+                ModelChange::Set { path, .. }
+                | ModelChange::SetOversized { path, .. }
+                | ModelChange::Remove { path }
+                | ModelChange::Unread { path, .. } => Some(path),
+                ModelChange::Folder { .. } => None,
             };
             if let Some((root, rel)) = known.and_then(|path| self.locate(path)) {
                 let below = format!("{rel}/");
@@ -185,7 +187,7 @@ impl Workspace {
                     .retain(|problem| problem.rel != rel && !problem.rel.starts_with(&below));
             }
             match change {
-                FileChange::Set { path, .. } | FileChange::SetOversized { path, .. } => {
+                ModelChange::Set { path, .. } | ModelChange::SetOversized { path, .. } => {
                     let Some((root, rel)) = self.locate(path) else {
                         continue;
                     };
@@ -193,7 +195,7 @@ impl Workspace {
                         inputs[root].put_file(file);
                     }
                 }
-                FileChange::Remove { path } | FileChange::Unread { path, .. } => {
+                ModelChange::Remove { path } | ModelChange::Unread { path, .. } => {
                     let Some((root, rel)) = self.locate(path) else {
                         continue;
                     };
@@ -205,14 +207,14 @@ impl Workspace {
                     input
                         .dirs
                         .retain(|dir| *dir != rel && !dir.starts_with(&below));
-                    if let FileChange::Unread { message, .. } = change {
+                    if let ModelChange::Unread { message, .. } = change {
                         input.problems.push(LoadProblem {
                             rel,
                             message: message.clone(),
                         });
                     }
                 }
-                FileChange::Folder { path } => {
+                ModelChange::Folder { path } => {
                     let Some((root, rel)) = self.locate(path) else {
                         continue;
                     };
@@ -378,7 +380,7 @@ mod tests {
         };
         assert_eq!(oversized(&model), (true, "---".to_string()));
         // A rebuild (here: another file appears) keeps what it knows of the file.
-        model.apply(&[FileChange::Set {
+        model.apply(&[ModelChange::Set {
             path: PathBuf::from(ROOT).join("backlog/TASK-0003-c/0003.ledger.jsonl"),
             text: Arc::from(""),
         }]);
@@ -425,13 +427,13 @@ mod tests {
             path: root.clone(),
             ..RootInput::default()
         }]);
-        let changes: Vec<FileChange> = rels
+        let changes: Vec<ModelChange> = rels
             .iter()
-            .map(|rel| FileChange::Set {
+            .map(|rel| ModelChange::Set {
                 path: root.join(rel),
                 text: Arc::from("x"),
             })
-            .chain([FileChange::Folder { path: hidden }])
+            .chain([ModelChange::Folder { path: hidden }])
             .collect();
         changed.apply(&changes);
         assert_eq!(changed.roots[0].dirs, loaded.roots[0].dirs);
@@ -454,10 +456,10 @@ mod tests {
         let new_ledger = PathBuf::from(ROOT).join("backlog/TASK-0003-c/0003.ledger.jsonl");
         assert!(!model.update_text(&new_ledger, "{}"));
         model.apply(&[
-            FileChange::Remove {
+            ModelChange::Remove {
                 path: PathBuf::from(ROOT).join("backlog/TASK-0002-b"),
             },
-            FileChange::Set {
+            ModelChange::Set {
                 path: new_ledger,
                 text: Arc::from(""),
             },

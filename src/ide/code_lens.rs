@@ -3,8 +3,8 @@
 //! the stage's SLO: `depends on 3 (1 open) · 2 dependents · 4 days in backlog (SLO 7d)`.
 
 use crate::base::TextRange;
+use crate::db::flow::stage_entry;
 use crate::db::{FileId, Task, Workspace};
-use crate::ide::diagnostics::slo::stage_entry;
 use crate::ide::hover::{count, dependents, slo_part, task_of_card};
 
 #[derive(Clone, Debug, PartialEq, Eq)]

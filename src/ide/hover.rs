@@ -3,9 +3,10 @@
 //! the other insight features share (a task's dependents, its state label).
 
 use crate::base::TextRange;
+use crate::db::flow::stage_entry;
 use crate::db::mentions::MentionKind;
+use crate::db::slo::{duration, slo_policy, task_slo};
 use crate::db::{FileId, Task, Workspace};
-use crate::ide::diagnostics::slo::{duration, slo_policy, stage_entry, task_slo};
 use crate::syntax::ledger::LineKind;
 use crate::syntax::wip_policy::WipPolicy;
 

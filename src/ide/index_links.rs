@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use crate::db::{Task, Workspace};
-use crate::syntax::index_table::LinkStyle;
+use crate::syntax::index_table::{Cell, CellLink, LinkStyle};
 
 /// Where a task is, relative to its tasks root: what a link to it may lead to.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -306,6 +306,13 @@ fn encode(path: &str) -> String {
         }
     }
     out
+}
+
+/// The text of `link`, one of `cell`'s links, as the cell's value reads it.
+pub fn link_text<'c>(cell: &'c Cell, link: &CellLink) -> &'c str {
+    cell.text
+        .get(link.value_start as usize..link.value_end as usize)
+        .unwrap_or("")
 }
 
 #[cfg(test)]

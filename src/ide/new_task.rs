@@ -473,7 +473,7 @@ mod tests {
         }
         let after = workspace(&after);
         let config = Config {
-            now: Some(now()),
+            now: now(),
             ..Config::default()
         };
         let diagnostics = workspace_diagnostics(&after, &config);

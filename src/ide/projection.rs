@@ -7,11 +7,10 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 
 use crate::base::TextRange;
-use crate::db::layout::namespace_of_dir;
+use crate::db::layout::{index_covers, namespace_of_dir};
 use crate::db::mentions::MentionKind;
 use crate::db::vocab::{Stage, Status};
 use crate::db::{FileId, FileRole, Parsed, Task, TaskIdx, Workspace};
-use crate::ide::diagnostics::index::index_covers;
 use crate::ide::edit::frontmatter::{NewValue, set_field};
 use crate::ide::edit::index_rows::{
     Linking, RowValues, insert_row, paused_flag, remove_row, render_row, replace_row,
@@ -378,7 +377,7 @@ mod tests {
     use super::*;
     use crate::ide::diagnostics::workspace_diagnostics;
     use crate::ide::fixture::{COUNTER, ROOT, package, render, workspace};
-    use crate::ide::transitions::{Action, TransitionContext, plan};
+    use crate::ide::transitions::{Action, plan};
     use crate::ide::types::Config;
 
     /// The workspace once `projected` is written: cards and indexes replaced, ledger lines
@@ -448,13 +447,12 @@ mod tests {
             history(&["verified"]),
         );
         let before = workspace(&fixture);
-        let ctx = TransitionContext {
+        let config = Config {
             now: 1_773_000_000,
-            user: None,
-            config: Config::default(),
+            ..Config::default()
         };
         let index_problems = |ws: &Workspace| {
-            let diagnostics = workspace_diagnostics(ws, &ctx.config);
+            let diagnostics = workspace_diagnostics(ws, &config);
             render(
                 ws,
                 diagnostics
@@ -464,7 +462,7 @@ mod tests {
         };
         assert_eq!(index_problems(&before), "");
         let task = TaskIdx(before.tasks.iter().position(|t| t.id.number == 1).unwrap() as u32);
-        let plan = plan(&before, task, &Action::Start, &ctx).unwrap();
+        let plan = plan(&before, task, &Action::Start, &config).unwrap();
         let projected = project(&before, &plan.tasks).unwrap();
         // The files a code action fingerprints are the ones written.
         let written_files: Vec<FileId> = projected.indexes.iter().map(|(file, _)| *file).collect();

@@ -216,8 +216,13 @@ pub struct Config {
     pub rule_overrides: HashMap<Rule, Option<Severity>>,
     /// Event names accepted in addition to the methodology's vocabulary.
     pub extra_events: Vec<String>,
-    /// "Now" in seconds since the epoch, for SLO measurements; None reads the clock.
-    pub now: Option<i64>,
+    /// "Now" in seconds since the epoch: SLOs and times in stage are measured to it and the
+    /// events a change writes are stamped with it. The edge reads the clock (or `--now`,
+    /// `FLOWOS_NOW`) and sets it; the analysis never reads the clock itself.
+    pub now: i64,
+    /// Who acts (`flowos.user`, `--user`, `FLOWOS_USER`); None falls back to the card's
+    /// `current_dri` where an event needs a name.
+    pub user: Option<String>,
 }
 
 impl Config {

@@ -19,11 +19,11 @@ use tower_lsp_server::ls_types::{
 use crate::base::TextRange;
 use crate::db::layout::namespace_of_dir;
 use crate::db::{FileId, FileRole, Parsed, TaskIdx, Workspace};
-use crate::ide::fixes::{self, Fix, FixAction, FixContext};
+use crate::ide::fixes::{self, Fix, FixAction};
 use crate::ide::projection::affected_files;
 use crate::ide::source_change::{FileChange, SourceChange};
-use crate::ide::transitions::{self, TransitionContext};
-use crate::ide::types::Diagnostic;
+use crate::ide::transitions;
+use crate::ide::types::{Config, Diagnostic};
 use crate::lsp::session::View;
 use crate::lsp::to_proto;
 use crate::syntax::index_table::row_task_id;
@@ -72,9 +72,9 @@ fn wanted(only: &Option<Vec<CodeActionKind>>, kind: &str) -> bool {
 pub fn code_actions(view: &View, request: &Request) -> Vec<CodeActionOrCommand> {
     let workspace = view.workspace;
     let diagnostics: &[Diagnostic] = &view.diagnostics_of(request.file);
-    let fix_context = FixContext {
+    let fix_context = Config {
         now: request.now,
-        user: view.settings.user.clone(),
+        ..view.config.clone()
     };
     let mut actions = Vec::new();
     if wanted(&request.only, "quickfix") {
@@ -225,10 +225,9 @@ fn task_at(workspace: &Workspace, file: FileId, offset: usize) -> Option<TaskIdx
 
 fn transition_actions(view: &View, task: TaskIdx, request: &Request) -> Vec<CodeAction> {
     let workspace = view.workspace;
-    let ctx = TransitionContext {
+    let ctx = Config {
         now: request.now,
-        user: view.settings.user.clone(),
-        config: view.config.clone(),
+        ..view.config.clone()
     };
     let mut actions = Vec::new();
     for offer in transitions::offers(workspace, task, &ctx) {

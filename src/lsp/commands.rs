@@ -10,7 +10,8 @@ use tower_lsp_server::ls_types::{MessageType, WorkspaceEdit};
 use crate::apply;
 use crate::db::FileRole;
 use crate::ide::source_change::{FileChange, SourceChange, minimal_edit};
-use crate::ide::transitions::{Action, TransitionContext};
+use crate::ide::transitions::Action;
+use crate::ide::types::Config;
 use crate::lsp::code_actions::{
     COMPLETE_COMMAND, CREATE_FILE_COMMAND, EditAbilities, NEW_TASK_COMMAND, TRANSITION_COMMAND,
     changed_since_offer, task_of_argument, workspace_edit,
@@ -60,11 +61,11 @@ pub fn execute(view: &View, command: &str, arguments: &[Value], how: &Invocation
     }
 }
 
-fn transition_context(view: &View, now: i64) -> TransitionContext {
-    TransitionContext {
+/// The analysis configuration at the moment the command was asked for.
+fn config_at(view: &View, now: i64) -> Config {
+    Config {
         now,
-        user: view.settings.user.clone(),
-        config: view.config.clone(),
+        ..view.config.clone()
     }
 }
 
@@ -88,8 +89,8 @@ fn transition(view: &View, argument: &Value, how: &Invocation) -> Outcome {
         Ok(recovered) => recovered,
         Err(refusal) => return *refusal,
     };
-    let ctx = transition_context(view, how.now);
-    let outcome = match apply::plan_transition(workspace, task, &action, &ctx) {
+    let config = config_at(view, how.now);
+    let outcome = match apply::plan_transition(workspace, task, &action, &config) {
         Ok(planned) => run_beside_buffers(view, planned.disk, planned.projected.show.clone(), how),
         Err(reason) => Outcome::refused(format!("{}: {reason}", workspace.task(task).id)),
     };

@@ -111,12 +111,13 @@ impl Settings {
         self.rules.push((rule, severity));
     }
 
-    /// The analysis configuration these settings describe.
-    pub fn config(&self) -> Config {
+    /// The analysis configuration these settings describe, at the moment `now`.
+    pub fn config(&self, now: i64) -> Config {
         Config {
             rule_overrides: self.rules.iter().copied().collect(),
             extra_events: self.extra_events.clone(),
-            now: None,
+            now,
+            user: self.user.clone(),
         }
     }
 }
@@ -150,7 +151,7 @@ mod tests {
             vec![(Rule::StageMismatch, Some(Severity::Warning))]
         );
         assert_eq!(dotted.extra_events, vec!["deployed".to_string()]);
-        let config = dotted.config();
+        let config = dotted.config(0);
         assert_eq!(
             config.rule_overrides.get(&Rule::StageMismatch),
             Some(&Some(Severity::Warning))

@@ -38,7 +38,7 @@ const SYMBOL_LIMIT: usize = 200;
 
 /// "Now" for time in stage and SLOs in hovers, lenses and snippets.
 fn now() -> i64 {
-    fixed_now().unwrap_or_else(crate::ide::diagnostics::slo::clock_now)
+    fixed_now().unwrap_or_else(crate::clock::clock_now)
 }
 
 /// How long a read-only request may wait for the session (which may be mid-analysis).

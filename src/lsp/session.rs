@@ -21,11 +21,11 @@ use tower_lsp_server::ls_types::{
 };
 
 use crate::base::PositionEncoding;
+use crate::clock::clock_now;
 use crate::db::FileId;
 use crate::db::Workspace;
 use crate::db::layout::{FileRole, package_role};
 use crate::ide::diagnostics::incremental::{Before, IncrementalDiagnostics};
-use crate::ide::diagnostics::slo::clock_now;
 use crate::ide::types::{Config, Diagnostic};
 use crate::loader;
 use crate::lsp::commands;
@@ -188,9 +188,6 @@ struct Session {
     diagnostics: IncrementalDiagnostics,
     /// What the client has been sent, and what is waiting to be.
     publisher: Publisher,
-    /// The moment SLOs are measured at. It moves only when some diagnostic changes with it
-    /// (see `tick`), so every part of the analysis is measured at the same moment.
-    now: i64,
     /// Set when `FLOWOS_NOW` fixes the clock (tests, reproducible runs).
     fixed_clock: bool,
     /// A rebuild of the model running on its own thread, while this one keeps answering.
@@ -223,7 +220,13 @@ impl Session {
             own_sender,
             encoding: PositionEncoding::Utf16,
             settings: Settings::default(),
-            config: Config::default(),
+            // The moment SLOs are measured at (`config.now`). It moves only when some
+            // diagnostic changes with it (see `tick`), so every part of the analysis is
+            // measured at the same moment.
+            config: Config {
+                now: fixed_now().unwrap_or_else(clock_now),
+                ..Config::default()
+            },
             folders: Vec::new(),
             document_roots: Vec::new(),
             said_no_root: false,
@@ -235,7 +238,6 @@ impl Session {
             vfs: Vfs::default(),
             diagnostics: IncrementalDiagnostics::default(),
             publisher: Publisher::default(),
-            now: fixed_now().unwrap_or_else(clock_now),
             fixed_clock: fixed_now().is_some(),
             rebuilding: None,
             client_waits: false,
@@ -329,8 +331,7 @@ impl Session {
     /// `now` are recomputed, at the next analysis. Never a full recomputation, and never on
     /// the way of a keystroke.
     fn set_now(&mut self, now: i64) {
-        self.now = now;
-        self.config.now = Some(now);
+        self.config.now = now;
         self.diagnostics.clock_moved(now);
         self.mark_dirty();
     }
@@ -606,11 +607,10 @@ impl Session {
         self.publisher.add(rebuilt.delta);
         if rebuilt.generation != self.settings_generation {
             self.diagnostics.invalidate_all();
+        } else if rebuilt.now < self.config.now {
+            self.diagnostics.clock_moved(self.config.now);
         } else if rebuilt.now != self.config.now {
-            match (rebuilt.now, self.config.now) {
-                (Some(then), Some(now)) if then < now => self.diagnostics.clock_moved(now),
-                _ => self.diagnostics.invalidate_all(),
-            }
+            self.diagnostics.invalidate_all();
         }
         self.client_waits = false;
         for path in rebuild.changed {
@@ -709,8 +709,7 @@ impl Session {
         for problem in &settings.problems {
             self.log(MessageType::WARNING, format!("settings: {problem}"));
         }
-        self.config = settings.config();
-        self.config.now = Some(self.now);
+        self.config = settings.config(self.config.now);
         self.settings = settings;
         self.settings_generation += 1;
         // Extra events change what the ledger rules say; severities change every message.
@@ -951,8 +950,7 @@ impl Session {
         self.publisher.attach(&self.workspace, published);
         self.vfs.clear();
         if !self.fixed_clock {
-            self.now = clock_now();
-            self.config.now = Some(self.now);
+            self.config.now = clock_now();
         }
         self.diagnostics.invalidate_all();
         self.indexed = true;
@@ -1142,7 +1140,7 @@ struct Rebuilt {
     delta: crate::ide::diagnostics::incremental::Delta,
     /// The settings generation and the clock it was analysed under.
     generation: u64,
-    now: Option<i64>,
+    now: i64,
 }
 
 #[cfg(test)]
@@ -1185,7 +1183,7 @@ mod tests {
         let mut session = Session::new(output, own_sender);
         // The fixtures' tasks were created at 2026-03-02 09:00: three hours on, no SLO has run out.
         session.fixed_clock = true;
-        session.now = crate::syntax::ledger::parse_rfc3339("2026-03-02T12:00:00Z").unwrap();
+        session.config.now = crate::syntax::ledger::parse_rfc3339("2026-03-02T12:00:00Z").unwrap();
         session.handle(Input::Configure {
             encoding: PositionEncoding::Utf16,
             settings: Settings::default(),

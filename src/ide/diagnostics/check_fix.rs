@@ -11,7 +11,7 @@ use expect_test::Expect;
 use crate::base::PositionEncoding;
 use crate::db::vocab::Stage;
 use crate::db::{FileInput, RootInput, Workspace};
-use crate::ide::diagnostics::fix::{Fix, FixAction, FixContext};
+use crate::ide::diagnostics::fix::{Fix, FixAction};
 use crate::ide::diagnostics::{fixes_for, workspace_diagnostics};
 use crate::ide::edit::{line_content_end, line_start};
 use crate::ide::fixture::{COUNTER, ROOT, package, render, workspace};
@@ -23,16 +23,13 @@ pub(crate) const NOW: i64 = 1_772_452_800;
 
 pub(crate) fn config() -> Config {
     Config {
-        now: Some(NOW),
+        now: NOW,
         ..Config::default()
     }
 }
 
-pub(crate) fn ctx() -> FixContext {
-    FixContext {
-        now: NOW,
-        user: None,
-    }
+pub(crate) fn ctx() -> Config {
+    config()
 }
 
 /// A diagnostic as the writer sees it, without its range (edits move ranges).

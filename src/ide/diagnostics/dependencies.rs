@@ -2,20 +2,19 @@
 //! canceled-dependency, unfinished-dependency and unknown-namespace.
 
 use std::collections::HashSet;
-
 use crate::base::edit_distance;
 use crate::db::events::event_line;
+use crate::db::flow::{cascade_recorded, has_concurrent_waiver};
 use crate::db::meta::{BlockedBy, RefItem};
 use crate::db::vocab::{Stage, Status};
 use crate::db::{FileId, Task, TaskIdx, Workspace};
-use crate::ide::diagnostics::RuleModule;
+use crate::ide::diagnostics::{RuleModule, task_anchor};
 use crate::ide::diagnostics::fix::{Fixes, rewrite};
 use crate::ide::diagnostics::ref_edits::{listed, ref_at, remove, replace};
-use crate::ide::diagnostics::task_anchor;
 use crate::ide::edit::ledger::append_lines;
 use crate::ide::types::{Diagnostic, Rule};
-use crate::syntax::ledger::{LineKind, format_rfc3339};
-use crate::syntax::task_id::{TaskId, scan_refs};
+use crate::syntax::ledger::format_rfc3339;
+use crate::syntax::task_id::TaskId;
 
 /// Every reference a card's frontmatter makes, with the field it sits in.
 pub(crate) fn references(task: &Task) -> impl Iterator<Item = (&'static str, &RefItem)> {
@@ -170,56 +169,6 @@ fn check_reference(
     }
 }
 
-/// Whether WF-CASCADE-CANCEL has already been applied to `task` for its canceled dependency
-/// `canceled`: the task is blocked by it with the `(canceled)` note the cascade writes
-/// (`blocked_by: "task:TASK-0042 (canceled)"`, the inbox/backlog/next branch), or paused
-/// with a reason naming it as canceled (the current/integration branch). The dependency then
-/// stays in `depends_on` on purpose until the DRI retargets, splits or cancels, and the
-/// blocked or paused status already shows that; warning again would flag the workflow's own
-/// output.
-pub(crate) fn cascade_recorded(task: &Task, canceled: &TaskId) -> bool {
-    match task.meta.status() {
-        Some(Status::Blocked) => matches!(
-            &task.meta.blocked_by,
-            Some((BlockedBy::Task { target, note: Some(note) }, _))
-                if target.id == *canceled && note.to_ascii_lowercase().contains("cancel")
-        ),
-        Some(Status::Paused) => task.meta.paused_reason.as_deref().is_some_and(|reason| {
-            reason.to_ascii_lowercase().contains("cancel")
-                && scan_refs(reason, 0)
-                    .iter()
-                    .any(|found| found.id.resolved_in(task.namespace()) == *canceled)
-        }),
-        _ => false,
-    }
-}
-
-/// Whether the task's ledger holds a `concurrent_ok` event that names `dependency`.
-pub(crate) fn has_concurrent_waiver(
-    workspace: &Workspace,
-    task: &Task,
-    dependency: &TaskId,
-) -> bool {
-    let (Some(ledger), Some(file)) = (workspace.ledger(task), task.ledger) else {
-        return false;
-    };
-    let text = &workspace.file(file).text;
-    ledger.lines.iter().any(|line| {
-        let LineKind::Event(event) = &line.kind else {
-            return false;
-        };
-        event.event() == Some("concurrent_ok")
-            && line_mentions(line.range.slice(text), dependency, task.namespace())
-    })
-}
-
-fn line_mentions(line: &str, dependency: &TaskId, namespace: Option<&str>) -> bool {
-    scan_refs(line, 0)
-        .iter()
-        .any(|found| found.id.resolved_in(namespace) == *dependency)
-        || line.contains(&format!("\"{}\"", dependency.short()))
-}
-
 /// The existing ID most like a missing one (same namespace, one digit off), if any is close.
 fn closest_ids(workspace: &Workspace, root: usize, missing: &TaskId) -> Option<TaskId> {
     nearest_ids(workspace, root, missing, 1).into_iter().next()
@@ -358,7 +307,6 @@ pub(super) fn fix_unfinished_dependency(ws: &Workspace, d: &Diagnostic, fixes: &
         rewrite(ws, ledger, Some(new)),
     );
 }
-
 
 pub(super) const MODULE: RuleModule = RuleModule {
     card: None,

@@ -23,7 +23,7 @@ use crate::db::vocab::Stage;
 use crate::db::{FileId, Task, TaskIdx, Workspace};
 use crate::ide::edit::frontmatter::{NewValue, set_field};
 use crate::ide::source_change::{FileChange, SourceChange, TextEdit};
-use crate::ide::types::{Diagnostic, Rule};
+use crate::ide::types::{Config, Diagnostic, Rule};
 use crate::syntax::card::FrontmatterEntry;
 use crate::syntax::task_id::{TaskId, parse_folder_name};
 use crate::syntax::yaml::YamlValue;
@@ -50,15 +50,6 @@ pub enum FixAction {
     },
 }
 
-/// What a fix needs to know beyond the workspace.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct FixContext {
-    /// "Now", in seconds since the epoch, for the events a fix appends.
-    pub now: i64,
-    /// The configured user (`flowos.user`); else events name the card's `current_dri`.
-    pub user: Option<String>,
-}
-
 /// A rule's fix function: offers into `fixes` the ways to remove `diagnostic`'s cause.
 pub(crate) type FixFn = fn(&Workspace, &Diagnostic, &mut Fixes);
 
@@ -66,12 +57,12 @@ pub(crate) type FixFn = fn(&Workspace, &Diagnostic, &mut Fixes);
 pub(crate) struct Fixes<'c> {
     rule: Rule,
     /// The clock and the user, for the fixes that append an event.
-    pub(crate) ctx: &'c FixContext,
+    pub(crate) ctx: &'c Config,
     list: Vec<Fix>,
 }
 
 impl<'c> Fixes<'c> {
-    pub(crate) fn new(rule: Rule, ctx: &'c FixContext) -> Self {
+    pub(crate) fn new(rule: Rule, ctx: &'c Config) -> Self {
         Fixes {
             rule,
             ctx,

@@ -20,10 +20,11 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use crate::db::graph::component_of;
 use crate::db::mentions::MentionKind;
 use crate::db::meta::TaskMeta;
 use crate::db::{FileId, FileRole, TaskIdx, Workspace};
-use crate::ide::diagnostics::cycles::{component_of, components, components_among};
+use crate::ide::diagnostics::cycles::{components, components_among};
 use crate::ide::diagnostics::{
     Global, StageTasks, configure, file_diagnostics, global_family, slo_diagnostics, task_rules,
 };
@@ -829,7 +830,7 @@ mod tests {
         .concat();
         let model = workspace(&format!("{COUNTER}{fixture}"));
         let at = |now: i64| Config {
-            now: Some(now),
+            now,
             ..Config::default()
         };
         let mut incremental = IncrementalDiagnostics::default();

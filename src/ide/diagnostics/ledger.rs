@@ -3,14 +3,13 @@
 //!
 //! A line-level problem is reported on the line; a field-level one on the field's value.
 
-use crate::base::TextRange;
-use crate::base::nearest;
-use crate::db::events::{EVENTS, entered_stage_after, is_known_event};
+use crate::base::{TextRange, nearest};
+use crate::db::events::{EVENTS, is_known_event};
 use crate::db::vocab::Stage;
 use crate::db::{FileId, Task, TaskIdx, Workspace};
-use crate::ide::diagnostics::RuleModule;
+use crate::ide::diagnostics::{RuleModule, stage_anchor};
 use crate::ide::diagnostics::fix::Fixes;
-use crate::ide::diagnostics::stage_anchor;
+use crate::db::flow::ledger_stage;
 use crate::ide::types::{Config, Diagnostic, Rule, Severity};
 use crate::syntax::ledger::{Event, FieldValue, Ledger, LineKind, parse_rfc3339};
 
@@ -175,76 +174,6 @@ fn check_start(file: FileId, ledger: &Ledger, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// Where a ledger says its task is, replayed from its events.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct LedgerStage<'l> {
-    /// The last stage-entering event's stage, or inbox for a ledger that records the creation
-    /// and no move since.
-    pub(crate) stage: Stage,
-    /// That event's name and where it is written.
-    pub(crate) event: &'l str,
-    pub(crate) range: TextRange,
-    /// Whether a pause came after it and no resume since.
-    pub(crate) paused_after: bool,
-}
-
-impl LedgerStage<'_> {
-    /// Whether a task in the `folder` stage agrees with the ledger. A pause moves a task from
-    /// current back to next (SPEC §5), so a pause after entering current also allows next.
-    pub(crate) fn agrees_with(&self, folder: Stage) -> bool {
-        folder == self.stage || folder == self.belongs_in()
-    }
-
-    /// The stage the task belongs in: next for a task paused out of current, else the stage.
-    pub(crate) fn belongs_in(&self) -> Stage {
-        if self.paused_after && self.stage == Stage::Current {
-            Stage::Next
-        } else {
-            self.stage
-        }
-    }
-}
-
-/// Replays a ledger's stage-entering events (SPEC §2). A `resumed` event naming a
-/// `resumed_to_stage` (WF-RESUME) puts the task in that stage: a task paused out of current
-/// may be resumed where it waits, in next, and its ledger then agrees with its folder.
-pub(crate) fn ledger_stage(ledger: &Ledger) -> Option<LedgerStage<'_>> {
-    let mut said: Option<LedgerStage> = None;
-    for (line, event) in ledger.events() {
-        let Some(name) = event.event() else {
-            continue;
-        };
-        let range = event
-            .field("event")
-            .map_or(line.range, |field| field.value_range);
-        let entered = |stage: Stage| LedgerStage {
-            stage,
-            event: name,
-            range,
-            paused_after: false,
-        };
-        if let Some(stage) = entered_stage_after(name, said.map(|said| said.stage)) {
-            said = Some(entered(stage));
-        } else if name == "created" && said.is_none() {
-            said = Some(entered(Stage::Inbox));
-        } else if let Some(said) = said.as_mut()
-            && matches!(name, "paused" | "paused_by_p0" | "displaced_by_p0")
-        {
-            said.paused_after = true;
-        } else if name == "resumed" {
-            match event.str_field("resumed_to_stage").and_then(Stage::parse) {
-                Some(stage) => said = Some(entered(stage)),
-                None => {
-                    if let Some(said) = said.as_mut() {
-                        said.paused_after = false;
-                    }
-                }
-            }
-        }
-    }
-    said
-}
-
 fn check_stage_drift(
     workspace: &Workspace,
     task: &Task,
@@ -315,7 +244,6 @@ pub(super) fn move_where_the_ledger_says(ws: &Workspace, idx: TaskIdx, fixes: &m
     );
     true
 }
-
 
 pub(super) const MODULE: RuleModule = RuleModule {
     card: None,

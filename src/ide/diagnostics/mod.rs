@@ -55,7 +55,7 @@ use crate::db::vocab::Stage;
 use crate::db::{FileId, Parsed, Task, TaskIdx, Workspace};
 use crate::ide::types::{Config, Diagnostic, Rule};
 use crate::syntax::card::Card;
-use fix::{Fix, FixContext, FixFn, Fixes};
+use fix::{Fix, FixFn, Fixes};
 
 #[cfg(test)]
 pub(crate) mod check_fix;
@@ -70,7 +70,7 @@ fn fix_of(rule: Rule) -> Option<FixFn> {
 }
 
 /// The quick fixes for `diagnostic`, safe ones first (SPEC §4).
-pub fn fixes_for(workspace: &Workspace, ctx: &FixContext, diagnostic: &Diagnostic) -> Vec<Fix> {
+pub fn fixes_for(workspace: &Workspace, ctx: &Config, diagnostic: &Diagnostic) -> Vec<Fix> {
     let mut fixes = Fixes::new(diagnostic.rule, ctx);
     if let Some(fix) = fix_of(diagnostic.rule) {
         fix(workspace, diagnostic, &mut fixes);
@@ -243,6 +243,30 @@ pub fn global_family(
         }
     }
     out
+}
+
+/// A task's diagnostics, configured: its card's own, its cross-file rules', and those of the
+/// cycle it is on (of the workspace-wide families only cycles report on a card outside
+/// current, and only when the task is on one, so only the task's own cycle is examined).
+pub fn task_and_card_diagnostics(
+    workspace: &Workspace,
+    idx: TaskIdx,
+    config: &Config,
+) -> Vec<Diagnostic> {
+    let mut diagnostics = match workspace.task(idx).card {
+        Some(card) => file_diagnostics(workspace, card, config),
+        None => Vec::new(),
+    };
+    diagnostics.extend(task_diagnostics(workspace, idx, config));
+    let component = crate::db::graph::component_of(workspace, idx);
+    if component.len() > 1 {
+        diagnostics.extend(
+            cycles::components_among(workspace, &component)
+                .into_iter()
+                .flat_map(|cycle| cycle.diagnostics),
+        );
+    }
+    configure(diagnostics, config)
 }
 
 /// Applies severity overrides, drops switched-off rules, and sorts by file and position.

@@ -139,7 +139,7 @@ mod tests {
     /// "Now" is an hour after the fixture's task was created: no SLO is late.
     fn config() -> Config {
         Config {
-            now: parse_rfc3339("2026-03-02T10:00:00Z"),
+            now: parse_rfc3339("2026-03-02T10:00:00Z").unwrap(),
             ..Config::default()
         }
     }

@@ -7,14 +7,13 @@
 //! tasks are done, `next` has no target, and paused or canceled tasks are not flowing, so
 //! none of those is measured.
 
-use crate::base::TextRange;
-use crate::db::events::entered_stage;
-use crate::db::vocab::{Stage, Status};
-use crate::db::{Parsed, Task, Workspace};
+use crate::db::flow::stage_entry;
+use crate::db::slo::{SloHours, duration, slo_policy, task_slo};
+use crate::db::vocab::Stage;
+use crate::db::{Task, Workspace};
 use crate::ide::diagnostics::stage_anchor;
 use crate::ide::types::{Config, Diagnostic, Rule, Severity};
-use crate::syntax::ledger::parse_rfc3339;
-use crate::syntax::wip_policy::{SloDuration, WipPolicy};
+use crate::syntax::wip_policy::WipPolicy;
 
 const HOUR: i64 = 3600;
 
@@ -26,68 +25,10 @@ pub(super) fn check_one(
     task: &Task,
     out: &mut Vec<Diagnostic>,
 ) -> Option<i64> {
-    let now = config.now.unwrap_or_else(clock_now);
+    let now = config.now;
     let defaults = WipPolicy::defaults();
     let policy = slo_policy(workspace, task.root, &defaults);
     check_task(workspace, task, policy, now, out)
-}
-
-/// The SLO table in force for tasks root `root`: its wip.policy.md's when that file has one,
-/// else `defaults` (SPEC §2).
-pub(crate) fn slo_policy<'a>(
-    workspace: &'a Workspace,
-    root: usize,
-    defaults: &'a WipPolicy,
-) -> &'a WipPolicy {
-    workspace.roots[root]
-        .wip_policy
-        .and_then(|file| match &workspace.file(file).parsed {
-            Parsed::WipPolicy(policy) if policy.slos_from_file => Some(policy),
-            _ => None,
-        })
-        .unwrap_or(defaults)
-}
-
-/// Seconds since the epoch by the system clock.
-pub(crate) fn clock_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |elapsed| elapsed.as_secs() as i64)
-}
-
-/// A task's SLO in hours: the target, and the violation threshold when the policy sets one.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct SloHours {
-    pub(crate) target: i64,
-    pub(crate) violation: Option<i64>,
-}
-
-/// The SLO a task is measured against in its stage; None when it is not measured (see the
-/// module comment) or its stage has no target (`current` without an effort estimate).
-pub(crate) fn task_slo(task: &Task, policy: &WipPolicy) -> Option<SloHours> {
-    if task.stage == Stage::Archived
-        || matches!(task.meta.status(), Some(Status::Paused | Status::Canceled))
-    {
-        return None;
-    }
-    let slo = policy.slo(task.stage.name())?;
-    let effort_hours = task
-        .meta
-        .effort
-        .as_deref()
-        .and_then(effort_days)
-        .map(|days| days * 24);
-    let resolve = |duration: Option<SloDuration>| match duration? {
-        SloDuration::Hours(hours) => Some(i64::from(hours)),
-        SloDuration::EffortMultiple(times) => effort_hours.map(|hours| hours * i64::from(times)),
-    };
-    let violation = resolve(slo.violation);
-    // A stage measured only by a multiple of effort has the effort itself as its target.
-    let target = resolve(slo.target).or(match slo.violation {
-        Some(SloDuration::EffortMultiple(_)) => effort_hours,
-        _ => None,
-    })?;
-    Some(SloHours { target, violation })
 }
 
 fn check_task(
@@ -145,44 +86,6 @@ fn check_task(
     Some(next_change)
 }
 
-/// When the task entered its current stage: the last ledger event that enters that stage
-/// (`created` for inbox), with the range of its `ts` value.
-pub(crate) fn stage_entry(workspace: &Workspace, task: &Task) -> Option<(i64, TextRange)> {
-    let ledger = workspace.ledger(task)?;
-    ledger
-        .events()
-        .filter(|(_, event)| {
-            let name = event.event().unwrap_or_default();
-            entered_stage(name) == Some(task.stage)
-                || (task.stage == Stage::Inbox && name == "created")
-        })
-        .filter_map(|(_, event)| {
-            let ts = parse_rfc3339(event.ts()?)?;
-            Some((ts, event.field("ts")?.value_range))
-        })
-        .last()
-}
-
-fn effort_days(effort: &str) -> Option<i64> {
-    match effort {
-        "XS" => Some(1),
-        "S" => Some(2),
-        "M" => Some(3),
-        "L" => Some(5),
-        "XL" => Some(8),
-        number => number.parse().ok().filter(|&days: &i64| days > 0),
-    }
-}
-
-/// `3d 4h`, `7d`, `18h`.
-pub(crate) fn duration(hours: i64) -> String {
-    match (hours / 24, hours % 24) {
-        (0, hours) => format!("{hours}h"),
-        (days, 0) => format!("{days}d"),
-        (days, hours) => format!("{days}d {hours}h"),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use expect_test::expect;
@@ -205,7 +108,7 @@ mod tests {
     fn slo_at(fixture: &str, now: &str) -> String {
         let workspace = workspace(fixture);
         let config = Config {
-            now: parse_rfc3339(now),
+            now: parse_rfc3339(now).unwrap(),
             ..Config::default()
         };
         let diagnostics = workspace_diagnostics(&workspace, &config);

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use crate::base::TextRange;
+use crate::db::flow::{counts, dri_key, is_hard, policy_file};
 use crate::db::vocab::Stage;
 use crate::db::{FileId, Parsed, Task, TaskIdx, TasksRoot, Workspace};
 use crate::ide::diagnostics::stage_anchor;
@@ -56,77 +57,6 @@ pub(super) fn check_stage(
             report(workspace, root, &over, &tasks, out);
         }
     }
-}
-
-/// wip.policy.md and its parsed tables, when it sets the limits (else the defaults apply).
-fn policy_file<'w>(workspace: &'w Workspace, root: &TasksRoot) -> Option<(FileId, &'w WipPolicy)> {
-    root.wip_policy
-        .and_then(|file| match &workspace.file(file).parsed {
-            Parsed::WipPolicy(policy) if policy.limits_from_file => Some((file, policy)),
-            _ => None,
-        })
-}
-
-/// Whether a task counts against its stage's limit: paused and canceled tasks do not, and a
-/// task without a readable status is counted rather than let through.
-fn counts(task: &Task) -> bool {
-    task.meta
-        .status()
-        .is_none_or(|status| status.counts_for_wip())
-}
-
-/// SPEC §2: only current's limit is hard.
-fn is_hard(stage: Stage) -> bool {
-    stage == Stage::Current
-}
-
-/// Whose share of a per-DRI limit a task uses.
-fn dri_key(task: &Task) -> &str {
-    task.meta.current_dri.as_deref().unwrap_or("(no DRI)")
-}
-
-/// How full a stage is for one task about to enter it (or, already there, about to count
-/// again): the limit in force and the other counted tasks sharing it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct StageLoad {
-    pub(crate) max: u32,
-    /// The DRI whose tasks share the limit, for a per-DRI limit.
-    pub(crate) dri: Option<String>,
-    /// The counted tasks of the group, the task itself left out.
-    pub(crate) others: Vec<TaskIdx>,
-    /// Whether breaking the limit is an error (current) rather than a warning.
-    pub(crate) hard: bool,
-}
-
-/// The load `stage` puts on `idx` under the policy `check` enforces; None when the stage has
-/// no limit.
-pub(crate) fn stage_load(workspace: &Workspace, idx: TaskIdx, stage: Stage) -> Option<StageLoad> {
-    let task = workspace.task(idx);
-    let root = &workspace.roots[task.root];
-    let defaults = WipPolicy::defaults();
-    let policy = policy_file(workspace, root).map_or(&defaults, |(_, policy)| policy);
-    let limit = policy.limit(stage.name())?;
-    let max = limit.limit?;
-    let dri = match limit.scope {
-        LimitScope::SystemWide => None,
-        LimitScope::PerDri => Some(dri_key(task)),
-    };
-    let others = root
-        .tasks
-        .iter()
-        .copied()
-        .filter(|&other| other != idx)
-        .filter(|&other| {
-            let other = workspace.task(other);
-            other.stage == stage && counts(other) && dri.is_none_or(|dri| dri_key(other) == dri)
-        })
-        .collect();
-    Some(StageLoad {
-        max,
-        dri: dri.map(str::to_string),
-        others,
-        hard: is_hard(stage),
-    })
 }
 
 /// One group of tasks over its limit.

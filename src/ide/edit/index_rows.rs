@@ -6,11 +6,12 @@
 //! (`fw/next/INDEX.md`) means that namespace, which the text alone cannot tell, so the row
 //! operations take the index's namespace (`None` in a unified layout).
 
+use crate::db::index_row::{expected_row, show_dependencies};
 use crate::db::meta::BlockedBy;
 use crate::db::vocab::Status;
 use crate::db::{FileId, Parsed, TaskIdx, Workspace};
-use crate::ide::diagnostics::index::{expected_row, link_text, show_dependencies};
 use crate::ide::edit::{line_content_end, line_ending, line_start, remove_line, splice};
+use crate::ide::index_links::link_text;
 use crate::ide::index_links::{TaskPlace, corrected_target, leads_to, target_for};
 use std::path::Path;
 

@@ -2,13 +2,13 @@
 //! lives beside the rule in `ide::diagnostics` and is found there by [`fixes_for`]; what a
 //! fix is made of (and the merging of edits) is `ide::diagnostics::fix`.
 
-pub use crate::ide::diagnostics::fix::{Fix, FixAction, FixContext};
+pub use crate::ide::diagnostics::fix::{Fix, FixAction};
 pub use crate::ide::diagnostics::fixes_for;
 
 use crate::db::Workspace;
 use crate::ide::diagnostics::fix::{Merge, Merged};
 use crate::ide::source_change::SourceChange;
-use crate::ide::types::Diagnostic;
+use crate::ide::types::{Config, Diagnostic};
 
 /// One safe fix per diagnostic, skipping any whose edits overlap an earlier one's in the
 /// same file; returns the merged change and how many fixes it holds.
@@ -20,7 +20,7 @@ use crate::ide::types::Diagnostic;
 /// are left to the caller.
 pub fn fix_all(
     workspace: &Workspace,
-    ctx: &FixContext,
+    ctx: &Config,
     diagnostics: &[Diagnostic],
 ) -> (SourceChange, usize) {
     let mut merged = Merged::default();

@@ -39,13 +39,13 @@ fn when_card_and_ledger_disagree_with_the_folder_every_fix_follows_the_ledger() 
         .find(|d| d.rule == Rule::StageMismatch)
         .expect("the card's stage is not its folder's");
     // Not "Set stage to `backlog`": the ledger says next, so the folder is what is wrong.
-    let fixes = fixes_for(&ws, &ctx(), mismatch);
+    let fixes = fixes_for(&ws, &config(), mismatch);
     let labels: Vec<&str> = fixes.iter().map(|fix| fix.label.as_str()).collect();
     assert_eq!(labels, ["Finish moving TASK-0001 to next"]);
     assert!(fixes[0].safe);
     // Fix all (text edits only) changes nothing that the ledger contradicts: no stage set
     // back to backlog, no index row moved back to the folder's stage.
-    let (change, _) = fix_all(&ws, &ctx(), &diagnostics);
+    let (change, _) = fix_all(&ws, &config(), &diagnostics);
     let after = applied(&ws, &change);
     let card = after
         .files
@@ -106,10 +106,10 @@ fn a_missing_root_row_is_one_fix_for_both_of_its_diagnostics() {
     assert_eq!(missing.len(), 2, "on the card and on the root index");
     let changes: Vec<FixAction> = missing
         .iter()
-        .map(|d| fixes_for(&ws, &ctx(), d).remove(0).action)
+        .map(|d| fixes_for(&ws, &config(), d).remove(0).action)
         .collect();
     assert_eq!(changes[0], changes[1]);
-    let (change, count) = fix_all(&ws, &ctx(), &diagnostics);
+    let (change, count) = fix_all(&ws, &config(), &diagnostics);
     assert_eq!(count, 1);
     let fixed = applied(&ws, &change);
     assert!(
@@ -145,7 +145,7 @@ fn fix_all_applies_one_safe_fix_per_diagnostic() {
         backlog/INDEX.md:7:3 error `0009` this row lists TASK-0009, but no task in backlog has that ID; remove the row or move it to the right index
     "#]]
     .assert_eq(&render(&ws, diagnostics.iter()));
-    let (change, count) = fix_all(&ws, &ctx(), &diagnostics);
+    let (change, count) = fix_all(&ws, &config(), &diagnostics);
     assert_eq!(count, 6);
     let fixed = applied(&ws, &change);
     expect![[r#"
@@ -161,10 +161,10 @@ fn overlapping_fixes_are_left_for_the_next_run() {
     let fixture = indexed("", "", ROOT_ROWS, "");
     let ws = workspace(&fixture);
     let diagnostics = workspace_diagnostics(&ws, &config());
-    let (change, count) = fix_all(&ws, &ctx(), &diagnostics);
+    let (change, count) = fix_all(&ws, &config(), &diagnostics);
     assert_eq!(count, 1);
     let fixed = applied(&ws, &change);
-    let (_, count) = fix_all(&fixed, &ctx(), &workspace_diagnostics(&fixed, &config()));
+    let (_, count) = fix_all(&fixed, &config(), &workspace_diagnostics(&fixed, &config()));
     assert_eq!(count, 1);
 }
 
@@ -190,7 +190,7 @@ fn no_create_fix_where_a_link_or_pipe_is_in_the_way() {
         .iter()
         .filter(|d| matches!(d.rule, Rule::PackageFileMissing | Rule::IdCounterStale))
         .map(|d| {
-            let titles: Vec<String> = fixes_for(&ws, &ctx(), d)
+            let titles: Vec<String> = fixes_for(&ws, &config(), d)
                 .into_iter()
                 .map(|fix| fix.label)
                 .collect();
@@ -204,7 +204,7 @@ fn no_create_fix_where_a_link_or_pipe_is_in_the_way() {
             (Rule::IdCounterStale, String::new()),
         ]
     );
-    let (change, _) = fix_all(&ws, &ctx(), &diagnostics);
+    let (change, _) = fix_all(&ws, &config(), &diagnostics);
     assert!(
         change
             .changes

@@ -2,9 +2,9 @@
 //! are written but the card, the folder or both still show the old state. The ledger is the
 //! record, so the task is brought to where its events put it, without logging anything new.
 
+use crate::db::flow::ledger_stage;
 use crate::db::vocab::{BLOCKED_BY_PREFIXES, Status};
 use crate::db::{TaskIdx, Workspace};
-use crate::ide::diagnostics::ledger::ledger_stage;
 use crate::ide::transitions::moves::raw_field;
 use crate::ide::transitions::{FieldUpdate, TaskChange};
 use crate::syntax::ledger::{Ledger, format_rfc3339, parse_rfc3339};

@@ -137,17 +137,6 @@ pub struct Offer {
     pub disabled: Option<String>,
 }
 
-/// What a transition needs to know besides the workspace.
-#[derive(Clone, Debug, Default)]
-pub struct TransitionContext {
-    /// Seconds since the Unix epoch; events are stamped with it, in UTC.
-    pub now: i64,
-    /// The `flowos.user` setting; None falls back to the card's `current_dri`.
-    pub user: Option<String>,
-    /// Rule severities, so Verify's "errors on the card" are the errors the user sees.
-    pub config: Config,
-}
-
 /// What performing a transition writes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Plan {
@@ -179,12 +168,12 @@ pub enum FieldUpdate {
 
 /// The transitions valid from the task's stage and status (SPEC §5 "from → to"), each with
 /// its blocking reason if any.
-pub fn offers(workspace: &Workspace, task: TaskIdx, ctx: &TransitionContext) -> Vec<Offer> {
+pub fn offers(workspace: &Workspace, task: TaskIdx, config: &Config) -> Vec<Offer> {
     rules::valid_actions(workspace, task)
         .into_iter()
         .map(|action| Offer {
             title: action.title(workspace, task),
-            disabled: rules::refusal(workspace, task, &action, ctx),
+            disabled: rules::refusal(workspace, task, &action, config),
             action,
         })
         .collect()
@@ -196,15 +185,15 @@ pub fn plan(
     workspace: &Workspace,
     task: TaskIdx,
     action: &Action,
-    ctx: &TransitionContext,
+    config: &Config,
 ) -> Result<Plan, String> {
     rules::check_valid(workspace, task, action)?;
-    if let Some(reason) = rules::refusal(workspace, task, action, ctx) {
+    if let Some(reason) = rules::refusal(workspace, task, action, config) {
         return Err(reason);
     }
     Ok(Plan {
         action: action.clone(),
         title: action.title(workspace, task),
-        tasks: moves::changes(workspace, task, action, ctx),
+        tasks: moves::changes(workspace, task, action, config),
     })
 }

@@ -10,7 +10,8 @@ use crate::db::{Task, TaskIdx, Workspace};
 use crate::ide::transitions::rules::{
     blocker_text, cascades_to, dependents, displacement, status, unfinished_dependencies,
 };
-use crate::ide::transitions::{Action, FieldUpdate, TaskChange, TransitionContext};
+use crate::ide::transitions::{Action, FieldUpdate, TaskChange};
+use crate::ide::types::Config;
 use crate::syntax::ledger::format_rfc3339;
 
 /// Who writes and when: every line of one transition carries the same `ts` and `user`.
@@ -21,23 +22,20 @@ struct Stamp {
 
 /// Who a transition's events name: the user acting, else the task's DRI. None refuses the
 /// transition (see `rules::refusal`).
-pub(super) fn actor(
-    workspace: &Workspace,
-    idx: TaskIdx,
-    ctx: &TransitionContext,
-) -> Option<String> {
-    ctx.user
+pub(super) fn actor(workspace: &Workspace, idx: TaskIdx, config: &Config) -> Option<String> {
+    config
+        .user
         .clone()
         .or_else(|| workspace.task(idx).meta.current_dri.clone())
         .filter(|user| !user.trim().is_empty())
 }
 
 impl Stamp {
-    fn new(workspace: &Workspace, idx: TaskIdx, ctx: &TransitionContext) -> Stamp {
+    fn new(workspace: &Workspace, idx: TaskIdx, config: &Config) -> Stamp {
         // The rules refused a transition with no actor before it was planned.
-        let user = actor(workspace, idx, ctx).unwrap_or_default();
+        let user = actor(workspace, idx, config).unwrap_or_default();
         Stamp {
-            ts: format_rfc3339(ctx.now),
+            ts: format_rfc3339(config.now),
             user,
         }
     }
@@ -101,9 +99,9 @@ pub(super) fn changes(
     workspace: &Workspace,
     idx: TaskIdx,
     action: &Action,
-    ctx: &TransitionContext,
+    config: &Config,
 ) -> Vec<TaskChange> {
-    let stamp = Stamp::new(workspace, idx, ctx);
+    let stamp = Stamp::new(workspace, idx, config);
     let task = workspace.task(idx);
     let from = task.stage;
     let mut me = Change::new(idx);

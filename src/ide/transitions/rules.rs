@@ -4,15 +4,13 @@
 //! disabled exactly when performing it would break a rule.
 
 use crate::base::PositionEncoding;
+use crate::db::flow::{cascade_recorded, has_concurrent_waiver, ledger_stage, stage_load};
+use crate::db::graph::cycle_through;
 use crate::db::meta::BlockedBy;
 use crate::db::vocab::{Stage, Status};
 use crate::db::{FileRole, Task, TaskIdx, Workspace};
-use crate::ide::diagnostics::cycles::{component_of, components_among, cycle_through};
-use crate::ide::diagnostics::dependencies::{cascade_recorded, has_concurrent_waiver};
-use crate::ide::diagnostics::ledger::ledger_stage;
-use crate::ide::diagnostics::wip::stage_load;
-use crate::ide::diagnostics::{configure, file_diagnostics, task_diagnostics};
-use crate::ide::transitions::{Action, TransitionContext};
+use crate::ide::diagnostics::task_and_card_diagnostics;
+use crate::ide::transitions::Action;
 use crate::ide::types::{Config, Severity};
 use crate::syntax::task_id::TaskId;
 
@@ -91,7 +89,7 @@ pub(super) fn refusal(
     workspace: &Workspace,
     idx: TaskIdx,
     action: &Action,
-    ctx: &TransitionContext,
+    config: &Config,
 ) -> Option<String> {
     let task = workspace.task(idx);
     if let Some(reason) = missing_package(workspace, task, *action == Action::Verify) {
@@ -100,7 +98,7 @@ pub(super) fn refusal(
     if let Some(reason) = not_utf8(workspace, task).or_else(|| interrupted(workspace, task)) {
         return Some(reason);
     }
-    if super::moves::actor(workspace, idx, ctx).is_none() {
+    if super::moves::actor(workspace, idx, config).is_none() {
         return Some(format!(
             "{} names no current_dri and no user is set, and a ledger must not record an \
              unknown actor: give --user @name or FLOWOS_USER (flowos.user in an editor)",
@@ -108,7 +106,7 @@ pub(super) fn refusal(
         ));
     }
     match action {
-        Action::Verify => not_paused(task).or_else(|| card_errors(workspace, idx, &ctx.config)),
+        Action::Verify => not_paused(task).or_else(|| card_errors(workspace, idx, config)),
         Action::Prioritize => not_paused(task)
             .or_else(|| planning_fields(task))
             .or_else(|| dependency_problem(workspace, idx)),
@@ -263,22 +261,10 @@ pub(super) fn blocker_text(task: &Task) -> Option<String> {
 }
 
 /// Verify's gate: error diagnostics on the card, at the user's severities. Index rules are
-/// left out: the move itself rewrites the index rows. Of the workspace-wide families only
-/// cycles report on a card outside current, and only when the task is on one, so only the
-/// task's own cycle is examined.
+/// left out: the move itself rewrites the index rows.
 fn card_errors(workspace: &Workspace, idx: TaskIdx, config: &Config) -> Option<String> {
     let card = workspace.task(idx).card?;
-    let mut diagnostics = file_diagnostics(workspace, card, config);
-    diagnostics.extend(task_diagnostics(workspace, idx, config));
-    let component = component_of(workspace, idx);
-    if component.len() > 1 {
-        diagnostics.extend(
-            components_among(workspace, &component)
-                .into_iter()
-                .flat_map(|cycle| cycle.diagnostics),
-        );
-    }
-    let errors: Vec<_> = configure(diagnostics, config)
+    let errors: Vec<_> = task_and_card_diagnostics(workspace, idx, config)
         .into_iter()
         .filter(|d| d.file == card && d.severity == Severity::Error)
         .filter(|d| !d.rule.name().starts_with("index-"))

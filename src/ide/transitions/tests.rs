@@ -6,23 +6,19 @@ use std::collections::BTreeSet;
 use expect_test::{Expect, expect};
 
 use super::*;
-use crate::db::TaskIdx;
+use crate::db::{FileId, TaskIdx};
 use crate::ide::diagnostics::workspace_diagnostics;
 use crate::ide::fixture::{COUNTER, package, workspace};
+use crate::ide::projection::project;
 use crate::ide::types::{Config, Rule};
 use crate::syntax::ledger::parse_rfc3339;
 
 const NOW: &str = "2026-03-10T12:00:00Z";
 
-fn ctx() -> TransitionContext {
-    let now = parse_rfc3339(NOW).unwrap();
-    TransitionContext {
-        now,
-        user: None,
-        config: Config {
-            now: Some(now),
-            ..Config::default()
-        },
+fn config() -> Config {
+    Config {
+        now: parse_rfc3339(NOW).unwrap(),
+        ..Config::default()
     }
 }
 
@@ -70,10 +66,11 @@ fn find(workspace: &Workspace, id: &str) -> TaskIdx {
     TaskIdx(index as u32)
 }
 
-/// Applies a plan to the workspace's texts the crude way: ledger lines appended, `key: value`
-/// lines replaced or added in the frontmatter, folders renamed. Index files are left alone
-/// (another module rewrites them; their rules are left out of the comparison).
+/// Applies a plan to the workspace's texts as the product writes it: the production
+/// projection (`ide::projection::project`) gives the ledger lines, the new card and index
+/// texts and the folder moves, and the model is built afresh from the result.
 fn apply(workspace: &Workspace, changes: &[TaskChange]) -> Workspace {
+    let projected = project(workspace, changes).unwrap_or_else(|reason| panic!("{reason}"));
     let mut files: Vec<(String, String)> = workspace
         .files
         .iter()
@@ -81,45 +78,41 @@ fn apply(workspace: &Workspace, changes: &[TaskChange]) -> Workspace {
         .map(|file| (file.rel.clone(), file.text.to_string()))
         .collect();
     let mut dirs = workspace.roots[0].dirs.clone();
-    let text_of = |files: &[(String, String)], rel: &str| -> usize {
+    let slot = |files: &[(String, String)], file: FileId| -> usize {
+        let rel = &workspace.file(file).rel;
         files.iter().position(|(path, _)| path == rel).unwrap()
     };
-    for change in changes {
-        let task = workspace.task(change.task);
-        let ledger = text_of(&files, &workspace.file(task.ledger.unwrap()).rel);
-        let text = &mut files[ledger].1;
+    for (file, lines) in &projected.appends {
+        let at = slot(&files, *file);
+        let text = &mut files[at].1;
         if !text.is_empty() && !text.ends_with('\n') {
             text.push('\n');
         }
-        for line in &change.events {
+        for line in lines {
             text.push_str(line);
             text.push('\n');
         }
-        let card = text_of(&files, &workspace.file(task.card.unwrap()).rel);
-        let text = &mut files[card].1;
-        for (key, update) in &change.fields {
-            let value = match update {
-                FieldUpdate::Set(value) => serde_json::to_string(value).unwrap(),
-                FieldUpdate::Clear => "null".to_string(),
-            };
-            *text = set_field(text, key, &value);
-        }
-        if let Some(to) = change.to_stage {
-            let from = task.stage.name();
-            let moved: Vec<String> = task
-                .folder
-                .split('/')
-                .map(|part| if part == from { to.name() } else { part }.to_string())
-                .collect();
-            let moved = moved.join("/");
-            let rename = |path: &mut String| {
-                if let Some(rest) = path.strip_prefix(&task.folder) {
-                    *path = format!("{moved}{rest}");
-                }
-            };
-            files.iter_mut().for_each(|(path, _)| rename(path));
-            dirs.iter_mut().for_each(rename);
-        }
+    }
+    for (file, new_text) in projected.cards.iter().chain(&projected.indexes) {
+        let at = slot(&files, *file);
+        files[at].1 = new_text.clone();
+    }
+    let root = &workspace.roots[0].path;
+    let rel = |path: &std::path::Path| {
+        path.strip_prefix(root)
+            .unwrap()
+            .to_string_lossy()
+            .into_owned()
+    };
+    for (from, to) in &projected.moves {
+        let (from, to) = (rel(from), rel(to));
+        let rename = |path: &mut String| {
+            if *path == from || path.starts_with(&format!("{from}/")) {
+                *path = format!("{to}{}", &path[from.len()..]);
+            }
+        };
+        files.iter_mut().for_each(|(path, _)| rename(path));
+        dirs.iter_mut().for_each(rename);
     }
     let mut fixture = String::new();
     for dir in dirs {
@@ -134,28 +127,11 @@ fn apply(workspace: &Workspace, changes: &[TaskChange]) -> Workspace {
     crate::ide::fixture::workspace(&fixture)
 }
 
-/// Replaces the `key:` line of the frontmatter, or adds one before its closing fence.
-fn set_field(text: &str, key: &str, value: &str) -> String {
-    let body = text.strip_prefix("---\n").expect("card starts with ---");
-    let end = body.find("\n---\n").expect("frontmatter is closed") + 1;
-    let (frontmatter, rest) = body.split_at(end);
-    let mut lines: Vec<String> = frontmatter.lines().map(str::to_string).collect();
-    let new = format!("{key}: {value}");
-    match lines
-        .iter()
-        .position(|line| line.starts_with(&format!("{key}:")))
-    {
-        Some(at) => lines[at] = new,
-        None => lines.push(new),
-    }
-    format!("---\n{}\n{rest}", lines.join("\n"))
-}
-
 /// The diagnostics the comparison looks at, as comparable lines. A package file is named
 /// from its task folder on, so a moved task's own problems compare equal; index rules
 /// (another module keeps the indexes) and SLOs (time in stage restarts) are left out.
 fn diagnostic_lines(workspace: &Workspace) -> BTreeSet<String> {
-    workspace_diagnostics(workspace, &ctx().config)
+    workspace_diagnostics(workspace, &config())
         .iter()
         .filter(|d| !d.rule.name().starts_with("index-") && d.rule != Rule::SloExceeded)
         .map(|d| {
@@ -190,14 +166,14 @@ fn check(fixture: &str, id: &str, action: &str, expect: Expect) -> Workspace {
     let before = workspace(fixture);
     let idx = find(&before, id);
     let action = Action::parse(action, before.task(idx).namespace()).expect("action parses");
-    let offered = offers(&before, idx, &ctx());
+    let offered = offers(&before, idx, &config());
     let offer = offered.iter().find(|offer| offer.action == action);
     assert_eq!(
         offer.map(|offer| &offer.disabled),
         Some(&None),
         "{action:?} is not an enabled offer: {offered:#?}"
     );
-    let plan = plan(&before, idx, &action, &ctx()).unwrap_or_else(|reason| panic!("{reason}"));
+    let plan = plan(&before, idx, &action, &config()).unwrap_or_else(|reason| panic!("{reason}"));
     let after = apply(&before, &plan.tasks);
     let new: Vec<String> = diagnostic_lines(&after)
         .difference(&diagnostic_lines(&before))
@@ -217,8 +193,8 @@ fn refused(fixture: &str, id: &str, action: &str) -> String {
     let workspace = workspace(fixture);
     let idx = find(&workspace, id);
     let action = Action::parse(action, None).expect("action parses");
-    let reason = plan(&workspace, idx, &action, &ctx()).expect_err("the move is refused");
-    let offer = offers(&workspace, idx, &ctx())
+    let reason = plan(&workspace, idx, &action, &config()).expect_err("the move is refused");
+    let offer = offers(&workspace, idx, &config())
         .into_iter()
         .find(|offer| offer.action == action);
     if let Some(offer) = offer {
@@ -295,7 +271,7 @@ fn offers_follow_stage_and_status() {
         "TASK-0006",
     ] {
         out.push_str(&format!("{id}:\n"));
-        for offer in offers(&workspace, find(&workspace, id), &ctx()) {
+        for offer in offers(&workspace, find(&workspace, id), &config()) {
             match offer.disabled {
                 Some(reason) => out.push_str(&format!("  {} [disabled: {reason}]\n", offer.title)),
                 None => out.push_str(&format!("  {}\n", offer.title)),
@@ -808,7 +784,7 @@ fn a_whole_lifecycle_leaves_no_diagnostics_behind() {
             fields_set = true;
         }
         let idx = find(&workspace, "TASK-0001");
-        let plan = plan(&workspace, idx, &action, &ctx()).unwrap_or_else(|r| panic!("{r}"));
+        let plan = plan(&workspace, idx, &action, &config()).unwrap_or_else(|r| panic!("{r}"));
         workspace = apply(&workspace, &plan.tasks);
         let new: Vec<String> = diagnostic_lines(&workspace)
             .difference(&baseline)
@@ -921,7 +897,7 @@ fn every_move_is_refused_while_the_card_or_ledger_is_not_utf8() {
         bytes.extend(b"\xE9\n");
         assert!(workspace.update_content(&path, &bytes, None));
         let idx = find(&workspace, "TASK-0001");
-        let refused = plan(&workspace, idx, &Action::Complete, &ctx()).unwrap_err();
+        let refused = plan(&workspace, idx, &Action::Complete, &config()).unwrap_err();
         assert_eq!(
             refused,
             format!("`{file}` is not valid UTF-8; save it as UTF-8 first")
@@ -987,7 +963,15 @@ fn verify_is_refused_for_a_card_on_a_cycle() {
     // Depending on a cycle is not being on it.
     let workspace = workspace(&fixture);
     let action = Action::parse("verify", None).unwrap();
-    assert!(plan(&workspace, find(&workspace, "TASK-0003"), &action, &ctx()).is_ok());
+    assert!(
+        plan(
+            &workspace,
+            find(&workspace, "TASK-0003"),
+            &action,
+            &config()
+        )
+        .is_ok()
+    );
 }
 
 #[test]
@@ -1178,23 +1162,23 @@ fn events_are_signed_by_the_configured_user_else_the_dri() {
         task("current/TASK-0002-b", "current_dri: null"),
     ]);
     let workspace = workspace(&fixture);
-    let user_of = |id: &str, ctx: &TransitionContext| {
-        let plan = plan(&workspace, find(&workspace, id), &Action::Complete, ctx).unwrap();
+    let user_of = |id: &str, config: &Config| {
+        let plan = plan(&workspace, find(&workspace, id), &Action::Complete, config).unwrap();
         let line: serde_json::Value = serde_json::from_str(&plan.tasks[0].events[0]).unwrap();
         line["user"].as_str().unwrap().to_string()
     };
-    let configured = TransitionContext {
+    let configured = Config {
         user: Some("@bo".into()),
-        ..ctx()
+        ..config()
     };
     assert_eq!(user_of("TASK-0001", &configured), "@bo");
-    assert_eq!(user_of("TASK-0001", &ctx()), "@ana");
+    assert_eq!(user_of("TASK-0001", &config()), "@ana");
     // No user and no DRI: the ledger would record an unknown actor, so the move is refused.
     let refused = plan(
         &workspace,
         find(&workspace, "TASK-0002"),
         &Action::Complete,
-        &ctx(),
+        &config(),
     )
     .unwrap_err();
     assert!(refused.contains("no user is set"), "{refused}");

@@ -6,19 +6,16 @@
 //! folder). A task needs a row in a stage index and in a root index covering it.
 
 use std::collections::HashMap;
-
 use crate::base::TextRange;
-use crate::db::layout::{file_name, namespace_dir_of_folder, namespace_of_dir};
+use crate::db::index_row::{expected_row, show_dependencies};
+use crate::db::layout::{file_name, index_covers, namespace_of_dir};
 use crate::db::mentions::MentionKind;
-use crate::db::vocab::{Stage, Status};
+use crate::db::vocab::Stage;
 use crate::db::{FileId, IndexFile, LoadProblem, Parsed, Task, TaskIdx, Workspace};
-use crate::ide::diagnostics::RuleModule;
-use crate::ide::diagnostics::task_anchor;
-use crate::ide::index_links::{PlaceRef, TaskPlace, corrected_target, leads_to};
+use crate::ide::diagnostics::{RuleModule, task_anchor};
+use crate::ide::index_links::{PlaceRef, TaskPlace, corrected_target, leads_to, link_text};
 use crate::ide::types::{Diagnostic, FixData, Rule, Severity};
-use crate::syntax::index_table::{
-    Cell, CellLink, Column, IndexRow, IndexTable, ParsedIndex, dependency_refs, row_task_id,
-};
+use crate::syntax::index_table::{Cell, CellLink, Column, IndexRow, IndexTable, ParsedIndex, dependency_refs, row_task_id};
 use crate::syntax::task_id::{TaskId, parse_folder_name, parse_task_ref};
 
 mod fix;
@@ -235,27 +232,6 @@ fn first_line(text: &str) -> TextRange {
 /// Whether `index` is one that should list `task`.
 pub(crate) fn covers(workspace: &Workspace, index: &IndexFile, task: &Task) -> bool {
     index_covers(workspace, index, task, task.stage)
-}
-
-/// Whether `index` should list `task` when the task is in `stage` (a transition asks this
-/// about the stage it moves to).
-pub(crate) fn index_covers(
-    workspace: &Workspace,
-    index: &IndexFile,
-    task: &Task,
-    stage: Stage,
-) -> bool {
-    let file = workspace.file(index.file);
-    if file.root != task.root {
-        return false;
-    }
-    if index.stage.is_some_and(|listed| listed != stage) {
-        return false;
-    }
-    match &index.namespace_dir {
-        None => true,
-        Some(dir) => namespace_dir_of_folder(&task.folder) == Some(dir.as_str()),
-    }
 }
 
 /// The index's task table, or None after reporting index-table when it has none or lacks a
@@ -566,56 +542,6 @@ fn broken_link(
     ))
 }
 
-/// The text of `link`, one of `cell`'s links, as the cell's value reads it.
-pub(crate) fn link_text<'c>(cell: &'c Cell, link: &CellLink) -> &'c str {
-    cell.text
-        .get(link.value_start as usize..link.value_end as usize)
-        .unwrap_or("")
-}
-
-/// What a task's index rows must say, read from its folder and card: the values
-/// index-row-mismatch compares rows against, and the values a fix writes into them.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct ExpectedRow {
-    /// The folder's stage (the card's `stage` has its own rule).
-    pub stage: Stage,
-    pub status: Option<Status>,
-    pub name: Option<String>,
-    pub dri: Option<String>,
-    /// The card's `depends_on`, sorted and without repeats; None when the task has no card
-    /// (then nothing is known about its dependencies).
-    pub dependencies: Option<Vec<TaskId>>,
-}
-
-pub(crate) fn expected_row(task: &Task) -> ExpectedRow {
-    let meta = &task.meta;
-    let dependencies = task.card.map(|_| {
-        let mut ids: Vec<TaskId> = meta.depends_on.iter().map(|item| item.id.clone()).collect();
-        ids.sort();
-        ids.dedup();
-        ids
-    });
-    ExpectedRow {
-        stage: task.stage,
-        status: meta.status(),
-        name: meta.task_name.clone(),
-        dri: meta.current_dri.clone(),
-        dependencies,
-    }
-}
-
-/// How a Dependencies cell shows a set of tasks: `TASK-0001, TASK-0002`, or `-` for none.
-pub(crate) fn show_dependencies(ids: &[TaskId]) -> String {
-    if ids.is_empty() {
-        "-".to_string()
-    } else {
-        ids.iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join(", ")
-    }
-}
-
 /// The tasks a Dependencies cell names, read in `task`'s namespace, sorted and without
 /// repeats (so they compare with [`ExpectedRow::dependencies`]).
 pub(crate) fn cell_dependencies(cell: &Cell, task: &Task) -> Vec<TaskId> {
@@ -711,7 +637,6 @@ pub(crate) fn same_text(cell: &str, card: &str) -> bool {
     };
     clean(cell) == clean(card)
 }
-
 
 pub(super) const MODULE: RuleModule = RuleModule {
     card: None,
