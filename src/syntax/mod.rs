@@ -8,6 +8,7 @@ pub mod ledger;
 pub mod limits;
 pub mod simple_yaml;
 pub mod task_id;
+pub mod time;
 pub mod wip_policy;
 pub mod yaml;
 

@@ -9,7 +9,7 @@ use super::tasks::{RefSite, task_completion};
 use super::{CompletionKind, CompletionList, Cx, complete, simple_item};
 use crate::base::TextRange;
 use crate::db::events::EVENTS;
-use crate::syntax::ledger::format_rfc3339;
+use crate::syntax::time::format_rfc3339;
 
 pub(super) fn ledger_completion(cx: &Cx) -> Option<CompletionList> {
     let text = cx.text;

@@ -9,8 +9,8 @@ use crate::db::vocab::{
 use crate::db::{FileId, Workspace};
 use crate::ide::types::{Diagnostic, Rule, Severity};
 use crate::syntax::card::{Card, Frontmatter, FrontmatterEntry};
-use crate::syntax::ledger::{is_leap_year, parse_date};
 use crate::syntax::task_id::{TaskId, parse_task_ref};
+use crate::syntax::time::{is_leap_year, parse_date};
 use crate::syntax::yaml::{YamlError, YamlErrorKind, YamlNode, YamlValue};
 
 const REF_GRAMMAR: &str = "0042, TASK-0042, FW-0042 or TASK-FW-0042";

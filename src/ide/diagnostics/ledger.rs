@@ -10,7 +10,8 @@ use crate::db::vocab::Stage;
 use crate::db::{FileId, Task, Workspace};
 use crate::ide::diagnostics::stage_anchor;
 use crate::ide::types::{Config, Diagnostic, Rule, Severity};
-use crate::syntax::ledger::{Event, FieldValue, Ledger, LineKind, parse_rfc3339};
+use crate::syntax::ledger::{Event, FieldValue, Ledger, LineKind};
+use crate::syntax::time::parse_rfc3339;
 
 /// The rules that read one ledger alone.
 pub(super) fn check_file(

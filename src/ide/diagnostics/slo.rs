@@ -13,7 +13,7 @@ use crate::db::vocab::{Stage, Status};
 use crate::db::{Parsed, Task, Workspace};
 use crate::ide::diagnostics::stage_anchor;
 use crate::ide::types::{Config, Diagnostic, Rule, Severity};
-use crate::syntax::ledger::parse_rfc3339;
+use crate::syntax::time::parse_rfc3339;
 use crate::syntax::wip_policy::{SloDuration, WipPolicy};
 
 const HOUR: i64 = 3600;
@@ -190,7 +190,7 @@ mod tests {
     use crate::ide::diagnostics::workspace_diagnostics;
     use crate::ide::fixture::{COUNTER, package, render, workspace};
     use crate::ide::types::{Config, Rule};
-    use crate::syntax::ledger::parse_rfc3339;
+    use crate::syntax::time::parse_rfc3339;
 
     /// A task in `folder` whose ledger entered its stage with `event` at `ts`.
     fn task_entered(folder: &str, fields: &str, event: &str, ts: &str) -> String {

@@ -18,8 +18,8 @@ use crate::ide::fixes::index::{Follow, follow_card};
 use crate::ide::fixes::{FixContext, Fixes, combine, rewrite};
 use crate::ide::source_change::SourceChange;
 use crate::ide::types::Diagnostic;
-use crate::syntax::ledger::format_rfc3339;
 use crate::syntax::task_id::TaskId;
+use crate::syntax::time::format_rfc3339;
 use crate::syntax::yaml::YamlValue;
 
 /// How many existing IDs a missing one may be replaced with, and how far they may be.

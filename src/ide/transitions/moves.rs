@@ -11,7 +11,7 @@ use crate::ide::transitions::rules::{
     blocker_text, cascades_to, dependents, displacement, status, unfinished_dependencies,
 };
 use crate::ide::transitions::{Action, FieldUpdate, TaskChange, TransitionContext};
-use crate::syntax::ledger::format_rfc3339;
+use crate::syntax::time::format_rfc3339;
 
 /// Who writes and when: every line of one transition carries the same `ts` and `user`.
 struct Stamp {
