@@ -1,5 +1,5 @@
 //! Ledger files (`<id>.ledger.jsonl`): splitting into lines, and JSON parsing of each event
-//! with the byte ranges of its top-level keys and values (found by [`scan`]). The timestamp
+//! with the byte ranges of its top-level keys and values (found by `scan`). The timestamp
 //! arithmetic is `syntax::time`'s.
 //!
 //! serde_json decides whether a line is valid JSON (so the server agrees with every other
