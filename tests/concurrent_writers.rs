@@ -2,9 +2,8 @@
 //! (one wins, the other refuses, nothing interleaves), and eight processes appending 1,000
 //! ledger events each through the transaction layer (8,000 whole, valid lines).
 //!
-//! The appending processes are this test binary itself, re-run with `--ignored --exact
-//! append_worker` and told what to do through the environment, so each is a real process
-//! taking the real lock.
+//! The appending processes are the test-only `append-worker` binary (tests/bin/
+//! append_worker.rs), so each is a real process taking the real lock.
 
 #![allow(clippy::disallowed_types, clippy::disallowed_methods)] // Tests spawn processes; the product may not.
 
@@ -16,16 +15,15 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use flowos_lsp::transaction::{Append, DiskPlan, Options, RootLock};
+use flowos_lsp::transaction::RootLock;
 use serde_json::Value;
+use support::append::worker_line;
 use support::staged;
 
 /// A day after the fixture's task entered current, inside its SLO.
 const NOW: &str = "2026-11-05T12:00:00Z";
 const WORKERS: usize = 8;
 const EVENTS_PER_WORKER: usize = 1_000;
-/// Tells a re-run of this binary that it is an append worker: `<ledger path>|<worker number>`.
-const WORKER_ENV: &str = "FLOWOS_TEST_APPEND_WORKER";
 
 /// A tasks root with one task in current (the one raced over) and one in next.
 fn workspace(dir: &Path) -> PathBuf {
@@ -205,39 +203,6 @@ fn two_processes_racing_freely_on_one_task_never_both_win() {
     }
 }
 
-/// One event line of worker `worker`, numbered `seq`.
-fn worker_line(worker: usize, seq: usize) -> String {
-    format!(
-        "{{\"ts\":\"2026-11-20T10:00:00Z\",\"user\":\"@w{worker}\",\"event\":\"content_updated\",\"desc\":\"worker {worker} event {seq}\",\"worker\":{worker},\"seq\":{seq}}}"
-    )
-}
-
-/// Not a test on its own: the body of each appending process (see the module docs).
-#[test]
-#[ignore = "run by appends_from_eight_processes_leave_eight_thousand_valid_lines"]
-fn append_worker() {
-    let Ok(job) = std::env::var(WORKER_ENV) else {
-        return;
-    };
-    let (ledger, worker) = job.rsplit_once('|').unwrap();
-    let worker: usize = worker.parse().unwrap();
-    let ledger = PathBuf::from(ledger);
-    let root = ledger.ancestors().nth(3).unwrap().to_path_buf();
-    for seq in 0..EVENTS_PER_WORKER {
-        let plan = DiskPlan {
-            root: root.clone(),
-            appends: vec![Append {
-                path: ledger.clone(),
-                // Appends are not planned from a text here; each takes the lock as it is.
-                expected: None,
-                lines: vec![worker_line(worker, seq)],
-            }],
-            ..DiskPlan::default()
-        };
-        flowos_lsp::apply::run(&plan, &Options::default()).expect("the append succeeds");
-    }
-}
-
 #[test]
 fn appends_from_eight_processes_leave_eight_thousand_valid_lines() {
     let dir = tempfile::tempdir().unwrap();
@@ -246,9 +211,10 @@ fn appends_from_eight_processes_leave_eight_thousand_valid_lines() {
     let before = fs::read(&ledger).unwrap();
     let workers: Vec<Child> = (0..WORKERS)
         .map(|worker| {
-            Command::new(std::env::current_exe().unwrap())
-                .args(["--ignored", "--exact", "append_worker", "--test-threads=1"])
-                .env(WORKER_ENV, format!("{}|{worker}", ledger.display()))
+            Command::new(env!("CARGO_BIN_EXE_append-worker"))
+                .arg(&ledger)
+                .arg(worker.to_string())
+                .arg(EVENTS_PER_WORKER.to_string())
                 .stdout(Stdio::piped())
                 .stderr(Stdio::piped())
                 .spawn()
@@ -263,11 +229,10 @@ fn appends_from_eight_processes_leave_eight_thousand_valid_lines() {
             String::from_utf8_lossy(&output.stdout),
             String::from_utf8_lossy(&output.stderr)
         );
-        // The worker really ran (a filter that matched nothing would also exit 0).
-        assert!(
-            String::from_utf8_lossy(&output.stdout).contains("1 passed"),
-            "{}",
-            String::from_utf8_lossy(&output.stdout)
+        // The worker really appended everything it was given.
+        assert_eq!(
+            String::from_utf8_lossy(&output.stdout),
+            format!("appended {EVENTS_PER_WORKER}\n")
         );
     }
 

@@ -4,6 +4,7 @@
 
 #![allow(dead_code)]
 
+pub mod append;
 #[cfg(unix)]
 pub mod faults;
 pub mod rng;
