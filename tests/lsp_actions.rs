@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use flowos_lsp::syntax::STAGE_NAMES;
 use serde_json::{Value, json};
 use support::staged::{indexes, task};
 use support::{Answers, Client, TIMEOUT, card, uri};
@@ -604,19 +605,11 @@ fn the_new_task_command_without_a_user_creates_nothing_and_names_the_setting() {
 
 /// Where each task of [`many_tasks`] is, by number.
 fn find_card(root: &Path, number: u32) -> PathBuf {
-    [
-        "inbox",
-        "backlog",
-        "next",
-        "current",
-        "integration",
-        "learning",
-        "archived",
-    ]
-    .iter()
-    .map(|stage| card(root, stage, number))
-    .find(|path| path.exists())
-    .unwrap_or_else(|| panic!("TASK-{number:04} is nowhere"))
+    STAGE_NAMES
+        .iter()
+        .map(|stage| card(root, stage, number))
+        .find(|path| path.exists())
+        .unwrap_or_else(|| panic!("TASK-{number:04} is nowhere"))
 }
 
 fn find_ledger(root: &Path, number: u32) -> PathBuf {

@@ -24,7 +24,10 @@ fn main() -> ExitCode {
     let ledger = PathBuf::from(ledger);
     // <root>/<stage>/<package>/<ledger>
     let Some(root) = ledger.ancestors().nth(3) else {
-        eprintln!("append-worker: {} is not inside a tasks root", ledger.display());
+        eprintln!(
+            "append-worker: {} is not inside a tasks root",
+            ledger.display()
+        );
         return ExitCode::FAILURE;
     };
     for seq in 0..events {

@@ -22,6 +22,20 @@ use serde_json::{Value, json};
 
 pub const TIMEOUT: Duration = Duration::from_secs(20);
 
+/// What an editor that watches files for the server offers: progress, configuration, file
+/// watching by dynamic registration, workspace folders, and UTF-16 positions.
+pub fn watching_capabilities() -> Value {
+    json!({
+        "window": {"workDoneProgress": true},
+        "workspace": {
+            "configuration": true,
+            "didChangeWatchedFiles": {"dynamicRegistration": true},
+            "workspaceFolders": true,
+        },
+        "general": {"positionEncodings": ["utf-16"]},
+    })
+}
+
 /// How the test client answers requests from the server.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Answers {
@@ -270,6 +284,30 @@ impl Client {
 
     pub fn has_rule(&self, path: &Path, rule: &str) -> bool {
         self.rules(path).iter().any(|found| found == rule)
+    }
+
+    /// Waits until `rule` is published for `path`; fails the test, with what was published
+    /// and the server's log, when it is not within [`TIMEOUT`].
+    pub fn wait_for_rule(&mut self, path: &Path, rule: &str) {
+        let found = self.wait_until(TIMEOUT, |client| client.has_rule(path, rule));
+        assert!(
+            found,
+            "{rule} never published for {}: {:?}\n{}",
+            path.display(),
+            self.diagnostics,
+            self.log_messages()
+        );
+    }
+
+    /// Waits until `rule` is no longer published for `path`.
+    pub fn wait_for_no_rule(&mut self, path: &Path, rule: &str) {
+        let cleared = self.wait_until(TIMEOUT, |client| !client.has_rule(path, rule));
+        assert!(
+            cleared,
+            "{rule} never cleared for {}: {:?}",
+            path.display(),
+            self.rules(path)
+        );
     }
 
     pub fn open(&mut self, path: &Path, version: i64) -> String {
