@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 use flowos_lsp::transaction::RootLock;
 use serde_json::Value;
 use support::append::worker_line;
+use support::file_bytes;
 use support::staged;
 
 /// A day after the fixture's task entered current, inside its SLO.
@@ -67,28 +68,6 @@ fn check(root: &Path) -> Value {
     report["diagnostics"].clone()
 }
 
-/// Every file below `root`, by path relative to it, with its bytes.
-fn snapshot(root: &Path) -> BTreeMap<String, Vec<u8>> {
-    let mut files = BTreeMap::new();
-    let mut pending = vec![root.to_path_buf()];
-    while let Some(dir) = pending.pop() {
-        for entry in fs::read_dir(&dir).unwrap().flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                pending.push(path);
-            } else {
-                let rel = path
-                    .strip_prefix(root)
-                    .unwrap()
-                    .to_string_lossy()
-                    .into_owned();
-                files.insert(rel, fs::read(&path).unwrap());
-            }
-        }
-    }
-    files
-}
-
 /// Whether `pid` is asleep (waiting for the lock between attempts, or blocked), read from
 /// `/proc`; a process that already exited counts as settled too.
 fn settled(pid: u32) -> bool {
@@ -133,7 +112,7 @@ fn assert_one_winner(
     let refusal = String::from_utf8_lossy(&losers[0].stderr).into_owned();
     assert!(refusal.contains("refused"), "{refusal}");
 
-    let after = snapshot(root);
+    let after = file_bytes(root);
     let old_ledger = &before["current/TASK-0001-job/0001.ledger.jsonl"];
     let new_ledger = &after["integration/TASK-0001-job/0001.ledger.jsonl"];
     assert!(
@@ -160,7 +139,7 @@ fn two_processes_completing_one_task_at_once_one_wins_the_other_refuses() {
     for round in 0..3 {
         let dir = tempfile::tempdir().unwrap();
         let root = workspace(dir.path());
-        let before = snapshot(&root);
+        let before = file_bytes(&root);
         let lock = RootLock::acquire(&root, Duration::from_secs(1)).unwrap();
         let children = [complete(&root, "@ana"), complete(&root, "@ben")];
         let started = Instant::now();
@@ -193,7 +172,7 @@ fn two_processes_racing_freely_on_one_task_never_both_win() {
     for _ in 0..4 {
         let dir = tempfile::tempdir().unwrap();
         let root = workspace(dir.path());
-        let before = snapshot(&root);
+        let before = file_bytes(&root);
         let children = [complete(&root, "@ana"), complete(&root, "@ben")];
         let outputs: Vec<Output> = children
             .into_iter()
@@ -296,7 +275,7 @@ fn a_transition_killed_at_any_moment_leaves_whole_files_that_check_fix_completes
     for round in 0..24u32 {
         let dir = tempfile::tempdir().unwrap();
         let root = workspace(dir.path());
-        let before = snapshot(&root);
+        let before = file_bytes(&root);
         let mut child = complete(&root, "@ana");
         std::thread::sleep(full * round / 20);
         let _ = child.kill();
