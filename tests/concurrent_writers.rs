@@ -2,9 +2,8 @@
 //! (one wins, the other refuses, nothing interleaves), and eight processes appending 1,000
 //! ledger events each through the transaction layer (8,000 whole, valid lines).
 //!
-//! The appending processes are this test binary itself, re-run with `--ignored --exact
-//! append_worker` and told what to do through the environment, so each is a real process
-//! taking the real lock.
+//! The appending processes are the test-only `append-worker` binary (tests/bin/
+//! append_worker.rs), so each is a real process taking the real lock.
 
 #![allow(clippy::disallowed_types, clippy::disallowed_methods)] // Tests spawn processes; the product may not.
 
@@ -16,16 +15,16 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use flowos_lsp::transaction::{Append, DiskPlan, Options, RootLock};
+use flowos_lsp::transaction::RootLock;
 use serde_json::Value;
+use support::append::worker_line;
+use support::file_bytes;
 use support::staged;
 
 /// A day after the fixture's task entered current, inside its SLO.
 const NOW: &str = "2026-11-05T12:00:00Z";
 const WORKERS: usize = 8;
 const EVENTS_PER_WORKER: usize = 1_000;
-/// Tells a re-run of this binary that it is an append worker: `<ledger path>|<worker number>`.
-const WORKER_ENV: &str = "FLOWOS_TEST_APPEND_WORKER";
 
 /// A tasks root with one task in current (the one raced over) and one in next.
 fn workspace(dir: &Path) -> PathBuf {
@@ -67,28 +66,6 @@ fn check(root: &Path) -> Value {
         .unwrap();
     let report: Value = serde_json::from_slice(&output.stdout).expect("check prints JSON");
     report["diagnostics"].clone()
-}
-
-/// Every file below `root`, by path relative to it, with its bytes.
-fn snapshot(root: &Path) -> BTreeMap<String, Vec<u8>> {
-    let mut files = BTreeMap::new();
-    let mut pending = vec![root.to_path_buf()];
-    while let Some(dir) = pending.pop() {
-        for entry in fs::read_dir(&dir).unwrap().flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                pending.push(path);
-            } else {
-                let rel = path
-                    .strip_prefix(root)
-                    .unwrap()
-                    .to_string_lossy()
-                    .into_owned();
-                files.insert(rel, fs::read(&path).unwrap());
-            }
-        }
-    }
-    files
 }
 
 /// Whether `pid` is asleep (waiting for the lock between attempts, or blocked), read from
@@ -135,7 +112,7 @@ fn assert_one_winner(
     let refusal = String::from_utf8_lossy(&losers[0].stderr).into_owned();
     assert!(refusal.contains("refused"), "{refusal}");
 
-    let after = snapshot(root);
+    let after = file_bytes(root);
     let old_ledger = &before["current/TASK-0001-job/0001.ledger.jsonl"];
     let new_ledger = &after["integration/TASK-0001-job/0001.ledger.jsonl"];
     assert!(
@@ -162,7 +139,7 @@ fn two_processes_completing_one_task_at_once_one_wins_the_other_refuses() {
     for round in 0..3 {
         let dir = tempfile::tempdir().unwrap();
         let root = workspace(dir.path());
-        let before = snapshot(&root);
+        let before = file_bytes(&root);
         let lock = RootLock::acquire(&root, Duration::from_secs(1)).unwrap();
         let children = [complete(&root, "@ana"), complete(&root, "@ben")];
         let started = Instant::now();
@@ -195,46 +172,13 @@ fn two_processes_racing_freely_on_one_task_never_both_win() {
     for _ in 0..4 {
         let dir = tempfile::tempdir().unwrap();
         let root = workspace(dir.path());
-        let before = snapshot(&root);
+        let before = file_bytes(&root);
         let children = [complete(&root, "@ana"), complete(&root, "@ben")];
         let outputs: Vec<Output> = children
             .into_iter()
             .map(|child| child.wait_with_output().unwrap())
             .collect();
         assert_one_winner(&root, &before, &outputs);
-    }
-}
-
-/// One event line of worker `worker`, numbered `seq`.
-fn worker_line(worker: usize, seq: usize) -> String {
-    format!(
-        "{{\"ts\":\"2026-11-20T10:00:00Z\",\"user\":\"@w{worker}\",\"event\":\"content_updated\",\"desc\":\"worker {worker} event {seq}\",\"worker\":{worker},\"seq\":{seq}}}"
-    )
-}
-
-/// Not a test on its own: the body of each appending process (see the module docs).
-#[test]
-#[ignore = "run by appends_from_eight_processes_leave_eight_thousand_valid_lines"]
-fn append_worker() {
-    let Ok(job) = std::env::var(WORKER_ENV) else {
-        return;
-    };
-    let (ledger, worker) = job.rsplit_once('|').unwrap();
-    let worker: usize = worker.parse().unwrap();
-    let ledger = PathBuf::from(ledger);
-    let root = ledger.ancestors().nth(3).unwrap().to_path_buf();
-    for seq in 0..EVENTS_PER_WORKER {
-        let plan = DiskPlan {
-            root: root.clone(),
-            appends: vec![Append {
-                path: ledger.clone(),
-                // Appends are not planned from a text here; each takes the lock as it is.
-                expected: None,
-                lines: vec![worker_line(worker, seq)],
-            }],
-            ..DiskPlan::default()
-        };
-        flowos_lsp::apply::run(&plan, &Options::default()).expect("the append succeeds");
     }
 }
 
@@ -246,9 +190,10 @@ fn appends_from_eight_processes_leave_eight_thousand_valid_lines() {
     let before = fs::read(&ledger).unwrap();
     let workers: Vec<Child> = (0..WORKERS)
         .map(|worker| {
-            Command::new(std::env::current_exe().unwrap())
-                .args(["--ignored", "--exact", "append_worker", "--test-threads=1"])
-                .env(WORKER_ENV, format!("{}|{worker}", ledger.display()))
+            Command::new(env!("CARGO_BIN_EXE_append-worker"))
+                .arg(&ledger)
+                .arg(worker.to_string())
+                .arg(EVENTS_PER_WORKER.to_string())
                 .stdout(Stdio::piped())
                 .stderr(Stdio::piped())
                 .spawn()
@@ -263,11 +208,10 @@ fn appends_from_eight_processes_leave_eight_thousand_valid_lines() {
             String::from_utf8_lossy(&output.stdout),
             String::from_utf8_lossy(&output.stderr)
         );
-        // The worker really ran (a filter that matched nothing would also exit 0).
-        assert!(
-            String::from_utf8_lossy(&output.stdout).contains("1 passed"),
-            "{}",
-            String::from_utf8_lossy(&output.stdout)
+        // The worker really appended everything it was given.
+        assert_eq!(
+            String::from_utf8_lossy(&output.stdout),
+            format!("appended {EVENTS_PER_WORKER}\n")
         );
     }
 
@@ -331,7 +275,7 @@ fn a_transition_killed_at_any_moment_leaves_whole_files_that_check_fix_completes
     for round in 0..24u32 {
         let dir = tempfile::tempdir().unwrap();
         let root = workspace(dir.path());
-        let before = snapshot(&root);
+        let before = file_bytes(&root);
         let mut child = complete(&root, "@ana");
         std::thread::sleep(full * round / 20);
         let _ = child.kill();

@@ -11,43 +11,11 @@ use std::process::Command;
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use support::{Answers, Client, TIMEOUT, Task, card, uri, write_workspace};
-
-fn capabilities() -> Value {
-    json!({
-        "window": {"workDoneProgress": true},
-        "workspace": {
-            "configuration": true,
-            "didChangeWatchedFiles": {"dynamicRegistration": true},
-            "workspaceFolders": true,
-        },
-        "general": {"positionEncodings": ["utf-16"]},
-    })
-}
+use support::{Answers, Client, TIMEOUT, Task, card, uri, watching_capabilities, write_workspace};
 
 /// Capabilities of a client that cannot watch files: the server must watch the disk.
 fn capabilities_without_watching() -> Value {
     json!({"window": {"workDoneProgress": true}, "workspace": {"configuration": true}})
-}
-
-fn wait_for_rule(client: &mut Client, path: &Path, rule: &str) {
-    let found = client.wait_until(TIMEOUT, |client| client.has_rule(path, rule));
-    assert!(
-        found,
-        "{rule} never published for {}: {:?}",
-        path.display(),
-        client.diagnostics
-    );
-}
-
-fn wait_for_no_rule(client: &mut Client, path: &Path, rule: &str) {
-    let cleared = client.wait_until(TIMEOUT, |client| !client.has_rule(path, rule));
-    assert!(
-        cleared,
-        "{rule} never cleared for {}: {:?}",
-        path.display(),
-        client.rules(path)
-    );
 }
 
 #[test]
@@ -61,7 +29,7 @@ fn initialize_reports_progress_then_publishes_diagnostics() {
         ],
     );
     let mut client = Client::spawn(Answers::Normally);
-    let result = client.initialize(dir.path(), capabilities(), json!({}));
+    let result = client.initialize(dir.path(), watching_capabilities(), json!({}));
     let capabilities = &result["capabilities"];
     assert_eq!(
         capabilities["textDocumentSync"]["change"], 2,
@@ -74,7 +42,7 @@ fn initialize_reports_progress_then_publishes_diagnostics() {
     );
 
     let broken = card(&root, "backlog", 1);
-    wait_for_rule(&mut client, &broken, "missing-dependency");
+    client.wait_for_rule(&broken, "missing-dependency");
     let progress: Vec<&str> = client
         .notifications
         .iter()
@@ -117,13 +85,13 @@ fn fixing_a_dependency_in_the_buffer_clears_it() {
             Task("backlog", 2, "blocks: [\"TASK-0001\"]\n"),
         ],
     );
-    let mut client = Client::start(dir.path(), capabilities(), json!({}));
+    let mut client = Client::start(dir.path(), watching_capabilities(), json!({}));
     let path = card(&root, "backlog", 1);
-    wait_for_rule(&mut client, &path, "missing-dependency");
+    client.wait_for_rule(&path, "missing-dependency");
     client.open(&path, 1);
     // `depends_on: ["TASK-0009"]` is line 8; the ID spans characters 14..23.
     client.edit(&path, 2, (8, 14), (8, 23), "TASK-0002");
-    wait_for_no_rule(&mut client, &path, "missing-dependency");
+    client.wait_for_no_rule(&path, "missing-dependency");
     let last = client
         .publish_log
         .iter()
@@ -154,15 +122,15 @@ fn breaking_a_cycle_in_one_card_clears_it_in_the_other() {
             ),
         ],
     );
-    let mut client = Client::start(dir.path(), capabilities(), json!({}));
+    let mut client = Client::start(dir.path(), watching_capabilities(), json!({}));
     let (first, second) = (card(&root, "backlog", 1), card(&root, "backlog", 2));
-    wait_for_rule(&mut client, &second, "dependency-cycle");
+    client.wait_for_rule(&second, "dependency-cycle");
     assert!(client.has_rule(&first, "dependency-cycle"));
     client.open(&first, 1);
     // Empty the first card's depends_on list: `depends_on: ["TASK-0002"]` -> `depends_on: []`.
     client.edit(&first, 2, (8, 13), (8, 24), "");
-    wait_for_no_rule(&mut client, &second, "dependency-cycle");
-    wait_for_no_rule(&mut client, &first, "dependency-cycle");
+    client.wait_for_no_rule(&second, "dependency-cycle");
+    client.wait_for_no_rule(&first, "dependency-cycle");
     assert_eq!(client.shutdown(), Some(0));
 }
 
@@ -232,7 +200,7 @@ fn a_burst_of_edits_ends_with_the_diagnostics_of_a_fresh_check() {
             Task("current", 3, ""),
         ],
     );
-    let mut client = Client::start(dir.path(), capabilities(), json!({}));
+    let mut client = Client::start(dir.path(), watching_capabilities(), json!({}));
     let path = card(&root, "backlog", 1);
     let mut text = client.open(&path, 1);
     let mut random = Lcg(7);
@@ -312,7 +280,7 @@ fn write_task(root: &Path, stage: &str, number: u32, extra: &str) {
 fn files_changed_on_disk_are_picked_up_with_watched_file_notifications() {
     let dir = tempfile::tempdir().unwrap();
     let root = write_workspace(dir.path(), &[Task("backlog", 1, ""), Task("next", 2, "")]);
-    let mut client = Client::start(dir.path(), capabilities(), json!({}));
+    let mut client = Client::start(dir.path(), watching_capabilities(), json!({}));
     client.settle(Duration::from_millis(300));
 
     // Created: a new task whose dependency is missing.
@@ -322,7 +290,7 @@ fn files_changed_on_disk_are_picked_up_with_watched_file_notifications() {
         "workspace/didChangeWatchedFiles",
         json!({"changes": [{"uri": uri(created.parent().unwrap()), "type": 1}]}),
     );
-    wait_for_rule(&mut client, &created, "missing-dependency");
+    client.wait_for_rule(&created, "missing-dependency");
 
     // Deleted: task 1 loses its context file.
     let context = root.join("backlog/TASK-0001-job/0001.context.md");
@@ -331,11 +299,7 @@ fn files_changed_on_disk_are_picked_up_with_watched_file_notifications() {
         "workspace/didChangeWatchedFiles",
         json!({"changes": [{"uri": uri(&context), "type": 3}]}),
     );
-    wait_for_rule(
-        &mut client,
-        &card(&root, "backlog", 1),
-        "package-file-missing",
-    );
+    client.wait_for_rule(&card(&root, "backlog", 1), "package-file-missing");
 
     // Renamed: task 2's folder moves from next to backlog, so its card's stage is wrong.
     let old = root.join("next/TASK-0002-job");
@@ -345,7 +309,7 @@ fn files_changed_on_disk_are_picked_up_with_watched_file_notifications() {
         "workspace/didChangeWatchedFiles",
         json!({"changes": [{"uri": uri(&old), "type": 3}, {"uri": uri(&new), "type": 1}]}),
     );
-    wait_for_rule(&mut client, &card(&root, "backlog", 2), "stage-mismatch");
+    client.wait_for_rule(&card(&root, "backlog", 2), "stage-mismatch");
     assert_eq!(client.shutdown(), Some(0));
 }
 
@@ -356,23 +320,15 @@ fn files_changed_on_disk_are_picked_up_without_notifications() {
     let mut client = Client::start(dir.path(), capabilities_without_watching(), json!({}));
     client.settle(Duration::from_millis(500));
     write_task(&root, "backlog", 3, "depends_on: [\"TASK-0042\"]\n");
-    wait_for_rule(
-        &mut client,
-        &card(&root, "backlog", 3),
-        "missing-dependency",
-    );
+    client.wait_for_rule(&card(&root, "backlog", 3), "missing-dependency");
     std::fs::remove_file(root.join("backlog/TASK-0001-job/0001.context.md")).unwrap();
-    wait_for_rule(
-        &mut client,
-        &card(&root, "backlog", 1),
-        "package-file-missing",
-    );
+    client.wait_for_rule(&card(&root, "backlog", 1), "package-file-missing");
     std::fs::rename(
         root.join("next/TASK-0002-job"),
         root.join("backlog/TASK-0002-job"),
     )
     .unwrap();
-    wait_for_rule(&mut client, &card(&root, "backlog", 2), "stage-mismatch");
+    client.wait_for_rule(&card(&root, "backlog", 2), "stage-mismatch");
     assert_eq!(client.shutdown(), Some(0));
 }
 
@@ -383,9 +339,9 @@ fn ranges_after_an_emoji_count_utf16_units() {
         dir.path(),
         &[Task("backlog", 1, "depends_on: [\"🎉é\", \"TASK-0009\"]\n")],
     );
-    let mut client = Client::start(dir.path(), capabilities(), json!({}));
+    let mut client = Client::start(dir.path(), watching_capabilities(), json!({}));
     let path = card(&root, "backlog", 1);
-    wait_for_rule(&mut client, &path, "missing-dependency");
+    client.wait_for_rule(&path, "missing-dependency");
     let missing = client.diagnostics[&uri(&path)]
         .iter()
         .find(|d| d["code"] == "missing-dependency")
@@ -408,14 +364,14 @@ fn a_rule_switched_off_by_configuration_disappears() {
         &[Task("backlog", 1, "depends_on: [\"TASK-0009\"]\n")],
     );
     let path = card(&root, "backlog", 1);
-    let mut client = Client::start(dir.path(), capabilities(), json!({}));
-    wait_for_rule(&mut client, &path, "missing-dependency");
+    let mut client = Client::start(dir.path(), watching_capabilities(), json!({}));
+    client.wait_for_rule(&path, "missing-dependency");
     client.settings = json!({"rules": {"missing-dependency": "off"}});
     client.notify(
         "workspace/didChangeConfiguration",
         json!({"settings": null}),
     );
-    wait_for_no_rule(&mut client, &path, "missing-dependency");
+    client.wait_for_no_rule(&path, "missing-dependency");
     assert_eq!(client.shutdown(), Some(0));
 
     // The same through initializationOptions, and as a severity change.
@@ -424,7 +380,7 @@ fn a_rule_switched_off_by_configuration_disappears() {
         json!({}),
         json!({"flowos": {"rules": {"missing-dependency": "hint"}}}),
     );
-    wait_for_rule(&mut client, &path, "missing-dependency");
+    client.wait_for_rule(&path, "missing-dependency");
     let item = &client.diagnostics[&uri(&path)][0];
     assert_eq!(item["severity"], 4, "hint");
     assert_eq!(client.shutdown(), Some(0));
@@ -438,7 +394,7 @@ fn a_panicking_handler_is_answered_with_an_error_and_the_server_keeps_serving() 
         &[Task("backlog", 1, "depends_on: [\"TASK-0009\"]\n")],
     );
     let path = card(&root, "backlog", 1);
-    let mut client = Client::start(dir.path(), capabilities(), json!({}));
+    let mut client = Client::start(dir.path(), watching_capabilities(), json!({}));
     let response = client.request_full(
         "flowos/debugPanic",
         json!({"reason": "test-requested panic"}),
@@ -469,17 +425,17 @@ fn closing_a_buffer_falls_back_to_the_disk() {
         ],
     );
     let path = card(&root, "backlog", 1);
-    let mut client = Client::start(dir.path(), capabilities(), json!({}));
-    wait_for_rule(&mut client, &path, "missing-dependency");
+    let mut client = Client::start(dir.path(), watching_capabilities(), json!({}));
+    client.wait_for_rule(&path, "missing-dependency");
     client.open(&path, 1);
     client.edit(&path, 2, (8, 14), (8, 23), "TASK-0002");
-    wait_for_no_rule(&mut client, &path, "missing-dependency");
+    client.wait_for_no_rule(&path, "missing-dependency");
     // Closed without saving: the disk still names TASK-0009.
     client.notify(
         "textDocument/didClose",
         json!({"textDocument": {"uri": uri(&path)}}),
     );
-    wait_for_rule(&mut client, &path, "missing-dependency");
+    client.wait_for_rule(&path, "missing-dependency");
     assert_eq!(client.shutdown(), Some(0));
 }
 
@@ -495,12 +451,12 @@ fn workspace_folders_can_be_added_and_removed() {
         second.path(),
         &[Task("next", 1, "depends_on: [\"TASK-0008\"]\n")],
     );
-    let mut client = Client::start(first.path(), capabilities(), json!({}));
+    let mut client = Client::start(first.path(), watching_capabilities(), json!({}));
     let (first_card, second_card) = (
         card(&first_root, "backlog", 1),
         card(&second_root, "next", 1),
     );
-    wait_for_rule(&mut client, &first_card, "missing-dependency");
+    client.wait_for_rule(&first_card, "missing-dependency");
     client.notify(
         "workspace/didChangeWorkspaceFolders",
         json!({"event": {
@@ -508,9 +464,9 @@ fn workspace_folders_can_be_added_and_removed() {
             "removed": [{"uri": uri(first.path()), "name": "first"}],
         }}),
     );
-    wait_for_rule(&mut client, &second_card, "missing-dependency");
+    client.wait_for_rule(&second_card, "missing-dependency");
     // The removed folder's diagnostics are withdrawn.
-    wait_for_no_rule(&mut client, &first_card, "missing-dependency");
+    client.wait_for_no_rule(&first_card, "missing-dependency");
     assert_eq!(client.shutdown(), Some(0));
 }
 
@@ -555,7 +511,7 @@ fn graph_workspace(folder: &Path) -> std::path::PathBuf {
 fn definition_references_and_call_hierarchy_over_stdio() {
     let dir = tempfile::tempdir().unwrap();
     let root = graph_workspace(dir.path());
-    let mut capabilities = capabilities();
+    let mut capabilities = watching_capabilities();
     capabilities["textDocument"] = json!({"definition": {"linkSupport": true}});
     let mut client = Client::start(dir.path(), capabilities, json!({}));
     let dependent = card(&root, "backlog", 2);
@@ -637,7 +593,7 @@ fn definition_references_and_call_hierarchy_over_stdio() {
 fn hover_symbols_links_hints_and_lenses_over_stdio() {
     let dir = tempfile::tempdir().unwrap();
     let root = graph_workspace(dir.path());
-    let mut client = Client::start(dir.path(), capabilities(), json!({}));
+    let mut client = Client::start(dir.path(), watching_capabilities(), json!({}));
     let dependent = card(&root, "next", 3);
 
     // `depends_on: ["0001"]` is line 8; hover inside the quoted ID.
@@ -716,7 +672,7 @@ fn completion_inside_a_dependency_list_over_stdio() {
     let root = graph_workspace(dir.path());
     let mut client = Client::start(
         dir.path(),
-        capabilities(),
+        watching_capabilities(),
         json!({"flowos": {"user": "@kim"}}),
     );
     let dependent = card(&root, "next", 3);

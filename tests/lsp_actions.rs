@@ -7,13 +7,13 @@
 
 mod support;
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use flowos_lsp::syntax::STAGE_NAMES;
 use serde_json::{Value, json};
 use support::staged::{indexes, task};
-use support::{Answers, Client, TIMEOUT, card, uri};
+use support::{Answers, Client, TIMEOUT, card, file_bytes, uri};
 
 const NOW: &str = "2026-11-20T12:00:00Z";
 
@@ -99,23 +99,6 @@ fn execute(client: &mut Client, action: &Value) -> Value {
         "workspace/executeCommand",
         json!({"command": command["command"], "arguments": command["arguments"]}),
     )
-}
-
-/// Every file's bytes below `root`.
-fn snapshot(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
-    let mut files = BTreeMap::new();
-    let mut pending = vec![root.to_path_buf()];
-    while let Some(dir) = pending.pop() {
-        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                pending.push(path);
-            } else {
-                files.insert(path.clone(), std::fs::read(&path).unwrap());
-            }
-        }
-    }
-    files
 }
 
 /// `check`'s JSON diagnostics as (rule, message) pairs, SLOs left out.
@@ -255,7 +238,7 @@ fn a_file_changed_after_the_offer_or_unsaved_makes_the_transition_refuse() {
         "workspace/didChangeWatchedFiles",
         json!({"changes": [{"uri": uri(&card_2), "type": 2}]}),
     );
-    let before = snapshot(&root);
+    let before = file_bytes(&root);
     let answer = execute(&mut client, &complete);
     assert_eq!(answer["ok"], false, "{answer}");
     let message = answer["message"].as_str().unwrap();
@@ -264,7 +247,7 @@ fn a_file_changed_after_the_offer_or_unsaved_makes_the_transition_refuse() {
         "{message}"
     );
     assert_eq!(
-        snapshot(&root),
+        file_bytes(&root),
         before,
         "a refused transition wrote something"
     );
@@ -291,7 +274,7 @@ fn a_file_changed_after_the_offer_or_unsaved_makes_the_transition_refuse() {
             .contains("current/TASK-0002-job/0002-job.task.md has unsaved changes"),
         "{answer}"
     );
-    assert_eq!(snapshot(&root), before);
+    assert_eq!(file_bytes(&root), before);
     client.shutdown();
 }
 
@@ -604,19 +587,11 @@ fn the_new_task_command_without_a_user_creates_nothing_and_names_the_setting() {
 
 /// Where each task of [`many_tasks`] is, by number.
 fn find_card(root: &Path, number: u32) -> PathBuf {
-    [
-        "inbox",
-        "backlog",
-        "next",
-        "current",
-        "integration",
-        "learning",
-        "archived",
-    ]
-    .iter()
-    .map(|stage| card(root, stage, number))
-    .find(|path| path.exists())
-    .unwrap_or_else(|| panic!("TASK-{number:04} is nowhere"))
+    STAGE_NAMES
+        .iter()
+        .map(|stage| card(root, stage, number))
+        .find(|path| path.exists())
+        .unwrap_or_else(|| panic!("TASK-{number:04} is nowhere"))
 }
 
 fn find_ledger(root: &Path, number: u32) -> PathBuf {
@@ -843,13 +818,7 @@ fn fix_all_and_check_fix_both_follow_the_ledger_when_card_and_ledger_disagree_wi
     client.shutdown();
 
     // Both paths end in the same tree, byte for byte.
-    let relative = |root: &Path| -> BTreeMap<PathBuf, Vec<u8>> {
-        snapshot(root)
-            .into_iter()
-            .map(|(path, bytes)| (path.strip_prefix(root).unwrap().to_path_buf(), bytes))
-            .collect()
-    };
-    assert_eq!(relative(&root), relative(&cli_root));
+    assert_eq!(file_bytes(&root), file_bytes(&cli_root));
     assert!(
         check(editor_dir.path())
             .iter()

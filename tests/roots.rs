@@ -13,9 +13,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::Duration;
 
-use serde_json::{Value, json};
+use serde_json::json;
 use support::faults::snapshot;
-use support::{Answers, Client, TIMEOUT, Task, card, uri, write_workspace};
+use support::{Answers, Client, TIMEOUT, Task, card, uri, watching_capabilities, write_workspace};
 
 /// Half a day after the fixtures' tasks were created: no SLO has run out.
 const NOW: &str = "2026-01-01T12:00:00Z";
@@ -267,17 +267,6 @@ fn tasks_root_flag_takes_a_root_of_any_name_relative_to_path() {
 // ---------------------------------------------------------------------------------------------
 // The server
 
-fn capabilities() -> Value {
-    json!({
-        "window": {"workDoneProgress": true},
-        "workspace": {
-            "configuration": true,
-            "didChangeWatchedFiles": {"dynamicRegistration": true},
-            "workspaceFolders": true,
-        },
-    })
-}
-
 fn server() -> Client {
     Client::spawn_with_env(Answers::Normally, &[("FLOWOS_NOW", NOW)])
 }
@@ -286,20 +275,9 @@ fn server() -> Client {
 fn initialize_without_root(client: &mut Client) {
     client.request(
         "initialize",
-        json!({"processId": null, "rootUri": null, "capabilities": capabilities()}),
+        json!({"processId": null, "rootUri": null, "capabilities": watching_capabilities()}),
     );
     client.notify("initialized", json!({}));
-}
-
-fn wait_for_rule(client: &mut Client, path: &Path, rule: &str) {
-    let found = client.wait_until(TIMEOUT, |client| client.has_rule(path, rule));
-    assert!(
-        found,
-        "{rule} never published for {}: {:?}\n{}",
-        path.display(),
-        client.diagnostics,
-        client.log_messages()
-    );
 }
 
 /// The tasks the server finds by `query` (workspace symbols), as their names.
@@ -334,9 +312,9 @@ fn a_workspace_folder_that_is_a_task_folder_finds_its_tree_above_and_watches_it(
     let task_folder = broken.parent().unwrap();
     let mut client = server();
     // One server per task folder: what eglot does outside version control.
-    client.initialize(task_folder, capabilities(), json!({}));
+    client.initialize(task_folder, watching_capabilities(), json!({}));
     client.open(&broken, 1);
-    wait_for_rule(&mut client, &broken, "missing-dependency");
+    client.wait_for_rule(&broken, "missing-dependency");
     // The whole tree is read, not only the folder's task.
     let found = symbols(&mut client, "0001");
     assert!(
@@ -351,7 +329,7 @@ fn a_workspace_folder_that_is_a_task_folder_finds_its_tree_above_and_watches_it(
         text.replacen("status:", "depends_on: [\"TASK-0078\"]\nstatus:", 1),
     )
     .unwrap();
-    wait_for_rule(&mut client, &other, "missing-dependency");
+    client.wait_for_rule(&other, "missing-dependency");
     assert_eq!(client.shutdown(), Some(0));
 }
 
@@ -367,7 +345,7 @@ fn a_client_that_sends_no_root_gets_the_opened_cards_diagnostics() {
     });
     assert!(said, "{}", client.log_messages());
     client.open(&broken, 1);
-    wait_for_rule(&mut client, &broken, "missing-dependency");
+    client.wait_for_rule(&broken, "missing-dependency");
     // The whole tree is read, not only the file.
     let found = symbols(&mut client, "0001");
     assert!(
@@ -391,7 +369,7 @@ fn a_task_file_in_no_tree_is_said_once_and_nothing_is_written() {
     }
     let before = snapshot(dir.path());
     let mut client = server();
-    client.initialize(&repo, capabilities(), json!({}));
+    client.initialize(&repo, watching_capabilities(), json!({}));
     // A Backlog.md task: markdown, but nothing FlowOS would read, so nothing to say.
     client.open(&repo.join("backlog/tasks/task-1 - Set-up-CI.md"), 1);
     client.open(&loose.join("0001-x.task.md"), 1);
@@ -417,9 +395,9 @@ fn a_tasks_root_setting_outside_the_folder_is_refused_with_one_message() {
         let mut client = server();
         let options = json!({"flowos": {"tasksRoot": setting}});
         client.settings = options.clone();
-        client.initialize(&ws, capabilities(), options);
+        client.initialize(&ws, watching_capabilities(), options);
         // The folder is searched instead, as if nothing were set.
-        wait_for_rule(&mut client, &broken, "missing-dependency");
+        client.wait_for_rule(&broken, "missing-dependency");
         client.settle(Duration::from_millis(500));
         let messages = shown(&client);
         assert_eq!(messages.len(), 1, "{setting}: {messages:?}");
@@ -449,15 +427,15 @@ fn an_empty_configuration_answer_keeps_the_initialization_options() {
     // An answer with settings is applied (so the wait below is long enough to see one)...
     let mut client = server();
     client.settings = json!({"flowos": {"rules": {"missing-dependency": "warning"}}});
-    client.initialize(dir.path(), capabilities(), options.clone());
-    wait_for_rule(&mut client, &broken, "missing-dependency");
+    client.initialize(dir.path(), watching_capabilities(), options.clone());
+    client.wait_for_rule(&broken, "missing-dependency");
     assert_eq!(client.diagnostics[&uri(&broken)][0]["severity"], 2);
     assert_eq!(client.shutdown(), Some(0));
 
     // ...and an empty one erases nothing.
     let mut client = server();
     client.settings = json!({});
-    client.initialize(dir.path(), capabilities(), options);
+    client.initialize(dir.path(), watching_capabilities(), options);
     assert!(client.wait_until(TIMEOUT, configuration_answered));
     client.settle(Duration::from_millis(1500));
     assert!(

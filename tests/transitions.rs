@@ -12,6 +12,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use flowos_lsp::syntax::STAGE_NAMES;
 use serde_json::{Value, json};
 use tempfile::TempDir;
 
@@ -20,16 +21,6 @@ use tempfile::TempDir;
 const NOW: &str = "2026-11-20T12:00:00Z";
 /// The user every transition signs its events with.
 const USER: &str = "@rui";
-
-const STAGES: [&str; 7] = [
-    "inbox",
-    "backlog",
-    "next",
-    "current",
-    "integration",
-    "learning",
-    "archived",
-];
 
 /// The events that bring a fresh package to each stage, in order, so its ledger agrees with
 /// its folder: (stage reached, time of day, events).
@@ -112,7 +103,7 @@ impl Spec {
 
     fn card(&self) -> String {
         let short = id(self.number);
-        let later = STAGES.iter().position(|s| *s == self.stage) >= Some(2);
+        let later = STAGE_NAMES.iter().position(|s| *s == self.stage) >= Some(2);
         let defaults = [
             ("task_id", format!("\"{short}\"")),
             ("created_by", "\"@ana\"".into()),
@@ -164,9 +155,9 @@ impl Spec {
             event_line("01:00", "id_reserved", json!({"task_id": short})),
             event_line("01:05", "created", json!({})),
         ];
-        let reached = STAGES.iter().position(|s| *s == self.stage).unwrap();
+        let reached = STAGE_NAMES.iter().position(|s| *s == self.stage).unwrap();
         for (stage, hour, events) in HISTORY {
-            if STAGES.iter().position(|s| *s == stage).unwrap() > reached {
+            if STAGE_NAMES.iter().position(|s| *s == stage).unwrap() > reached {
                 break;
             }
             for (minute, event) in events.iter().enumerate() {
@@ -255,7 +246,7 @@ impl Ws {
         let root = base.join(".work/tasks");
         let mut written: Vec<(String, String)> = Vec::new();
         let mut root_index = format!("# Tasks\n\n{ROOT_HEADER}");
-        for stage in STAGES {
+        for stage in STAGE_NAMES {
             let mut index = format!("# {stage}\n\n{STAGE_HEADER}");
             for spec in specs.iter().filter(|spec| spec.stage == stage) {
                 let short = id(spec.number);

@@ -16,6 +16,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use flowos_lsp::syntax::STAGE_NAMES;
+
 /// The moment the fixture describes: every ledger ends on or before 2026-10-01.
 const NOW: &str = "2026-10-01T12:00:00Z";
 
@@ -78,15 +80,7 @@ fn the_json_report_agrees() {
 /// Every task folder of the fixture: (stage, folder name).
 fn task_folders() -> Vec<(String, PathBuf)> {
     let mut folders = Vec::new();
-    for stage in [
-        "inbox",
-        "backlog",
-        "next",
-        "current",
-        "integration",
-        "learning",
-        "archived",
-    ] {
+    for stage in STAGE_NAMES {
         let dir = tasks_root().join(stage);
         for entry in fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
             let path = entry.expect("a readable entry").path();

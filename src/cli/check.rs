@@ -17,7 +17,7 @@ use crate::ide::types::{Config, Diagnostic, Rule, Severity};
 use crate::loader;
 use crate::parallel::parallel_map;
 use crate::roots;
-use crate::syntax::ledger::parse_rfc3339;
+use crate::syntax::time::parse_rfc3339;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum Format {

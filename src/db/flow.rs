@@ -8,8 +8,9 @@ use crate::db::events::{entered_stage, entered_stage_after};
 use crate::db::meta::BlockedBy;
 use crate::db::vocab::{Stage, Status};
 use crate::db::{FileId, Parsed, Task, TaskIdx, TasksRoot, Workspace};
-use crate::syntax::ledger::{Ledger, LineKind, parse_rfc3339};
+use crate::syntax::ledger::{Ledger, LineKind};
 use crate::syntax::task_id::{TaskId, scan_refs};
+use crate::syntax::time::parse_rfc3339;
 use crate::syntax::wip_policy::{LimitScope, WipPolicy};
 
 /// When the task entered its current stage: the last ledger event that enters that stage

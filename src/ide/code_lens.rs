@@ -81,7 +81,7 @@ mod tests {
 
     use super::*;
     use crate::ide::fixture::{COUNTER, ROOT, package, workspace};
-    use crate::syntax::ledger::parse_rfc3339;
+    use crate::syntax::time::parse_rfc3339;
 
     fn check(fixture: &str, rel: &str, now: &str, expect: Expect) {
         let workspace = workspace(fixture);

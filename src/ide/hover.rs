@@ -231,7 +231,7 @@ mod tests {
 
     use super::*;
     use crate::ide::fixture::{COUNTER, package, workspace_at};
-    use crate::syntax::ledger::parse_rfc3339;
+    use crate::syntax::time::parse_rfc3339;
 
     fn now() -> i64 {
         parse_rfc3339("2026-04-09T02:00:00Z").unwrap()

@@ -11,8 +11,8 @@
 use crate::db::vocab::Stage;
 use crate::db::{TasksRoot, Workspace, events::event_line};
 use crate::syntax::card::ACCEPTANCE_CRITERIA;
-use crate::syntax::ledger::format_rfc3339;
 use crate::syntax::task_id::{TaskId, is_namespace};
+use crate::syntax::time::format_rfc3339;
 
 /// What the user asked for, plus the counter's text as read under the transaction's lock.
 #[derive(Clone, Copy, Debug)]
@@ -423,7 +423,7 @@ mod tests {
     use crate::ide::diagnostics::workspace_diagnostics;
     use crate::ide::fixture::{package, render, workspace};
     use crate::ide::types::{Config, Rule};
-    use crate::syntax::ledger::parse_rfc3339;
+    use crate::syntax::time::parse_rfc3339;
 
     const INDEX_RULES: [Rule; 5] = [
         Rule::IndexMissingRow,

@@ -7,7 +7,7 @@
 use serde_json::{Map, Value};
 
 use crate::ide::types::{Config, Rule, Severity};
-use crate::syntax::ledger::parse_rfc3339;
+use crate::syntax::time::parse_rfc3339;
 
 /// The moment `FLOWOS_NOW` fixes, as in the CLI: SLOs and times in stage measured to it make
 /// a session (or a benchmark) reproducible. None means read the clock.

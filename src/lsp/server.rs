@@ -243,7 +243,7 @@ impl Backend {
         let now = params
             .get("now")
             .and_then(serde_json::Value::as_str)
-            .and_then(crate::syntax::ledger::parse_rfc3339)
+            .and_then(crate::syntax::time::parse_rfc3339)
             .ok_or_else(|| {
                 tower_lsp_server::jsonrpc::Error::invalid_params("expected {\"now\": RFC 3339}")
             })?;

@@ -1183,7 +1183,7 @@ mod tests {
         let mut session = Session::new(output, own_sender);
         // The fixtures' tasks were created at 2026-03-02 09:00: three hours on, no SLO has run out.
         session.fixed_clock = true;
-        session.config.now = crate::syntax::ledger::parse_rfc3339("2026-03-02T12:00:00Z").unwrap();
+        session.config.now = crate::syntax::time::parse_rfc3339("2026-03-02T12:00:00Z").unwrap();
         session.handle(Input::Configure {
             encoding: PositionEncoding::Utf16,
             settings: Settings::default(),

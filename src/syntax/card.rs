@@ -431,16 +431,50 @@ mod tests {
     }
 
     #[test]
-    fn garbage_does_not_panic() {
-        for text in [
-            "",
-            "---",
-            "---\n",
-            "\u{0}\u{1}---\n",
-            "---\n: : :\n---\n",
-            "---\n- a\n---\n",
+    fn garbage_reads_as_a_card_with_ranges_inside_the_text() {
+        // What each input's frontmatter is: missing, unterminated, or a block with no entry,
+        // with an error when its YAML is not a mapping.
+        for (text, expected) in [
+            ("", "missing"),
+            ("---", "unterminated"),
+            ("---\n", "unterminated"),
+            ("\u{0}\u{1}---\n", "missing"),
+            ("---\n: : :\n---\n", "empty"),
+            ("---\n- a\n---\n", "invalid"),
         ] {
-            let _ = parse_card(text);
+            let card = parse_card(text);
+            let inside = |range: TextRange| text.get(range.as_usize()).is_some();
+            let found = match &card.frontmatter {
+                Frontmatter::Missing { range } | Frontmatter::Unterminated { range } => {
+                    assert!(inside(*range), "{text:?}: {range:?}");
+                    if matches!(card.frontmatter, Frontmatter::Missing { .. }) {
+                        "missing"
+                    } else {
+                        "unterminated"
+                    }
+                }
+                Frontmatter::Present(block) => {
+                    assert!(
+                        inside(block.range) && inside(block.content_range),
+                        "{text:?}"
+                    );
+                    // Neither input has a `key: value` line to read.
+                    assert!(block.entries.is_empty(), "{text:?}");
+                    match &block.error {
+                        Some(error) => {
+                            assert!(inside(error.range), "{text:?}: {:?}", error.range);
+                            "invalid"
+                        }
+                        None => "empty",
+                    }
+                }
+            };
+            assert_eq!(found, expected, "{text:?}");
+            assert!(card.body_start <= text.len(), "{text:?}");
+            for section in &card.sections {
+                assert!(inside(section.heading_range) && inside(section.content_range));
+            }
+            assert!(card.acceptance_items.iter().all(|item| inside(item.range)));
         }
     }
 }

@@ -7,8 +7,8 @@
 
 use crate::base::TextRange;
 use crate::syntax::STAGE_NAMES;
-use crate::syntax::index_table::{Cell, RawRow, RawTable, markdown_tables};
 use crate::syntax::limits::{OverCap, long_lines};
+use crate::syntax::markdown_table::{Cell, RawRow, RawTable, markdown_tables};
 
 /// Whom a WIP limit counts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

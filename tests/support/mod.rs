@@ -4,6 +4,7 @@
 
 #![allow(dead_code)]
 
+pub mod append;
 #[cfg(unix)]
 pub mod faults;
 pub mod rng;
@@ -20,6 +21,20 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 pub const TIMEOUT: Duration = Duration::from_secs(20);
+
+/// What an editor that watches files for the server offers: progress, configuration, file
+/// watching by dynamic registration, workspace folders, and UTF-16 positions.
+pub fn watching_capabilities() -> Value {
+    json!({
+        "window": {"workDoneProgress": true},
+        "workspace": {
+            "configuration": true,
+            "didChangeWatchedFiles": {"dynamicRegistration": true},
+            "workspaceFolders": true,
+        },
+        "general": {"positionEncodings": ["utf-16"]},
+    })
+}
 
 /// How the test client answers requests from the server.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -271,6 +286,30 @@ impl Client {
         self.rules(path).iter().any(|found| found == rule)
     }
 
+    /// Waits until `rule` is published for `path`; fails the test, with what was published
+    /// and the server's log, when it is not within [`TIMEOUT`].
+    pub fn wait_for_rule(&mut self, path: &Path, rule: &str) {
+        let found = self.wait_until(TIMEOUT, |client| client.has_rule(path, rule));
+        assert!(
+            found,
+            "{rule} never published for {}: {:?}\n{}",
+            path.display(),
+            self.diagnostics,
+            self.log_messages()
+        );
+    }
+
+    /// Waits until `rule` is no longer published for `path`.
+    pub fn wait_for_no_rule(&mut self, path: &Path, rule: &str) {
+        let cleared = self.wait_until(TIMEOUT, |client| !client.has_rule(path, rule));
+        assert!(
+            cleared,
+            "{rule} never cleared for {}: {:?}",
+            path.display(),
+            self.rules(path)
+        );
+    }
+
     pub fn open(&mut self, path: &Path, version: i64) -> String {
         let text = std::fs::read_to_string(path).unwrap();
         self.notify(
@@ -363,6 +402,29 @@ fn read_message(reader: &mut impl BufRead) -> Option<Value> {
     let mut body = vec![0; length?];
     reader.read_exact(&mut body).ok()?;
     serde_json::from_slice(&body).ok()
+}
+
+/// Every file below `root` (folders are walked, not listed), by path relative to it, with its
+/// bytes: what a test compares to prove a run wrote nothing, or to read what it wrote.
+pub fn file_bytes(root: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut files = BTreeMap::new();
+    let mut pending = vec![root.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                let rel = path
+                    .strip_prefix(root)
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned();
+                files.insert(rel, std::fs::read(&path).unwrap());
+            }
+        }
+    }
+    files
 }
 
 /// The peak resident memory of process `pid` so far (VmHWM), in KB.

@@ -13,7 +13,7 @@ use crate::ide::diagnostics::fix::{Fixes, rewrite};
 use crate::ide::diagnostics::ref_edits::{listed, ref_at, remove, replace};
 use crate::ide::edit::ledger::append_lines;
 use crate::ide::types::{Diagnostic, Rule};
-use crate::syntax::ledger::format_rfc3339;
+use crate::syntax::time::format_rfc3339;
 use crate::syntax::task_id::TaskId;
 
 /// Every reference a card's frontmatter makes, with the field it sits in.

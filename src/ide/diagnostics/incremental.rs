@@ -624,7 +624,7 @@ mod tests {
     use super::*;
     use crate::ide::diagnostics::workspace_diagnostics;
     use crate::ide::fixture::{COUNTER, ROOT, package, workspace};
-    use crate::syntax::ledger::{format_rfc3339, parse_rfc3339};
+    use crate::syntax::time::{format_rfc3339, parse_rfc3339};
 
     /// `tasks` tasks in `stage`, listed in the root index (and in the stage index when
     /// `stage_index`), 0002 depending on 0001.

@@ -11,7 +11,8 @@ use crate::ide::diagnostics::{RuleModule, stage_anchor};
 use crate::ide::diagnostics::fix::Fixes;
 use crate::db::flow::ledger_stage;
 use crate::ide::types::{Config, Diagnostic, Rule, Severity};
-use crate::syntax::ledger::{Event, FieldValue, Ledger, LineKind, parse_rfc3339};
+use crate::syntax::ledger::{Event, FieldValue, Ledger, LineKind};
+use crate::syntax::time::parse_rfc3339;
 
 /// The rules that read one ledger alone.
 pub(super) fn check_file(

@@ -90,11 +90,11 @@ mod tests {
     use crate::ide::diagnostics::workspace_diagnostics;
     use crate::ide::fixture::{COUNTER, package, render, workspace};
     use crate::ide::types::{Config, Rule};
-    use crate::syntax::ledger::parse_rfc3339;
     use crate::syntax::limits::{
         MAX_DOCUMENT_BYTES, MAX_FILE_BYTES, MAX_FRONTMATTER_BYTES, MAX_LEDGER_BYTES,
         MAX_LINE_BYTES, MAX_PROSE_REFS,
     };
+    use crate::syntax::time::parse_rfc3339;
 
     /// Every diagnostic of the workspace, after checking that exactly one is a resource-limit
     /// and that it sits inside its file's text on character boundaries. Long runs of the

@@ -93,7 +93,7 @@ mod tests {
     use crate::ide::diagnostics::workspace_diagnostics;
     use crate::ide::fixture::{COUNTER, package, render, workspace};
     use crate::ide::types::{Config, Rule};
-    use crate::syntax::ledger::parse_rfc3339;
+    use crate::syntax::time::parse_rfc3339;
 
     /// A task in `folder` whose ledger entered its stage with `event` at `ts`.
     fn task_entered(folder: &str, fields: &str, event: &str, ts: &str) -> String {

@@ -7,8 +7,9 @@ use crate::db::vocab::{BLOCKED_BY_PREFIXES, Status};
 use crate::db::{TaskIdx, Workspace};
 use crate::ide::transitions::moves::raw_field;
 use crate::ide::transitions::{FieldUpdate, TaskChange};
-use crate::syntax::ledger::{Ledger, format_rfc3339, parse_rfc3339};
+use crate::syntax::ledger::Ledger;
 use crate::syntax::task_id::parse_task_ref;
+use crate::syntax::time::{format_rfc3339, parse_rfc3339};
 
 /// For `ledger-stage-drift`: the stage the ledger says, and the status (with its fields) its
 /// last state events imply when the card disagrees. None when there is no drift.

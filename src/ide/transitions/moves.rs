@@ -12,7 +12,7 @@ use crate::ide::transitions::rules::{
 };
 use crate::ide::transitions::{Action, FieldUpdate, TaskChange};
 use crate::ide::types::Config;
-use crate::syntax::ledger::format_rfc3339;
+use crate::syntax::time::format_rfc3339;
 
 /// Who writes and when: every line of one transition carries the same `ts` and `user`.
 struct Stamp {

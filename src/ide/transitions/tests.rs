@@ -11,7 +11,7 @@ use crate::ide::diagnostics::workspace_diagnostics;
 use crate::ide::fixture::{COUNTER, package, workspace};
 use crate::ide::projection::project;
 use crate::ide::types::{Config, Rule};
-use crate::syntax::ledger::parse_rfc3339;
+use crate::syntax::time::parse_rfc3339;
 
 const NOW: &str = "2026-03-10T12:00:00Z";
 

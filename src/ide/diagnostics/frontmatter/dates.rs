@@ -6,7 +6,7 @@ use crate::db::Workspace;
 use crate::ide::diagnostics::fix::{Fixes, card_task, set};
 use crate::ide::edit::frontmatter::NewValue;
 use crate::ide::types::{Diagnostic, FixData, Rule};
-use crate::syntax::ledger::{is_leap_year, parse_date};
+use crate::syntax::time::{is_leap_year, parse_date};
 use crate::syntax::yaml::{YamlNode, YamlValue};
 
 use super::{Emit, shown};
