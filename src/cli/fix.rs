@@ -8,13 +8,13 @@ use std::io::Write;
 use std::path::Path;
 
 use crate::apply;
-use crate::cli::check::{CheckOptions, load_roots};
+use crate::cli::workspace::load_roots;
 use crate::db::Workspace;
 use crate::ide::diagnostics::slo::clock_now;
 use crate::ide::diagnostics::workspace_diagnostics;
 use crate::ide::fixes::{FixContext, fix_all};
 use crate::ide::source_change::{FileChange, SourceChange};
-use crate::ide::types::Rule;
+use crate::ide::types::{Config, Rule};
 use crate::transaction::Options;
 
 /// Fixes can enable others (a created ledger gets rows checked); a few rounds reach the fixed
@@ -24,12 +24,13 @@ const MAX_ROUNDS: usize = 4;
 pub fn fix_on_disk(
     mut workspace: Workspace,
     base: &Path,
-    options: &CheckOptions,
+    config: &Config,
+    user: Option<&str>,
     err: &mut dyn Write,
 ) -> Result<Workspace, i32> {
     let ctx = FixContext {
-        now: options.config.now.unwrap_or_else(clock_now),
-        user: crate::cli::acting_user(options.user.as_deref()),
+        now: config.now.unwrap_or_else(clock_now),
+        user: crate::cli::acting_user(user),
     };
     // Each round re-reads the roots the check found, rather than searching again.
     let roots: Vec<std::path::PathBuf> = workspace
@@ -65,7 +66,7 @@ pub fn fix_on_disk(
             workspace = load_roots(base, &roots, err);
             continue;
         }
-        let diagnostics = workspace_diagnostics(&workspace, &options.config);
+        let diagnostics = workspace_diagnostics(&workspace, config);
         let mut wrote = false;
         let mut failed = false;
         let mut report = |error: String| {

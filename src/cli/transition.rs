@@ -5,10 +5,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::apply::{self, PlannedTransition};
-use crate::cli::check::{
-    EXIT_CLEAN, EXIT_ERRORS, EXIT_USAGE, display_path, load_workspace, parse_now,
-};
-use crate::cli::{Arg, ArgCursor};
+use crate::cli::workspace::{display_path, load_workspace};
+use crate::cli::{EXIT_CLEAN, EXIT_ERRORS, EXIT_USAGE, WriterArgs, no_more_positional, parse_now};
 use crate::db::{TaskIdx, Workspace};
 use crate::ide::diagnostics::slo::clock_now;
 use crate::ide::transitions::{self, Action, TransitionContext};
@@ -42,34 +40,22 @@ pub struct TransitionOptions {
 }
 
 pub fn parse_args(args: &[String]) -> Result<TransitionOptions, String> {
-    let mut options = TransitionOptions::default();
-    let mut positional = Vec::new();
-    let mut cursor = ArgCursor::new(args);
-    while let Some(arg) = cursor.next_arg() {
-        let flag = match arg {
-            Arg::Positional(value) => {
-                positional.push(value);
-                continue;
-            }
-            Arg::Flag(flag) => flag,
-        };
-        let mut value = |name: &str| cursor.value(name);
-        match flag.as_str() {
-            "--user" => options.user = Some(value("--user")?),
-            "--tasks-root" => options.tasks_root = Some(PathBuf::from(value("--tasks-root")?)),
-            "--dry-run" => options.dry_run = true,
-            "--now" => options.now = Some(parse_now(&value("--now")?)?),
-            "-h" | "--help" => return Err(String::new()),
-            _ => return Err(format!("unknown option `{flag}`")),
-        }
-    }
-    let mut positional = positional.into_iter();
-    options.task = positional.next().ok_or("give the task's ID")?;
-    options.action = positional.next().ok_or("give an action")?;
-    options.path = positional.next().map(PathBuf::from);
-    if let Some(extra) = positional.next() {
-        return Err(format!("unexpected argument `{extra}`"));
-    }
+    let mut dry_run = false;
+    let parsed = WriterArgs::parse(args, |flag, _| {
+        dry_run |= flag == "--dry-run";
+        Ok(flag == "--dry-run")
+    })?;
+    let mut positional = parsed.positional.into_iter();
+    let mut options = TransitionOptions {
+        task: positional.next().ok_or("give the task's ID")?,
+        action: positional.next().ok_or("give an action")?,
+        path: positional.next().map(PathBuf::from),
+        tasks_root: parsed.tasks_root,
+        user: parsed.user,
+        dry_run,
+        now: parsed.now,
+    };
+    no_more_positional(positional)?;
     if options.now.is_none()
         && let Ok(text) = std::env::var("FLOWOS_NOW")
     {
