@@ -24,8 +24,8 @@ use crate::ide::projection::affected_files;
 use crate::ide::source_change::{FileChange, SourceChange};
 use crate::ide::transitions::{self, TransitionContext};
 use crate::ide::types::Diagnostic;
-use crate::lsp::session::View;
 use crate::lsp::to_proto;
+use crate::lsp::view::View;
 use crate::syntax::index_table::row_task_id;
 
 pub const TRANSITION_KIND: &str = "refactor.rewrite.flowos";

@@ -15,7 +15,7 @@ use crate::lsp::code_actions::{
     COMPLETE_COMMAND, CREATE_FILE_COMMAND, EditAbilities, NEW_TASK_COMMAND, TRANSITION_COMMAND,
     changed_since_offer, task_of_argument, workspace_edit,
 };
-use crate::lsp::session::View;
+use crate::lsp::view::View;
 use crate::transaction::{Create, DiskPlan, Options};
 
 /// What a command did, for the session (re-read) and the client (show, tell).

@@ -1,12 +1,18 @@
 //! Conversions from protocol types to the analysis' coordinates: a document and a
 //! line/character position become a file and a byte offset.
 
+use std::path::PathBuf;
+
 use tower_lsp_server::ls_types::{Position, Range, Uri};
 
 use crate::base::{LineCol, TextRange};
 use crate::db::FileId;
-use crate::lsp::ordering::path_of;
-use crate::lsp::session::View;
+use crate::lsp::view::View;
+
+/// The path of a `file:` URI.
+pub fn path_of(uri: &Uri) -> Option<PathBuf> {
+    uri.to_file_path().map(|path| path.into_owned())
+}
 
 /// The model's file for a document URI, if it is in a tasks root.
 pub fn file(view: &View, uri: &Uri) -> Option<FileId> {

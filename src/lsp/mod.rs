@@ -13,6 +13,7 @@ mod server;
 mod session;
 mod to_proto;
 mod transport;
+mod view;
 
 use std::sync::Arc;
 

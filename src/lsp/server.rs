@@ -21,8 +21,9 @@ use crate::ide::symbols::{self, Symbol};
 use crate::ide::{code_lens, document_links, hover, inlay_hints};
 use crate::lsp::code_actions::{self, EditAbilities};
 use crate::lsp::config::{Settings, fixed_now};
-use crate::lsp::ordering::path_of;
-use crate::lsp::session::{Input, Query, View};
+use crate::lsp::from_proto::path_of;
+use crate::lsp::session::Input;
+use crate::lsp::view::{Query, View};
 use crate::lsp::{from_proto, to_proto};
 
 /// How long any request to the client may take before the server stops waiting.
