@@ -3,10 +3,14 @@
 
 use std::path::PathBuf;
 
-use tower_lsp_server::ls_types::{Position, Range, Uri};
+use serde::Deserialize;
+use tower_lsp_server::ls_types::{CallHierarchyItem, Position, Range, Uri};
 
 use crate::base::{LineCol, TextRange};
 use crate::db::FileId;
+use crate::db::Task;
+use crate::ide::navigation;
+use crate::lsp::to_proto::HierarchyData;
 use crate::lsp::view::View;
 
 /// The path of a `file:` URI.
@@ -40,4 +44,11 @@ fn offset(view: &View, file: FileId, position: Position) -> usize {
         col: position.character,
     };
     source.line_index().offset(&source.text, at, view.encoding)
+}
+
+/// The task a call-hierarchy item sent back by the client stands for (its `data`, written by
+/// `to_proto::call_hierarchy_item`).
+pub fn hierarchy_task<'v>(view: &View<'v>, item: &CallHierarchyItem) -> Option<&'v Task> {
+    let data = HierarchyData::deserialize(item.data.as_ref()?).ok()?;
+    navigation::hierarchy_task(view.workspace, data.root, &data.id)
 }
