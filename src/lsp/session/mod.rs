@@ -22,18 +22,15 @@ use tower_lsp_server::ls_types::{
 
 use crate::base::PositionEncoding;
 use crate::db::Workspace;
-use crate::db::layout::{FileRole, package_role};
 use crate::ide::diagnostics::incremental::{Before, IncrementalDiagnostics};
 use crate::ide::diagnostics::slo::clock_now;
 use crate::ide::types::Config;
-use crate::loader;
 use crate::lsp::commands;
 use crate::lsp::config::{Settings, fixed_now};
 use crate::lsp::documents::Document;
 use crate::lsp::publish::{Output, Publisher, Scope, Sources};
 use crate::lsp::to_proto;
 use crate::lsp::view::{Query, View};
-use crate::roots;
 use crate::vfs::{self, Vfs};
 
 mod rebuild;

@@ -3,6 +3,7 @@
 //! the session keeps answering from the model it has, then putting it in place (`land`).
 
 use super::*;
+use crate::loader;
 
 impl Session {
     /// Starts rebuilding the model with the changes waiting in the file-system layer, on a

@@ -3,6 +3,8 @@
 //! does not watch.
 
 use super::*;
+use crate::db::layout::{FileRole, package_role};
+use crate::roots;
 
 impl Session {
     /// The tasks roots (SPEC §2): those of the workspace folders (the configured

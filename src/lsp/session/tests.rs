@@ -10,6 +10,7 @@ use crate::ide::diagnostics::incremental::Work;
 use crate::ide::diagnostics::workspace_diagnostics;
 use crate::ide::fixture::{COUNTER, package};
 use crate::ide::types::Diagnostic;
+use crate::loader;
 
 /// A session over a fixture written to disk, driven input by input on this thread, so
 /// the order of changes and analyses is exactly the test's.
