@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use flowos_lsp::cli::{check, new, rules, transition};
+use flowos_lsp::cli::{self, check, new, rules, transition};
 
 const USAGE: &str = "\
 usage: flowos-lsp [--stdio | serve]   serve the Language Server Protocol over stdio
@@ -39,7 +39,7 @@ fn main() -> ExitCode {
         }
         Some(other) => {
             eprintln!("flowos-lsp: unknown command `{other}`\n{USAGE}");
-            check::EXIT_USAGE
+            cli::EXIT_USAGE
         }
     };
     ExitCode::from(code as u8)
@@ -67,7 +67,7 @@ fn subcommand<O>(
         }
         Err(message) => {
             eprintln!("flowos-lsp: {message}\n{usage}");
-            check::EXIT_USAGE
+            cli::EXIT_USAGE
         }
     }
 }

@@ -3,21 +3,18 @@
 //!
 //! It goes loader -> db -> ide with no LSP in between, which keeps the core honest.
 
-use std::io::{BufWriter, Write};
-use std::path::{Path, PathBuf};
-
-use serde::Serialize;
-
 use crate::base::{PositionEncoding, TextRange};
-use crate::cli::{Arg, ArgCursor, fix};
-use crate::clock::clock_now;
+use crate::cli::workspace::{display_path, load_workspace};
+use crate::cli::{
+    Arg, ArgCursor, EXIT_CLEAN, EXIT_ERRORS, EXIT_USAGE, fix, now_at_the_edge, parse_now,
+};
 use crate::db::{FileId, Workspace};
 use crate::ide::diagnostics::workspace_diagnostics;
 use crate::ide::types::{Config, Diagnostic, Rule, Severity};
-use crate::loader;
 use crate::parallel::parallel_map;
-use crate::roots;
-use crate::syntax::time::parse_rfc3339;
+use serde::Serialize;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum Format {
@@ -36,11 +33,6 @@ pub struct CheckOptions {
     /// The tasks root, instead of searching PATH for one (`--tasks-root`).
     pub tasks_root: Option<PathBuf>,
 }
-
-/// Exit codes of `check`.
-pub const EXIT_CLEAN: i32 = 0;
-pub const EXIT_ERRORS: i32 = 1;
-pub const EXIT_USAGE: i32 = 2;
 
 pub const USAGE: &str = "\
 usage: flowos-lsp check [PATH] [--tasks-root DIR] [--format human|json]
@@ -106,24 +98,6 @@ pub fn parse_args(args: &[String]) -> Result<CheckOptions, String> {
     Ok(options)
 }
 
-/// The moment a subcommand acts at: `--now` when given, else `$FLOWOS_NOW`, else the clock.
-pub fn now_at_the_edge(given: Option<i64>) -> Result<i64, String> {
-    if let Some(now) = given {
-        return Ok(now);
-    }
-    match std::env::var("FLOWOS_NOW") {
-        Ok(text) => parse_now(&text).map_err(|e| format!("FLOWOS_NOW: {e}")),
-        Err(_) => Ok(clock_now()),
-    }
-}
-
-/// `--now` and `FLOWOS_NOW`: an RFC 3339 time with an offset.
-pub fn parse_now(text: &str) -> Result<i64, String> {
-    parse_rfc3339(text.trim()).ok_or_else(|| {
-        format!("`{text}` is not an RFC 3339 time with an offset, e.g. 2026-11-20T12:00:00Z")
-    })
-}
-
 /// `NAME=SEVERITY` with SEVERITY one of error, warning, info, hint, off.
 pub fn parse_rule_setting(setting: &str) -> Result<(Rule, Option<Severity>), String> {
     let (name, level) = setting
@@ -142,70 +116,6 @@ pub fn parse_rule_setting(setting: &str) -> Result<(Rule, Option<Severity>), Str
     Ok((rule, severity))
 }
 
-/// The tasks roots a subcommand works on (SPEC §2): the one given with `--tasks-root`
-/// (relative to `base`, as the editor's `flowos.tasksRoot` is to its workspace folder), else
-/// those found for `base`: below it, else above it. The error is the exit code, its reason
-/// written on `err`; where it fails nothing has been read, so nothing can be written.
-pub fn find_roots(
-    base: &Path,
-    tasks_root: Option<&Path>,
-    err: &mut dyn Write,
-) -> Result<Vec<PathBuf>, i32> {
-    if let Some(tasks_root) = tasks_root {
-        let root = base.join(tasks_root);
-        if !root.is_dir() {
-            let _ = writeln!(
-                err,
-                "flowos-lsp: --tasks-root {}: there is no folder {}",
-                tasks_root.display(),
-                root.display()
-            );
-            return Err(EXIT_USAGE);
-        }
-        return Ok(vec![root]);
-    }
-    let roots = match roots::find(base) {
-        Ok(roots) => roots,
-        Err(error) => {
-            let _ = writeln!(err, "flowos-lsp: cannot read {}: {error}", base.display());
-            return Err(EXIT_USAGE);
-        }
-    };
-    if roots.is_empty() {
-        let _ = writeln!(
-            err,
-            "flowos-lsp: no .work/tasks found in {}, below it or above it; {}, \
-             or the one given with --tasks-root",
-            base.display(),
-            roots::WHAT_IS_A_ROOT
-        );
-        return Err(EXIT_USAGE);
-    }
-    Ok(roots)
-}
-
-/// Reads `roots`, reporting unreadable files on `err` (paths shown relative to `base`).
-pub fn load_roots(base: &Path, roots: &[PathBuf], err: &mut dyn Write) -> Workspace {
-    let inputs: Vec<_> = roots.iter().map(|root| loader::load_root(root)).collect();
-    for input in &inputs {
-        for problem in &input.problems {
-            let path = display_path(base, &input.path.join(&problem.rel));
-            let _ = writeln!(err, "flowos-lsp: {path}: {}", problem.message);
-        }
-    }
-    Workspace::build(inputs)
-}
-
-/// Finds the tasks roots for `base` (see [`find_roots`]) and reads them.
-pub fn load_workspace(
-    base: &Path,
-    tasks_root: Option<&Path>,
-    err: &mut dyn Write,
-) -> Result<Workspace, i32> {
-    let roots = find_roots(base, tasks_root, err)?;
-    Ok(load_roots(base, &roots, err))
-}
-
 /// Runs the check, writing the report to `out` and problems to `err`; returns the exit code.
 pub fn run(options: &CheckOptions, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
     let base = options.path.clone().unwrap_or_else(|| PathBuf::from("."));
@@ -214,7 +124,7 @@ pub fn run(options: &CheckOptions, out: &mut dyn Write, err: &mut dyn Write) -> 
         Err(code) => return code,
     };
     if options.fix {
-        workspace = match fix::fix_on_disk(workspace, &base, options, err) {
+        workspace = match fix::fix_on_disk(workspace, &base, &options.config, err) {
             Ok(workspace) => workspace,
             Err(code) => return code,
         };
@@ -324,13 +234,6 @@ fn plural(count: usize, noun: &str) -> String {
     } else {
         format!("{count} {noun}s")
     }
-}
-
-/// `path` relative to the checked PATH when it lies below it, with `/` separators.
-pub fn display_path(base: &Path, path: &Path) -> String {
-    let relative = path.strip_prefix(base).unwrap_or(path);
-    let shown = relative.to_string_lossy().replace('\\', "/");
-    if shown.is_empty() { ".".into() } else { shown }
 }
 
 fn position(workspace: &Workspace, file: FileId, offset: u32) -> (u32, u32) {

@@ -4,17 +4,16 @@
 //! files never replace old ones), completes moves a ledger records, and hands back the re-read
 //! workspace for the report.
 
-use std::io::Write;
-use std::path::Path;
-
 use crate::apply;
-use crate::cli::check::{CheckOptions, load_roots};
+use crate::cli::workspace::load_roots;
 use crate::db::Workspace;
 use crate::ide::diagnostics::workspace_diagnostics;
 use crate::ide::fixes::fix_all;
 use crate::ide::source_change::{FileChange, SourceChange};
-use crate::ide::types::Rule;
+use crate::ide::types::{Config, Rule};
 use crate::transaction::Options;
+use std::io::Write;
+use std::path::Path;
 
 /// Fixes can enable others (a created ledger gets rows checked); a few rounds reach the fixed
 /// point, and the bound keeps a fix that never settles from looping.
@@ -23,10 +22,10 @@ const MAX_ROUNDS: usize = 4;
 pub fn fix_on_disk(
     mut workspace: Workspace,
     base: &Path,
-    options: &CheckOptions,
+    config: &Config,
     err: &mut dyn Write,
 ) -> Result<Workspace, i32> {
-    let ctx = &options.config;
+    let ctx = config;
     // Each round re-reads the roots the check found, rather than searching again.
     let roots: Vec<std::path::PathBuf> = workspace
         .roots
@@ -61,7 +60,7 @@ pub fn fix_on_disk(
             workspace = load_roots(base, &roots, err);
             continue;
         }
-        let diagnostics = workspace_diagnostics(&workspace, &options.config);
+        let diagnostics = workspace_diagnostics(&workspace, config);
         let mut wrote = false;
         let mut failed = false;
         let mut report = |error: String| {

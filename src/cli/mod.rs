@@ -5,6 +5,35 @@ pub mod fix;
 pub mod new;
 pub mod rules;
 pub mod transition;
+pub mod workspace;
+
+use std::path::PathBuf;
+
+use crate::syntax::time::parse_rfc3339;
+
+/// Exit codes of every subcommand.
+pub const EXIT_CLEAN: i32 = 0;
+pub const EXIT_ERRORS: i32 = 1;
+pub const EXIT_USAGE: i32 = 2;
+
+/// The moment a subcommand acts at: `--now` when given, else `$FLOWOS_NOW`, else the clock.
+/// Read once, at the edge; the analysis gets it in `Config::now`.
+pub fn now_at_the_edge(given: Option<i64>) -> Result<i64, String> {
+    if let Some(now) = given {
+        return Ok(now);
+    }
+    match std::env::var("FLOWOS_NOW") {
+        Ok(text) => parse_now(&text).map_err(|e| format!("FLOWOS_NOW: {e}")),
+        Err(_) => Ok(crate::clock::clock_now()),
+    }
+}
+
+/// `--now` and `FLOWOS_NOW`: an RFC 3339 time with an offset.
+pub fn parse_now(text: &str) -> Result<i64, String> {
+    parse_rfc3339(text.trim()).ok_or_else(|| {
+        format!("`{text}` is not an RFC 3339 time with an offset, e.g. 2026-11-20T12:00:00Z")
+    })
+}
 
 /// The person acting: `--user`, else `FLOWOS_USER` (what ledger lines record). Never a guess: an audit log must not
 /// record an unknown actor, nor the login name of whatever machine ran the command.
@@ -14,6 +43,57 @@ pub fn acting_user(given: Option<&str>) -> Option<String> {
         .or_else(|| std::env::var("FLOWOS_USER").ok())
         .map(|user| user.trim().to_string())
         .filter(|user| !user.is_empty() && user != "@")
+}
+
+/// What the subcommands that write (`new`, `transition`) take alike: their positional
+/// values in order, and the options every writer has.
+#[derive(Debug, Default)]
+pub struct WriterArgs {
+    pub positional: Vec<String>,
+    /// The tasks root, instead of searching PATH for one (`--tasks-root`).
+    pub tasks_root: Option<PathBuf>,
+    pub user: Option<String>,
+    pub now: Option<i64>,
+}
+
+impl WriterArgs {
+    /// Reads `args`; a flag the writers do not share goes to `own_flag`, which reads its value
+    /// from the cursor if it takes one, and answers whether it knew the flag.
+    pub fn parse(
+        args: &[String],
+        mut own_flag: impl FnMut(&str, &mut ArgCursor) -> Result<bool, String>,
+    ) -> Result<WriterArgs, String> {
+        let mut parsed = WriterArgs::default();
+        let mut cursor = ArgCursor::new(args);
+        while let Some(arg) = cursor.next_arg() {
+            let flag = match arg {
+                Arg::Positional(value) => {
+                    parsed.positional.push(value);
+                    continue;
+                }
+                Arg::Flag(flag) => flag,
+            };
+            match flag.as_str() {
+                "--user" => parsed.user = Some(cursor.value("--user")?),
+                "--tasks-root" => {
+                    parsed.tasks_root = Some(PathBuf::from(cursor.value("--tasks-root")?));
+                }
+                "--now" => parsed.now = Some(parse_now(&cursor.value("--now")?)?),
+                "-h" | "--help" => return Err(String::new()),
+                _ if own_flag(&flag, &mut cursor)? => {}
+                _ => return Err(format!("unknown option `{flag}`")),
+            }
+        }
+        Ok(parsed)
+    }
+}
+
+/// Refuses positional values beyond those a subcommand took.
+pub fn no_more_positional(mut rest: impl Iterator<Item = String>) -> Result<(), String> {
+    match rest.next() {
+        Some(extra) => Err(format!("unexpected argument `{extra}`")),
+        None => Ok(()),
+    }
 }
 
 /// One command-line argument: a flag (`--name`, `-h`) or a positional value.

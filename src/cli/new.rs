@@ -1,15 +1,14 @@
 //! `flowos-lsp new "<name>" [PATH]`: WF1 from the command line — reserve the next ID under
 //! the tasks root's lock, create the package in inbox, add its index rows.
 
+use crate::apply;
+use crate::cli::workspace::{display_path, load_workspace};
+use crate::cli::{
+    EXIT_CLEAN, EXIT_ERRORS, EXIT_USAGE, WriterArgs, acting_user, no_more_positional,
+};
+use crate::clock::clock_now;
 use std::io::Write;
 use std::path::PathBuf;
-
-use crate::apply;
-use crate::cli::check::{
-    EXIT_CLEAN, EXIT_ERRORS, EXIT_USAGE, display_path, load_workspace, parse_now,
-};
-use crate::cli::{Arg, ArgCursor, acting_user};
-use crate::clock::clock_now;
 
 pub const USAGE: &str = "\
 usage: flowos-lsp new \"<name>\" [PATH] [--tasks-root DIR] [--namespace NS] [--user @name] [--now RFC3339]
@@ -31,36 +30,24 @@ pub struct NewOptions {
 }
 
 pub fn parse_args(args: &[String]) -> Result<NewOptions, String> {
-    let mut options = NewOptions::default();
-    let mut positional = Vec::new();
-    let mut cursor = ArgCursor::new(args);
-    while let Some(arg) = cursor.next_arg() {
-        let flag = match arg {
-            Arg::Positional(value) => {
-                positional.push(value);
-                continue;
-            }
-            Arg::Flag(flag) => flag,
-        };
-        let mut value = |name: &str| cursor.value(name);
-        match flag.as_str() {
-            "--namespace" => options.namespace = Some(value("--namespace")?),
-            "--user" => options.user = Some(value("--user")?),
-            "--tasks-root" => options.tasks_root = Some(PathBuf::from(value("--tasks-root")?)),
-            "--now" => {
-                let text = value("--now")?;
-                options.now = Some(parse_now(&text)?);
-            }
-            "-h" | "--help" => return Err(String::new()),
-            _ => return Err(format!("unknown option `{flag}`")),
+    let mut namespace = None;
+    let parsed = WriterArgs::parse(args, |flag, cursor| match flag {
+        "--namespace" => {
+            namespace = Some(cursor.value("--namespace")?);
+            Ok(true)
         }
-    }
-    let mut positional = positional.into_iter();
-    options.name = positional.next().ok_or("give the new task's name")?;
-    options.path = positional.next().map(PathBuf::from);
-    if let Some(extra) = positional.next() {
-        return Err(format!("unexpected argument `{extra}`"));
-    }
+        _ => Ok(false),
+    })?;
+    let mut positional = parsed.positional.into_iter();
+    let options = NewOptions {
+        name: positional.next().ok_or("give the new task's name")?,
+        path: positional.next().map(PathBuf::from),
+        tasks_root: parsed.tasks_root,
+        namespace,
+        user: parsed.user,
+        now: parsed.now,
+    };
+    no_more_positional(positional)?;
     Ok(options)
 }
 

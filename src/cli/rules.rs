@@ -4,7 +4,7 @@
 use std::io::Write;
 
 use crate::base::edit_distance;
-use crate::cli::check::EXIT_USAGE;
+use crate::cli::EXIT_USAGE;
 use crate::cli::{Arg, ArgCursor};
 use crate::ide::types::Rule;
 

@@ -1,19 +1,20 @@
 //! `flowos-lsp transition <TASK-ID> <action> [PATH]`: the editor's stage transitions for
 //! scripts, as the same transaction (SPEC §5). `--dry-run` prints what would be written.
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
-
-use crate::apply::{self, PlannedTransition};
-use crate::cli::check::{
-    EXIT_CLEAN, EXIT_ERRORS, EXIT_USAGE, display_path, load_workspace, now_at_the_edge, parse_now,
+use crate::apply;
+use crate::apply::PlannedTransition;
+use crate::cli::workspace::{display_path, load_workspace};
+use crate::cli::{
+    EXIT_CLEAN, EXIT_ERRORS, EXIT_USAGE, WriterArgs, no_more_positional, now_at_the_edge,
 };
-use crate::cli::{Arg, ArgCursor};
 use crate::db::{TaskIdx, Workspace};
-use crate::ide::transitions::{self, Action};
+use crate::ide::transitions;
+use crate::ide::transitions::Action;
 use crate::ide::types::Config;
 use crate::syntax::task_id::parse_task_ref;
 use crate::transaction::Options;
+use std::io::Write;
+use std::path::{Path, PathBuf};
 
 pub const USAGE: &str = "\
 usage: flowos-lsp transition <TASK-ID> <ACTION> [PATH] [--tasks-root DIR] [--user @name] [--dry-run]
@@ -42,38 +43,24 @@ pub struct TransitionOptions {
 }
 
 pub fn parse_args(args: &[String]) -> Result<TransitionOptions, String> {
-    let mut options = TransitionOptions::default();
-    let (mut now, mut user) = (None, None);
-    let mut positional = Vec::new();
-    let mut cursor = ArgCursor::new(args);
-    while let Some(arg) = cursor.next_arg() {
-        let flag = match arg {
-            Arg::Positional(value) => {
-                positional.push(value);
-                continue;
-            }
-            Arg::Flag(flag) => flag,
-        };
-        let mut value = |name: &str| cursor.value(name);
-        match flag.as_str() {
-            "--user" => user = Some(value("--user")?),
-            "--tasks-root" => options.tasks_root = Some(PathBuf::from(value("--tasks-root")?)),
-            "--dry-run" => options.dry_run = true,
-            "--now" => now = Some(parse_now(&value("--now")?)?),
-            "-h" | "--help" => return Err(String::new()),
-            _ => return Err(format!("unknown option `{flag}`")),
-        }
-    }
-    let mut positional = positional.into_iter();
-    options.task = positional.next().ok_or("give the task's ID")?;
-    options.action = positional.next().ok_or("give an action")?;
-    options.path = positional.next().map(PathBuf::from);
-    if let Some(extra) = positional.next() {
-        return Err(format!("unexpected argument `{extra}`"));
-    }
+    let mut dry_run = false;
+    let parsed = WriterArgs::parse(args, |flag, _| {
+        dry_run |= flag == "--dry-run";
+        Ok(flag == "--dry-run")
+    })?;
+    let mut positional = parsed.positional.into_iter();
+    let mut options = TransitionOptions {
+        task: positional.next().ok_or("give the task's ID")?,
+        action: positional.next().ok_or("give an action")?,
+        path: positional.next().map(PathBuf::from),
+        tasks_root: parsed.tasks_root,
+        dry_run,
+        config: Config::default(),
+    };
+    no_more_positional(positional)?;
     // The edge: the clock and the acting user are read here, once.
-    options.config.now = now_at_the_edge(now)?;
-    options.config.user = crate::cli::acting_user(user.as_deref());
+    options.config.now = now_at_the_edge(parsed.now)?;
+    options.config.user = crate::cli::acting_user(parsed.user.as_deref());
     Ok(options)
 }
 

@@ -164,6 +164,26 @@ pub fn sub_range(node: &YamlNode, needle: &str) -> Option<TextRange> {
     ))
 }
 
+/// Every reference a card's frontmatter makes, with the field it sits in.
+pub fn references(task: &crate::db::Task) -> impl Iterator<Item = (&'static str, &RefItem)> {
+    let meta = &task.meta;
+    let lists = [
+        ("depends_on", &meta.depends_on),
+        ("blocks", &meta.blocks),
+        ("related_to", &meta.related_to),
+        ("split_into", &meta.split_into),
+    ];
+    let blocked_by = match &meta.blocked_by {
+        Some((BlockedBy::Task { target, .. }, _)) => Some(("blocked_by", target)),
+        _ => None,
+    };
+    lists
+        .into_iter()
+        .flat_map(|(field, items)| items.iter().map(move |item| (field, item)))
+        .chain(meta.split_from.as_ref().map(|item| ("split_from", item)))
+        .chain(blocked_by)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

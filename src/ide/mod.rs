@@ -14,6 +14,7 @@ pub mod new_task;
 pub mod projection;
 pub mod source_change;
 pub mod symbols;
+pub mod task_of_position;
 pub mod transitions;
 pub mod types;
 

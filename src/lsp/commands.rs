@@ -12,11 +12,12 @@ use crate::db::FileRole;
 use crate::ide::source_change::{FileChange, SourceChange, minimal_edit};
 use crate::ide::transitions::Action;
 use crate::ide::types::Config;
-use crate::lsp::code_actions::{
-    COMPLETE_COMMAND, CREATE_FILE_COMMAND, EditAbilities, NEW_TASK_COMMAND, TRANSITION_COMMAND,
-    changed_since_offer, task_of_argument, workspace_edit,
+use crate::lsp::command_args::{
+    self, COMPLETE_COMMAND, CREATE_FILE_COMMAND, CreateFileArgument, NEW_TASK_COMMAND,
+    NewTaskArgument, TRANSITION_COMMAND, TaskArgument,
 };
-use crate::lsp::session::View;
+use crate::lsp::to_proto::{EditAbilities, workspace_edit};
+use crate::lsp::view::View;
 use crate::transaction::{Create, DiskPlan, Options};
 
 /// What a command did, for the session (re-read) and the client (show, tell).
@@ -51,12 +52,12 @@ impl Outcome {
 }
 
 pub fn execute(view: &View, command: &str, arguments: &[Value], how: &Invocation) -> Outcome {
-    let argument = arguments.first().cloned().unwrap_or(Value::Null);
+    let argument = arguments.first();
     match command {
-        TRANSITION_COMMAND => transition(view, &argument, how),
-        COMPLETE_COMMAND => complete(view, &argument, how),
+        TRANSITION_COMMAND => transition(view, command_args::read(argument), how),
+        COMPLETE_COMMAND => complete(view, command_args::read(argument), how),
         CREATE_FILE_COMMAND => create_files(view, arguments),
-        NEW_TASK_COMMAND => new_task(view, &argument, how.now),
+        NEW_TASK_COMMAND => new_task(view, command_args::read(argument), how.now),
         other => Outcome::refused(format!("flowos-lsp has no command `{other}`")),
     }
 }
@@ -69,20 +70,24 @@ fn config_at(view: &View, now: i64) -> Config {
     }
 }
 
-fn transition(view: &View, argument: &Value, how: &Invocation) -> Outcome {
+fn transition(view: &View, argument: Option<TaskArgument>, how: &Invocation) -> Outcome {
     let workspace = view.workspace;
-    let Some(task) = task_of_argument(workspace, argument) else {
-        return Outcome::refused("the task of this action is no longer in the workspace");
+    let gone = || Outcome::refused("the task of this action is no longer in the workspace");
+    let Some(argument) = argument else {
+        return gone();
+    };
+    let Some(task) = argument.task(workspace) else {
+        return gone();
     };
     let namespace = workspace.task(task).namespace().map(str::to_string);
     let Some(action) = argument
-        .get("action")
-        .and_then(Value::as_str)
+        .action
+        .as_deref()
         .and_then(|name| Action::parse(name, namespace.as_deref()))
     else {
         return Outcome::refused("the action names no transition");
     };
-    if let Some(refusal) = stale(view, argument) {
+    if let Some(refusal) = stale(view, &argument) {
         return refusal;
     }
     let recovered = match recover_first(view, workspace.task(task).root) {
@@ -148,9 +153,9 @@ fn recover_first(view: &View, root: usize) -> Result<RecoveredFirst, Box<Outcome
 }
 
 /// `ledger-stage-drift`'s fix: the projections of the interrupted transition, no new events.
-fn complete(view: &View, argument: &Value, how: &Invocation) -> Outcome {
+fn complete(view: &View, argument: Option<TaskArgument>, how: &Invocation) -> Outcome {
     let workspace = view.workspace;
-    let Some(task) = task_of_argument(workspace, argument) else {
+    let Some(task) = argument.and_then(|argument| argument.task(workspace)) else {
         return Outcome::refused("the task is no longer in the workspace");
     };
     // The move the ledger records is most often part of a transition whose record says what
@@ -233,16 +238,10 @@ fn run_beside_buffers(
 fn create_files(view: &View, arguments: &[Value]) -> Outcome {
     let mut creates = Vec::new();
     for argument in arguments {
-        let (Some(path), Some(text)) = (
-            argument.get("path").and_then(Value::as_str),
-            argument.get("text").and_then(Value::as_str),
-        ) else {
+        let Some(CreateFileArgument { path, text }) = command_args::read(Some(argument)) else {
             return Outcome::refused("flowos.createFile takes {path, text}");
         };
-        creates.push(Create {
-            path: PathBuf::from(path),
-            text: text.to_string(),
-        });
+        creates.push(Create { path, text });
     }
     let Some(root) = creates
         .first()
@@ -260,19 +259,21 @@ fn create_files(view: &View, arguments: &[Value]) -> Outcome {
 }
 
 /// WF1: `{name, namespace?, root?}`; the root defaults to the only one (or the first).
-fn new_task(view: &View, argument: &Value, now: i64) -> Outcome {
+fn new_task(view: &View, argument: Option<NewTaskArgument>, now: i64) -> Outcome {
     let workspace = view.workspace;
+    let argument = argument.unwrap_or_default();
     let Some(name) = argument
-        .get("name")
-        .and_then(Value::as_str)
+        .name
+        .as_deref()
         .filter(|name| !name.trim().is_empty())
     else {
         return Outcome::refused("flowos.newTask needs a name: {\"name\": \"…\"}");
     };
-    let root = match argument.get("root").and_then(Value::as_str) {
-        Some(path) => workspace.roots.iter().position(|root| {
-            Path::new(path).starts_with(&root.path) || root.path.starts_with(path)
-        }),
+    let root = match &argument.root {
+        Some(path) => workspace
+            .roots
+            .iter()
+            .position(|root| path.starts_with(&root.path) || root.path.starts_with(path)),
         None => (!workspace.roots.is_empty()).then_some(0),
     };
     let Some(root) = root else {
@@ -284,7 +285,7 @@ fn new_task(view: &View, argument: &Value, now: i64) -> Outcome {
              set; set it (e.g. \"@ana\") in the editor's settings for flowos",
         );
     };
-    let namespace = argument.get("namespace").and_then(Value::as_str);
+    let namespace = argument.namespace.as_deref();
     match apply::create_task(workspace, root, name, namespace, user, now) {
         Ok(created) => Outcome {
             touched: vec![
@@ -309,8 +310,8 @@ fn new_task(view: &View, argument: &Value, now: i64) -> Outcome {
 }
 
 /// Refuses when a file the action was computed from changed since it was offered.
-fn stale(view: &View, argument: &Value) -> Option<Outcome> {
-    let changed = changed_since_offer(view.workspace, argument);
+fn stale(view: &View, argument: &TaskArgument) -> Option<Outcome> {
+    let changed = argument.changed_since_offer(view.workspace);
     (!changed.is_empty()).then(|| {
         Outcome::refused(format!(
             "nothing was changed: {} changed since the action was offered; try again",

@@ -2,7 +2,9 @@
 //! to session input and analysis results to protocol messages; the analysis itself lives in
 //! `ide`, `db` and `syntax` and knows nothing of LSP.
 
+mod capabilities;
 mod code_actions;
+mod command_args;
 mod commands;
 mod config;
 mod documents;
@@ -13,6 +15,7 @@ mod server;
 mod session;
 mod to_proto;
 mod transport;
+mod view;
 
 use std::sync::Arc;
 

@@ -13,26 +13,21 @@
 //! arrival order.
 
 use std::future::Future;
-use std::path::PathBuf;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::sync::mpsc::Sender;
 use std::task::{Context, Poll, Waker};
 
-use dashmap::DashMap;
 use serde::de::DeserializeOwned;
 use tower_lsp_server::jsonrpc::{Request, Response};
 use tower_lsp_server::ls_types::{
     DidChangeTextDocumentParams, DidChangeWatchedFilesParams, DidCloseTextDocumentParams,
-    DidOpenTextDocumentParams, Uri,
+    DidOpenTextDocumentParams,
 };
 use tower_service::Service;
 
+use crate::lsp::from_proto::path_of;
+use crate::lsp::publish::Versions;
 use crate::lsp::session::Input;
-
-/// The latest version of each open document, as the client numbered it. Written here as
-/// changes arrive, read by the publisher to drop anything computed for an older version.
-pub type Versions = Arc<DashMap<PathBuf, i32>>;
 
 /// How long `exit` waits for a transaction that is writing to finish.
 const EXIT_WRITE_GRACE: std::time::Duration = std::time::Duration::from_millis(500);
@@ -43,10 +38,6 @@ pub struct Ordered<S> {
     pub versions: Versions,
     /// Whether `shutdown` has arrived: `exit` then ends the process with code 0, else 1.
     pub shutdown_requested: bool,
-}
-
-pub fn path_of(uri: &Uri) -> Option<PathBuf> {
-    uri.to_file_path().map(|path| path.into_owned())
 }
 
 /// The request's params as `P`, read from the JSON value in place: cloning it first would

@@ -7,20 +7,44 @@ use std::collections::hash_map::DefaultHasher;
 use std::collections::{BTreeSet, HashMap};
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use dashmap::DashMap;
 
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 use tower_lsp_server::Client;
 use tower_lsp_server::ls_types::notification::Progress;
-use tower_lsp_server::ls_types::{self as lsp, ProgressParams, ProgressParamsValue};
+use tower_lsp_server::ls_types::{
+    self as lsp, MessageType, ProgressParams, ProgressParamsValue, ProgressToken,
+};
 
 use crate::base::PositionEncoding;
 use crate::db::{FileId, Workspace};
 use crate::ide::diagnostics::incremental::{Delta, IncrementalDiagnostics};
 use crate::ide::types::Config;
 use crate::lsp::documents::Document;
-use crate::lsp::ordering::Versions;
-use crate::lsp::session::Output;
 use crate::lsp::to_proto;
+
+/// The latest version of each open document, as the client numbered it. Written by the
+/// ordering layer as changes arrive, read here to drop anything computed for an older
+/// version.
+pub type Versions = Arc<DashMap<PathBuf, i32>>;
+
+/// What the session asks the publisher to send, in order.
+#[derive(Debug)]
+pub enum Output {
+    Publish {
+        uri: lsp::Uri,
+        path: PathBuf,
+        diagnostics: Vec<lsp::Diagnostic>,
+        version: Option<i32>,
+    },
+    Log(MessageType, String),
+    /// A `window/showMessage`: for what the user must see (a setting refused, a task file
+    /// in no tasks root), once.
+    Show(MessageType, String),
+    Progress(ProgressToken, lsp::WorkDoneProgress),
+}
 
 /// What was last sent for one file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -13,16 +13,19 @@ use tower_lsp_server::jsonrpc::{Error, Result};
 use tower_lsp_server::ls_types::*;
 use tower_lsp_server::{Client, LanguageServer};
 
-use crate::base::PositionEncoding;
 use crate::base::TextRange;
-use crate::ide::completion::{self, CompletionConfig, CompletionKind};
-use crate::ide::navigation::{self, HierarchyItem};
-use crate::ide::symbols::{self, Symbol};
+use crate::ide::completion::{self, CompletionConfig};
+use crate::ide::navigation;
+use crate::ide::symbols;
 use crate::ide::{code_lens, document_links, hover, inlay_hints};
-use crate::lsp::code_actions::{self, EditAbilities};
+use crate::lsp::capabilities::{
+    ClientAbilities, capabilities, negotiate_encoding, workspace_folders,
+};
+use crate::lsp::code_actions;
 use crate::lsp::config::{Settings, fixed_now};
-use crate::lsp::ordering::path_of;
-use crate::lsp::session::{Input, Query, View};
+use crate::lsp::from_proto::path_of;
+use crate::lsp::session::Input;
+use crate::lsp::view::{Query, View};
 use crate::lsp::{from_proto, to_proto};
 
 /// How long any request to the client may take before the server stops waiting.
@@ -43,19 +46,6 @@ fn now() -> i64 {
 
 /// How long a read-only request may wait for the session (which may be mid-analysis).
 const QUERY_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// What the client said it can do, captured at `initialize`.
-#[derive(Debug, Default, Clone, Copy)]
-struct ClientAbilities {
-    progress: bool,
-    dynamic_watch: bool,
-    configuration: bool,
-    definition_links: bool,
-    edits: EditAbilities,
-    show_document: bool,
-    /// The client takes `workspace/applyEdit` requests.
-    apply_edit: bool,
-}
 
 pub struct Backend {
     client: Client,
@@ -270,153 +260,9 @@ impl Backend {
     }
 }
 
-fn workspace_folders(params: &InitializeParams) -> Vec<PathBuf> {
-    if let Some(folders) = &params.workspace_folders {
-        return folders
-            .iter()
-            .filter_map(|folder| path_of(&folder.uri))
-            .collect();
-    }
-    #[allow(deprecated)]
-    let root = params.root_uri.as_ref().and_then(path_of);
-    root.into_iter().collect()
-}
-
-fn edit_abilities(capabilities: &ClientCapabilities) -> EditAbilities {
-    let edit = capabilities
-        .workspace
-        .as_ref()
-        .and_then(|workspace| workspace.workspace_edit.as_ref());
-    EditAbilities {
-        document_changes: edit.and_then(|e| e.document_changes).unwrap_or(false),
-        create_files: edit
-            .and_then(|e| e.resource_operations.as_ref())
-            .is_some_and(|ops| ops.contains(&ResourceOperationKind::Create)),
-        disabled_actions: capabilities
-            .text_document
-            .as_ref()
-            .and_then(|text| text.code_action.as_ref())
-            .and_then(|action| action.disabled_support)
-            .unwrap_or(false),
-    }
-}
-
-fn negotiate_encoding(params: &InitializeParams) -> PositionEncoding {
-    let offered = params
-        .capabilities
-        .general
-        .as_ref()
-        .and_then(|general| general.position_encodings.as_ref());
-    match offered {
-        Some(kinds) if kinds.contains(&PositionEncodingKind::UTF8) => PositionEncoding::Utf8,
-        _ => PositionEncoding::Utf16,
-    }
-}
-
-fn capabilities(encoding: PositionEncoding) -> ServerCapabilities {
-    ServerCapabilities {
-        position_encoding: Some(match encoding {
-            PositionEncoding::Utf8 => PositionEncodingKind::UTF8,
-            PositionEncoding::Utf16 => PositionEncodingKind::UTF16,
-        }),
-        text_document_sync: Some(TextDocumentSyncCapability::Options(
-            TextDocumentSyncOptions {
-                open_close: Some(true),
-                change: Some(TextDocumentSyncKind::INCREMENTAL),
-                save: Some(TextDocumentSyncSaveOptions::Supported(true)),
-                ..TextDocumentSyncOptions::default()
-            },
-        )),
-        diagnostic_provider: Some(DiagnosticServerCapabilities::Options(DiagnosticOptions {
-            identifier: Some("flowos".into()),
-            inter_file_dependencies: true,
-            workspace_diagnostics: false,
-            work_done_progress_options: WorkDoneProgressOptions::default(),
-        })),
-        definition_provider: Some(OneOf::Left(true)),
-        references_provider: Some(OneOf::Left(true)),
-        call_hierarchy_provider: Some(CallHierarchyServerCapability::Simple(true)),
-        hover_provider: Some(HoverProviderCapability::Simple(true)),
-        completion_provider: Some(CompletionOptions {
-            trigger_characters: Some(
-                completion::TRIGGER_CHARACTERS
-                    .iter()
-                    .map(|trigger| trigger.to_string())
-                    .collect(),
-            ),
-            resolve_provider: Some(false),
-            ..CompletionOptions::default()
-        }),
-        document_symbol_provider: Some(OneOf::Left(true)),
-        workspace_symbol_provider: Some(OneOf::Left(true)),
-        document_link_provider: Some(DocumentLinkOptions {
-            resolve_provider: Some(false),
-            work_done_progress_options: WorkDoneProgressOptions::default(),
-        }),
-        inlay_hint_provider: Some(OneOf::Left(true)),
-        code_lens_provider: Some(CodeLensOptions {
-            resolve_provider: Some(false),
-        }),
-        code_action_provider: Some(CodeActionProviderCapability::Options(CodeActionOptions {
-            code_action_kinds: Some(vec![
-                CodeActionKind::QUICKFIX,
-                CodeActionKind::from(code_actions::TRANSITION_KIND.to_string()),
-                CodeActionKind::from(code_actions::FIX_ALL_KIND.to_string()),
-            ]),
-            resolve_provider: Some(false),
-            work_done_progress_options: WorkDoneProgressOptions::default(),
-        })),
-        execute_command_provider: Some(ExecuteCommandOptions {
-            commands: code_actions::COMMANDS
-                .iter()
-                .map(|c| c.to_string())
-                .collect(),
-            work_done_progress_options: WorkDoneProgressOptions::default(),
-        }),
-        workspace: Some(WorkspaceServerCapabilities {
-            workspace_folders: Some(WorkspaceFoldersServerCapabilities {
-                supported: Some(true),
-                change_notifications: Some(OneOf::Left(true)),
-            }),
-            file_operations: None,
-        }),
-        ..ServerCapabilities::default()
-    }
-}
-
 impl LanguageServer for Backend {
     async fn initialize(&self, params: InitializeParams) -> Result<InitializeResult> {
-        let capabilities_in = &params.capabilities;
-        let workspace = capabilities_in.workspace.as_ref();
-        let abilities = ClientAbilities {
-            progress: capabilities_in
-                .window
-                .as_ref()
-                .and_then(|window| window.work_done_progress)
-                .unwrap_or(false),
-            dynamic_watch: workspace
-                .and_then(|w| w.did_change_watched_files.as_ref())
-                .and_then(|w| w.dynamic_registration)
-                .unwrap_or(false),
-            configuration: workspace.and_then(|w| w.configuration).unwrap_or(false),
-            definition_links: capabilities_in
-                .text_document
-                .as_ref()
-                .and_then(|text| text.definition.as_ref())
-                .and_then(|definition| definition.link_support)
-                .unwrap_or(false),
-            edits: edit_abilities(capabilities_in),
-            show_document: capabilities_in
-                .window
-                .as_ref()
-                .and_then(|window| window.show_document.as_ref())
-                .is_some_and(|show| show.support),
-            apply_edit: capabilities_in
-                .workspace
-                .as_ref()
-                .and_then(|workspace| workspace.apply_edit)
-                .unwrap_or(false),
-        };
+        let abilities = ClientAbilities::of(&params.capabilities);
         let _ = self.abilities.set(abilities);
         let encoding = negotiate_encoding(&params);
         let settings = params
@@ -484,22 +330,7 @@ impl LanguageServer for Backend {
             let (file, offset) =
                 from_proto::file_position(view, &at.text_document.uri, at.position)?;
             let (origin, target) = navigation::goto_definition(view.workspace, file, offset)?;
-            let workspace = view.workspace;
-            let range = |file, range| to_proto::range(workspace, file, range, view.encoding);
-            let target_uri = to_proto::uri(&workspace.file(target.file).path)?;
-            Some(if links {
-                GotoDefinitionResponse::Link(vec![LocationLink {
-                    origin_selection_range: Some(range(file, origin)),
-                    target_uri,
-                    target_range: range(target.file, target.full_range),
-                    target_selection_range: range(target.file, target.focus_range),
-                }])
-            } else {
-                GotoDefinitionResponse::Scalar(Location::new(
-                    target_uri,
-                    range(target.file, target.focus_range),
-                ))
-            })
+            to_proto::goto_definition(view, file, origin, &target, links)
         })
         .await
     }
@@ -535,7 +366,7 @@ impl LanguageServer for Backend {
             let (file, offset) =
                 from_proto::file_position(view, &at.text_document.uri, at.position)?;
             let item = navigation::prepare_hierarchy(view.workspace, file, offset)?;
-            Some(vec![call_hierarchy_item(view, &item)?])
+            Some(vec![to_proto::call_hierarchy_item(view, &item)?])
         })
         .await
     }
@@ -545,26 +376,10 @@ impl LanguageServer for Backend {
         params: CallHierarchyIncomingCallsParams,
     ) -> Result<Option<Vec<CallHierarchyIncomingCall>>> {
         self.query("callHierarchy/incomingCalls", move |view| {
-            let task = hierarchy_task(view, &params.item)?;
+            let task = from_proto::hierarchy_task(view, &params.item)?;
             let calls = navigation::incoming(view.workspace, task)
                 .into_iter()
-                .filter_map(|(caller, ranges)| {
-                    let from_ranges = ranges
-                        .iter()
-                        .map(|&range| {
-                            to_proto::range(
-                                view.workspace,
-                                caller.target.file,
-                                range,
-                                view.encoding,
-                            )
-                        })
-                        .collect();
-                    Some(CallHierarchyIncomingCall {
-                        from: call_hierarchy_item(view, &caller)?,
-                        from_ranges,
-                    })
-                })
+                .filter_map(|(caller, ranges)| to_proto::incoming_call(view, &caller, &ranges))
                 .collect();
             Some(calls)
         })
@@ -576,20 +391,12 @@ impl LanguageServer for Backend {
         params: CallHierarchyOutgoingCallsParams,
     ) -> Result<Option<Vec<CallHierarchyOutgoingCall>>> {
         self.query("callHierarchy/outgoingCalls", move |view| {
-            let task = hierarchy_task(view, &params.item)?;
+            let task = from_proto::hierarchy_task(view, &params.item)?;
             let card = task.card?;
             let calls = navigation::outgoing(view.workspace, task)
                 .into_iter()
                 .filter_map(|(callee, ranges)| {
-                    // The ranges are in the caller's own card, where its depends_on lists them.
-                    let from_ranges = ranges
-                        .iter()
-                        .map(|&range| to_proto::range(view.workspace, card, range, view.encoding))
-                        .collect();
-                    Some(CallHierarchyOutgoingCall {
-                        to: call_hierarchy_item(view, &callee)?,
-                        from_ranges,
-                    })
+                    to_proto::outgoing_call(view, card, &callee, &ranges)
                 })
                 .collect();
             Some(calls)
@@ -668,7 +475,6 @@ impl LanguageServer for Backend {
         })))
     }
 
-    #[allow(deprecated)] // `CompletionItem::deprecated` is still what some clients read.
     async fn completion(&self, params: CompletionParams) -> Result<Option<CompletionResponse>> {
         let at = params.text_document_position;
         let now = now();
@@ -681,42 +487,7 @@ impl LanguageServer for Backend {
                 limit: completion::DEFAULT_LIMIT,
             };
             let list = completion::completion(view.workspace, file, offset, &config)?;
-            let items = list
-                .items
-                .into_iter()
-                .map(|item| {
-                    let (range, new_text) = item.edit;
-                    CompletionItem {
-                        label: item.label,
-                        kind: Some(completion_kind(item.kind)),
-                        detail: item.detail,
-                        documentation: item.documentation.map(|value| {
-                            Documentation::MarkupContent(MarkupContent {
-                                kind: MarkupKind::Markdown,
-                                value,
-                            })
-                        }),
-                        deprecated: item.deprecated.then_some(true),
-                        tags: item.deprecated.then(|| vec![CompletionItemTag::DEPRECATED]),
-                        sort_text: Some(item.sort_text),
-                        filter_text: item.filter_text,
-                        insert_text_format: Some(if item.is_snippet {
-                            InsertTextFormat::SNIPPET
-                        } else {
-                            InsertTextFormat::PLAIN_TEXT
-                        }),
-                        text_edit: Some(CompletionTextEdit::Edit(TextEdit {
-                            range: to_proto::range(view.workspace, file, range, view.encoding),
-                            new_text,
-                        })),
-                        ..CompletionItem::default()
-                    }
-                })
-                .collect();
-            Some(CompletionResponse::List(CompletionList {
-                is_incomplete: list.is_incomplete,
-                items,
-            }))
+            Some(to_proto::completion_list(view, file, list))
         })
         .await
     }
@@ -728,18 +499,7 @@ impl LanguageServer for Backend {
             let (file, offset) =
                 from_proto::file_position(view, &at.text_document.uri, at.position)?;
             let found = hover::hover(view.workspace, file, offset, now)?;
-            Some(Hover {
-                contents: HoverContents::Markup(MarkupContent {
-                    kind: MarkupKind::Markdown,
-                    value: found.markdown,
-                }),
-                range: Some(to_proto::range(
-                    view.workspace,
-                    file,
-                    found.range,
-                    view.encoding,
-                )),
-            })
+            Some(to_proto::hover(view, file, found))
         })
         .await
     }
@@ -755,7 +515,7 @@ impl LanguageServer for Backend {
                 let found = listed
                     .items
                     .into_iter()
-                    .map(|symbol| document_symbol(view, file, symbol))
+                    .map(|symbol| to_proto::document_symbol(view, file, symbol))
                     .collect();
                 Some((found, listed.total))
             })
@@ -772,22 +532,7 @@ impl LanguageServer for Backend {
         self.query("workspace/symbol", move |view| {
             let found = symbols::workspace_symbols(view.workspace, &params.query, SYMBOL_LIMIT)
                 .into_iter()
-                .filter_map(|symbol| {
-                    let location = to_proto::location(
-                        view.workspace,
-                        symbol.file,
-                        symbol.range,
-                        view.encoding,
-                    )?;
-                    Some(WorkspaceSymbol {
-                        name: symbol.name,
-                        kind: SymbolKind::OBJECT,
-                        tags: None,
-                        container_name: Some(symbol.detail),
-                        location: OneOf::Left(location),
-                        data: None,
-                    })
-                })
+                .filter_map(|symbol| to_proto::workspace_symbol(view, symbol))
                 .collect();
             Some(WorkspaceSymbolResponse::Nested(found))
         })
@@ -802,12 +547,7 @@ impl LanguageServer for Backend {
                 let links = listed
                     .items
                     .into_iter()
-                    .map(|link| DocumentLink {
-                        range: to_proto::range(view.workspace, file, link.range, view.encoding),
-                        target: to_proto::uri(&view.workspace.file(link.target).path),
-                        tooltip: Some(link.tooltip),
-                        data: None,
-                    })
+                    .map(|link| to_proto::document_link(view, file, link))
                     .collect();
                 Some((links, listed.total))
             })
@@ -822,28 +562,13 @@ impl LanguageServer for Backend {
                 from_proto::file_position(view, &params.text_document.uri, params.range.start)?.1;
             let end =
                 from_proto::file_position(view, &params.text_document.uri, params.range.end)?.1;
-            let source = view.workspace.file(file);
             let hints = inlay_hints::inlay_hints(
                 view.workspace,
                 file,
                 TextRange::new(start, end.max(start)),
             )
             .into_iter()
-            .map(|hint| {
-                let at = source
-                    .line_index()
-                    .line_col(&source.text, hint.offset, view.encoding);
-                InlayHint {
-                    position: Position::new(at.line, at.col),
-                    label: InlayHintLabel::String(hint.label),
-                    kind: None,
-                    text_edits: None,
-                    tooltip: hint.tooltip.map(InlayHintTooltip::String),
-                    padding_left: Some(true),
-                    padding_right: None,
-                    data: None,
-                }
-            })
+            .map(|hint| to_proto::inlay_hint(view, file, hint))
             .collect();
             Some(hints)
         })
@@ -856,16 +581,7 @@ impl LanguageServer for Backend {
             let file = from_proto::file(view, &params.text_document.uri)?;
             let lenses = code_lens::code_lens(view.workspace, file, now)
                 .into_iter()
-                .map(|lens| CodeLens {
-                    range: to_proto::range(view.workspace, file, lens.range, view.encoding),
-                    // A label, not an action: an empty command makes editors show it as text.
-                    command: Some(Command {
-                        title: lens.title,
-                        command: String::new(),
-                        arguments: None,
-                    }),
-                    data: None,
-                })
+                .map(|lens| to_proto::code_lens(view, file, lens))
                 .collect();
             Some(lenses)
         })
@@ -900,70 +616,4 @@ impl LanguageServer for Backend {
         })
         .await
     }
-}
-
-/// A task as a call-hierarchy node; `data` lets follow-up requests find it again without
-/// the server remembering anything.
-fn call_hierarchy_item(view: &View, item: &HierarchyItem) -> Option<CallHierarchyItem> {
-    let workspace = view.workspace;
-    let target = &item.target;
-    Some(CallHierarchyItem {
-        name: item.name.clone(),
-        kind: SymbolKind::OBJECT,
-        tags: None,
-        detail: Some(item.detail.clone()),
-        uri: to_proto::uri(&workspace.file(target.file).path)?,
-        range: to_proto::range(workspace, target.file, target.full_range, view.encoding),
-        selection_range: to_proto::range(workspace, target.file, target.focus_range, view.encoding),
-        data: Some(serde_json::json!({"root": item.root, "id": item.id.to_string()})),
-    })
-}
-
-fn completion_kind(kind: CompletionKind) -> CompletionItemKind {
-    match kind {
-        CompletionKind::Task => CompletionItemKind::REFERENCE,
-        CompletionKind::Value => CompletionItemKind::ENUM_MEMBER,
-        CompletionKind::Keyword => CompletionItemKind::PROPERTY,
-        CompletionKind::Event => CompletionItemKind::EVENT,
-        CompletionKind::Snippet => CompletionItemKind::SNIPPET,
-        CompletionKind::User => CompletionItemKind::CONSTANT,
-        CompletionKind::Tag => CompletionItemKind::KEYWORD,
-    }
-}
-
-fn symbol_kind(kind: symbols::SymbolKind) -> SymbolKind {
-    match kind {
-        symbols::SymbolKind::Task | symbols::SymbolKind::Row => SymbolKind::OBJECT,
-        symbols::SymbolKind::Frontmatter => SymbolKind::NAMESPACE,
-        symbols::SymbolKind::Field => SymbolKind::PROPERTY,
-        symbols::SymbolKind::Section => SymbolKind::STRING,
-    }
-}
-
-#[allow(deprecated)] // `DocumentSymbol::deprecated` must still be spelled out.
-fn document_symbol(view: &View, file: crate::db::FileId, symbol: Symbol) -> DocumentSymbol {
-    let range = |range: TextRange| to_proto::range(view.workspace, file, range, view.encoding);
-    DocumentSymbol {
-        name: symbol.name,
-        detail: symbol.detail,
-        kind: symbol_kind(symbol.kind),
-        tags: None,
-        deprecated: None,
-        range: range(symbol.range),
-        selection_range: range(symbol.selection),
-        children: Some(
-            symbol
-                .children
-                .into_iter()
-                .map(|child| document_symbol(view, file, child))
-                .collect(),
-        ),
-    }
-}
-
-/// The task a call-hierarchy item sent back by the client stands for.
-fn hierarchy_task<'v>(view: &View<'v>, item: &CallHierarchyItem) -> Option<&'v crate::db::Task> {
-    let data = item.data.as_ref()?;
-    let root = usize::try_from(data.get("root")?.as_u64()?).ok()?;
-    navigation::hierarchy_task(view.workspace, root, data.get("id")?.as_str()?)
 }

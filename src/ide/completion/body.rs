@@ -2,7 +2,8 @@
 //! reference, once the word at the cursor starts with `TASK-`.
 
 use super::context::{line_bounds, word_around};
-use super::tasks::{RefSite, task_completion};
+use super::matching::RefSite;
+use super::tasks::task_completion;
 use super::{CompletionList, Cx};
 use crate::base::TextRange;
 

@@ -4,7 +4,8 @@
 use std::collections::HashSet;
 
 use super::context::{Token, line_bounds, table_cells};
-use super::tasks::{RefSite, Relation, task_completion};
+use super::matching::{RefSite, Relation};
+use super::tasks::task_completion;
 use super::{CompletionList, Cx};
 use crate::base::TextRange;
 use crate::db::layout::namespace_of_dir;

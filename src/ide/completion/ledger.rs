@@ -4,8 +4,9 @@
 use std::collections::HashSet;
 
 use super::context::{Token, json_string_at, line_bounds, word_around};
+use super::matching::RefSite;
 use super::seen::dri_items;
-use super::tasks::{RefSite, task_completion};
+use super::tasks::task_completion;
 use super::{CompletionKind, CompletionList, Cx, complete, simple_item};
 use crate::base::TextRange;
 use crate::db::events::EVENTS;

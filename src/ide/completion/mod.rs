@@ -22,6 +22,8 @@ mod context;
 mod frontmatter;
 mod index_table;
 mod ledger;
+mod lists;
+mod matching;
 mod ranking;
 mod seen;
 mod tasks;

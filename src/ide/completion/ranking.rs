@@ -2,7 +2,7 @@
 //! stages before archived, then nearest ID first. Candidates are walked in that order from
 //! the model's task order, so a request costs what it returns, not the root's size.
 
-use super::tasks::{CyclePaths, Query, RefSite};
+use super::matching::{CyclePaths, Query, RefSite};
 use crate::db::task_order::TaskRun;
 use crate::db::vocab::Stage;
 use crate::db::{Task, TaskIdx, Workspace};
@@ -226,7 +226,7 @@ mod tests {
     use crate::ide::completion::CompletionConfig;
     use crate::ide::completion::check::{complete_at, config};
     use crate::ide::completion::context::Token;
-    use crate::ide::completion::tasks::Relation;
+    use crate::ide::completion::matching::Relation;
     use crate::ide::fixture::{COUNTER, package, workspace};
     use crate::syntax::task_id::TaskId;
 

@@ -5,9 +5,10 @@
 use std::collections::HashSet;
 
 use super::context::{Token, is_ref_byte, spacing_before, token_in};
-use super::frontmatter::{ListSite, is_list_field, list_completion};
+use super::lists::{ListSite, is_list_field, list_completion};
+use super::matching::{RefSite, Relation};
 use super::seen::dri_items;
-use super::tasks::{RefSite, Relation, task_completion};
+use super::tasks::task_completion;
 use super::{CompletionKind, CompletionList, Cx, complete, simple_item};
 use crate::base::TextRange;
 use crate::db::vocab::{BLOCKED_BY_PREFIXES, EFFORTS, PRIORITIES, SCHEMA_VERSIONS, Stage, Status};

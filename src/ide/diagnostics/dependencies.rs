@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use crate::base::edit_distance;
 use crate::db::events::event_line;
 use crate::db::flow::{cascade_recorded, has_concurrent_waiver};
-use crate::db::meta::{BlockedBy, RefItem};
+use crate::db::meta::{RefItem, references};
 use crate::db::vocab::{Stage, Status};
 use crate::db::{FileId, Task, TaskIdx, Workspace};
 use crate::ide::diagnostics::{RuleModule, task_anchor};
@@ -16,25 +16,6 @@ use crate::ide::types::{Diagnostic, Rule};
 use crate::syntax::time::format_rfc3339;
 use crate::syntax::task_id::TaskId;
 
-/// Every reference a card's frontmatter makes, with the field it sits in.
-pub(crate) fn references(task: &Task) -> impl Iterator<Item = (&'static str, &RefItem)> {
-    let meta = &task.meta;
-    let lists = [
-        ("depends_on", &meta.depends_on),
-        ("blocks", &meta.blocks),
-        ("related_to", &meta.related_to),
-        ("split_into", &meta.split_into),
-    ];
-    let blocked_by = match &meta.blocked_by {
-        Some((BlockedBy::Task { target, .. }, _)) => Some(("blocked_by", target)),
-        _ => None,
-    };
-    lists
-        .into_iter()
-        .flat_map(|(field, items)| items.iter().map(move |item| (field, item)))
-        .chain(meta.split_from.as_ref().map(|item| ("split_from", item)))
-        .chain(blocked_by)
-}
 
 /// The rules for one task; they read only it and the tasks it names.
 pub(super) fn check_task(workspace: &Workspace, idx: TaskIdx, out: &mut Vec<Diagnostic>) {

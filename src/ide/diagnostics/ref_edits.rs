@@ -5,9 +5,9 @@
 //! Dependencies column mirrors it, so that fixing a card never leaves a row behind.
 
 use crate::db::meta::RefItem;
+use crate::db::meta::references;
 use crate::db::vocab::REF_LIST_FIELDS;
 use crate::db::{Task, TaskIdx, Workspace};
-use crate::ide::diagnostics::dependencies::references;
 use crate::ide::diagnostics::fix::{Fixes, combine, rewrite};
 use crate::ide::diagnostics::index::{Follow, follow_card};
 use crate::ide::edit::frontmatter::{NewValue, remove_list_item, replace_list_item, set_field};

@@ -1,5 +1,7 @@
 //! Conversions from the analysis' plain types to protocol types: byte ranges become
-//! line/character positions in the negotiated encoding here and nowhere else.
+//! line/character positions in the negotiated encoding here and nowhere else. This file
+//! holds positions, URIs and diagnostics; `features.rs` the answers of the other features,
+//! `workspace_edit.rs` edits.
 
 use std::path::Path;
 use std::sync::OnceLock;
@@ -12,6 +14,15 @@ use tower_lsp_server::ls_types::{
 use crate::base::{PositionEncoding, TextRange};
 use crate::db::{FileId, Workspace};
 use crate::ide::types::{Diagnostic, Rule, Severity};
+
+mod features;
+mod workspace_edit;
+
+pub use features::{
+    HierarchyData, call_hierarchy_item, code_lens, completion_list, document_link, document_symbol,
+    goto_definition, hover, incoming_call, inlay_hint, outgoing_call, workspace_symbol,
+};
+pub use workspace_edit::{EditAbilities, workspace_edit};
 
 /// The public page of a rule's documentation: `docs/rules.md#<rule>` in the repository named
 /// by the package's `repository` metadata, at the tag of this version, so the text matches

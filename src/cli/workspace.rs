@@ -1,0 +1,81 @@
+//! The tasks roots a subcommand works on: found (SPEC §2) and read, with the paths it
+//! reports shown relative to the PATH it was given.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::cli::EXIT_USAGE;
+use crate::db::Workspace;
+use crate::loader;
+use crate::roots;
+
+/// The tasks roots a subcommand works on (SPEC §2): the one given with `--tasks-root`
+/// (relative to `base`, as the editor's `flowos.tasksRoot` is to its workspace folder), else
+/// those found for `base`: below it, else above it. The error is the exit code, its reason
+/// written on `err`; where it fails nothing has been read, so nothing can be written.
+pub fn find_roots(
+    base: &Path,
+    tasks_root: Option<&Path>,
+    err: &mut dyn Write,
+) -> Result<Vec<PathBuf>, i32> {
+    if let Some(tasks_root) = tasks_root {
+        let root = base.join(tasks_root);
+        if !root.is_dir() {
+            let _ = writeln!(
+                err,
+                "flowos-lsp: --tasks-root {}: there is no folder {}",
+                tasks_root.display(),
+                root.display()
+            );
+            return Err(EXIT_USAGE);
+        }
+        return Ok(vec![root]);
+    }
+    let roots = match roots::find(base) {
+        Ok(roots) => roots,
+        Err(error) => {
+            let _ = writeln!(err, "flowos-lsp: cannot read {}: {error}", base.display());
+            return Err(EXIT_USAGE);
+        }
+    };
+    if roots.is_empty() {
+        let _ = writeln!(
+            err,
+            "flowos-lsp: no .work/tasks found in {}, below it or above it; {}, \
+             or the one given with --tasks-root",
+            base.display(),
+            roots::WHAT_IS_A_ROOT
+        );
+        return Err(EXIT_USAGE);
+    }
+    Ok(roots)
+}
+
+/// Reads `roots`, reporting unreadable files on `err` (paths shown relative to `base`).
+pub fn load_roots(base: &Path, roots: &[PathBuf], err: &mut dyn Write) -> Workspace {
+    let inputs: Vec<_> = roots.iter().map(|root| loader::load_root(root)).collect();
+    for input in &inputs {
+        for problem in &input.problems {
+            let path = display_path(base, &input.path.join(&problem.rel));
+            let _ = writeln!(err, "flowos-lsp: {path}: {}", problem.message);
+        }
+    }
+    Workspace::build(inputs)
+}
+
+/// Finds the tasks roots for `base` (see [`find_roots`]) and reads them.
+pub fn load_workspace(
+    base: &Path,
+    tasks_root: Option<&Path>,
+    err: &mut dyn Write,
+) -> Result<Workspace, i32> {
+    let roots = find_roots(base, tasks_root, err)?;
+    Ok(load_roots(base, &roots, err))
+}
+
+/// `path` relative to the checked PATH when it lies below it, with `/` separators.
+pub fn display_path(base: &Path, path: &Path) -> String {
+    let relative = path.strip_prefix(base).unwrap_or(path);
+    let shown = relative.to_string_lossy().replace('\\', "/");
+    if shown.is_empty() { ".".into() } else { shown }
+}
