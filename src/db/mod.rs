@@ -8,7 +8,9 @@ pub mod events;
 pub mod layout;
 pub mod mentions;
 pub mod meta;
+pub mod metrics;
 pub mod task_order;
+pub mod timeline;
 pub mod update;
 pub mod vocab;
 
