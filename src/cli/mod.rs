@@ -3,6 +3,7 @@
 pub mod check;
 pub mod fix;
 pub mod new;
+pub mod query;
 pub mod rules;
 pub mod transition;
 

@@ -12,6 +12,7 @@ pub mod inlay_hints;
 pub mod navigation;
 pub mod new_task;
 pub mod projection;
+pub mod query;
 pub mod source_change;
 pub mod symbols;
 pub mod transitions;
