@@ -64,8 +64,36 @@ fn every_query_answers_its_documented_json() {
         ("metrics_task", &["metrics", "--task", "0005"]),
         ("ready", &["ready", "--why"]),
     ];
+    let docs =
+        std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("docs/queries.md"))
+            .unwrap();
     for (name, args) in cases {
-        insta::assert_json_snapshot!(name, json(args));
+        let results = json(args);
+        // Every field a query answers is documented (`docs/queries.md` names it in backticks).
+        let mut keys = Vec::new();
+        collect_keys(&results, &mut keys);
+        for key in keys {
+            assert!(
+                docs.contains(&format!("`{key}`")) || key.starts_with('@') || key == "-",
+                "`query {}` answers `{key}`, which docs/queries.md does not document",
+                args[0]
+            );
+        }
+        insta::assert_json_snapshot!(name, results);
+    }
+}
+
+/// Every object key in `value`, at any depth.
+fn collect_keys(value: &Value, keys: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            for (key, value) in map {
+                keys.push(key.clone());
+                collect_keys(value, keys);
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|item| collect_keys(item, keys)),
+        _ => {}
     }
 }
 

@@ -276,7 +276,9 @@ impl Timeline {
                 at,
                 event: name.to_string(),
                 from: stage_field(event, &["from", "from_stage"]).or(self.stage()),
-                to: stage_field(event, &["to", "to_stage"]),
+                // `rework_required` always sends the task back to next (SPEC §2).
+                to: stage_field(event, &["to", "to_stage"])
+                    .or((name == "rework_required").then_some(Stage::Next)),
                 reason: ["reason", "desc"]
                     .iter()
                     .find_map(|key| event.str_field(key))
