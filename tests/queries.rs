@@ -10,6 +10,7 @@ use std::path::PathBuf;
 
 use serde_json::Value;
 use support::faults::{Run, cli};
+use support::{Answers, Client, TIMEOUT};
 
 const NOW: &str = "--now=2026-11-30T00:00:00Z";
 
@@ -202,4 +203,63 @@ fn bad_questions_exit_2_with_the_reason() {
         "{}",
         run.stderr
     );
+}
+
+#[test]
+fn flowos_query_over_lsp_answers_what_the_cli_prints() {
+    let folder = fixture();
+    let mut client = Client::spawn_with_env(Answers::Normally, &[("FLOWOS_NOW", &NOW[6..])]);
+    client.initialize(&folder, serde_json::json!({}), serde_json::json!({}));
+    let card = folder.join(".work/tasks/next/TASK-0006-csv-import/0006-csv-import.task.md");
+    assert!(
+        client.wait_until(TIMEOUT, |client| !client.rules(&card).is_empty()),
+        "the server never analysed the fixture"
+    );
+    let cases: [(&[&str], Value); 5] = [
+        (
+            &["ready", "--why"],
+            serde_json::json!({"query": "ready", "why": true}),
+        ),
+        (&["metrics"], serde_json::json!({"query": "metrics"})),
+        (
+            &[
+                "metrics",
+                "--since",
+                "2026-11-16",
+                "--until",
+                "2026-11-23",
+                "--dri",
+                "bo",
+            ],
+            serde_json::json!({"query": "metrics", "since": "2026-11-16", "until": "2026-11-23",
+                               "filters": {"dri": ["bo"]}}),
+        ),
+        (
+            &["dependents", "TASK-0005", "--all"],
+            serde_json::json!({"query": "dependents", "arg": "TASK-0005", "all": true}),
+        ),
+        (
+            &["events", "0003", "--type", "started"],
+            serde_json::json!({"query": "events", "arg": "0003", "eventType": "started"}),
+        ),
+    ];
+    for (args, request) in cases {
+        let mut with_format = args.to_vec();
+        with_format.extend(["--format", "json"]);
+        let printed = query(&with_format).json();
+        let answered = client.request(
+            "workspace/executeCommand",
+            serde_json::json!({"command": "flowos.query", "arguments": [request]}),
+        );
+        assert_eq!(answered, printed, "{args:?}");
+    }
+    let unknown = client.request_full(
+        "workspace/executeCommand",
+        serde_json::json!({"command": "flowos.query", "arguments": [{"query": "task", "arg": "0099"}]}),
+    );
+    assert_eq!(
+        unknown["error"]["message"],
+        "no task TASK-0099 in this workspace"
+    );
+    client.shutdown();
 }

@@ -448,7 +448,12 @@ fn related(
     }
     // Nearest first, then by ID (`TASK-0002` sorts before `TASK-0010`: the number is padded).
     out.sort_by(|a, b| {
-        let key = |row: &Value| (row["depth"].as_u64(), row["id"].as_str().map(str::to_string));
+        let key = |row: &Value| {
+            (
+                row["depth"].as_u64(),
+                row["id"].as_str().map(str::to_string),
+            )
+        };
         key(a).cmp(&key(b))
     });
     Value::Array(out)

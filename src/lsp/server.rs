@@ -41,6 +41,9 @@ fn now() -> i64 {
     fixed_now().unwrap_or_else(crate::ide::diagnostics::slo::clock_now)
 }
 
+/// The read-only query command (SPEC §9); answered by [`Backend::flowos_query`].
+const QUERY_COMMAND: &str = "flowos.query";
+
 /// How long a read-only request may wait for the session (which may be mid-analysis).
 const QUERY_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -139,6 +142,30 @@ impl Backend {
         work: impl FnOnce(&View) -> T + Send + 'static,
     ) -> Result<T> {
         self.ask(method, Input::AnalysedQuery, work).await
+    }
+
+    /// `flowos.query`: what `flowos-lsp query --format json` prints, answered from the live
+    /// model. The one argument is an `ide::query::QueryRequest` (`{"query": "ready", "why":
+    /// true, "filters": {"dri": ["@ana"]}}`, see docs/queries.md); read-only, so it runs as a
+    /// query on the session, never as a transaction.
+    async fn flowos_query(
+        &self,
+        arguments: Vec<serde_json::Value>,
+    ) -> Result<Option<serde_json::Value>> {
+        let request: crate::ide::query::QueryRequest = arguments
+            .into_iter()
+            .next()
+            .map(serde_json::from_value)
+            .transpose()
+            .map_err(|error| Error::invalid_params(format!("flowos.query: {error}")))?
+            .unwrap_or_default();
+        let now = now();
+        self.query("workspace/executeCommand", move |view| {
+            crate::ide::query::answer(view.workspace, &request, now)
+        })
+        .await?
+        .map(Some)
+        .map_err(|error| Error::invalid_params(error.0))
     }
 
     async fn ask<T: Send + 'static>(
@@ -369,6 +396,7 @@ fn capabilities(encoding: PositionEncoding) -> ServerCapabilities {
         execute_command_provider: Some(ExecuteCommandOptions {
             commands: code_actions::COMMANDS
                 .iter()
+                .chain([&QUERY_COMMAND])
                 .map(|c| c.to_string())
                 .collect(),
             work_done_progress_options: WorkDoneProgressOptions::default(),
@@ -619,6 +647,9 @@ impl LanguageServer for Backend {
         &self,
         params: ExecuteCommandParams,
     ) -> Result<Option<serde_json::Value>> {
+        if params.command == QUERY_COMMAND {
+            return self.flowos_query(params.arguments).await;
+        }
         let (reply, answer) = oneshot::channel();
         self.send(Input::Command {
             command: params.command.clone(),
