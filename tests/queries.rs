@@ -3,7 +3,8 @@
 //! snapshot (the contract of `docs/queries.md`), and the table and CSV renderings, filters,
 //! windows and errors are checked on top.
 
-#[allow(dead_code)]
+#![allow(clippy::disallowed_types, clippy::disallowed_methods)] // Tests spawn the binary; the product may not.
+
 mod support;
 
 use std::path::PathBuf;
