@@ -2,6 +2,7 @@
 
 pub mod check;
 pub mod fix;
+pub mod graph;
 pub mod new;
 pub mod query;
 pub mod rules;

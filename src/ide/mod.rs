@@ -6,6 +6,7 @@ pub mod diagnostics;
 pub mod document_links;
 pub mod edit;
 pub mod fixes;
+pub mod graph;
 pub mod hover;
 pub mod index_links;
 pub mod inlay_hints;

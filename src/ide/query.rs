@@ -208,7 +208,7 @@ fn stage_arg(request: &QueryRequest) -> Result<Stage, QueryError> {
 }
 
 /// The task `request.arg` names, in any loaded root.
-fn find(workspace: &Workspace, request: &QueryRequest) -> Result<TaskIdx, QueryError> {
+pub fn find(workspace: &Workspace, request: &QueryRequest) -> Result<TaskIdx, QueryError> {
     let spelling = request
         .arg
         .as_deref()
