@@ -4,6 +4,7 @@ pub mod check;
 pub mod fix;
 pub mod graph;
 pub mod new;
+pub mod now;
 pub mod query;
 pub mod rules;
 pub mod transition;

@@ -154,7 +154,7 @@ pub fn run(options: &QueryOptions, out: &mut dyn Write, err: &mut dyn Write) -> 
     0
 }
 
-fn clock_now() -> i64 {
+pub(crate) fn clock_now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |elapsed| elapsed.as_secs() as i64)

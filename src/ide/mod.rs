@@ -12,6 +12,7 @@ pub mod index_links;
 pub mod inlay_hints;
 pub mod navigation;
 pub mod new_task;
+pub mod now;
 pub mod projection;
 pub mod query;
 pub mod source_change;
