@@ -5,7 +5,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use crate::cli::check::{EXIT_USAGE, load_workspace};
-use crate::cli::{Arg, ArgCursor};
+use crate::cli::view_args::parse_view_args;
 use crate::ide::graph::{GraphScope, dependency_graph, to_dot, to_mermaid};
 use crate::ide::query::{QueryRequest, find};
 
@@ -34,17 +34,8 @@ pub struct GraphOptions {
 
 pub fn parse_args(args: &[String]) -> Result<GraphOptions, String> {
     let mut options = GraphOptions::default();
-    let mut cursor = ArgCursor::new(args);
-    while let Some(arg) = cursor.next_arg() {
-        let flag = match arg {
-            Arg::Positional(value) if options.path.is_none() => {
-                options.path = Some(PathBuf::from(value));
-                continue;
-            }
-            Arg::Positional(value) => return Err(format!("unexpected argument `{value}`")),
-            Arg::Flag(flag) => flag,
-        };
-        match flag.as_str() {
+    let view = parse_view_args(args, |flag, cursor| {
+        match flag {
             "--format" => {
                 options.format = match cursor.value("--format")?.as_str() {
                     "dot" => Format::Dot,
@@ -60,16 +51,15 @@ pub fn parse_args(args: &[String]) -> Result<GraphOptions, String> {
                         .map_err(|_| format!("--depth wants a whole number, not `{text}`"))?,
                 );
             }
-            "--tasks-root" => {
-                options.tasks_root = Some(PathBuf::from(cursor.value("--tasks-root")?))
-            }
-            "-h" | "--help" => return Err(String::new()),
-            _ => return Err(format!("unknown option `{flag}`")),
+            _ => return Ok(false),
         }
-    }
+        Ok(true)
+    })?;
     if options.depth.is_some() && options.from.is_none() {
         return Err("--depth counts steps from a task: give --from ID too".to_string());
     }
+    options.path = view.path;
+    options.tasks_root = view.tasks_root;
     Ok(options)
 }
 

@@ -1,5 +1,6 @@
 //! The command-line edge: subcommands that run the analysis without a language client.
 
+pub mod board;
 pub mod check;
 pub mod fix;
 pub mod graph;
@@ -8,6 +9,7 @@ pub mod now;
 pub mod query;
 pub mod rules;
 pub mod transition;
+pub mod view_args;
 
 /// The person acting: `--user`, else `FLOWOS_USER` (what ledger lines record). Never a guess: an audit log must not
 /// record an unknown actor, nor the login name of whatever machine ran the command.

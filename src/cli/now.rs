@@ -4,9 +4,9 @@
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
-use crate::cli::check::{load_workspace, parse_now};
+use crate::cli::check::load_workspace;
 use crate::cli::query::clock_now;
-use crate::cli::{Arg, ArgCursor};
+use crate::cli::view_args::parse_view_args;
 use crate::ide::now::{NowTask, NowView, Severity, now_view};
 
 pub const USAGE: &str = "\
@@ -26,45 +26,29 @@ pub struct NowOptions {
 }
 
 pub fn parse_args(args: &[String]) -> Result<NowOptions, String> {
-    let mut options = NowOptions::default();
     let mut colour = None;
-    let mut cursor = ArgCursor::new(args);
-    while let Some(arg) = cursor.next_arg() {
-        let flag = match arg {
-            Arg::Positional(value) if options.path.is_none() => {
-                options.path = Some(PathBuf::from(value));
-                continue;
-            }
-            Arg::Positional(value) => return Err(format!("unexpected argument `{value}`")),
-            Arg::Flag(flag) => flag,
-        };
-        match flag.as_str() {
-            "--now" => options.now = Some(parse_now(&cursor.value("--now")?)?),
-            "--color" | "--colour" => {
-                colour = match cursor.value(&flag)?.as_str() {
-                    "always" => Some(true),
-                    "never" => Some(false),
-                    "auto" => None,
-                    other => return Err(format!("`{other}`: use --color auto, always or never")),
-                }
-            }
-            "--tasks-root" => {
-                options.tasks_root = Some(PathBuf::from(cursor.value("--tasks-root")?))
-            }
-            "-h" | "--help" => return Err(String::new()),
-            _ => return Err(format!("unknown option `{flag}`")),
+    let view = parse_view_args(args, |flag, cursor| {
+        if !matches!(flag, "--color" | "--colour") {
+            return Ok(false);
         }
-    }
-    if options.now.is_none()
-        && let Ok(text) = std::env::var("FLOWOS_NOW")
-    {
-        options.now = Some(parse_now(&text).map_err(|e| format!("FLOWOS_NOW: {e}"))?);
-    }
+        colour = match cursor.value(flag)?.as_str() {
+            "always" => Some(true),
+            "never" => Some(false),
+            "auto" => None,
+            other => return Err(format!("`{other}`: use --color auto, always or never")),
+        };
+        Ok(true)
+    })?;
     // The environment is read here, at the edge; `run` only follows the decision.
-    options.colour = colour.unwrap_or_else(|| {
+    let colour = colour.unwrap_or_else(|| {
         std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
     });
-    Ok(options)
+    Ok(NowOptions {
+        path: view.path,
+        tasks_root: view.tasks_root,
+        now: view.now,
+        colour,
+    })
 }
 
 pub fn run(options: &NowOptions, out: &mut dyn Write, err: &mut dyn Write) -> i32 {

@@ -1,5 +1,6 @@
 //! Features of the analysis, shaped `(workspace, &Config) -> plain types`; no protocol types.
 
+pub mod board;
 pub mod code_lens;
 pub mod completion;
 pub mod diagnostics;
