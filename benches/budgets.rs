@@ -1,8 +1,9 @@
 //! The SPEC §7 budgets, measured: `cargo bench --bench budgets` generates a quiet and a noisy
 //! workspace of 1,000 and 10,000 tasks under `target/bench-workspaces/` and, for each, times
-//! the floor, a cold `check` and the server's start against it, a minute of typing in a card
-//! (a body line, then a `depends_on` item), requests, and the server's memory, and prints a
-//! table in which every row carries its budget and verdict.
+//! the floor, a cold `check`, the SPEC §9 queries (`query ready --why`, `query metrics`) and
+//! the server's start against it, a minute of typing in a card (a body line, then a
+//! `depends_on` item), requests, and the server's memory, and prints a table in which every
+//! row carries its budget and verdict.
 //!
 //! Honesty first. The floor is SPEC §7's program (`support/floor.rs`): it shares no code with
 //! the product. The floor, `check` and the server are all timed as whole processes from
@@ -158,6 +159,23 @@ fn check_command(folder: &Path) -> Command {
         .arg(folder)
         .args(["--now", NOW, "--format", "json"]);
     command
+}
+
+/// The SPEC §9 queries timed against the floor: what to pull next, and the full metrics.
+const QUERIES_TIMED: [&[&str]; 2] = [&["ready", "--why"], &["metrics"]];
+
+/// SPEC §9: any query or the full metrics within the floor.
+const QUERY_RATIO_BUDGET: f64 = 1.0;
+
+/// One cold `query … --format json` as a process, its answer written to /dev/null.
+fn query_process(folder: &Path, args: &[&str]) -> Duration {
+    let mut command = Command::new(BINARY);
+    command
+        .arg("query")
+        .args(args)
+        .arg(folder)
+        .args(["--now", NOW, "--format", "json"]);
+    time_process(command, &[0])
 }
 
 /// One cold `check --format json` as a process, its report written to /dev/null. Exit code
@@ -633,6 +651,8 @@ struct Column {
     report: Report,
     floor: Stats,
     check: Stats,
+    /// One per [`QUERIES_TIMED`].
+    queries: Vec<Stats>,
     server: ServerFigures,
 }
 
@@ -738,10 +758,18 @@ fn measure(base: &Path, tasks: usize, noisy: bool, settings: &Settings) -> Colum
     check_process(&folder);
     let mut floors = Vec::new();
     let mut checks = Vec::new();
+    let mut queries: Vec<Vec<Duration>> = vec![Vec::new(); QUERIES_TIMED.len()];
+    for args in QUERIES_TIMED {
+        query_process(&folder, args);
+    }
     for _ in 0..settings.runs {
         floors.push(floor_process(&root));
         checks.push(check_process(&folder));
+        for (times, args) in queries.iter_mut().zip(QUERIES_TIMED) {
+            times.push(query_process(&folder, args));
+        }
     }
+    let queries: Vec<Stats> = queries.into_iter().map(Stats::new).collect();
     let floor = Stats::new(floors);
     let check = Stats::new(checks);
     eprintln!(
@@ -760,6 +788,7 @@ fn measure(base: &Path, tasks: usize, noisy: bool, settings: &Settings) -> Colum
         report,
         floor,
         check,
+        queries,
         server,
     }
 }
@@ -823,6 +852,17 @@ fn print_table(columns: &[Column], settings: &Settings) {
         },
         "≤ 2×",
     );
+    for (i, args) in QUERIES_TIMED.iter().enumerate() {
+        line(
+            &format!("`query {}` process (median) ÷ floor", args.join(" ")),
+            &|c| {
+                let ratio = c.floor_ratio(c.queries[i].median());
+                let verdict = verdict(ratio <= QUERY_RATIO_BUDGET);
+                format!("{} = {ratio:.2}× {verdict}", ms(c.queries[i].median()))
+            },
+            "≤ 1× (SPEC §9)",
+        );
+    }
     line(
         &format!(
             "server spawn → first full diagnostics (median of {})",

@@ -21,8 +21,11 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use flowos_lsp::base::{LineIndex, PositionEncoding, TextRange};
+use flowos_lsp::db::metrics::{Window, metrics, task_figures, timeline_of};
 use flowos_lsp::db::vocab::Stage;
-use flowos_lsp::db::{FileId, FileInput, FileRole, Parsed, RootInput, Workspace, parse_file};
+use flowos_lsp::db::{
+    FileId, FileInput, FileRole, Parsed, RootInput, TaskIdx, Workspace, parse_file,
+};
 use flowos_lsp::ide::code_lens::code_lens;
 use flowos_lsp::ide::completion::{CompletionConfig, completion};
 use flowos_lsp::ide::diagnostics::workspace_diagnostics;
@@ -850,6 +853,8 @@ fn check_workspace(workspace: &Workspace, fuzzed: FileId, probe: usize) {
         }
     }
 
+    check_flow(workspace);
+
     // Transitions of the task whose files are fuzzed: offers, plans and their projections.
     if let Some(idx) = workspace.task_idx_of_file(fuzzed) {
         let ctx = config.clone();
@@ -862,6 +867,35 @@ fn check_workspace(workspace: &Workspace, fuzzed: FileId, probe: usize) {
             }
         }
     }
+}
+
+/// The flow engine (SPEC §9) on whatever the ledgers hold: every duration it reports is
+/// non-negative, every efficiency a percentage, and it counts no more tasks than there are.
+fn check_flow(workspace: &Workspace) {
+    let tasks: Vec<TaskIdx> = (0..workspace.tasks.len() as u32).map(TaskIdx).collect();
+    for &idx in &tasks {
+        let figures = task_figures(timeline_of(workspace, workspace.task(idx)).as_ref(), NOW);
+        let hours = [
+            figures.lead_hours,
+            figures.in_flight_hours,
+            figures.blocked_hours,
+            figures.paused_hours,
+            figures.active_hours,
+        ];
+        assert!(hours.iter().flatten().all(|h| *h >= 0.0), "{figures:?}");
+        assert!(figures.stage_hours.iter().all(|stage| stage.hours >= 0.0));
+        assert!(
+            figures
+                .flow_efficiency_pct
+                .is_none_or(|pct| (0.0..=100.0).contains(&pct)),
+            "{figures:?}"
+        );
+    }
+    let window = Window::default_until(NOW);
+    let figures = metrics(workspace, &tasks, window, NOW);
+    assert!(figures.throughput.count <= tasks.len() && figures.wip.total <= tasks.len());
+    assert!(figures.skipped.len() <= tasks.len());
+    assert!(figures.blocker_impact.iter().all(|b| b.blocked_hours > 0.0));
 }
 
 fn check_diagnostic(texts: &[Text], diagnostic: &Diagnostic) {
@@ -1134,6 +1168,9 @@ const EVENT_VALUES: &[&str] = &[
     "\"2.0\"", "\"x.y\"", "\"TASK-0002\"", "\"current\"", "\"\"", "null", "true", "0", "-1e308",
     "18446744073709551616", "[]", "[\"TASK-0002\", {\"a\": [1]}]", "{}", "{\"dependency\": \"TASK-0002\"}",
     "\"\\u00e9\\\"\\\\\"", "\"é🎉\"", "\"\\uD83C\\uDF89\"",
+    // The events and fields the flow engine reads a task's history from.
+    "\"blocked\"", "\"unblocked\"", "\"paused\"", "\"resumed\"", "\"rollback\"",
+    "\"task:TASK-0002 (canceled)\"", "\"2026-03-01T09:00:00Z\"",
 ];
 
 #[rustfmt::skip]
@@ -1540,4 +1577,40 @@ fn block_scalar_starting_with_a_quote() {
     }
     let card = CARD.replacen("notes: |", "notes: >\n  \"ts\"\u{feff}\nx: |", 1);
     run_case(Target::Card, card.into_bytes(), 0);
+}
+
+#[test]
+fn flow_engine_on_reversed_repeated_and_torn_ledgers() {
+    let seed = Target::Ledger.seed();
+    let lines: Vec<&str> = seed.lines().collect();
+    let reversed: String = lines.iter().rev().map(|line| format!("{line}\n")).collect();
+    let repeated = seed.repeat(3);
+    let torn = &seed[..seed.len() / 2];
+    let blocked_twice_unblocked_thrice = [
+        r#"{"ts":"2026-03-01T09:00:00Z","user":"@a","event":"created","desc":"d"}"#,
+        r#"{"ts":"2026-03-02T09:00:00Z","user":"@a","event":"blocked","desc":"d"}"#,
+        r#"{"ts":"2026-03-02T09:00:00Z","user":"@a","event":"blocked","desc":"d"}"#,
+        r#"{"ts":"2026-03-03T09:00:00Z","user":"@a","event":"unblocked","desc":"d"}"#,
+        r#"{"ts":"2026-03-04T09:00:00Z","user":"@a","event":"unblocked","desc":"d"}"#,
+        r#"{"ts":"2026-03-05T09:00:00Z","user":"@a","event":"resumed","desc":"d"}"#,
+    ]
+    .join("\n");
+    for ledger in [
+        reversed,
+        repeated,
+        torn.to_string(),
+        blocked_twice_unblocked_thrice.clone(),
+    ] {
+        let workspace = workspace_with(Target::Ledger, ledger.into_bytes());
+        bounded("flow engine", CASE_BOUND, move || check_flow(&workspace));
+    }
+    // The second `unblocked` has no block to end: the ledger is left out, with that reason.
+    let workspace = workspace_with(Target::Ledger, blocked_twice_unblocked_thrice.into_bytes());
+    let tasks: Vec<TaskIdx> = (0..workspace.tasks.len() as u32).map(TaskIdx).collect();
+    let figures = metrics(&workspace, &tasks, Window::default_until(NOW), NOW);
+    let reasons: Vec<&str> = figures.skipped.iter().map(|s| s.reason.as_str()).collect();
+    assert!(
+        reasons.contains(&"ledger line 5: `unblocked` ends no block"),
+        "{reasons:?}"
+    );
 }

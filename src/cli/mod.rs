@@ -1,10 +1,15 @@
 //! The command-line edge: subcommands that run the analysis without a language client.
 
+pub mod board;
 pub mod check;
 pub mod fix;
+pub mod graph;
 pub mod new;
+pub mod now;
+pub mod query;
 pub mod rules;
 pub mod transition;
+pub mod view_args;
 pub mod workspace;
 
 use std::path::PathBuf;

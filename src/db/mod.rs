@@ -11,8 +11,10 @@ pub mod index_row;
 pub mod layout;
 pub mod mentions;
 pub mod meta;
+pub mod metrics;
 pub mod slo;
 pub mod task_order;
+pub mod timeline;
 pub mod update;
 pub mod vocab;
 

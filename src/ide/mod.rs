@@ -1,17 +1,21 @@
 //! Features of the analysis, shaped `(workspace, &Config) -> plain types`; no protocol types.
 
+pub mod board;
 pub mod code_lens;
 pub mod completion;
 pub mod diagnostics;
 pub mod document_links;
 pub mod edit;
 pub mod fixes;
+pub mod graph;
 pub mod hover;
 pub mod index_links;
 pub mod inlay_hints;
 pub mod navigation;
 pub mod new_task;
+pub mod now;
 pub mod projection;
+pub mod query;
 pub mod source_change;
 pub mod symbols;
 pub mod task_of_position;

@@ -17,11 +17,15 @@ pub const TRANSITION_COMMAND: &str = "flowos.transition";
 pub const COMPLETE_COMMAND: &str = "flowos.completeTransition";
 pub const CREATE_FILE_COMMAND: &str = "flowos.createFile";
 pub const NEW_TASK_COMMAND: &str = "flowos.newTask";
-pub const COMMANDS: [&str; 4] = [
+/// The read-only query command (SPEC §9): answered from the live model by the server's
+/// handler, never run as a transaction.
+pub const QUERY_COMMAND: &str = "flowos.query";
+pub const COMMANDS: [&str; 5] = [
     TRANSITION_COMMAND,
     COMPLETE_COMMAND,
     CREATE_FILE_COMMAND,
     NEW_TASK_COMMAND,
+    QUERY_COMMAND,
 ];
 
 /// `flowos.transition` and `flowos.completeTransition`: a task (by root and ID), the action

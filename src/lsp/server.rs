@@ -26,7 +26,7 @@ use crate::lsp::config::{Settings, fixed_now};
 use crate::lsp::from_proto::path_of;
 use crate::lsp::session::Input;
 use crate::lsp::view::{Query, View};
-use crate::lsp::{from_proto, to_proto};
+use crate::lsp::{command_args, from_proto, to_proto};
 
 /// How long any request to the client may take before the server stops waiting.
 const CLIENT_TIMEOUT: Duration = Duration::from_secs(2);
@@ -129,6 +129,30 @@ impl Backend {
         work: impl FnOnce(&View) -> T + Send + 'static,
     ) -> Result<T> {
         self.ask(method, Input::AnalysedQuery, work).await
+    }
+
+    /// `flowos.query`: what `flowos-lsp query --format json` prints, answered from the live
+    /// model. The one argument is an `ide::query::QueryRequest` (`{"query": "ready", "why":
+    /// true, "filters": {"dri": ["@ana"]}}`, see docs/queries.md); read-only, so it runs as a
+    /// query on the session, never as a transaction.
+    async fn flowos_query(
+        &self,
+        arguments: Vec<serde_json::Value>,
+    ) -> Result<Option<serde_json::Value>> {
+        let request: crate::ide::query::QueryRequest = arguments
+            .into_iter()
+            .next()
+            .map(serde_json::from_value)
+            .transpose()
+            .map_err(|error| Error::invalid_params(format!("flowos.query: {error}")))?
+            .unwrap_or_default();
+        let now = now();
+        self.query("workspace/executeCommand", move |view| {
+            crate::ide::query::answer(view.workspace, &request, now)
+        })
+        .await?
+        .map(Some)
+        .map_err(|error| Error::invalid_params(error.0))
     }
 
     async fn ask<T: Send + 'static>(
@@ -426,6 +450,9 @@ impl LanguageServer for Backend {
         &self,
         params: ExecuteCommandParams,
     ) -> Result<Option<serde_json::Value>> {
+        if params.command == command_args::QUERY_COMMAND {
+            return self.flowos_query(params.arguments).await;
+        }
         let (reply, answer) = oneshot::channel();
         self.send(Input::Command {
             command: params.command.clone(),
