@@ -402,10 +402,7 @@ mod tests {
     fn objects_flatten_to_named_paths_and_lists_to_columns() {
         let value = serde_json::json!({"a": {"b": 1}, "by": [{"stage": "next", "count": 2}]});
         let table = render(&value, &Csv);
-        assert_eq!(
-            table,
-            "field,value\na.b,1\nby.next.count,2\n"
-        );
+        assert_eq!(table, "field,value\na.b,1\nby.next.count,2\n");
         let rows = serde_json::json!([{"id": "TASK-1", "tags": ["x", "y"], "n": null}]);
         assert_eq!(render(&rows, &Csv), "id,tags,n\nTASK-1,\"x, y\",-\n");
     }
