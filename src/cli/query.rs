@@ -405,6 +405,7 @@ mod tests {
         let table = render(&value, &Csv);
         assert_eq!(table, "field,value\na.b,1\nby.next.count,2\n");
         let rows = serde_json::json!([{"id": "TASK-1", "tags": ["x", "y"], "n": null}]);
-        assert_eq!(render(&rows, &Csv), "id,tags,n\nTASK-1,\"x, y\",-\n");
+        // `id` leads; the other columns follow in key order.
+        assert_eq!(render(&rows, &Csv), "id,n,tags\nTASK-1,-,\"x, y\"\n");
     }
 }
