@@ -209,6 +209,11 @@ fn neovim_shows_diagnostics_navigates_completes_and_runs_transitions() {
         assert!(labels.contains(&id), "{id} missing from {labels:?}");
     }
     assert!(!labels.contains(&"TASK-0005"), "{labels:?}");
+    // <C-x><C-o> asks the server, not the markdown ftplugin's HTML completion.
+    assert_eq!(
+        results["completion"]["omnifunc"], "v:lua.vim.lsp.omnifunc",
+        "{results:#}"
+    );
 
     // d. The picker offered only runnable transitions; the others were reported with why.
     let transition = &results["transition"];
