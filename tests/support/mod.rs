@@ -4,6 +4,7 @@
 
 #![allow(dead_code)]
 
+pub mod editor;
 #[cfg(unix)]
 pub mod faults;
 pub mod rng;
