@@ -1,8 +1,8 @@
-//! End-to-end test in the real editor: a headless Emacs (28 with elpa-eglot, or 29+) loads
-//! `editors/emacs/flowos.el`, starts the built `flowos-lsp` through eglot, and runs
-//! `editors/emacs/tests/e2e.el` over a fixture workspace in a folder without version control:
-//! the project root, diagnostics, go to definition, completion, `flowos-transition` and
-//! `flowos-new-task`. The script writes what the editor saw as JSON; the assertions, and the
+//! End-to-end test in the real editor: a headless Emacs (28 with elpa-eglot, or 29+) runs the
+//! README's init snippet, which loads `editors/emacs/flowos.el`; eglot starts the built
+//! `flowos-lsp`, and `editors/emacs/tests/e2e.el` runs over a fixture workspace in a folder
+//! without version control: the project root, a ledger joining the same server, diagnostics,
+//! go to definition, completion, `flowos-transition` and `flowos-new-task`. The script writes what the editor saw as JSON; the assertions, and the
 //! checks on disk, are here. Without `emacs` the test is skipped, loudly, except in CI.
 
 #![allow(clippy::disallowed_types, clippy::disallowed_methods)] // Tests spawn the binary and editors; the product may not.
@@ -29,6 +29,26 @@ fn emacs_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("editors/emacs")
 }
 
+/// The README's init-file snippet, loading `flowos.el` from this checkout: the test runs
+/// what a user is told to write.
+fn readme_init() -> String {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let snippet = readme
+        .split("```elisp\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("the README has an elisp block");
+    assert!(
+        snippet.contains("/path/to/flowos-lsp/editors/emacs"),
+        "{snippet}"
+    );
+    snippet.replace(
+        "/path/to/flowos-lsp/editors/emacs",
+        &emacs_dir().display().to_string(),
+    )
+}
+
 /// Runs the e2e script in a headless Emacs against `project`; returns what it recorded.
 fn run_emacs(scratch: &Path, project: &Path) -> Value {
     let out = scratch.join("e2e.json");
@@ -36,10 +56,12 @@ fn run_emacs(scratch: &Path, project: &Path) -> Value {
     std::fs::create_dir_all(&home).unwrap();
     let log = scratch.join("emacs.log");
     let started = Instant::now();
+    let init = scratch.join("init.el");
+    std::fs::write(&init, readme_init()).unwrap();
     // `-q`, not `-Q`: Debian's site-start is what puts elpa-eglot on the load path.
     let mut child = Command::new("emacs")
         .args(["--batch", "-q", "-l"])
-        .arg(emacs_dir().join("flowos.el"))
+        .arg(&init)
         .arg("-l")
         .arg(emacs_dir().join("tests/e2e.el"))
         .current_dir(project)
@@ -99,6 +121,9 @@ fn emacs_roots_the_tree_shows_diagnostics_navigates_completes_and_runs_transitio
         "{results:#}"
     );
     assert_eq!(results["mode"], "markdown-mode");
+    // A ledger opens in flowos-ledger-mode and joins the running server.
+    assert_eq!(results["ledger_mode"], "flowos-ledger-mode", "{results:#}");
+    assert_eq!(results["ledger_managed"], true, "{results:#}");
 
     // a. The broken dependency, on its line.
     let card_4 = std::fs::read_to_string(card(&root, "backlog", 4)).unwrap();

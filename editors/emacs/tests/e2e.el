@@ -1,7 +1,8 @@
 ;;; e2e.el --- drives flowos.el in a headless Emacs (run by tests/emacs.rs)  -*- lexical-binding: t; -*-
 
 ;; Records what the editor saw as JSON in $FLOWOS_E2E_OUT; the Rust test makes the
-;; assertions.  Run as: emacs --batch -q -l editors/emacs/flowos.el -l this file.
+;; assertions.  Run as: emacs --batch -q -l INIT -l this file, INIT being the README's
+;; snippet (which loads flowos.el and adds eglot-ensure to the modes' hooks).
 
 (require 'json)
 (require 'xref)
@@ -13,7 +14,6 @@
 
 (setq flowos-server-command (list (getenv "FLOWOS_LSP_BIN") "--stdio"))
 (setq eglot-sync-connect t)
-(add-hook 'markdown-mode-hook #'eglot-ensure)
 
 (defun e2e-put (key value) (push (cons key value) e2e-results))
 
@@ -52,6 +52,13 @@
                                 (list (cons 'message (flymake-diagnostic-text d))
                                       (cons 'line (1- (line-number-at-pos (flymake-diagnostic-beg d))))))
                               (flymake-diagnostics))))))
+
+;; A ledger: its mode, and the server already running for the tree takes it.
+(e2e-step "ledger"
+  (lambda ()
+    (find-file (format "%s/backlog/TASK-0004-job/0004.ledger.jsonl" e2e-tasks))
+    (e2e-put 'ledger_mode (symbol-name major-mode))
+    (e2e-put 'ledger_managed (if (eglot-current-server) t :json-false))))
 
 ;; b. Definition on the dependency's ID: the jump.
 (e2e-step "definition"
