@@ -9,7 +9,6 @@
 
 mod support;
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -19,25 +18,6 @@ const NOW: &str = "--now=2026-11-20T12:00:00Z";
 
 fn demo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/demo")
-}
-
-fn chromium_available() -> bool {
-    let found = Command::new("chromium")
-        .arg("--version")
-        .stdin(Stdio::null())
-        .output()
-        .is_ok_and(|output| output.status.success());
-    if !found {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "chromium not found, and CI=true: the board's browser test must run in CI"
-        );
-        let _ = writeln!(
-            std::io::stderr(),
-            "\n***** SKIPPED: chromium not found; the board's browser test did not run *****\n"
-        );
-    }
-    found
 }
 
 /// Headless Chromium with nothing reaching out to the network, a profile of its own.
@@ -74,7 +54,7 @@ fn attributes<'a>(dom: &'a str, prefix: &str, attribute: &str) -> Vec<&'a str> {
 
 #[test]
 fn the_demo_board_in_a_real_browser() {
-    if !chromium_available() {
+    if !support::editor::available("chromium", "board's browser") {
         return;
     }
     let scratch = tempfile::tempdir().unwrap();

@@ -222,6 +222,29 @@ fn transitions_are_offered_with_their_blocking_reasons_and_run_as_transactions()
 }
 
 #[test]
+fn a_client_without_show_document_is_told_the_moved_cards_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = full_current(dir.path());
+    let mut client = Client::spawn_with_env(Answers::Normally, &[("FLOWOS_NOW", NOW)]);
+    client.settings = json!({"user": "@ana"});
+    let mut without = capabilities();
+    without["window"] = json!({"workDoneProgress": true});
+    client.initialize(dir.path(), without, json!({"user": "@ana"}));
+    let actions = code_actions(&mut client, &card(&root, "current", 2), 3, None);
+    let answer = execute(&mut client, titled(&actions, "Complete TASK-0002"));
+    assert_eq!(answer["ok"], true, "{answer}");
+    let moved = card(&root, "integration", 2).display().to_string();
+    client.wait_until(TIMEOUT, |client| {
+        client.notifications.iter().any(|n| {
+            n["method"] == "window/showMessage"
+                && n["params"]["message"]
+                    .as_str()
+                    .is_some_and(|m| m.contains(&moved))
+        })
+    });
+}
+
+#[test]
 fn a_file_changed_after_the_offer_or_unsaved_makes_the_transition_refuse() {
     let dir = tempfile::tempdir().unwrap();
     let root = full_current(dir.path());

@@ -7,7 +7,6 @@
 
 #![allow(clippy::disallowed_types, clippy::disallowed_methods)] // Tests spawn the binary and editors; the product may not.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -16,7 +15,9 @@ use serde_json::Value;
 
 mod support;
 
-use support::staged::{indexes, ledger, task};
+use support::editor;
+
+use support::staged::{card, editor_fixture, ledger, ledger_path};
 
 const NOW: &str = "2026-11-20T12:00:00Z";
 /// Each step of the script waits at most this long.
@@ -28,55 +29,8 @@ fn plugin_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("editors/nvim")
 }
 
-/// 0001 (next) depends on 0002 (integration); 0003 can complete; 0004 (backlog) depends on a
-/// task that does not exist; 0005 (inbox) has an empty `depends_on` to complete in.
-fn fixture(project: &Path) -> PathBuf {
-    let root = project.join(".work/tasks");
-    task(&root, "next", 1, "depends_on: [\"TASK-0002\"]\n");
-    task(&root, "integration", 2, "blocks: [\"TASK-0001\"]\n");
-    task(&root, "current", 3, "");
-    task(&root, "backlog", 4, "depends_on: [\"TASK-0999\"]\n");
-    task(&root, "inbox", 5, "depends_on: []\n");
-    indexes(&root, 6);
-    root
-}
-
-fn card(root: &Path, stage: &str, number: u32) -> PathBuf {
-    root.join(stage)
-        .join(format!("TASK-{number:04}-job"))
-        .join(format!("{number:04}-job.task.md"))
-}
-
-fn ledger_path(root: &Path, stage: &str, number: u32) -> PathBuf {
-    root.join(stage)
-        .join(format!("TASK-{number:04}-job"))
-        .join(format!("{number:04}.ledger.jsonl"))
-}
-
 fn uri(path: &Path) -> String {
     format!("file://{}", path.display())
-}
-
-/// Whether `nvim` runs; when it does not, CI fails and a developer's machine skips, loudly.
-fn nvim_available() -> bool {
-    let found = Command::new("nvim")
-        .arg("--version")
-        .stdin(Stdio::null())
-        .output()
-        .is_ok_and(|output| output.status.success());
-    if !found {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "nvim not found, and CI=true: the Neovim end-to-end test must run in CI"
-        );
-        // Straight to the process's stderr: the test harness does not capture it, so the skip
-        // shows in a plain `cargo test` run.
-        let _ = writeln!(
-            std::io::stderr(),
-            "\n***** SKIPPED: nvim not found; the Neovim end-to-end test did not run *****\n"
-        );
-    }
-    found
 }
 
 /// Runs the e2e script in a headless Neovim against `project`; returns what it recorded.
@@ -119,17 +73,7 @@ fn run_nvim(scratch: &Path, project: &Path) -> Value {
             read("nvim.stderr")
         )
     };
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if started.elapsed() > RUN_TIMEOUT {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("nvim did not finish within {RUN_TIMEOUT:?}\n{}", logs());
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let status = editor::wait(&mut child, started, RUN_TIMEOUT, logs);
     eprintln!("nvim ran for {:?}", started.elapsed());
     assert!(status.success(), "nvim exited with {status}\n{}", logs());
     let text = std::fs::read_to_string(&out)
@@ -157,13 +101,13 @@ fn strings(value: &Value) -> Vec<&str> {
 
 #[test]
 fn neovim_shows_diagnostics_navigates_completes_and_runs_transitions() {
-    if !nvim_available() {
+    if !editor::available("nvim", "Neovim") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
     let scratch = dir.path().canonicalize().unwrap();
     let project = scratch.join("project");
-    let root = fixture(&project);
+    let root = editor_fixture(&project);
     let ledger_before = std::fs::read_to_string(ledger_path(&root, "current", 3)).unwrap();
 
     let results = run_nvim(&scratch, &project);
@@ -209,6 +153,11 @@ fn neovim_shows_diagnostics_navigates_completes_and_runs_transitions() {
         assert!(labels.contains(&id), "{id} missing from {labels:?}");
     }
     assert!(!labels.contains(&"TASK-0005"), "{labels:?}");
+    // <C-x><C-o> asks the server, not the markdown ftplugin's HTML completion.
+    assert_eq!(
+        results["completion"]["omnifunc"], "v:lua.vim.lsp.omnifunc",
+        "{results:#}"
+    );
 
     // d. The picker offered only runnable transitions; the others were reported with why.
     let transition = &results["transition"];

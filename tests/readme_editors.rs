@@ -1,7 +1,7 @@
 //! The README's editor sections show the configurations the tests use: the Neovim setup is
 //! the one `editors/nvim/tests/minimal_init.lua` runs, the nvim-lspconfig snippet is
 //! `editors/nvim/examples/lspconfig.lua`, the Helix block is `editors/helix/languages.toml`,
-//! the Emacs block is `editors/emacs/flowos-lsp.el`, and every VS Code setting shown is one
+//! the Emacs block loads `editors/emacs/flowos.el` and names only what it defines, and every VS Code setting shown is one
 //! the extension contributes.
 
 use std::path::Path;
@@ -73,17 +73,26 @@ fn the_helix_section_shows_languages_toml() {
 }
 
 #[test]
-fn the_emacs_section_shows_flowos_lsp_el() {
+fn the_emacs_section_loads_flowos_el_and_names_what_it_defines() {
     let emacs = section("Emacs");
-    let file = meaningful(&read("editors/emacs/flowos-lsp.el"), ";");
+    let file = read("editors/emacs/flowos.el");
     let shown = blocks(&emacs, "elisp");
     assert_eq!(shown.len(), 1);
-    assert_eq!(meaningful(&shown[0], ";"), file);
-    // What makes the tree one project is the root marker of SPEC §2's roots.
-    assert!(
-        file.iter()
-            .any(|line| line.contains("project-vc-extra-root-markers '(\".work\")"))
-    );
+    assert!(shown[0].contains("(require 'flowos)"));
+    assert!(file.contains("(provide 'flowos)"));
+    // Every flowos- name the README uses (hooks, commands, variables) is defined in the file.
+    for name in emacs
+        .split(|c: char| !(c.is_alphanumeric() || c == '-'))
+        .filter(|word| word.starts_with("flowos-") && *word != "flowos-lsp")
+    {
+        let defined = name.strip_suffix("-hook").unwrap_or(name);
+        assert!(
+            file.contains(&format!("(defun {defined} "))
+                || file.contains(&format!("(defcustom {defined} "))
+                || file.contains(&format!("(define-derived-mode {defined} ")),
+            "the README names {name}, which flowos.el does not define"
+        );
+    }
 }
 
 #[test]

@@ -480,6 +480,17 @@ impl LanguageServer for Backend {
                 ));
             }
         }
+        // A client that cannot open the moved or created card (Helix up to 25.07, eglot 1.9)
+        // is told where it is.
+        if let Some(path) = &outcome.show
+            && !self.abilities().show_document
+        {
+            let at = format!("the card is at {}", path.display());
+            outcome.message = Some(match outcome.message.take() {
+                Some((level, message)) => (level, format!("{message}; {at}")),
+                None => (MessageType::INFO, at),
+            });
+        }
         if let Some((level, message)) = &outcome.message {
             self.client.show_message(*level, message).await;
         }

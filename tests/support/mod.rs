@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod append;
+pub mod editor;
 #[cfg(unix)]
 pub mod faults;
 pub mod rng;

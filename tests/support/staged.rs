@@ -2,7 +2,7 @@
 //! the task's stage (so a fixture starts without drift), cards with the required sections,
 //! and INDEX.md files and the ID counter listing what was written.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// The ledger lines a task in `stage` has, so the fixture starts without drift.
 pub fn ledger(stage: &str) -> String {
@@ -97,4 +97,29 @@ pub fn indexes(root: &Path, counter: u32) {
     }
     std::fs::write(root.join("INDEX.md"), root_rows).unwrap();
     std::fs::write(root.join("ID_COUNTER.txt"), format!("{counter:04}\n")).unwrap();
+}
+
+/// The editors' end-to-end workspace (tests/nvim.rs, tests/emacs.rs): 0001 (next) depends on 0002 (integration); 0003 can complete; 0004 (backlog) depends on a
+/// task that does not exist; 0005 (inbox) has an empty `depends_on` to complete in.
+pub fn editor_fixture(project: &Path) -> PathBuf {
+    let root = project.join(".work/tasks");
+    task(&root, "next", 1, "depends_on: [\"TASK-0002\"]\n");
+    task(&root, "integration", 2, "blocks: [\"TASK-0001\"]\n");
+    task(&root, "current", 3, "");
+    task(&root, "backlog", 4, "depends_on: [\"TASK-0999\"]\n");
+    task(&root, "inbox", 5, "depends_on: []\n");
+    indexes(&root, 6);
+    root
+}
+
+pub fn card(root: &Path, stage: &str, number: u32) -> PathBuf {
+    root.join(stage)
+        .join(format!("TASK-{number:04}-job"))
+        .join(format!("{number:04}-job.task.md"))
+}
+
+pub fn ledger_path(root: &Path, stage: &str, number: u32) -> PathBuf {
+    root.join(stage)
+        .join(format!("TASK-{number:04}-job"))
+        .join(format!("{number:04}.ledger.jsonl"))
 }

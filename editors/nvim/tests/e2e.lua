@@ -156,7 +156,12 @@ step('completion', function()
       table.insert(labels, item.label)
     end
   end
-  results.completion = { labels = labels, line = lnum - 1, character = params.position.character }
+  results.completion = {
+    labels = labels,
+    line = lnum - 1,
+    character = params.position.character,
+    omnifunc = vim.bo[bufnr].omnifunc,
+  }
 end)
 
 -- d. :FlowosTransition with vim.ui.select answering "Complete TASK-0003".

@@ -112,12 +112,18 @@ async function main() {
   const extension = require(path.join(work, 'extension', 'out', 'extension.js'));
   const context = { subscriptions: [] };
 
-  // 1. No server: the setting is empty and PATH holds no flowos-lsp.
+  check(!fs.existsSync(path.join(work, 'extension', 'node_modules')), 'the .vsix ships no node_modules (one esbuild bundle)');
+
+  // 1. No server: the setting is empty and neither PATH nor Cargo's bin folder holds one.
   const savedPath = process.env.PATH;
+  const savedCargoHome = process.env.CARGO_HOME;
   process.env.PATH = path.join(work, 'empty-path');
+  process.env.CARGO_HOME = path.join(work, 'empty-cargo-home');
   state.settings = { 'server.path': '' };
   await extension.activate(context);
   process.env.PATH = savedPath;
+  if (savedCargoHome === undefined) delete process.env.CARGO_HOME;
+  else process.env.CARGO_HOME = savedCargoHome;
   const missing = state.messages.find((m) => m.startsWith('error:')) ?? '';
   check(missing.includes('flowos.server.path') && missing.includes('cargo install --path .'), 'a missing server is reported with the setting and the install command');
   check(['flowos.newTaskPrompt', 'flowos.restartServer', 'flowos.showOutput'].every((id) => state.commands.has(id)), 'the three commands are registered');

@@ -13,7 +13,7 @@ import {
 } from 'vscode-languageclient/node';
 
 import { NEW_TASK_COMMAND, newTaskArgument, readCommandOutcome, validateTaskName } from './commands';
-import { INSTALL_URL, SERVER_PATH_SETTING, launch, resolveServer } from './server';
+import { INSTALL_DOC, SERVER_PATH_SETTING, launch, resolveServer } from './server';
 import {
   SECTION,
   clientWatchGlobs,
@@ -27,6 +27,8 @@ const CLIENT_ID = 'flowos'; // also the prefix of `flowos.trace.server`, read by
 const CLIENT_NAME = 'FlowOS';
 
 let output: vscode.OutputChannel;
+/** Where the packaged README (the install instructions) is. */
+let extensionUri: vscode.Uri;
 let client: LanguageClient | undefined;
 /** Disposed with the client: the file watchers it was given. */
 let clientResources: vscode.Disposable[] = [];
@@ -36,6 +38,7 @@ let notRunning: string | undefined;
 let queue: Promise<void> = Promise.resolve();
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
+  extensionUri = context.extensionUri;
   output = vscode.window.createOutputChannel(CLIENT_NAME);
   context.subscriptions.push(
     output,
@@ -121,7 +124,8 @@ async function start(): Promise<void> {
     return;
   }
   notRunning = undefined;
-  log(`starting ${resolution.path} (found through ${resolution.source === 'setting' ? SERVER_PATH_SETTING : 'PATH'})`);
+  const through = { setting: SERVER_PATH_SETTING, PATH: 'PATH', cargo: "Cargo's bin folder" }[resolution.source];
+  log(`starting ${resolution.path} (found through ${through})`);
 
   const { settings, problems } = readSettings(configuration);
   problems.forEach((problem) => log(`settings: ${problem}`));
@@ -179,7 +183,7 @@ async function showMissingServer(message: string): Promise<void> {
   const settings = 'Open Settings';
   const choice = await vscode.window.showErrorMessage(message, install, settings);
   if (choice === install) {
-    await vscode.env.openExternal(vscode.Uri.parse(INSTALL_URL));
+    await vscode.commands.executeCommand('markdown.showPreview', vscode.Uri.joinPath(extensionUri, INSTALL_DOC));
   } else if (choice === settings) {
     await vscode.commands.executeCommand('workbench.action.openSettings', SERVER_PATH_SETTING);
   }

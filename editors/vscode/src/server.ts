@@ -1,15 +1,16 @@
 // Finding the flowos-lsp executable: the `flowos.server.path` setting, else `flowos-lsp` on
-// PATH (honouring PATHEXT on Windows and the execute bit elsewhere), else an error that says
-// how to install it. No `vscode` import: unit-tested in plain node.
+// PATH (honouring PATHEXT on Windows and the execute bit elsewhere), else in Cargo's bin
+// folder (where `cargo install` puts it, often missing from the PATH of an editor started
+// from a desktop launcher), else an error that says how to install it. No `vscode` import: unit-tested in plain node.
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 export const SERVER_NAME = 'flowos-lsp';
 export const SERVER_PATH_SETTING = 'flowos.server.path';
-/** Placeholder: replace with the project's public repository when there is one. */
-export const REPOSITORY_URL = 'https://github.com/your-org/flowos-lsp';
-export const INSTALL_URL = `${REPOSITORY_URL}#using-it-in-an-editor`;
+/** flowos-lsp has no public repository yet (Cargo.toml names none): the install steps are in
+ * this extension's README, shipped in the .vsix. */
+export const INSTALL_DOC = 'README.md';
 export const INSTALL_COMMAND = 'cargo install --path .';
 
 /** What a path names, as far as starting it is concerned. */
@@ -60,7 +61,7 @@ export interface ResolveInput {
 }
 
 export type Resolution =
-  | { ok: true; path: string; source: 'setting' | 'PATH' }
+  | { ok: true; path: string; source: 'setting' | 'PATH' | 'cargo' }
   | { ok: false; message: string };
 
 function pathApi(platform: NodeJS.Platform): path.PlatformPath {
@@ -154,12 +155,33 @@ export function expandSetting(
 export function notFoundMessage(): string {
   return (
     `The FlowOS language server (${SERVER_NAME}) was not found: \`${SERVER_PATH_SETTING}\` is not set ` +
-    `and no \`${SERVER_NAME}\` is on PATH. Install it with \`${INSTALL_COMMAND}\` in a checkout of ` +
-    `${REPOSITORY_URL} (it lands in ~/.cargo/bin), or set \`${SERVER_PATH_SETTING}\` to the executable.`
+    `and no \`${SERVER_NAME}\` is on PATH or in Cargo's bin folder. Install it with ` +
+    `\`${INSTALL_COMMAND}\` in a checkout of flowos-lsp (it lands in ~/.cargo/bin), or set ` +
+    `\`${SERVER_PATH_SETTING}\` to the executable.`
   );
 }
 
-/** Where the server is: the setting wins, then PATH; otherwise why it could not be found. */
+/** `flowos-lsp` in Cargo's bin folder: `$CARGO_HOME/bin`, else `~/.cargo/bin`. */
+export function searchCargoBin(
+  env: Record<string, string | undefined>,
+  platform: NodeJS.Platform,
+  probe: Probe = nodeProbe(platform),
+): string | undefined {
+  const api = pathApi(platform);
+  const cargoHome =
+    envValue(env, 'CARGO_HOME', platform) ||
+    (() => {
+      const home = envValue(env, platform === 'win32' ? 'USERPROFILE' : 'HOME', platform);
+      return home ? api.join(home, '.cargo') : undefined;
+    })();
+  if (!cargoHome || !api.isAbsolute(cargoHome)) {
+    return undefined;
+  }
+  const file = api.join(cargoHome, 'bin', platform === 'win32' ? `${SERVER_NAME}.exe` : SERVER_NAME);
+  return probe.kind(file) === 'executable' ? file : undefined;
+}
+
+/** Where the server is: the setting wins, then PATH, then Cargo's bin folder; otherwise why it could not be found. */
 export function resolveServer(input: ResolveInput): Resolution {
   const { env, platform } = input;
   const probe = input.probe ?? nodeProbe(platform);
@@ -184,12 +206,16 @@ export function resolveServer(input: ResolveInput): Resolution {
       message:
         `\`${SERVER_PATH_SETTING}\` is set to ${JSON.stringify(setting)}, but ${file} ${why[probe.kind(file)]}. ` +
         `Fix the setting, or clear it to use \`${SERVER_NAME}\` from PATH (install it with ` +
-        `\`${INSTALL_COMMAND}\` in a checkout of ${REPOSITORY_URL}).`,
+        `\`${INSTALL_COMMAND}\` in a checkout of flowos-lsp).`,
     };
   }
   const found = searchPath(SERVER_NAME, env, platform, probe);
   if (found !== undefined) {
     return { ok: true, path: found, source: 'PATH' };
+  }
+  const installed = searchCargoBin(env, platform, probe);
+  if (installed !== undefined) {
+    return { ok: true, path: installed, source: 'cargo' };
   }
   return { ok: false, message: notFoundMessage() };
 }

@@ -8,8 +8,8 @@ import {
   INSTALL_COMMAND,
   PathKind,
   Probe,
-  REPOSITORY_URL,
   SERVER_PATH_SETTING,
+  searchCargoBin,
   expandSetting,
   launch,
   nodeProbe,
@@ -90,9 +90,26 @@ describe('resolveServer on the real file system', { skip: !posix && 'POSIX permi
       assert.ok(found.message.includes(SERVER_PATH_SETTING));
       assert.ok(found.message.includes(INSTALL_COMMAND), found.message);
       assert.ok(found.message.includes('cargo install --path .'), found.message);
-      assert.ok(found.message.includes(REPOSITORY_URL), found.message);
+      assert.ok(!found.message.includes('your-org'), found.message);
       assert.ok(found.message.includes('PATH'), found.message);
     }
+  });
+
+  it('finds the server in ~/.cargo/bin, or $CARGO_HOME/bin, when PATH lacks it', () => {
+    const home = path.join(scratch, 'cargo-user');
+    const installed = path.join(home, '.cargo', 'bin', 'flowos-lsp');
+    fs.mkdirSync(path.dirname(installed), { recursive: true });
+    fs.writeFileSync(installed, '#!/bin/sh\n', { mode: 0o755 });
+    const empty = path.join(scratch, 'empty');
+    assert.deepEqual(resolveServer({ env: { PATH: empty, HOME: home }, platform: 'linux' }), {
+      ok: true,
+      path: installed,
+      source: 'cargo',
+    });
+    const elsewhere = path.join(scratch, 'cargo-home');
+    assert.equal(searchCargoBin({ HOME: home, CARGO_HOME: elsewhere }, 'linux'), undefined);
+    const found = resolveServer({ env: { PATH: path.dirname(onPath), HOME: home }, platform: 'linux' });
+    assert.deepEqual(found, { ok: true, path: onPath, source: 'PATH' }, 'PATH comes first');
   });
 
   it('does not fall back to PATH when the setting names a missing file', () => {

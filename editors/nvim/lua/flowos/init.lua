@@ -208,6 +208,8 @@ local function client_commands()
 end
 
 local function on_attach(client, bufnr)
+  -- The markdown ftplugin sets omnifunc to HTML completion; <C-x><C-o> should ask the server.
+  vim.bo[bufnr].omnifunc = 'v:lua.vim.lsp.omnifunc'
   if M.config.on_attach then
     M.config.on_attach(client, bufnr)
   end

@@ -1,0 +1,48 @@
+//! What the headless-editor and browser tests (tests/nvim.rs, tests/emacs.rs, tests/board.rs) share: finding the editor
+//! (a loud skip locally, a failure in CI) and waiting for it with a deadline.
+
+use std::io::Write;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+/// Whether `program` runs; when it does not, CI fails and a developer's machine skips, loudly.
+pub fn available(program: &str, what: &str) -> bool {
+    let found = Command::new(program)
+        .arg("--version")
+        .stdin(Stdio::null())
+        .output()
+        .is_ok_and(|output| output.status.success());
+    if !found {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "{program} not found, and CI=true: the {what} end-to-end test must run in CI"
+        );
+        // Straight to the process's stderr: the test harness does not capture it, so the skip
+        // shows in a plain `cargo test` run.
+        let _ = writeln!(
+            std::io::stderr(),
+            "\n***** SKIPPED: {program} not found; the {what} end-to-end test did not run *****\n"
+        );
+    }
+    found
+}
+
+/// Waits for `child` to exit; past `timeout` kills it and panics with `logs()`.
+pub fn wait(
+    child: &mut Child,
+    started: Instant,
+    timeout: Duration,
+    logs: impl Fn() -> String,
+) -> ExitStatus {
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if started.elapsed() > timeout {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the editor did not finish within {timeout:?}\n{}", logs());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
