@@ -842,10 +842,8 @@ fn check_workspace(workspace: &Workspace, fuzzed: FileId, probe: usize) {
         for (file, range) in references(workspace, fuzzed, offset, true).items {
             text_of(file).range(range, &"reference");
         }
-        let completion_config = CompletionConfig {
-            now: NOW,
-            ..CompletionConfig::default()
-        };
+        let mut completion_config = CompletionConfig::default();
+        completion_config.analysis.now = NOW;
         if let Some(list) = completion(workspace, fuzzed, offset, &completion_config) {
             for item in &list.items {
                 text.range(item.edit.0, &item.label);

@@ -17,6 +17,7 @@ use crate::base::TextRange;
 use crate::ide::completion::{self, CompletionConfig};
 use crate::ide::navigation;
 use crate::ide::symbols;
+use crate::ide::types::Config;
 use crate::ide::{code_lens, document_links, hover, inlay_hints};
 use crate::lsp::capabilities::{
     ClientAbilities, capabilities, negotiate_encoding, workspace_folders,
@@ -520,8 +521,10 @@ impl LanguageServer for Backend {
             let (file, offset) =
                 from_proto::file_position(view, &at.text_document.uri, at.position)?;
             let config = CompletionConfig {
-                user: view.settings.user.clone(),
-                now,
+                analysis: Config {
+                    now,
+                    ..view.config.clone()
+                },
                 limit: completion::DEFAULT_LIMIT,
             };
             let list = completion::completion(view.workspace, file, offset, &config)?;

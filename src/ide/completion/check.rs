@@ -7,6 +7,7 @@ use expect_test::Expect;
 
 use super::{CompletionConfig, CompletionList, DEFAULT_LIMIT, completion};
 use crate::ide::fixture::{COUNTER, package, workspace_at};
+use crate::ide::types::Config;
 
 /// 2026-03-04T10:30:00Z
 pub(super) const NOW: i64 = 1_772_620_200;
@@ -18,8 +19,11 @@ pub(super) fn complete_at(fixture: &str, config: &CompletionConfig) -> Option<Co
 
 pub(super) fn config() -> CompletionConfig {
     CompletionConfig {
-        user: Some("@me".to_string()),
-        now: NOW,
+        analysis: Config {
+            now: NOW,
+            user: Some("@me".to_string()),
+            ..Config::default()
+        },
         limit: DEFAULT_LIMIT,
     }
 }

@@ -64,7 +64,7 @@ pub(super) fn ledger_completion(cx: &Cx) -> Option<CompletionList> {
         }
         Some("ts") => {
             let token = value_token();
-            let now = format_rfc3339(cx.config.now);
+            let now = format_rfc3339(cx.config.analysis.now);
             let new_text = format!("{now}{}", token.closing());
             let mut item = simple_item(now, CompletionKind::Value, token, new_text);
             item.detail = Some("now, in UTC".to_string());
@@ -90,9 +90,10 @@ pub(super) fn ledger_completion(cx: &Cx) -> Option<CompletionList> {
 /// A whole event line for an empty last line: now, the user, and tab stops for the event
 /// and its description.
 fn event_line_snippet(cx: &Cx, line: (usize, usize)) -> CompletionList {
-    let ts = format_rfc3339(cx.config.now);
+    let ts = format_rfc3339(cx.config.analysis.now);
     let user = cx
         .config
+        .analysis
         .user
         .clone()
         .or_else(|| cx.own_task().and_then(|task| task.meta.current_dri.clone()));
@@ -148,7 +149,6 @@ mod tests {
     use expect_test::expect;
 
     use super::*;
-    use crate::ide::completion::CompletionConfig;
     use crate::ide::completion::check::{check, complete_at, config, render, replace_in, tasks};
 
     const LEDGER: &str = "backlog/TASK-0001-a/0001.ledger.jsonl";
@@ -250,10 +250,8 @@ mod tests {
             "#]],
         );
         // Without a configured user, the card's DRI.
-        let no_user = CompletionConfig {
-            user: None,
-            ..config()
-        };
+        let mut no_user = config();
+        no_user.analysis.user = None;
         expect![[r#"
             event line · 2026-03-04T10:30:00Z by @ana | `` -> `{"ts":"2026-03-04T10:30:00Z","user":"@ana","event":"$1","desc":"$2"}` [snippet]
         "#]]

@@ -31,6 +31,7 @@ mod values;
 
 use crate::base::{TextRange, floor_char_boundary};
 use crate::db::{FileId, FileRole, SourceFile, Task, TaskIdx, Workspace};
+use crate::ide::types::Config;
 
 use self::body::body_completion;
 use self::context::{Token, frontmatter_bounds, line_bounds};
@@ -45,12 +46,11 @@ pub const TRIGGER_CHARACTERS: [&str; 6] = ["-", "\"", ":", "[", ",", " "];
 /// How many task candidates a request returns at most, unless configured otherwise.
 pub const DEFAULT_LIMIT: usize = 100;
 
+/// What a completion request is answered with: the analysis' one `Config` (its `now` and
+/// `user` stamp the ledger line snippet) and how many task candidates to return.
 #[derive(Clone, Debug)]
 pub struct CompletionConfig {
-    /// The configured user (`flowos.user`), for the ledger line snippet.
-    pub user: Option<String>,
-    /// Now, in seconds since the Unix epoch, for the ledger line snippet's `ts`.
-    pub now: i64,
+    pub analysis: Config,
     /// The most task candidates to return; more makes the list incomplete.
     pub limit: usize,
 }
@@ -58,8 +58,7 @@ pub struct CompletionConfig {
 impl Default for CompletionConfig {
     fn default() -> Self {
         CompletionConfig {
-            user: None,
-            now: 0,
+            analysis: Config::default(),
             limit: DEFAULT_LIMIT,
         }
     }
