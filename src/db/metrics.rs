@@ -19,10 +19,9 @@
 
 use serde::Serialize;
 
-use crate::db::slo::{effort_hours, slo_policy};
 use crate::db::timeline::{EndKind, Instant, Span, Timeline};
 use crate::db::vocab::Stage;
-use crate::db::{Task, TaskIdx, Workspace};
+use crate::db::{Parsed, Task, TaskIdx, Workspace};
 use crate::parallel::parallel_map;
 use crate::syntax::time::{days_from_civil, format_rfc3339};
 use crate::syntax::wip_policy::{SloDuration, WipPolicy};
@@ -605,6 +604,19 @@ pub fn iso_week(monday: Instant) -> String {
     format!("{year:04}-W{week:02}")
 }
 
+/// The SLO table in force for tasks root `root` (its wip.policy.md's, else SPEC §2's).
+/// A private twin of the SLO rule's (`ide/diagnostics/slo.rs`): `db` may not reach into `ide`;
+/// one copy stays once the SLO queries move into `db`.
+fn slo_policy<'a>(workspace: &'a Workspace, root: usize, defaults: &'a WipPolicy) -> &'a WipPolicy {
+    workspace.roots[root]
+        .wip_policy
+        .and_then(|file| match &workspace.file(file).parsed {
+            Parsed::WipPolicy(policy) if policy.slos_from_file => Some(policy),
+            _ => None,
+        })
+        .unwrap_or(defaults)
+}
+
 /// A closed task met its SLOs when every finished stage visit with a target lasted no
 /// longer than it (`current`'s target is the task's effort in days).
 fn check_slo(slo: &mut SloCompliance, task: &Task, timeline: &Timeline, policy: &WipPolicy) {
@@ -639,7 +651,12 @@ fn stage_target(task: &Task, stage: Stage, policy: &WipPolicy) -> Option<i64> {
         return None;
     }
     let slo = policy.slo(stage.name())?;
-    let effort_hours = effort_hours(task);
+    let effort_hours = task
+        .meta
+        .effort
+        .as_deref()
+        .and_then(effort_days)
+        .map(|days| days * 24);
     match (slo.target, slo.violation) {
         (Some(SloDuration::Hours(hours)), _) => Some(i64::from(hours)),
         (Some(SloDuration::EffortMultiple(times)), _) => {
@@ -648,6 +665,17 @@ fn stage_target(task: &Task, stage: Stage, policy: &WipPolicy) -> Option<i64> {
         // A stage measured only by a multiple of effort has the effort as its target.
         (None, Some(SloDuration::EffortMultiple(_))) => effort_hours,
         _ => None,
+    }
+}
+
+fn effort_days(effort: &str) -> Option<i64> {
+    match effort {
+        "XS" => Some(1),
+        "S" => Some(2),
+        "M" => Some(3),
+        "L" => Some(5),
+        "XL" => Some(8),
+        number => number.parse().ok().filter(|&days: &i64| days > 0),
     }
 }
 

@@ -38,7 +38,12 @@ pub fn task_slo(task: &Task, policy: &WipPolicy) -> Option<SloHours> {
         return None;
     }
     let slo = policy.slo(task.stage.name())?;
-    let effort_hours = effort_hours(task);
+    let effort_hours = task
+        .meta
+        .effort
+        .as_deref()
+        .and_then(effort_days)
+        .map(|days| days * 24);
     let resolve = |duration: Option<SloDuration>| match duration? {
         SloDuration::Hours(hours) => Some(i64::from(hours)),
         SloDuration::EffortMultiple(times) => effort_hours.map(|hours| hours * i64::from(times)),
@@ -50,15 +55,6 @@ pub fn task_slo(task: &Task, policy: &WipPolicy) -> Option<SloHours> {
         _ => None,
     })?;
     Some(SloHours { target, violation })
-}
-
-/// The task's effort estimate in hours (a size or a number of days), when it has one.
-pub(crate) fn effort_hours(task: &Task) -> Option<i64> {
-    task.meta
-        .effort
-        .as_deref()
-        .and_then(effort_days)
-        .map(|days| days * 24)
 }
 
 fn effort_days(effort: &str) -> Option<i64> {

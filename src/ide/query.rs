@@ -13,10 +13,9 @@ use serde_json::{Value, json};
 
 use crate::db::meta::BlockedBy;
 use crate::db::metrics::{Window, hours, metrics_of, round2, task_figures, timeline_of, timelines};
-use crate::db::slo::slo_policy;
 use crate::db::timeline::Timeline;
 use crate::db::vocab::{Stage, Status};
-use crate::db::{Task, TaskIdx, Workspace};
+use crate::db::{Parsed, Task, TaskIdx, Workspace};
 use crate::syntax::task_id::parse_task_ref;
 use crate::syntax::time::{days_from_civil, format_rfc3339, parse_rfc3339};
 use crate::syntax::wip_policy::{LimitScope, WipPolicy};
@@ -463,6 +462,17 @@ fn related(
 /// A dependency its dependents may build on: past current and not canceled.
 fn is_finished(task: &Task) -> bool {
     task.stage.is_finished() && task.meta.status() != Some(Status::Canceled)
+}
+
+/// The SLO table in force for tasks root `root`; a private twin of the SLO rule's.
+fn slo_policy<'a>(workspace: &'a Workspace, root: usize, defaults: &'a WipPolicy) -> &'a WipPolicy {
+    workspace.roots[root]
+        .wip_policy
+        .and_then(|file| match &workspace.file(file).parsed {
+            Parsed::WipPolicy(policy) => Some(policy),
+            _ => None,
+        })
+        .unwrap_or(defaults)
 }
 
 fn stale(workspace: &Workspace, tasks: &[TaskIdx], now: i64) -> Value {
