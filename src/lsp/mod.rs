@@ -2,6 +2,7 @@
 //! to session input and analysis results to protocol messages; the analysis itself lives in
 //! `ide`, `db` and `syntax` and knows nothing of LSP.
 
+mod backlog;
 mod capabilities;
 mod code_actions;
 mod command_args;
@@ -22,6 +23,7 @@ use std::sync::Arc;
 use dashmap::DashMap;
 use tower_lsp_server::LspService;
 
+use crate::lsp::backlog::Backlog;
 use crate::lsp::ordering::Ordered;
 use crate::lsp::server::Backend;
 
@@ -41,13 +43,16 @@ pub fn run() -> i32 {
     };
     runtime.block_on(async {
         let (outputs, outputs_rx) = tokio::sync::mpsc::unbounded_channel();
-        let session = session::spawn(outputs);
+        let backlog = Arc::new(Backlog::new(backlog::PUBLICATIONS_IN_FLIGHT));
+        let session = session::spawn(outputs, backlog);
+        let (frames, frames_rx) = tokio::sync::mpsc::unbounded_channel();
         let versions = Arc::new(DashMap::new());
         let builder = LspService::build(|client| {
             tokio::spawn(publish::send_to_client(
                 client.clone(),
                 outputs_rx,
                 versions.clone(),
+                frames.clone(),
             ));
             Backend::new(client, session.clone())
         });
@@ -63,7 +68,7 @@ pub fn run() -> i32 {
             versions,
             shutdown_requested: false,
         };
-        transport::serve(service, socket).await;
+        transport::serve(service, socket, (frames, frames_rx)).await;
     });
     // The session thread and any file watcher end with the process.
     0

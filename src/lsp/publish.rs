@@ -13,15 +13,17 @@ use dashmap::DashMap;
 
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 use tower_lsp_server::Client;
-use tower_lsp_server::ls_types::notification::Progress;
+use tower_lsp_server::ls_types::notification::{Notification, Progress, PublishDiagnostics};
 use tower_lsp_server::ls_types::{
     self as lsp, MessageType, ProgressParams, ProgressParamsValue, ProgressToken,
+    PublishDiagnosticsParams,
 };
 
 use crate::base::PositionEncoding;
 use crate::db::{FileId, Workspace};
 use crate::ide::diagnostics::incremental::{Delta, IncrementalDiagnostics};
 use crate::ide::types::Config;
+use crate::lsp::backlog::{Backlog, Frame, Ticket};
 use crate::lsp::documents::Document;
 use crate::lsp::to_proto;
 
@@ -38,6 +40,8 @@ pub enum Output {
         path: PathBuf,
         diagnostics: Vec<lsp::Diagnostic>,
         version: Option<i32>,
+        /// In flight until written (see [`Backlog`]).
+        ticket: Ticket,
     },
     Log(MessageType, String),
     /// A `window/showMessage`: for what the user must see (a setting refused, a task file
@@ -96,6 +100,8 @@ pub struct Publisher {
     /// a keystroke's work at the edge.
     pub converted: usize,
     pub published: usize,
+    /// The publications between here and stdout, which bound how far ahead a flush converts.
+    pub backlog: Arc<Backlog>,
 }
 
 impl Publisher {
@@ -219,6 +225,8 @@ impl Publisher {
         // The first publication and a rebuild's convert every file with diagnostics: that
         // runs on every core, a slice at a time so that what waits to be sent stays small.
         for slice in jobs.chunks(PARALLEL_SLICE) {
+            // Converting further ahead of what the client has been written only fills queues.
+            self.backlog.wait_below_limit();
             let sent = &self.sent;
             let prepared = if slice.len() >= PARALLEL_FROM {
                 crate::parallel::parallel_map(slice.to_vec(), |(file, compare)| {
@@ -313,6 +321,7 @@ impl Publisher {
         };
         self.published += 1;
         let _ = output.send(Output::Publish {
+            ticket: self.backlog.ticket(),
             uri,
             path: path.to_path_buf(),
             diagnostics,
@@ -323,7 +332,7 @@ impl Publisher {
 
 /// From how many files a flush converts on every core, and how many it converts at a time.
 const PARALLEL_FROM: usize = 256;
-const PARALLEL_SLICE: usize = 2048;
+pub const PARALLEL_SLICE: usize = 256;
 
 /// One file's publication, converted and ready to send.
 struct Prepared {
@@ -438,6 +447,7 @@ pub async fn send_to_client(
     client: Client,
     mut outputs: UnboundedReceiver<Output>,
     versions: Versions,
+    frames: UnboundedSender<Frame>,
 ) {
     while let Some(output) = outputs.recv().await {
         match output {
@@ -446,10 +456,22 @@ pub async fn send_to_client(
                 path,
                 diagnostics,
                 version,
+                ticket,
             } => {
                 let latest = versions.get(&path).map(|latest| *latest);
-                if !superseded(version, latest) {
-                    client.publish_diagnostics(uri, diagnostics, version).await;
+                if superseded(version, latest) {
+                    continue;
+                }
+                let params = PublishDiagnosticsParams {
+                    uri,
+                    diagnostics,
+                    version,
+                };
+                match Frame::notification(PublishDiagnostics::METHOD, &params, ticket) {
+                    Ok(frame) => {
+                        let _ = frames.send(frame);
+                    }
+                    Err(error) => eprintln!("flowos-lsp: cannot write diagnostics: {error}"),
                 }
             }
             Output::Log(level, message) => {

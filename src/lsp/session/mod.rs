@@ -10,6 +10,7 @@
 use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -25,6 +26,7 @@ use crate::clock::clock_now;
 use crate::db::Workspace;
 use crate::ide::diagnostics::incremental::{Before, IncrementalDiagnostics};
 use crate::ide::types::Config;
+use crate::lsp::backlog::Backlog;
 use crate::lsp::commands;
 use crate::lsp::config::{Settings, fixed_now};
 use crate::lsp::documents::Document;
@@ -116,12 +118,16 @@ pub enum Input {
     },
 }
 
-pub fn spawn(output: UnboundedSender<Output>) -> Sender<Input> {
+pub fn spawn(output: UnboundedSender<Output>, backlog: Arc<Backlog>) -> Sender<Input> {
     let (sender, receiver) = channel();
     let own_sender = sender.clone();
     std::thread::Builder::new()
         .name("flowos-session".into())
-        .spawn(move || Session::new(output, own_sender).run(receiver))
+        .spawn(move || {
+            let mut session = Session::new(output, own_sender);
+            session.publisher.backlog = backlog;
+            session.run(receiver)
+        })
         .expect("the session thread starts");
     sender
 }

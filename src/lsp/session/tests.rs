@@ -151,6 +151,56 @@ fn hints(tasks: usize, events: usize) -> String {
     fixture
 }
 
+/// The first publication of a workspace converts no further ahead of what the client has
+/// been written than the backlog's limit plus one slice, however many files it holds: a
+/// reader that takes its time sees at most that many publications waiting at once.
+#[test]
+fn the_first_publication_waits_for_the_client_to_catch_up() {
+    let tasks = 700;
+    let dir = tempfile::tempdir().unwrap();
+    write_fixture(&dir.path().join(".work/tasks"), &hints(tasks, 0));
+    let (output, mut outputs) = unbounded_channel();
+    let (own_sender, _) = channel();
+    let mut session = Session::new(output, own_sender);
+    let limit = 16;
+    let backlog = Arc::new(Backlog::new(limit));
+    session.publisher.backlog = backlog.clone();
+    session.fixed_clock = true;
+    session.config.now = crate::syntax::time::parse_rfc3339("2026-03-02T12:00:00Z").unwrap();
+    let reader = std::thread::spawn(move || {
+        let (mut files, mut most_waiting) = (0, 0);
+        while let Some(output) = outputs.blocking_recv() {
+            if let Output::Publish { .. } = output {
+                most_waiting = most_waiting.max(backlog.in_flight());
+                files += 1;
+                // A client slower than the session: the publication is "written" (its
+                // ticket dropped) only after a pause.
+                std::thread::sleep(std::time::Duration::from_micros(200));
+            }
+        }
+        (files, most_waiting)
+    });
+    session.handle(Input::Configure {
+        encoding: PositionEncoding::Utf16,
+        settings: Settings::default(),
+        folders: vec![dir.path().to_path_buf()],
+    });
+    session.handle(Input::Index { progress: None });
+    session.analyse_now();
+    session.publish(Scope::All);
+    drop(session);
+    let (files, most_waiting) = reader.join().unwrap();
+    // Each card has its unknown field's hint; the ledgers and the indexes (whose rows agree
+    // with the cards) have nothing: one publication per task.
+    assert_eq!(files, tasks);
+    assert!(
+        most_waiting <= limit + crate::lsp::publish::PARALLEL_SLICE,
+        "{most_waiting} publications waited at once"
+    );
+    // Without the wait, the reader's pauses would have let all of them pile up.
+    assert!(tasks > limit + crate::lsp::publish::PARALLEL_SLICE);
+}
+
 /// What a keystroke in task 1's body costs at the edge, once the card is open: the
 /// files published, the kept diagnostics read and those converted to the protocol's
 /// types, and the parts of the analysis recomputed.

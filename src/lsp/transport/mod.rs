@@ -13,7 +13,7 @@
 //! that this layer copies to stdout one whole frame at a time.
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 use tower_lsp_server::jsonrpc::{Request, Response};
 use tower_lsp_server::{ClientSocket, Server};
 use tower_service::Service;
@@ -34,16 +34,22 @@ pub const MAX_MESSAGE_BYTES: usize = 256 * 1024 * 1024;
 /// How many bytes are read from the client at a time.
 const READ_CHUNK: usize = 64 * 1024;
 
-/// Serves `service` over stdin/stdout through this layer until the input ends.
-pub async fn serve<S>(service: S, socket: ClientSocket)
-where
+/// Serves `service` over stdin/stdout through this layer until the input ends. `frames` is
+/// where messages written beside the server's own arrive (its sender is also used for this
+/// layer's answers); each is dropped once written.
+pub async fn serve<S, F>(
+    service: S,
+    socket: ClientSocket,
+    frames: (UnboundedSender<F>, UnboundedReceiver<F>),
+) where
+    F: AsRef<[u8]> + From<Vec<u8>>,
     S: Service<Request, Response = Option<Response>> + Send + 'static,
     S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     S::Future: Send,
 {
     let (to_server, server_input) = tokio::io::duplex(READ_CHUNK);
     let (server_output, from_server) = tokio::io::duplex(READ_CHUNK);
-    let (answers, answers_rx) = unbounded_channel();
+    let (answers, answers_rx) = frames;
     let server = Server::new(server_input, server_output, socket).serve(service);
     let input = relay_input(tokio::io::stdin(), to_server, answers);
     let output = relay_output(from_server, answers_rx, tokio::io::stdout());
@@ -52,10 +58,10 @@ where
 
 /// Copies well-formed messages from `input` to the server; answers the rest through
 /// `answers`. Returns when `input` ends.
-async fn relay_input(
+async fn relay_input<F: From<Vec<u8>>>(
     mut input: impl AsyncRead + Unpin,
     mut server: impl AsyncWrite + Unpin,
-    answers: UnboundedSender<Vec<u8>>,
+    answers: UnboundedSender<F>,
 ) {
     let mut frames = Deframer::default();
     let mut chunk = vec![0; READ_CHUNK];
@@ -82,7 +88,7 @@ async fn relay_input(
                 Event::Malformed(problem) => {
                     eprintln!("flowos-lsp: {}", problem.reason);
                     for message in problem.answer() {
-                        let _ = answers.send(message);
+                        let _ = answers.send(F::from(message));
                     }
                 }
             }
@@ -100,9 +106,9 @@ async fn relay_input(
 /// first index publishes one message per file (11,000 at 10,000 tasks), and stdout written
 /// a frame at a time costs two writes each, every one a hand-off to tokio's blocking pool.
 /// A lone answer is still flushed at once.
-async fn relay_output(
+async fn relay_output<F: AsRef<[u8]> + From<Vec<u8>>>(
     server: impl AsyncRead + Unpin,
-    mut answers: UnboundedReceiver<Vec<u8>>,
+    mut answers: UnboundedReceiver<F>,
     output: impl AsyncWrite + Unpin,
 ) {
     let mut server = ServerFrames {
@@ -120,7 +126,7 @@ async fn relay_output(
         // read that returned pending took no bytes.)
         let ready = tokio::select! {
             biased;
-            frame = server.next(), if !server.ended => Some(frame),
+            frame = server.next(), if !server.ended => Some(frame.map(F::from)),
             answer = answers.recv(), if answers_open => {
                 if answer.is_none() {
                     answers_open = false;
@@ -143,10 +149,10 @@ async fn relay_output(
         let Some(body) = next else {
             continue;
         };
-        let header = format!("Content-Length: {}\r\n\r\n", body.len());
+        let header = format!("Content-Length: {}\r\n\r\n", body.as_ref().len());
         let written = async {
             output.write_all(header.as_bytes()).await?;
-            output.write_all(&body).await
+            output.write_all(body.as_ref()).await
         };
         if written.await.is_err() {
             return;

@@ -4,6 +4,7 @@ use serde_json::{Value, json};
 
 use super::message::{INVALID_REQUEST, Malformed, PARSE_ERROR, check_message, nesting_depth};
 use super::*;
+use tokio::sync::mpsc::unbounded_channel;
 
 fn events(input: &[u8]) -> Vec<Event> {
     let mut frames = Deframer::default();
@@ -282,7 +283,7 @@ fn a_burst_of_frames_is_written_in_few_writes_and_a_lone_frame_at_once() {
 
         // One answer alone: written and flushed although the relay then waits for more.
         let (server, from_server) = tokio::io::duplex(1024);
-        let (answers, answers_rx) = unbounded_channel();
+        let (answers, answers_rx) = unbounded_channel::<Vec<u8>>();
         let output = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
         let relay = tokio::spawn({
             let output = output.clone();
