@@ -25,7 +25,7 @@ use std::sync::{Arc, OnceLock};
 use crate::base::{LineIndex, TextRange};
 use crate::syntax::card::{Card, parse_card};
 use crate::syntax::index_table::{ParsedIndex, parse_index};
-use crate::syntax::ledger::{Ledger, parse_ledger};
+use crate::syntax::ledger::{Ledger, parse_shared_ledger};
 use crate::syntax::limits::MAX_PROSE_REFS;
 use crate::syntax::task_id::{TaskId, TextRef, scan_refs_at_most};
 use crate::syntax::wip_policy::{WipPolicy, parse_wip_policy};
@@ -427,7 +427,7 @@ pub fn parse_file(
     };
     let parsed = match role {
         FileRole::Card => Parsed::Card(Box::new(parse_card(&text))),
-        FileRole::Ledger => Parsed::Ledger(parse_ledger(&text)),
+        FileRole::Ledger => Parsed::Ledger(parse_shared_ledger(&text)),
         // One reference past the cap is kept, so the cap's report can point at it; the
         // mention index reads only the first MAX_PROSE_REFS.
         FileRole::Context | FileRole::Learning => {

@@ -7,6 +7,8 @@
 //! accepted line once to find where each top-level field sits. Every range is a byte range
 //! into the whole file.
 
+use std::sync::Arc;
+
 use serde_json::Value;
 
 use crate::base::{TextRange, floor_char_boundary};
@@ -74,125 +76,79 @@ pub enum LineKind {
     OverCap(Box<OverCap>),
 }
 
-/// A line that is a JSON object.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// A line that is a JSON object: where each top-level field sits, read from the ledger's text
+/// on demand.
+///
+/// At ten thousand ledgers, 150,000 events are held for the session. Each field is two ranges
+/// and a kind (24 bytes); keys and string values are slices of the file's text, which the
+/// event shares rather than copies, and only those written with escapes are decoded and kept.
+/// Holding each key and value as a string of its own weighed three times as much (36 MB of
+/// a noisy 10,000-task workspace, against SPEC §7's memory budget).
+#[derive(Clone)]
 pub struct Event {
+    text: Arc<str>,
     /// Top-level keys in the order written, duplicates included (so a check can report them).
     /// serde_json's map is not kept: at ten thousand ledgers it weighs ten times their text.
-    pub fields: Vec<EventField>,
+    fields: Box<[StoredField]>,
+    /// The keys and string values written with escapes, decoded (see [`StoredField`]).
+    decoded: Box<[Box<str>]>,
 }
 
-/// A string read from a ledger. Field names (and stage values) come from the ledger schema's
-/// small vocabulary and need no allocation of their own; most other values (timestamps,
-/// users, event names) are short and live inline. At ten thousand ledgers that is over a
-/// million small allocations saved, and their allocator overhead with them.
-#[derive(Clone, Debug)]
-pub enum LedgerText {
-    Common(&'static str),
-    /// Up to [`INLINE_BYTES`] bytes of UTF-8, stored in place.
-    Inline {
-        len: u8,
-        bytes: [u8; INLINE_BYTES],
-    },
-    Owned(Box<str>),
+/// One field of an [`Event`] as stored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct StoredField {
+    key_range: TextRange,
+    value_range: TextRange,
+    kind: ValueKind,
+    /// Index into [`Event::decoded`] when the key has escapes, else [`NOT_DECODED`].
+    key_decoded: u16,
+    /// The same for a string value.
+    value_decoded: u16,
 }
 
-/// The longest text a [`LedgerText`] holds without allocating: an RFC 3339 timestamp fits.
-const INLINE_BYTES: usize = 22;
+const NOT_DECODED: u16 = u16::MAX;
 
-/// The ledger schema's field names and the stage names `from`/`to` carry: shared rather than
-/// copied per line.
-const COMMON_TEXTS: &[&str] = &[
-    "ts",
-    "user",
-    "event",
-    "desc",
-    "version",
-    "from",
-    "to",
-    "reason",
-    "blocked_by",
-    "blocker",
-    "dependency",
-    "dependents",
-    "preempted_by",
-    "displaced_task",
-    "paused_from_stage",
-    "resumed_to_stage",
-    "previously_blocked_by",
-];
-
-impl LedgerText {
-    fn new(text: &str) -> LedgerText {
-        // A scan of two dozen short names, most ruled out by their length, costs less than
-        // hashing the text: this runs for every key and string value of every ledger line.
-        if let Some(&shared) = COMMON_TEXTS
-            .iter()
-            .chain(&crate::syntax::STAGE_NAMES)
-            .find(|common| common.len() == text.len() && **common == text)
-        {
-            return LedgerText::Common(shared);
-        }
-        if text.len() <= INLINE_BYTES {
-            let mut bytes = [0; INLINE_BYTES];
-            bytes[..text.len()].copy_from_slice(text.as_bytes());
-            return LedgerText::Inline {
-                len: text.len() as u8,
-                bytes,
-            };
-        }
-        LedgerText::Owned(text.into())
-    }
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ValueKind {
+    Str,
+    Number,
+    True,
+    False,
+    Null,
+    Array,
+    Object,
 }
 
-impl std::ops::Deref for LedgerText {
-    type Target = str;
-
-    fn deref(&self) -> &str {
-        match self {
-            LedgerText::Common(text) => text,
-            // Only ever filled from a whole `&str` of `len` bytes.
-            LedgerText::Inline { len, bytes } => std::str::from_utf8(&bytes[..*len as usize])
-                .expect("inline ledger text is copied from a str"),
-            LedgerText::Owned(text) => text,
+impl ValueKind {
+    /// The kind of the JSON value whose text starts with `first`.
+    fn of(first: Option<u8>) -> ValueKind {
+        match first {
+            Some(b'"') => ValueKind::Str,
+            Some(b't') => ValueKind::True,
+            Some(b'f') => ValueKind::False,
+            Some(b'n') => ValueKind::Null,
+            Some(b'[') => ValueKind::Array,
+            Some(b'{') => ValueKind::Object,
+            _ => ValueKind::Number,
         }
     }
 }
-
-impl PartialEq for LedgerText {
-    fn eq(&self, other: &LedgerText) -> bool {
-        **self == **other
-    }
-}
-
-impl Eq for LedgerText {}
 
 /// A top-level value, as far as the rules need it: strings whole, the rest by kind.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum FieldValue {
-    Str(LedgerText),
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FieldValue<'a> {
+    Str(&'a str),
     /// The number as JSON wrote it.
-    Number(Box<str>),
+    Number(&'a str),
     Bool(bool),
     Null,
     Array,
     Object,
 }
 
-impl FieldValue {
-    fn of(value: &Value) -> FieldValue {
-        match value {
-            Value::String(text) => FieldValue::Str(LedgerText::new(text)),
-            Value::Number(number) => FieldValue::Number(number.to_string().into()),
-            Value::Bool(flag) => FieldValue::Bool(*flag),
-            Value::Null => FieldValue::Null,
-            Value::Array(_) => FieldValue::Array,
-            Value::Object(_) => FieldValue::Object,
-        }
-    }
-
-    pub fn as_str(&self) -> Option<&str> {
-        match self {
+impl<'a> FieldValue<'a> {
+    pub fn as_str(&self) -> Option<&'a str> {
+        match *self {
             FieldValue::Str(text) => Some(text),
             _ => None,
         }
@@ -203,22 +159,21 @@ impl FieldValue {
     }
 }
 
-/// Where one top-level field of an event sits.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct EventField {
+/// Where one top-level field of an event sits, and what it says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EventField<'a> {
     /// The key with its escapes decoded (`"t\u0073"` is `ts`).
-    pub key: LedgerText,
+    pub key: &'a str,
     /// The key's text including its quotes.
     pub key_range: TextRange,
     /// The value's exact JSON text: including quotes for a string, brackets for an array or
     /// object.
     pub value_range: TextRange,
-    /// The value; on a duplicate key every occurrence carries the last one, as serde_json
-    /// (and most JSON readers) keep it.
-    pub value: FieldValue,
+    /// The value this occurrence of the key writes.
+    pub value: FieldValue<'a>,
 }
 
-impl EventField {
+impl EventField<'_> {
     /// For a string value, the range between its quotes (where a completion or a task
     /// reference lives); `None` for other values. `text` is the ledger file's text.
     pub fn string_content_range(&self, text: &str) -> Option<TextRange> {
@@ -236,14 +191,48 @@ impl EventField {
 }
 
 impl Event {
+    /// The fields in the order written, duplicates included.
+    pub fn fields(&self) -> impl DoubleEndedIterator<Item = EventField<'_>> + '_ {
+        self.fields.iter().map(|stored| self.view(stored))
+    }
+
     /// The value of `key` when it is a string.
     pub fn str_field(&self, key: &str) -> Option<&str> {
         self.field(key)?.value.as_str()
     }
 
-    /// Where `key` is written; the last occurrence when the key is duplicated.
-    pub fn field(&self, key: &str) -> Option<&EventField> {
-        self.fields.iter().rev().find(|field| &*field.key == key)
+    /// Where `key` is written; the last occurrence when the key is duplicated (the one
+    /// serde_json, and most JSON readers, keep).
+    pub fn field(&self, key: &str) -> Option<EventField<'_>> {
+        self.fields().rev().find(|field| field.key == key)
+    }
+
+    fn view(&self, stored: &StoredField) -> EventField<'_> {
+        let unquoted = |range: TextRange, decoded: u16| match self.decoded.get(decoded as usize) {
+            Some(decoded) => &**decoded,
+            None => {
+                let quoted = range.slice(&self.text);
+                quoted
+                    .strip_prefix('"')
+                    .and_then(|rest| rest.strip_suffix('"'))
+                    .unwrap_or(quoted)
+            }
+        };
+        let value = match stored.kind {
+            ValueKind::Str => FieldValue::Str(unquoted(stored.value_range, stored.value_decoded)),
+            ValueKind::Number => FieldValue::Number(stored.value_range.slice(&self.text)),
+            ValueKind::True => FieldValue::Bool(true),
+            ValueKind::False => FieldValue::Bool(false),
+            ValueKind::Null => FieldValue::Null,
+            ValueKind::Array => FieldValue::Array,
+            ValueKind::Object => FieldValue::Object,
+        };
+        EventField {
+            key: unquoted(stored.key_range, stored.key_decoded),
+            key_range: stored.key_range,
+            value_range: stored.value_range,
+            value,
+        }
     }
 
     pub fn ts(&self) -> Option<&str> {
@@ -263,9 +252,36 @@ impl Event {
     }
 }
 
+/// Events are equal when their fields are: the same keys and values at the same places.
+impl PartialEq for Event {
+    fn eq(&self, other: &Event) -> bool {
+        self.fields().eq(other.fields())
+    }
+}
+
+impl Eq for Event {}
+
+impl std::fmt::Debug for Event {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("Event")
+            .field("fields", &self.fields().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+/// Parses a whole ledger file, sharing `text` with the events.
+pub fn parse_shared_ledger(text: &Arc<str>) -> Ledger {
+    parse_lines(text, |line, base| parse_line(text, line, base))
+}
+
 /// Parses a whole ledger file. Never fails: a line that is not an event becomes
 /// [`LineKind::Invalid`] and the following lines are read as usual.
 pub fn parse_ledger(text: &str) -> Ledger {
+    parse_shared_ledger(&Arc::from(text))
+}
+
+fn parse_lines(text: &str, mut parse_line: impl FnMut(&str, usize) -> LineKind) -> Ledger {
     let mut lines = Vec::new();
     let mut start = 0;
     let mut number = 0;
@@ -319,8 +335,8 @@ fn over_cap_line(text: &str, start: usize) -> LineKind {
     }
 }
 
-/// Classifies one line (`line` is its text, `base` its offset in the file).
-fn parse_line(line: &str, base: usize) -> LineKind {
+/// Classifies one line (`line` is its text, `base` its offset in `text`, the whole file).
+fn parse_line(text: &Arc<str>, line: &str, base: usize) -> LineKind {
     if line.bytes().all(is_json_whitespace) {
         return LineKind::Blank;
     }
@@ -328,15 +344,7 @@ fn parse_line(line: &str, base: usize) -> LineKind {
     // serde_json bounds its recursion (128 levels), so a hostile `[[[[...` line is an error
     // here rather than a stack overflow.
     match serde_json::from_str::<Value>(line) {
-        Ok(Value::Object(object)) => {
-            let mut fields = scan_fields(line, base);
-            for field in &mut fields {
-                if let Some(value) = object.get(&*field.key) {
-                    field.value = FieldValue::of(value);
-                }
-            }
-            LineKind::Event(Event { fields })
-        }
+        Ok(Value::Object(_)) => LineKind::Event(scan_fields(text, line, base)),
         Ok(other) => LineKind::Invalid {
             message: format!(
                 "a ledger event must be a JSON object, not {}",
@@ -382,31 +390,6 @@ fn describe(value: &Value) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn ledger_texts_read_back_whatever_their_storage() {
-        let timestamp = "2026-11-04T09:00:00Z";
-        let long = "a description longer than fits in place";
-        for text in [
-            "",
-            "ts",
-            "current",
-            "@kim",
-            timestamp,
-            "é🎉 and more é",
-            long,
-        ] {
-            assert_eq!(&*LedgerText::new(text), text);
-        }
-        assert!(matches!(LedgerText::new("ts"), LedgerText::Common(_)));
-        assert!(matches!(
-            LedgerText::new(timestamp),
-            LedgerText::Inline { .. }
-        ));
-        assert!(matches!(LedgerText::new(long), LedgerText::Owned(_)));
-        // The inline storage costs no more than the pointer it replaces.
-        assert_eq!(std::mem::size_of::<LedgerText>(), 24);
-    }
 
     /// The event on line `number`, failing the test when that line is not one.
     fn event_at(ledger: &Ledger, number: usize) -> &Event {
@@ -505,7 +488,7 @@ mod tests {
         let text = r#"{"t\u0073":"2025-01-01T00:00:00Z","event":"a","event":"b"}"#;
         let ledger = parse_ledger(text);
         let event = event_at(&ledger, 0);
-        let keys: Vec<_> = event.fields.iter().map(|f| &*f.key).collect();
+        let keys: Vec<_> = event.fields().map(|f| f.key).collect();
         assert_eq!(keys, vec!["ts", "event", "event"]);
         assert_eq!(event.ts(), Some("2025-01-01T00:00:00Z"));
         assert_eq!(

@@ -1,22 +1,26 @@
 //! The field scanner: where each top-level key and value of an event line sits. serde_json
 //! decides whether the line is valid and gives no spans; this walks the accepted line once.
 
-use super::{EventField, FieldValue, LedgerText};
+use std::sync::Arc;
+
+use super::{Event, NOT_DECODED, StoredField, ValueKind};
 use crate::base::TextRange;
 
 pub(super) fn is_json_whitespace(byte: u8) -> bool {
     matches!(byte, b' ' | b'\t' | b'\r' | b'\n')
 }
 
-/// Finds the top-level keys and values of `line`, which serde_json has already accepted as a
-/// JSON object. Because the JSON is known to be valid, the scanner only has to tell strings
-/// from structure; it still stops quietly, rather than panicking, if that assumption breaks.
-pub(super) fn scan_fields(line: &str, base: usize) -> Vec<EventField> {
+/// Finds the top-level keys and values of `line` (at `base` in `text`, the whole file), which
+/// serde_json has already accepted as a JSON object. Because the JSON is known to be valid,
+/// the scanner only has to tell strings from structure; it still stops quietly, rather than
+/// panicking, if that assumption breaks.
+pub(super) fn scan_fields(text: &Arc<str>, line: &str, base: usize) -> Event {
     let bytes = line.as_bytes();
     let mut fields = Vec::new();
+    let mut decoded = Vec::new();
     let mut at = skip_whitespace(bytes, 0);
     if bytes.get(at) != Some(&b'{') {
-        return fields;
+        return event(text, fields, decoded);
     }
     at += 1;
     loop {
@@ -35,11 +39,18 @@ pub(super) fn scan_fields(line: &str, base: usize) -> Vec<EventField> {
             break;
         }
         let value_end = value_end(bytes, value_start);
-        fields.push(EventField {
-            key: LedgerText::new(&decode_key(&line[key_start..key_end])),
+        let kind = ValueKind::of(bytes.get(value_start).copied());
+        let key_decoded = decode_escapes(&line[key_start..key_end], &mut decoded);
+        let value_decoded = match kind {
+            ValueKind::Str => decode_escapes(&line[value_start..value_end], &mut decoded),
+            _ => NOT_DECODED,
+        };
+        fields.push(StoredField {
             key_range: TextRange::new(base + key_start, base + key_end),
             value_range: TextRange::new(base + value_start, base + value_end),
-            value: FieldValue::Null,
+            kind,
+            key_decoded,
+            value_decoded,
         });
         at = skip_whitespace(bytes, value_end);
         if bytes.get(at) != Some(&b',') {
@@ -47,8 +58,15 @@ pub(super) fn scan_fields(line: &str, base: usize) -> Vec<EventField> {
         }
         at += 1;
     }
-    fields.shrink_to_fit();
-    fields
+    event(text, fields, decoded)
+}
+
+fn event(text: &Arc<str>, fields: Vec<StoredField>, decoded: Vec<Box<str>>) -> Event {
+    Event {
+        text: text.clone(),
+        fields: fields.into_boxed_slice(),
+        decoded: decoded.into_boxed_slice(),
+    }
 }
 
 fn skip_whitespace(bytes: &[u8], mut at: usize) -> usize {
@@ -115,16 +133,20 @@ fn value_end(bytes: &[u8], start: usize) -> usize {
     }
 }
 
-/// A key's text (with quotes) decoded to the string serde_json uses in the map.
-fn decode_key(quoted: &str) -> String {
-    let inner = quoted
-        .strip_prefix('"')
-        .and_then(|rest| rest.strip_suffix('"'))
-        .unwrap_or(quoted);
-    if !inner.contains('\\') {
-        return inner.to_string();
+/// For a string (with its quotes) written with escapes, stores the string serde_json reads
+/// from it in `decoded` and returns its index there; [`NOT_DECODED`] when the text between
+/// the quotes is already the string.
+fn decode_escapes(quoted: &str, decoded: &mut Vec<Box<str>>) -> u16 {
+    if !quoted.contains('\\') || decoded.len() >= NOT_DECODED as usize {
+        return NOT_DECODED;
     }
-    serde_json::from_str(quoted).unwrap_or_else(|_| inner.to_string())
+    match serde_json::from_str::<String>(quoted) {
+        Ok(string) => {
+            decoded.push(string.into());
+            (decoded.len() - 1) as u16
+        }
+        Err(_) => NOT_DECODED,
+    }
 }
 
 #[cfg(test)]
@@ -144,15 +166,20 @@ mod tests {
             "x",
             "{\"a\":1,",
         ] {
-            for field in scan_fields(line, 0) {
+            for field in scan_fields(&Arc::from(line), line, 0).fields() {
                 for range in [field.key_range, field.value_range] {
                     assert!(range.start <= range.end, "{line:?}: {range:?}");
                     assert!(range.end as usize <= line.len(), "{line:?}: {range:?}");
                 }
             }
         }
+        let line = "{\"a\":[1";
         assert_eq!(
-            scan_fields("{\"a\":[1", 0)[0].value_range,
+            scan_fields(&Arc::from(line), line, 0)
+                .fields()
+                .next()
+                .unwrap()
+                .value_range,
             TextRange::new(5, 7)
         );
     }
