@@ -14,9 +14,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::{Deserialize, Serialize};
 
-use crate::apply::transition_disk_plan;
 use crate::db::vocab::{KNOWN_FIELDS, Stage};
 use crate::db::{TaskIdx, Workspace};
+use crate::disk_plans::transition_disk_plan;
 use crate::ide::projection::{Projected, project};
 use crate::ide::transitions::{FieldUpdate, Plan, TaskChange};
 use crate::syntax::task_id::parse_task_ref;

@@ -4,7 +4,6 @@
 //! files never replace old ones), completes moves a ledger records, and hands back the re-read
 //! workspace for the report.
 
-use crate::apply;
 use crate::cli::workspace::load_roots;
 use crate::db::Workspace;
 use crate::ide::diagnostics::workspace_diagnostics;
@@ -12,6 +11,7 @@ use crate::ide::fixes::fix_all;
 use crate::ide::source_change::{FileChange, SourceChange};
 use crate::ide::types::{Config, Rule};
 use crate::transaction::Options;
+use crate::{apply, disk_plans};
 use std::io::Write;
 use std::path::Path;
 
@@ -87,7 +87,7 @@ pub fn fix_on_disk(
             let (change, count) = fix_all(&workspace, ctx, &diagnostics);
             let mut all_written = true;
             for (root, part) in split_by_root(&workspace, change) {
-                match run(&apply::change_disk_plan(&workspace, &root, &part)) {
+                match run(&disk_plans::change_disk_plan(&workspace, &root, &part)) {
                     Ok(()) => wrote = true,
                     Err(error) => {
                         all_written = false;
