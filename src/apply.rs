@@ -10,7 +10,7 @@ use crate::disk_plans::transition_disk_plan;
 use crate::ide::projection::{Projected, project};
 use crate::ide::transitions::{self, Action, Plan};
 use crate::ide::types::Config;
-use crate::recovery::{intent_for, plan_recovery};
+use crate::recovery::{intent_for, intent_for_new, plan_recovery};
 use crate::transaction::{Create, DiskPlan, Options, Report, Rewrite, RootLock, TxError, execute};
 
 /// How long a transaction waits for another process holding the tasks root's lock.
@@ -239,7 +239,8 @@ pub struct Created {
 /// WF1 as one transaction: under the root's lock, reserve the next ID from the counter as it
 /// is on disk (so two creations racing never get the same ID), write the package, move the
 /// counter on, and add the task's rows to the indexes that list inbox tasks (their texts
-/// also read under the lock).
+/// also read under the lock). Its intent record makes a crash part way recoverable; run
+/// [`recover`] first, so that a creation never builds on one left half done.
 pub fn create_task(
     workspace: &Workspace,
     root: usize,
@@ -321,6 +322,7 @@ pub fn create_task(
             .into());
         }
     }
+    let mut rows = Vec::new();
     for index in &workspace.roots[root].indexes {
         let lists_inbox = index
             .stage
@@ -339,7 +341,9 @@ pub fn create_task(
             continue;
         };
         let linking = Linking::of(workspace, index.file, &table);
-        if let Some(new_text) = insert_row(&old, &render_row(&table, &linking, &values)) {
+        let row = render_row(&table, &linking, &values);
+        if let Some(new_text) = insert_row(&old, &row) {
+            rows.push((path.clone(), row));
             plan.rewrites.push(Rewrite {
                 path,
                 expected: old,
@@ -347,6 +351,9 @@ pub fn create_task(
             });
         }
     }
+    // Several files in several folders: the record lets a crash part way be finished (or,
+    // before the counter moved, discarded) as a whole (see `recovery`).
+    plan.intent = Some(intent_for_new(&root_path, &task, &counter_text, &rows));
     let report = execute(&lock, &plan, &Options::from_env()).map_err(|error| NotCreated {
         message: error.to_string(),
         partial: error.may_have_written(),

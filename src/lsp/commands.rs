@@ -138,7 +138,7 @@ fn recover_first(view: &View, root: usize) -> Result<RecoveredFirst, Box<Outcome
             message: Some((
                 MessageType::ERROR,
                 format!(
-                    "{}; a transition cannot build on one left half done, so nothing more was \
+                    "{}; nothing can build on a change left half done, so nothing more was \
                      changed",
                     notes.join("; ")
                 ),
@@ -286,7 +286,12 @@ fn new_task(view: &View, argument: Option<NewTaskArgument>, now: i64) -> Outcome
         );
     };
     let namespace = argument.namespace.as_deref();
-    match apply::create_task(workspace, root, name, namespace, user, now) {
+    // A creation or transition a crash interrupted is finished first, as before a transition.
+    let recovered = match recover_first(view, root) {
+        Ok(recovered) => recovered,
+        Err(refusal) => return *refusal,
+    };
+    let outcome = match apply::create_task(workspace, root, name, namespace, user, now) {
         Ok(created) => Outcome {
             touched: vec![
                 created
@@ -306,7 +311,8 @@ fn new_task(view: &View, argument: Option<NewTaskArgument>, now: i64) -> Outcome
              was written"
         )),
         Err(failure) => Outcome::refused(format!("no task was created: {failure}")),
-    }
+    };
+    recovered.merge_into(outcome)
 }
 
 /// Refuses when a file the action was computed from changed since it was offered.

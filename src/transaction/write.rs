@@ -161,19 +161,18 @@ pub(super) fn remove_intent(root: &Root, rel: &Path, faults: &Faults) -> io::Res
     Ok(())
 }
 
-/// Creates a new file (and its missing folders), never replacing one.
+/// Creates a new file (and its missing folders), never replacing one. Written beside its
+/// name and linked into it once synced, so a crash leaves the file whole or absent, never
+/// torn (a torn card or ledger would be read as the task's).
 pub(super) fn create_file(root: &Root, rel: &Path, text: &str, faults: &Faults) -> io::Result<()> {
     let dir = root.make_dirs(rel.parent().unwrap_or(Path::new("")), faults)?;
-    let name = rel.file_name().unwrap_or_default();
-    let mut file = dir.create_new(name)?;
-    faults.point();
-    file.write_all(text.as_bytes())?;
-    faults.point();
-    file.sync_all()?;
-    faults.point();
-    dir.sync()?;
-    faults.point();
-    Ok(())
+    write_in(
+        &dir,
+        rel.file_name().unwrap_or_default(),
+        text,
+        false,
+        faults,
+    )
 }
 
 /// Renames a task folder into another folder without ever replacing an existing path: an
