@@ -116,7 +116,13 @@ pub fn fix_on_disk(
 }
 
 fn run(plan: &crate::transaction::DiskPlan) -> Result<(), String> {
-    apply::run(plan, &Options::default())
+    // Only the pause hook: a kill or stop point is the recovery's to honour (the crash tests
+    // kill recoveries), which runs first.
+    let options = Options {
+        pause_after: Options::from_env().pause_after,
+        ..Options::default()
+    };
+    apply::run(plan, &options)
         .map(|_| ())
         .map_err(|error| error.to_string())
 }
