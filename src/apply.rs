@@ -45,8 +45,8 @@ pub fn plan_transition(
     })
 }
 
-/// Finishing an interrupted transition (`ledger-stage-drift`): the projections of the move
-/// the ledger already records, with no new event. Returns the plan and the card to show.
+/// Finishing an interrupted transition (`ledger-stage-drift`, `ledger-status-drift`): the
+/// projections of the move or status change the ledger already records, with no new event. Returns the plan and the card to show.
 pub fn plan_completion(
     workspace: &Workspace,
     task: crate::db::TaskIdx,

@@ -170,6 +170,13 @@ const KINDS: &[Kind] = &[
         multi_task: false,
     },
     Kind {
+        name: "pause where it waits",
+        tasks: &[("next", 1, "paused_reason: \"waiting on the vendor\"\n")],
+        task: "TASK-0001",
+        action: "pause",
+        multi_task: false,
+    },
+    Kind {
         name: "resume",
         tasks: &[(
             "next",
@@ -600,43 +607,82 @@ fn a_recovery_killed_part_way_is_finished_by_the_next() {
 /// finishes the whole transition, the displaced task included.
 #[test]
 fn the_servers_quick_fix_finishes_a_fast_track_killed_between_its_two_ledgers() {
-    use serde_json::json;
-    use support::{Answers, Client, TIMEOUT, uri};
-
     let kind = &KINDS[0];
     let ends = ends(kind);
     let p0_ledger = "backlog/TASK-0001-job/0001.ledger.jsonl";
     let displaced_ledger = "current/TASK-0006-job/0006.ledger.jsonl";
     // The first operation after which the P0's ledger has its lines and the displaced
     // task's does not yet.
-    let ws = (0..)
+    let ws = killed_where(kind, |tree| {
+        tree[p0_ledger] != ends.before[p0_ledger]
+            && tree[displaced_ledger] == ends.before[displaced_ledger]
+    });
+    finish_with_the_servers_quick_fix(&ws, p0_ledger, "ledger-stage-drift");
+    assert_eq!(which_end(&snapshot(&ws.root), &ends), Ok("done"));
+}
+
+/// Block, unblock, pause where the task waits and resume move no folder: killed after their
+/// ledger line and before the card, they leave no stage drift, yet the server started on that
+/// tree reports the ledger's last line as a status the card lacks, and its quick fix finishes
+/// the transition (from its record) as `check --fix` would.
+#[test]
+fn the_servers_quick_fix_finishes_a_status_change_killed_after_its_ledger_line() {
+    let ledger = "next/TASK-0001-job/0001.ledger.jsonl";
+    let card = "next/TASK-0001-job/0001-job.task.md";
+    for name in ["block", "unblock", "pause where it waits", "resume"] {
+        let kind = KINDS.iter().find(|kind| kind.name == name).unwrap();
+        let ends = ends(kind);
+        let ws = killed_where(kind, |tree| {
+            tree[ledger] != ends.before[ledger] && tree[card] == ends.before[card]
+        });
+        finish_with_the_servers_quick_fix(&ws, ledger, "ledger-status-drift");
+        assert_eq!(which_end(&snapshot(&ws.root), &ends), Ok("done"), "{name}");
+        // Nothing left for check --fix to do, the record included.
+        let (_, again) = check(&ws, &["--fix"]);
+        assert!(
+            again.contains("applied 0 fixes") && !again.contains("interrupted"),
+            "{name}: {again}"
+        );
+    }
+}
+
+/// A workspace where `kind` was killed after the first operation whose tree `wanted` accepts.
+fn killed_where(kind: &Kind, wanted: impl Fn(&Tree) -> bool) -> Workspace {
+    (0..)
         .map(|at: u32| {
             let ws = workspace(kind);
             let point = at.to_string();
             let run = transition(&ws, kind, &[("FLOWOS_FAULT_KILL_AFTER", &point)]);
-            assert_eq!(run.status.signal(), Some(9), "killed after {at}");
+            assert_eq!(
+                run.status.signal(),
+                Some(9),
+                "{}: killed after {at}",
+                kind.name
+            );
             ws
         })
-        .find(|ws| {
-            let tree = snapshot(&ws.root);
-            tree[p0_ledger] != ends.before[p0_ledger]
-                && tree[displaced_ledger] == ends.before[displaced_ledger]
-        })
-        .unwrap();
+        .find(|ws| wanted(&snapshot(&ws.root)))
+        .unwrap()
+}
+
+/// Starts the server on `ws`, waits for `rule` on the ledger `ledger_rel`, and runs the quick
+/// fix it offers there, which must finish the transition.
+fn finish_with_the_servers_quick_fix(ws: &Workspace, ledger_rel: &str, rule: &str) {
+    use serde_json::json;
+    use support::{Answers, Client, TIMEOUT, uri};
 
     let mut client = Client::spawn_with_env(Answers::Normally, &[("FLOWOS_NOW", NOW)]);
     client.settings = json!({"user": USER});
     client.initialize(&ws.base, json!({}), json!({"user": USER}));
-    let ledger = ws.root.join(p0_ledger);
+    let ledger = ws.root.join(ledger_rel);
     assert!(
-        client.wait_until(TIMEOUT, |client| client
-            .has_rule(&ledger, "ledger-stage-drift")),
-        "{:?}",
+        client.wait_until(TIMEOUT, |client| client.has_rule(&ledger, rule)),
+        "no {rule}: {:?}",
         client.diagnostics
     );
     let line = client.diagnostics[&uri(&ledger)]
         .iter()
-        .find(|d| d["code"] == "ledger-stage-drift")
+        .find(|d| d["code"] == rule)
         .unwrap()["range"]["start"]["line"]
         .as_u64()
         .unwrap();
@@ -653,7 +699,7 @@ fn the_servers_quick_fix_finishes_a_fast_track_killed_between_its_two_ledgers() 
         .unwrap()
         .iter()
         .find(|action| action["command"]["command"] == "flowos.completeTransition")
-        .unwrap_or_else(|| panic!("no completion fix in {actions:#?}"))
+        .unwrap_or_else(|| panic!("no completion fix for {rule} in {actions:#?}"))
         .clone();
     let answer = client.request(
         "workspace/executeCommand",
@@ -661,5 +707,4 @@ fn the_servers_quick_fix_finishes_a_fast_track_killed_between_its_two_ledgers() 
     );
     assert_eq!(answer["ok"], true, "{answer}");
     client.shutdown();
-    assert_eq!(which_end(&snapshot(&ws.root), &ends), Ok("done"));
 }

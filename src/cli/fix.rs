@@ -67,11 +67,14 @@ pub fn fix_on_disk(
             let _ = writeln!(err, "flowos-lsp: fix: {error}");
             failed = true;
         };
-        // Moves a ledger records but no record covers (a transition of an older version, or
-        // a folder moved back by hand): they move folders, which the text fixes then see.
+        // Moves and status changes a ledger records but no record covers (a transition of an
+        // older version, or a folder moved back by hand): they move folders and rewrite
+        // cards, which the text fixes then see.
         let drifted = diagnostics
             .iter()
-            .filter(|d| d.rule == Rule::LedgerStageDrift && !unrecovered)
+            .filter(|d| {
+                matches!(d.rule, Rule::LedgerStageDrift | Rule::LedgerStatusDrift) && !unrecovered
+            })
             .filter_map(|d| workspace.task_idx_of_file(d.file));
         for task in drifted {
             let done = apply::plan_completion(&workspace, task).and_then(|(plan, _)| run(&plan));
