@@ -172,6 +172,14 @@ pub fn recover(workspace: &Workspace, root: usize, sweep: bool) -> Result<Recove
             break;
         }
         recovered.touched.extend(touched_paths(&recovery.disk));
+        // The record too: a reader that listed it as pending sees it gone.
+        recovered.touched.extend(
+            recovery
+                .disk
+                .intent
+                .iter()
+                .map(|intent| intent.path.clone()),
+        );
         recovered
             .transitions
             .push((recovery.title, recovery.committed));

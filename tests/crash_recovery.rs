@@ -708,3 +708,63 @@ fn finish_with_the_servers_quick_fix(ws: &Workspace, ledger_rel: &str, rule: &st
     assert_eq!(answer["ok"], true, "{answer}");
     client.shutdown();
 }
+
+/// A new task killed after its index rows and before its package leaves rows naming no task
+/// (index-phantom-row, whose own fix would remove them): the server started on that tree
+/// offers, on any file of the root, to finish the interrupted change, and that finishes the
+/// creation whole.
+#[test]
+fn the_server_offers_to_finish_a_new_task_killed_part_way() {
+    use serde_json::json;
+    use support::{Answers, Client, TIMEOUT, uri};
+
+    let ends = ends(&NEW_TASK);
+    let index = "inbox/INDEX.md";
+    let card = "inbox/TASK-0010-rotate-the-keys/0010-rotate-the-keys.task.md";
+    let ws = killed_where(&NEW_TASK, |tree| {
+        tree[index] != ends.before[index] && !tree.contains_key(card)
+    });
+    let mut client = Client::spawn_with_env(Answers::Normally, &[("FLOWOS_NOW", NOW)]);
+    client.settings = json!({"user": USER});
+    client.initialize(&ws.base, json!({}), json!({"user": USER}));
+    let index_path = ws.root.join(index);
+    assert!(
+        client.wait_until(TIMEOUT, |client| client
+            .has_rule(&index_path, "index-phantom-row")),
+        "{:?}",
+        client.diagnostics
+    );
+    let recover_action = |client: &mut Client| {
+        let actions = client.request(
+            "textDocument/codeAction",
+            json!({
+                "textDocument": {"uri": uri(&index_path)},
+                "range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}},
+                "context": {"diagnostics": [], "only": ["quickfix"]},
+            }),
+        );
+        actions
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|action| action["command"]["command"] == "flowos.recover")
+            .cloned()
+    };
+    let fix = recover_action(&mut client).expect("the recovery is offered");
+    assert_eq!(fix["isPreferred"], true, "{fix}");
+    let answer = client.request(
+        "workspace/executeCommand",
+        json!({"command": fix["command"]["command"], "arguments": fix["command"]["arguments"]}),
+    );
+    assert_eq!(answer["ok"], true, "{answer}");
+    assert_eq!(which_end(&snapshot(&ws.root), &ends), Ok("done"));
+    // Re-read: the rows now name a task, and with the record gone it is no longer offered.
+    assert!(
+        client.wait_until(TIMEOUT, |client| !client
+            .has_rule(&index_path, "index-phantom-row")),
+        "{:?}",
+        client.diagnostics
+    );
+    assert_eq!(recover_action(&mut client), None, "still offered");
+    client.shutdown();
+}
