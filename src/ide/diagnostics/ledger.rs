@@ -58,13 +58,10 @@ fn check_status_drift(task: &Task, file: FileId, ledger: &Ledger, out: &mut Vec<
     if said == card {
         return;
     }
-    let range = event
-        .field("event")
-        .map_or(line.range, |field| field.value_range);
     out.push(Diagnostic::new(
         Rule::LedgerStatusDrift,
         file,
-        range,
+        event_name_range(line.range, event),
         format!(
             "the ledger's last event `{name}` makes {} {said}, but its card says {card}; finish or undo the interrupted transition",
             task.id
@@ -198,6 +195,14 @@ fn check_version(file: FileId, event: &Event, out: &mut Vec<Diagnostic>) {
     }
 }
 
+/// Where an event's name is written, else its whole line: what a diagnostic about the event
+/// points at.
+fn event_name_range(line: TextRange, event: &Event) -> TextRange {
+    event
+        .field("event")
+        .map_or(line, |field| field.value_range)
+}
+
 fn check_event_name(file: FileId, event: &Event, config: &Config, out: &mut Vec<Diagnostic>) {
     let (Some(name), Some(field)) = (event.event(), event.field("event")) else {
         return;
@@ -222,13 +227,10 @@ fn check_start(file: FileId, ledger: &Ledger, out: &mut Vec<Diagnostic>) {
     };
     let name = event.event().unwrap_or_default();
     if name != "id_reserved" && name != "created" {
-        let range = event
-            .field("event")
-            .map_or(line.range, |field| field.value_range);
         out.push(Diagnostic::new(
             Rule::LedgerStart,
             file,
-            range,
+            event_name_range(line.range, event),
             format!(
                 "a ledger starts with `id_reserved` or `created`, but this one starts with `{name}`"
             ),
