@@ -100,9 +100,9 @@ impl Recovered {
             .iter()
             .map(|(title, finished)| {
                 if *finished {
-                    format!("finished an interrupted transition: {title}")
+                    format!("finished an interrupted change: {title}")
                 } else {
-                    format!("discarded an interrupted transition that had not committed: {title}")
+                    format!("discarded an interrupted change that had not committed: {title}")
                 }
             })
             .collect();
@@ -129,7 +129,7 @@ impl Recovered {
             ));
         }
         if let Some(why) = &self.failed {
-            lines.push(format!("cannot finish an interrupted transition: {why}"));
+            lines.push(format!("cannot finish an interrupted change: {why}"));
         }
         lines
     }
