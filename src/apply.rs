@@ -4,16 +4,14 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::db::Workspace;
 use crate::db::layout::namespace_dir_of_folder;
-use crate::db::{FileId, Workspace};
+use crate::disk_plans::transition_disk_plan;
 use crate::ide::projection::{Projected, project};
-use crate::ide::source_change::{FileChange, SourceChange, apply_edits};
 use crate::ide::transitions::{self, Action, Plan};
 use crate::ide::types::Config;
-use crate::recovery::{intent_for, plan_recovery};
-use crate::transaction::{
-    Append, Create, DiskPlan, Move, Options, Report, Rewrite, RootLock, TxError, execute,
-};
+use crate::recovery::{intent_for, intent_for_new, plan_recovery};
+use crate::transaction::{Create, DiskPlan, Options, Report, Rewrite, RootLock, TxError, execute};
 
 /// How long a transaction waits for another process holding the tasks root's lock.
 pub const LOCK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
@@ -47,8 +45,8 @@ pub fn plan_transition(
     })
 }
 
-/// Finishing an interrupted transition (`ledger-stage-drift`): the projections of the move
-/// the ledger already records, with no new event. Returns the plan and the card to show.
+/// Finishing an interrupted transition (`ledger-stage-drift`, `ledger-status-drift`): the
+/// projections of the move or status change the ledger already records, with no new event. Returns the plan and the card to show.
 pub fn plan_completion(
     workspace: &Workspace,
     task: crate::db::TaskIdx,
@@ -65,92 +63,6 @@ pub fn plan_completion(
         transition_disk_plan(workspace, root, &projected),
         projected.show,
     ))
-}
-
-/// The disk transaction of a transition: every write checks the file is still what the model
-/// read.
-pub fn transition_disk_plan(workspace: &Workspace, root: &Path, projected: &Projected) -> DiskPlan {
-    let text = |file: FileId| workspace.file(file).text.to_string();
-    let path = |file: FileId| workspace.file(file).path.clone();
-    DiskPlan {
-        root: root.to_path_buf(),
-        appends: projected
-            .appends
-            .iter()
-            .map(|(file, lines)| Append {
-                path: path(*file),
-                expected: Some(text(*file)),
-                lines: lines.clone(),
-            })
-            .collect(),
-        rewrites: projected
-            .cards
-            .iter()
-            .chain(&projected.indexes)
-            .map(|(file, new_text)| Rewrite {
-                path: path(*file),
-                expected: text(*file),
-                new_text: new_text.clone(),
-            })
-            .collect(),
-        creates: Vec::new(),
-        moves: projected
-            .moves
-            .iter()
-            .map(|(from, to)| Move {
-                from: from.clone(),
-                to: to.clone(),
-            })
-            .collect(),
-        intent: None,
-    }
-}
-
-/// The disk transaction of a set of quick fixes: edited files are rewritten whole (temp file
-/// and rename) if they are still what the model read; new files are created, never replaced.
-/// Fixes that append to a ledger become appends, so a ledger is never rewritten.
-pub fn change_disk_plan(workspace: &Workspace, root: &Path, change: &SourceChange) -> DiskPlan {
-    let mut plan = DiskPlan {
-        root: root.to_path_buf(),
-        ..DiskPlan::default()
-    };
-    for part in &change.changes {
-        match part {
-            FileChange::Edit { file, edits } => {
-                let source = workspace.file(*file);
-                let old = source.text.to_string();
-                let new_text = apply_edits(&old, edits);
-                if let Some(lines) = appended_lines(&old, &new_text)
-                    && matches!(source.role, crate::db::FileRole::Ledger)
-                {
-                    plan.appends.push(Append {
-                        path: source.path.clone(),
-                        expected: Some(old),
-                        lines,
-                    });
-                } else {
-                    plan.rewrites.push(Rewrite {
-                        path: source.path.clone(),
-                        expected: old,
-                        new_text,
-                    });
-                }
-            }
-            FileChange::Create { path, text } => plan.creates.push(Create {
-                path: path.clone(),
-                text: text.clone(),
-            }),
-        }
-    }
-    plan
-}
-
-/// The lines `new` adds after `old`, when `new` only appends whole lines to it.
-fn appended_lines(old: &str, new: &str) -> Option<Vec<String>> {
-    let added = new.strip_prefix(old)?;
-    let added = added.strip_prefix('\n').unwrap_or(added);
-    let lines: Vec<String> = added.lines().map(str::to_string).collect();
-    (!lines.is_empty()).then_some(lines)
 }
 
 /// What [`recover`] did in one tasks root.
@@ -188,9 +100,9 @@ impl Recovered {
             .iter()
             .map(|(title, finished)| {
                 if *finished {
-                    format!("finished an interrupted transition: {title}")
+                    format!("finished an interrupted change: {title}")
                 } else {
-                    format!("discarded an interrupted transition that had not committed: {title}")
+                    format!("discarded an interrupted change that had not committed: {title}")
                 }
             })
             .collect();
@@ -217,7 +129,7 @@ impl Recovered {
             ));
         }
         if let Some(why) = &self.failed {
-            lines.push(format!("cannot finish an interrupted transition: {why}"));
+            lines.push(format!("cannot finish an interrupted change: {why}"));
         }
         lines
     }
@@ -260,6 +172,14 @@ pub fn recover(workspace: &Workspace, root: usize, sweep: bool) -> Result<Recove
             break;
         }
         recovered.touched.extend(touched_paths(&recovery.disk));
+        // The record too: a reader that listed it as pending sees it gone.
+        recovered.touched.extend(
+            recovery
+                .disk
+                .intent
+                .iter()
+                .map(|intent| intent.path.clone()),
+        );
         recovered
             .transitions
             .push((recovery.title, recovery.committed));
@@ -327,7 +247,8 @@ pub struct Created {
 /// WF1 as one transaction: under the root's lock, reserve the next ID from the counter as it
 /// is on disk (so two creations racing never get the same ID), write the package, move the
 /// counter on, and add the task's rows to the indexes that list inbox tasks (their texts
-/// also read under the lock).
+/// also read under the lock). Its intent record makes a crash part way recoverable; run
+/// [`recover`] first, so that a creation never builds on one left half done.
 pub fn create_task(
     workspace: &Workspace,
     root: usize,
@@ -409,6 +330,7 @@ pub fn create_task(
             .into());
         }
     }
+    let mut rows = Vec::new();
     for index in &workspace.roots[root].indexes {
         let lists_inbox = index
             .stage
@@ -427,7 +349,9 @@ pub fn create_task(
             continue;
         };
         let linking = Linking::of(workspace, index.file, &table);
-        if let Some(new_text) = insert_row(&old, &render_row(&table, &linking, &values)) {
+        let row = render_row(&table, &linking, &values);
+        if let Some(new_text) = insert_row(&old, &row) {
+            rows.push((path.clone(), row));
             plan.rewrites.push(Rewrite {
                 path,
                 expected: old,
@@ -435,6 +359,9 @@ pub fn create_task(
             });
         }
     }
+    // Several files in several folders: the record lets a crash part way be finished (or,
+    // before the counter moved, discarded) as a whole (see `recovery`).
+    plan.intent = Some(intent_for_new(&root_path, &task, &counter_text, &rows));
     let report = execute(&lock, &plan, &Options::from_env()).map_err(|error| NotCreated {
         message: error.to_string(),
         partial: error.may_have_written(),

@@ -32,6 +32,33 @@ pub struct Stat {
     pub kind: Kind,
     pub mode: u32,
     pub len: u64,
+    pub identity: Identity,
+}
+
+/// Which file or folder an entry is (device and inode on Unix), to tell whether the one held
+/// open is still the one at its path.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Identity {
+    pub device: u64,
+    pub inode: u64,
+}
+
+/// The identity of an open file (see [`Identity`]).
+pub fn file_identity(file: &File) -> io::Result<Identity> {
+    let metadata = file.metadata()?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        Ok(Identity {
+            device: metadata.dev(),
+            inode: metadata.ino(),
+        })
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = metadata;
+        Ok(Identity::default())
+    }
 }
 
 /// How [`Dir::open_file`] opens a file.
@@ -270,6 +297,10 @@ mod unix {
                 kind,
                 mode: (stat.st_mode & 0o7777) as u32,
                 len: stat.st_size as u64,
+                identity: Identity {
+                    device: stat.st_dev as u64,
+                    inode: stat.st_ino as u64,
+                },
             }))
         }
 
@@ -407,6 +438,20 @@ mod unix {
             Ok(())
         }
 
+        /// Which folder this is (device and inode), wherever it has been moved since it was
+        /// opened: a handle follows its folder, so comparing this with the folder found at
+        /// its path now tells whether it is still there.
+        pub fn identity(&self) -> io::Result<Identity> {
+            // SAFETY: plain data, filled in by fstat.
+            let mut stat: libc::stat = unsafe { std::mem::zeroed() };
+            // SAFETY: a valid descriptor and a pointer to `stat`.
+            check(unsafe { libc::fstat(self.fd.as_raw_fd(), &mut stat) })?;
+            Ok(Identity {
+                device: stat.st_dev as u64,
+                inode: stat.st_ino as u64,
+            })
+        }
+
         /// The names in this folder (without `.` and `..`).
         pub fn entries(&self) -> io::Result<Vec<OsString>> {
             // fdopendir takes the descriptor over: give it a copy of ours.
@@ -507,6 +552,7 @@ mod portable {
                         },
                         mode: 0o644,
                         len: found.len(),
+                        identity: Identity::default(),
                     }))
                 }
                 Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(None),
@@ -579,6 +625,11 @@ mod portable {
 
         pub fn sync(&self) -> io::Result<()> {
             File::open(&self.path)?.sync_all()
+        }
+
+        /// A folder held by its path is wherever that path leads: always in its place.
+        pub fn identity(&self) -> io::Result<Identity> {
+            Ok(Identity::default())
         }
 
         pub fn entries(&self) -> io::Result<Vec<OsString>> {

@@ -2,7 +2,7 @@
 //!
 //! Layers, each depending only on those above it: `base` (ranges, line index), `syntax`
 //! (parsers), `db` (the workspace model), `ide` (features in plain types), and the edges
-//! `roots` (finding tasks roots), `loader` (reading them), `vfs` (disk changes and open buffers as model changes), `apply`, `recovery` and `transaction` (writing it), `cli` and `lsp`.
+//! `roots` (finding tasks roots), `loader` (reading them), `vfs` (disk changes and open buffers as model changes), `disk_plans`, `apply`, `recovery` and `transaction` (writing it), `cli` and `lsp`.
 
 pub mod apply;
 pub mod base;
@@ -10,6 +10,7 @@ pub mod beneath;
 pub mod cli;
 pub mod clock;
 pub mod db;
+pub mod disk_plans;
 pub mod ide;
 pub mod loader;
 pub mod lsp;

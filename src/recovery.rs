@@ -8,19 +8,26 @@
 //! destination stage. Finishing recomputes the projections (`ide::projection`) against the
 //! current files, so it is idempotent step by step: a card already rewritten, an index row
 //! already moved or a folder already renamed is simply found done.
+//!
+//! A new task (WF1) has no ledger to commit to: its record holds the package's texts, the
+//! counter's text before and after, and the row each index gains. Its commit is the counter
+//! moving off its old text (the first write after the record); finishing creates the files
+//! still missing and adds the rows still absent.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::{Deserialize, Serialize};
 
-use crate::apply::transition_disk_plan;
 use crate::db::vocab::{KNOWN_FIELDS, Stage};
 use crate::db::{TaskIdx, Workspace};
+use crate::disk_plans::transition_disk_plan;
+use crate::ide::edit::index_rows::insert_row;
+use crate::ide::new_task::NewTask;
 use crate::ide::projection::{Projected, project};
 use crate::ide::transitions::{FieldUpdate, Plan, TaskChange};
 use crate::syntax::task_id::parse_task_ref;
-use crate::transaction::{DiskPlan, INTENT_DIR, Intent, appended_bytes};
+use crate::transaction::{Create, DiskPlan, INTENT_DIR, Intent, Rewrite, appended_bytes};
 
 /// The format of the record; a record of another version is left alone and reported.
 const VERSION: u32 = 1;
@@ -31,7 +38,24 @@ struct Record {
     /// The transition, as its menu entry says it (`Fast-track TASK-0001 as P0 (…)`).
     title: String,
     /// The primary task first, then the tasks it drags along.
+    #[serde(default)]
     tasks: Vec<TaskRecord>,
+    /// A task being created (then `tasks` is empty).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    new_task: Option<NewTaskRecord>,
+}
+
+/// What creating a task writes, with paths relative to the tasks root.
+#[derive(Debug, Serialize, Deserialize)]
+struct NewTaskRecord {
+    id: String,
+    counter: String,
+    counter_before: String,
+    counter_after: String,
+    /// Card, context and ledger: (path, text).
+    files: Vec<(String, String)>,
+    /// (INDEX.md path, the row line it gains).
+    rows: Vec<(String, String)>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -97,7 +121,47 @@ pub fn intent_for(
         flowos_intent: VERSION,
         title: plan.title.clone(),
         tasks,
+        new_task: None,
     };
+    intent_of(root, &record)
+}
+
+/// The intent record of creating `task` in tasks root `root`: the counter's text before it
+/// (`task.counter_text` is after), and the rows its indexes gain as (path, row line), paths
+/// absolute or relative to the root.
+pub fn intent_for_new(
+    root: &Path,
+    task: &NewTask,
+    counter_before: &str,
+    rows: &[(PathBuf, String)],
+) -> Intent {
+    let relative = |path: &Path| {
+        path.strip_prefix(root)
+            .unwrap_or(path)
+            .to_string_lossy()
+            .into_owned()
+    };
+    let record = Record {
+        flowos_intent: VERSION,
+        title: format!("New task {} \"{}\"", task.id, task.name),
+        tasks: Vec::new(),
+        new_task: Some(NewTaskRecord {
+            id: task.id.to_string(),
+            counter: task.counter_rel.clone(),
+            counter_before: counter_before.to_string(),
+            counter_after: task.counter_text.clone(),
+            files: task.files.clone(),
+            rows: rows
+                .iter()
+                .map(|(path, row)| (relative(path), row.clone()))
+                .collect(),
+        }),
+    };
+    intent_of(root, &record)
+}
+
+/// The record's file (a fresh name) and text.
+fn intent_of(root: &Path, record: &Record) -> Intent {
     let millis = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |elapsed| elapsed.as_millis());
@@ -107,7 +171,7 @@ pub fn intent_for(
         std::process::id(),
         INTENT_COUNTER.fetch_add(1, Ordering::Relaxed)
     );
-    let mut text = serde_json::to_string_pretty(&record).unwrap_or_default();
+    let mut text = serde_json::to_string_pretty(record).unwrap_or_default();
     text.push('\n');
     Intent {
         path: root.join(INTENT_DIR).join(name),
@@ -149,6 +213,20 @@ pub fn plan_recovery(
             record.flowos_intent
         ));
     }
+    let intent = Intent {
+        path: path.to_path_buf(),
+        text: text.to_string(),
+        finishing: true,
+    };
+    if let Some(new_task) = &record.new_task {
+        return Ok(new_task_recovery(
+            workspace,
+            root,
+            record.title,
+            new_task,
+            intent,
+        ));
+    }
     let mut found = Vec::new();
     for entry in &record.tasks {
         let task =
@@ -158,11 +236,6 @@ pub fn plan_recovery(
         found.push((task, appended));
     }
     let root_path = workspace.roots[root].path.clone();
-    let intent = Intent {
-        path: path.to_path_buf(),
-        text: text.to_string(),
-        finishing: true,
-    };
     // The commit is the first ledger append: with none done, nothing else was written either.
     let committed = found.iter().any(|(_, appended)| *appended == Some(true));
     if !committed {
@@ -203,6 +276,82 @@ pub fn plan_recovery(
         committed,
         disk,
     })
+}
+
+/// Finishing a task's creation: the counter moved on if it still has its old text, the
+/// package files still missing created, and the rows still absent added, each against the
+/// files as the model read them. Not committed (the counter still has its old text and no
+/// package file is there): only the record is removed.
+fn new_task_recovery(
+    workspace: &Workspace,
+    root: usize,
+    title: String,
+    record: &NewTaskRecord,
+    intent: Intent,
+) -> Recovery {
+    let root_path = workspace.roots[root].path.clone();
+    // The text the model holds for `rel`, None when it has no such file.
+    let text_of = |rel: &str| {
+        let path = root_path.join(rel);
+        workspace
+            .file_by_path(&path)
+            .map(|file| workspace.file(file))
+            .filter(|file| file.exists)
+            .map(|file| (path, file.text.to_string()))
+    };
+    let counter = text_of(&record.counter);
+    let counter_moved = counter
+        .as_ref()
+        .is_some_and(|(_, text)| *text != record.counter_before);
+    let missing: Vec<&(String, String)> = record
+        .files
+        .iter()
+        .filter(|(rel, _)| text_of(rel).is_none())
+        .collect();
+    let committed = counter_moved || missing.len() < record.files.len();
+    let mut disk = DiskPlan {
+        root: root_path.clone(),
+        intent: Some(intent),
+        ..DiskPlan::default()
+    };
+    if committed {
+        if let Some((path, text)) = counter.filter(|_| !counter_moved) {
+            disk.rewrites.push(Rewrite {
+                path,
+                expected: text,
+                new_text: record.counter_after.clone(),
+            });
+        }
+        for (rel, row) in &record.rows {
+            let Some((path, text)) = text_of(rel) else {
+                continue;
+            };
+            // An index is replaced whole by a rename, so it either has the row as it was
+            // written or not at all.
+            if text.lines().any(|line| line == row) {
+                continue;
+            }
+            if let Some(new_text) = insert_row(&text, row) {
+                disk.rewrites.push(Rewrite {
+                    path,
+                    expected: text,
+                    new_text,
+                });
+            }
+        }
+        disk.creates = missing
+            .into_iter()
+            .map(|(rel, text)| Create {
+                path: root_path.join(rel),
+                text: text.clone(),
+            })
+            .collect();
+    }
+    Recovery {
+        title,
+        committed,
+        disk,
+    }
 }
 
 /// The one task of tasks root `root` carrying the recorded ID.

@@ -170,6 +170,13 @@ const KINDS: &[Kind] = &[
         multi_task: false,
     },
     Kind {
+        name: "pause where it waits",
+        tasks: &[("next", 1, "paused_reason: \"waiting on the vendor\"\n")],
+        task: "TASK-0001",
+        action: "pause",
+        multi_task: false,
+    },
+    Kind {
         name: "resume",
         tasks: &[(
             "next",
@@ -181,6 +188,15 @@ const KINDS: &[Kind] = &[
         multi_task: false,
     },
 ];
+
+/// WF1 as a kind of its own: the package, the counter and two indexes, in several folders.
+const NEW_TASK: Kind = Kind {
+    name: "new task",
+    tasks: &[("inbox", 1, ""), ("backlog", 2, "")],
+    task: "",
+    action: "new",
+    multi_task: true,
+};
 
 /// Every entry below a tasks root, by relative path: a file's bytes, None for a folder.
 type Tree = BTreeMap<String, Option<Vec<u8>>>;
@@ -239,7 +255,12 @@ fn flowos(ws: &Workspace, args: &[&str], env: &[(&str, &str)]) -> Output {
         .expect("the binary runs")
 }
 
+/// Runs `kind`: `new` for [`NEW_TASK`], else its transition.
 fn transition(ws: &Workspace, kind: &Kind, env: &[(&str, &str)]) -> Output {
+    if kind.action == NEW_TASK.action {
+        let args = ["new", "Rotate the keys", ".", "--user", USER, "--now", NOW];
+        return flowos(ws, &args, env);
+    }
     flowos(
         ws,
         &[
@@ -353,6 +374,18 @@ fn assert_crash_left_whole_files(tree: &Tree, ends: &Ends, what: &str) {
         .collect();
     for (rel, bytes) in tree {
         let Some(bytes) = bytes else { continue };
+        let known_before = ends
+            .before
+            .keys()
+            .any(|old| file_name(old) == file_name(rel));
+        if !known_before {
+            // A file the change creates is linked into its name whole (or it is a temporary
+            // file or the record, which recovery removes).
+            if let Some(Some(whole)) = ends.after.get(rel) {
+                assert_eq!(bytes, whole, "{what}: {rel} was created torn");
+            }
+            continue;
+        }
         if rel.ends_with(".ledger.jsonl") {
             let old = ledgers_before[file_name(rel)];
             assert!(bytes.starts_with(old), "{what}: {rel} was rewritten");
@@ -501,6 +534,14 @@ fn a_cancel_that_blocks_its_dependents_ends_whole_or_not_begun_wherever_it_is_ki
 }
 
 #[test]
+fn a_new_task_ends_whole_or_not_begun_wherever_it_is_killed() {
+    let operations = crash_everywhere(&NEW_TASK, 1);
+    // The record, the counter, two indexes, a folder and three files, each a temporary file
+    // written, synced and linked or renamed into place.
+    assert!(operations > 30, "{operations}");
+}
+
+#[test]
 fn every_other_transition_ends_whole_or_not_begun_wherever_it_is_killed() {
     for kind in &KINDS[2..] {
         crash_everywhere(kind, stride(kind));
@@ -566,43 +607,82 @@ fn a_recovery_killed_part_way_is_finished_by_the_next() {
 /// finishes the whole transition, the displaced task included.
 #[test]
 fn the_servers_quick_fix_finishes_a_fast_track_killed_between_its_two_ledgers() {
-    use serde_json::json;
-    use support::{Answers, Client, TIMEOUT, uri};
-
     let kind = &KINDS[0];
     let ends = ends(kind);
     let p0_ledger = "backlog/TASK-0001-job/0001.ledger.jsonl";
     let displaced_ledger = "current/TASK-0006-job/0006.ledger.jsonl";
     // The first operation after which the P0's ledger has its lines and the displaced
     // task's does not yet.
-    let ws = (0..)
+    let ws = killed_where(kind, |tree| {
+        tree[p0_ledger] != ends.before[p0_ledger]
+            && tree[displaced_ledger] == ends.before[displaced_ledger]
+    });
+    finish_with_the_servers_quick_fix(&ws, p0_ledger, "ledger-stage-drift");
+    assert_eq!(which_end(&snapshot(&ws.root), &ends), Ok("done"));
+}
+
+/// Block, unblock, pause where the task waits and resume move no folder: killed after their
+/// ledger line and before the card, they leave no stage drift, yet the server started on that
+/// tree reports the ledger's last line as a status the card lacks, and its quick fix finishes
+/// the transition (from its record) as `check --fix` would.
+#[test]
+fn the_servers_quick_fix_finishes_a_status_change_killed_after_its_ledger_line() {
+    let ledger = "next/TASK-0001-job/0001.ledger.jsonl";
+    let card = "next/TASK-0001-job/0001-job.task.md";
+    for name in ["block", "unblock", "pause where it waits", "resume"] {
+        let kind = KINDS.iter().find(|kind| kind.name == name).unwrap();
+        let ends = ends(kind);
+        let ws = killed_where(kind, |tree| {
+            tree[ledger] != ends.before[ledger] && tree[card] == ends.before[card]
+        });
+        finish_with_the_servers_quick_fix(&ws, ledger, "ledger-status-drift");
+        assert_eq!(which_end(&snapshot(&ws.root), &ends), Ok("done"), "{name}");
+        // Nothing left for check --fix to do, the record included.
+        let (_, again) = check(&ws, &["--fix"]);
+        assert!(
+            again.contains("applied 0 fixes") && !again.contains("interrupted"),
+            "{name}: {again}"
+        );
+    }
+}
+
+/// A workspace where `kind` was killed after the first operation whose tree `wanted` accepts.
+fn killed_where(kind: &Kind, wanted: impl Fn(&Tree) -> bool) -> Workspace {
+    (0..)
         .map(|at: u32| {
             let ws = workspace(kind);
             let point = at.to_string();
             let run = transition(&ws, kind, &[("FLOWOS_FAULT_KILL_AFTER", &point)]);
-            assert_eq!(run.status.signal(), Some(9), "killed after {at}");
+            assert_eq!(
+                run.status.signal(),
+                Some(9),
+                "{}: killed after {at}",
+                kind.name
+            );
             ws
         })
-        .find(|ws| {
-            let tree = snapshot(&ws.root);
-            tree[p0_ledger] != ends.before[p0_ledger]
-                && tree[displaced_ledger] == ends.before[displaced_ledger]
-        })
-        .unwrap();
+        .find(|ws| wanted(&snapshot(&ws.root)))
+        .unwrap()
+}
+
+/// Starts the server on `ws`, waits for `rule` on the ledger `ledger_rel`, and runs the quick
+/// fix it offers there, which must finish the transition.
+fn finish_with_the_servers_quick_fix(ws: &Workspace, ledger_rel: &str, rule: &str) {
+    use serde_json::json;
+    use support::{Answers, Client, TIMEOUT, uri};
 
     let mut client = Client::spawn_with_env(Answers::Normally, &[("FLOWOS_NOW", NOW)]);
     client.settings = json!({"user": USER});
     client.initialize(&ws.base, json!({}), json!({"user": USER}));
-    let ledger = ws.root.join(p0_ledger);
+    let ledger = ws.root.join(ledger_rel);
     assert!(
-        client.wait_until(TIMEOUT, |client| client
-            .has_rule(&ledger, "ledger-stage-drift")),
-        "{:?}",
+        client.wait_until(TIMEOUT, |client| client.has_rule(&ledger, rule)),
+        "no {rule}: {:?}",
         client.diagnostics
     );
     let line = client.diagnostics[&uri(&ledger)]
         .iter()
-        .find(|d| d["code"] == "ledger-stage-drift")
+        .find(|d| d["code"] == rule)
         .unwrap()["range"]["start"]["line"]
         .as_u64()
         .unwrap();
@@ -619,7 +699,7 @@ fn the_servers_quick_fix_finishes_a_fast_track_killed_between_its_two_ledgers() 
         .unwrap()
         .iter()
         .find(|action| action["command"]["command"] == "flowos.completeTransition")
-        .unwrap_or_else(|| panic!("no completion fix in {actions:#?}"))
+        .unwrap_or_else(|| panic!("no completion fix for {rule} in {actions:#?}"))
         .clone();
     let answer = client.request(
         "workspace/executeCommand",
@@ -627,5 +707,64 @@ fn the_servers_quick_fix_finishes_a_fast_track_killed_between_its_two_ledgers() 
     );
     assert_eq!(answer["ok"], true, "{answer}");
     client.shutdown();
+}
+
+/// A new task killed after its index rows and before its package leaves rows naming no task
+/// (index-phantom-row, whose own fix would remove them): the server started on that tree
+/// offers, on any file of the root, to finish the interrupted change, and that finishes the
+/// creation whole.
+#[test]
+fn the_server_offers_to_finish_a_new_task_killed_part_way() {
+    use serde_json::json;
+    use support::{Answers, Client, TIMEOUT, uri};
+
+    let ends = ends(&NEW_TASK);
+    let index = "inbox/INDEX.md";
+    let card = "inbox/TASK-0010-rotate-the-keys/0010-rotate-the-keys.task.md";
+    let ws = killed_where(&NEW_TASK, |tree| {
+        tree[index] != ends.before[index] && !tree.contains_key(card)
+    });
+    let mut client = Client::spawn_with_env(Answers::Normally, &[("FLOWOS_NOW", NOW)]);
+    client.settings = json!({"user": USER});
+    client.initialize(&ws.base, json!({}), json!({"user": USER}));
+    let index_path = ws.root.join(index);
+    assert!(
+        client.wait_until(TIMEOUT, |client| client
+            .has_rule(&index_path, "index-phantom-row")),
+        "{:?}",
+        client.diagnostics
+    );
+    let recover_action = |client: &mut Client| {
+        let actions = client.request(
+            "textDocument/codeAction",
+            json!({
+                "textDocument": {"uri": uri(&index_path)},
+                "range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}},
+                "context": {"diagnostics": [], "only": ["quickfix"]},
+            }),
+        );
+        actions
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|action| action["command"]["command"] == "flowos.recover")
+            .cloned()
+    };
+    let fix = recover_action(&mut client).expect("the recovery is offered");
+    assert_eq!(fix["isPreferred"], true, "{fix}");
+    let answer = client.request(
+        "workspace/executeCommand",
+        json!({"command": fix["command"]["command"], "arguments": fix["command"]["arguments"]}),
+    );
+    assert_eq!(answer["ok"], true, "{answer}");
     assert_eq!(which_end(&snapshot(&ws.root), &ends), Ok("done"));
+    // Re-read: the rows now name a task, and with the record gone it is no longer offered.
+    assert!(
+        client.wait_until(TIMEOUT, |client| !client
+            .has_rule(&index_path, "index-phantom-row")),
+        "{:?}",
+        client.diagnostics
+    );
+    assert_eq!(recover_action(&mut client), None, "still offered");
+    client.shutdown();
 }

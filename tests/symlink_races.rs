@@ -4,6 +4,12 @@
 //! folder), and putting it back, while `transition`, `new` and `check --fix` run. Whatever the
 //! interleaving, the sentinel tree is byte for byte (and mtime for mtime) what it was, and a
 //! command that exits 1 ("refused") wrote nothing at all.
+//!
+//! And folders moved out of the root while a command holds them open (a handle follows its
+//! folder wherever it goes): each command is stopped after each of its disk operations in
+//! turn (`FLOWOS_FAULT_PAUSE_AFTER`), a folder it writes in is moved out of the tasks root,
+//! and the command let go on: nothing reaches the moved folder, and exit 1 means nothing was
+//! written.
 
 #![allow(clippy::disallowed_types, clippy::disallowed_methods)] // Tests spawn the binary; the product may not.
 #![cfg(unix)]
@@ -179,6 +185,8 @@ fn a_transition_never_writes_through_a_link_swapped_in_while_it_runs() {
             ("next", "stage"),
             ("current", "stage"),
             ("next/TASK-0001-job", "task"),
+            // Not there yet: where the move puts the task folder.
+            ("current/TASK-0001-job", "task"),
             ("next/TASK-0001-job/0001.ledger.jsonl", "file.txt"),
             ("next/TASK-0001-job/0001-job.task.md", "file.txt"),
             ("next/INDEX.md", "file.txt"),
@@ -198,9 +206,12 @@ fn a_new_task_never_writes_through_a_link_swapped_in_while_it_runs() {
         &["new", "Fix login redirect", ".", "--now", NOW],
         &[
             ("inbox", "stage"),
+            // Not there yet: a link put where the package's folder is about to be made.
+            ("inbox/TASK-0004-fix-login-redirect", "task"),
             ("inbox/INDEX.md", "file.txt"),
             ("INDEX.md", "file.txt"),
             ("ID_COUNTER.txt", "file.txt"),
+            (".flowos", "empty"),
         ],
     );
     assert!(codes.keys().any(|&code| code != 0), "{codes:?}");
@@ -213,9 +224,136 @@ fn check_fix_never_writes_through_a_link_swapped_in_while_it_runs() {
         &[
             ("backlog", "stage"),
             ("backlog/TASK-0003-job", "task"),
+            // Not there yet: the context the fix creates.
+            ("backlog/TASK-0003-job/0003.context.md", "file.txt"),
             ("backlog/INDEX.md", "file.txt"),
             ("INDEX.md", "file.txt"),
             (".flowos", "empty"),
         ],
     );
+}
+
+/// Runs `args` stopped after its `at`-th disk operation, moves `rel` out of the tasks root
+/// meanwhile, and lets it go on. Checks that the moved folder got nothing and that exit 1
+/// wrote nothing; returns the exit code, or None when the command ended before that
+/// operation.
+fn moved_away_after(args: &[&str], rel: &str, at: u32) -> Option<i32> {
+    use std::process::{Command, Stdio};
+
+    let f = fixture();
+    let before = tree(&f.root);
+    let point = at.to_string();
+    let child = Command::new(env!("CARGO_BIN_EXE_flowos-lsp"))
+        .args(args)
+        .current_dir(&f.base)
+        .env("FLOWOS_NOW", NOW)
+        .env("FLOWOS_USER", "@rui")
+        .env("FLOWOS_FAULT_PAUSE_AFTER", &point)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    if !stopped(pid) {
+        let output = child.wait_with_output().unwrap();
+        assert!(output.status.success(), "{args:?} ended without stopping");
+        return None;
+    }
+    let away = f.outside.join("moved");
+    let moved = fs::rename(f.root.join(rel), &away).is_ok();
+    let sentinel = snapshot(&f.outside);
+    // SAFETY: kill(2) with a valid signal to the child we spawned, which has not been reaped.
+    unsafe {
+        libc::kill(pid as libc::pid_t, libc::SIGCONT);
+    }
+    let output = child.wait_with_output().unwrap();
+    let code = output.status.code().unwrap_or(-1);
+    let what = format!(
+        "{args:?} with {rel} moved out after operation {at}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(
+        snapshot(&f.outside),
+        sentinel,
+        "{what} wrote to the moved folder"
+    );
+    assert!(matches!(code, 0..=2), "{what} crashed");
+    // (`check` exits 1 for the diagnostics it still finds, not for a refusal.)
+    if code == 1 && args[0] != "check" {
+        if moved {
+            fs::rename(&away, f.root.join(rel)).unwrap();
+        }
+        assert_eq!(tree(&f.root), before, "{what} exited 1 but wrote");
+    }
+    Some(code)
+}
+
+/// Whether process `pid` stops (SIGSTOP, from the pause hook) before it ends.
+fn stopped(pid: u32) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        let Ok(stat) = fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            return false;
+        };
+        // `pid (name) STATE …`: the state follows the last parenthesis.
+        match stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.trim_start().chars().next())
+        {
+            Some('T' | 't') => return true,
+            Some('Z' | 'X') | None => return false,
+            _ => std::thread::sleep(Duration::from_millis(1)),
+        }
+    }
+    panic!("process {pid} neither stopped nor ended");
+}
+
+/// [`moved_away_after`] at every operation of the command, for each folder in `rels`; the
+/// exit codes seen, with how often.
+fn moved_away(args: &[&str], rels: &[&str]) -> BTreeMap<i32, usize> {
+    let mut codes = BTreeMap::new();
+    for rel in rels {
+        let mut at = 0;
+        while let Some(code) = moved_away_after(args, rel, at) {
+            *codes.entry(code).or_default() += 1;
+            at += 1;
+        }
+        assert!(at > 5, "{args:?} took only {at} operations");
+    }
+    codes
+}
+
+#[test]
+#[cfg(target_os = "linux")]
+fn a_transition_writes_nothing_into_a_folder_moved_out_of_the_root_while_it_runs() {
+    let codes = moved_away(
+        &["transition", "TASK-0001", "start", ".", "--now", NOW],
+        &["next/TASK-0001-job", "next", "current"],
+    );
+    // Moved before the commit: refused, the record taken back; after it: stopped part way.
+    assert!(
+        codes.contains_key(&1) && codes.contains_key(&2),
+        "{codes:?}"
+    );
+}
+
+#[test]
+#[cfg(target_os = "linux")]
+fn a_new_task_writes_nothing_into_a_folder_moved_out_of_the_root_while_it_runs() {
+    let codes = moved_away(
+        &["new", "Fix login redirect", ".", "--now", NOW],
+        &["inbox"],
+    );
+    assert!(codes.contains_key(&2), "{codes:?}");
+}
+
+#[test]
+#[cfg(target_os = "linux")]
+fn check_fix_writes_nothing_into_a_folder_moved_out_of_the_root_while_it_runs() {
+    let codes = moved_away(
+        &["check", ".", "--fix", "--now", NOW],
+        &["backlog/TASK-0003-job", "backlog"],
+    );
+    assert!(!codes.is_empty(), "{codes:?}");
 }

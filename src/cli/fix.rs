@@ -4,7 +4,6 @@
 //! files never replace old ones), completes moves a ledger records, and hands back the re-read
 //! workspace for the report.
 
-use crate::apply;
 use crate::cli::workspace::load_roots;
 use crate::db::Workspace;
 use crate::ide::diagnostics::workspace_diagnostics;
@@ -12,6 +11,7 @@ use crate::ide::fixes::fix_all;
 use crate::ide::source_change::{FileChange, SourceChange};
 use crate::ide::types::{Config, Rule};
 use crate::transaction::Options;
+use crate::{apply, disk_plans};
 use std::io::Write;
 use std::path::Path;
 
@@ -67,11 +67,14 @@ pub fn fix_on_disk(
             let _ = writeln!(err, "flowos-lsp: fix: {error}");
             failed = true;
         };
-        // Moves a ledger records but no record covers (a transition of an older version, or
-        // a folder moved back by hand): they move folders, which the text fixes then see.
+        // Moves and status changes a ledger records but no record covers (a transition of an
+        // older version, or a folder moved back by hand): they move folders and rewrite
+        // cards, which the text fixes then see.
         let drifted = diagnostics
             .iter()
-            .filter(|d| d.rule == Rule::LedgerStageDrift && !unrecovered)
+            .filter(|d| {
+                matches!(d.rule, Rule::LedgerStageDrift | Rule::LedgerStatusDrift) && !unrecovered
+            })
             .filter_map(|d| workspace.task_idx_of_file(d.file));
         for task in drifted {
             let done = apply::plan_completion(&workspace, task).and_then(|(plan, _)| run(&plan));
@@ -87,7 +90,7 @@ pub fn fix_on_disk(
             let (change, count) = fix_all(&workspace, ctx, &diagnostics);
             let mut all_written = true;
             for (root, part) in split_by_root(&workspace, change) {
-                match run(&apply::change_disk_plan(&workspace, &root, &part)) {
+                match run(&disk_plans::change_disk_plan(&workspace, &root, &part)) {
                     Ok(()) => wrote = true,
                     Err(error) => {
                         all_written = false;
@@ -116,7 +119,13 @@ pub fn fix_on_disk(
 }
 
 fn run(plan: &crate::transaction::DiskPlan) -> Result<(), String> {
-    apply::run(plan, &Options::default())
+    // Only the pause hook: a kill or stop point is the recovery's to honour (the crash tests
+    // kill recoveries), which runs first.
+    let options = Options {
+        pause_after: Options::from_env().pause_after,
+        ..Options::default()
+    };
+    apply::run(plan, &options)
         .map(|_| ())
         .map_err(|error| error.to_string())
 }

@@ -3,7 +3,7 @@
 
 use crate::apply;
 use crate::apply::PlannedTransition;
-use crate::cli::workspace::{display_path, load_workspace};
+use crate::cli::workspace::{display_path, load_workspace, recover_interrupted};
 use crate::cli::{
     EXIT_CLEAN, EXIT_ERRORS, EXIT_USAGE, WriterArgs, no_more_positional, now_at_the_edge,
 };
@@ -89,37 +89,12 @@ pub fn run(options: &TransitionOptions, out: &mut dyn Write, err: &mut dyn Write
     };
     // A transition a crash interrupted is finished (or discarded) before anything builds on
     // its half-written state; the new one is then planned from the files as they became.
-    // (Temporary files are left to `check --fix`, whose sweep walks the whole root.)
     if !options.dry_run && options.action != "list" {
-        let mut wrote = false;
-        for root in 0..workspace.roots.len() {
-            match apply::recover(&workspace, root, false) {
-                Ok(recovered) => {
-                    for line in recovered.describe(&workspace.roots[root].path) {
-                        let _ = writeln!(err, "flowos-lsp: {line}");
-                    }
-                    wrote |= recovered.wrote();
-                    if recovered.failed.is_some() {
-                        let _ = writeln!(
-                            err,
-                            "flowos-lsp: refused: a transition cannot build on one left half \
-                             done; nothing more was written"
-                        );
-                        return EXIT_ERRORS;
-                    }
-                }
-                Err(error) => {
-                    let _ = writeln!(err, "flowos-lsp: refused: {error}");
-                    return EXIT_ERRORS;
-                }
-            }
-        }
-        if wrote {
-            workspace = match load_workspace(&base, options.tasks_root.as_deref(), err) {
-                Ok(workspace) => workspace,
-                Err(code) => return code,
-            };
-        }
+        workspace = match recover_interrupted(workspace, &base, options.tasks_root.as_deref(), err)
+        {
+            Ok(workspace) => workspace,
+            Err(code) => return code,
+        };
     }
     let task = match find_task(&workspace, &options.task) {
         Ok(task) => task,

@@ -4,7 +4,8 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::cli::EXIT_USAGE;
+use crate::apply;
+use crate::cli::{EXIT_ERRORS, EXIT_USAGE};
 use crate::db::Workspace;
 use crate::loader;
 use crate::roots;
@@ -78,4 +79,44 @@ pub fn display_path(base: &Path, path: &Path) -> String {
     let relative = path.strip_prefix(base).unwrap_or(path);
     let shown = relative.to_string_lossy().replace('\\', "/");
     if shown.is_empty() { ".".into() } else { shown }
+}
+
+/// Before a writer (`transition`, `new`) changes anything: finishes (or discards) the
+/// transitions and creations a crash interrupted in each root, telling what it did on `err`,
+/// and re-reads the workspace when that wrote. `Err` is the exit code when one cannot be
+/// finished: nothing may build on a change left half done. (Temporary files are left to
+/// `check --fix`, whose sweep walks the whole root.)
+pub fn recover_interrupted(
+    workspace: Workspace,
+    base: &Path,
+    tasks_root: Option<&Path>,
+    err: &mut dyn Write,
+) -> Result<Workspace, i32> {
+    let mut wrote = false;
+    for root in 0..workspace.roots.len() {
+        match apply::recover(&workspace, root, false) {
+            Ok(recovered) => {
+                for line in recovered.describe(&workspace.roots[root].path) {
+                    let _ = writeln!(err, "flowos-lsp: {line}");
+                }
+                wrote |= recovered.wrote();
+                if recovered.failed.is_some() {
+                    let _ = writeln!(
+                        err,
+                        "flowos-lsp: refused: nothing can build on a change left half done; \
+                         nothing more was written"
+                    );
+                    return Err(EXIT_ERRORS);
+                }
+            }
+            Err(error) => {
+                let _ = writeln!(err, "flowos-lsp: refused: {error}");
+                return Err(EXIT_ERRORS);
+            }
+        }
+    }
+    if wrote {
+        return load_workspace(base, tasks_root, err);
+    }
+    Ok(workspace)
 }

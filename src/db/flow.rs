@@ -61,6 +61,21 @@ impl LedgerStage<'_> {
     }
 }
 
+/// The status a state event sets on its own, moving no folder: WF-BLOCK's `blocked` and the
+/// cascades of a cancel or a pause block, `unblocked` and `resumed` make a task active again,
+/// `paused` (where it waits) pauses it. None for every other event (a move's events are
+/// `ledger_stage`'s).
+pub fn status_set_by(event: &str) -> Option<Status> {
+    match event {
+        "blocked" | "cascade_blocked_by_cancel" | "cascade_blocked_by_pause" => {
+            Some(Status::Blocked)
+        }
+        "unblocked" | "resumed" => Some(Status::Active),
+        "paused" => Some(Status::Paused),
+        _ => None,
+    }
+}
+
 /// Replays a ledger's stage-entering events (SPEC §2). A `resumed` event naming a
 /// `resumed_to_stage` (WF-RESUME) puts the task in that stage: a task paused out of current
 /// may be resumed where it waits, in next, and its ledger then agrees with its folder.

@@ -105,6 +105,7 @@ rules! {
     UnknownEvent => "unknown-event", Hint, "The event name is outside the FlowOS vocabulary.";
     LedgerStart => "ledger-start", Warning, "The first event is neither id_reserved nor created.";
     LedgerStageDrift => "ledger-stage-drift", Warning, "The ledger's last stage-entering event disagrees with the card's stage.";
+    LedgerStatusDrift => "ledger-status-drift", Warning, "The ledger's last event sets a status (blocked, unblocked, paused, resumed) the card does not have.";
     IndexMissingRow => "index-missing-row", Error, "A task has no row in its stage INDEX.md or the root INDEX.md.";
     IndexPhantomRow => "index-phantom-row", Error, "An index row names no task in that stage.";
     IndexDuplicateRow => "index-duplicate-row", Error, "The same task has two rows in one index.";

@@ -14,11 +14,13 @@ use crate::ide::task_of_position::task_of_position;
 use crate::ide::types::{Config, Diagnostic};
 use crate::ide::{fixes, transitions};
 use crate::lsp::command_args::{
-    COMPLETE_COMMAND, CREATE_FILE_COMMAND, CreateFileArgument, TRANSITION_COMMAND, TaskArgument,
+    COMPLETE_COMMAND, CREATE_FILE_COMMAND, CreateFileArgument, RECOVER_COMMAND, RootArgument,
+    TRANSITION_COMMAND, TaskArgument,
 };
 use crate::lsp::to_proto::{EditAbilities, workspace_edit};
 use crate::lsp::view::View;
 use crate::lsp::{command_args, to_proto};
+use crate::transaction::{INTENT_DIR, is_intent_name};
 use tower_lsp_server::ls_types::{
     CodeAction, CodeActionDisabled, CodeActionKind, CodeActionOrCommand, Command,
 };
@@ -67,6 +69,11 @@ pub fn code_actions(view: &View, request: &Request) -> Vec<CodeActionOrCommand> 
             }
         }
     }
+    if wanted(&request.only, "quickfix")
+        && let Some(action) = recovery_action(view, request)
+    {
+        actions.insert(0, CodeActionOrCommand::CodeAction(action));
+    }
     let fix_all_asked = request
         .only
         .as_ref()
@@ -98,6 +105,45 @@ pub fn code_actions(view: &View, request: &Request) -> Vec<CodeActionOrCommand> 
         );
     }
     actions
+}
+
+/// Offered on every file of a tasks root holding records of changes a crash interrupted (a
+/// new task or a transition killed part way): what they left (a row with no task yet, a card
+/// without its status) is not theirs to fix one diagnostic at a time, and recovery finishes
+/// each whole, from its record, or discards one that never committed.
+fn recovery_action(view: &View, request: &Request) -> Option<CodeAction> {
+    let workspace = view.workspace;
+    let path = &workspace.file(request.file).path;
+    let root = workspace
+        .roots
+        .iter()
+        .position(|root| path.starts_with(&root.path))?;
+    let pending = workspace
+        .load_problems_in(root, INTENT_DIR)
+        .filter(|(name, _)| is_intent_name(name))
+        .count();
+    if pending == 0 {
+        return None;
+    }
+    let changes = if pending == 1 {
+        "the interrupted change".to_string()
+    } else {
+        format!("the {pending} interrupted changes")
+    };
+    let title = format!("Finish {changes} in this tasks root (as `flowos-lsp check --fix` does)");
+    Some(CodeAction {
+        title: title.clone(),
+        kind: Some(CodeActionKind::QUICKFIX),
+        is_preferred: Some(true),
+        command: Some(Command {
+            title,
+            command: RECOVER_COMMAND.into(),
+            arguments: Some(vec![command_args::write(&RootArgument {
+                root: workspace.roots[root].path.clone(),
+            })]),
+        }),
+        ..CodeAction::default()
+    })
 }
 
 /// Ranges touch when they overlap or one ends where the other starts (a cursor at either end

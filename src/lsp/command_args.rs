@@ -17,16 +17,26 @@ pub const TRANSITION_COMMAND: &str = "flowos.transition";
 pub const COMPLETE_COMMAND: &str = "flowos.completeTransition";
 pub const CREATE_FILE_COMMAND: &str = "flowos.createFile";
 pub const NEW_TASK_COMMAND: &str = "flowos.newTask";
+/// Finishes (or discards) the changes a crash interrupted in one tasks root, as `check --fix`
+/// does first.
+pub const RECOVER_COMMAND: &str = "flowos.recover";
 /// The read-only query command (SPEC §9): answered from the live model by the server's
 /// handler, never run as a transaction.
 pub const QUERY_COMMAND: &str = "flowos.query";
-pub const COMMANDS: [&str; 5] = [
+pub const COMMANDS: [&str; 6] = [
     TRANSITION_COMMAND,
     COMPLETE_COMMAND,
     CREATE_FILE_COMMAND,
     NEW_TASK_COMMAND,
+    RECOVER_COMMAND,
     QUERY_COMMAND,
 ];
+
+/// `flowos.recover`: the tasks root to finish interrupted changes in.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RootArgument {
+    pub root: PathBuf,
+}
 
 /// `flowos.transition` and `flowos.completeTransition`: a task (by root and ID), the action
 /// (transitions only), and fingerprints of the files the action was computed from, so that

@@ -14,7 +14,7 @@ use crate::ide::transitions::Action;
 use crate::ide::types::Config;
 use crate::lsp::command_args::{
     self, COMPLETE_COMMAND, CREATE_FILE_COMMAND, CreateFileArgument, NEW_TASK_COMMAND,
-    NewTaskArgument, TRANSITION_COMMAND, TaskArgument,
+    NewTaskArgument, RECOVER_COMMAND, RootArgument, TRANSITION_COMMAND, TaskArgument,
 };
 use crate::lsp::to_proto::{EditAbilities, workspace_edit};
 use crate::lsp::view::View;
@@ -58,6 +58,7 @@ pub fn execute(view: &View, command: &str, arguments: &[Value], how: &Invocation
         COMPLETE_COMMAND => complete(view, command_args::read(argument), how),
         CREATE_FILE_COMMAND => create_files(view, arguments),
         NEW_TASK_COMMAND => new_task(view, command_args::read(argument), how.now),
+        RECOVER_COMMAND => recover(view, command_args::read(argument)),
         other => Outcome::refused(format!("flowos-lsp has no command `{other}`")),
     }
 }
@@ -138,7 +139,7 @@ fn recover_first(view: &View, root: usize) -> Result<RecoveredFirst, Box<Outcome
             message: Some((
                 MessageType::ERROR,
                 format!(
-                    "{}; a transition cannot build on one left half done, so nothing more was \
+                    "{}; nothing can build on a change left half done, so nothing more was \
                      changed",
                     notes.join("; ")
                 ),
@@ -150,6 +151,29 @@ fn recover_first(view: &View, root: usize) -> Result<RecoveredFirst, Box<Outcome
         touched: recovered.touched,
         notes,
     })
+}
+
+/// `flowos.recover`: the changes a crash interrupted in one tasks root, finished or discarded.
+fn recover(view: &View, argument: Option<RootArgument>) -> Outcome {
+    let Some(root) = argument.and_then(|argument| {
+        view.workspace
+            .roots
+            .iter()
+            .position(|root| root.path == argument.root)
+    }) else {
+        return Outcome::refused("that tasks root is no longer in the workspace");
+    };
+    match recover_first(view, root) {
+        Ok(recovered) if recovered.notes.is_empty() => Outcome {
+            message: Some((
+                MessageType::INFO,
+                "no change was left half done".to_string(),
+            )),
+            ..Outcome::default()
+        },
+        Ok(recovered) => recovered.merge_into(Outcome::default()),
+        Err(refusal) => *refusal,
+    }
 }
 
 /// `ledger-stage-drift`'s fix: the projections of the interrupted transition, no new events.
@@ -286,7 +310,12 @@ fn new_task(view: &View, argument: Option<NewTaskArgument>, now: i64) -> Outcome
         );
     };
     let namespace = argument.namespace.as_deref();
-    match apply::create_task(workspace, root, name, namespace, user, now) {
+    // A creation or transition a crash interrupted is finished first, as before a transition.
+    let recovered = match recover_first(view, root) {
+        Ok(recovered) => recovered,
+        Err(refusal) => return *refusal,
+    };
+    let outcome = match apply::create_task(workspace, root, name, namespace, user, now) {
         Ok(created) => Outcome {
             touched: vec![
                 created
@@ -306,7 +335,8 @@ fn new_task(view: &View, argument: Option<NewTaskArgument>, now: i64) -> Outcome
              was written"
         )),
         Err(failure) => Outcome::refused(format!("no task was created: {failure}")),
-    }
+    };
+    recovered.merge_into(outcome)
 }
 
 /// Refuses when a file the action was computed from changed since it was offered.

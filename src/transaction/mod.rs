@@ -24,6 +24,8 @@
 //! nothing runs after) right after the N-th disk operation of a transaction, counting from 0
 //! at the moment it holds the lock and has validated, then every mkdir, file creation, write,
 //! fsync, rename and removal. So every point of a transaction can be crashed at for real.
+//! `FLOWOS_FAULT_PAUSE_AFTER=N` stops the process (SIGSTOP) at the same point instead, for a
+//! test to change the tree under it (move a folder out of the root) and let it go on.
 //!
 //! Confinement (SPEC §8): every path must lie below the canonical tasks root, written with
 //! plain folder names (no `..`), and no existing component below the root may be a symbolic
@@ -48,10 +50,11 @@ mod tests;
 mod validate;
 mod write;
 
+use crate::beneath::is_link_refusal;
 use faults::Faults;
 pub use faults::Options;
 pub use lock::{RootLock, Sweep, is_intent_name, process_has_ended, temp_file_pid};
-use root::Root;
+use root::{Root, is_moved};
 use validate::validate;
 pub use write::appended_bytes;
 use write::{append_lines, create_file, move_folder, remove_intent, replace_file, write_intent};
@@ -60,6 +63,8 @@ use write::{append_lines, create_file, move_folder, remove_intent, replace_file,
 pub const FAULT_ENV: &str = "FLOWOS_FAULT_STOP_AFTER";
 /// The environment variable [`Options::from_env`] reads for [`Options::kill_after`].
 pub const KILL_ENV: &str = "FLOWOS_FAULT_KILL_AFTER";
+/// The environment variable [`Options::from_env`] reads for [`Options::pause_after`].
+pub const PAUSE_ENV: &str = "FLOWOS_FAULT_PAUSE_AFTER";
 
 /// The folder below a tasks root holding the records of transitions in progress. Hidden, so
 /// the loader never takes it for part of the workspace.
@@ -311,11 +316,41 @@ pub fn execute(lock: &RootLock, plan: &DiskPlan, options: &Options) -> Result<Re
     faults.point();
 
     if let Some((shown, real, text, false)) = &work.intent {
-        write_intent(&root, real, text, &faults).map_err(|error| io_error(shown, error))?;
+        let nothing_yet = faults.done.get();
+        write_intent(&root, real, text, &faults).map_err(|error| {
+            if faults.done.get() != nothing_yet {
+                // Its folder made, or a temporary file written: recovery sweeps those.
+                return io_error(shown, error);
+            }
+            let nothing = RefusedBeforeWriting {
+                root: &root,
+                record: None,
+                faults: &faults,
+            };
+            nothing.or_io_error(shown, error)
+        })?;
     }
     stop(Step::Intent)?;
+    // Until the first operation after the record, a write refused (a folder moved away, a link
+    // swapped in) leaves nothing but the record, which this run takes back.
+    let nothing_yet = faults.done.get();
+    let fail = |shown: &Path, error: io::Error| -> TxError {
+        if faults.done.get() != nothing_yet {
+            return io_error(shown, error);
+        }
+        let record = match &work.intent {
+            Some((record_shown, real, _, false)) => Some((*record_shown, real.as_path())),
+            _ => None,
+        };
+        let nothing = RefusedBeforeWriting {
+            root: &root,
+            record,
+            faults: &faults,
+        };
+        nothing.or_io_error(shown, error)
+    };
     for (shown, real, lines) in &work.appends {
-        append_lines(&root, real, lines, &faults).map_err(|error| io_error(shown, error))?;
+        append_lines(&root, real, lines, &faults).map_err(|error| fail(shown, error))?;
         report.appended.push(shown.to_path_buf());
     }
     stop(Step::Ledger)?;
@@ -324,20 +359,20 @@ pub fn execute(lock: &RootLock, plan: &DiskPlan, options: &Options) -> Result<Re
         (Step::Index, &work.index_rewrites),
     ] {
         for (shown, real, text) in rewrites {
-            replace_file(&root, real, text, &faults).map_err(|error| io_error(shown, error))?;
+            replace_file(&root, real, text, &faults).map_err(|error| fail(shown, error))?;
             report.rewritten.push(shown.to_path_buf());
         }
         stop(step)?;
     }
     for (shown, real, text) in &work.creates {
         // Past validation, every failure is an I/O failure: earlier steps may be written.
-        create_file(&root, real, text, &faults).map_err(|error| io_error(shown, error))?;
+        create_file(&root, real, text, &faults).map_err(|error| fail(shown, error))?;
         report.created.push(shown.to_path_buf());
     }
     stop(Step::Creates)?;
     for (shown, real) in &work.moves {
         move_folder(&root, &real.from, &real.to, &faults)
-            .map_err(|error| io_error(&shown.to, error))?;
+            .map_err(|error| fail(&shown.to, error))?;
         report.moved.push((shown.from.clone(), shown.to.clone()));
     }
     stop(Step::Moves)?;
@@ -346,6 +381,41 @@ pub fn execute(lock: &RootLock, plan: &DiskPlan, options: &Options) -> Result<Re
         remove_intent(&root, real, &faults).map_err(|error| io_error(shown, error))?;
     }
     Ok(report)
+}
+
+/// A failure met before the transaction wrote anything but (maybe) its own record.
+struct RefusedBeforeWriting<'a> {
+    root: &'a Root,
+    /// The record this run wrote (as shown, as resolved), to take back.
+    record: Option<(&'a Path, &'a Path)>,
+    faults: &'a Faults,
+}
+
+impl RefusedBeforeWriting<'_> {
+    /// A refusal (exit 1: nothing was written) when `error` is a write refused before it was
+    /// made because its folder or file moved away or became a link, once the record is taken
+    /// back; any other failure is an I/O failure, which may have written.
+    fn or_io_error(self, shown: &Path, error: io::Error) -> TxError {
+        if !(is_moved(&error) || is_link_refusal(&error)) {
+            return io_error(shown, error);
+        }
+        if let Some((record_shown, record)) = self.record
+            && let Err(error) = remove_intent(self.root, record, self.faults)
+        {
+            return io_error(record_shown, error);
+        }
+        let why = if is_moved(&error) {
+            error.to_string()
+        } else {
+            "a folder or file on the way became a symbolic link while the transaction ran, \
+             and nothing is written through a link below a tasks root"
+                .to_string()
+        };
+        TxError::Confinement {
+            path: shown.to_path_buf(),
+            why,
+        }
+    }
 }
 
 pub(super) fn io_error(path: &Path, error: io::Error) -> TxError {

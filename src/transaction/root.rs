@@ -1,5 +1,10 @@
 //! The tasks root held open: plan paths checked for confinement and resolved from the root's
 //! handle with no link followed (`beneath`), and the reads and folder creation done there.
+//!
+//! A folder held open follows its folder wherever it is moved, out of the root too. So a
+//! folder a write is about to use ([`Held`]) is first looked up again from the root's handle
+//! and compared (device and inode) with the one held: a folder moved away meanwhile fails the
+//! write ([`is_moved`]) instead of receiving it wherever it now is.
 
 use std::ffi::OsStr;
 use std::fs;
@@ -7,7 +12,7 @@ use std::io;
 use std::path::{Component, Path, PathBuf};
 
 use super::{Faults, TxError, io_error};
-use crate::beneath::{Dir, Kind, Stat, is_link_refusal};
+use crate::beneath::{Dir, Identity, Kind, Stat, is_link_refusal};
 
 /// The tasks root as the caller named it and as it really is, and held open: every path
 /// below it is resolved from this handle (see `beneath`).
@@ -118,6 +123,29 @@ impl Root {
         Ok((self.dir.dir(rel.parent().unwrap_or(Path::new("")))?, name))
     }
 
+    /// [`Root::parent`], held for writing: see [`Held`].
+    pub(super) fn held_parent<'r>(&self, rel: &'r Path) -> io::Result<(Held<'_>, &'r OsStr)> {
+        let name = rel
+            .file_name()
+            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "a path with no name"))?;
+        Ok((self.held(rel.parent().unwrap_or(Path::new("")))?, name))
+    }
+
+    /// The folder `rel` (below the root, "" for the root), held for writing. One gone since
+    /// validation found it is an error [`is_moved`] tells apart.
+    pub(super) fn held(&self, rel: &Path) -> io::Result<Held<'_>> {
+        let dir = match self.dir.dir(rel) {
+            Ok(dir) => dir,
+            Err(error) if error.kind() == io::ErrorKind::NotFound => return Err(moved(rel)),
+            Err(error) => return Err(error),
+        };
+        Ok(Held {
+            root: self,
+            rel: rel.to_path_buf(),
+            dir,
+        })
+    }
+
     /// The entry at `rel`, links not followed; None when nothing is there (or its folder is
     /// not). A link on the way is refused.
     pub(super) fn stat(&self, shown: &Path, rel: &Path) -> Result<Option<Stat>, TxError> {
@@ -169,29 +197,105 @@ impl Root {
     }
 
     /// The folder `rel`, made (with any missing folder above it) if need be, each new one
-    /// recorded durably in its parent.
-    pub(super) fn make_dirs(&self, rel: &Path, faults: &Faults) -> io::Result<Dir> {
-        let mut dir = self.dir.dir(Path::new(""))?;
+    /// recorded durably in its parent; held for writing.
+    pub(super) fn make_dirs(&self, rel: &Path, faults: &Faults) -> io::Result<Held<'_>> {
+        let mut dir = self.held(Path::new(""))?;
         for component in rel.components() {
             let name = component.as_os_str();
-            dir = match dir.dir(Path::new(name)) {
+            let below = dir.rel.join(name);
+            let next = match dir.dir.dir(Path::new(name)) {
                 Ok(next) => next,
                 Err(error) if error.kind() == io::ErrorKind::NotFound => {
-                    match dir.mkdir(name) {
+                    match dir.here()?.mkdir(name) {
                         Ok(()) => {
                             faults.point();
-                            dir.sync()?;
+                            dir.dir.sync()?;
                             faults.point();
                         }
                         // Made meanwhile by someone else: as good.
                         Err(error) if error.kind() == io::ErrorKind::AlreadyExists => {}
                         Err(error) => return Err(error),
                     }
-                    dir.dir(Path::new(name))?
+                    dir.dir.dir(Path::new(name))?
                 }
                 Err(error) => return Err(error),
+            };
+            dir = Held {
+                root: self,
+                rel: below,
+                dir: next,
             };
         }
         Ok(dir)
     }
+}
+
+/// A folder below the root held open for writing, with the path it was found at.
+#[derive(Debug)]
+pub(super) struct Held<'r> {
+    root: &'r Root,
+    rel: PathBuf,
+    dir: Dir,
+}
+
+impl Held<'_> {
+    /// The folder, for an operation that writes in it, once it is found still at its path
+    /// below the root: the same folder (device and inode) the root's handle leads to there
+    /// now. Else an error [`is_moved`] tells apart (or a link refusal, when a link now stands
+    /// on the way). The root itself is always in its place.
+    pub(super) fn here(&self) -> io::Result<&Dir> {
+        if self.rel.as_os_str().is_empty() {
+            return Ok(&self.dir);
+        }
+        let now = match self.root.dir.dir(&self.rel) {
+            Ok(now) => now.identity()?,
+            Err(error) if error.kind() == io::ErrorKind::NotFound => return Err(moved(&self.rel)),
+            Err(error) => return Err(error),
+        };
+        if now != self.dir.identity()? {
+            return Err(moved(&self.rel));
+        }
+        Ok(&self.dir)
+    }
+
+    /// Whether the file `file` (held open) is still the entry `name` of this folder, which is
+    /// still in its place: else an error [`is_moved`] tells apart.
+    pub(super) fn holds(&self, name: &OsStr, file: Identity) -> io::Result<&Dir> {
+        let dir = self.here()?;
+        match dir.stat(name)? {
+            Some(found) if found.identity == file => Ok(dir),
+            _ => Err(moved(&self.rel.join(name))),
+        }
+    }
+
+    /// The folder, for what does not write in it (reads, an fsync of what is already there).
+    pub(super) fn dir(&self) -> &Dir {
+        &self.dir
+    }
+}
+
+/// Why a write was not made: what it was to be written in has moved.
+#[derive(Debug)]
+struct Moved(PathBuf);
+
+impl std::fmt::Display for Moved {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "`{}` is no longer where it was below the tasks root (moved while the transaction \
+             ran), and nothing is written to it wherever it went",
+            self.0.display()
+        )
+    }
+}
+
+impl std::error::Error for Moved {}
+
+fn moved(rel: &Path) -> io::Error {
+    io::Error::other(Moved(rel.to_path_buf()))
+}
+
+/// Whether `error` is the refusal to write in a folder or file moved away (see [`Held`]).
+pub(super) fn is_moved(error: &io::Error) -> bool {
+    error.get_ref().is_some_and(|inner| inner.is::<Moved>())
 }

@@ -8,8 +8,9 @@ use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use super::root::Held;
 use super::{Faults, INTENT_DIR, Root, TEMP_MARKER};
-use crate::beneath::{Access, Dir};
+use crate::beneath::{Access, Dir, file_identity};
 
 /// What appending `lines` to a file holding `existing` adds: a newline first when the file's
 /// last line lacks one (that line is left as it is, and the new ones start fresh).
@@ -27,20 +28,24 @@ pub fn appended_bytes(existing: &[u8], lines: &[String]) -> Vec<u8> {
 
 /// The commit: every line in one `O_APPEND` write, then fsync. Whether a newline must come
 /// first is decided from the file's last byte as it is now, not as it was when validated.
+/// Right before the write, the ledger held open must still be the one at its place (see
+/// `root::Held`).
 pub(super) fn append_lines(
     root: &Root,
     rel: &Path,
     lines: &[String],
     faults: &Faults,
 ) -> io::Result<()> {
-    let (dir, name) = root.parent(rel)?;
-    let mut file = dir.open_file(name, Access::Append)?;
+    let (held, name) = root.held_parent(rel)?;
+    let mut file = held.here()?.open_file(name, Access::Append)?;
+    let identity = file_identity(&file)?;
     let len = file.metadata()?.len();
     let mut last = Vec::new();
     if len > 0 {
         file.seek(SeekFrom::Start(len - 1))?;
         file.read_to_end(&mut last)?;
     }
+    held.holds(name, identity)?;
     file.write_all(&appended_bytes(&last, lines))?;
     faults.point();
     file.sync_all()?;
@@ -63,7 +68,9 @@ pub(super) fn temp_name(name: &OsStr) -> OsString {
 
 /// Writes `text` to a new temporary file beside `rel`, synced, and renames it to `rel` (over
 /// it when `replace`; else `rel` must not exist). A crash leaves the old file or the new one
-/// whole, and at most the temporary file beside it, which [`RootLock::sweep`] removes.
+/// whole, and at most the temporary file beside it, which [`RootLock::sweep`] removes. Each
+/// step that writes first checks the folder (and the temporary file) are still in their
+/// place below the root (see `root::Held`); the temporary file of a step refused is removed.
 pub(super) fn write_via_temp(
     root: &Root,
     rel: &Path,
@@ -71,22 +78,25 @@ pub(super) fn write_via_temp(
     replace: bool,
     faults: &Faults,
 ) -> io::Result<()> {
-    let (dir, name) = root.parent(rel)?;
-    write_in(&dir, name, text, replace, faults)
+    let (held, name) = root.held_parent(rel)?;
+    write_in(&held, name, text, replace, faults)
 }
 
 /// [`write_via_temp`] in a folder already held.
 pub(super) fn write_in(
-    dir: &Dir,
+    held: &Held<'_>,
     name: &OsStr,
     text: &str,
     replace: bool,
     faults: &Faults,
 ) -> io::Result<()> {
     let temp = temp_name(name);
+    let dir = held.dir();
     let written = (|| {
-        let mut file = dir.create_new(&temp)?;
+        let mut file = held.here()?.create_new(&temp)?;
         faults.point();
+        let identity = file_identity(&file)?;
+        held.holds(&temp, identity)?;
         file.write_all(text.as_bytes())?;
         faults.point();
         if replace && let Some(old) = dir.stat(name)? {
@@ -101,6 +111,7 @@ pub(super) fn write_in(
         }
         file.sync_all()?;
         faults.point();
+        let dir = held.holds(&temp, identity)?;
         if replace {
             dir.rename(&temp, dir, name, false)
         } else {
@@ -110,7 +121,7 @@ pub(super) fn write_in(
             match dir.link(&temp, name) {
                 Ok(()) => {
                     faults.point();
-                    dir.remove_file(&temp)
+                    held.holds(&temp, identity)?.remove_file(&temp)
                 }
                 Err(error) if error.kind() == io::ErrorKind::AlreadyExists => Err(error),
                 Err(_) => match dir.rename(&temp, dir, name, true) {
@@ -122,7 +133,9 @@ pub(super) fn write_in(
             }
         }
     })();
-    if written.is_err() {
+    // Cleaned up where the folder still is in its place; one moved away is left as it went
+    // (nothing outside the root is touched), and a sweep finds what stays below it.
+    if written.is_err() && held.here().is_ok() {
         let _ = dir.remove_file(&temp);
     }
     written?;
@@ -140,15 +153,16 @@ pub(super) fn replace_file(root: &Root, rel: &Path, text: &str, faults: &Faults)
 /// Writes the intent record whole (never a torn one: the name appears only once its bytes are
 /// synced), creating its folder if needed.
 pub(super) fn write_intent(root: &Root, rel: &Path, text: &str, faults: &Faults) -> io::Result<()> {
-    let dir = root.make_dirs(Path::new(INTENT_DIR), faults)?;
+    let held = root.make_dirs(Path::new(INTENT_DIR), faults)?;
     let name = rel.file_name().unwrap_or_default();
-    write_in(&dir, name, text, false, faults)
+    write_in(&held, name, text, false, faults)
 }
 
 /// Removes a finished transaction's record, and its folder once empty (so a tasks root that
 /// never had an interrupted transition shows no trace of the mechanism).
 pub(super) fn remove_intent(root: &Root, rel: &Path, faults: &Faults) -> io::Result<()> {
-    let (dir, name) = root.parent(rel)?;
+    let (held, name) = root.held_parent(rel)?;
+    let dir = held.here()?;
     dir.remove_file(name)?;
     faults.point();
     dir.sync()?;
@@ -161,19 +175,18 @@ pub(super) fn remove_intent(root: &Root, rel: &Path, faults: &Faults) -> io::Res
     Ok(())
 }
 
-/// Creates a new file (and its missing folders), never replacing one.
+/// Creates a new file (and its missing folders), never replacing one. Written beside its
+/// name and linked into it once synced, so a crash leaves the file whole or absent, never
+/// torn (a torn card or ledger would be read as the task's).
 pub(super) fn create_file(root: &Root, rel: &Path, text: &str, faults: &Faults) -> io::Result<()> {
-    let dir = root.make_dirs(rel.parent().unwrap_or(Path::new("")), faults)?;
-    let name = rel.file_name().unwrap_or_default();
-    let mut file = dir.create_new(name)?;
-    faults.point();
-    file.write_all(text.as_bytes())?;
-    faults.point();
-    file.sync_all()?;
-    faults.point();
-    dir.sync()?;
-    faults.point();
-    Ok(())
+    let held = root.make_dirs(rel.parent().unwrap_or(Path::new("")), faults)?;
+    write_in(
+        &held,
+        rel.file_name().unwrap_or_default(),
+        text,
+        false,
+        faults,
+    )
 }
 
 /// Renames a task folder into another folder without ever replacing an existing path: an
@@ -184,8 +197,16 @@ pub(super) fn create_file(root: &Root, rel: &Path, text: &str, faults: &Faults) 
 /// `loader`), so nobody sees the task twice. An empty folder already at the destination is
 /// such a claim, left by a run that died before its rename.
 pub(super) fn move_folder(root: &Root, from: &Path, to: &Path, faults: &Faults) -> io::Result<()> {
-    let (from_dir, from_name) = root.parent(from)?;
-    let to_dir = root.make_dirs(to.parent().unwrap_or(Path::new("")), faults)?;
+    let (from_held, from_name) = root.held_parent(from)?;
+    let to_held = root.make_dirs(to.parent().unwrap_or(Path::new("")), faults)?;
+    let (from_dir, to_dir) = (from_held.dir(), to_held.dir());
+    // Both ends still in their place before each rename (see `root::Held`).
+    let in_place = || -> io::Result<()> {
+        from_held.here()?;
+        to_held.here()?;
+        Ok(())
+    };
+    in_place()?;
     let to_name = to.file_name().unwrap_or_default();
     let empty_claim = |to_dir: &Dir| {
         to_dir
@@ -193,21 +214,22 @@ pub(super) fn move_folder(root: &Root, from: &Path, to: &Path, faults: &Faults) 
             .and_then(|claim| claim.entries())
             .is_ok_and(|entries| entries.is_empty())
     };
-    match from_dir.rename(from_name, &to_dir, to_name, true) {
+    match from_dir.rename(from_name, to_dir, to_name, true) {
         Ok(()) => {}
         Err(error) if error.kind() == io::ErrorKind::AlreadyExists => {
-            if !empty_claim(&to_dir) {
+            if !empty_claim(to_dir) {
                 return Err(error);
             }
             // Renaming onto an empty folder replaces only it; one that gained entries since
             // the look makes the rename fail.
-            from_dir.rename(from_name, &to_dir, to_name, false)?;
+            in_place()?;
+            from_dir.rename(from_name, to_dir, to_name, false)?;
         }
         Err(error) if error.kind() == io::ErrorKind::Unsupported => {
             let claimed_now = match to_dir.mkdir(to_name) {
                 Ok(()) => true,
                 Err(error) if error.kind() == io::ErrorKind::AlreadyExists => {
-                    if !empty_claim(&to_dir) {
+                    if !empty_claim(to_dir) {
                         return Err(error);
                     }
                     false
@@ -217,7 +239,9 @@ pub(super) fn move_folder(root: &Root, from: &Path, to: &Path, faults: &Faults) 
             if claimed_now {
                 faults.point();
             }
-            if let Err(error) = from_dir.rename(from_name, &to_dir, to_name, false) {
+            if let Err(error) =
+                in_place().and_then(|()| from_dir.rename(from_name, to_dir, to_name, false))
+            {
                 if claimed_now {
                     let _ = to_dir.remove_dir(to_name);
                 }

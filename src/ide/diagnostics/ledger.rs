@@ -1,5 +1,5 @@
 //! Rules on ledgers: ledger-json, ledger-field-missing, ledger-timestamp, ledger-order,
-//! ledger-version, unknown-event, ledger-start and ledger-stage-drift.
+//! ledger-version, unknown-event, ledger-start, ledger-stage-drift and ledger-status-drift.
 //!
 //! A line-level problem is reported on the line; a field-level one on the field's value.
 
@@ -9,7 +9,7 @@ use crate::db::vocab::Stage;
 use crate::db::{FileId, Task, TaskIdx, Workspace};
 use crate::ide::diagnostics::{RuleModule, stage_anchor};
 use crate::ide::diagnostics::fix::Fixes;
-use crate::db::flow::ledger_stage;
+use crate::db::flow::{ledger_stage, status_set_by};
 use crate::ide::types::{Config, Diagnostic, Rule, Severity};
 use crate::syntax::ledger::{Event, FieldValue, Ledger, LineKind};
 use crate::syntax::time::parse_rfc3339;
@@ -25,11 +25,69 @@ pub(super) fn check_file(
     check_start(file, ledger, out);
 }
 
-/// ledger-stage-drift, which compares each ledger with its task's folder and card.
+/// ledger-stage-drift and ledger-status-drift, which compare each ledger with its task's
+/// folder and card.
 pub(super) fn check_drift(workspace: &Workspace, idx: TaskIdx, out: &mut Vec<Diagnostic>) {
     let task = workspace.task(idx);
     if let (Some(file), Some(ledger)) = (task.ledger, workspace.ledger(task)) {
+        let before = out.len();
         check_stage_drift(workspace, task, file, ledger, out);
+        // A move's drift says it all: finishing the move sets the status too.
+        if out.len() == before {
+            check_status_drift(task, file, ledger, out);
+        }
+    }
+}
+
+/// A transition that changes a status without moving the folder (block, unblock, pause where
+/// the task waits, resume, a cascade) commits its ledger line before it rewrites the card, so
+/// a crash between the two leaves that line the ledger's last, and the card without it: the
+/// one trace such a transition leaves. Only the last event is read: a status a person later
+/// set by hand, with other events since, is theirs.
+fn check_status_drift(task: &Task, file: FileId, ledger: &Ledger, out: &mut Vec<Diagnostic>) {
+    let Some((line, event)) = ledger.events().last() else {
+        return;
+    };
+    let Some(name) = event.event() else {
+        return;
+    };
+    // A card whose status cannot be read is left to its own rules.
+    let (Some(said), Some(card)) = (status_set_by(name), task.meta.status()) else {
+        return;
+    };
+    if said == card {
+        return;
+    }
+    out.push(Diagnostic::new(
+        Rule::LedgerStatusDrift,
+        file,
+        event_name_range(line.range, event),
+        format!(
+            "the ledger's last event `{name}` makes {} {said}, but its card says {card}; finish or undo the interrupted transition",
+            task.id
+        ),
+    ));
+}
+
+/// ledger-status-drift: finish the transition the ledger's last line records (its card, its
+/// index rows), or, when a record of it is pending, the whole transition it belongs to.
+pub(super) fn fix_status_drift(ws: &Workspace, d: &Diagnostic, fixes: &mut Fixes) {
+    let Some(idx) = ws.task_idx_of_file(d.file) else {
+        return;
+    };
+    let task = ws.task(idx);
+    let said = ws
+        .ledger(task)
+        .and_then(|ledger| ledger.events().last())
+        .and_then(|(_, event)| event.event())
+        .and_then(status_set_by);
+    if let Some(said) = said {
+        fixes.transition(
+            format!("Finish the interrupted transition: make {} {said}", task.id),
+            true,
+            idx,
+            task.stage,
+        );
     }
 }
 
@@ -137,6 +195,14 @@ fn check_version(file: FileId, event: &Event, out: &mut Vec<Diagnostic>) {
     }
 }
 
+/// Where an event's name is written, else its whole line: what a diagnostic about the event
+/// points at.
+fn event_name_range(line: TextRange, event: &Event) -> TextRange {
+    event
+        .field("event")
+        .map_or(line, |field| field.value_range)
+}
+
 fn check_event_name(file: FileId, event: &Event, config: &Config, out: &mut Vec<Diagnostic>) {
     let (Some(name), Some(field)) = (event.event(), event.field("event")) else {
         return;
@@ -161,13 +227,10 @@ fn check_start(file: FileId, ledger: &Ledger, out: &mut Vec<Diagnostic>) {
     };
     let name = event.event().unwrap_or_default();
     if name != "id_reserved" && name != "created" {
-        let range = event
-            .field("event")
-            .map_or(line.range, |field| field.value_range);
         out.push(Diagnostic::new(
             Rule::LedgerStart,
             file,
-            range,
+            event_name_range(line.range, event),
             format!(
                 "a ledger starts with `id_reserved` or `created`, but this one starts with `{name}`"
             ),
@@ -249,7 +312,10 @@ pub(super) fn move_where_the_ledger_says(ws: &Workspace, idx: TaskIdx, fixes: &m
 pub(super) const MODULE: RuleModule = RuleModule {
     card: None,
     task: Some(check_drift),
-    fixes: &[(Rule::LedgerStageDrift, fix_stage_drift)],
+    fixes: &[
+        (Rule::LedgerStageDrift, fix_stage_drift),
+        (Rule::LedgerStatusDrift, fix_status_drift),
+    ],
 };
 
 #[cfg(test)]
@@ -332,6 +398,60 @@ mod tests {
             backlog/TASK-0001-a/0001.ledger.jsonl:3:80 error `"2.0"` unsupported event version; this tool reads version 1.x events ("1.0" when absent)
         "#]]
         .assert_eq(&check_rule(&with_ledger(&ledger), Rule::LedgerVersion));
+    }
+
+    /// A backlog task whose ledger, after GOOD, has `events` (one JSON line each, `ts`,
+    /// `user` and `desc` added).
+    fn with_events(events: &[&str]) -> String {
+        let mut ledger = GOOD.to_string();
+        for (day, fields) in (4..).zip(events) {
+            ledger.push_str(&format!(
+                "{{\"ts\":\"2026-03-{day:02}T00:00:00Z\",\"user\":\"@a\",\"desc\":\"d\",{fields}}}\n"
+            ));
+        }
+        with_ledger(&ledger)
+    }
+
+    #[test]
+    fn a_status_event_the_card_lacks_is_status_drift_when_it_is_the_last() {
+        let blocked = r#""event":"blocked","blocked_by":"info:vendor""#;
+        // The card says active (the fixture's default): the block was committed, not written.
+        expect![[r#"
+            backlog/TASK-0001-a/0001.ledger.jsonl:3:61 warning `"blocked"` the ledger's last event `blocked` makes TASK-0001 blocked, but its card says active; finish or undo the interrupted transition
+        "#]]
+        .assert_eq(&check_rule(&with_events(&[blocked]), Rule::LedgerStatusDrift));
+        // Another event since: the status was set (or left) by a person, not cut short.
+        let later = r#""event":"note""#;
+        assert_eq!(
+            check_rule(&with_events(&[blocked, later]), Rule::LedgerStatusDrift),
+            ""
+        );
+        // Unblocked, and the card is active: they agree.
+        let unblocked = r#""event":"unblocked""#;
+        assert_eq!(
+            check_rule(&with_events(&[blocked, unblocked]), Rule::LedgerStatusDrift),
+            ""
+        );
+    }
+
+    #[test]
+    fn status_drift_is_finished_by_setting_the_status_and_its_fields_in_place() {
+        use crate::ide::transitions::{FieldUpdate, complete_interrupted};
+        let workspace = workspace(&with_events(&[r#""event":"blocked","blocked_by":"info:vendor""#]));
+        assert_eq!(workspace.tasks.len(), 1);
+        let task = crate::db::TaskIdx(0);
+        let change = complete_interrupted(&workspace, task).expect("the card lags the ledger");
+        assert_eq!(change.to_stage, None, "a status change moves no folder");
+        let fields: Vec<(&str, FieldUpdate)> = change.fields;
+        assert_eq!(
+            fields,
+            vec![
+                ("status", FieldUpdate::Set("blocked".into())),
+                ("blocked_by", FieldUpdate::Set("info:vendor".into())),
+                // The day of the ledger's last event (2026-03-04, the first added).
+                ("last_updated", FieldUpdate::Set("2026-03-04".into())),
+            ]
+        );
     }
 
     #[test]

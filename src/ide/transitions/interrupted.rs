@@ -11,20 +11,25 @@ use crate::syntax::ledger::Ledger;
 use crate::syntax::task_id::parse_task_ref;
 use crate::syntax::time::{format_rfc3339, parse_rfc3339};
 
-/// For `ledger-stage-drift`: the stage the ledger says, and the status (with its fields) its
-/// last state events imply when the card disagrees. None when there is no drift.
+/// For `ledger-stage-drift` and `ledger-status-drift`: the stage the ledger says, and the
+/// status (with its fields) its last state events imply when the card disagrees. None when
+/// there is no drift of either.
 pub fn complete_interrupted(workspace: &Workspace, idx: TaskIdx) -> Option<TaskChange> {
     let task = workspace.task(idx);
     let ledger = workspace.ledger(task)?;
-    let said = ledger_stage(ledger)?;
-    if said.agrees_with(task.stage) {
+    let to = ledger_stage(ledger)
+        .filter(|said| !said.agrees_with(task.stage))
+        .map(|said| said.belongs_in());
+    let implied =
+        implied_state(ledger).filter(|implied| task.meta.status() != Some(implied.status));
+    if to.is_none() && implied.is_none() {
         return None;
     }
-    let to = said.belongs_in();
-    let mut fields = vec![("stage", FieldUpdate::Set(to.name().to_string()))];
-    if let Some(implied) = implied_state(ledger)
-        && task.meta.status() != Some(implied.status)
-    {
+    let mut fields: Vec<(&'static str, FieldUpdate)> = to
+        .map(|to| ("stage", FieldUpdate::Set(to.name().to_string())))
+        .into_iter()
+        .collect();
+    if let Some(implied) = implied {
         fields.push((
             "status",
             FieldUpdate::Set(implied.status.name().to_string()),
@@ -57,7 +62,7 @@ pub fn complete_interrupted(workspace: &Workspace, idx: TaskIdx) -> Option<TaskC
         task: idx,
         events: Vec::new(),
         fields,
-        to_stage: Some(to),
+        to_stage: to,
     })
 }
 
