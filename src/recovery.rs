@@ -18,6 +18,7 @@ use crate::apply::transition_disk_plan;
 use crate::db::vocab::{KNOWN_FIELDS, Stage};
 use crate::db::{TaskIdx, Workspace};
 use crate::ide::projection::{Projected, project};
+use crate::ide::rename::{Renamed, project_rename};
 use crate::ide::transitions::{FieldUpdate, Plan, TaskChange};
 use crate::syntax::task_id::parse_task_ref;
 use crate::transaction::{DiskPlan, INTENT_DIR, Intent, appended_bytes};
@@ -32,6 +33,16 @@ struct Record {
     title: String,
     /// The primary task first, then the tasks it drags along.
     tasks: Vec<TaskRecord>,
+    /// Set for a rename (SPEC §4): its one task's package takes the new name's slug, and
+    /// finishing recomputes the links and moves from the names rather than a stage.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    rename: Option<RenameRecord>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct RenameRecord {
+    old_name: String,
+    new_name: String,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -78,17 +89,7 @@ pub fn intent_for(
                 } else {
                     Vec::new()
                 },
-                fields: change
-                    .fields
-                    .iter()
-                    .map(|(key, update)| {
-                        let value = match update {
-                            FieldUpdate::Set(value) => Some(value.clone()),
-                            FieldUpdate::Clear => None,
-                        };
-                        (key.to_string(), value)
-                    })
-                    .collect(),
+                fields: record_fields(&change.fields),
                 to_stage: change.to_stage.map(|stage| stage.name().to_string()),
             }
         })
@@ -97,7 +98,63 @@ pub fn intent_for(
         flowos_intent: VERSION,
         title: plan.title.clone(),
         tasks,
+        rename: None,
     };
+    record_intent(root, &record)
+}
+
+/// The intent record of a planned rename of `task` in tasks root `root`.
+pub fn rename_intent(
+    workspace: &Workspace,
+    root: &Path,
+    task: TaskIdx,
+    renamed: &Renamed,
+) -> Intent {
+    let ledger_len = workspace
+        .task(task)
+        .ledger
+        .map(|ledger| workspace.file(ledger).text.len());
+    let events = renamed
+        .projected
+        .appends
+        .iter()
+        .flat_map(|(_, lines)| lines.clone())
+        .collect();
+    let record = Record {
+        flowos_intent: VERSION,
+        title: renamed.title.clone(),
+        tasks: vec![TaskRecord {
+            id: workspace.task(task).id.to_string(),
+            folder: workspace.task(task).folder.clone(),
+            ledger_len,
+            events,
+            fields: record_fields(&renamed.fields),
+            to_stage: None,
+        }],
+        rename: Some(RenameRecord {
+            old_name: renamed.old_name.clone(),
+            new_name: renamed.new_name.clone(),
+        }),
+    };
+    record_intent(root, &record)
+}
+
+/// Frontmatter values as the record keeps them; None writes `null`.
+fn record_fields(fields: &[(&'static str, FieldUpdate)]) -> Vec<(String, Option<String>)> {
+    fields
+        .iter()
+        .map(|(key, update)| {
+            let value = match update {
+                FieldUpdate::Set(value) => Some(value.clone()),
+                FieldUpdate::Clear => None,
+            };
+            (key.to_string(), value)
+        })
+        .collect()
+}
+
+/// The record written whole into a new file of the intent folder.
+fn record_intent(root: &Path, record: &Record) -> Intent {
     let millis = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |elapsed| elapsed.as_millis());
@@ -107,7 +164,7 @@ pub fn intent_for(
         std::process::id(),
         INTENT_COUNTER.fetch_add(1, Ordering::Relaxed)
     );
-    let mut text = serde_json::to_string_pretty(&record).unwrap_or_default();
+    let mut text = serde_json::to_string_pretty(record).unwrap_or_default();
     text.push('\n');
     Intent {
         path: root.join(INTENT_DIR).join(name),
@@ -174,6 +231,30 @@ pub fn plan_recovery(
                 intent: Some(intent),
                 ..DiskPlan::default()
             },
+        });
+    }
+    if let Some(rename) = &record.rename {
+        let (Some(entry), Some(&(task, appended))) = (record.tasks.first(), found.first()) else {
+            return Err(format!("{shown} records a rename of no task"));
+        };
+        let change = TaskChange {
+            task,
+            events: if appended == Some(false) {
+                entry.events.clone()
+            } else {
+                Vec::new()
+            },
+            fields: fields(entry).map_err(|why| format!("{shown}: {why}"))?,
+            to_stage: None,
+        };
+        let projected = project_rename(workspace, &change, &rename.old_name, &rename.new_name)
+            .map_err(|why| format!("{shown}: {why}"))?;
+        let mut disk = transition_disk_plan(workspace, &root_path, &projected);
+        disk.intent = Some(intent);
+        return Ok(Recovery {
+            title: record.title,
+            committed,
+            disk,
         });
     }
     let mut changes = Vec::new();

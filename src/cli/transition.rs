@@ -8,6 +8,7 @@ use crate::cli::{
     EXIT_CLEAN, EXIT_ERRORS, EXIT_USAGE, WriterArgs, no_more_positional, now_at_the_edge,
 };
 use crate::db::{TaskIdx, Workspace};
+use crate::ide::projection::Projected;
 use crate::ide::transitions;
 use crate::ide::transitions::Action;
 use crate::ide::types::Config;
@@ -87,39 +88,11 @@ pub fn run(options: &TransitionOptions, out: &mut dyn Write, err: &mut dyn Write
         Ok(workspace) => workspace,
         Err(code) => return code,
     };
-    // A transition a crash interrupted is finished (or discarded) before anything builds on
-    // its half-written state; the new one is then planned from the files as they became.
-    // (Temporary files are left to `check --fix`, whose sweep walks the whole root.)
     if !options.dry_run && options.action != "list" {
-        let mut wrote = false;
-        for root in 0..workspace.roots.len() {
-            match apply::recover(&workspace, root, false) {
-                Ok(recovered) => {
-                    for line in recovered.describe(&workspace.roots[root].path) {
-                        let _ = writeln!(err, "flowos-lsp: {line}");
-                    }
-                    wrote |= recovered.wrote();
-                    if recovered.failed.is_some() {
-                        let _ = writeln!(
-                            err,
-                            "flowos-lsp: refused: a transition cannot build on one left half \
-                             done; nothing more was written"
-                        );
-                        return EXIT_ERRORS;
-                    }
-                }
-                Err(error) => {
-                    let _ = writeln!(err, "flowos-lsp: refused: {error}");
-                    return EXIT_ERRORS;
-                }
-            }
-        }
-        if wrote {
-            workspace = match load_workspace(&base, options.tasks_root.as_deref(), err) {
-                Ok(workspace) => workspace,
-                Err(code) => return code,
-            };
-        }
+        workspace = match recover_first(workspace, &base, options.tasks_root.as_deref(), err) {
+            Ok(workspace) => workspace,
+            Err(code) => return code,
+        };
     }
     let task = match find_task(&workspace, &options.task) {
         Ok(task) => task,
@@ -187,6 +160,45 @@ pub fn run(options: &TransitionOptions, out: &mut dyn Write, err: &mut dyn Write
     }
 }
 
+/// Finishes (or discards) the transitions a crash interrupted before anything builds on their
+/// half-written state, and reads the workspace again when that wrote something. (Temporary
+/// files are left to `check --fix`, whose sweep walks the whole root.) Err is the exit code
+/// of a refusal, already explained on `err`.
+pub fn recover_first(
+    workspace: Workspace,
+    base: &Path,
+    tasks_root: Option<&Path>,
+    err: &mut dyn Write,
+) -> Result<Workspace, i32> {
+    let mut wrote = false;
+    for root in 0..workspace.roots.len() {
+        match apply::recover(&workspace, root, false) {
+            Ok(recovered) => {
+                for line in recovered.describe(&workspace.roots[root].path) {
+                    let _ = writeln!(err, "flowos-lsp: {line}");
+                }
+                wrote |= recovered.wrote();
+                if recovered.failed.is_some() {
+                    let _ = writeln!(
+                        err,
+                        "flowos-lsp: refused: a change cannot build on a transition left half \
+                         done; nothing more was written"
+                    );
+                    return Err(EXIT_ERRORS);
+                }
+            }
+            Err(error) => {
+                let _ = writeln!(err, "flowos-lsp: refused: {error}");
+                return Err(EXIT_ERRORS);
+            }
+        }
+    }
+    if wrote {
+        return load_workspace(base, tasks_root, err);
+    }
+    Ok(workspace)
+}
+
 /// The dry run's report: every ledger line to append, every line a rewrite changes, every
 /// move.
 pub fn describe(
@@ -195,8 +207,25 @@ pub fn describe(
     planned: &PlannedTransition,
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
-    writeln!(out, "{} (dry run; nothing written)", planned.plan.title)?;
-    for (file, lines) in &planned.projected.appends {
+    describe_projected(
+        workspace,
+        base,
+        &planned.plan.title,
+        &planned.projected,
+        out,
+    )
+}
+
+/// The dry run's report of any projection (a transition's, a rename's), titled `title`.
+pub fn describe_projected(
+    workspace: &Workspace,
+    base: &Path,
+    title: &str,
+    projected: &Projected,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    writeln!(out, "{title} (dry run; nothing written)")?;
+    for (file, lines) in &projected.appends {
         writeln!(
             out,
             "append to {}:",
@@ -206,12 +235,7 @@ pub fn describe(
             writeln!(out, "  + {line}")?;
         }
     }
-    for (file, new_text) in planned
-        .projected
-        .cards
-        .iter()
-        .chain(&planned.projected.indexes)
-    {
+    for (file, new_text) in projected.cards.iter().chain(&projected.indexes) {
         let source = workspace.file(*file);
         writeln!(out, "rewrite {}:", display_path(base, &source.path))?;
         for (removed, added) in changed_lines(&source.text, new_text) {
@@ -223,7 +247,7 @@ pub fn describe(
             }
         }
     }
-    for (from, to) in &planned.projected.moves {
+    for (from, to) in &projected.moves {
         writeln!(
             out,
             "move {} -> {}",
