@@ -233,30 +233,6 @@ pub fn plan_recovery(
             },
         });
     }
-    if let Some(rename) = &record.rename {
-        let (Some(entry), Some(&(task, appended))) = (record.tasks.first(), found.first()) else {
-            return Err(format!("{shown} records a rename of no task"));
-        };
-        let change = TaskChange {
-            task,
-            events: if appended == Some(false) {
-                entry.events.clone()
-            } else {
-                Vec::new()
-            },
-            fields: fields(entry).map_err(|why| format!("{shown}: {why}"))?,
-            to_stage: None,
-        };
-        let projected = project_rename(workspace, &change, &rename.old_name, &rename.new_name)
-            .map_err(|why| format!("{shown}: {why}"))?;
-        let mut disk = transition_disk_plan(workspace, &root_path, &projected);
-        disk.intent = Some(intent);
-        return Ok(Recovery {
-            title: record.title,
-            committed,
-            disk,
-        });
-    }
     let mut changes = Vec::new();
     for (entry, (task, appended)) in record.tasks.iter().zip(found) {
         changes.push(TaskChange {
@@ -276,7 +252,15 @@ pub fn plan_recovery(
             },
         });
     }
-    let projected = project(workspace, &changes).map_err(|why| format!("{shown}: {why}"))?;
+    // A rename's one change is projected from its names (the links and moves follow them).
+    let projected = match (&record.rename, changes.first()) {
+        (Some(rename), Some(change)) => {
+            project_rename(workspace, change, &rename.old_name, &rename.new_name)
+        }
+        (Some(_), None) => Err("it records a rename of no task".to_string()),
+        (None, _) => project(workspace, &changes),
+    }
+    .map_err(|why| format!("{shown}: {why}"))?;
     let mut disk = transition_disk_plan(workspace, &root_path, &projected);
     disk.intent = Some(intent);
     Ok(Recovery {

@@ -168,23 +168,12 @@ fn a_rename_onto_an_existing_folder_or_of_an_unknown_task_writes_nothing() {
     );
 }
 
-/// Every file below the root, by relative path, and folders (as None).
-fn tree(root: &Path) -> BTreeMap<String, Option<Vec<u8>>> {
-    let mut out = BTreeMap::new();
-    let mut pending = vec![root.to_path_buf()];
-    while let Some(dir) = pending.pop() {
-        for entry in fs::read_dir(&dir).unwrap().flatten() {
-            let path = entry.path();
-            let rel = path.strip_prefix(root).unwrap().display().to_string();
-            if path.is_dir() {
-                out.insert(rel, None);
-                pending.push(path);
-            } else {
-                out.insert(rel, Some(fs::read(&path).unwrap()));
-            }
-        }
-    }
-    out
+/// Every entry below the root by relative path: a file's text, or "folder".
+fn tree(root: &Path) -> BTreeMap<String, String> {
+    support::faults::snapshot(root)
+        .into_iter()
+        .map(|(rel, entry)| (rel, entry.what))
+        .collect()
 }
 
 #[test]
@@ -254,12 +243,7 @@ fn start(base: &Path) -> Client {
     let mut client = Client::spawn_with_env(Answers::Normally, &[("FLOWOS_NOW", NOW)]);
     client.settings = json!({"user": USER});
     client.initialize(base, capabilities(), json!({"user": USER}));
-    client.wait_until(TIMEOUT, |client| {
-        client
-            .notifications
-            .iter()
-            .any(|n| n["method"] == "$/progress" && n["params"]["value"]["kind"] == "end")
-    });
+    client.wait_indexed();
     client
 }
 

@@ -5,12 +5,10 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use crate::apply;
-use crate::cli::transition::{describe_projected, find_task, recover_first};
-use crate::cli::workspace::{display_path, load_workspace};
-use crate::cli::{
-    EXIT_CLEAN, EXIT_ERRORS, EXIT_USAGE, WriterArgs, no_more_positional, now_at_the_edge,
+use crate::cli::transition::{
+    TaskCommandOptions, describe_projected, load_task, parse_task_command, report_run,
 };
-use crate::ide::types::Config;
+use crate::cli::{EXIT_CLEAN, EXIT_ERRORS};
 use crate::transaction::Options;
 
 pub const USAGE: &str = "\
@@ -25,62 +23,19 @@ that exists. The event records --user, else FLOWOS_USER, else the task's current
 Exit status: 0 done, 1 refused, nothing written (the reason is on stderr), 2 usage or I/O
 failure (a rename stopped part way is finished by `check --fix`).";
 
-#[derive(Debug, Default)]
-pub struct RenameOptions {
-    pub task: String,
-    pub name: String,
-    pub path: Option<PathBuf>,
-    /// The tasks root, instead of searching PATH for one (`--tasks-root`).
-    pub tasks_root: Option<PathBuf>,
-    pub dry_run: bool,
-    /// The moment and the acting user (`--now`, `--user`, else the environment and the
-    /// clock).
-    pub config: Config,
-}
+pub type RenameOptions = TaskCommandOptions;
 
 pub fn parse_args(args: &[String]) -> Result<RenameOptions, String> {
-    let mut dry_run = false;
-    let parsed = WriterArgs::parse(args, |flag, _| {
-        dry_run |= flag == "--dry-run";
-        Ok(flag == "--dry-run")
-    })?;
-    let mut positional = parsed.positional.into_iter();
-    let mut options = RenameOptions {
-        task: positional.next().ok_or("give the task's ID")?,
-        name: positional.next().ok_or("give the new name")?,
-        path: positional.next().map(PathBuf::from),
-        tasks_root: parsed.tasks_root,
-        dry_run,
-        config: Config::default(),
-    };
-    no_more_positional(positional)?;
-    // The edge: the clock and the acting user are read here, once.
-    options.config.now = now_at_the_edge(parsed.now)?;
-    options.config.user = crate::cli::acting_user(parsed.user.as_deref());
-    Ok(options)
+    parse_task_command(args, "give the new name")
 }
 
 pub fn run(options: &RenameOptions, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
     let base = options.path.clone().unwrap_or_else(|| PathBuf::from("."));
-    let tasks_root = options.tasks_root.as_deref();
-    let mut workspace = match load_workspace(&base, tasks_root, err) {
-        Ok(workspace) => workspace,
+    let (workspace, task) = match load_task(options, !options.dry_run, err) {
+        Ok(found) => found,
         Err(code) => return code,
     };
-    if !options.dry_run {
-        workspace = match recover_first(workspace, &base, tasks_root, err) {
-            Ok(workspace) => workspace,
-            Err(code) => return code,
-        };
-    }
-    let task = match find_task(&workspace, &options.task) {
-        Ok(task) => task,
-        Err(message) => {
-            let _ = writeln!(err, "flowos-lsp: {message}");
-            return EXIT_USAGE;
-        }
-    };
-    let planned = match apply::plan_rename(&workspace, task, &options.name, &options.config) {
+    let planned = match apply::plan_rename(&workspace, task, &options.value, &options.config) {
         Ok(planned) => planned,
         Err(reason) => {
             let _ = writeln!(err, "flowos-lsp: refused: {reason}");
@@ -92,26 +47,7 @@ pub fn run(options: &RenameOptions, out: &mut dyn Write, err: &mut dyn Write) ->
         let _ = describe_projected(&workspace, &base, &renamed.title, &renamed.projected, out);
         return EXIT_CLEAN;
     }
-    match apply::run(&planned.disk, &Options::from_env()) {
-        Ok(_) => {
-            let _ = writeln!(out, "{}", renamed.title);
-            if let Some(card) = &renamed.projected.show {
-                let _ = writeln!(out, "  card: {}", display_path(&base, card));
-            }
-            EXIT_CLEAN
-        }
-        // Exit 1 promises nothing was written; a failure part way is an I/O failure.
-        Err(error) if error.may_have_written() => {
-            let _ = writeln!(
-                err,
-                "flowos-lsp: stopped part way: {error}; `flowos-lsp check --fix` finishes the \
-                 rename from its record"
-            );
-            EXIT_USAGE
-        }
-        Err(error) => {
-            let _ = writeln!(err, "flowos-lsp: refused: {error}");
-            EXIT_ERRORS
-        }
-    }
+    let result = apply::run(&planned.disk, &Options::from_env());
+    let show = renamed.projected.show.as_deref();
+    report_run(result, &renamed.title, show, &base, out, err)
 }
