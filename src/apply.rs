@@ -45,6 +45,31 @@ pub fn plan_transition(
     })
 }
 
+/// A planned rename (SPEC §4), ready to show (dry run) or to run.
+pub struct PlannedRename {
+    pub renamed: crate::ide::rename::Renamed,
+    pub disk: DiskPlan,
+}
+
+/// Re-validates renaming `task` to `new_name` against the model and computes everything it
+/// writes: a transaction like a transition's (its `content_updated` line is the commit), with
+/// an intent record, so a crash part way is finished by recovery. `Err` is the reason it is
+/// refused, for people.
+pub fn plan_rename(
+    workspace: &Workspace,
+    task: crate::db::TaskIdx,
+    new_name: &str,
+    config: &Config,
+) -> Result<PlannedRename, String> {
+    let renamed = crate::ide::rename::plan(workspace, task, new_name, config)?;
+    let root = workspace.roots[workspace.task(task).root].path.clone();
+    let mut disk = transition_disk_plan(workspace, &root, &renamed.projected);
+    disk.intent = Some(crate::recovery::rename_intent(
+        workspace, &root, task, &renamed,
+    ));
+    Ok(PlannedRename { renamed, disk })
+}
+
 /// Finishing an interrupted transition (`ledger-stage-drift`, `ledger-status-drift`): the
 /// projections of the move or status change the ledger already records, with no new event. Returns the plan and the card to show.
 pub fn plan_completion(

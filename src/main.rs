@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use flowos_lsp::cli::{self, board, check, graph, new, now, query, rules, transition};
+use flowos_lsp::cli::{self, board, check, graph, new, now, query, rename, rules, transition};
 
 const USAGE: &str = "\
 usage: flowos-lsp [--stdio | serve]   serve the Language Server Protocol over stdio
@@ -10,6 +10,7 @@ usage: flowos-lsp [--stdio | serve]   serve the Language Server Protocol over st
        flowos-lsp check --fix [PATH]   apply every safe fix on disk, then check
        flowos-lsp transition <TASK-ID> <ACTION> [PATH] [--user @name] [--dry-run]
        flowos-lsp new \"<name>\" [PATH] [--namespace NS] [--user @name]
+       flowos-lsp rename <TASK-ID> \"<new name>\" [PATH] [--user @name] [--dry-run]
        flowos-lsp rules [NAME]   list every diagnostic rule, or print one rule's documentation
        flowos-lsp query <QUERY> [ARG] [PATH] [--format table|json|csv]   ask the tasks and ledgers (SPEC §9)
        flowos-lsp graph [PATH] [--format dot|mermaid] [--from ID] [--depth N]   the dependency graph
@@ -17,7 +18,7 @@ usage: flowos-lsp [--stdio | serve]   serve the Language Server Protocol over st
        flowos-lsp board [PATH] [-o FILE] [--now RFC3339]   the board as one HTML file
        flowos-lsp --help | --version
 
-check, transition and new look for the tasks root (.work/tasks) in or below PATH, else in the
+check, transition, rename and new look for the tasks root (.work/tasks) in or below PATH, else in the
 folders above it; --tasks-root DIR names it instead (relative to PATH).";
 
 fn main() -> ExitCode {
@@ -32,6 +33,7 @@ fn main() -> ExitCode {
             transition::USAGE,
         ),
         Some("new") => subcommand(&args[1..], new::parse_args, new::run, new::USAGE),
+        Some("rename") => subcommand(&args[1..], rename::parse_args, rename::run, rename::USAGE),
         Some("rules") => subcommand(&args[1..], rules::parse_args, rules::run, rules::USAGE),
         Some("query") => subcommand(&args[1..], query::parse_args, query::run, query::USAGE),
         Some("board") => subcommand(&args[1..], board::parse_args, board::run, board::USAGE),

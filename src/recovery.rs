@@ -25,6 +25,7 @@ use crate::disk_plans::transition_disk_plan;
 use crate::ide::edit::index_rows::insert_row;
 use crate::ide::new_task::NewTask;
 use crate::ide::projection::{Projected, project};
+use crate::ide::rename::{Renamed, project_rename};
 use crate::ide::transitions::{FieldUpdate, Plan, TaskChange};
 use crate::syntax::task_id::parse_task_ref;
 use crate::transaction::{Create, DiskPlan, INTENT_DIR, Intent, Rewrite, appended_bytes};
@@ -43,6 +44,10 @@ struct Record {
     /// A task being created (then `tasks` is empty).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     new_task: Option<NewTaskRecord>,
+    /// Set for a rename (SPEC §4): its one task's package takes the new name's slug, and
+    /// finishing recomputes the links and moves from the names rather than a stage.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    rename: Option<RenameRecord>,
 }
 
 /// What creating a task writes, with paths relative to the tasks root.
@@ -56,6 +61,12 @@ struct NewTaskRecord {
     files: Vec<(String, String)>,
     /// (INDEX.md path, the row line it gains).
     rows: Vec<(String, String)>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct RenameRecord {
+    old_name: String,
+    new_name: String,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -102,17 +113,7 @@ pub fn intent_for(
                 } else {
                     Vec::new()
                 },
-                fields: change
-                    .fields
-                    .iter()
-                    .map(|(key, update)| {
-                        let value = match update {
-                            FieldUpdate::Set(value) => Some(value.clone()),
-                            FieldUpdate::Clear => None,
-                        };
-                        (key.to_string(), value)
-                    })
-                    .collect(),
+                fields: record_fields(&change.fields),
                 to_stage: change.to_stage.map(|stage| stage.name().to_string()),
             }
         })
@@ -122,6 +123,7 @@ pub fn intent_for(
         title: plan.title.clone(),
         tasks,
         new_task: None,
+        rename: None,
     };
     intent_of(root, &record)
 }
@@ -156,8 +158,60 @@ pub fn intent_for_new(
                 .map(|(path, row)| (relative(path), row.clone()))
                 .collect(),
         }),
+        rename: None,
     };
     intent_of(root, &record)
+}
+
+/// The intent record of a planned rename of `task` in tasks root `root`.
+pub fn rename_intent(
+    workspace: &Workspace,
+    root: &Path,
+    task: TaskIdx,
+    renamed: &Renamed,
+) -> Intent {
+    let ledger_len = workspace
+        .task(task)
+        .ledger
+        .map(|ledger| workspace.file(ledger).text.len());
+    let events = renamed
+        .projected
+        .appends
+        .iter()
+        .flat_map(|(_, lines)| lines.clone())
+        .collect();
+    let record = Record {
+        flowos_intent: VERSION,
+        title: renamed.title.clone(),
+        tasks: vec![TaskRecord {
+            id: workspace.task(task).id.to_string(),
+            folder: workspace.task(task).folder.clone(),
+            ledger_len,
+            events,
+            fields: record_fields(&renamed.fields),
+            to_stage: None,
+        }],
+        rename: Some(RenameRecord {
+            old_name: renamed.old_name.clone(),
+            new_name: renamed.new_name.clone(),
+        }),
+        new_task: None,
+    };
+    intent_of(root, &record)
+}
+
+/// Frontmatter values as the record keeps them; None writes `null`.
+fn record_fields(fields: &[(&'static str, FieldUpdate)]) -> Vec<(String, Option<String>)> {
+    fields
+        .iter()
+        .map(|(key, update)| {
+            let value = match update {
+                FieldUpdate::Set(value) => Some(value.clone()),
+                FieldUpdate::Clear => None,
+            };
+            (key.to_string(), value)
+        })
+        .collect()
 }
 
 /// The record's file (a fresh name) and text.
@@ -268,7 +322,15 @@ pub fn plan_recovery(
             },
         });
     }
-    let projected = project(workspace, &changes).map_err(|why| format!("{shown}: {why}"))?;
+    // A rename's one change is projected from its names (the links and moves follow them).
+    let projected = match (&record.rename, changes.first()) {
+        (Some(rename), Some(change)) => {
+            project_rename(workspace, change, &rename.old_name, &rename.new_name)
+        }
+        (Some(_), None) => Err("it records a rename of no task".to_string()),
+        (None, _) => project(workspace, &changes),
+    }
+    .map_err(|why| format!("{shown}: {why}"))?;
     let mut disk = transition_disk_plan(workspace, &root_path, &projected);
     disk.intent = Some(intent);
     Ok(Recovery {

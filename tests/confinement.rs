@@ -213,12 +213,7 @@ fn start(f: &Fixture, watch: bool) -> Client {
     let mut client = Client::spawn_with_env(Answers::Normally, &[("FLOWOS_NOW", NOW)]);
     client.settings = json!({"user": "@ana"});
     client.initialize(&f.folder, capabilities(watch), json!({"user": "@ana"}));
-    assert!(client.wait_until(TIMEOUT, |client| {
-        client
-            .notifications
-            .iter()
-            .any(|n| n["method"] == "$/progress" && n["params"]["value"]["kind"] == "end")
-    }));
+    assert!(client.wait_indexed());
     client
 }
 

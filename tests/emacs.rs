@@ -2,7 +2,7 @@
 //! README's init snippet, which loads `editors/emacs/flowos.el`; eglot starts the built
 //! `flowos-lsp`, and `editors/emacs/tests/e2e.el` runs over a fixture workspace in a folder
 //! without version control: the project root, a ledger joining the same server, diagnostics,
-//! go to definition, completion, `flowos-transition` and `flowos-new-task`. The script writes what the editor saw as JSON; the assertions, and the
+//! go to definition, completion, `flowos-transition`, `flowos-new-task` and `eglot-rename`. The script writes what the editor saw as JSON; the assertions, and the
 //! checks on disk, are here. Without `emacs` the test is skipped, loudly, except in CI.
 
 #![allow(clippy::disallowed_types, clippy::disallowed_methods)] // Tests spawn the binary and editors; the product may not.
@@ -111,6 +111,8 @@ fn emacs_roots_the_tree_shows_diagnostics_navigates_completes_and_runs_transitio
     let project = scratch.join("project");
     let root = editor_fixture(&project);
     let ledger_before = std::fs::read_to_string(ledger_path(&root, "current", 3)).unwrap();
+    // Read before the run: the script renames TASK-0004 (its last step).
+    let card_4 = std::fs::read_to_string(card(&root, "backlog", 4)).unwrap();
 
     let results = run_emacs(&scratch, &project);
 
@@ -126,7 +128,6 @@ fn emacs_roots_the_tree_shows_diagnostics_navigates_completes_and_runs_transitio
     assert_eq!(results["ledger_managed"], true, "{results:#}");
 
     // a. The broken dependency, on its line.
-    let card_4 = std::fs::read_to_string(card(&root, "backlog", 4)).unwrap();
     let depends_line = card_4
         .lines()
         .position(|line| line.starts_with("depends_on:"))
@@ -182,4 +183,16 @@ fn emacs_roots_the_tree_shows_diagnostics_navigates_completes_and_runs_transitio
         inbox.iter().any(|name| name.contains("written-from-emacs")),
         "{inbox:?}"
     );
+
+    // f. eglot-rename renamed TASK-0004 on disk; prepareRename on its ID said why not.
+    let renamed = root.join("backlog/TASK-0004-renamed-in-emacs/0004-renamed-in-emacs.task.md");
+    let renamed_text = std::fs::read_to_string(&renamed).unwrap_or_default();
+    assert!(
+        renamed_text.contains("task_name: \"Renamed in Emacs\""),
+        "{results:#}"
+    );
+    assert_eq!(results["renamed"], true);
+    assert!(!root.join("backlog/TASK-0004-job").exists());
+    let id_error = results["rename_id_refusal"].as_str().unwrap_or_default();
+    assert!(id_error.contains("IDs are permanent"), "{results:#}");
 }

@@ -54,12 +54,7 @@ fn start(folder: &Path, env: &[(&str, &str)]) -> Client {
     let mut client = Client::spawn_with_env(Answers::Normally, &env);
     client.settings = json!({"user": "@ana"});
     client.initialize(folder, capabilities(), json!({"user": "@ana"}));
-    client.wait_until(TIMEOUT, |client| {
-        client
-            .notifications
-            .iter()
-            .any(|n| n["method"] == "$/progress" && n["params"]["value"]["kind"] == "end")
-    });
+    client.wait_indexed();
     client
 }
 

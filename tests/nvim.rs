@@ -1,7 +1,7 @@
 //! End-to-end test in the real editor: a headless Neovim (0.7+) loads flowos.nvim
 //! (`editors/nvim`) through `editors/nvim/tests/minimal_init.lua`, starts the built
 //! `flowos-lsp`, and runs `editors/nvim/tests/e2e.lua` over a fixture workspace: diagnostics,
-//! go to definition, completion, `:FlowosTransition`, `:FlowosNewTask` and the README's
+//! go to definition, completion, `:FlowosTransition`, `:FlowosNewTask`, rename and the README's
 //! nvim-lspconfig snippet. The script writes what the editor saw as JSON; the assertions, and
 //! the checks on disk, are here. Without `nvim` the test is skipped, loudly, except in CI.
 
@@ -109,16 +109,17 @@ fn neovim_shows_diagnostics_navigates_completes_and_runs_transitions() {
     let project = scratch.join("project");
     let root = editor_fixture(&project);
     let ledger_before = std::fs::read_to_string(ledger_path(&root, "current", 3)).unwrap();
+    // Read before the run: the script renames TASK-0004 (its last steps).
+    let card_4 = std::fs::read_to_string(card(&root, "backlog", 4)).unwrap();
 
     let results = run_nvim(&scratch, &project);
     assert_eq!(
         results["steps"].as_object().unwrap().len(),
-        9,
+        10,
         "{results:#}"
     );
 
     // a. The broken dependency, on its line, as the server names it.
-    let card_4 = std::fs::read_to_string(card(&root, "backlog", 4)).unwrap();
     let depends_line = card_4
         .lines()
         .position(|line| line.starts_with("depends_on:"))
@@ -260,6 +261,19 @@ fn neovim_shows_diagnostics_navigates_completes_and_runs_transitions() {
         events.ends_with(&["\"validated\"".to_string(), "\"started\"".to_string()]),
         "{events:?}"
     );
+
+    // vim.lsp.buf.rename renamed TASK-0004 on disk and the editor opened the renamed card;
+    // prepareRename on its ID answered why not.
+    let renamed = root.join("backlog/TASK-0004-renamed-job/0004-renamed-job.task.md");
+    let renamed_text = std::fs::read_to_string(&renamed).unwrap_or_default();
+    assert!(
+        renamed_text.contains("task_name: \"Renamed job\""),
+        "{results:#}"
+    );
+    assert!(!root.join("backlog/TASK-0004-job").exists());
+    assert_eq!(results["rename"]["buffer"], renamed.display().to_string());
+    let id_error = results["rename"]["id_error"].as_str().unwrap_or_default();
+    assert!(id_error.contains("IDs are permanent"), "{results:#}");
 
     // The nvim-lspconfig snippet registers a working server definition.
     let lspconfig = &results["lspconfig"];

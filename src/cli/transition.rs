@@ -8,11 +8,12 @@ use crate::cli::{
     EXIT_CLEAN, EXIT_ERRORS, EXIT_USAGE, WriterArgs, no_more_positional, now_at_the_edge,
 };
 use crate::db::{TaskIdx, Workspace};
+use crate::ide::projection::Projected;
 use crate::ide::transitions;
 use crate::ide::transitions::Action;
 use crate::ide::types::Config;
 use crate::syntax::task_id::parse_task_ref;
-use crate::transaction::Options;
+use crate::transaction::{Options, Report, TxError};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -29,10 +30,13 @@ ACTION: verify, prioritize, start, fast-track, complete, rework, integrate, clos
 Exit status: 0 done, 1 refused, nothing written (the reason is on stderr), 2 usage or I/O
 failure (a transition stopped part way is finished by `check --fix`).";
 
+/// What `transition` and `rename` take alike: a task, one value (the action, the new name),
+/// an optional PATH, and the writers' options.
 #[derive(Debug, Default)]
-pub struct TransitionOptions {
+pub struct TaskCommandOptions {
     pub task: String,
-    pub action: String,
+    /// The action (`transition`), the new name (`rename`).
+    pub value: String,
     pub path: Option<PathBuf>,
     /// The tasks root, instead of searching PATH for one (`--tasks-root`).
     pub tasks_root: Option<PathBuf>,
@@ -42,16 +46,24 @@ pub struct TransitionOptions {
     pub config: Config,
 }
 
+pub type TransitionOptions = TaskCommandOptions;
+
 pub fn parse_args(args: &[String]) -> Result<TransitionOptions, String> {
+    parse_task_command(args, "give an action")
+}
+
+/// Reads `<TASK-ID> <VALUE> [PATH]` and the writers' options plus `--dry-run`; `missing`
+/// says what VALUE is when it is not given.
+pub fn parse_task_command(args: &[String], missing: &str) -> Result<TaskCommandOptions, String> {
     let mut dry_run = false;
     let parsed = WriterArgs::parse(args, |flag, _| {
         dry_run |= flag == "--dry-run";
         Ok(flag == "--dry-run")
     })?;
     let mut positional = parsed.positional.into_iter();
-    let mut options = TransitionOptions {
+    let mut options = TaskCommandOptions {
         task: positional.next().ok_or("give the task's ID")?,
-        action: positional.next().ok_or("give an action")?,
+        value: positional.next().ok_or(missing)?,
         path: positional.next().map(PathBuf::from),
         tasks_root: parsed.tasks_root,
         dry_run,
@@ -83,28 +95,13 @@ pub fn find_task(workspace: &Workspace, spelling: &str) -> Result<TaskIdx, Strin
 
 pub fn run(options: &TransitionOptions, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
     let base = options.path.clone().unwrap_or_else(|| PathBuf::from("."));
-    let mut workspace = match load_workspace(&base, options.tasks_root.as_deref(), err) {
-        Ok(workspace) => workspace,
+    let recover = !options.dry_run && options.value != "list";
+    let (workspace, task) = match load_task(options, recover, err) {
+        Ok(found) => found,
         Err(code) => return code,
     };
-    // A transition a crash interrupted is finished (or discarded) before anything builds on
-    // its half-written state; the new one is then planned from the files as they became.
-    if !options.dry_run && options.action != "list" {
-        workspace = match recover_interrupted(workspace, &base, options.tasks_root.as_deref(), err)
-        {
-            Ok(workspace) => workspace,
-            Err(code) => return code,
-        };
-    }
-    let task = match find_task(&workspace, &options.task) {
-        Ok(task) => task,
-        Err(message) => {
-            let _ = writeln!(err, "flowos-lsp: {message}");
-            return EXIT_USAGE;
-        }
-    };
     let ctx = &options.config;
-    if options.action == "list" {
+    if options.value == "list" {
         for offer in transitions::offers(&workspace, task, ctx) {
             let _ = match &offer.disabled {
                 None => writeln!(out, "{:24} {}", offer.action.cli_name(), offer.title),
@@ -119,11 +116,11 @@ pub fn run(options: &TransitionOptions, out: &mut dyn Write, err: &mut dyn Write
         return EXIT_CLEAN;
     }
     let namespace = workspace.task(task).namespace().map(str::to_string);
-    let Some(action) = Action::parse(&options.action, namespace.as_deref()) else {
+    let Some(action) = Action::parse(&options.value, namespace.as_deref()) else {
         let _ = writeln!(
             err,
             "flowos-lsp: unknown action `{}`\n{USAGE}",
-            options.action
+            options.value
         );
         return EXIT_USAGE;
     };
@@ -138,11 +135,26 @@ pub fn run(options: &TransitionOptions, out: &mut dyn Write, err: &mut dyn Write
         let _ = describe(&workspace, &base, &planned, out);
         return EXIT_CLEAN;
     }
-    match apply::run(&planned.disk, &Options::from_env()) {
+    let result = apply::run(&planned.disk, &Options::from_env());
+    let show = planned.projected.show.as_deref();
+    report_run(result, &planned.plan.title, show, &base, out, err)
+}
+
+/// What a writer's transaction did, for people: the title and the card on success (exit 0);
+/// a refusal (exit 1, nothing written); a stop part way (exit 2, finished by `check --fix`).
+pub fn report_run(
+    result: Result<Report, TxError>,
+    title: &str,
+    show: Option<&Path>,
+    base: &Path,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> i32 {
+    match result {
         Ok(_) => {
-            let _ = writeln!(out, "{}", planned.plan.title);
-            if let Some(card) = &planned.projected.show {
-                let _ = writeln!(out, "  card: {}", display_path(&base, card));
+            let _ = writeln!(out, "{title}");
+            if let Some(card) = show {
+                let _ = writeln!(out, "  card: {}", display_path(base, card));
             }
             EXIT_CLEAN
         }
@@ -150,8 +162,8 @@ pub fn run(options: &TransitionOptions, out: &mut dyn Write, err: &mut dyn Write
         Err(error) if error.may_have_written() => {
             let _ = writeln!(
                 err,
-                "flowos-lsp: stopped part way: {error}; `flowos-lsp check --fix` finishes the \
-                 transition from its record"
+                "flowos-lsp: stopped part way: {error}; `flowos-lsp check --fix` finishes it \
+                 from its record"
             );
             EXIT_USAGE
         }
@@ -162,6 +174,29 @@ pub fn run(options: &TransitionOptions, out: &mut dyn Write, err: &mut dyn Write
     }
 }
 
+/// The workspace below `options.path` (after recovery, when `recover`) and the task
+/// `options.task` names in it; Err is the exit code, the reason already on `err`.
+pub fn load_task(
+    options: &TaskCommandOptions,
+    recover: bool,
+    err: &mut dyn Write,
+) -> Result<(Workspace, TaskIdx), i32> {
+    let base = options.path.clone().unwrap_or_else(|| PathBuf::from("."));
+    let tasks_root = options.tasks_root.as_deref();
+    let mut workspace = load_workspace(&base, tasks_root, err)?;
+    if recover {
+        workspace = recover_interrupted(workspace, &base, tasks_root, err)?;
+    }
+    match find_task(&workspace, &options.task) {
+        Ok(task) => Ok((workspace, task)),
+        Err(message) => {
+            let _ = writeln!(err, "flowos-lsp: {message}");
+            Err(EXIT_USAGE)
+        }
+    }
+}
+
+
 /// The dry run's report: every ledger line to append, every line a rewrite changes, every
 /// move.
 pub fn describe(
@@ -170,8 +205,25 @@ pub fn describe(
     planned: &PlannedTransition,
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
-    writeln!(out, "{} (dry run; nothing written)", planned.plan.title)?;
-    for (file, lines) in &planned.projected.appends {
+    describe_projected(
+        workspace,
+        base,
+        &planned.plan.title,
+        &planned.projected,
+        out,
+    )
+}
+
+/// The dry run's report of any projection (a transition's, a rename's), titled `title`.
+pub fn describe_projected(
+    workspace: &Workspace,
+    base: &Path,
+    title: &str,
+    projected: &Projected,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    writeln!(out, "{title} (dry run; nothing written)")?;
+    for (file, lines) in &projected.appends {
         writeln!(
             out,
             "append to {}:",
@@ -181,12 +233,7 @@ pub fn describe(
             writeln!(out, "  + {line}")?;
         }
     }
-    for (file, new_text) in planned
-        .projected
-        .cards
-        .iter()
-        .chain(&planned.projected.indexes)
-    {
+    for (file, new_text) in projected.cards.iter().chain(&projected.indexes) {
         let source = workspace.file(*file);
         writeln!(out, "rewrite {}:", display_path(base, &source.path))?;
         for (removed, added) in changed_lines(&source.text, new_text) {
@@ -198,7 +245,7 @@ pub fn describe(
             }
         }
     }
-    for (from, to) in &planned.projected.moves {
+    for (from, to) in &projected.moves {
         writeln!(
             out,
             "move {} -> {}",

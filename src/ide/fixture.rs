@@ -216,3 +216,40 @@ pub fn workspace_at(fixture: &str) -> (Workspace, FileId, usize) {
         .unwrap_or_else(|| panic!("{rel} is not a file the model holds"));
     (workspace, file, marker - text_start)
 }
+
+/// The workspace once `projected` is written: cards and indexes replaced, ledger lines
+/// appended, files and folders moved (in order, as the transaction moves them).
+pub fn written(before: &Workspace, projected: &crate::ide::projection::Projected) -> Workspace {
+    let mut fixture = String::new();
+    for (index, file) in before.files.iter().enumerate() {
+        let id = FileId(index as u32);
+        if !file.exists {
+            continue;
+        }
+        let mut text = file.text.to_string();
+        let replaced = projected.cards.iter().chain(&projected.indexes);
+        if let Some((_, new)) = replaced.into_iter().find(|(file, _)| *file == id) {
+            text.clone_from(new);
+        }
+        for (_, lines) in projected.appends.iter().filter(|(file, _)| *file == id) {
+            lines
+                .iter()
+                .for_each(|line| text.push_str(&format!("{line}\n")));
+        }
+        let mut path = file.path.clone();
+        for (from, to) in &projected.moves {
+            if path == *from {
+                path.clone_from(to);
+            } else if let Ok(rest) = path.strip_prefix(from) {
+                path = to.join(rest);
+            }
+        }
+        let rel = path
+            .strip_prefix(ROOT)
+            .expect("a fixture file stays below the root")
+            .to_string_lossy()
+            .into_owned();
+        fixture.push_str(&format!("//- /{rel}\n{text}"));
+    }
+    workspace(&fixture)
+}

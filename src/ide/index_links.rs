@@ -199,6 +199,84 @@ pub fn corrected_target(
     format!("{}{suffix}", target_for(index_rel, place, &style))
 }
 
+/// A link `target` written in the file `file_before` (relative to the tasks root), rewritten
+/// for a task package that moves from `from` to `to` (a rename: the folder and the card take
+/// the new slug): a target leading to the folder, its card or any other file below it leads
+/// to the same thing at its new place, read from `file_after`, where the file holding the link
+/// ends up (it moves along when it is in the package). Keeps the target's form: `./`, a
+/// trailing `/`, a `#section`, a path from the repository's top. None when the target leads
+/// elsewhere, cannot be told (a URL), or needs no change.
+pub fn moved_target(
+    file_before: &str,
+    file_after: &str,
+    target: &str,
+    root: &Path,
+    from: &TaskPlace,
+    to: &TaskPlace,
+) -> Option<String> {
+    let written = target.trim();
+    if has_scheme(written) {
+        return None;
+    }
+    let split = written.find(['#', '?']).unwrap_or(written.len());
+    let (path, suffix) = written.split_at(split);
+    let trailing_slash = path.ends_with('/');
+    let path = decode(&unescape(path));
+    // The package-relative rest of the path: "" for the folder, `/name` below it.
+    let inside = |resolved: &str| -> Option<String> {
+        let rest = resolved.strip_prefix(from.folder.as_str())?;
+        (rest.is_empty() || rest.starts_with('/')).then(|| rest.to_string())
+    };
+    let moved = |rest: &str| -> String {
+        let card_name = |place: &TaskPlace| {
+            place
+                .card
+                .as_deref()
+                .and_then(|card| card.rsplit_once('/'))
+                .map(|(_, name)| name.to_string())
+        };
+        match (rest.strip_prefix('/'), card_name(from), card_name(to)) {
+            (Some(name), Some(old), Some(new)) if name == old => format!("{}/{new}", to.folder),
+            _ => format!("{}{rest}", to.folder),
+        }
+    };
+    let slash = if trailing_slash { "/" } else { "" };
+    let new_path = match path.strip_prefix('/') {
+        Some(from_top) => {
+            let from_top = normalise("", from_top)?;
+            let (prefix, rest) = if let Some(rest) = inside(&from_top) {
+                ("", rest)
+            } else {
+                let at = from_top.find(&format!("/{}", from.folder))?;
+                (&from_top[..at], inside(&from_top[at + 1..])?)
+            };
+            if !root.ends_with(prefix) {
+                return None;
+            }
+            let joined = if prefix.is_empty() {
+                moved(&rest)
+            } else {
+                format!("{prefix}/{}", moved(&rest))
+            };
+            format!("/{joined}{slash}")
+        }
+        None => {
+            let rest = inside(&normalise(index_dir(file_before), &path)?)?;
+            let relative =
+                relative_path(index_dir(file_after), &format!("{}{slash}", moved(&rest)));
+            match relative.as_str() {
+                "" => "./".to_string(),
+                _ if path.starts_with("./") && !relative.starts_with("../") => {
+                    format!("./{relative}")
+                }
+                _ => relative,
+            }
+        }
+    };
+    let new_target = format!("{}{suffix}", encode(&new_path));
+    (new_target != written).then_some(new_target)
+}
+
 /// The folder an index sits in, relative to the tasks root ("" for the root index).
 fn index_dir(index_rel: &str) -> &str {
     index_rel.rsplit_once('/').map_or("", |(dir, _)| dir)
@@ -327,6 +405,65 @@ mod tests {
     }
 
     const ROOT: &str = "/repo/.work/tasks";
+
+    #[test]
+    fn a_moved_target_leads_to_the_same_file_at_the_packages_new_place() {
+        let from = place(
+            "next/TASK-0001-old",
+            Some("next/TASK-0001-old/0001-old.task.md"),
+        );
+        let to = place(
+            "next/TASK-0001-new",
+            Some("next/TASK-0001-new/0001-new.task.md"),
+        );
+        let root = Path::new(ROOT);
+        let moved = |file: &str, after: &str, target: &str| {
+            moved_target(file, after, target, root, &from, &to)
+        };
+        let cases = [
+            // From another stage's card, to the card, keeping the section.
+            (
+                "current/TASK-0002-b/0002-b.task.md",
+                "../../next/TASK-0001-old/0001-old.task.md#goal",
+                Some("../../next/TASK-0001-new/0001-new.task.md#goal"),
+            ),
+            // From a stage index, to the folder, keeping `./` and the trailing slash.
+            (
+                "next/INDEX.md",
+                "./TASK-0001-old/",
+                Some("./TASK-0001-new/"),
+            ),
+            // The context, another file of the package, keeps its name.
+            (
+                "INDEX.md",
+                "next/TASK-0001-old/0001.context.md",
+                Some("next/TASK-0001-new/0001.context.md"),
+            ),
+            // From the repository's top.
+            (
+                "INDEX.md",
+                "/.work/tasks/next/TASK-0001-old/0001-old.task.md",
+                Some("/.work/tasks/next/TASK-0001-new/0001-new.task.md"),
+            ),
+            // Elsewhere, a URL, a folder that only starts alike: no change.
+            ("INDEX.md", "next/TASK-0001-older/", None),
+            ("INDEX.md", "https://example.com/next/TASK-0001-old/", None),
+            ("INDEX.md", "next/TASK-0002-b/", None),
+        ];
+        for (file, target, expected) in cases {
+            assert_eq!(moved(file, file, target).as_deref(), expected, "{target}");
+        }
+        // A file of the package moves along: its link to the card is read from the new folder.
+        assert_eq!(
+            moved(
+                "next/TASK-0001-old/0001.context.md",
+                "next/TASK-0001-new/0001.context.md",
+                "./0001-old.task.md"
+            )
+            .as_deref(),
+            Some("./0001-new.task.md")
+        );
+    }
 
     fn check(index: &str, target: &str) -> Option<bool> {
         let task = place("next/TASK-0042-x", Some("next/TASK-0042-x/0042-x.task.md"));

@@ -254,7 +254,7 @@ fn ascii_letters(c: char) -> &'static str {
 }
 
 /// The name on one line, without control characters or runs of spaces.
-fn clean_name(name: &str) -> String {
+pub fn clean_name(name: &str) -> String {
     name.split(|c: char| c.is_whitespace() || c.is_control())
         .filter(|word| !word.is_empty())
         .collect::<Vec<_>>()

@@ -376,41 +376,9 @@ mod tests {
 
     use super::*;
     use crate::ide::diagnostics::workspace_diagnostics;
-    use crate::ide::fixture::{COUNTER, ROOT, package, render, workspace};
+    use crate::ide::fixture::{COUNTER, package, render, workspace, written};
     use crate::ide::transitions::{Action, plan};
     use crate::ide::types::Config;
-
-    /// The workspace once `projected` is written: cards and indexes replaced, ledger lines
-    /// appended, folders moved.
-    fn written(before: &Workspace, projected: &Projected) -> Workspace {
-        let mut fixture = String::new();
-        for (index, file) in before.files.iter().enumerate() {
-            let id = FileId(index as u32);
-            let mut text = file.text.to_string();
-            let replaced = projected.cards.iter().chain(&projected.indexes);
-            if let Some((_, new)) = replaced.into_iter().find(|(file, _)| *file == id) {
-                text.clone_from(new);
-            }
-            for (_, lines) in projected.appends.iter().filter(|(file, _)| *file == id) {
-                lines
-                    .iter()
-                    .for_each(|line| text.push_str(&format!("{line}\n")));
-            }
-            let mut path = file.path.clone();
-            for (from, to) in &projected.moves {
-                if let Ok(rest) = file.path.strip_prefix(from) {
-                    path = to.join(rest);
-                }
-            }
-            let rel = path
-                .strip_prefix(ROOT)
-                .unwrap()
-                .to_string_lossy()
-                .into_owned();
-            fixture.push_str(&format!("//- /{rel}\n{text}"));
-        }
-        workspace(&fixture)
-    }
 
     #[test]
     fn a_move_keeps_the_indexes_links_leading_to_the_task() {

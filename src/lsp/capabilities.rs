@@ -137,6 +137,10 @@ pub fn capabilities(encoding: PositionEncoding) -> ServerCapabilities {
             resolve_provider: Some(false),
             ..CompletionOptions::default()
         }),
+        rename_provider: Some(OneOf::Right(RenameOptions {
+            prepare_provider: Some(true),
+            work_done_progress_options: WorkDoneProgressOptions::default(),
+        })),
         document_symbol_provider: Some(OneOf::Left(true)),
         workspace_symbol_provider: Some(OneOf::Left(true)),
         document_link_provider: Some(DocumentLinkOptions {
@@ -168,8 +172,31 @@ pub fn capabilities(encoding: PositionEncoding) -> ServerCapabilities {
                 supported: Some(true),
                 change_notifications: Some(OneOf::Left(true)),
             }),
-            file_operations: None,
+            file_operations: Some(WorkspaceFileOperationsServerCapabilities {
+                will_rename: Some(task_file_filters()),
+                ..WorkspaceFileOperationsServerCapabilities::default()
+            }),
         }),
         ..ServerCapabilities::default()
+    }
+}
+
+/// The renames `workspace/willRenameFiles` is asked about: task folders (`TASK-…`, wherever
+/// the tasks root is, configured or found) and cards, so a rename in the editor's explorer
+/// keeps links and index rows true (and a drag into another stage is answered).
+fn task_file_filters() -> FileOperationRegistrationOptions {
+    let filter = |glob: &str, matches: FileOperationPatternKind| FileOperationFilter {
+        scheme: Some("file".into()),
+        pattern: FileOperationPattern {
+            glob: glob.into(),
+            matches: Some(matches),
+            options: None,
+        },
+    };
+    FileOperationRegistrationOptions {
+        filters: vec![
+            filter("**/TASK-*", FileOperationPatternKind::Folder),
+            filter("**/*.task.md", FileOperationPatternKind::File),
+        ],
     }
 }

@@ -20,15 +20,18 @@ pub const NEW_TASK_COMMAND: &str = "flowos.newTask";
 /// Finishes (or discards) the changes a crash interrupted in one tasks root, as `check --fix`
 /// does first.
 pub const RECOVER_COMMAND: &str = "flowos.recover";
+/// A task's rename (SPEC §4), which `textDocument/rename` runs and clients may send too.
+pub const RENAME_COMMAND: &str = "flowos.renameTask";
 /// The read-only query command (SPEC §9): answered from the live model by the server's
 /// handler, never run as a transaction.
 pub const QUERY_COMMAND: &str = "flowos.query";
-pub const COMMANDS: [&str; 6] = [
+pub const COMMANDS: [&str; 7] = [
     TRANSITION_COMMAND,
     COMPLETE_COMMAND,
     CREATE_FILE_COMMAND,
     NEW_TASK_COMMAND,
     RECOVER_COMMAND,
+    RENAME_COMMAND,
     QUERY_COMMAND,
 ];
 
@@ -123,6 +126,14 @@ pub struct NewTaskArgument {
     /// A path in or above the tasks root; the only (or first) root when absent.
     #[serde(default)]
     pub root: Option<PathBuf>,
+}
+
+/// `flowos.renameTask`: the task (by root and ID, as a transition names it) and its new name.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RenameArgument {
+    #[serde(flatten)]
+    pub task: TaskArgument,
+    pub name: String,
 }
 
 /// A command's argument as `T`; None when it is missing or has another shape.

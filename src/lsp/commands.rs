@@ -14,7 +14,8 @@ use crate::ide::transitions::Action;
 use crate::ide::types::Config;
 use crate::lsp::command_args::{
     self, COMPLETE_COMMAND, CREATE_FILE_COMMAND, CreateFileArgument, NEW_TASK_COMMAND,
-    NewTaskArgument, RECOVER_COMMAND, RootArgument, TRANSITION_COMMAND, TaskArgument,
+    NewTaskArgument, RECOVER_COMMAND, RENAME_COMMAND, RenameArgument, RootArgument,
+    TRANSITION_COMMAND, TaskArgument,
 };
 use crate::lsp::to_proto::{EditAbilities, workspace_edit};
 use crate::lsp::view::View;
@@ -59,6 +60,7 @@ pub fn execute(view: &View, command: &str, arguments: &[Value], how: &Invocation
         CREATE_FILE_COMMAND => create_files(view, arguments),
         NEW_TASK_COMMAND => new_task(view, command_args::read(argument), how.now),
         RECOVER_COMMAND => recover(view, command_args::read(argument)),
+        RENAME_COMMAND => rename(view, command_args::read(argument), how),
         other => Outcome::refused(format!("flowos-lsp has no command `{other}`")),
     }
 }
@@ -99,6 +101,34 @@ fn transition(view: &View, argument: Option<TaskArgument>, how: &Invocation) -> 
     let outcome = match apply::plan_transition(workspace, task, &action, &config) {
         Ok(planned) => run_beside_buffers(view, planned.disk, planned.projected.show.clone(), how),
         Err(reason) => Outcome::refused(format!("{}: {reason}", workspace.task(task).id)),
+    };
+    recovered.merge_into(outcome)
+}
+
+/// A task's rename (SPEC §4), run as a transition is: recovery first, refused on unsaved
+/// files it writes (naming them), never replacing a path, the renamed card shown.
+fn rename(view: &View, argument: Option<RenameArgument>, how: &Invocation) -> Outcome {
+    let workspace = view.workspace;
+    let Some(argument) = argument else {
+        return Outcome::refused("flowos.renameTask takes {root, task, name}");
+    };
+    let Some(task) = argument.task.task(workspace) else {
+        return Outcome::refused("the task to rename is no longer in the workspace");
+    };
+    if let Some(refusal) = stale(view, &argument.task) {
+        return refusal;
+    }
+    let recovered = match recover_first(view, workspace.task(task).root) {
+        Ok(recovered) => recovered,
+        Err(refusal) => return *refusal,
+    };
+    let config = config_at(view, how.now);
+    let outcome = match apply::plan_rename(workspace, task, &argument.name, &config) {
+        Ok(planned) => {
+            let show = planned.renamed.projected.show.clone();
+            run_beside_buffers(view, planned.disk, show, how)
+        }
+        Err(reason) => Outcome::refused(format!("nothing was renamed: {reason}")),
     };
     recovered.merge_into(outcome)
 }

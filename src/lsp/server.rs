@@ -18,7 +18,7 @@ use crate::ide::completion::{self, CompletionConfig};
 use crate::ide::navigation;
 use crate::ide::symbols;
 use crate::ide::types::Config;
-use crate::ide::{code_lens, document_links, hover, inlay_hints};
+use crate::ide::{code_lens, document_links, hover, inlay_hints, rename};
 use crate::lsp::capabilities::{
     ClientAbilities, capabilities, negotiate_encoding, workspace_folders,
 };
@@ -27,7 +27,7 @@ use crate::lsp::config::{Settings, fixed_now};
 use crate::lsp::from_proto::path_of;
 use crate::lsp::session::Input;
 use crate::lsp::view::{Query, View};
-use crate::lsp::{command_args, from_proto, to_proto};
+use crate::lsp::{command_args, commands, from_proto, to_proto};
 
 /// How long any request to the client may take before the server stops waiting.
 const CLIENT_TIMEOUT: Duration = Duration::from_secs(2);
@@ -37,6 +37,8 @@ const PROGRESS_TIMEOUT: Duration = Duration::from_millis(500);
 /// How long a pull-diagnostics request may wait for the session.
 const PULL_TIMEOUT: Duration = Duration::from_secs(10);
 const WATCH_REGISTRATION: &str = "flowos-watched-files";
+/// LSP's `RequestFailed`: a request the server understood and refused (a rename of an ID).
+const REQUEST_FAILED: i64 = -32803;
 /// Workspace symbol searches answer at most this many tasks.
 const SYMBOL_LIMIT: usize = 200;
 
@@ -235,6 +237,83 @@ impl Backend {
         )
         .await;
         matches!(created, Ok(Ok(()))).then_some(token)
+    }
+
+    /// Runs a command on the session (a transaction on disk, the written files re-read and
+    /// published before the answer).
+    async fn run_command(
+        &self,
+        command: String,
+        arguments: Vec<serde_json::Value>,
+    ) -> Result<commands::Outcome> {
+        let (reply, answer) = oneshot::channel();
+        self.send(Input::Command {
+            command,
+            arguments,
+            now: now(),
+            edits_buffers: self.abilities().apply_edit,
+            reply,
+        });
+        self.guarded("workspace/executeCommand", async {
+            answer.await.map_err(|_| Error::internal_error())
+        })
+        .await
+    }
+
+    /// Gives the client what a command did: the open indexes' rows, a message (errors only
+    /// when `show_errors`: a request that fails says it in its answer), the card to show.
+    /// Returns whether it succeeded, its message, and the card shown.
+    async fn deliver(
+        &self,
+        mut outcome: commands::Outcome,
+        show_errors: bool,
+    ) -> (bool, Option<String>, Option<Uri>) {
+        if let Some(edit) = outcome.buffer_edit.take() {
+            let applied = tokio::time::timeout(CLIENT_TIMEOUT, self.client.apply_edit(edit)).await;
+            if !matches!(applied, Ok(Ok(response)) if response.applied) {
+                // The move is done on disk; only the open index lags, and its index rules
+                // (with their fixes) now say so.
+                outcome.message = Some((
+                    MessageType::WARNING,
+                    "the change was made, but an open INDEX.md with unsaved changes did not \
+                     take its new rows; its index fixes will add them"
+                        .to_string(),
+                ));
+            }
+        }
+        // A client that cannot open the moved or created card (Helix up to 25.07, eglot 1.9)
+        // is told where it is.
+        if let Some(path) = &outcome.show
+            && !self.abilities().show_document
+        {
+            let at = format!("the card is at {}", path.display());
+            outcome.message = Some(match outcome.message.take() {
+                Some((level, message)) => (level, format!("{message}; {at}")),
+                None => (MessageType::INFO, at),
+            });
+        }
+        let ok = outcome
+            .message
+            .as_ref()
+            .is_none_or(|(level, _)| *level != MessageType::ERROR);
+        if let Some((level, message)) = &outcome.message
+            && (ok || show_errors)
+        {
+            self.client.show_message(*level, message).await;
+        }
+        let shown = outcome.show.as_ref().and_then(|path| to_proto::uri(path));
+        if let Some(uri) = &shown
+            && self.abilities().show_document
+        {
+            let params = ShowDocumentParams {
+                uri: uri.clone(),
+                external: Some(false),
+                take_focus: Some(true),
+                selection: None,
+            };
+            let _ = tokio::time::timeout(CLIENT_TIMEOUT, self.client.show_document(params)).await;
+        }
+        (ok, outcome.message.map(|(_, message)| message), shown)
     }
 
     #[cfg(debug_assertions)]
@@ -454,64 +533,91 @@ impl LanguageServer for Backend {
         if params.command == command_args::QUERY_COMMAND {
             return self.flowos_query(params.arguments).await;
         }
-        let (reply, answer) = oneshot::channel();
-        self.send(Input::Command {
-            command: params.command.clone(),
-            arguments: params.arguments,
-            now: now(),
-            edits_buffers: self.abilities().apply_edit,
-            reply,
-        });
-        let outcome = self
-            .guarded("workspace/executeCommand", async {
-                answer.await.map_err(|_| Error::internal_error())
-            })
-            .await?;
-        let mut outcome = outcome;
-        if let Some(edit) = outcome.buffer_edit.take() {
-            let applied = tokio::time::timeout(CLIENT_TIMEOUT, self.client.apply_edit(edit)).await;
-            if !matches!(applied, Ok(Ok(response)) if response.applied) {
-                // The move is done on disk; only the open index lags, and its index rules
-                // (with their fixes) now say so.
-                outcome.message = Some((
-                    MessageType::WARNING,
-                    "the transition was made, but an open INDEX.md with unsaved changes did not \
-                     take its new rows; its index fixes will add them"
-                        .to_string(),
-                ));
-            }
-        }
-        // A client that cannot open the moved or created card (Helix up to 25.07, eglot 1.9)
-        // is told where it is.
-        if let Some(path) = &outcome.show
-            && !self.abilities().show_document
-        {
-            let at = format!("the card is at {}", path.display());
-            outcome.message = Some(match outcome.message.take() {
-                Some((level, message)) => (level, format!("{message}; {at}")),
-                None => (MessageType::INFO, at),
-            });
-        }
-        if let Some((level, message)) = &outcome.message {
-            self.client.show_message(*level, message).await;
-        }
-        let shown = outcome.show.as_ref().and_then(|path| to_proto::uri(path));
-        if let Some(uri) = &shown
-            && self.abilities().show_document
-        {
-            let params = ShowDocumentParams {
-                uri: uri.clone(),
-                external: Some(false),
-                take_focus: Some(true),
-                selection: None,
-            };
-            let _ = tokio::time::timeout(CLIENT_TIMEOUT, self.client.show_document(params)).await;
-        }
+        let outcome = self.run_command(params.command, params.arguments).await?;
+        let (ok, message, shown) = self.deliver(outcome, true).await;
         Ok(Some(serde_json::json!({
-            "ok": outcome.message.as_ref().is_none_or(|(level, _)| *level != MessageType::ERROR),
-            "message": outcome.message.map(|(_, message)| message),
+            "ok": ok,
+            "message": message,
             "show": shown.map(|uri| uri.as_str().to_string()),
         })))
+    }
+
+    async fn prepare_rename(
+        &self,
+        params: TextDocumentPositionParams,
+    ) -> Result<Option<PrepareRenameResponse>> {
+        self.query("textDocument/prepareRename", move |view| {
+            let (file, offset) =
+                from_proto::file_position(view, &params.text_document.uri, params.position)
+                    .ok_or(None)?;
+            let target = rename::prepare(view.workspace, file, offset).map_err(Some)?;
+            Ok(target.map(|target| to_proto::prepare_rename(view, file, target)))
+        })
+        .await?
+        .or_else(|refusal: Option<String>| refusal.map_or(Ok(None), |why| Err(request_failed(why))))
+    }
+
+    async fn rename(&self, params: RenameParams) -> Result<Option<WorkspaceEdit>> {
+        let at = params.text_document_position;
+        let name = params.new_name;
+        // The task under the cursor, named as a transition's command names it.
+        let argument = self
+            .query("textDocument/rename", move |view| {
+                let (file, offset) =
+                    from_proto::file_position(view, &at.text_document.uri, at.position)
+                        .ok_or("this file is not in a tasks root")?;
+                let target = rename::prepare(view.workspace, file, offset)?
+                    .ok_or("there is no task name here to rename")?;
+                let task = command_args::TaskArgument::new(view.workspace, target.task, None, &[]);
+                Ok::<_, String>(command_args::write(&command_args::RenameArgument {
+                    task,
+                    name,
+                }))
+            })
+            .await?
+            .map_err(|why: String| request_failed(why.to_string()))?;
+        let outcome = self
+            .run_command(command_args::RENAME_COMMAND.to_string(), vec![argument])
+            .await?;
+        let (ok, message, _) = self.deliver(outcome, false).await;
+        if !ok {
+            return Err(request_failed(message.unwrap_or_default()));
+        }
+        // Done on disk, as a transition is: the editor has nothing left to apply.
+        Ok(Some(WorkspaceEdit::default()))
+    }
+
+    async fn will_rename_files(&self, params: RenameFilesParams) -> Result<Option<WorkspaceEdit>> {
+        let abilities = self.abilities().edits;
+        let now = now();
+        let (edit, messages) = self
+            .query("workspace/willRenameFiles", move |view| {
+                let renames: Vec<(PathBuf, PathBuf)> = params
+                    .files
+                    .iter()
+                    .filter_map(|file| {
+                        let old = path_of(&file.old_uri.parse().ok()?)?;
+                        let new = path_of(&file.new_uri.parse().ok()?)?;
+                        Some((old, new))
+                    })
+                    .collect();
+                let config = Config {
+                    now,
+                    ..view.config.clone()
+                };
+                let answer = rename::file_renames(view.workspace, &renames, &config);
+                let edit = (!answer.change.changes.is_empty())
+                    .then(|| to_proto::workspace_edit(view, &answer.change, abilities))
+                    .flatten();
+                (edit, answer.messages)
+            })
+            .await?;
+        for message in messages {
+            self.client
+                .show_message(MessageType::WARNING, message)
+                .await;
+        }
+        Ok(edit)
     }
 
     async fn completion(&self, params: CompletionParams) -> Result<Option<CompletionResponse>> {
@@ -656,5 +762,14 @@ impl LanguageServer for Backend {
             ))
         })
         .await
+    }
+}
+
+/// A refusal the client shows as it is (`RequestFailed`, with the reason).
+fn request_failed(message: String) -> Error {
+    Error {
+        code: tower_lsp_server::jsonrpc::ErrorCode::ServerError(REQUEST_FAILED),
+        message: message.into(),
+        data: None,
     }
 }

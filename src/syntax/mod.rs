@@ -6,6 +6,7 @@ mod cell_markup;
 pub mod index_table;
 pub mod ledger;
 pub mod limits;
+pub mod markdown_links;
 pub(crate) mod markdown_table;
 pub mod simple_yaml;
 pub mod task_id;

@@ -74,12 +74,20 @@ pub(super) fn validate<'p>(
     let mut done_moves: Vec<Move> = Vec::new();
     // Steps after the commit found done, which only a re-run of this very plan may find.
     let mut done_after_commit: Vec<PathBuf> = Vec::new();
+    let mut moved_from: HashSet<PathBuf> = HashSet::new();
     for shown in &plan.moves {
         let real = Move {
             from: root.resolve(&shown.from)?,
             to: root.resolve(&shown.to)?,
         };
-        claim(&shown.from, &real.from)?;
+        // A file a move takes away may still be rewritten first (a rename's card gets its
+        // new name after its new text), so sources are told apart among moves only.
+        if !moved_from.insert(real.from.clone()) {
+            return Err(TxError::Invalid {
+                path: shown.from.clone(),
+                why: "the plan moves this path more than once".into(),
+            });
+        }
         claim(&shown.to, &real.to)?;
         if real.to.starts_with(&real.from) {
             return Err(TxError::Invalid {
@@ -90,11 +98,13 @@ pub(super) fn validate<'p>(
         let from = root.stat(&shown.from, &real.from)?;
         let to = root.stat(&shown.to, &real.to)?;
         match (from, to) {
-            (Some(from), None) if from.kind == Kind::Dir => work.moves.push((shown, real)),
+            (Some(from), None) if matches!(from.kind, Kind::Dir | Kind::File) => {
+                work.moves.push((shown, real));
+            }
             (Some(_), None) => {
                 return Err(TxError::Invalid {
                     path: shown.from.clone(),
-                    why: "only folders are moved".into(),
+                    why: "only folders and files are moved".into(),
                 });
             }
             (None, Some(_)) => {

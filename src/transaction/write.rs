@@ -189,7 +189,8 @@ pub(super) fn create_file(root: &Root, rel: &Path, text: &str, faults: &Faults) 
     )
 }
 
-/// Renames a task folder into another folder without ever replacing an existing path: an
+/// Renames a task folder into another folder (or a card within its folder) without ever
+/// replacing an existing path: an
 /// atomic rename that refuses to replace, where the file system has one (Linux's
 /// `RENAME_NOREPLACE`). Elsewhere the destination is first claimed as an empty folder (which
 /// fails if anything is there) and the folder renamed onto it, which replaces only an empty
@@ -224,6 +225,19 @@ pub(super) fn move_folder(root: &Root, from: &Path, to: &Path, faults: &Faults) 
             // the look makes the rename fail.
             in_place()?;
             from_dir.rename(from_name, to_dir, to_name, false)?;
+        }
+        // A file (a renamed card) is never claimed as a folder: a hard link takes the new
+        // name whole or not at all, then the old name goes.
+        Err(error)
+            if error.kind() == io::ErrorKind::Unsupported
+                && from.parent() == to.parent()
+                && from_dir
+                    .stat(from_name)?
+                    .is_some_and(|stat| stat.kind == crate::beneath::Kind::File) =>
+        {
+            from_dir.link(from_name, to_name)?;
+            faults.point();
+            from_dir.remove_file(from_name)?;
         }
         Err(error) if error.kind() == io::ErrorKind::Unsupported => {
             let claimed_now = match to_dir.mkdir(to_name) {

@@ -251,6 +251,16 @@ impl Client {
         self.send(json!({"jsonrpc": "2.0", "id": id, "result": result}));
     }
 
+    /// Waits until the server's indexing progress has ended (the workspace is read).
+    pub fn wait_indexed(&mut self) -> bool {
+        self.wait_until(TIMEOUT, |client| {
+            client
+                .notifications
+                .iter()
+                .any(|n| n["method"] == "$/progress" && n["params"]["value"]["kind"] == "end")
+        })
+    }
+
     /// Processes messages until `done` holds or the timeout passes.
     pub fn wait_until(&mut self, timeout: Duration, mut done: impl FnMut(&Client) -> bool) -> bool {
         let deadline = Instant::now() + timeout;

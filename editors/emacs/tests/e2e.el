@@ -101,6 +101,24 @@
     (e2e-open (e2e-card "inbox" 5))
     (flowos-new-task "Written from Emacs")))
 
+;; f. `eglot-rename' on the card's task_name renames the task on disk; prepareRename on
+;; its ID answers why not (IDs are permanent).
+(e2e-step "rename"
+  (lambda ()
+    (e2e-open (e2e-card "backlog" 4))
+    (goto-char (point-min))
+    (search-forward "task_id: \"00")
+    (e2e-put 'rename_id_refusal
+             (condition-case err
+                 (progn (jsonrpc-request (eglot-current-server) :textDocument/prepareRename
+                                         (eglot--TextDocumentPositionParams))
+                        "no error")
+               (jsonrpc-error (alist-get 'jsonrpc-error-message (cdr err)))))
+    (goto-char (point-min))
+    (search-forward "task_name: \"Jo")
+    (eglot-rename "Renamed in Emacs")
+    (e2e-put 'renamed (if (file-exists-p (format "%s/backlog/TASK-0004-renamed-in-emacs/0004-renamed-in-emacs.task.md" e2e-tasks)) t :json-false))))
+
 (with-temp-file (getenv "FLOWOS_E2E_OUT")
   (insert (json-encode e2e-results)))
 (kill-emacs 0)

@@ -277,6 +277,31 @@ step('code_action_menu', function()
   assert(current_name() == moved_card, 'the moved card is open')
 end)
 
+-- vim.lsp.buf.rename on the card's task_name: the server renames the task on disk and the
+-- editor follows to the renamed card; prepareRename on the task's ID refuses with the reason.
+step('rename', function()
+  local bufnr = open(card('backlog', 4))
+  local id_line, id_col = find(bufnr, 'task_id:', '0004')
+  local responses = vim.lsp.buf_request_sync(bufnr, 'textDocument/prepareRename', {
+    textDocument = { uri = vim.uri_from_bufnr(bufnr) },
+    position = { line = id_line - 1, character = id_col },
+  }, timeout)
+  local id_error
+  for _, response in pairs(responses or {}) do
+    -- (`error` in Neovim 0.7, `err` later.)
+    local err = response.err or response.error
+    id_error = err and err.message or id_error
+  end
+  local name_line, name_col = find(bufnr, 'task_name:', 'Job')
+  vim.api.nvim_win_set_cursor(0, { name_line, name_col })
+  local renamed = vim.fn.fnamemodify(tasks .. '/backlog/TASK-0004-renamed-job/0004-renamed-job.task.md', ':p')
+  vim.lsp.buf.rename('Renamed job')
+  wait('the renamed card to open', function()
+    return current_name() == renamed
+  end)
+  results.rename = { id_error = id_error, buffer = current_name() }
+end)
+
 -- The nvim-lspconfig snippet of the README, against a stand-in lspconfig.
 step('lspconfig_snippet', function()
   local registered, setup_called = {}, nil

@@ -256,3 +256,15 @@ pub fn code_lens(view: &View, file: FileId, lens: CodeLens) -> lsp::CodeLens {
         data: None,
     }
 }
+
+/// Where a rename starts: the name's range, and the name as the editor's placeholder.
+pub fn prepare_rename(
+    view: &View,
+    file: FileId,
+    target: crate::ide::rename::RenameTarget,
+) -> lsp::PrepareRenameResponse {
+    lsp::PrepareRenameResponse::RangeWithPlaceholder {
+        range: range(view.workspace, file, target.range, view.encoding),
+        placeholder: target.name,
+    }
+}

@@ -20,7 +20,8 @@ mod workspace_edit;
 
 pub use features::{
     HierarchyData, call_hierarchy_item, code_lens, completion_list, document_link, document_symbol,
-    goto_definition, hover, incoming_call, inlay_hint, outgoing_call, workspace_symbol,
+    goto_definition, hover, incoming_call, inlay_hint, outgoing_call, prepare_rename,
+    workspace_symbol,
 };
 pub use workspace_edit::{EditAbilities, workspace_edit};
 

@@ -225,6 +225,16 @@ function M.client_config(root)
     settings = { flowos = settings },
     capabilities = capabilities(),
     commands = client_commands(),
+    handlers = {
+      -- A rename is done on disk by the server (its edit is empty): follow the renamed card
+      -- (Neovim 0.7 has no window/showDocument).
+      ['textDocument/rename'] = function(err, result, ctx, config)
+        vim.lsp.handlers['textDocument/rename'](err, result, ctx, config)
+        if not err then
+          M.refresh(nil)
+        end
+      end,
+    },
     on_attach = on_attach,
   }
   if root then
@@ -308,6 +318,29 @@ local function edit(path, win)
   return ok
 end
 
+--- Where a file of a package renamed in place (`:h` TASK-0004-old gone) is now: the same
+--- name in the one sibling folder of the same ID, or that folder's card for a card.
+local function renamed_file(path)
+  local folder = vim.fn.fnamemodify(path, ':h')
+  local id = vim.fn.fnamemodify(folder, ':t'):match('^(TASK%-%u[%u%d]*%-%d+)%-')
+    or vim.fn.fnamemodify(folder, ':t'):match('^(TASK%-%d+)%-')
+  if not id then
+    return nil
+  end
+  local siblings = vim.fn.glob(vim.fn.fnamemodify(folder, ':h') .. '/' .. id .. '-*', false, true)
+  if #siblings ~= 1 then
+    return nil
+  end
+  local same = siblings[1] .. '/' .. vim.fn.fnamemodify(path, ':t')
+  if exists(same) then
+    return same
+  end
+  if path:match('%.task%.md$') then
+    return vim.fn.glob(siblings[1] .. '/*.task.md', false, true)[1]
+  end
+  return nil
+end
+
 --- After a transaction: buffers of the task's old folder follow it to the new one (the
 --- card to `show`), buffers whose files changed are reloaded (:checktime), and `show` is
 --- opened unless the server's window/showDocument already did.
@@ -327,6 +360,7 @@ function M.refresh(show)
       if replacement and not exists(replacement) then
         replacement = nil
       end
+      replacement = replacement or (not show and renamed_file(name)) or nil
       for _, win in ipairs(vim.api.nvim_list_wins()) do
         if vim.api.nvim_win_get_buf(win) == buf and replacement then
           edit(replacement, win)
