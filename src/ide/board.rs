@@ -1,14 +1,20 @@
 //! The board (SPEC §10): one self-contained HTML page. The page itself lives in
 //! `assets/board/` as real HTML, CSS and JS, embedded at build time; this module gathers the
-//! data (the Now view, the tasks, the dependency graph) into one JSON blob and fills the
-//! template. Pure: the caller writes the result where it wants.
+//! data (the Now view, the tasks, the Flow, Rework and Learning views of the last 28 days,
+//! the dependency graph) into one JSON blob and fills the template. Pure: the caller writes
+//! the result where it wants.
 
 use serde_json::{Value, json};
 
 use crate::db::Workspace;
+use crate::db::metrics::Window;
+use crate::ide::flow_view::flow_view;
 use crate::ide::graph::{GraphScope, dependency_graph};
+use crate::ide::history::History;
+use crate::ide::learning::learning_view;
 use crate::ide::now::now_view;
-use crate::ide::query::{QueryRequest, answer};
+use crate::ide::query::{QueryRequest, answer, tags};
+use crate::ide::rework::rework_view;
 
 const TEMPLATE: &str = include_str!("../../assets/board/board.html");
 const STYLE: &str = include_str!("../../assets/board/board.css");
@@ -64,16 +70,22 @@ pub fn board_data(workspace: &Workspace, now: i64) -> Value {
                 "status": meta.status().map(|s| s.name()),
                 "priority": meta.priority,
                 "dri": meta.current_dri,
+                "tags": tags(workspace, task),
                 "href": task.card.map(|card| file_url(&workspace.file(card).path)),
                 "slo_miss_ratio": ratio,
                 "age": age,
             })
         })
         .collect();
+    let history = History::of(workspace);
+    let window = Window::default_until(now);
     json!({
         "now": now_view(workspace, now),
         "tasks": tasks,
         "graph": dependency_graph(workspace, &GraphScope::default()),
+        "flow": flow_view(&history, window),
+        "rework": rework_view(&history, window),
+        "learning": learning_view(&history, window),
     })
 }
 
