@@ -130,6 +130,16 @@ fn the_demo_board_in_a_real_browser() {
     );
     assert!(dom.contains("<g class=\"node missing\" data-id=\"TASK-0077\""));
     assert_eq!(dom.matches("<g class=\"node cycle\"").count(), 2);
+    // The critical path, the longest chain of unfinished work: every chain in the demo is two
+    // tasks long (0005, 0006, 0007, 0008 and 0009 wait on 0002 or 0003; 0001 is archived;
+    // the cycle's edges do not count), and of those 0002 then 0005 sorts first.
+    let critical = attributes(&dom, "<g class=\"node critical\"", "data-id");
+    assert_eq!(critical, ["TASK-0005", "TASK-0002"]);
+    assert_eq!(
+        attributes(&dom, "<path class=\"edge critical\"", "data-from"),
+        ["TASK-0005"]
+    );
+    assert!(dom.contains("TASK-0002 → TASK-0005"));
 
     // A screenshot: a blank page compresses to almost nothing.
     let shot = scratch.path().join("board.png");
