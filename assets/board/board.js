@@ -12,9 +12,13 @@
     integration: "#8fbf7a", learning: "#4f9d9d", archived: "#80868e",
   };
 
+  // Styles go through the CSSOM: the editor's webview forbids inline style attributes.
   function el(tag, attrs, children) {
     const node = document.createElement(tag);
-    for (const [key, value] of Object.entries(attrs || {})) node.setAttribute(key, value);
+    for (const [key, value] of Object.entries(attrs || {})) {
+      if (key === "style") node.style.cssText = value;
+      else node.setAttribute(key, value);
+    }
     for (const child of children || []) {
       node.append(typeof child === "string" ? document.createTextNode(child) : child);
     }
@@ -381,8 +385,21 @@
     document.body.dataset.drawMs = JSON.stringify(drawMs);
   }
 
+  // In the editor's webview: clicking a card asks the editor to open the task file, and the
+  // tab shown survives the page being drawn again as the workspace changes.
+  const editor = typeof acquireVsCodeApi === "function" ? acquireVsCodeApi() : null;
+  if (editor) {
+    document.addEventListener("click", (event) => {
+      const target = event.target.closest("a.card");
+      if (!target) return;
+      event.preventDefault();
+      editor.postMessage({ type: "open", id: target.dataset.id, href: target.href });
+    });
+  }
+
   function show(tab) {
     draw(tab);
+    if (editor) editor.setState({ tab });
     for (const other of document.querySelectorAll("#tabs button, .tab")) other.classList.remove("active");
     document.querySelector(`#tabs button[data-tab="${tab}"]`).classList.add("active");
     document.getElementById("tab-" + tab).classList.add("active");
@@ -394,7 +411,7 @@
   }
   // `board.html#blockers` opens on that tab (the README's screenshots are taken this way);
   // `#all` draws every tab and stays on Now.
-  const wanted = location.hash.slice(1);
+  const wanted = location.hash.slice(1) || (editor && (editor.getState() || {}).tab) || "";
   if (wanted === "all") Object.keys(renderers).forEach(draw);
   show(renderers[wanted] ? wanted : "now");
   // From the start of navigation to the first frame painted after the first tab was drawn
@@ -402,14 +419,4 @@
   requestAnimationFrame(() => setTimeout(() => {
     document.body.dataset.readyMs = String(Math.round(performance.now()));
   }, 0));
-  // The editor's webview reacts to a click on a card by opening the task file.
-  if (typeof acquireVsCodeApi === "function") {
-    const vscode = acquireVsCodeApi();
-    document.addEventListener("click", (event) => {
-      const target = event.target.closest("a.card");
-      if (!target) return;
-      event.preventDefault();
-      vscode.postMessage({ type: "open", id: target.dataset.id, href: target.getAttribute("href") });
-    });
-  }
 })();
