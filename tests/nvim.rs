@@ -1,7 +1,7 @@
 //! End-to-end test in the real editor: a headless Neovim (0.7+) loads flowos.nvim
 //! (`editors/nvim`) through `editors/nvim/tests/minimal_init.lua`, starts the built
 //! `flowos-lsp`, and runs `editors/nvim/tests/e2e.lua` over a fixture workspace: diagnostics,
-//! go to definition, completion, `:FlowosTransition`, `:FlowosNewTask` and the README's
+//! go to definition, completion, `:FlowosTransition`, `:FlowosNewTask`, `:FlowosNow` and the README's
 //! nvim-lspconfig snippet. The script writes what the editor saw as JSON; the assertions, and
 //! the checks on disk, are here. Without `nvim` the test is skipped, loudly, except in CI.
 
@@ -113,7 +113,7 @@ fn neovim_shows_diagnostics_navigates_completes_and_runs_transitions() {
     let results = run_nvim(&scratch, &project);
     assert_eq!(
         results["steps"].as_object().unwrap().len(),
-        9,
+        10,
         "{results:#}"
     );
 
@@ -259,6 +259,25 @@ fn neovim_shows_diagnostics_navigates_completes_and_runs_transitions() {
     assert!(
         events.ends_with(&["\"validated\"".to_string(), "\"started\"".to_string()]),
         "{events:?}"
+    );
+
+    // :FlowosNow: the Now view as `flowos-lsp now` prints it uncoloured, in one scratch
+    // buffer that a second run refreshes in place.
+    let now = Command::new(env!("CARGO_BIN_EXE_flowos-lsp"))
+        .args(["now", project.to_str().unwrap(), "--color", "never"])
+        .env("FLOWOS_NOW", NOW)
+        .output()
+        .expect("flowos-lsp now runs");
+    let expected: Vec<&str> = std::str::from_utf8(&now.stdout).unwrap().lines().collect();
+    assert!(expected.len() > 5, "{expected:?}");
+    assert_eq!(strings(&results["now"]["lines"]), expected);
+    assert_eq!(results["now"]["same_buffer"], true);
+    assert_eq!(results["now"]["buftype"], "nofile");
+    assert_eq!(results["now"]["modifiable"], false);
+    assert_eq!(results["now"]["windows"], 1);
+    assert_eq!(
+        results["now"]["name"],
+        format!("flowos://now/{}", project.display())
     );
 
     // The nvim-lspconfig snippet registers a working server definition.
