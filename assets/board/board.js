@@ -231,6 +231,7 @@
       root.append(svg("text", { x: L + at * slot + 2, y: H - 8 }, String(at * hist.bar_days)));
     });
     root.append(group, svg("line", { class: "axis", x1: L, y1: H - B, x2: W - 5, y2: H - B }), svg("text", { x: 2, y: 14 }, String(top)));
+    if (hist.counts.length === 0) root.append(svg("text", { x: L + 10, y: H / 2 }, "No task closed in the window."));
     return figure("Lead time (tasks per " + hist.bar_days + "-day bar, days)", root);
   }
 

@@ -21,9 +21,9 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::db::Task;
 use crate::db::mentions::MentionKind;
 use crate::db::metrics::Window;
+use crate::db::{Task, Workspace};
 use crate::ide::history::{History, ReasonCount, Trend, cell, count_reasons, percent, previous};
 use crate::syntax::time::format_rfc3339;
 
@@ -153,6 +153,13 @@ pub fn learning_view(history: &History, window: Window) -> LearningView {
         top_learnings: citations(history),
         tasks,
     }
+}
+
+/// The Learning view of the whole workspace over `window`: what `report learning` renders
+/// with [`learning_markdown`] (the board shares the timelines of its other tabs through
+/// [`learning_view`] instead).
+pub fn learning_table(workspace: &Workspace, window: Window) -> LearningView {
+    learning_view(&History::of(workspace), window)
 }
 
 /// What became of a task's learning, and the skip reason.
@@ -472,7 +479,7 @@ mod tests {
     #[test]
     fn the_markdown_has_every_section() {
         let ws = fixture();
-        let markdown = learning_markdown(&learning_view(&History::of(&ws), window()));
+        let markdown = learning_markdown(&learning_table(&ws, window()));
         assert!(
             markdown.contains("- Learning documented: 2 (50%)"),
             "{markdown}"

@@ -11,6 +11,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
+use crate::db::Workspace;
 use crate::db::metrics::Window;
 use crate::db::vocab::Stage;
 use crate::ide::history::{History, ReasonCount, Trend, cell, count_reasons, percent, previous};
@@ -128,6 +129,13 @@ pub fn rework_view(history: &History, window: Window) -> ReworkView {
         details,
         by_priority: priorities,
     }
+}
+
+/// The Rework view of the whole workspace over `window`: what `report rework` renders with
+/// [`rework_markdown`] (the board shares the timelines of its other tabs through
+/// [`rework_view`] instead).
+pub fn rework_table(workspace: &Workspace, window: Window) -> ReworkView {
+    rework_view(&History::of(workspace), window)
 }
 
 /// `P0`…`P4` as written in any case; anything else (or nothing) is `none`.
@@ -391,7 +399,7 @@ mod tests {
     #[test]
     fn the_markdown_has_every_section_and_row() {
         let ws = fixture();
-        let markdown = rework_markdown(&rework_view(&History::of(&ws), window()));
+        let markdown = rework_markdown(&rework_table(&ws, window()));
         assert!(markdown.starts_with("# Rework\n\n2026-11-16T00:00:00Z to 2026-11-30T00:00:00Z\n"));
         assert!(
             markdown.contains("- Rework events: 3 (rate 150%)"),
