@@ -133,6 +133,29 @@ pub fn cell(text: &str) -> String {
     text.replace('|', "\\|").replace(['\n', '\r'], " ")
 }
 
+/// A markdown section: `## title`, then `rows` as a table under `header` (cells escaped), or
+/// the sentence `empty` when there are none.
+pub fn markdown_section(
+    out: &mut String,
+    title: &str,
+    empty: &str,
+    header: &[&str],
+    rows: Vec<Vec<String>>,
+) {
+    out.push_str(&format!("## {title}\n\n"));
+    if rows.is_empty() {
+        out.push_str(&format!("{empty}\n\n"));
+        return;
+    }
+    let line = |cells: Vec<String>| format!("| {} |\n", cells.join(" | "));
+    out.push_str(&line(header.iter().map(|h| h.to_string()).collect()));
+    out.push_str(&line(header.iter().map(|_| "---".to_string()).collect()));
+    for row in rows {
+        out.push_str(&line(row.iter().map(|c| cell(c)).collect()));
+    }
+    out.push('\n');
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -24,7 +24,9 @@ use serde::Serialize;
 use crate::db::mentions::MentionKind;
 use crate::db::metrics::Window;
 use crate::db::{Task, Workspace};
-use crate::ide::history::{History, ReasonCount, Trend, cell, count_reasons, percent, previous};
+use crate::ide::history::{
+    History, ReasonCount, Trend, count_reasons, markdown_section, percent, previous,
+};
 use crate::syntax::time::format_rfc3339;
 
 /// How many patterns and cited learnings the view keeps (the methodology's top five).
@@ -298,33 +300,32 @@ pub fn learning_markdown(view: &LearningView) -> String {
             .map_or("n/a".to_string(), |p| format!("{p}% documented")),
         view.documented_pct.change()
     );
-    out.push_str("## Skip reasons\n\n");
-    if view.skip_reasons.is_empty() {
-        out.push_str("None in the period.\n\n");
-    } else {
-        out.push_str("| Reason | Count |\n|---|---|\n");
-        for reason in &view.skip_reasons {
-            let _ = writeln!(out, "| {} | {} |", cell(&reason.reason), reason.count);
-        }
-        out.push('\n');
-    }
-    out.push_str("## Patterns\n\n");
-    if view.patterns.is_empty() {
-        out.push_str("No learning document of the period lists patterns.\n\n");
-    } else {
-        out.push_str("| Pattern | Count | Category | Tasks |\n|---|---|---|---|\n");
-        for pattern in &view.patterns {
-            let _ = writeln!(
-                out,
-                "| {} | {} | {} | {} |",
-                cell(&pattern.pattern),
-                pattern.count,
-                cell(pattern.category.as_deref().unwrap_or("")),
-                pattern.tasks.join(", ")
-            );
-        }
-        out.push('\n');
-    }
+    let rows = view
+        .skip_reasons
+        .iter()
+        .map(|reason| vec![reason.reason.clone(), reason.count.to_string()]);
+    markdown_section(
+        &mut out,
+        "Skip reasons",
+        "None in the period.",
+        &["Reason", "Count"],
+        rows.collect(),
+    );
+    let rows = view.patterns.iter().map(|pattern| {
+        vec![
+            pattern.pattern.clone(),
+            pattern.count.to_string(),
+            pattern.category.clone().unwrap_or_default(),
+            pattern.tasks.join(", "),
+        ]
+    });
+    markdown_section(
+        &mut out,
+        "Patterns",
+        "No learning document of the period lists patterns.",
+        &["Pattern", "Count", "Category", "Tasks"],
+        rows.collect(),
+    );
     out.push_str("## Most cited learnings\n\n");
     if view.top_learnings.is_empty() {
         out.push_str("No learning document is cited by another task.\n");

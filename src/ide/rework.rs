@@ -14,7 +14,9 @@ use serde::Serialize;
 use crate::db::Workspace;
 use crate::db::metrics::Window;
 use crate::db::vocab::Stage;
-use crate::ide::history::{History, ReasonCount, Trend, cell, count_reasons, percent, previous};
+use crate::ide::history::{
+    History, ReasonCount, Trend, count_reasons, markdown_section, percent, previous,
+};
 use crate::syntax::time::format_rfc3339;
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -150,6 +152,8 @@ fn priority_rank(priority: &str) -> (bool, String) {
     (priority == "none", priority.to_string())
 }
 
+const NONE: &str = "None in the period.";
+
 /// The Rework view as markdown: a summary with the trend, the events, the reasons and the
 /// rate per priority (the sections of the methodology's rework report).
 pub fn rework_markdown(view: &ReworkView) -> String {
@@ -168,60 +172,46 @@ pub fn rework_markdown(view: &ReworkView) -> String {
         rate(view.rate_pct.previous),
         view.rate_pct.change()
     );
-    out.push_str("## Rework events\n\n");
-    if view.details.is_empty() {
-        out.push_str("None in the period.\n\n");
-    } else {
-        out.push_str(
-            "| Task | Name | When | Event | Sent back | Reason |\n|---|---|---|---|---|---|\n",
-        );
-        for detail in &view.details {
-            let _ = writeln!(
-                out,
-                "| {} | {} | {} | {} | {} → {} | {} |",
-                detail.task,
-                cell(detail.name.as_deref().unwrap_or("")),
-                detail.at,
-                detail.event,
+    let rows = view.details.iter().map(|detail| {
+        vec![
+            detail.task.clone(),
+            detail.name.clone().unwrap_or_default(),
+            detail.at.clone(),
+            detail.event.clone(),
+            format!(
+                "{} → {}",
                 detail.from.unwrap_or("?"),
-                detail.to.unwrap_or("?"),
-                cell(detail.reason.as_deref().unwrap_or("")),
-            );
-        }
-        out.push('\n');
-    }
-    out.push_str("## Reasons\n\n");
-    if view.reasons.is_empty() {
-        out.push_str("None in the period.\n\n");
-    } else {
-        out.push_str("| Reason | Count | Share |\n|---|---|---|\n");
-        for reason in &view.reasons {
-            let _ = writeln!(
-                out,
-                "| {} | {} | {}% |",
-                cell(&reason.reason),
-                reason.count,
-                reason.pct
-            );
-        }
-        out.push('\n');
-    }
-    out.push_str("## Rate by priority\n\n");
-    if view.by_priority.is_empty() {
-        out.push_str("No task closed or sent back in the period.\n");
-    } else {
-        out.push_str("| Priority | Rework events | Completed | Rate |\n|---|---|---|---|\n");
-        for row in &view.by_priority {
-            let _ = writeln!(
-                out,
-                "| {} | {} | {} | {} |",
-                row.priority,
-                row.events,
-                row.completed,
-                rate(row.rate_pct)
-            );
-        }
-    }
+                detail.to.unwrap_or("?")
+            ),
+            detail.reason.clone().unwrap_or_default(),
+        ]
+    });
+    let header = ["Task", "Name", "When", "Event", "Sent back", "Reason"];
+    markdown_section(&mut out, "Rework events", NONE, &header, rows.collect());
+    let rows = view.reasons.iter().map(|reason| {
+        vec![
+            reason.reason.clone(),
+            reason.count.to_string(),
+            format!("{}%", reason.pct),
+        ]
+    });
+    let header = ["Reason", "Count", "Share"];
+    markdown_section(&mut out, "Reasons", NONE, &header, rows.collect());
+    let rows = view.by_priority.iter().map(|row| {
+        vec![
+            row.priority.clone(),
+            row.events.to_string(),
+            row.completed.to_string(),
+            rate(row.rate_pct),
+        ]
+    });
+    markdown_section(
+        &mut out,
+        "Rate by priority",
+        "No task closed or sent back in the period.",
+        &["Priority", "Rework events", "Completed", "Rate"],
+        rows.collect(),
+    );
     out
 }
 

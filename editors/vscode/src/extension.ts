@@ -124,12 +124,7 @@ async function stop(): Promise<void> {
 async function start(): Promise<void> {
   const configuration = flowosConfiguration();
   const folders = fileFolders();
-  const resolution = resolveServer({
-    setting: configuration.get<string>('server.path'),
-    env: process.env,
-    platform: process.platform,
-    workspaceFolders: folders,
-  });
+  const resolution = findServer(configuration, folders);
   if (!resolution.ok) {
     notRunning = resolution.message;
     log(resolution.message);
@@ -189,6 +184,16 @@ async function start(): Promise<void> {
   const started = new LanguageClient(CLIENT_ID, CLIENT_NAME, serverOptions, clientOptions);
   client = started;
   await started.start();
+}
+
+/** The flowos-lsp executable: the setting, else PATH, else Cargo's bin folder. */
+function findServer(configuration: vscode.WorkspaceConfiguration, folders: string[]): ReturnType<typeof resolveServer> {
+  return resolveServer({
+    setting: configuration.get<string>('server.path'),
+    env: process.env,
+    platform: process.platform,
+    workspaceFolders: folders,
+  });
 }
 
 async function showMissingServer(message: string): Promise<void> {
@@ -321,12 +326,7 @@ async function showBoard(): Promise<void> {
   );
   const draw = async (): Promise<void> => {
     const configuration = flowosConfiguration();
-    const resolution = resolveServer({
-      setting: configuration.get<string>('server.path'),
-      env: process.env,
-      platform: process.platform,
-      workspaceFolders: folders,
-    });
+    const resolution = findServer(configuration, folders);
     if (!resolution.ok) {
       void showMissingServer(resolution.message);
       return;
