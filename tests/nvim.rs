@@ -1,8 +1,8 @@
 //! End-to-end test in the real editor: a headless Neovim (0.7+) loads flowos.nvim
 //! (`editors/nvim`) through `editors/nvim/tests/minimal_init.lua`, starts the built
 //! `flowos-lsp`, and runs `editors/nvim/tests/e2e.lua` over a fixture workspace: diagnostics,
-//! go to definition, completion, `:FlowosTransition`, `:FlowosNewTask`, rename and the README's
-//! nvim-lspconfig snippet. The script writes what the editor saw as JSON; the assertions, and
+//! go to definition, completion, `:FlowosTransition`, `:FlowosNewTask`, rename, `:FlowosNow`
+//! and the README's nvim-lspconfig snippet. The script writes what the editor saw as JSON; the assertions, and
 //! the checks on disk, are here. Without `nvim` the test is skipped, loudly, except in CI.
 
 #![allow(clippy::disallowed_types, clippy::disallowed_methods)] // Tests spawn the binary and editors; the product may not.
@@ -274,6 +274,25 @@ fn neovim_shows_diagnostics_navigates_completes_and_runs_transitions() {
     assert_eq!(results["rename"]["buffer"], renamed.display().to_string());
     let id_error = results["rename"]["id_error"].as_str().unwrap_or_default();
     assert!(id_error.contains("IDs are permanent"), "{results:#}");
+
+    // :FlowosNow: the Now view as `flowos-lsp now` prints it uncoloured, in one scratch
+    // buffer that a second run refreshes in place.
+    let now = Command::new(env!("CARGO_BIN_EXE_flowos-lsp"))
+        .args(["now", project.to_str().unwrap(), "--color", "never"])
+        .env("FLOWOS_NOW", NOW)
+        .output()
+        .expect("flowos-lsp now runs");
+    let expected: Vec<&str> = std::str::from_utf8(&now.stdout).unwrap().lines().collect();
+    assert!(expected.len() > 5, "{expected:?}");
+    assert_eq!(strings(&results["now"]["lines"]), expected);
+    assert_eq!(results["now"]["same_buffer"], true);
+    assert_eq!(results["now"]["buftype"], "nofile");
+    assert_eq!(results["now"]["modifiable"], false);
+    assert_eq!(results["now"]["windows"], 1);
+    assert_eq!(
+        results["now"]["name"],
+        format!("flowos://now/{}", project.display())
+    );
 
     // The nvim-lspconfig snippet registers a working server definition.
     let lspconfig = &results["lspconfig"];

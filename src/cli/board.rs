@@ -44,7 +44,9 @@ pub fn parse_args(args: &[String]) -> Result<BoardOptions, String> {
 }
 
 pub fn run(options: &BoardOptions, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+    // Absolute, so that the cards' links work wherever the page is opened from.
     let base = options.path.clone().unwrap_or_else(|| PathBuf::from("."));
+    let base = std::path::absolute(&base).unwrap_or(base);
     let workspace = match load_workspace(&base, options.tasks_root.as_deref(), err) {
         Ok(workspace) => workspace,
         Err(code) => return code,

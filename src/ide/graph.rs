@@ -1,13 +1,21 @@
 //! The whole depends_on graph (SPEC §10) as data: one node per task, one edge per `depends_on`
-//! item, targets that do not exist as nodes of their own marked missing, and the cycles. The
-//! `graph` command renders it as Graphviz DOT or mermaid; the board draws it as SVG. Pure
-//! functions of the workspace; no I/O.
+//! item, targets that do not exist as nodes of their own marked missing, the cycles and the
+//! critical path. The `graph` command renders it as Graphviz DOT or mermaid; the board draws
+//! it as SVG. Pure functions of the workspace; no I/O.
+//!
+//! The critical path is the longest chain of unfinished work: tasks neither archived nor
+//! canceled nor split, each depending on the next, counted in tasks (cards carry no reliable
+//! durations; an effort estimate is a guess made before the work was understood). Edges
+//! inside a cycle are left out, so the chain is defined whatever the cycles; a tie goes to
+//! the chain whose IDs, first to finish first, sort first. A single task is no chain: with no
+//! dependency between unfinished tasks there is no critical path.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::fmt::Write as _;
 
 use serde::Serialize;
 
+use crate::db::vocab::{Stage, Status};
 use crate::db::{TaskIdx, Workspace};
 use crate::ide::diagnostics::cycles;
 
@@ -21,6 +29,8 @@ pub struct GraphNode {
     /// True for a `depends_on` target no task of the workspace has.
     pub missing: bool,
     pub in_cycle: bool,
+    /// On the critical path.
+    pub critical: bool,
 }
 
 /// `from` depends on `to`: `to` must finish first.
@@ -29,6 +39,7 @@ pub struct GraphEdge {
     pub from: String,
     pub to: String,
     pub in_cycle: bool,
+    pub critical: bool,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -37,6 +48,8 @@ pub struct DependencyGraph {
     pub edges: Vec<GraphEdge>,
     /// Each cycle's members, by ID.
     pub cycles: Vec<Vec<String>>,
+    /// The critical path by ID, the task to finish first first; empty when there is none.
+    pub critical_path: Vec<String>,
 }
 
 /// Which part of the graph to draw: everything, or the tasks within `depth` steps of `from`
@@ -67,14 +80,23 @@ pub fn dependency_graph(workspace: &Workspace, scope: &GraphScope) -> Dependency
         None => (0..task_count).collect(),
     };
     let mut cycle_of_task: HashSet<usize> = HashSet::new();
+    let mut component_of: HashMap<usize, usize> = HashMap::new();
     let mut cycles = Vec::new();
-    for component in cycles::components(workspace) {
+    for (index, component) in cycles::components(workspace).into_iter().enumerate() {
         let members: Vec<usize> = component.members.iter().map(|m| m.0 as usize).collect();
+        component_of.extend(members.iter().map(|&m| (m, index)));
         if members.iter().any(|m| included.contains(m)) {
             cycle_of_task.extend(&members);
             cycles.push(members.iter().map(|&m| id_of(workspace, m)).collect());
         }
     }
+    let critical = critical_path(workspace, &resolved, &included, &component_of);
+    let on_path: HashSet<usize> = critical.iter().copied().collect();
+    let critical_edge = |from: usize, to: usize| {
+        critical
+            .windows(2)
+            .any(|pair| pair[1] == from && pair[0] == to)
+    };
     let mut order: Vec<usize> = included.iter().copied().collect();
     order.sort_by(|&a, &b| {
         let (a, b) = (
@@ -85,6 +107,7 @@ pub fn dependency_graph(workspace: &Workspace, scope: &GraphScope) -> Dependency
     });
     let mut graph = DependencyGraph {
         cycles,
+        critical_path: critical.iter().map(|&idx| id_of(workspace, idx)).collect(),
         ..DependencyGraph::default()
     };
     let mut missing_seen = HashSet::new();
@@ -98,12 +121,14 @@ pub fn dependency_graph(workspace: &Workspace, scope: &GraphScope) -> Dependency
             status: task.meta.status().map(|s| s.name().to_string()),
             missing: false,
             in_cycle: cycle_of_task.contains(&idx),
+            critical: on_path.contains(&idx),
         });
         for &target in resolved[idx].iter().filter(|t| included.contains(t)) {
             graph.edges.push(GraphEdge {
                 from: id_of(workspace, idx),
                 to: id_of(workspace, target),
                 in_cycle: cycle_of_task.contains(&idx) && cycle_of_task.contains(&target),
+                critical: critical_edge(idx, target),
             });
         }
         for target in &dangling[idx] {
@@ -111,6 +136,7 @@ pub fn dependency_graph(workspace: &Workspace, scope: &GraphScope) -> Dependency
                 from: id_of(workspace, idx),
                 to: target.clone(),
                 in_cycle: false,
+                critical: false,
             });
             if missing_seen.insert(target.clone()) {
                 missing_nodes.push(GraphNode {
@@ -120,12 +146,112 @@ pub fn dependency_graph(workspace: &Workspace, scope: &GraphScope) -> Dependency
                     status: None,
                     missing: true,
                     in_cycle: false,
+                    critical: false,
                 });
             }
         }
     }
     graph.nodes.extend(missing_nodes);
     graph
+}
+
+/// The longest chain of unfinished tasks among `included` (see the module's notes), the task
+/// to finish first first. `component_of` maps each cycle member to its cycle.
+fn critical_path(
+    workspace: &Workspace,
+    resolved: &[Vec<usize>],
+    included: &HashSet<usize>,
+    component_of: &HashMap<usize, usize>,
+) -> Vec<usize> {
+    let unfinished = |idx: usize| {
+        let task = workspace.task(TaskIdx(idx as u32));
+        included.contains(&idx)
+            && task.stage != Stage::Archived
+            && !matches!(task.meta.status(), Some(Status::Canceled | Status::Split))
+    };
+    let same_cycle = |a: usize, b: usize| {
+        component_of
+            .get(&a)
+            .is_some_and(|component| component_of.get(&b) == Some(component))
+    };
+    let next_of = |idx: usize| {
+        resolved[idx]
+            .iter()
+            .copied()
+            .filter(move |&target| unfinished(target) && !same_cycle(idx, target))
+    };
+    // The longest chain starting at each task: (tasks in it, the task it continues with).
+    // Without cycle edges the graph is acyclic, so a depth-first walk with an explicit stack
+    // settles every task once, however long the chains.
+    let mut best: HashMap<usize, (usize, Option<usize>)> = HashMap::new();
+    let mut starts: Vec<usize> = included
+        .iter()
+        .copied()
+        .filter(|&t| unfinished(t))
+        .collect();
+    starts.sort_by_key(|&idx| id_of(workspace, idx));
+    for &start in &starts {
+        let mut stack = vec![start];
+        while let Some(&node) = stack.last() {
+            if best.contains_key(&node) {
+                stack.pop();
+                continue;
+            }
+            let pending: Vec<usize> = next_of(node).filter(|t| !best.contains_key(t)).collect();
+            if !pending.is_empty() {
+                stack.extend(pending);
+                continue;
+            }
+            let mut choice: (usize, Option<usize>) = (1, None);
+            for target in next_of(node) {
+                let length = best[&target].0 + 1;
+                let better = length > choice.0
+                    || (length == choice.0
+                        && choice.1.is_some_and(|current| {
+                            chain(&best, target, workspace) < chain(&best, current, workspace)
+                        }));
+                if better {
+                    choice = (length, Some(target));
+                }
+            }
+            best.insert(node, choice);
+            stack.pop();
+        }
+    }
+    let Some(&start) = starts.iter().max_by(|&&a, &&b| {
+        best[&a]
+            .0
+            .cmp(&best[&b].0)
+            .then_with(|| chain(&best, b, workspace).cmp(&chain(&best, a, workspace)))
+    }) else {
+        return Vec::new();
+    };
+    if best[&start].0 < 2 {
+        return Vec::new();
+    }
+    let mut path = vec![start];
+    while let Some(next) = best[path.last().expect("not empty")].1 {
+        path.push(next);
+    }
+    path.reverse();
+    path
+}
+
+/// The IDs of the chain starting at `start`, the task to finish first first: what ties are
+/// broken on.
+fn chain(
+    best: &HashMap<usize, (usize, Option<usize>)>,
+    start: usize,
+    workspace: &Workspace,
+) -> Vec<String> {
+    let mut ids = vec![id_of(workspace, start)];
+    let mut at = start;
+    while let Some(next) = best.get(&at).and_then(|entry| entry.1) {
+        ids.push(id_of(workspace, next));
+        at = next;
+    }
+    ids.reverse();
+    ids
 }
 
 fn id_of(workspace: &Workspace, idx: usize) -> String {
@@ -157,8 +283,8 @@ fn neighbourhood(resolved: &[Vec<usize>], start: usize, depth: Option<usize>) ->
     seen
 }
 
-/// Graphviz DOT: edges point from a task to what it depends on; cycles red, missing targets
-/// dashed, nodes grouped by stage into clusters.
+/// Graphviz DOT: edges point from a task to what it depends on; cycles red, the critical path
+/// blue, missing targets dashed, nodes grouped by stage into clusters.
 pub fn to_dot(graph: &DependencyGraph) -> String {
     let mut out = String::from("digraph dependencies {\n  rankdir=LR;\n  node [shape=box];\n");
     let mut stages: Vec<&str> = Vec::new();
@@ -183,7 +309,13 @@ pub fn to_dot(graph: &DependencyGraph) -> String {
                 Some(name) => format!("{}\\n{}", node.id, dot_escape(name)),
                 None => node.id.clone(),
             };
-            let colour = if node.in_cycle { ", color=red" } else { "" };
+            let colour = if node.in_cycle {
+                ", color=red"
+            } else if node.critical {
+                ", color=blue, penwidth=2"
+            } else {
+                ""
+            };
             let _ = writeln!(out, "    \"{}\" [label=\"{label}\"{colour}];", node.id);
         }
         out.push_str("  }\n");
@@ -198,6 +330,8 @@ pub fn to_dot(graph: &DependencyGraph) -> String {
     for edge in &graph.edges {
         let style = if edge.in_cycle {
             " [color=red]"
+        } else if edge.critical {
+            " [color=blue, penwidth=2]"
         } else if graph.nodes.iter().any(|n| n.missing && n.id == edge.to) {
             " [style=dashed, color=orange]"
         } else {
@@ -259,6 +393,13 @@ pub fn to_mermaid(graph: &DependencyGraph) -> String {
         let _ = writeln!(
             out,
             "  classDef cycle stroke:#d00,stroke-width:3px\n  class {in_cycle} cycle"
+        );
+    }
+    let critical = members(|n| n.critical && !n.in_cycle);
+    if !critical.is_empty() {
+        let _ = writeln!(
+            out,
+            "  classDef critical stroke:#1a56c4,stroke-width:3px\n  class {critical} critical"
         );
     }
     let missing = members(|n| n.missing);
@@ -369,6 +510,80 @@ mod tests {
             ids(None),
             vec!["TASK-0001", "TASK-0002", "TASK-0003", "TASK-0004"]
         );
+    }
+
+    #[test]
+    fn the_critical_path_is_the_longest_chain_of_unfinished_work() {
+        // 0005 -> 0004 -> 0003 -> 0001 (archived: finished, not on the path); 0006 -> 0003;
+        // 0007 -> 0008 -> 0007 is a cycle and 0009 -> 0007 leads into it; 0010 is canceled.
+        // Unfinished chains: 0005, 0004, 0003 (three tasks; 0010 canceled is not work);
+        // 0006, 0003 (two); with the cycle's edges left out, 0009, 0007 (two).
+        let mut cards = vec![
+            card("0001", "archived", ""),
+            card("0003", "current", "\"TASK-0001\""),
+            card("0004", "next", "\"TASK-0003\""),
+            card("0005", "backlog", "\"TASK-0004\", \"TASK-0010\""),
+            card("0006", "next", "\"TASK-0003\""),
+            card("0007", "next", "\"TASK-0008\""),
+            card("0008", "next", "\"TASK-0007\""),
+            card("0009", "inbox", "\"TASK-0007\""),
+        ];
+        cards.push(
+            card("0010", "backlog", "").replace("status: \"active\"", "status: \"canceled\""),
+        );
+        let graph = graph_of(&cards, GraphScope::default());
+        assert_eq!(graph.critical_path, ["TASK-0003", "TASK-0004", "TASK-0005"]);
+        let mut critical: Vec<(&str, &str)> = graph
+            .edges
+            .iter()
+            .filter(|e| e.critical)
+            .map(|e| (e.from.as_str(), e.to.as_str()))
+            .collect();
+        critical.sort();
+        assert_eq!(
+            critical,
+            [("TASK-0004", "TASK-0003"), ("TASK-0005", "TASK-0004")]
+        );
+        let nodes: Vec<&str> = graph
+            .nodes
+            .iter()
+            .filter(|n| n.critical)
+            .map(|n| n.id.as_str())
+            .collect();
+        assert_eq!(nodes.len(), 3);
+        // A cycle with its members marked, never on the path.
+        assert!(
+            graph
+                .nodes
+                .iter()
+                .filter(|n| n.in_cycle)
+                .all(|n| !n.critical)
+        );
+        assert!(
+            to_dot(&graph).contains("\"TASK-0005\" -> \"TASK-0004\" [color=blue, penwidth=2];")
+        );
+
+        // Ties go to the chain whose IDs sort first; nothing unfinished depends on anything:
+        // no path.
+        let tie = graph_of(
+            &[
+                card("0002", "next", "\"TASK-0004\""),
+                card("0004", "next", ""),
+                card("0001", "next", "\"TASK-0003\""),
+                card("0003", "next", ""),
+            ],
+            GraphScope::default(),
+        );
+        assert_eq!(tie.critical_path, ["TASK-0003", "TASK-0001"]);
+        let none = graph_of(
+            &[
+                card("0001", "archived", ""),
+                card("0002", "next", "\"TASK-0001\""),
+            ],
+            GraphScope::default(),
+        );
+        assert!(none.critical_path.is_empty());
+        assert!(none.edges.iter().all(|e| !e.critical));
     }
 
     #[test]

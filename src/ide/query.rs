@@ -263,7 +263,7 @@ fn matches(workspace: &Workspace, task: &Task, filters: &Filters) -> bool {
 }
 
 /// The card's `tags` list.
-fn tags(workspace: &Workspace, task: &Task) -> Vec<String> {
+pub fn tags(workspace: &Workspace, task: &Task) -> Vec<String> {
     let Some(entry) = workspace
         .card(task)
         .and_then(|card| card.frontmatter.block())

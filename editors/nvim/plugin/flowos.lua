@@ -21,3 +21,10 @@ end, {
   nargs = 0,
   desc = 'FlowOS: move the task at the cursor to another stage',
 })
+
+vim.api.nvim_create_user_command('FlowosNow', function()
+  require('flowos').now()
+end, {
+  nargs = 0,
+  desc = 'FlowOS: the Now view (alerts, WIP, sign-offs, displaced tasks, blockers) in a scratch buffer',
+})

@@ -302,6 +302,23 @@ step('rename', function()
   results.rename = { id_error = id_error, buffer = current_name() }
 end)
 
+-- :FlowosNow shows `flowos-lsp now` in a scratch buffer; a second run refreshes that buffer.
+step('now', function()
+  vim.cmd('edit ' .. vim.fn.fnameescape(tasks .. '/INDEX.md'))
+  vim.cmd('FlowosNow')
+  local bufnr = vim.api.nvim_get_current_buf()
+  vim.cmd('wincmd p')
+  vim.cmd('FlowosNow')
+  results.now = {
+    lines = vim.api.nvim_buf_get_lines(bufnr, 0, -1, false),
+    same_buffer = vim.api.nvim_get_current_buf() == bufnr,
+    buftype = vim.bo[bufnr].buftype,
+    modifiable = vim.bo[bufnr].modifiable,
+    windows = #vim.fn.win_findbuf(bufnr),
+    name = vim.api.nvim_buf_get_name(bufnr),
+  }
+end)
+
 -- The nvim-lspconfig snippet of the README, against a stand-in lspconfig.
 step('lspconfig_snippet', function()
   local registered, setup_called = {}, nil

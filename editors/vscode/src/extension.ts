@@ -1,5 +1,7 @@
 // VS Code client for flowos-lsp. The logic that needs no editor lives in server.ts (finding
-// the executable), settings.ts (settings, selector, watch globs) and commands.ts.
+// the executable), settings.ts (settings, selector, watch globs), commands.ts and board.ts.
+
+import { execFile } from 'node:child_process';
 
 import * as vscode from 'vscode';
 import {
@@ -12,6 +14,16 @@ import {
   ServerOptions,
 } from 'vscode-languageclient/node';
 
+import {
+  BOARD_VIEW_TYPE,
+  REFRESH_DELAY_MS,
+  SHOW_BOARD_COMMAND,
+  boardArgs,
+  debounce,
+  makeNonce,
+  readBoardMessage,
+  webviewHtml,
+} from './board';
 import { NEW_TASK_COMMAND, newTaskArgument, readCommandOutcome, validateTaskName } from './commands';
 import { INSTALL_DOC, SERVER_PATH_SETTING, launch, resolveServer } from './server';
 import {
@@ -45,6 +57,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     vscode.commands.registerCommand('flowos.restartServer', () => restart()),
     vscode.commands.registerCommand('flowos.showOutput', () => output.show(true)),
     vscode.commands.registerCommand('flowos.newTaskPrompt', () => newTaskPrompt()),
+    vscode.commands.registerCommand(SHOW_BOARD_COMMAND, () => showBoard()),
     vscode.workspace.onDidChangeConfiguration((event) => configurationChanged(event)),
     vscode.workspace.onDidChangeWorkspaceFolders(() => {
       // The server follows folder changes itself; a configured tasks root is anchored
@@ -111,12 +124,7 @@ async function stop(): Promise<void> {
 async function start(): Promise<void> {
   const configuration = flowosConfiguration();
   const folders = fileFolders();
-  const resolution = resolveServer({
-    setting: configuration.get<string>('server.path'),
-    env: process.env,
-    platform: process.platform,
-    workspaceFolders: folders,
-  });
+  const resolution = findServer(configuration, folders);
   if (!resolution.ok) {
     notRunning = resolution.message;
     log(resolution.message);
@@ -176,6 +184,16 @@ async function start(): Promise<void> {
   const started = new LanguageClient(CLIENT_ID, CLIENT_NAME, serverOptions, clientOptions);
   client = started;
   await started.start();
+}
+
+/** The flowos-lsp executable: the setting, else PATH, else Cargo's bin folder. */
+function findServer(configuration: vscode.WorkspaceConfiguration, folders: string[]): ReturnType<typeof resolveServer> {
+  return resolveServer({
+    setting: configuration.get<string>('server.path'),
+    env: process.env,
+    platform: process.platform,
+    workspaceFolders: folders,
+  });
 }
 
 async function showMissingServer(message: string): Promise<void> {
@@ -279,4 +297,96 @@ async function newTaskPrompt(): Promise<void> {
     log(`${NEW_TASK_COMMAND} failed: ${message}`);
     void vscode.window.showErrorMessage(`FlowOS: no task was created: ${message}`);
   }
+}
+
+/** The board's panel while it is open, and what keeps it fresh. */
+let board: { panel: vscode.WebviewPanel; refresh: () => void } | undefined;
+
+/**
+ * FlowOS: Show Board. Runs `flowos-lsp board` on the first workspace folder and shows its page
+ * beside the editor; the page is drawn again when a task file changes on disk or is saved (the
+ * command reads the files, so unsaved edits show once saved). A click on a card opens the task.
+ */
+async function showBoard(): Promise<void> {
+  if (board) {
+    board.panel.reveal(vscode.ViewColumn.Beside);
+    board.refresh();
+    return;
+  }
+  const folders = fileFolders();
+  if (folders.length === 0) {
+    void vscode.window.showErrorMessage('FlowOS: the board needs a folder open.');
+    return;
+  }
+  const panel = vscode.window.createWebviewPanel(
+    BOARD_VIEW_TYPE,
+    'FlowOS Board',
+    { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true },
+    { enableScripts: true, localResourceRoots: [], retainContextWhenHidden: true },
+  );
+  const draw = async (): Promise<void> => {
+    const configuration = flowosConfiguration();
+    const resolution = findServer(configuration, folders);
+    if (!resolution.ok) {
+      void showMissingServer(resolution.message);
+      return;
+    }
+    const { settings } = readSettings(configuration);
+    try {
+      const html = await runBoard(resolution.path, boardArgs(folders[0], settings.tasksRoot), folders[0]);
+      panel.webview.html = webviewHtml(html, panel.webview.cspSource, makeNonce());
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      log(`board: ${message}`);
+      void vscode.window.showErrorMessage(`FlowOS: the board could not be drawn: ${message}`);
+    }
+  };
+  const refresh = debounce(() => void draw(), REFRESH_DELAY_MS);
+  const watchers = [...clientWatchGlobs(readSettings(flowosConfiguration()).settings.tasksRoot, folders), '**/.work/tasks/**']
+    .map((glob) => vscode.workspace.createFileSystemWatcher(glob));
+  const resources: vscode.Disposable[] = [...watchers];
+  for (const watcher of watchers) {
+    resources.push(
+      watcher.onDidChange(() => refresh.schedule()),
+      watcher.onDidCreate(() => refresh.schedule()),
+      watcher.onDidDelete(() => refresh.schedule()),
+    );
+  }
+  resources.push(
+    vscode.workspace.onDidSaveTextDocument(() => refresh.schedule()),
+    panel.webview.onDidReceiveMessage((message: unknown) => {
+      const request = readBoardMessage(message, folders);
+      if ('open' in request) {
+        void vscode.window.showTextDocument(vscode.Uri.file(request.open), { viewColumn: vscode.ViewColumn.One });
+      } else {
+        log(`board: ignored a message from the page: ${request.ignored}`);
+      }
+    }),
+  );
+  panel.onDidDispose(() => {
+    refresh.cancel();
+    resources.forEach((resource) => resource.dispose());
+    board = undefined;
+  });
+  board = { panel, refresh: () => refresh.schedule() };
+  await draw();
+}
+
+/** The page `flowos-lsp board` prints (a 10,000-task board is a few megabytes). */
+function runBoard(file: string, args: string[], cwd: string): Promise<string> {
+  const command = launch(file, process.platform);
+  return new Promise((resolve, reject) => {
+    execFile(
+      command.command,
+      args,
+      { cwd, shell: command.shell, maxBuffer: 256 * 1024 * 1024, timeout: 120_000 },
+      (error, stdout, stderr) => {
+        if (error) {
+          reject(new Error(stderr.trim() || error.message));
+        } else {
+          resolve(stdout);
+        }
+      },
+    );
+  });
 }

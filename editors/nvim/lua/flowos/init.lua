@@ -7,7 +7,7 @@
 --   0.11+     vim.lsp.config('flowos', ...) + vim.lsp.enable('flowos')
 --   0.8-0.10  vim.lsp.start() from FileType/BufEnter autocmds
 --   0.7       vim.lsp.start_client() + vim.lsp.buf_attach_client(), one client per root
--- and provides :FlowosTransition and :FlowosNewTask (defined in plugin/flowos.lua).
+-- and provides :FlowosTransition, :FlowosNewTask and :FlowosNow (defined in plugin/flowos.lua).
 
 local M = {}
 
@@ -465,6 +465,51 @@ function M.new_task(name, opts)
   else
     vim.ui.input({ prompt = 'New task name: ' }, run)
   end
+end
+
+--- :FlowosNow — the Now view (`flowos-lsp now`) of the workspace of the current buffer (else
+--- of the current directory) in a scratch buffer: `r` draws it again, `q` closes it. Running
+--- it again refreshes the same buffer.
+function M.now()
+  local root = M.find_root(vim.api.nvim_buf_get_name(0)) or M.find_root(vim.fn.getcwd())
+  if not root then
+    notify('no .work/tasks above this file or the current directory', vim.log.levels.WARN)
+    return
+  end
+  local command = { M.config.cmd[1], 'now', root, '--color', 'never' }
+  if marker() ~= '.work/tasks' then
+    vim.list_extend(command, { '--tasks-root', root .. '/' .. marker() })
+  end
+  local lines = vim.fn.systemlist(command)
+  if vim.v.shell_error ~= 0 then
+    notify('flowos-lsp now failed: ' .. table.concat(lines, ' '), vim.log.levels.ERROR)
+    return
+  end
+  local name = 'flowos://now/' .. root
+  local bufnr = vim.fn.bufnr('^' .. vim.fn.escape(name, '\\/.*$^~[]') .. '$')
+  if bufnr == -1 then
+    bufnr = vim.api.nvim_create_buf(false, true)
+    vim.api.nvim_buf_set_name(bufnr, name)
+    vim.bo[bufnr].bufhidden = 'hide'
+    vim.bo[bufnr].filetype = 'flowosnow'
+    local map = function(key, action)
+      vim.api.nvim_buf_set_keymap(bufnr, 'n', key, action, { noremap = true, silent = true, nowait = true })
+    end
+    map('r', '<cmd>FlowosNow<CR>')
+    map('q', '<cmd>close<CR>')
+  end
+  vim.bo[bufnr].modifiable = true
+  vim.api.nvim_buf_set_lines(bufnr, 0, -1, false, lines)
+  vim.bo[bufnr].modifiable = false
+  vim.bo[bufnr].modified = false
+  local win = vim.fn.bufwinid(bufnr)
+  if win == -1 then
+    vim.cmd('botright split')
+    vim.api.nvim_win_set_buf(0, bufnr)
+  else
+    vim.api.nvim_set_current_win(win)
+  end
+  return bufnr
 end
 
 --- Filetype of ledgers: `*.ledger.jsonl` is JSON lines.
