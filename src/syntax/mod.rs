@@ -7,7 +7,6 @@ pub mod index_table;
 pub mod ledger;
 pub mod limits;
 pub(crate) mod markdown_table;
-pub mod simple_yaml;
 pub mod task_id;
 pub mod time;
 pub mod wip_policy;

@@ -5,14 +5,14 @@
 //! than a string…) is left to the full parser, which also reports every error.
 //!
 //! Reading frontmatter through the full parser was most of the time spent parsing a
-//! workspace. What this returns must be exactly what `yaml::parse_yaml` returns for the same
-//! text (values, types and ranges); a differential test below holds it to that.
+//! workspace. What this returns must be exactly what `full::parse_yaml_fully` returns for the
+//! same text (values, types and ranges); a differential test below holds it to that.
 
 use std::collections::HashSet;
 
 use crate::base::TextRange;
 use crate::syntax::limits::{MAX_YAML_NODES, MAX_YAML_TEXT_BYTES};
-use crate::syntax::yaml::{YamlNode, YamlValue};
+use crate::syntax::yaml::tree::{YamlNode, YamlValue};
 
 /// Far below the full parser's node and text caps, so that a block read here could never
 /// have tripped them.
@@ -253,7 +253,7 @@ fn is_keyword(word: &str) -> bool {
 mod tests {
     use super::*;
     use crate::base::Dice;
-    use crate::syntax::yaml::parse_yaml_fully;
+    use crate::syntax::yaml::full::parse_yaml_fully;
 
     const KEYS: &[&str] = &[
         "task_id",
