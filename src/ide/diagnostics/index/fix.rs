@@ -3,19 +3,24 @@
 //! so rows are written from it, linked the way the index links its rows; and the helper other
 //! fixes use to keep rows in step with a card they change.
 
+use super::rows::{
+    cell_dependencies, covers, row_links, row_owner, row_task, same_text, unread_task_folder, view,
+};
 use crate::db::index_row::expected_row;
 use crate::db::layout::namespace_of_dir;
 use crate::db::{FileId, IndexFile, Parsed, Task, TaskIdx, Workspace};
 use crate::ide::diagnostics::fix::{Fixes, rewrite};
 use crate::ide::diagnostics::ledger::ledger_ahead_or_behind;
-use crate::ide::edit::index_rows::{Linking, RowValues, dependency_cell, escape_cell, insert_row, placed, remove_row_at, render_cells, render_row, row_cells};
+use crate::ide::edit::index_rows::{
+    Linking, RowValues, dependency_cell, escape_cell, insert_row, placed, remove_row_at,
+    render_cells, render_row, row_cells,
+};
 use crate::ide::edit::{line_content_end, line_start, splice};
 use crate::ide::index_links::{TaskPlace, corrected_target};
 use crate::ide::source_change::SourceChange;
 use crate::ide::types::{Diagnostic, FixData, Rule};
 use crate::syntax::index_table::{Cell, Column, IndexRow, IndexTable, ParsedIndex};
 use crate::syntax::task_id::TaskId;
-use super::{cell_dependencies, covers, row_links, row_owner, row_task, same_text, unread_task_folder, view};
 
 /// Whether `d` (a diagnostic of an index rule) is about a task whose ledger puts it in another
 /// stage than its folder: its file's task, the task at its other end, or its row's task.
