@@ -1,21 +1,20 @@
 //! Rules on each frontmatter reference: missing-dependency, self-dependency,
 //! canceled-dependency, unfinished-dependency and unknown-namespace.
 
-use std::collections::HashSet;
 use crate::base::edit_distance;
 use crate::db::events::event_line;
 use crate::db::flow::{cascade_recorded, has_concurrent_waiver};
 use crate::db::meta::{RefItem, references};
 use crate::db::vocab::{Stage, Status};
 use crate::db::{FileId, Task, TaskIdx, Workspace};
-use crate::ide::diagnostics::{RuleModule, task_anchor};
 use crate::ide::diagnostics::fix::{Fixes, rewrite};
 use crate::ide::diagnostics::ref_edits::{listed, ref_at, remove, replace};
+use crate::ide::diagnostics::{RuleDoc, RuleModule, task_anchor};
 use crate::ide::edit::ledger::append_lines;
-use crate::ide::types::{Diagnostic, Rule};
-use crate::syntax::time::format_rfc3339;
+use crate::ide::types::{Diagnostic, Rule, Severity};
 use crate::syntax::task_id::TaskId;
-
+use crate::syntax::time::format_rfc3339;
+use std::collections::HashSet;
 
 /// The rules for one task; they read only it and the tasks it names.
 pub(super) fn check_task(workspace: &Workspace, idx: TaskIdx, out: &mut Vec<Diagnostic>) {
@@ -289,6 +288,56 @@ pub(super) fn fix_unfinished_dependency(ws: &Workspace, d: &Diagnostic, fixes: &
     );
 }
 
+// What `flowos-lsp rules` and docs/rules.md say about the rules checked here.
+pub(crate) const MISSING_DEPENDENCY: RuleDoc = RuleDoc {
+    rule: Rule::MissingDependency,
+    name: "missing-dependency",
+    severity: Severity::Error,
+    summary: "A task reference names no existing task.",
+    docs: include_str!("docs/missing-dependency.md"),
+};
+
+pub(crate) const SELF_DEPENDENCY: RuleDoc = RuleDoc {
+    rule: Rule::SelfDependency,
+    name: "self-dependency",
+    severity: Severity::Error,
+    summary: "A task depends on itself.",
+    docs: include_str!("docs/self-dependency.md"),
+};
+
+pub(crate) const CANCELED_DEPENDENCY: RuleDoc = RuleDoc {
+    rule: Rule::CanceledDependency,
+    name: "canceled-dependency",
+    severity: Severity::Warning,
+    summary: "The task depends on a canceled task and needs retargeting.",
+    docs: include_str!("docs/canceled-dependency.md"),
+};
+
+pub(crate) const UNFINISHED_DEPENDENCY: RuleDoc = RuleDoc {
+    rule: Rule::UnfinishedDependency,
+    name: "unfinished-dependency",
+    severity: Severity::Warning,
+    summary: "A task in current depends on a task not yet in integration, learning or archived, with no concurrent_ok waiver.",
+    docs: include_str!("docs/unfinished-dependency.md"),
+};
+
+pub(crate) const UNKNOWN_NAMESPACE: RuleDoc = RuleDoc {
+    rule: Rule::UnknownNamespace,
+    name: "unknown-namespace",
+    severity: Severity::Error,
+    summary: "A reference uses a namespace NAMESPACES.yaml does not declare.",
+    docs: include_str!("docs/unknown-namespace.md"),
+};
+
+/// The rules this module checks, in catalogue order.
+pub(crate) const RULES: &[RuleDoc] = &[
+    MISSING_DEPENDENCY,
+    SELF_DEPENDENCY,
+    CANCELED_DEPENDENCY,
+    UNFINISHED_DEPENDENCY,
+    UNKNOWN_NAMESPACE,
+];
+
 pub(super) const MODULE: RuleModule = RuleModule {
     card: None,
     task: Some(check_task),
@@ -298,6 +347,7 @@ pub(super) const MODULE: RuleModule = RuleModule {
         (Rule::SelfDependency, fix_self_dependency),
         (Rule::UnfinishedDependency, fix_unfinished_dependency),
     ],
+    rules: RULES,
 };
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ use crate::db::layout::namespace_of_dir;
 use crate::db::mentions::MentionKind;
 use crate::db::vocab::Stage;
 use crate::db::{FileId, IndexFile, Parsed, Task, TaskIdx, Workspace};
-use crate::ide::diagnostics::{RuleModule, task_anchor};
+use crate::ide::diagnostics::{RuleDoc, RuleModule, task_anchor};
 use crate::ide::index_links::{PlaceRef, TaskPlace, corrected_target, leads_to};
 use crate::ide::types::{Diagnostic, FixData, Rule, Severity};
 use crate::syntax::index_table::{Cell, CellLink, Column, IndexRow, IndexTable, ParsedIndex};
@@ -502,6 +502,65 @@ fn check_mismatch(
     out.push(diagnostic);
 }
 
+// What `flowos-lsp rules` and docs/rules.md say about the rules checked here.
+pub(crate) const INDEX_MISSING_ROW: RuleDoc = RuleDoc {
+    rule: Rule::IndexMissingRow,
+    name: "index-missing-row",
+    severity: Severity::Error,
+    summary: "A task has no row in its stage INDEX.md or the root INDEX.md.",
+    docs: include_str!("../docs/index-missing-row.md"),
+};
+
+pub(crate) const INDEX_PHANTOM_ROW: RuleDoc = RuleDoc {
+    rule: Rule::IndexPhantomRow,
+    name: "index-phantom-row",
+    severity: Severity::Error,
+    summary: "An index row names no task in that stage.",
+    docs: include_str!("../docs/index-phantom-row.md"),
+};
+
+pub(crate) const INDEX_DUPLICATE_ROW: RuleDoc = RuleDoc {
+    rule: Rule::IndexDuplicateRow,
+    name: "index-duplicate-row",
+    severity: Severity::Error,
+    summary: "The same task has two rows in one index.",
+    docs: include_str!("../docs/index-duplicate-row.md"),
+};
+
+pub(crate) const INDEX_ROW_MISMATCH: RuleDoc = RuleDoc {
+    rule: Rule::IndexRowMismatch,
+    name: "index-row-mismatch",
+    severity: Severity::Error,
+    summary: "An index row disagrees with its card.",
+    docs: include_str!("../docs/index-row-mismatch.md"),
+};
+
+pub(crate) const INDEX_TABLE: RuleDoc = RuleDoc {
+    rule: Rule::IndexTable,
+    name: "index-table",
+    severity: Severity::Error,
+    summary: "An INDEX.md has no task table with the expected columns.",
+    docs: include_str!("../docs/index-table.md"),
+};
+
+pub(crate) const INDEX_BROKEN_LINK: RuleDoc = RuleDoc {
+    rule: Rule::IndexBrokenLink,
+    name: "index-broken-link",
+    severity: Severity::Warning,
+    summary: "A link in an index row does not lead to the task it names.",
+    docs: include_str!("../docs/index-broken-link.md"),
+};
+
+/// The rules this module checks, in catalogue order.
+pub(crate) const RULES: &[RuleDoc] = &[
+    INDEX_MISSING_ROW,
+    INDEX_PHANTOM_ROW,
+    INDEX_DUPLICATE_ROW,
+    INDEX_ROW_MISMATCH,
+    INDEX_TABLE,
+    INDEX_BROKEN_LINK,
+];
+
 pub(super) const MODULE: RuleModule = RuleModule {
     card: None,
     task: Some(check_task),
@@ -512,4 +571,5 @@ pub(super) const MODULE: RuleModule = RuleModule {
         (Rule::IndexRowMismatch, fix::fix_row_mismatch),
         (Rule::IndexBrokenLink, fix::fix_broken_link),
     ],
+    rules: RULES,
 };
