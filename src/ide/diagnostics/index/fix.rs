@@ -82,8 +82,7 @@ pub(in crate::ide::diagnostics) fn fix_extra_row(
     // A row naming a task whose folder is there but was not read (a link) lists a real task:
     // removing it would lose the row the moment the link is replaced by the folder.
     if d.rule == Rule::IndexPhantomRow
-        && let Some(index) = index_file(ws, d.file)
-        && let Some(table) = table_of(ws, d.file)
+        && let Some((index, table)) = index_with_table(ws, d.file)
         && let Some(row) = table
             .rows
             .iter()
@@ -111,13 +110,7 @@ pub(in crate::ide::diagnostics) fn fix_row_mismatch(
     d: &Diagnostic,
     fixes: &mut Fixes,
 ) {
-    if waits_for_the_ledger(ws, d) {
-        return;
-    }
-    let Some(index) = index_file(ws, d.file) else {
-        return;
-    };
-    let Some(table) = table_of(ws, d.file) else {
+    let Some((index, table)) = index_to_fix(ws, d) else {
         return;
     };
     let Some(row) = table.rows.iter().find(|row| row.range == d.range) else {
@@ -176,13 +169,7 @@ pub(in crate::ide::diagnostics) fn fix_broken_link(
     d: &Diagnostic,
     fixes: &mut Fixes,
 ) {
-    if waits_for_the_ledger(ws, d) {
-        return;
-    }
-    let Some(index) = index_file(ws, d.file) else {
-        return;
-    };
-    let Some(table) = table_of(ws, d.file) else {
+    let Some((index, table)) = index_to_fix(ws, d) else {
         return;
     };
     let at = table
@@ -308,7 +295,7 @@ pub(super) fn row_of<'t>(
 
 /// The tasks named by the row of index `file` that holds byte `offset`.
 fn row_tasks_at(ws: &Workspace, file: FileId, offset: u32) -> &[TaskIdx] {
-    let (Some(index), Some(table)) = (index_file(ws, file), table_of(ws, file)) else {
+    let Some((index, table)) = index_with_table(ws, file) else {
         return &[];
     };
     let row = table
@@ -321,11 +308,22 @@ fn row_tasks_at(ws: &Workspace, file: FileId, offset: u32) -> &[TaskIdx] {
     }
 }
 
-fn index_file(ws: &Workspace, file: FileId) -> Option<&IndexFile> {
-    ws.roots[ws.file(file).root]
+/// The index a diagnostic lies in and its task table, when a fix may rewrite its rows (none
+/// while the ledger and the folder of a task it is about disagree).
+fn index_to_fix<'w>(ws: &'w Workspace, d: &Diagnostic) -> Option<(&'w IndexFile, &'w IndexTable)> {
+    if waits_for_the_ledger(ws, d) {
+        return None;
+    }
+    index_with_table(ws, d.file)
+}
+
+/// The index `file` is, with its task table.
+fn index_with_table(ws: &Workspace, file: FileId) -> Option<(&IndexFile, &IndexTable)> {
+    let index = ws.roots[ws.file(file).root]
         .indexes
         .iter()
-        .find(|index| index.file == file)
+        .find(|index| index.file == file)?;
+    Some((index, table_of(ws, file)?))
 }
 
 pub(super) fn table_of(ws: &Workspace, file: FileId) -> Option<&IndexTable> {
