@@ -283,15 +283,16 @@ fn a_burst_of_frames_is_written_in_few_writes_and_a_lone_frame_at_once() {
         drop(answers);
         let mut output = RecordingOutput::default();
         relay_output(from_server, answers_rx, &mut output).await;
-        let recorded = output.recorded();
-        assert_eq!(recorded.bytes, burst, "every frame whole and in order");
-        assert!(
-            recorded.writes * 20 <= bodies.len(),
-            "{} writes for {} frames",
-            recorded.writes,
-            bodies.len()
-        );
-        drop(recorded);
+        {
+            let recorded = output.recorded();
+            assert_eq!(recorded.bytes, burst, "every frame whole and in order");
+            assert!(
+                recorded.writes * 20 <= bodies.len(),
+                "{} writes for {} frames",
+                recorded.writes,
+                bodies.len()
+            );
+        }
 
         // One answer alone: written and flushed although the relay then waits for more.
         let (server, from_server) = tokio::io::duplex(1024);

@@ -127,6 +127,15 @@ pub(in crate::ide::diagnostics) fn fix(ws: &Workspace, d: &Diagnostic, fixes: &m
     );
 }
 
+// What `flowos-lsp rules` and docs/rules.md say about the rules checked here.
+pub(crate) const INVALID_DATE: RuleDoc = RuleDoc {
+    rule: Rule::InvalidDate,
+    name: "invalid-date",
+    severity: Severity::Error,
+    summary: "A date field is not a real YYYY-MM-DD date.",
+    docs: include_str!("../docs/invalid-date.md"),
+};
+
 /// The fix of each rule above, applied: its diagnostic goes, nothing else changes.
 #[cfg(test)]
 mod fix_tests {
@@ -150,12 +159,3 @@ mod fix_tests {
         );
     }
 }
-
-// What `flowos-lsp rules` and docs/rules.md say about the rules checked here.
-pub(crate) const INVALID_DATE: RuleDoc = RuleDoc {
-    rule: Rule::InvalidDate,
-    name: "invalid-date",
-    severity: Severity::Error,
-    summary: "A date field is not a real YYYY-MM-DD date.",
-    docs: include_str!("../docs/invalid-date.md"),
-};

@@ -116,6 +116,15 @@ pub(in crate::ide::diagnostics) fn fix(ws: &Workspace, d: &Diagnostic, fixes: &m
     }
 }
 
+// What `flowos-lsp rules` and docs/rules.md say about the rules checked here.
+pub(crate) const FIELD_TYPE: RuleDoc = RuleDoc {
+    rule: Rule::FieldType,
+    name: "field-type",
+    severity: Severity::Error,
+    summary: "A frontmatter field has the wrong type (an unquoted number for task_id, a scalar where a list belongs).",
+    docs: include_str!("../docs/field-type.md"),
+};
+
 /// The fix of each rule above, applied: its diagnostic goes, nothing else changes.
 #[cfg(test)]
 mod fix_tests {
@@ -229,12 +238,3 @@ mod fix_tests {
         );
     }
 }
-
-// What `flowos-lsp rules` and docs/rules.md say about the rules checked here.
-pub(crate) const FIELD_TYPE: RuleDoc = RuleDoc {
-    rule: Rule::FieldType,
-    name: "field-type",
-    severity: Severity::Error,
-    summary: "A frontmatter field has the wrong type (an unquoted number for task_id, a scalar where a list belongs).",
-    docs: include_str!("../docs/field-type.md"),
-};

@@ -75,6 +75,15 @@ pub(in crate::ide::diagnostics) fn fix(ws: &Workspace, d: &Diagnostic, fixes: &m
     }
 }
 
+// What `flowos-lsp rules` and docs/rules.md say about the rules checked here.
+pub(crate) const FIELD_MISSING: RuleDoc = RuleDoc {
+    rule: Rule::FieldMissing,
+    name: "field-missing",
+    severity: Severity::Error,
+    summary: "A required frontmatter field is absent.",
+    docs: include_str!("../docs/field-missing.md"),
+};
+
 /// The fix of each rule above, applied: its diagnostic goes, nothing else changes.
 #[cfg(test)]
 mod fix_tests {
@@ -113,12 +122,3 @@ mod fix_tests {
         );
     }
 }
-
-// What `flowos-lsp rules` and docs/rules.md say about the rules checked here.
-pub(crate) const FIELD_MISSING: RuleDoc = RuleDoc {
-    rule: Rule::FieldMissing,
-    name: "field-missing",
-    severity: Severity::Error,
-    summary: "A required frontmatter field is absent.",
-    docs: include_str!("../docs/field-missing.md"),
-};

@@ -188,6 +188,15 @@ pub(in crate::ide::diagnostics) fn fix(ws: &Workspace, d: &Diagnostic, fixes: &m
     );
 }
 
+// What `flowos-lsp rules` and docs/rules.md say about the rules checked here.
+pub(crate) const INVALID_VALUE: RuleDoc = RuleDoc {
+    rule: Rule::InvalidValue,
+    name: "invalid-value",
+    severity: Severity::Error,
+    summary: "A value lies outside its allowed set (stage, status, priority, effort, blocked_by prefix).",
+    docs: include_str!("../docs/invalid-value.md"),
+};
+
 /// The fix of each rule above, applied: its diagnostic goes, nothing else changes.
 #[cfg(test)]
 mod fix_tests {
@@ -266,12 +275,3 @@ mod fix_tests {
         );
     }
 }
-
-// What `flowos-lsp rules` and docs/rules.md say about the rules checked here.
-pub(crate) const INVALID_VALUE: RuleDoc = RuleDoc {
-    rule: Rule::InvalidValue,
-    name: "invalid-value",
-    severity: Severity::Error,
-    summary: "A value lies outside its allowed set (stage, status, priority, effort, blocked_by prefix).",
-    docs: include_str!("../docs/invalid-value.md"),
-};
