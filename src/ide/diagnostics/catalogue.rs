@@ -7,17 +7,29 @@
 //! adding a rule never touches a central table of names and descriptions.
 
 use std::fmt;
+use std::sync::LazyLock;
 
 use crate::ide::diagnostics::{RuleDoc, rule_docs};
 use crate::ide::types::{Rule, Severity};
+
+/// Each rule's entry by its place in `Rule::ALL` (the declaration order, so `rule as usize`),
+/// gathered once: a rule's name and default severity are asked for every diagnostic.
+static BY_RULE: LazyLock<Vec<&'static RuleDoc>> = LazyLock::new(|| {
+    Rule::ALL
+        .iter()
+        .map(|&rule| {
+            rule_docs()
+                .find(|doc| doc.rule == rule)
+                .unwrap_or_else(|| unreachable!("{rule:?} declares no RuleDoc"))
+        })
+        .collect()
+});
 
 impl Rule {
     /// The rule's entry in the catalogue. Every rule has one: a test below holds each rule
     /// to exactly one `RuleDoc`.
     pub fn doc(self) -> &'static RuleDoc {
-        rule_docs()
-            .find(|doc| doc.rule == self)
-            .unwrap_or_else(|| unreachable!("{self:?} declares no RuleDoc"))
+        BY_RULE[self as usize]
     }
 
     pub fn name(self) -> &'static str {
@@ -65,6 +77,7 @@ mod tests {
         for &rule in Rule::ALL {
             let declared = rule_docs().filter(|doc| doc.rule == rule).count();
             assert_eq!(declared, 1, "{rule:?} has {declared} RuleDocs");
+            assert_eq!(rule.doc().rule, rule, "Rule::ALL is in declaration order");
             assert_eq!(Rule::parse(rule.name()), Some(rule));
         }
         assert_eq!(rule_docs().count(), Rule::ALL.len());
