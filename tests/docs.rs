@@ -1,11 +1,19 @@
 //! Keeps docs/rules.md in step with the rule catalogue the binary prints (`flowos-lsp rules`):
 //! one `## <rule>` section per rule, in catalogue order, opening with the rule's description
 //! verbatim, stating its default severity, and showing a failing and a fixed example.
+//!
+//! The rule sections are generated from what each rule's module declares (its `RuleDoc` and
+//! its `src/ide/diagnostics/docs/<rule>.md`); only the opening, up to the first rule, is
+//! written in docs/rules.md itself. `UPDATE_EXPECT=1 cargo test --test docs` rewrites the file
+//! after a rule's docs changed.
 
 #![allow(clippy::disallowed_types, clippy::disallowed_methods)] // Tests spawn the binary and editors; the product may not.
 
 use std::path::Path;
 use std::process::Command;
+
+use flowos_lsp::ide::diagnostics::catalogue;
+use flowos_lsp::ide::types::Rule;
 
 /// One line of `flowos-lsp rules`.
 struct CatalogueEntry {
@@ -120,6 +128,39 @@ fn looks_like_rule(heading: &str) -> bool {
         && heading
             .split('-')
             .all(|word| !word.is_empty() && word.bytes().all(|b| b.is_ascii_lowercase()))
+}
+
+#[test]
+fn rules_reference_is_generated_from_the_rule_modules() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/rules.md");
+    let document = std::fs::read_to_string(&path)
+        .unwrap_or_else(|error| panic!("cannot read {}: {error}", path.display()));
+    let first = format!("\n## {}\n", Rule::ALL[0].name());
+    let intro = document
+        .find(&first)
+        .map_or(document.as_str(), |at| &document[..=at]);
+    let expected = catalogue::reference(intro);
+    if document == expected {
+        return;
+    }
+    if std::env::var_os("UPDATE_EXPECT").is_some() {
+        std::fs::write(&path, &expected).expect("docs/rules.md is writable");
+        return;
+    }
+    let line = document
+        .lines()
+        .zip(expected.lines())
+        .position(|(found, wanted)| found != wanted)
+        .map_or(
+            document.lines().count().min(expected.lines().count()),
+            |at| at,
+        )
+        + 1;
+    panic!(
+        "docs/rules.md differs from the rules' own docs from line {line} on; edit the rule's \
+         RuleDoc or src/ide/diagnostics/docs/<rule>.md (not docs/rules.md below its opening) \
+         and run `UPDATE_EXPECT=1 cargo test --test docs`"
+    );
 }
 
 #[test]

@@ -8,6 +8,8 @@ mod support;
 
 use std::path::PathBuf;
 
+use expect_test::expect_file;
+
 use support::faults::{Run, cli};
 
 const NOW: &str = "--now=2026-11-20T12:00:00Z";
@@ -28,7 +30,7 @@ fn the_demo_now_view_plain_when_piped() {
         run.stdout
             .contains("!! WIP over limit: current holds 6 of 5")
     );
-    insta::assert_snapshot!("now_demo", run.stdout);
+    expect_file!["snapshots/now/now_demo.txt"].assert_eq(&run.stdout);
 }
 
 #[test]

@@ -135,7 +135,7 @@ pub fn stage_load(workspace: &Workspace, idx: TaskIdx, stage: Stage) -> Option<S
     let task = workspace.task(idx);
     let root = &workspace.roots[task.root];
     let defaults = WipPolicy::defaults();
-    let policy = policy_file(workspace, root).map_or(&defaults, |(_, policy)| policy);
+    let policy = limits_policy(workspace, task.root, &defaults);
     let limit = policy.limit(stage.name())?;
     let max = limit.limit?;
     let dri = match limit.scope {
@@ -170,6 +170,17 @@ pub fn policy_file<'w>(
             Parsed::WipPolicy(policy) if policy.limits_from_file => Some((file, policy)),
             _ => None,
         })
+}
+
+/// The WIP-limit table in force for tasks root `root`: its wip.policy.md's when that file
+/// sets limits, else `defaults` (SPEC §2). Which SLOs apply is a separate question
+/// (`db::slo::slo_policy`): a file may set one table and not the other.
+pub fn limits_policy<'a>(
+    workspace: &'a Workspace,
+    root: usize,
+    defaults: &'a WipPolicy,
+) -> &'a WipPolicy {
+    policy_file(workspace, &workspace.roots[root]).map_or(defaults, |(_, policy)| policy)
 }
 
 /// Whether a task counts against its stage's limit: paused and canceled tasks do not, and a

@@ -19,12 +19,13 @@
 
 use serde::Serialize;
 
+use crate::db::slo::{slo_policy, stage_slo};
 use crate::db::timeline::{EndKind, Instant, Span, Timeline};
 use crate::db::vocab::Stage;
-use crate::db::{Parsed, Task, TaskIdx, Workspace};
+use crate::db::{Task, TaskIdx, Workspace};
 use crate::parallel::parallel_map;
 use crate::syntax::time::{days_from_civil, format_rfc3339};
-use crate::syntax::wip_policy::{SloDuration, WipPolicy};
+use crate::syntax::wip_policy::WipPolicy;
 
 const HOUR: f64 = 3600.0;
 const DAY: i64 = 86_400;
@@ -604,27 +605,16 @@ pub fn iso_week(monday: Instant) -> String {
     format!("{year:04}-W{week:02}")
 }
 
-/// The SLO table in force for tasks root `root` (its wip.policy.md's, else SPEC §2's).
-/// A private twin of the SLO rule's (`ide/diagnostics/slo.rs`): `db` may not reach into `ide`;
-/// one copy stays once the SLO queries move into `db`.
-fn slo_policy<'a>(workspace: &'a Workspace, root: usize, defaults: &'a WipPolicy) -> &'a WipPolicy {
-    workspace.roots[root]
-        .wip_policy
-        .and_then(|file| match &workspace.file(file).parsed {
-            Parsed::WipPolicy(policy) if policy.slos_from_file => Some(policy),
-            _ => None,
-        })
-        .unwrap_or(defaults)
-}
-
 /// A closed task met its SLOs when every finished stage visit with a target lasted no
 /// longer than it (`current`'s target is the task's effort in days).
 fn check_slo(slo: &mut SloCompliance, task: &Task, timeline: &Timeline, policy: &WipPolicy) {
     let mut measured = false;
     let mut missed = false;
     for visit in &timeline.visits {
-        let (Some(left), Some(target)) = (visit.left, stage_target(task, visit.stage, policy))
-        else {
+        let (Some(left), Some(target)) = (
+            visit.left,
+            stage_slo(task, visit.stage, policy).map(|slo| slo.target),
+        ) else {
             continue;
         };
         measured = true;
@@ -642,40 +632,6 @@ fn check_slo(slo: &mut SloCompliance, task: &Task, timeline: &Timeline, policy: 
     if measured {
         slo.measured += 1;
         slo.met += usize::from(!missed);
-    }
-}
-
-/// A stage's SLO target in hours for `task`; None when the stage has none.
-fn stage_target(task: &Task, stage: Stage, policy: &WipPolicy) -> Option<i64> {
-    if stage == Stage::Archived {
-        return None;
-    }
-    let slo = policy.slo(stage.name())?;
-    let effort_hours = task
-        .meta
-        .effort
-        .as_deref()
-        .and_then(effort_days)
-        .map(|days| days * 24);
-    match (slo.target, slo.violation) {
-        (Some(SloDuration::Hours(hours)), _) => Some(i64::from(hours)),
-        (Some(SloDuration::EffortMultiple(times)), _) => {
-            effort_hours.map(|hours| hours * i64::from(times))
-        }
-        // A stage measured only by a multiple of effort has the effort as its target.
-        (None, Some(SloDuration::EffortMultiple(_))) => effort_hours,
-        _ => None,
-    }
-}
-
-fn effort_days(effort: &str) -> Option<i64> {
-    match effort {
-        "XS" => Some(1),
-        "S" => Some(2),
-        "M" => Some(3),
-        "L" => Some(5),
-        "XL" => Some(8),
-        number => number.parse().ok().filter(|&days: &i64| days > 0),
     }
 }
 

@@ -32,18 +32,20 @@ pub struct SloHours {
 /// tasks are done, paused and canceled ones are not flowing) or its stage has no target
 /// (`current` without an effort estimate).
 pub fn task_slo(task: &Task, policy: &WipPolicy) -> Option<SloHours> {
-    if task.stage == Stage::Archived
-        || matches!(task.meta.status(), Some(Status::Paused | Status::Canceled))
-    {
+    if matches!(task.meta.status(), Some(Status::Paused | Status::Canceled)) {
         return None;
     }
-    let slo = policy.slo(task.stage.name())?;
-    let effort_hours = task
-        .meta
-        .effort
-        .as_deref()
-        .and_then(effort_days)
-        .map(|days| days * 24);
+    stage_slo(task, task.stage, policy)
+}
+
+/// The SLO `task` is held to while in `stage`, whatever its status (the flow metrics measure
+/// the stages a closed task went through); None for archived, or a stage without a target.
+pub fn stage_slo(task: &Task, stage: Stage, policy: &WipPolicy) -> Option<SloHours> {
+    if stage == Stage::Archived {
+        return None;
+    }
+    let slo = policy.slo(stage.name())?;
+    let effort_hours = effort_hours(task);
     let resolve = |duration: Option<SloDuration>| match duration? {
         SloDuration::Hours(hours) => Some(i64::from(hours)),
         SloDuration::EffortMultiple(times) => effort_hours.map(|hours| hours * i64::from(times)),
@@ -55,6 +57,15 @@ pub fn task_slo(task: &Task, policy: &WipPolicy) -> Option<SloHours> {
         _ => None,
     })?;
     Some(SloHours { target, violation })
+}
+
+/// The task's effort estimate in hours (a size or a number of days), when it has one.
+pub fn effort_hours(task: &Task) -> Option<i64> {
+    task.meta
+        .effort
+        .as_deref()
+        .and_then(effort_days)
+        .map(|days| days * 24)
 }
 
 fn effort_days(effort: &str) -> Option<i64> {
@@ -74,5 +85,38 @@ pub fn duration(hours: i64) -> String {
         (0, hours) => format!("{hours}h"),
         (days, 0) => format!("{days}d"),
         (days, hours) => format!("{days}d {hours}h"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::flow::limits_policy;
+    use crate::ide::fixture::workspace;
+
+    const LIMITS_ONLY: &str = "//- /wip.policy.md\n| Stage | WIP Limit | Scope |\n|---|---|---|\n| current | ≤1 | System-wide |\n";
+    const SLOS_ONLY: &str = "//- /wip.policy.md\n| Stage | SLO Target | Violation Threshold |\n|---|---|---|\n| backlog | 30 days | >60 days |\n";
+
+    /// wip.policy.md may set one table and leave the other to SPEC §2: each lookup takes the
+    /// file's table only when the file sets it.
+    #[test]
+    fn each_table_of_the_policy_applies_on_its_own() {
+        let defaults = WipPolicy::defaults();
+
+        let limits_only = workspace(LIMITS_ONLY);
+        let limits = limits_policy(&limits_only, 0, &defaults);
+        assert_eq!(limits.limit("current").and_then(|row| row.limit), Some(1));
+        assert_eq!(slo_policy(&limits_only, 0, &defaults).slos, defaults.slos);
+
+        let slos_only = workspace(SLOS_ONLY);
+        let slos = slo_policy(&slos_only, 0, &defaults);
+        // 30 days = 720 hours, 60 days = 1440 hours.
+        let backlog = slos.slo("backlog").unwrap();
+        assert_eq!(backlog.target, Some(SloDuration::Hours(720)));
+        assert_eq!(backlog.violation, Some(SloDuration::Hours(1440)));
+        assert_eq!(
+            limits_policy(&slos_only, 0, &defaults).limits,
+            defaults.limits
+        );
     }
 }

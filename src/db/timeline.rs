@@ -247,32 +247,28 @@ impl Timeline {
                 }
             }
             Move::Enter(stage) => self.enter(stage, at, name),
-            Move::Block => {
-                if self.open_block().is_none() {
-                    let cause = ["blocked_by", "blocker", "dependency"]
-                        .iter()
-                        .find_map(|key| event.str_field(key))
-                        .map(|text| blocker_name(text, namespace));
-                    self.blocked.push(open_span(at, cause, name));
+            Move::Block => start_span(&mut self.blocked, at, name, || {
+                ["blocked_by", "blocker", "dependency"]
+                    .iter()
+                    .find_map(|key| event.str_field(key))
+                    .map(|text| blocker_name(text, namespace))
+            }),
+            Move::Unblock => {
+                if !end_span(&mut self.blocked, at) {
+                    self.defect(line, format!("`{name}` ends no block"));
                 }
             }
-            Move::Unblock => match self.blocked.last_mut().filter(|s| s.end.is_none()) {
-                Some(span) => span.end = Some(at),
-                None => self.defect(line, format!("`{name}` ends no block")),
-            },
-            Move::Pause => {
-                if self.paused.last().is_none_or(|span| span.end.is_some()) {
-                    let cause = ["reason", "desc"]
-                        .iter()
-                        .find_map(|key| event.str_field(key))
-                        .map(str::to_string);
-                    self.paused.push(open_span(at, cause, name));
+            Move::Pause => start_span(&mut self.paused, at, name, || {
+                ["reason", "desc"]
+                    .iter()
+                    .find_map(|key| event.str_field(key))
+                    .map(str::to_string)
+            }),
+            Move::Resume => {
+                if !end_span(&mut self.paused, at) {
+                    self.defect(line, format!("`{name}` ends no pause"));
                 }
             }
-            Move::Resume => match self.paused.last_mut().filter(|s| s.end.is_none()) {
-                Some(span) => span.end = Some(at),
-                None => self.defect(line, format!("`{name}` ends no pause")),
-            },
             Move::Rework => self.rework.push(Rework {
                 at,
                 event: name.to_string(),
@@ -321,6 +317,30 @@ impl Timeline {
             left: None,
             entered_by: name.to_string(),
         });
+    }
+}
+
+/// Opens a block or pause at `at` unless one is open already: a second `blocked` while
+/// blocked is the same wait, not a new one.
+fn start_span(
+    spans: &mut Vec<Span>,
+    at: Instant,
+    event: &str,
+    cause: impl FnOnce() -> Option<String>,
+) {
+    if spans.last().is_none_or(|span| span.end.is_some()) {
+        spans.push(open_span(at, cause(), event));
+    }
+}
+
+/// Ends the open block or pause at `at`; false when none is open.
+fn end_span(spans: &mut [Span], at: Instant) -> bool {
+    match spans.last_mut().filter(|span| span.end.is_none()) {
+        Some(span) => {
+            span.end = Some(at);
+            true
+        }
+        None => false,
     }
 }
 

@@ -11,11 +11,13 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use crate::db::flow::limits_policy;
 use crate::db::meta::BlockedBy;
 use crate::db::metrics::{Window, hours, metrics_of, round2, task_figures, timeline_of, timelines};
+use crate::db::slo::{slo_policy, task_slo};
 use crate::db::timeline::Timeline;
 use crate::db::vocab::{Stage, Status};
-use crate::db::{Parsed, Task, TaskIdx, Workspace};
+use crate::db::{Task, TaskIdx, Workspace};
 use crate::syntax::task_id::parse_task_ref;
 use crate::syntax::time::{days_from_civil, format_rfc3339, parse_rfc3339};
 use crate::syntax::wip_policy::{LimitScope, WipPolicy};
@@ -464,24 +466,13 @@ fn is_finished(task: &Task) -> bool {
     task.stage.is_finished() && task.meta.status() != Some(Status::Canceled)
 }
 
-/// The SLO table in force for tasks root `root`; a private twin of the SLO rule's.
-fn slo_policy<'a>(workspace: &'a Workspace, root: usize, defaults: &'a WipPolicy) -> &'a WipPolicy {
-    workspace.roots[root]
-        .wip_policy
-        .and_then(|file| match &workspace.file(file).parsed {
-            Parsed::WipPolicy(policy) => Some(policy),
-            _ => None,
-        })
-        .unwrap_or(defaults)
-}
-
 fn stale(workspace: &Workspace, tasks: &[TaskIdx], now: i64) -> Value {
     let defaults = WipPolicy::defaults();
     let mut out: Vec<(f64, Value)> = Vec::new();
     for &idx in tasks {
         let task = workspace.task(idx);
         let policy = slo_policy(workspace, task.root, &defaults);
-        let Some(target) = crate::db::slo::task_slo(task, policy) else {
+        let Some(target) = task_slo(task, policy) else {
             continue;
         };
         let Some(timeline) = timeline_of(workspace, task).filter(|t| t.defects.is_empty()) else {
@@ -525,7 +516,7 @@ fn wip(workspace: &Workspace, tasks: &[TaskIdx]) -> Value {
     let policy = workspace
         .roots
         .first()
-        .map_or(&defaults, |_| slo_policy(workspace, 0, &defaults));
+        .map_or(&defaults, |_| limits_policy(workspace, 0, &defaults));
     rows(Stage::ALL.iter().map(|&stage| {
         let counted: Vec<&Task> = tasks
             .iter()

@@ -43,90 +43,70 @@ impl fmt::Display for Severity {
 }
 
 macro_rules! rules {
-    ($($variant:ident => $name:literal, $severity:ident, $description:literal;)*) => {
-        /// Every diagnostic rule of SPEC §3, by name.
+    ($($variant:ident,)*) => {
+        /// Every diagnostic rule of SPEC §3. What each is called, its default severity, summary
+        /// and documentation are declared by the module that checks it (a `RuleDoc` beside the
+        /// check) and looked up through `ide::diagnostics::catalogue`.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub enum Rule { $($variant,)* }
 
         impl Rule {
+            /// Every rule, in catalogue order (`flowos-lsp rules`, docs/rules.md).
             pub const ALL: &'static [Rule] = &[$(Rule::$variant,)*];
-
-            pub fn name(self) -> &'static str {
-                match self { $(Rule::$variant => $name,)* }
-            }
-
-            pub fn default_severity(self) -> Severity {
-                match self { $(Rule::$variant => Severity::$severity,)* }
-            }
-
-            pub fn description(self) -> &'static str {
-                match self { $(Rule::$variant => $description,)* }
-            }
         }
     };
 }
 
+// A new rule adds its name here (its one registration line) and a `RuleDoc` in its module.
 rules! {
-    FrontmatterMissing => "frontmatter-missing", Error, "The card does not start with a `---` YAML block, or the block is never closed.";
-    YamlSyntax => "yaml-syntax", Error, "The frontmatter is not valid YAML.";
-    FieldMissing => "field-missing", Error, "A required frontmatter field is absent.";
-    FieldType => "field-type", Error, "A frontmatter field has the wrong type (an unquoted number for task_id, a scalar where a list belongs).";
-    InvalidValue => "invalid-value", Error, "A value lies outside its allowed set (stage, status, priority, effort, blocked_by prefix).";
-    InvalidDate => "invalid-date", Error, "A date field is not a real YYYY-MM-DD date.";
-    InvalidTaskRef => "invalid-task-ref", Error, "A task reference does not follow the task ID grammar.";
-    UnknownField => "unknown-field", Hint, "A frontmatter key is neither in the schema nor a known extension (a warning when it looks like a typo).";
-    MissingSection => "missing-section", Warning, "A required card section heading is absent.";
-    EmptyAcceptanceCriteria => "empty-acceptance-criteria", Warning, "Acceptance Criteria has no checklist item.";
-    TaskIdMismatch => "task-id-mismatch", Error, "task_id differs from the folder's ID or the card file's ID.";
-    StageMismatch => "stage-mismatch", Error, "The stage field differs from the stage folder the task sits in.";
-    PackageFileMissing => "package-file-missing", Error, "The task folder lacks its card, context or ledger.";
-    PackageName => "package-name", Warning, "The folder or card file name does not follow TASK-<id>-<slug> / <id>-<slug>.task.md.";
-    DuplicateTaskId => "duplicate-task-id", Error, "Two task folders carry the same ID.";
-    IdCounterStale => "id-counter-stale", Error, "ID_COUNTER.txt is missing, unreadable, or not greater than the highest ID in use.";
-    MissingDependency => "missing-dependency", Error, "A task reference names no existing task.";
-    SelfDependency => "self-dependency", Error, "A task depends on itself.";
-    DependencyCycle => "dependency-cycle", Error, "depends_on edges form a cycle.";
-    CanceledDependency => "canceled-dependency", Warning, "The task depends on a canceled task and needs retargeting.";
-    UnfinishedDependency => "unfinished-dependency", Warning, "A task in current depends on a task not yet in integration, learning or archived, with no concurrent_ok waiver.";
-    UnlinkedInverse => "unlinked-inverse", Warning, "A lists B in blocks but B's depends_on lacks A, or the converse.";
-    SplitLinkMismatch => "split-link-mismatch", Warning, "split_into and split_from do not point at each other.";
-    WipLimit => "wip-limit", Error, "A stage holds more counted tasks than its WIP limit (hard limits are errors, soft ones warnings).";
-    BlockedWithoutReason => "blocked-without-reason", Warning, "Status blocked without blocked_by, or blocked_by set while not blocked.";
-    PausedWithoutReason => "paused-without-reason", Warning, "Status paused without paused_reason.";
-    PriorityRequired => "priority-required", Warning, "A task in next or later has no priority.";
-    EstimateRequired => "estimate-required", Warning, "A task in next or later has no effort_estimate.";
-    TerminalStatusStage => "terminal-status-stage", Warning, "Status canceled or split outside archived.";
-    SloExceeded => "slo-exceeded", Info, "Time in the current stage exceeds its SLO (a warning beyond the violation threshold).";
-    LedgerJson => "ledger-json", Error, "A ledger line is not a JSON object.";
-    LedgerFieldMissing => "ledger-field-missing", Error, "A required ledger event field is absent (a warning for desc).";
-    LedgerTimestamp => "ledger-timestamp", Error, "ts is not an RFC 3339 timestamp with an offset.";
-    LedgerOrder => "ledger-order", Warning, "An event's ts is earlier than the line before.";
-    LedgerVersion => "ledger-version", Error, "The event's version is unsupported.";
-    UnknownEvent => "unknown-event", Hint, "The event name is outside the FlowOS vocabulary.";
-    LedgerStart => "ledger-start", Warning, "The first event is neither id_reserved nor created.";
-    LedgerStageDrift => "ledger-stage-drift", Warning, "The ledger's last stage-entering event disagrees with the card's stage.";
-    LedgerStatusDrift => "ledger-status-drift", Warning, "The ledger's last event sets a status (blocked, unblocked, paused, resumed) the card does not have.";
-    IndexMissingRow => "index-missing-row", Error, "A task has no row in its stage INDEX.md or the root INDEX.md.";
-    IndexPhantomRow => "index-phantom-row", Error, "An index row names no task in that stage.";
-    IndexDuplicateRow => "index-duplicate-row", Error, "The same task has two rows in one index.";
-    IndexRowMismatch => "index-row-mismatch", Error, "An index row disagrees with its card.";
-    IndexTable => "index-table", Error, "An INDEX.md has no task table with the expected columns.";
-    IndexBrokenLink => "index-broken-link", Warning, "A link in an index row does not lead to the task it names.";
-    UnknownNamespace => "unknown-namespace", Error, "A reference uses a namespace NAMESPACES.yaml does not declare.";
-    InvalidEncoding => "invalid-encoding", Warning, "A file is not valid UTF-8; the bytes that are not were read as U+FFFD.";
-    ResourceLimit => "resource-limit", Error, "A file, frontmatter block, line or YAML structure exceeds a safety cap; it was not (fully) analysed.";
-}
-
-impl Rule {
-    pub fn parse(name: &str) -> Option<Rule> {
-        Rule::ALL.iter().copied().find(|rule| rule.name() == name)
-    }
-}
-
-impl fmt::Display for Rule {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
+    FrontmatterMissing,
+    YamlSyntax,
+    FieldMissing,
+    FieldType,
+    InvalidValue,
+    InvalidDate,
+    InvalidTaskRef,
+    UnknownField,
+    MissingSection,
+    EmptyAcceptanceCriteria,
+    TaskIdMismatch,
+    StageMismatch,
+    PackageFileMissing,
+    PackageName,
+    DuplicateTaskId,
+    IdCounterStale,
+    MissingDependency,
+    SelfDependency,
+    DependencyCycle,
+    CanceledDependency,
+    UnfinishedDependency,
+    UnlinkedInverse,
+    SplitLinkMismatch,
+    WipLimit,
+    BlockedWithoutReason,
+    PausedWithoutReason,
+    PriorityRequired,
+    EstimateRequired,
+    TerminalStatusStage,
+    SloExceeded,
+    LedgerJson,
+    LedgerFieldMissing,
+    LedgerTimestamp,
+    LedgerOrder,
+    LedgerVersion,
+    UnknownEvent,
+    LedgerStart,
+    LedgerStageDrift,
+    LedgerStatusDrift,
+    IndexMissingRow,
+    IndexPhantomRow,
+    IndexDuplicateRow,
+    IndexRowMismatch,
+    IndexTable,
+    IndexBrokenLink,
+    UnknownNamespace,
+    InvalidEncoding,
+    ResourceLimit,
 }
 
 /// The other end of a relation: a duplicate, a cycle edge, an index row.

@@ -37,8 +37,9 @@ pub struct Outcome {
 
 /// How a command was asked for.
 pub struct Invocation {
-    /// "Now", in seconds since the epoch, for the events a command writes.
-    pub now: i64,
+    /// The analysis configuration at the moment of the command: its `now` stamps the events
+    /// a command writes, its `user` is who they record.
+    pub config: Config,
     /// The client takes `workspace/applyEdit`.
     pub edits_buffers: bool,
 }
@@ -58,7 +59,7 @@ pub fn execute(view: &View, command: &str, arguments: &[Value], how: &Invocation
         TRANSITION_COMMAND => transition(view, command_args::read(argument), how),
         COMPLETE_COMMAND => complete(view, command_args::read(argument), how),
         CREATE_FILE_COMMAND => create_files(view, arguments),
-        NEW_TASK_COMMAND => new_task(view, command_args::read(argument), how.now),
+        NEW_TASK_COMMAND => new_task(view, command_args::read(argument), &how.config),
         RECOVER_COMMAND => recover(view, command_args::read(argument)),
         RENAME_COMMAND => rename(view, command_args::read(argument), how),
         other => Outcome::refused(format!("flowos-lsp has no command `{other}`")),
@@ -66,13 +67,6 @@ pub fn execute(view: &View, command: &str, arguments: &[Value], how: &Invocation
 }
 
 /// The analysis configuration at the moment the command was asked for.
-fn config_at(view: &View, now: i64) -> Config {
-    Config {
-        now,
-        ..view.config.clone()
-    }
-}
-
 fn transition(view: &View, argument: Option<TaskArgument>, how: &Invocation) -> Outcome {
     let workspace = view.workspace;
     let gone = || Outcome::refused("the task of this action is no longer in the workspace");
@@ -97,8 +91,7 @@ fn transition(view: &View, argument: Option<TaskArgument>, how: &Invocation) -> 
         Ok(recovered) => recovered,
         Err(refusal) => return *refusal,
     };
-    let config = config_at(view, how.now);
-    let outcome = match apply::plan_transition(workspace, task, &action, &config) {
+    let outcome = match apply::plan_transition(workspace, task, &action, &how.config) {
         Ok(planned) => run_beside_buffers(view, planned.disk, planned.projected.show.clone(), how),
         Err(reason) => Outcome::refused(format!("{}: {reason}", workspace.task(task).id)),
     };
@@ -122,8 +115,7 @@ fn rename(view: &View, argument: Option<RenameArgument>, how: &Invocation) -> Ou
         Ok(recovered) => recovered,
         Err(refusal) => return *refusal,
     };
-    let config = config_at(view, how.now);
-    let outcome = match apply::plan_rename(workspace, task, &argument.name, &config) {
+    let outcome = match apply::plan_rename(workspace, task, &argument.name, &how.config) {
         Ok(planned) => {
             let show = planned.renamed.projected.show.clone();
             run_beside_buffers(view, planned.disk, show, how)
@@ -313,7 +305,7 @@ fn create_files(view: &View, arguments: &[Value]) -> Outcome {
 }
 
 /// WF1: `{name, namespace?, root?}`; the root defaults to the only one (or the first).
-fn new_task(view: &View, argument: Option<NewTaskArgument>, now: i64) -> Outcome {
+fn new_task(view: &View, argument: Option<NewTaskArgument>, config: &Config) -> Outcome {
     let workspace = view.workspace;
     let argument = argument.unwrap_or_default();
     let Some(name) = argument
@@ -333,7 +325,7 @@ fn new_task(view: &View, argument: Option<NewTaskArgument>, now: i64) -> Outcome
     let Some(root) = root else {
         return Outcome::refused("no tasks root (.work/tasks) to create the task in");
     };
-    let Some(user) = view.settings.user.as_deref() else {
+    let Some(user) = config.user.as_deref() else {
         return Outcome::refused(
             "no task was created: the ledger records who created it, and `flowos.user` is not \
              set; set it (e.g. \"@ana\") in the editor's settings for flowos",
@@ -345,7 +337,7 @@ fn new_task(view: &View, argument: Option<NewTaskArgument>, now: i64) -> Outcome
         Ok(recovered) => recovered,
         Err(refusal) => return *refusal,
     };
-    let outcome = match apply::create_task(workspace, root, name, namespace, user, now) {
+    let outcome = match apply::create_task(workspace, root, name, namespace, user, config.now) {
         Ok(created) => Outcome {
             touched: vec![
                 created

@@ -8,7 +8,6 @@ use crate::base::PositionEncoding;
 use crate::db::{FileId, Workspace};
 use crate::ide::diagnostics::incremental::IncrementalDiagnostics;
 use crate::ide::types::{Config, Diagnostic};
-use crate::lsp::config::Settings;
 use crate::lsp::documents::Document;
 
 /// A read-only request's work: it runs on the session thread with a view of the model and
@@ -19,7 +18,6 @@ pub type Query = Box<dyn FnOnce(&View) + Send>;
 pub struct View<'s> {
     pub workspace: &'s Workspace,
     pub encoding: PositionEncoding,
-    pub settings: &'s Settings,
     pub config: &'s Config,
     /// The open buffers (versions for edits; unsaved changes refuse transactions).
     pub documents: &'s HashMap<PathBuf, Document>,

@@ -8,7 +8,6 @@ pub mod ledger;
 pub mod limits;
 pub mod markdown_links;
 pub(crate) mod markdown_table;
-pub mod simple_yaml;
 pub mod task_id;
 pub mod time;
 pub mod wip_policy;

@@ -7,7 +7,8 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use crate::base::TextRange;
 use crate::db::graph::{Edge, build_graph, edges_of, strongly_connected};
 use crate::db::{FileId, Task, TaskIdx, Workspace};
-use crate::ide::types::{Diagnostic, Rule};
+use crate::ide::diagnostics::RuleDoc;
+use crate::ide::types::{Diagnostic, Rule, Severity};
 use crate::syntax::task_id::TaskId;
 
 /// Above this size a component gets one representative cycle instead of the shortest cycle
@@ -227,6 +228,18 @@ fn cycle_diagnostic(
     }
     Some(diagnostic)
 }
+
+// What `flowos-lsp rules` and docs/rules.md say about the rules checked here.
+pub(crate) const DEPENDENCY_CYCLE: RuleDoc = RuleDoc {
+    rule: Rule::DependencyCycle,
+    name: "dependency-cycle",
+    severity: Severity::Error,
+    summary: "depends_on edges form a cycle.",
+    docs: include_str!("docs/dependency-cycle.md"),
+};
+
+/// The rules this module checks, in catalogue order.
+pub(crate) const RULES: &[RuleDoc] = &[DEPENDENCY_CYCLE];
 
 #[cfg(test)]
 mod tests {

@@ -5,7 +5,8 @@
 
 use crate::base::TextRange;
 use crate::db::{FileId, SourceFile};
-use crate::ide::types::{Diagnostic, Rule};
+use crate::ide::diagnostics::RuleDoc;
+use crate::ide::types::{Diagnostic, Rule, Severity};
 
 pub(super) fn check(file_id: FileId, file: &SourceFile, out: &mut Vec<Diagnostic>) {
     let Some(at) = file.invalid_utf8 else {
@@ -31,6 +32,18 @@ pub(super) fn check(file_id: FileId, file: &SourceFile, out: &mut Vec<Diagnostic
         ),
     ));
 }
+
+// What `flowos-lsp rules` and docs/rules.md say about the rules checked here.
+pub(crate) const INVALID_ENCODING: RuleDoc = RuleDoc {
+    rule: Rule::InvalidEncoding,
+    name: "invalid-encoding",
+    severity: Severity::Warning,
+    summary: "A file is not valid UTF-8; the bytes that are not were read as U+FFFD.",
+    docs: include_str!("docs/invalid-encoding.md"),
+};
+
+/// The rules this module checks, in catalogue order.
+pub(crate) const RULES: &[RuleDoc] = &[INVALID_ENCODING];
 
 #[cfg(test)]
 mod tests {

@@ -5,12 +5,11 @@ use std::collections::BTreeMap;
 
 use crate::base::TextRange;
 use crate::db::{CounterFile, FileId, FileRole, LoadProblem, Task, Workspace};
-use crate::ide::diagnostics::RuleModule;
 use crate::ide::diagnostics::fix::{Fixes, rewrite};
-use crate::ide::diagnostics::task_anchor;
+use crate::ide::diagnostics::{RuleDoc, RuleModule, task_anchor};
 use crate::ide::edit::{line_ending, splice};
 use crate::ide::source_change::SourceChange;
-use crate::ide::types::{Diagnostic, Rule};
+use crate::ide::types::{Diagnostic, Rule, Severity};
 
 /// id-counter-stale for the counters of one root.
 pub(super) fn check_root(workspace: &Workspace, root_index: usize, out: &mut Vec<Diagnostic>) {
@@ -208,11 +207,23 @@ fn counter_text(text: &str, next: u32) -> String {
     )
 }
 
+// What `flowos-lsp rules` and docs/rules.md say about the rules checked here.
+pub(crate) const ID_COUNTER_STALE: RuleDoc = RuleDoc {
+    rule: Rule::IdCounterStale,
+    name: "id-counter-stale",
+    severity: Severity::Error,
+    summary: "ID_COUNTER.txt is missing, unreadable, or not greater than the highest ID in use.",
+    docs: include_str!("docs/id-counter-stale.md"),
+};
+
+/// The rules this module checks, in catalogue order.
+pub(crate) const RULES: &[RuleDoc] = &[ID_COUNTER_STALE];
 
 pub(super) const MODULE: RuleModule = RuleModule {
     card: None,
     task: None,
     fixes: &[(Rule::IdCounterStale, fix)],
+    rules: RULES,
 };
 
 #[cfg(test)]

@@ -5,11 +5,12 @@
 
 use crate::base::{TextRange, nearest};
 use crate::db::events::{EVENTS, is_known_event};
+use crate::db::flow::ledger_stage;
 use crate::db::vocab::Stage;
 use crate::db::{FileId, Task, TaskIdx, Workspace};
-use crate::ide::diagnostics::{RuleModule, stage_anchor};
 use crate::ide::diagnostics::fix::Fixes;
-use crate::db::flow::{ledger_stage, status_set_by};
+use crate::db::flow::status_set_by;
+use crate::ide::diagnostics::{RuleDoc, RuleModule, stage_anchor};
 use crate::ide::types::{Config, Diagnostic, Rule, Severity};
 use crate::syntax::ledger::{Event, FieldValue, Ledger, LineKind};
 use crate::syntax::time::parse_rfc3339;
@@ -309,6 +310,92 @@ pub(super) fn move_where_the_ledger_says(ws: &Workspace, idx: TaskIdx, fixes: &m
     true
 }
 
+// What `flowos-lsp rules` and docs/rules.md say about the rules checked here.
+pub(crate) const LEDGER_JSON: RuleDoc = RuleDoc {
+    rule: Rule::LedgerJson,
+    name: "ledger-json",
+    severity: Severity::Error,
+    summary: "A ledger line is not a JSON object.",
+    docs: include_str!("docs/ledger-json.md"),
+};
+
+pub(crate) const LEDGER_FIELD_MISSING: RuleDoc = RuleDoc {
+    rule: Rule::LedgerFieldMissing,
+    name: "ledger-field-missing",
+    severity: Severity::Error,
+    summary: "A required ledger event field is absent (a warning for desc).",
+    docs: include_str!("docs/ledger-field-missing.md"),
+};
+
+pub(crate) const LEDGER_TIMESTAMP: RuleDoc = RuleDoc {
+    rule: Rule::LedgerTimestamp,
+    name: "ledger-timestamp",
+    severity: Severity::Error,
+    summary: "ts is not an RFC 3339 timestamp with an offset.",
+    docs: include_str!("docs/ledger-timestamp.md"),
+};
+
+pub(crate) const LEDGER_ORDER: RuleDoc = RuleDoc {
+    rule: Rule::LedgerOrder,
+    name: "ledger-order",
+    severity: Severity::Warning,
+    summary: "An event's ts is earlier than the line before.",
+    docs: include_str!("docs/ledger-order.md"),
+};
+
+pub(crate) const LEDGER_VERSION: RuleDoc = RuleDoc {
+    rule: Rule::LedgerVersion,
+    name: "ledger-version",
+    severity: Severity::Error,
+    summary: "The event's version is unsupported.",
+    docs: include_str!("docs/ledger-version.md"),
+};
+
+pub(crate) const UNKNOWN_EVENT: RuleDoc = RuleDoc {
+    rule: Rule::UnknownEvent,
+    name: "unknown-event",
+    severity: Severity::Hint,
+    summary: "The event name is outside the FlowOS vocabulary.",
+    docs: include_str!("docs/unknown-event.md"),
+};
+
+pub(crate) const LEDGER_START: RuleDoc = RuleDoc {
+    rule: Rule::LedgerStart,
+    name: "ledger-start",
+    severity: Severity::Warning,
+    summary: "The first event is neither id_reserved nor created.",
+    docs: include_str!("docs/ledger-start.md"),
+};
+
+pub(crate) const LEDGER_STAGE_DRIFT: RuleDoc = RuleDoc {
+    rule: Rule::LedgerStageDrift,
+    name: "ledger-stage-drift",
+    severity: Severity::Warning,
+    summary: "The ledger's last stage-entering event disagrees with the card's stage.",
+    docs: include_str!("docs/ledger-stage-drift.md"),
+};
+
+pub(crate) const LEDGER_STATUS_DRIFT: RuleDoc = RuleDoc {
+    rule: Rule::LedgerStatusDrift,
+    name: "ledger-status-drift",
+    severity: Severity::Warning,
+    summary: "The ledger's last event sets a status (blocked, unblocked, paused, resumed) the card does not have.",
+    docs: include_str!("docs/ledger-status-drift.md"),
+};
+
+/// The rules this module checks, in catalogue order.
+pub(crate) const RULES: &[RuleDoc] = &[
+    LEDGER_JSON,
+    LEDGER_FIELD_MISSING,
+    LEDGER_TIMESTAMP,
+    LEDGER_ORDER,
+    LEDGER_VERSION,
+    UNKNOWN_EVENT,
+    LEDGER_START,
+    LEDGER_STAGE_DRIFT,
+    LEDGER_STATUS_DRIFT,
+];
+
 pub(super) const MODULE: RuleModule = RuleModule {
     card: None,
     task: Some(check_drift),
@@ -316,6 +403,7 @@ pub(super) const MODULE: RuleModule = RuleModule {
         (Rule::LedgerStageDrift, fix_stage_drift),
         (Rule::LedgerStatusDrift, fix_status_drift),
     ],
+    rules: RULES,
 };
 
 #[cfg(test)]

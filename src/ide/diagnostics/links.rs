@@ -5,12 +5,11 @@ use crate::base::TextRange;
 use crate::db::meta::RefItem;
 use crate::db::vocab::Stage;
 use crate::db::{FileId, Task, TaskIdx, Workspace};
-use crate::ide::diagnostics::RuleModule;
 use crate::ide::diagnostics::fix::{Fixes, combine, rewrite};
 use crate::ide::diagnostics::ref_edits::{dependency_rows, listed, ref_at, spell_in, target_of};
-use crate::ide::diagnostics::task_anchor;
+use crate::ide::diagnostics::{RuleDoc, RuleModule, task_anchor};
 use crate::ide::edit::frontmatter::{NewValue, add_list_item, set_field};
-use crate::ide::types::{Diagnostic, Rule};
+use crate::ide::types::{Diagnostic, Rule, Severity};
 use crate::syntax::task_id::TaskId;
 
 /// The rules for one task; they read only it and the tasks it names.
@@ -248,6 +247,25 @@ pub(super) fn fix_split_link_mismatch(ws: &Workspace, d: &Diagnostic, fixes: &mu
     }
 }
 
+// What `flowos-lsp rules` and docs/rules.md say about the rules checked here.
+pub(crate) const UNLINKED_INVERSE: RuleDoc = RuleDoc {
+    rule: Rule::UnlinkedInverse,
+    name: "unlinked-inverse",
+    severity: Severity::Warning,
+    summary: "A lists B in blocks but B's depends_on lacks A, or the converse.",
+    docs: include_str!("docs/unlinked-inverse.md"),
+};
+
+pub(crate) const SPLIT_LINK_MISMATCH: RuleDoc = RuleDoc {
+    rule: Rule::SplitLinkMismatch,
+    name: "split-link-mismatch",
+    severity: Severity::Warning,
+    summary: "split_into and split_from do not point at each other.",
+    docs: include_str!("docs/split-link-mismatch.md"),
+};
+
+/// The rules this module checks, in catalogue order.
+pub(crate) const RULES: &[RuleDoc] = &[UNLINKED_INVERSE, SPLIT_LINK_MISMATCH];
 
 pub(super) const MODULE: RuleModule = RuleModule {
     card: None,
@@ -256,6 +274,7 @@ pub(super) const MODULE: RuleModule = RuleModule {
         (Rule::UnlinkedInverse, fix_unlinked_inverse),
         (Rule::SplitLinkMismatch, fix_split_link_mismatch),
     ],
+    rules: RULES,
 };
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 //! checks, their quick fixes and the tests of both, and registers them with one line in
 //! [`rule_modules!`] below.
 
+pub mod catalogue;
 pub(crate) mod cycles;
 mod encoding;
 pub mod fix;
@@ -41,6 +42,38 @@ pub(crate) struct RuleModule {
     pub(crate) card: Option<CardCheck>,
     pub(crate) task: Option<TaskCheck>,
     pub(crate) fixes: &'static [(Rule, FixFn)],
+    /// What the catalogue says of each rule the module checks.
+    pub(crate) rules: &'static [RuleDoc],
+}
+
+/// A rule's entry in the catalogue, declared beside its check: what `flowos-lsp rules` prints
+/// and the rule's section of docs/rules.md (generated from these; see `catalogue`).
+#[derive(Debug)]
+pub struct RuleDoc {
+    pub rule: Rule,
+    /// The name users configure and see in brackets (`wip-limit`).
+    pub name: &'static str,
+    pub severity: Severity,
+    /// One sentence: the section's first paragraph and the catalogue's description.
+    pub summary: &'static str,
+    /// The rest of the section: the severity paragraph, why it matters, and a failing and a
+    /// fixed example (a markdown file in `docs/`, beside the rule modules).
+    pub docs: &'static str,
+}
+
+/// Every rule's catalogue entry: the rule modules' and those of the rules run by name below.
+pub(crate) fn rule_docs() -> impl Iterator<Item = &'static RuleDoc> {
+    let by_name: [&'static [RuleDoc]; 5] = [
+        cycles::RULES,
+        wip::RULES,
+        slo::RULES,
+        encoding::RULES,
+        resource_limit::RULES,
+    ];
+    MODULES
+        .iter()
+        .flat_map(|module| module.rules)
+        .chain(by_name.into_iter().flatten())
 }
 
 /// A check of one card's own text (a file rule: it reads nothing else).
@@ -53,7 +86,7 @@ use std::collections::HashMap;
 use crate::base::TextRange;
 use crate::db::vocab::Stage;
 use crate::db::{FileId, Parsed, Task, TaskIdx, Workspace};
-use crate::ide::types::{Config, Diagnostic, Rule};
+use crate::ide::types::{Config, Diagnostic, Rule, Severity};
 use crate::syntax::card::Card;
 use fix::{Fix, FixFn, Fixes};
 

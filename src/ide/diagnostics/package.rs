@@ -4,13 +4,12 @@
 use crate::base::TextRange;
 use crate::db::layout::{file_name, package_role};
 use crate::db::{FileId, FileRole, LoadProblem, Parsed, Task, TaskIdx, Workspace};
-use crate::ide::diagnostics::RuleModule;
 use crate::ide::diagnostics::fix::{Fixes, card_task, folder_id, set, set_task_id};
 use crate::ide::diagnostics::ledger::move_where_the_ledger_says;
-use crate::ide::diagnostics::task_anchor;
+use crate::ide::diagnostics::{RuleDoc, RuleModule, task_anchor};
 use crate::ide::edit::frontmatter::NewValue;
 use crate::ide::source_change::{FileChange, SourceChange};
-use crate::ide::types::{Diagnostic, Rule};
+use crate::ide::types::{Diagnostic, Rule, Severity};
 use crate::syntax::index_table::row_task_id;
 use crate::syntax::task_id::{parse_file_prefix, parse_folder_name, parse_task_ref};
 
@@ -371,6 +370,55 @@ pub(super) fn fix_package_file_missing(ws: &Workspace, d: &Diagnostic, fixes: &m
     );
 }
 
+// What `flowos-lsp rules` and docs/rules.md say about the rules checked here.
+pub(crate) const TASK_ID_MISMATCH: RuleDoc = RuleDoc {
+    rule: Rule::TaskIdMismatch,
+    name: "task-id-mismatch",
+    severity: Severity::Error,
+    summary: "task_id differs from the folder's ID or the card file's ID.",
+    docs: include_str!("docs/task-id-mismatch.md"),
+};
+
+pub(crate) const STAGE_MISMATCH: RuleDoc = RuleDoc {
+    rule: Rule::StageMismatch,
+    name: "stage-mismatch",
+    severity: Severity::Error,
+    summary: "The stage field differs from the stage folder the task sits in.",
+    docs: include_str!("docs/stage-mismatch.md"),
+};
+
+pub(crate) const PACKAGE_FILE_MISSING: RuleDoc = RuleDoc {
+    rule: Rule::PackageFileMissing,
+    name: "package-file-missing",
+    severity: Severity::Error,
+    summary: "The task folder lacks its card, context or ledger.",
+    docs: include_str!("docs/package-file-missing.md"),
+};
+
+pub(crate) const PACKAGE_NAME: RuleDoc = RuleDoc {
+    rule: Rule::PackageName,
+    name: "package-name",
+    severity: Severity::Warning,
+    summary: "The folder or card file name does not follow TASK-<id>-<slug> / <id>-<slug>.task.md.",
+    docs: include_str!("docs/package-name.md"),
+};
+
+pub(crate) const DUPLICATE_TASK_ID: RuleDoc = RuleDoc {
+    rule: Rule::DuplicateTaskId,
+    name: "duplicate-task-id",
+    severity: Severity::Error,
+    summary: "Two task folders carry the same ID.",
+    docs: include_str!("docs/duplicate-task-id.md"),
+};
+
+/// The rules this module checks, in catalogue order.
+pub(crate) const RULES: &[RuleDoc] = &[
+    TASK_ID_MISMATCH,
+    STAGE_MISMATCH,
+    PACKAGE_FILE_MISSING,
+    PACKAGE_NAME,
+    DUPLICATE_TASK_ID,
+];
 
 pub(super) const MODULE: RuleModule = RuleModule {
     card: None,
@@ -380,6 +428,7 @@ pub(super) const MODULE: RuleModule = RuleModule {
         (Rule::TaskIdMismatch, fix_task_id_mismatch),
         (Rule::PackageFileMissing, fix_package_file_missing),
     ],
+    rules: RULES,
 };
 
 #[cfg(test)]

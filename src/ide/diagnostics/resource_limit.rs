@@ -4,7 +4,8 @@
 //! cap and its value, so that nothing is silently unanalysed.
 
 use crate::db::{FileId, Parsed, SourceFile};
-use crate::ide::types::{Diagnostic, Rule};
+use crate::ide::diagnostics::RuleDoc;
+use crate::ide::types::{Diagnostic, Rule, Severity};
 use crate::syntax::card::Card;
 use crate::syntax::ledger::LineKind;
 use crate::syntax::limits::{
@@ -80,6 +81,18 @@ fn yaml_over_cap(error: &YamlError, text: &str, consequence: &str) -> Option<Ove
         message,
     })
 }
+
+// What `flowos-lsp rules` and docs/rules.md say about the rules checked here.
+pub(crate) const RESOURCE_LIMIT: RuleDoc = RuleDoc {
+    rule: Rule::ResourceLimit,
+    name: "resource-limit",
+    severity: Severity::Error,
+    summary: "A file, frontmatter block, line or YAML structure exceeds a safety cap; it was not (fully) analysed.",
+    docs: include_str!("docs/resource-limit.md"),
+};
+
+/// The rules this module checks, in catalogue order.
+pub(crate) const RULES: &[RuleDoc] = &[RESOURCE_LIMIT];
 
 #[cfg(test)]
 mod tests {

@@ -2,10 +2,10 @@
 
 use crate::base::TextRange;
 use crate::db::{FileId, Parsed, Workspace};
-use crate::ide::diagnostics::RuleModule;
 use crate::ide::diagnostics::fix::{Fixes, rewrite};
+use crate::ide::diagnostics::{RuleDoc, RuleModule};
 use crate::ide::edit::{line_ending, line_start, splice};
-use crate::ide::types::{Diagnostic, FixData, Rule};
+use crate::ide::types::{Diagnostic, FixData, Rule, Severity};
 use crate::syntax::card::{ACCEPTANCE_CRITERIA, Card, Frontmatter};
 
 pub const REQUIRED_SECTIONS: [&str; 5] = [
@@ -132,11 +132,31 @@ fn add_section(text: &str, card: &Card, title: &str) -> Option<String> {
     }
 }
 
+// What `flowos-lsp rules` and docs/rules.md say about the rules checked here.
+pub(crate) const MISSING_SECTION: RuleDoc = RuleDoc {
+    rule: Rule::MissingSection,
+    name: "missing-section",
+    severity: Severity::Warning,
+    summary: "A required card section heading is absent.",
+    docs: include_str!("docs/missing-section.md"),
+};
+
+pub(crate) const EMPTY_ACCEPTANCE_CRITERIA: RuleDoc = RuleDoc {
+    rule: Rule::EmptyAcceptanceCriteria,
+    name: "empty-acceptance-criteria",
+    severity: Severity::Warning,
+    summary: "Acceptance Criteria has no checklist item.",
+    docs: include_str!("docs/empty-acceptance-criteria.md"),
+};
+
+/// The rules this module checks, in catalogue order.
+pub(crate) const RULES: &[RuleDoc] = &[MISSING_SECTION, EMPTY_ACCEPTANCE_CRITERIA];
 
 pub(super) const MODULE: RuleModule = RuleModule {
     card: Some(check),
     task: None,
     fixes: &[(Rule::MissingSection, fix_missing_section)],
+    rules: RULES,
 };
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use crate::db::flow::stage_entry;
 use crate::db::slo::{SloHours, duration, slo_policy, task_slo};
 use crate::db::vocab::Stage;
 use crate::db::{Task, Workspace};
-use crate::ide::diagnostics::stage_anchor;
+use crate::ide::diagnostics::{RuleDoc, stage_anchor};
 use crate::ide::types::{Config, Diagnostic, Rule, Severity};
 use crate::syntax::wip_policy::WipPolicy;
 
@@ -85,6 +85,18 @@ fn check_task(
     out.push(diagnostic);
     Some(next_change)
 }
+
+// What `flowos-lsp rules` and docs/rules.md say about the rules checked here.
+pub(crate) const SLO_EXCEEDED: RuleDoc = RuleDoc {
+    rule: Rule::SloExceeded,
+    name: "slo-exceeded",
+    severity: Severity::Info,
+    summary: "Time in the current stage exceeds its SLO (a warning beyond the violation threshold).",
+    docs: include_str!("docs/slo-exceeded.md"),
+};
+
+/// The rules this module checks, in catalogue order.
+pub(crate) const RULES: &[RuleDoc] = &[SLO_EXCEEDED];
 
 #[cfg(test)]
 mod tests {

@@ -5,12 +5,11 @@ use crate::base::TextRange;
 use crate::db::meta::BlockedBy;
 use crate::db::vocab::{Stage, Status};
 use crate::db::{Task, TaskIdx, Workspace};
-use crate::ide::diagnostics::RuleModule;
 use crate::ide::diagnostics::fix::{Fixes, card_task, combine, set};
 use crate::ide::diagnostics::index::{Follow, follow_card};
-use crate::ide::diagnostics::task_anchor;
+use crate::ide::diagnostics::{RuleDoc, RuleModule, task_anchor};
 use crate::ide::edit::frontmatter::NewValue;
-use crate::ide::types::{Diagnostic, Rule};
+use crate::ide::types::{Diagnostic, Rule, Severity};
 
 /// The rules for one task; they read only it and the tasks it names.
 pub(super) fn check_task(workspace: &Workspace, idx: TaskIdx, out: &mut Vec<Diagnostic>) {
@@ -141,11 +140,61 @@ pub(super) fn fix_blocked_without_reason(ws: &Workspace, d: &Diagnostic, fixes: 
     );
 }
 
+// What `flowos-lsp rules` and docs/rules.md say about the rules checked here.
+pub(crate) const BLOCKED_WITHOUT_REASON: RuleDoc = RuleDoc {
+    rule: Rule::BlockedWithoutReason,
+    name: "blocked-without-reason",
+    severity: Severity::Warning,
+    summary: "Status blocked without blocked_by, or blocked_by set while not blocked.",
+    docs: include_str!("docs/blocked-without-reason.md"),
+};
+
+pub(crate) const PAUSED_WITHOUT_REASON: RuleDoc = RuleDoc {
+    rule: Rule::PausedWithoutReason,
+    name: "paused-without-reason",
+    severity: Severity::Warning,
+    summary: "Status paused without paused_reason.",
+    docs: include_str!("docs/paused-without-reason.md"),
+};
+
+pub(crate) const PRIORITY_REQUIRED: RuleDoc = RuleDoc {
+    rule: Rule::PriorityRequired,
+    name: "priority-required",
+    severity: Severity::Warning,
+    summary: "A task in next or later has no priority.",
+    docs: include_str!("docs/priority-required.md"),
+};
+
+pub(crate) const ESTIMATE_REQUIRED: RuleDoc = RuleDoc {
+    rule: Rule::EstimateRequired,
+    name: "estimate-required",
+    severity: Severity::Warning,
+    summary: "A task in next or later has no effort_estimate.",
+    docs: include_str!("docs/estimate-required.md"),
+};
+
+pub(crate) const TERMINAL_STATUS_STAGE: RuleDoc = RuleDoc {
+    rule: Rule::TerminalStatusStage,
+    name: "terminal-status-stage",
+    severity: Severity::Warning,
+    summary: "Status canceled or split outside archived.",
+    docs: include_str!("docs/terminal-status-stage.md"),
+};
+
+/// The rules this module checks, in catalogue order.
+pub(crate) const RULES: &[RuleDoc] = &[
+    BLOCKED_WITHOUT_REASON,
+    PAUSED_WITHOUT_REASON,
+    PRIORITY_REQUIRED,
+    ESTIMATE_REQUIRED,
+    TERMINAL_STATUS_STAGE,
+];
 
 pub(super) const MODULE: RuleModule = RuleModule {
     card: None,
     task: Some(check_task),
     fixes: &[(Rule::BlockedWithoutReason, fix_blocked_without_reason)],
+    rules: RULES,
 };
 
 #[cfg(test)]

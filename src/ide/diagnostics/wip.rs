@@ -7,7 +7,7 @@ use crate::base::TextRange;
 use crate::db::flow::{counts, dri_key, is_hard, policy_file};
 use crate::db::vocab::Stage;
 use crate::db::{FileId, Parsed, Task, TaskIdx, TasksRoot, Workspace};
-use crate::ide::diagnostics::stage_anchor;
+use crate::ide::diagnostics::{RuleDoc, stage_anchor};
 use crate::ide::types::{Diagnostic, Rule, Severity};
 use crate::syntax::wip_policy::{LimitScope, WipPolicy};
 
@@ -148,6 +148,18 @@ fn report(
         out.push(with_source(diagnostic));
     }
 }
+
+// What `flowos-lsp rules` and docs/rules.md say about the rules checked here.
+pub(crate) const WIP_LIMIT: RuleDoc = RuleDoc {
+    rule: Rule::WipLimit,
+    name: "wip-limit",
+    severity: Severity::Error,
+    summary: "A stage holds more counted tasks than its WIP limit (hard limits are errors, soft ones warnings).",
+    docs: include_str!("docs/wip-limit.md"),
+};
+
+/// The rules this module checks, in catalogue order.
+pub(crate) const RULES: &[RuleDoc] = &[WIP_LIMIT];
 
 #[cfg(test)]
 mod tests {

@@ -8,7 +8,7 @@ use crate::db::events::{event_line, event_line_values};
 use crate::db::vocab::{Stage, Status};
 use crate::db::{Task, TaskIdx, Workspace};
 use crate::ide::transitions::rules::{
-    blocker_text, cascades_to, dependents, displacement, status, unfinished_dependencies,
+    actor, blocker_text, cascades_to, dependents, displacement, status, unfinished_dependencies,
 };
 use crate::ide::transitions::{Action, FieldUpdate, TaskChange};
 use crate::ide::types::Config;
@@ -18,16 +18,6 @@ use crate::syntax::time::format_rfc3339;
 struct Stamp {
     ts: String,
     user: String,
-}
-
-/// Who a transition's events name: the user acting, else the task's DRI. None refuses the
-/// transition (see `rules::refusal`).
-pub(super) fn actor(workspace: &Workspace, idx: TaskIdx, config: &Config) -> Option<String> {
-    config
-        .user
-        .clone()
-        .or_else(|| workspace.task(idx).meta.current_dri.clone())
-        .filter(|user| !user.trim().is_empty())
 }
 
 impl Stamp {

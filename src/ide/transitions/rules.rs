@@ -83,6 +83,16 @@ pub(super) fn check_valid(
     }
 }
 
+/// Who a transition's events name: the user acting, else the task's DRI. None refuses the
+/// transition (see `refusal`); the plan stamps every line with it (`moves`).
+pub(super) fn actor(workspace: &Workspace, idx: TaskIdx, config: &Config) -> Option<String> {
+    config
+        .user
+        .clone()
+        .or_else(|| workspace.task(idx).meta.current_dri.clone())
+        .filter(|user| !user.trim().is_empty())
+}
+
 /// Why the rules forbid `action` right now, phrased as what to do about it; None when it
 /// may go ahead.
 pub(super) fn refusal(
@@ -98,7 +108,7 @@ pub(super) fn refusal(
     if let Some(reason) = not_utf8(workspace, task).or_else(|| interrupted(workspace, task)) {
         return Some(reason);
     }
-    if super::moves::actor(workspace, idx, config).is_none() {
+    if actor(workspace, idx, config).is_none() {
         return Some(format!(
             "{} names no current_dri and no user is set, and a ledger must not record an \
              unknown actor: give --user @name or FLOWOS_USER (flowos.user in an editor)",

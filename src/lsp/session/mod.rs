@@ -528,7 +528,6 @@ impl Session {
         View {
             workspace: &self.workspace,
             encoding: self.encoding,
-            settings: &self.settings,
             config: &self.config,
             documents: &self.documents,
             diagnostics: &self.diagnostics,
@@ -545,7 +544,13 @@ impl Session {
         edits_buffers: bool,
     ) -> commands::Outcome {
         self.analyse_now();
-        let invocation = commands::Invocation { now, edits_buffers };
+        let invocation = commands::Invocation {
+            config: Config {
+                now,
+                ..self.config.clone()
+            },
+            edits_buffers,
+        };
         let outcome = commands::execute(&self.view(), command, arguments, &invocation);
         // Open files inside a folder the command moved are gone from disk: their buffers no
         // longer stand for anything there (they were saved; unsaved ones make it refuse).

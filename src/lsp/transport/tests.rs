@@ -219,21 +219,32 @@ fn whatever_passes_the_check_the_server_can_decode() {
     }
 }
 
-/// An output that records what reaches it and counts the writes that carry it.
+/// An output that records what reaches it and counts the writes that carry it. Clones share
+/// the record, so the test can read it while the relay still writes.
+#[derive(Clone, Default)]
+struct RecordingOutput(std::sync::Arc<std::sync::Mutex<Recorded>>);
+
 #[derive(Default)]
-struct CountingOutput {
+struct Recorded {
     bytes: Vec<u8>,
     writes: usize,
 }
 
-impl AsyncWrite for CountingOutput {
+impl RecordingOutput {
+    fn recorded(&self) -> std::sync::MutexGuard<'_, Recorded> {
+        self.0.lock().unwrap()
+    }
+}
+
+impl AsyncWrite for RecordingOutput {
     fn poll_write(
-        mut self: std::pin::Pin<&mut Self>,
+        self: std::pin::Pin<&mut Self>,
         _: &mut std::task::Context<'_>,
         buf: &[u8],
     ) -> std::task::Poll<std::io::Result<usize>> {
-        self.writes += 1;
-        self.bytes.extend_from_slice(buf);
+        let mut recorded = self.recorded();
+        recorded.writes += 1;
+        recorded.bytes.extend_from_slice(buf);
         std::task::Poll::Ready(Ok(buf.len()))
     }
 
@@ -271,63 +282,37 @@ fn a_burst_of_frames_is_written_in_few_writes_and_a_lone_frame_at_once() {
         drop(server);
         let (answers, answers_rx) = unbounded_channel::<Vec<u8>>();
         drop(answers);
-        let mut output = CountingOutput::default();
+        let mut output = RecordingOutput::default();
         relay_output(from_server, answers_rx, &mut output).await;
-        assert_eq!(output.bytes, burst, "every frame whole and in order");
-        assert!(
-            output.writes * 20 <= bodies.len(),
-            "{} writes for {} frames",
-            output.writes,
-            bodies.len()
-        );
+        {
+            let recorded = output.recorded();
+            assert_eq!(recorded.bytes, burst, "every frame whole and in order");
+            assert!(
+                recorded.writes * 20 <= bodies.len(),
+                "{} writes for {} frames",
+                recorded.writes,
+                bodies.len()
+            );
+        }
 
         // One answer alone: written and flushed although the relay then waits for more.
         let (server, from_server) = tokio::io::duplex(1024);
         let (answers, answers_rx) = unbounded_channel::<Vec<u8>>();
-        let output = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let output = RecordingOutput::default();
         let relay = tokio::spawn({
-            let output = output.clone();
+            let mut writer = output.clone();
             async move {
-                let mut writer = SharedOutput(output);
                 relay_output(from_server, answers_rx, &mut writer).await;
             }
         });
         answers.send(VALID.as_bytes().to_vec()).unwrap();
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-        while output.lock().unwrap().is_empty() && std::time::Instant::now() < deadline {
+        while output.recorded().bytes.is_empty() && std::time::Instant::now() < deadline {
             tokio::time::sleep(std::time::Duration::from_millis(5)).await;
         }
-        assert_eq!(*output.lock().unwrap(), framed(VALID));
+        assert_eq!(output.recorded().bytes, framed(VALID));
         drop(server);
         drop(answers);
         relay.await.unwrap();
     });
-}
-
-/// An output shared with the test, which reads it while the relay still runs.
-struct SharedOutput(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl AsyncWrite for SharedOutput {
-    fn poll_write(
-        self: std::pin::Pin<&mut Self>,
-        _: &mut std::task::Context<'_>,
-        buf: &[u8],
-    ) -> std::task::Poll<std::io::Result<usize>> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        std::task::Poll::Ready(Ok(buf.len()))
-    }
-
-    fn poll_flush(
-        self: std::pin::Pin<&mut Self>,
-        _: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<std::io::Result<()>> {
-        std::task::Poll::Ready(Ok(()))
-    }
-
-    fn poll_shutdown(
-        self: std::pin::Pin<&mut Self>,
-        _: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<std::io::Result<()>> {
-        std::task::Poll::Ready(Ok(()))
-    }
 }

@@ -3,7 +3,8 @@
 
 use crate::base::TextRange;
 use crate::db::FileId;
-use crate::ide::types::{Diagnostic, Rule};
+use crate::ide::diagnostics::RuleDoc;
+use crate::ide::types::{Diagnostic, Rule, Severity};
 use crate::syntax::yaml::{YamlError, YamlErrorKind};
 
 /// The card does not open with `---`. Two common slips get their own message: an empty card,
@@ -65,3 +66,20 @@ pub(super) fn yaml_syntax(file: FileId, text: &str, error: &YamlError) -> Diagno
         None => Diagnostic::new(Rule::YamlSyntax, file, range, message),
     }
 }
+
+// What `flowos-lsp rules` and docs/rules.md say about the rules checked here.
+pub(crate) const FRONTMATTER_MISSING: RuleDoc = RuleDoc {
+    rule: Rule::FrontmatterMissing,
+    name: "frontmatter-missing",
+    severity: Severity::Error,
+    summary: "The card does not start with a `---` YAML block, or the block is never closed.",
+    docs: include_str!("../docs/frontmatter-missing.md"),
+};
+
+pub(crate) const YAML_SYNTAX: RuleDoc = RuleDoc {
+    rule: Rule::YamlSyntax,
+    name: "yaml-syntax",
+    severity: Severity::Error,
+    summary: "The frontmatter is not valid YAML.",
+    docs: include_str!("../docs/yaml-syntax.md"),
+};

@@ -5,11 +5,12 @@
 use crate::db::Workspace;
 use crate::ide::diagnostics::fix::{Fixes, card_task, set};
 use crate::ide::edit::frontmatter::NewValue;
-use crate::ide::types::{Diagnostic, FixData, Rule};
+use crate::ide::types::{Diagnostic, FixData, Rule, Severity};
 use crate::syntax::time::{is_leap_year, parse_date};
 use crate::syntax::yaml::{YamlNode, YamlValue};
 
 use super::{Emit, shown};
+use crate::ide::diagnostics::RuleDoc;
 
 pub(super) fn check_date(node: &YamlNode, key: &str, source: &str, emit: &mut Emit) {
     let text = match &node.value {
@@ -125,6 +126,15 @@ pub(in crate::ide::diagnostics) fn fix(ws: &Workspace, d: &Diagnostic, fixes: &m
         set(ws, d.file, key, &NewValue::Str(date)),
     );
 }
+
+// What `flowos-lsp rules` and docs/rules.md say about the rules checked here.
+pub(crate) const INVALID_DATE: RuleDoc = RuleDoc {
+    rule: Rule::InvalidDate,
+    name: "invalid-date",
+    severity: Severity::Error,
+    summary: "A date field is not a real YYYY-MM-DD date.",
+    docs: include_str!("../docs/invalid-date.md"),
+};
 
 /// The fix of each rule above, applied: its diagnostic goes, nothing else changes.
 #[cfg(test)]

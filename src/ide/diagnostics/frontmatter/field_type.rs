@@ -9,10 +9,11 @@ use crate::ide::diagnostics::fix::{
     Fixes, card_task, entries, folder_id, rewrite, set, set_task_id,
 };
 use crate::ide::edit::frontmatter::{NewValue, add_list_item, replace_list_item, set_field};
-use crate::ide::types::{Diagnostic, FixData};
+use crate::ide::types::{Diagnostic, FixData, Rule, Severity};
 use crate::syntax::yaml::{YamlNode, YamlValue};
 
 use super::Emit;
+use crate::ide::diagnostics::RuleDoc;
 
 pub(super) fn check_scalar_string(node: &YamlNode, key: &str, emit: &mut Emit) {
     if let YamlValue::Seq(_) | YamlValue::Map(_) = node.value {
@@ -115,6 +116,15 @@ pub(in crate::ide::diagnostics) fn fix(ws: &Workspace, d: &Diagnostic, fixes: &m
     }
 }
 
+// What `flowos-lsp rules` and docs/rules.md say about the rules checked here.
+pub(crate) const FIELD_TYPE: RuleDoc = RuleDoc {
+    rule: Rule::FieldType,
+    name: "field-type",
+    severity: Severity::Error,
+    summary: "A frontmatter field has the wrong type (an unquoted number for task_id, a scalar where a list belongs).",
+    docs: include_str!("../docs/field-type.md"),
+};
+
 /// The fix of each rule above, applied: its diagnostic goes, nothing else changes.
 #[cfg(test)]
 mod fix_tests {
@@ -179,11 +189,16 @@ mod fix_tests {
     #[test]
     fn unquoted_schema_version() {
         let fixture = one("inbox/TASK-0001-x", "schema_version: 1.0");
-        check_fix(&fixture, Rule::FieldType, "Write schema_version", expect![[r#"
+        check_fix(
+            &fixture,
+            Rule::FieldType,
+            "Write schema_version",
+            expect![[r#"
             Write schema_version as "1.0" (safe)
             inbox/TASK-0001-x/0001-x.task.md:5:17 `1.0` -> `"1.0"`
               = schema_version: "1.0"
-        "#]]);
+        "#]],
+        );
     }
 
     #[test]
@@ -191,22 +206,35 @@ mod fix_tests {
         let fixture = format!(
             "{}{}",
             one("backlog/TASK-0002-b", "split_from: 0001"),
-            pkg("archived/TASK-0001-a", "status: \"split\"\nsplit_into: [\"0002\"]")
+            pkg(
+                "archived/TASK-0001-a",
+                "status: \"split\"\nsplit_into: [\"0002\"]"
+            )
         );
-        check_fix(&fixture, Rule::FieldType, "Quote", expect![[r#"
+        check_fix(
+            &fixture,
+            Rule::FieldType,
+            "Quote",
+            expect![[r#"
             Quote `0001` (safe)
             backlog/TASK-0002-b/0002-b.task.md:18:13 `0001` -> `"0001"`
               = split_from: "0001"
-        "#]]);
+        "#]],
+        );
     }
 
     #[test]
     fn a_tag_where_a_list_belongs() {
         let fixture = one("inbox/TASK-0001-x", "tags: backend");
-        check_fix(&fixture, Rule::FieldType, "Make `tags` a list", expect![[r#"
+        check_fix(
+            &fixture,
+            Rule::FieldType,
+            "Make `tags` a list",
+            expect![[r#"
             Make `tags` a list (safe)
             inbox/TASK-0001-x/0001-x.task.md:10:7 `backend` -> `["backend"]`
               = tags: ["backend"]
-        "#]]);
+        "#]],
+        );
     }
 }

@@ -16,7 +16,7 @@ use crate::db::vocab::{
     DATE_FIELDS, EFFORTS, KNOWN_FIELDS, PRIORITIES, REF_LIST_FIELDS, SCHEMA_VERSIONS,
 };
 use crate::db::{FileId, Workspace};
-use crate::ide::diagnostics::RuleModule;
+use crate::ide::diagnostics::{RuleDoc, RuleModule};
 use crate::ide::types::{Diagnostic, FixData, Rule};
 use crate::syntax::card::{Card, Frontmatter, FrontmatterEntry};
 use crate::syntax::yaml::{YamlErrorKind, YamlValue};
@@ -166,6 +166,17 @@ fn unique_nearest(text: &str, allowed: &[&'static str]) -> Option<&'static str> 
     }
 }
 
+/// The rules this module's files check, in catalogue order.
+pub(crate) const RULES: &[RuleDoc] = &[
+    block::FRONTMATTER_MISSING,
+    block::YAML_SYNTAX,
+    required::FIELD_MISSING,
+    field_type::FIELD_TYPE,
+    values::INVALID_VALUE,
+    dates::INVALID_DATE,
+    refs::INVALID_TASK_REF,
+    unknown::UNKNOWN_FIELD,
+];
 
 pub(super) const MODULE: RuleModule = RuleModule {
     card: Some(check),
@@ -176,6 +187,7 @@ pub(super) const MODULE: RuleModule = RuleModule {
         (Rule::InvalidValue, values::fix),
         (Rule::InvalidDate, dates::fix),
     ],
+    rules: RULES,
 };
 
 #[cfg(test)]

@@ -2,11 +2,12 @@
 //! does not follow the task ID grammar, with the ID it most likely means. Numbers written
 //! where a reference belongs are field-type problems, reported here with the field and item.
 
-use crate::ide::types::Rule;
+use crate::ide::types::{Rule, Severity};
 use crate::syntax::task_id::{TaskId, parse_task_ref};
 use crate::syntax::yaml::{YamlNode, YamlValue};
 
 use super::{Emit, SUGGEST_MAX_LEN, shown};
+use crate::ide::diagnostics::RuleDoc;
 
 pub(super) const REF_GRAMMAR: &str = "0042, TASK-0042, FW-0042 or TASK-FW-0042";
 
@@ -140,3 +141,12 @@ pub(super) fn did_you_mean(reference: &str) -> String {
         None => String::new(),
     }
 }
+
+// What `flowos-lsp rules` and docs/rules.md say about the rules checked here.
+pub(crate) const INVALID_TASK_REF: RuleDoc = RuleDoc {
+    rule: Rule::InvalidTaskRef,
+    name: "invalid-task-ref",
+    severity: Severity::Error,
+    summary: "A task reference does not follow the task ID grammar.",
+    docs: include_str!("../docs/invalid-task-ref.md"),
+};

@@ -5,9 +5,10 @@ use crate::base::TextRange;
 use crate::db::FileId;
 use crate::db::Workspace;
 use crate::db::vocab::REQUIRED_FIELDS;
+use crate::ide::diagnostics::RuleDoc;
 use crate::ide::diagnostics::fix::{Fixes, card_task, folder_id, set_task_id};
 use crate::ide::diagnostics::package::fix_stage_mismatch;
-use crate::ide::types::{Diagnostic, FixData, Rule};
+use crate::ide::types::{Diagnostic, FixData, Rule, Severity};
 use crate::syntax::card::{FrontmatterBlock, FrontmatterEntry};
 use crate::syntax::yaml::{YamlNode, YamlValue};
 
@@ -73,6 +74,15 @@ pub(in crate::ide::diagnostics) fn fix(ws: &Workspace, d: &Diagnostic, fixes: &m
         _ => {}
     }
 }
+
+// What `flowos-lsp rules` and docs/rules.md say about the rules checked here.
+pub(crate) const FIELD_MISSING: RuleDoc = RuleDoc {
+    rule: Rule::FieldMissing,
+    name: "field-missing",
+    severity: Severity::Error,
+    summary: "A required frontmatter field is absent.",
+    docs: include_str!("../docs/field-missing.md"),
+};
 
 /// The fix of each rule above, applied: its diagnostic goes, nothing else changes.
 #[cfg(test)]

@@ -11,32 +11,19 @@ use crate::ide::diagnostics::workspace_diagnostics;
 use crate::ide::fixture::{COUNTER, ROOT, check_rule, package, render, workspace};
 use crate::ide::types::{Config, Rule};
 
-/// Every rule this module owns.
-const FRONTMATTER_RULES: [Rule; 8] = [
-    Rule::FrontmatterMissing,
-    Rule::YamlSyntax,
-    Rule::FieldMissing,
-    Rule::FieldType,
-    Rule::InvalidValue,
-    Rule::InvalidDate,
-    Rule::InvalidTaskRef,
-    Rule::UnknownField,
-];
+/// Every rule this module owns, as its catalogue lists them.
+fn frontmatter_rules() -> Vec<Rule> {
+    super::RULES.iter().map(|doc| doc.rule).collect()
+}
 
 /// The frontmatter rules plus the body rules, which a well-read card must not trip either.
-const CARD_RULES: [Rule; 11] = [
-    Rule::ResourceLimit,
-    Rule::FrontmatterMissing,
-    Rule::YamlSyntax,
-    Rule::FieldMissing,
-    Rule::FieldType,
-    Rule::InvalidValue,
-    Rule::InvalidDate,
-    Rule::InvalidTaskRef,
-    Rule::UnknownField,
-    Rule::MissingSection,
-    Rule::EmptyAcceptanceCriteria,
-];
+fn card_rules() -> Vec<Rule> {
+    let body = crate::ide::diagnostics::sections::RULES;
+    std::iter::once(Rule::ResourceLimit)
+        .chain(frontmatter_rules())
+        .chain(body.iter().map(|doc| doc.rule))
+        .collect()
+}
 
 const CARD: &str = "inbox/TASK-0001-a/0001-a.task.md";
 
@@ -73,9 +60,10 @@ fn check_card_bytes(bytes: Vec<u8>, rules: &[Rule]) -> String {
 fn card_diagnostics(fixture: &str) -> String {
     let workspace = workspace(fixture);
     let diagnostics = workspace_diagnostics(&workspace, &Config::default());
+    let rules = card_rules();
     render(
         &workspace,
-        diagnostics.iter().filter(|d| CARD_RULES.contains(&d.rule)),
+        diagnostics.iter().filter(|d| rules.contains(&d.rule)),
     )
 }
 
@@ -773,7 +761,7 @@ fn a_one_megabyte_frontmatter_is_over_the_frontmatter_cap() {
 #[test]
 fn card_over_the_file_cap_is_reported_not_parsed() {
     let bytes = vec![b'a'; crate::syntax::limits::MAX_DOCUMENT_BYTES + 1];
-    let report = check_card_bytes(bytes, &CARD_RULES);
+    let report = check_card_bytes(bytes, &card_rules());
     expect![[r#"
         inbox/TASK-0001-a/0001-a.task.md:1:1 error `aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa` file is 2.1 MB, over the 2 MB cap for a task file; it was not analysed
     "#]].assert_eq(&report);
@@ -783,7 +771,7 @@ fn card_over_the_file_cap_is_reported_not_parsed() {
 fn nul_bytes_are_frontmatter_missing() {
     let bytes = b"\0\0\0---\ntask_id: \"0001\"\n---\n".to_vec();
     assert_eq!(
-        check_card_bytes(bytes, &FRONTMATTER_RULES),
+        check_card_bytes(bytes, &frontmatter_rules()),
         format!(
             "{CARD}:1:1 error `\0\0\0---` the card must start with a `---` line opening its YAML frontmatter\n"
         )
@@ -795,7 +783,7 @@ fn invalid_utf8_inside_the_frontmatter_is_read_lossily() {
     let mut bytes = b"---\ntask_id: \"0001\"\ntask_name: \"caf".to_vec();
     bytes.extend_from_slice(&[0xff, 0xfe]);
     bytes.extend_from_slice(b"\"\nstage: inbox\nstatus: active\ncurrent_dri: \"@ana\"\n---\n");
-    assert_eq!(check_card_bytes(bytes, &FRONTMATTER_RULES), "");
+    assert_eq!(check_card_bytes(bytes, &frontmatter_rules()), "");
 }
 
 #[test]

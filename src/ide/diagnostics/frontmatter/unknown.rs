@@ -7,6 +7,7 @@ use crate::ide::types::{Diagnostic, Rule, Severity};
 use crate::syntax::card::FrontmatterEntry;
 
 use super::{Emit, SUGGEST_MAX_LEN, shown};
+use crate::ide::diagnostics::RuleDoc;
 
 pub(super) fn check(entry: &FrontmatterEntry, emit: &mut Emit) {
     let key = entry.key.as_str();
@@ -32,3 +33,12 @@ pub(super) fn check(entry: &FrontmatterEntry, emit: &mut Emit) {
     };
     emit.out.push(diagnostic);
 }
+
+// What `flowos-lsp rules` and docs/rules.md say about the rules checked here.
+pub(crate) const UNKNOWN_FIELD: RuleDoc = RuleDoc {
+    rule: Rule::UnknownField,
+    name: "unknown-field",
+    severity: Severity::Hint,
+    summary: "A frontmatter key is neither in the schema nor a known extension (a warning when it looks like a typo).",
+    docs: include_str!("../docs/unknown-field.md"),
+};

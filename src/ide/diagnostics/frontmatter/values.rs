@@ -6,12 +6,13 @@ use crate::db::Workspace;
 use crate::db::vocab::{BLOCKED_BY_PREFIXES, EFFORTS, PRIORITIES, Stage, Status};
 use crate::ide::diagnostics::fix::{Fixes, card_task, set};
 use crate::ide::edit::frontmatter::NewValue;
-use crate::ide::types::{Diagnostic, FixData, Rule};
+use crate::ide::types::{Diagnostic, FixData, Rule, Severity};
 use crate::syntax::task_id::parse_task_ref;
 use crate::syntax::yaml::{YamlNode, YamlValue};
 
 use super::refs::{REF_GRAMMAR, did_you_mean};
 use super::{Emit, shown, unique_nearest};
+use crate::ide::diagnostics::RuleDoc;
 
 pub(super) fn stage_names() -> Vec<&'static str> {
     Stage::ALL.iter().map(|stage| stage.name()).collect()
@@ -187,6 +188,15 @@ pub(in crate::ide::diagnostics) fn fix(ws: &Workspace, d: &Diagnostic, fixes: &m
     );
 }
 
+// What `flowos-lsp rules` and docs/rules.md say about the rules checked here.
+pub(crate) const INVALID_VALUE: RuleDoc = RuleDoc {
+    rule: Rule::InvalidValue,
+    name: "invalid-value",
+    severity: Severity::Error,
+    summary: "A value lies outside its allowed set (stage, status, priority, effort, blocked_by prefix).",
+    docs: include_str!("../docs/invalid-value.md"),
+};
+
 /// The fix of each rule above, applied: its diagnostic goes, nothing else changes.
 #[cfg(test)]
 mod fix_tests {
@@ -231,24 +241,37 @@ mod fix_tests {
     #[test]
     fn priority_beyond_the_lowest() {
         let fixture = one("inbox/TASK-0001-x", "priority: \"P7\"");
-        check_fix(&fixture, Rule::InvalidValue, "Change to", expect![[r#"
+        check_fix(
+            &fixture,
+            Rule::InvalidValue,
+            "Change to",
+            expect![[r#"
             Change to `P4`
             inbox/TASK-0001-x/0001-x.task.md:8:13 `7` -> `4`
               = priority: "P4"
-        "#]]);
+        "#]],
+        );
     }
 
     #[test]
     fn blocked_by_a_bare_task_id() {
         let fixture = format!(
             "{}{}",
-            one("inbox/TASK-0001-x", "status: \"blocked\"\nblocked_by: \"TASK-0002\""),
+            one(
+                "inbox/TASK-0001-x",
+                "status: \"blocked\"\nblocked_by: \"TASK-0002\""
+            ),
             pkg("inbox/TASK-0002-b", "")
         );
-        check_fix(&fixture, Rule::InvalidValue, "Change to", expect![[r#"
+        check_fix(
+            &fixture,
+            Rule::InvalidValue,
+            "Change to",
+            expect![[r#"
             Change to `task:TASK-0002`
             inbox/TASK-0001-x/0001-x.task.md:13:14 `` -> `task:`
               = blocked_by: "task:TASK-0002"
-        "#]]);
+        "#]],
+        );
     }
 }

@@ -3,19 +3,24 @@
 //! so rows are written from it, linked the way the index links its rows; and the helper other
 //! fixes use to keep rows in step with a card they change.
 
+use super::rows::{
+    cell_dependencies, covers, row_links, row_owner, row_task, same_text, unread_task_folder, view,
+};
 use crate::db::index_row::expected_row;
 use crate::db::layout::namespace_of_dir;
 use crate::db::{FileId, IndexFile, Parsed, Task, TaskIdx, Workspace};
 use crate::ide::diagnostics::fix::{Fixes, rewrite};
 use crate::ide::diagnostics::ledger::ledger_ahead_or_behind;
-use crate::ide::edit::index_rows::{Linking, RowValues, dependency_cell, escape_cell, insert_row, placed, remove_row_at, render_cells, render_row, row_cells};
+use crate::ide::edit::index_rows::{
+    Linking, RowValues, dependency_cell, escape_cell, insert_row, placed, remove_row_at,
+    render_cells, render_row, row_cells,
+};
 use crate::ide::edit::{line_content_end, line_start, splice};
 use crate::ide::index_links::{TaskPlace, corrected_target};
 use crate::ide::source_change::SourceChange;
 use crate::ide::types::{Diagnostic, FixData, Rule};
 use crate::syntax::index_table::{Cell, Column, IndexRow, IndexTable, ParsedIndex};
 use crate::syntax::task_id::TaskId;
-use super::{cell_dependencies, covers, row_links, row_owner, row_task, same_text, unread_task_folder, view};
 
 /// Whether `d` (a diagnostic of an index rule) is about a task whose ledger puts it in another
 /// stage than its folder: its file's task, the task at its other end, or its row's task.
@@ -77,8 +82,7 @@ pub(in crate::ide::diagnostics) fn fix_extra_row(
     // A row naming a task whose folder is there but was not read (a link) lists a real task:
     // removing it would lose the row the moment the link is replaced by the folder.
     if d.rule == Rule::IndexPhantomRow
-        && let Some(index) = index_file(ws, d.file)
-        && let Some(table) = table_of(ws, d.file)
+        && let Some((index, table)) = index_with_table(ws, d.file)
         && let Some(row) = table
             .rows
             .iter()
@@ -106,13 +110,7 @@ pub(in crate::ide::diagnostics) fn fix_row_mismatch(
     d: &Diagnostic,
     fixes: &mut Fixes,
 ) {
-    if waits_for_the_ledger(ws, d) {
-        return;
-    }
-    let Some(index) = index_file(ws, d.file) else {
-        return;
-    };
-    let Some(table) = table_of(ws, d.file) else {
+    let Some((index, table)) = index_to_fix(ws, d) else {
         return;
     };
     let Some(row) = table.rows.iter().find(|row| row.range == d.range) else {
@@ -171,13 +169,7 @@ pub(in crate::ide::diagnostics) fn fix_broken_link(
     d: &Diagnostic,
     fixes: &mut Fixes,
 ) {
-    if waits_for_the_ledger(ws, d) {
-        return;
-    }
-    let Some(index) = index_file(ws, d.file) else {
-        return;
-    };
-    let Some(table) = table_of(ws, d.file) else {
+    let Some((index, table)) = index_to_fix(ws, d) else {
         return;
     };
     let at = table
@@ -303,7 +295,7 @@ pub(super) fn row_of<'t>(
 
 /// The tasks named by the row of index `file` that holds byte `offset`.
 fn row_tasks_at(ws: &Workspace, file: FileId, offset: u32) -> &[TaskIdx] {
-    let (Some(index), Some(table)) = (index_file(ws, file), table_of(ws, file)) else {
+    let Some((index, table)) = index_with_table(ws, file) else {
         return &[];
     };
     let row = table
@@ -316,11 +308,22 @@ fn row_tasks_at(ws: &Workspace, file: FileId, offset: u32) -> &[TaskIdx] {
     }
 }
 
-fn index_file(ws: &Workspace, file: FileId) -> Option<&IndexFile> {
-    ws.roots[ws.file(file).root]
+/// The index a diagnostic lies in and its task table, when a fix may rewrite its rows (none
+/// while the ledger and the folder of a task it is about disagree).
+fn index_to_fix<'w>(ws: &'w Workspace, d: &Diagnostic) -> Option<(&'w IndexFile, &'w IndexTable)> {
+    if waits_for_the_ledger(ws, d) {
+        return None;
+    }
+    index_with_table(ws, d.file)
+}
+
+/// The index `file` is, with its task table.
+fn index_with_table(ws: &Workspace, file: FileId) -> Option<(&IndexFile, &IndexTable)> {
+    let index = ws.roots[ws.file(file).root]
         .indexes
         .iter()
-        .find(|index| index.file == file)
+        .find(|index| index.file == file)?;
+    Some((index, table_of(ws, file)?))
 }
 
 pub(super) fn table_of(ws: &Workspace, file: FileId) -> Option<&IndexTable> {

@@ -6,21 +6,28 @@
 //! folder). A task needs a row in a stage index and in a root index covering it.
 
 use std::collections::HashMap;
+
 use crate::base::TextRange;
 use crate::db::index_row::{expected_row, show_dependencies};
-use crate::db::layout::{file_name, index_covers, namespace_of_dir};
+use crate::db::layout::namespace_of_dir;
 use crate::db::mentions::MentionKind;
 use crate::db::vocab::Stage;
-use crate::db::{FileId, IndexFile, LoadProblem, Parsed, Task, TaskIdx, Workspace};
-use crate::ide::diagnostics::{RuleModule, task_anchor};
-use crate::ide::index_links::{PlaceRef, TaskPlace, corrected_target, leads_to, link_text};
+use crate::db::{FileId, IndexFile, Parsed, Task, TaskIdx, Workspace};
+use crate::ide::diagnostics::{RuleDoc, RuleModule, task_anchor};
+use crate::ide::index_links::{PlaceRef, TaskPlace, corrected_target, leads_to};
 use crate::ide::types::{Diagnostic, FixData, Rule, Severity};
-use crate::syntax::index_table::{Cell, CellLink, Column, IndexRow, IndexTable, ParsedIndex, dependency_refs, row_task_id};
-use crate::syntax::task_id::{TaskId, parse_folder_name, parse_task_ref};
+use crate::syntax::index_table::{Cell, CellLink, Column, IndexRow, IndexTable, ParsedIndex};
+use crate::syntax::task_id::TaskId;
 
 mod fix;
+mod rows;
+#[cfg(test)]
+mod tests;
 
 pub(crate) use fix::{Follow, follow_card};
+use rows::{
+    RowView, cell_dependencies, covers, row_links, row_owner, same_text, unread_task_folder, view,
+};
 
 /// One INDEX.md on its own: its table, and rows that name no task of its scope or name one
 /// twice. (Each task's own rows are checked with the task.)
@@ -229,11 +236,6 @@ fn first_line(text: &str) -> TextRange {
     TextRange::new(0, end)
 }
 
-/// Whether `index` is one that should list `task`.
-pub(crate) fn covers(workspace: &Workspace, index: &IndexFile, task: &Task) -> bool {
-    index_covers(workspace, index, task, task.stage)
-}
-
 /// The index's task table, or None after reporting index-table when it has none or lacks a
 /// required column.
 fn usable_table<'p>(
@@ -285,81 +287,6 @@ fn expected_columns(index: &IndexFile) -> Vec<&'static str> {
         Some(Stage::Inbox) => vec!["ID", "Name", "DRI"],
         Some(_) => vec!["ID", "Name", "DRI", "Status"],
     }
-}
-
-/// A row read through the table's header, or through the inbox template's shorter shape.
-pub(crate) struct RowView<'r> {
-    pub id: Option<(TaskId, TextRange)>,
-    pub id_cell: Option<&'r Cell>,
-    pub name: Option<&'r Cell>,
-    dri: Option<&'r Cell>,
-    stage: Option<&'r Cell>,
-    status: Option<&'r Cell>,
-    pub dependencies: Option<&'r Cell>,
-}
-
-pub(crate) fn view<'r>(
-    row: &'r IndexRow,
-    table: &IndexTable,
-    index: &IndexFile,
-    namespace: Option<&str>,
-) -> RowView<'r> {
-    let template_shape = index.stage == Some(Stage::Inbox)
-        && row.cells.len() == 5
-        && row.cells.len() < table.header.len()
-        && row
-            .cells
-            .get(3)
-            .is_some_and(|cell| Stage::parse(&cell.text).is_some());
-    if template_shape {
-        let id = parse_task_ref(&row.cells[0].text)
-            .map(|(id, _)| (id.resolved_in(namespace), row.cells[0].value_range()));
-        return RowView {
-            id,
-            id_cell: row.cells.first(),
-            name: row.cells.get(1),
-            dri: row.cells.get(2),
-            stage: row.cells.get(3),
-            status: None,
-            dependencies: row.cells.get(4),
-        };
-    }
-    RowView {
-        id: row_task_id(row, table).map(|(id, range)| (id.resolved_in(namespace), range)),
-        id_cell: row.cell(table, Column::Id),
-        name: row.cell(table, Column::Name),
-        dri: row.cell(table, Column::Dri),
-        stage: row.cell(table, Column::Stage),
-        status: row.cell(table, Column::Status),
-        dependencies: row.cell(table, Column::Dependencies),
-    }
-}
-
-/// The task a row of `index` lists, read the way the index rules read it (the inbox
-/// template's short rows included), with the ID cell's range.
-/// A folder carrying task `id` that the loader found in tasks root `root` but did not read (a
-/// link, which is never followed): the task is there, only unseen, so a row naming it is not
-/// a phantom to remove.
-pub(crate) fn unread_task_folder<'w>(
-    workspace: &'w Workspace,
-    root: usize,
-    id: &TaskId,
-) -> Option<&'w LoadProblem> {
-    workspace.roots[root]
-        .layout_problems
-        .iter()
-        .find(|problem| {
-            parse_folder_name(file_name(&problem.rel)).is_some_and(|(folder, _)| folder == *id)
-        })
-}
-
-pub(crate) fn row_task(
-    row: &IndexRow,
-    table: &IndexTable,
-    index: &IndexFile,
-) -> Option<(TaskId, TextRange)> {
-    let namespace = index.namespace_dir.as_deref().and_then(namespace_of_dir);
-    view(row, table, index, namespace.as_deref()).id
 }
 
 /// Checks every row's shape: an ID, listed once, naming a task this index covers.
@@ -458,46 +385,6 @@ fn check_links(
     }
 }
 
-/// The task a row of `index` lists, as the index rules take it: one of that ID the index
-/// covers (None for a phantom row).
-pub(crate) fn row_owner<'w>(
-    workspace: &'w Workspace,
-    index: &IndexFile,
-    id: &TaskId,
-) -> Option<&'w Task> {
-    let root = workspace.file(index.file).root;
-    workspace
-        .owners(root, id)
-        .iter()
-        .map(|&idx| workspace.task(idx))
-        .find(|task| covers(workspace, index, task))
-}
-
-/// Each link of a row with the task it must lead to: the row's `task` for a link filling
-/// the ID or Name cell, the task its text names for a link in the Dependencies cell.
-pub(crate) fn row_links<'r, 'w>(
-    workspace: &'w Workspace,
-    namespace: Option<&'r str>,
-    row_view: &RowView<'r>,
-    task: &'w Task,
-) -> impl Iterator<Item = (&'r CellLink, &'w Task)> {
-    let own = [row_view.id_cell, row_view.name]
-        .into_iter()
-        .flatten()
-        .filter_map(Cell::whole_link)
-        .map(move |link| (link, task));
-    let dependencies = row_view
-        .dependencies
-        .into_iter()
-        .flat_map(|cell| cell.links().iter().map(move |link| (link, cell)))
-        .filter_map(move |(link, cell)| {
-            let (id, _) = parse_task_ref(link_text(cell, link).trim())?;
-            let dependency = workspace.lookup_in(task.root, &id.resolved_in(namespace))?;
-            Some((link, dependency))
-        });
-    own.chain(dependencies)
-}
-
 /// The diagnostic for `link` in `index` when it does not lead to `task`.
 fn broken_link(
     workspace: &Workspace,
@@ -540,18 +427,6 @@ fn broken_link(
         range,
         message,
     ))
-}
-
-/// The tasks a Dependencies cell names, read in `task`'s namespace, sorted and without
-/// repeats (so they compare with [`ExpectedRow::dependencies`]).
-pub(crate) fn cell_dependencies(cell: &Cell, task: &Task) -> Vec<TaskId> {
-    let mut ids: Vec<TaskId> = dependency_refs(cell)
-        .into_iter()
-        .map(|(id, _)| id.resolved_in(task.namespace()))
-        .collect();
-    ids.sort();
-    ids.dedup();
-    ids
 }
 
 fn check_mismatch(
@@ -627,16 +502,64 @@ fn check_mismatch(
     out.push(diagnostic);
 }
 
-/// Index cells may wrap values in backticks or quotes; compare what they say.
-pub(crate) fn same_text(cell: &str, card: &str) -> bool {
-    let clean = |text: &str| {
-        text.trim()
-            .trim_matches(['`', '"', '\''])
-            .trim()
-            .to_string()
-    };
-    clean(cell) == clean(card)
-}
+// What `flowos-lsp rules` and docs/rules.md say about the rules checked here.
+pub(crate) const INDEX_MISSING_ROW: RuleDoc = RuleDoc {
+    rule: Rule::IndexMissingRow,
+    name: "index-missing-row",
+    severity: Severity::Error,
+    summary: "A task has no row in its stage INDEX.md or the root INDEX.md.",
+    docs: include_str!("../docs/index-missing-row.md"),
+};
+
+pub(crate) const INDEX_PHANTOM_ROW: RuleDoc = RuleDoc {
+    rule: Rule::IndexPhantomRow,
+    name: "index-phantom-row",
+    severity: Severity::Error,
+    summary: "An index row names no task in that stage.",
+    docs: include_str!("../docs/index-phantom-row.md"),
+};
+
+pub(crate) const INDEX_DUPLICATE_ROW: RuleDoc = RuleDoc {
+    rule: Rule::IndexDuplicateRow,
+    name: "index-duplicate-row",
+    severity: Severity::Error,
+    summary: "The same task has two rows in one index.",
+    docs: include_str!("../docs/index-duplicate-row.md"),
+};
+
+pub(crate) const INDEX_ROW_MISMATCH: RuleDoc = RuleDoc {
+    rule: Rule::IndexRowMismatch,
+    name: "index-row-mismatch",
+    severity: Severity::Error,
+    summary: "An index row disagrees with its card.",
+    docs: include_str!("../docs/index-row-mismatch.md"),
+};
+
+pub(crate) const INDEX_TABLE: RuleDoc = RuleDoc {
+    rule: Rule::IndexTable,
+    name: "index-table",
+    severity: Severity::Error,
+    summary: "An INDEX.md has no task table with the expected columns.",
+    docs: include_str!("../docs/index-table.md"),
+};
+
+pub(crate) const INDEX_BROKEN_LINK: RuleDoc = RuleDoc {
+    rule: Rule::IndexBrokenLink,
+    name: "index-broken-link",
+    severity: Severity::Warning,
+    summary: "A link in an index row does not lead to the task it names.",
+    docs: include_str!("../docs/index-broken-link.md"),
+};
+
+/// The rules this module checks, in catalogue order.
+pub(crate) const RULES: &[RuleDoc] = &[
+    INDEX_MISSING_ROW,
+    INDEX_PHANTOM_ROW,
+    INDEX_DUPLICATE_ROW,
+    INDEX_ROW_MISMATCH,
+    INDEX_TABLE,
+    INDEX_BROKEN_LINK,
+];
 
 pub(super) const MODULE: RuleModule = RuleModule {
     card: None,
@@ -648,239 +571,5 @@ pub(super) const MODULE: RuleModule = RuleModule {
         (Rule::IndexRowMismatch, fix::fix_row_mismatch),
         (Rule::IndexBrokenLink, fix::fix_broken_link),
     ],
+    rules: RULES,
 };
-
-#[cfg(test)]
-mod tests {
-    use expect_test::expect;
-
-    use crate::ide::fixture::{COUNTER, check_rule, package};
-    use crate::ide::types::Rule;
-
-    const ROOT_HEADER: &str = "| ID | Name | DRI | Stage | Status | Flags | Dependencies |\n|----|------|-----|-------|--------|-------|--------------|\n";
-    const STAGE_HEADER: &str = "| ID | Name | DRI | Status | Flags | Dependencies |\n|----|------|-----|--------|-------|--------------|\n";
-
-    /// Two backlog tasks, 0002 depending on 0001, and the given index texts.
-    fn fixture(root_rows: &str, backlog_rows: &str) -> String {
-        format!(
-            "{COUNTER}{}{}//- /INDEX.md\n# Tasks\n\n{ROOT_HEADER}{root_rows}//- /backlog/INDEX.md\n---\nstage: backlog\n---\n\n{STAGE_HEADER}{backlog_rows}",
-            package("backlog/TASK-0001-a", "blocks: [\"TASK-0002\"]"),
-            package("backlog/TASK-0002-b", "depends_on: [\"TASK-0001\"]"),
-        )
-    }
-
-    const ROOT_OK: &str = "| 0001 | Task 0001 | @ana | backlog | active | - | - |\n| 0002 | Task 0002 | @ana | backlog | active | - | TASK-0001 |\n";
-    const STAGE_OK: &str = "| 0001 | Task 0001 | @ana | active | - | - |\n| 0002 | Task 0002 | @ana | active | - | TASK-0001 |\n";
-
-    fn all_index_rules(fixture: &str) -> String {
-        [
-            Rule::IndexMissingRow,
-            Rule::IndexPhantomRow,
-            Rule::IndexDuplicateRow,
-            Rule::IndexRowMismatch,
-            Rule::IndexTable,
-        ]
-        .into_iter()
-        .map(|rule| check_rule(fixture, rule))
-        .collect()
-    }
-
-    #[test]
-    fn indexes_and_task_folders_not_read_are_named_in_the_row_messages() {
-        // The stage index is a pipe and the root index lists a task whose folder is a link:
-        // each message says what is there and why it did not count.
-        let text = format!(
-            "{COUNTER}{}//- /INDEX.md\n{ROOT_HEADER}{}| 0009 | Evil | @ana | backlog | active | - | - |\n",
-            package("backlog/TASK-0001-a", ""),
-            "| 0001 | Task 0001 | @ana | backlog | active | - | - |\n",
-        );
-        let workspace = crate::ide::fixture::workspace_with_unread(
-            &text,
-            &[
-                ("backlog/INDEX.md", "a named pipe, not a regular file"),
-                ("backlog/TASK-0009-evil", "symbolic link not followed"),
-            ],
-        );
-        let diagnostics =
-            crate::ide::diagnostics::workspace_diagnostics(&workspace, &Default::default());
-        expect![[r#"
-            backlog/TASK-0001-a/0001-a.task.md:2:11 error `0001` TASK-0001 is in backlog but backlog/INDEX.md was not read (a named pipe, not a regular file), so nothing lists it
-            INDEX.md:4:3 error `0009` this row lists TASK-0009, but no task has that ID (`backlog/TASK-0009-evil` is there but was not read: symbolic link not followed); remove the row or move it to the right index
-        "#]]
-        .assert_eq(&crate::ide::fixture::render(
-            &workspace,
-            diagnostics.iter().filter(|d| {
-                matches!(d.rule, Rule::IndexMissingRow | Rule::IndexPhantomRow)
-            }),
-        ));
-    }
-
-    #[test]
-    fn consistent_indexes_are_clean() {
-        assert_eq!(all_index_rules(&fixture(ROOT_OK, STAGE_OK)), "");
-    }
-
-    #[test]
-    fn missing_rows_are_reported_on_the_card_and_the_root_header() {
-        let stage_rows = "| 0001 | Task 0001 | @ana | active | - | - |\n";
-        let root_rows = "| 0002 | Task 0002 | @ana | backlog | active | - | TASK-0001 |\n";
-        expect![[r#"
-            backlog/TASK-0001-a/0001-a.task.md:2:11 error `0001` TASK-0001 has no row in the root index INDEX.md
-              -> INDEX.md `| ID | Name | DRI | Stage | Status | Flags | Dependencies |` the root index
-            backlog/TASK-0002-b/0002-b.task.md:2:11 error `0002` TASK-0002 has no row in backlog/INDEX.md; add it to keep the index true
-            INDEX.md:3:1 error `| ID | Name | DRI | Stage | Status | Flags | Dependencies |` TASK-0001 (backlog) has no row in this index
-              -> backlog/TASK-0001-a/0001-a.task.md `0001` TASK-0001 is declared here
-        "#]]
-        .assert_eq(&check_rule(&fixture(root_rows, stage_rows), Rule::IndexMissingRow));
-    }
-
-    #[test]
-    fn phantom_rows_name_where_the_task_really_is() {
-        let fixture = format!(
-            "{}{}",
-            fixture(
-                ROOT_OK,
-                &format!("{STAGE_OK}| 0009 | Ghost | @ana | active | - | - |\n")
-            ),
-            package("next/TASK-0003-c", "")
-        )
-        .replace(
-            "| 0009 | Ghost",
-            "| 0003 | Task 0003 | @ana | active | - | - |\n| 0009 | Ghost",
-        );
-        expect![[r#"
-            backlog/INDEX.md:9:3 error `0003` this row lists TASK-0003, but no task in backlog has that ID (it is in next); remove the row or move it to the right index
-            backlog/INDEX.md:10:3 error `0009` this row lists TASK-0009, but no task in backlog has that ID; remove the row or move it to the right index
-        "#]]
-        .assert_eq(&check_rule(&fixture, Rule::IndexPhantomRow));
-    }
-
-    #[test]
-    fn duplicate_rows_point_at_the_first() {
-        let rows = format!("{STAGE_OK}| TASK-0001 | Task 0001 | @ana | active | - | - |\n");
-        expect![[r#"
-            backlog/INDEX.md:9:3 error `TASK-0001` TASK-0001 has more than one row in this index; keep one
-              -> backlog/INDEX.md `0001` the first row
-        "#]]
-        .assert_eq(&check_rule(&fixture(ROOT_OK, &rows), Rule::IndexDuplicateRow));
-    }
-
-    #[test]
-    fn mismatches_list_every_column_and_status_makes_it_an_error() {
-        let stage_rows = "| 0001 | Task 0001 | @ana | blocked | - | - |\n| 0002 | Old name | @bo | active | - | - |\n";
-        expect![[r#"
-            backlog/INDEX.md:7:1 error `| 0001 | Task 0001 | @ana | blocked | - | - |` the row for TASK-0001 disagrees with its card: Status is `blocked` here but `active` on the card
-              -> backlog/TASK-0001-a/0001-a.task.md `0001` TASK-0001's card
-            backlog/INDEX.md:8:1 warning `| 0002 | Old name | @bo | active | - | - |` the row for TASK-0002 disagrees with its card: Name is `Old name` here but `Task 0002` on the card; DRI is `@bo` here but `@ana` on the card; Dependencies are `-` here but `TASK-0001` on the card
-              -> backlog/TASK-0002-b/0002-b.task.md `0002` TASK-0002's card
-        "#]]
-        .assert_eq(&check_rule(&fixture(ROOT_OK, stage_rows), Rule::IndexRowMismatch));
-    }
-
-    #[test]
-    fn index_without_a_table_or_a_required_column() {
-        let fixture = format!(
-            "{COUNTER}{}//- /INDEX.md\n| ID | Name | DRI | Status |\n|---|---|---|---|\n| 0001 | Task 0001 | @ana | active |\n//- /backlog/INDEX.md\n# Backlog\n\nNothing here yet.\n",
-            package("backlog/TASK-0001-a", ""),
-        );
-        expect![[r#"
-            INDEX.md:1:1 error `| ID | Name | DRI | Status |` the task table lacks the column Stage
-            backlog/INDEX.md:1:1 error `# Backlog` backlog/INDEX.md has no task table; expected a markdown table with the columns | ID | Name | DRI | Status |
-        "#]]
-        .assert_eq(&check_rule(&fixture, Rule::IndexTable));
-    }
-
-    #[test]
-    fn the_inbox_template_row_shape_is_accepted() {
-        let fixture = format!(
-            "{COUNTER}{}//- /INDEX.md\n{ROOT_HEADER}| 0001 | Task 0001 | @ana | inbox | active | - | - |\n//- /inbox/INDEX.md\n{STAGE_HEADER}| 0001 | Task 0001 | @ana | inbox | - |\n",
-            package("inbox/TASK-0001-a", ""),
-        );
-        assert_eq!(all_index_rules(&fixture), "");
-        // The same short row with a wrong stage is caught.
-        let wrong = fixture.replace("| @ana | inbox | - |", "| @ana | next | - |");
-        assert!(
-            check_rule(&wrong, Rule::IndexRowMismatch).contains("Stage is `next` here but `inbox`")
-        );
-    }
-
-    /// The two backlog tasks listed by indexes that link their IDs, names and dependencies:
-    /// the root index to the cards, the stage index to the folders.
-    const LINKED_ROOT: &str = "\
-| [0001](backlog/TASK-0001-a/0001-a.task.md) | [Task 0001](backlog/TASK-0001-a/0001-a.task.md) | @ana | backlog | active | - | - |
-| [0002](backlog/TASK-0002-b/0002-b.task.md) | [Task 0002](backlog/TASK-0002-b/0002-b.task.md \"card\") | @ana | backlog | active | - | [TASK-0001](./backlog/TASK-0001-a/0001-a.task.md#goal) |
-";
-    const LINKED_STAGE: &str = "\
-| [0001](TASK-0001-a/) | [Task 0001](TASK-0001-a/) | @ana | active | - | - |
-| [0002](./TASK-0002-b) | [Task 0002](<TASK-0002-b/>) | @ana | active | - | [TASK-0001](../backlog/TASK-0001-a/), \\|\\| |
-";
-
-    fn all_rules_with_links(fixture: &str) -> String {
-        format!(
-            "{}{}",
-            all_index_rules(fixture),
-            check_rule(fixture, Rule::IndexBrokenLink)
-        )
-    }
-
-    #[test]
-    fn indexes_whose_cells_are_links_are_clean() {
-        let clean = fixture(LINKED_ROOT, LINKED_STAGE);
-        assert_eq!(all_rules_with_links(&clean), "");
-        // The link text is what the rules read: a wrong name in a link is still a mismatch.
-        let renamed = fixture(
-            &LINKED_ROOT.replace("[Task 0001]", "[Old name]"),
-            LINKED_STAGE,
-        );
-        expect![[r#"
-            INDEX.md:5:1 warning `| [0001](backlog/TASK-0001-a/0001-a.task.md) | [Old name](backlog/TASK-0001-a/0001-a.task.md) | @ana | backlog | active | - | - |` the row for TASK-0001 disagrees with its card: Name is `Old name` here but `Task 0001` on the card
-              -> backlog/TASK-0001-a/0001-a.task.md `0001` TASK-0001's card
-        "#]]
-        .assert_eq(&all_rules_with_links(&renamed));
-    }
-
-    #[test]
-    fn links_that_lead_elsewhere_are_broken() {
-        let root = LINKED_ROOT
-            .replace(
-                "[0001](backlog/TASK-0001-a/0001-a.task.md)",
-                "[0001](next/TASK-0001-a/0001-a.task.md)",
-            )
-            .replace(
-                "[TASK-0001](./backlog/TASK-0001-a/0001-a.task.md#goal)",
-                "[TASK-0001](./backlog/TASK-0002-b/0002-b.task.md#goal)",
-            );
-        let stage = LINKED_STAGE
-            .replace("[Task 0001](TASK-0001-a/)", "[Task 0001]()")
-            .replace("(../backlog/TASK-0001-a/)", "(../../TASK-0001-a/)")
-            // A URL cannot be followed from here, and a link naming no task is left to the
-            // dependency rules.
-            .replace(
-                "[0002](./TASK-0002-b)",
-                "[0002](https://forge.example/t/TASK-0002-b/)",
-            )
-            .replace("\\|\\|", "[TASK-0777](x.md)");
-        expect![[r#"
-            INDEX.md:5:10 warning `next/TASK-0001-a/0001-a.task.md` `next/TASK-0001-a/0001-a.task.md` is not where TASK-0001 is; link to `backlog/TASK-0001-a/0001-a.task.md`
-            INDEX.md:6:147 warning `./backlog/TASK-0002-b/0002-b.task.md#goal` `./backlog/TASK-0002-b/0002-b.task.md#goal` is not where TASK-0001 is; link to `./backlog/TASK-0001-a/0001-a.task.md#goal`
-            backlog/INDEX.md:7:26 warning `[Task 0001]()` this link to TASK-0001 leads nowhere; link to `TASK-0001-a/`
-            backlog/INDEX.md:8:112 warning `../../TASK-0001-a/` `../../TASK-0001-a/` is not where TASK-0001 is; link to `TASK-0001-a/`
-        "#]]
-        .assert_eq(&check_rule(&fixture(&root, &stage), Rule::IndexBrokenLink));
-        // Link texts are what the other rules read: only the one naming TASK-0777 is news.
-        expect![[r#"
-            backlog/INDEX.md:8:1 warning `| [0002](https://forge.example/t/TASK-0002-b/) | [Task 0002](<TASK-0002-b/>) | @ana | active | - | [TASK-0001](../../TASK-0001-a/), [TASK-0777](x.md) |` the row for TASK-0002 disagrees with its card: Dependencies are `TASK-0001, TASK-0777` here but `TASK-0001` on the card
-              -> backlog/TASK-0002-b/0002-b.task.md `0002` TASK-0002's card
-        "#]]
-        .assert_eq(&all_index_rules(&fixture(&root, &stage)));
-    }
-
-    #[test]
-    fn per_namespace_indexes_resolve_unqualified_ids() {
-        let fixture = format!(
-            "//- /fw/ID_COUNTER.txt\n0002\n{}//- /INDEX.md\n| Namespace | ID | Name | DRI | Stage | Status |\n|---|---|---|---|---|---|\n| FW | 0001 | Task FW-0001 | @ana | next | active |\n//- /fw/next/INDEX.md\n{STAGE_HEADER}| 0001 | Task FW-0001 | @ana | active | - | - |\n",
-            package("fw/next/TASK-FW-0001-a", ""),
-        );
-        assert_eq!(all_index_rules(&fixture), "");
-    }
-}
