@@ -7,6 +7,7 @@ pub mod graph;
 pub mod new;
 pub mod now;
 pub mod query;
+pub mod report;
 pub mod rules;
 pub mod transition;
 pub mod view_args;

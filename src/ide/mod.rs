@@ -16,6 +16,7 @@ pub mod new_task;
 pub mod now;
 pub mod projection;
 pub mod query;
+pub mod report;
 pub mod source_change;
 pub mod symbols;
 pub mod task_of_position;
