@@ -7,7 +7,8 @@ use serde_json::Value;
 use crate::db::timeline::Span;
 use crate::ide::query::{QueryError, QueryRequest, answer};
 use crate::ide::report::{
-    Better, Context, DefaultPeriod, count, dates, duration, number, table, trend_row,
+    Context, DefaultPeriod, FEWER, MORE, SHORTER, count, dates, duration, table,
+    trend_table,
 };
 use crate::syntax::task_id::parse_task_ref;
 use crate::syntax::time::format_rfc3339;
@@ -77,7 +78,7 @@ pub(super) fn render(context: &Context) -> Result<String, QueryError> {
         .map(|up| {
             vec![
                 up.blocker.clone(),
-                blocker_label(context, &up.blocker),
+                context.task_name(&up.blocker).unwrap_or_default(),
                 count(up.tasks.len(), "task"),
                 up.tasks.join(", "),
                 duration(up.hours),
@@ -149,15 +150,6 @@ fn upstream(blocked: &[&Value]) -> Vec<Upstream> {
     out
 }
 
-/// A blocker's name: the task's, or the text after `external:` and the like.
-fn blocker_label(context: &Context, blocker: &str) -> String {
-    context.task_name(blocker).unwrap_or_else(|| {
-        blocker
-            .split_once(':')
-            .map_or(String::new(), |(_, detail)| detail.trim().to_string())
-    })
-}
-
 /// The period against the one before, from the ledgers' blocks.
 fn trend(context: &Context) -> String {
     let open_at =
@@ -176,44 +168,17 @@ fn trend(context: &Context) -> String {
     };
     let this = figures(context.period);
     let before = figures(context.previous);
-    let rows = vec![
-        trend_row(
-            "Tasks blocked at the end",
-            Some(this.0 as f64),
-            Some(before.0 as f64),
-            number,
-            Better::Lower,
-        ),
-        trend_row(
-            "Blocks started",
-            Some(this.1 as f64),
-            Some(before.1 as f64),
-            number,
-            Better::Lower,
-        ),
-        trend_row(
-            "Blocks lifted",
-            Some(this.2 as f64),
-            Some(before.2 as f64),
-            number,
-            Better::Higher,
-        ),
-        trend_row(
-            "Time blocked (all tasks)",
-            Some(this.3),
-            Some(before.3),
-            duration,
-            Better::Lower,
-        ),
+    let rows = [
+        ("Tasks blocked at the end", Some(this.0 as f64), Some(before.0 as f64), FEWER),
+        ("Blocks started", Some(this.1 as f64), Some(before.1 as f64), FEWER),
+        ("Blocks lifted", Some(this.2 as f64), Some(before.2 as f64), MORE),
+        ("Time blocked (all tasks)", Some(this.3), Some(before.3), SHORTER),
     ];
     format!(
         "## Trend\n\n{} (UTC) against {}, from the ledgers.\n\n{}\n",
         dates(context.period),
         dates(context.previous),
-        table(
-            &["Figure", "This period", "Previous period", "Change"],
-            &rows
-        )
+        trend_table(&rows)
     )
 }
 

@@ -365,21 +365,51 @@ pub fn change(
     format!("{arrow} {}{verdict}", show(delta.abs()))
 }
 
-/// A row of a "this period, previous period, change" table.
-pub fn trend_row(
-    figure: &str,
-    current: Option<f64>,
-    previous: Option<f64>,
+/// How a figure of a trend table is written, and which way it should move.
+#[derive(Clone, Copy)]
+pub struct Measure {
     show: fn(f64) -> String,
     better: Better,
-) -> Vec<String> {
-    let cell = |value: Option<f64>| value.map_or("–".to_string(), show);
-    vec![
-        figure.to_string(),
-        cell(current),
-        cell(previous),
-        change(current, previous, show, better),
-    ]
+}
+
+const fn measure(show: fn(f64) -> String, better: Better) -> Measure {
+    Measure { show, better }
+}
+
+/// A count neither better nor worse higher (arrivals, WIP).
+pub const COUNT: Measure = measure(number, Better::Neither);
+/// A count better higher (tasks closed).
+pub const MORE: Measure = measure(number, Better::Higher);
+/// A count better lower (rework events, blocks).
+pub const FEWER: Measure = measure(number, Better::Lower);
+/// A duration in hours, better shorter.
+pub const SHORTER: Measure = measure(duration, Better::Lower);
+/// A percentage better higher (SLO compliance, flow efficiency).
+pub const HIGHER_SHARE: Measure = measure(percent, Better::Higher);
+/// A percentage better lower (rework rate).
+pub const LOWER_SHARE: Measure = measure(percent, Better::Lower);
+
+/// One figure of a trend table: its name, this period's value, the previous period's.
+pub type Trend<'a> = (&'a str, Option<f64>, Option<f64>, Measure);
+
+/// The "figure, this period, previous period, change" table of `rows`.
+pub fn trend_table(rows: &[Trend]) -> String {
+    let rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|&(figure, current, previous, measure)| {
+            let cell = |value: Option<f64>| value.map_or("–".to_string(), measure.show);
+            vec![
+                figure.to_string(),
+                cell(current),
+                cell(previous),
+                change(current, previous, measure.show, measure.better),
+            ]
+        })
+        .collect();
+    table(
+        &["Figure", "This period", "Previous period", "Change"],
+        &rows,
+    )
 }
 
 /// A markdown table with padded columns (pipes in cells escaped, line breaks flattened);

@@ -9,7 +9,8 @@ use crate::db::timeline::{Span, Timeline, blocker_name};
 use crate::db::vocab::Stage;
 use crate::ide::query::{QueryError, QueryRequest, find};
 use crate::ide::report::{
-    Better, Context, DefaultPeriod, count, dates, duration, minute, number, table, trend_row,
+    COUNT, Context, DefaultPeriod, FEWER, SHORTER, count, dates, duration, minute, table,
+    trend_table,
 };
 use crate::syntax::time::parse_rfc3339;
 
@@ -66,37 +67,16 @@ pub(super) fn render(context: &Context) -> Result<String, QueryError> {
             .map(|(task, timeline)| displaced_by(context, task, timeline).len())
             .sum::<usize>() as f64
     };
-    let rows = vec![
-        trend_row(
-            "P0 tasks closed",
-            Some(this.len() as f64),
-            Some(before.len() as f64),
-            number,
-            Better::Neither,
-        ),
-        trend_row(
-            "Resolution time, mean",
-            mean_lead(&this),
-            mean_lead(&before),
-            duration,
-            Better::Lower,
-        ),
-        trend_row(
-            "Tasks displaced",
-            Some(displaced(&this)),
-            Some(displaced(&before)),
-            number,
-            Better::Lower,
-        ),
+    let rows = [
+        ("P0 tasks closed", Some(this.len() as f64), Some(before.len() as f64), COUNT),
+        ("Resolution time, mean", mean_lead(&this), mean_lead(&before), SHORTER),
+        ("Tasks displaced", Some(displaced(&this)), Some(displaced(&before)), FEWER),
     ];
     let mut out = format!(
         "# P0 postmortems: {}\n\nP0 tasks closed in the period (UTC), compared with {}.\n\n{}\n",
         dates(context.period),
         dates(context.previous),
-        table(
-            &["Figure", "This period", "Previous period", "Change"],
-            &rows
-        )
+        trend_table(&rows)
     );
     let open: Vec<Vec<String>> = context
         .trusted()
@@ -295,7 +275,7 @@ fn events_table(
             ));
         }
     }
-    rows.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+    rows.sort_by_key(|row| (row.0, row.1));
     let rows: Vec<Vec<String>> = rows.into_iter().map(|(_, _, row)| row).collect();
     format!(
         "{level} Timeline\n\n{}\n",

@@ -8,8 +8,8 @@ use crate::db::vocab::Stage;
 use crate::ide::query::QueryError;
 use crate::ide::report::p0::{displaced_by, is_p0};
 use crate::ide::report::{
-    Better, Context, DefaultPeriod, change, count, date, dates, duration, minute, number, percent,
-    table, trend_row,
+    Better, COUNT, Context, DefaultPeriod, FEWER, HIGHER_SHARE, LOWER_SHARE, MORE, SHORTER,
+    change, count, date, dates, duration, minute, table, trend_table,
 };
 use crate::syntax::time::format_rfc3339;
 use crate::syntax::wip_policy::SloDuration;
@@ -23,8 +23,6 @@ pub(super) const PERIOD: DefaultPeriod = DefaultPeriod::LastWeek;
 const ACTIONS_EACH: usize = 3;
 /// How many blockers the blocked-time table lists.
 const TOP_BLOCKERS: usize = 5;
-
-const HEADER: [&str; 4] = ["Figure", "This period", "Previous period", "Change"];
 
 pub(super) fn render(context: &Context) -> Result<String, QueryError> {
     let workspace = context.workspace;
@@ -76,37 +74,13 @@ fn counted(n: usize) -> Option<f64> {
 
 fn summary(context: &Context, this: &Metrics, before: &Metrics) -> String {
     let net = |m: &Metrics| m.arrival.count as f64 - m.throughput.count as f64;
-    let rows = vec![
-        trend_row(
-            "Tasks closed (throughput)",
-            counted(this.throughput.count),
-            counted(before.throughput.count),
-            number,
-            Better::Higher,
-        ),
-        trend_row(
-            "Tasks created (arrivals)",
-            counted(this.arrival.count),
-            counted(before.arrival.count),
-            number,
-            Better::Neither,
-        ),
-        trend_row(
-            "Net change (created − closed)",
-            Some(net(this)),
-            Some(net(before)),
-            number,
-            Better::Lower,
-        ),
-        trend_row(
-            "Work in progress at the end",
-            counted(this.wip.total),
-            counted(before.wip.total),
-            number,
-            Better::Neither,
-        ),
+    let rows = [
+        ("Tasks closed (throughput)", counted(this.throughput.count), counted(before.throughput.count), MORE),
+        ("Tasks created (arrivals)", counted(this.arrival.count), counted(before.arrival.count), COUNT),
+        ("Net change (created − closed)", Some(net(this)), Some(net(before)), FEWER),
+        ("Work in progress at the end", counted(this.wip.total), counted(before.wip.total), COUNT),
     ];
-    let mut out = format!("## Flow summary\n\n{}\n", table(&HEADER, &rows));
+    let mut out = format!("## Flow summary\n\n{}\n", trend_table(&rows));
     out += &match net(this) {
         n if n > 0.0 => format!(
             "More arrived than was finished: the system grew by {}.\n\n",
@@ -145,47 +119,17 @@ fn summary(context: &Context, this: &Metrics, before: &Metrics) -> String {
 }
 
 fn cycle_time(context: &Context, this: &Metrics, before: &Metrics) -> String {
-    let rows = vec![
-        trend_row(
-            "Lead time, mean",
-            this.lead_time_hours.mean,
-            before.lead_time_hours.mean,
-            duration,
-            Better::Lower,
-        ),
-        trend_row(
-            "Lead time, median",
-            this.lead_time_hours.median,
-            before.lead_time_hours.median,
-            duration,
-            Better::Lower,
-        ),
-        trend_row(
-            "Lead time, p95",
-            this.lead_time_hours.p95,
-            before.lead_time_hours.p95,
-            duration,
-            Better::Lower,
-        ),
-        trend_row(
-            "Blocked time per closed task, mean",
-            this.blocked_time_hours.mean,
-            before.blocked_time_hours.mean,
-            duration,
-            Better::Lower,
-        ),
-        trend_row(
-            "Flow efficiency, mean",
-            this.flow_efficiency_pct.mean,
-            before.flow_efficiency_pct.mean,
-            percent,
-            Better::Higher,
-        ),
+    let rows = [
+        ("Lead time, mean", this.lead_time_hours.mean, before.lead_time_hours.mean, SHORTER),
+        ("Lead time, median", this.lead_time_hours.median, before.lead_time_hours.median, SHORTER),
+        ("Lead time, p95", this.lead_time_hours.p95, before.lead_time_hours.p95, SHORTER),
+        ("Blocked time per closed task, mean", this.blocked_time_hours.mean, before.blocked_time_hours.mean, SHORTER),
+        ("Flow efficiency, mean", this.flow_efficiency_pct.mean, before.flow_efficiency_pct.mean, HIGHER_SHARE),
     ];
     let mut out = format!(
         "## Cycle time\n\nOver the {} closed in the period (creation to closing).\n\n{}\n",
         count(this.lead_time_hours.count, "task"),
-        table(&HEADER, &rows)
+        trend_table(&rows)
     );
     let policy = super::policy(context.workspace);
     let rows: Vec<Vec<String>> = this
@@ -239,21 +183,9 @@ fn cycle_time(context: &Context, this: &Metrics, before: &Metrics) -> String {
 }
 
 fn slo(context: &Context, this: &Metrics, before: &Metrics) -> String {
-    let rows = vec![
-        trend_row(
-            "SLO compliance",
-            this.slo.compliance_pct,
-            before.slo.compliance_pct,
-            percent,
-            Better::Higher,
-        ),
-        trend_row(
-            "Closed tasks measured",
-            counted(this.slo.measured),
-            counted(before.slo.measured),
-            number,
-            Better::Neither,
-        ),
+    let rows = [
+        ("SLO compliance", this.slo.compliance_pct, before.slo.compliance_pct, HIGHER_SHARE),
+        ("Closed tasks measured", counted(this.slo.measured), counted(before.slo.measured), COUNT),
     ];
     let misses: Vec<Vec<String>> = this
         .slo
@@ -272,29 +204,17 @@ fn slo(context: &Context, this: &Metrics, before: &Metrics) -> String {
     format!(
         "## SLO compliance\n\nA closed task complies when every stay with a target ended within \
          it.\n\n{}\n### Misses\n\n{}\n",
-        table(&HEADER, &rows),
+        trend_table(&rows),
         table(&["Task", "Name", "Stage", "Time", "Target"], &misses)
     )
 }
 
 fn quality(context: &Context, this: &Metrics, before: &Metrics) -> String {
-    let rows = vec![
-        trend_row(
-            "Rework rate (events per closed task)",
-            this.rework.rate_pct,
-            before.rework.rate_pct,
-            percent,
-            Better::Lower,
-        ),
-        trend_row(
-            "Rework events",
-            counted(this.rework.events),
-            counted(before.rework.events),
-            number,
-            Better::Lower,
-        ),
+    let rows = [
+        ("Rework rate (events per closed task)", this.rework.rate_pct, before.rework.rate_pct, LOWER_SHARE),
+        ("Rework events", counted(this.rework.events), counted(before.rework.events), FEWER),
     ];
-    let mut out = format!("## Quality\n\n{}\n", table(&HEADER, &rows));
+    let mut out = format!("## Quality\n\n{}\n", trend_table(&rows));
     let mut rework = Vec::new();
     for (task, timeline) in context.trusted() {
         for event in timeline
@@ -384,23 +304,11 @@ fn blockers(context: &Context, this: &Metrics, before: &Metrics) -> (String, Opt
     }
     blocked.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
     let total = |m: &Metrics| m.blocker_impact.iter().map(|b| b.blocked_hours).sum::<f64>();
-    let rows = vec![
-        trend_row(
-            "Tasks blocked at the end",
-            counted(blocked.len()),
-            counted(blocked_before),
-            number,
-            Better::Lower,
-        ),
-        trend_row(
-            "Time blocked in the period (all tasks)",
-            Some(total(this)),
-            Some(total(before)),
-            duration,
-            Better::Lower,
-        ),
+    let rows = [
+        ("Tasks blocked at the end", counted(blocked.len()), counted(blocked_before), FEWER),
+        ("Time blocked in the period (all tasks)", Some(total(this)), Some(total(before)), SHORTER),
     ];
-    let mut out = format!("## Blockers\n\n{}\n", table(&HEADER, &rows));
+    let mut out = format!("## Blockers\n\n{}\n", trend_table(&rows));
     let longest = blocked
         .first()
         .map(|(_, row)| format!("Longest blocked: {} ({}).\n\n", row[0], row[4]));
