@@ -14,8 +14,8 @@ use crate::ide::report::{
 };
 use crate::syntax::time::parse_rfc3339;
 
-pub(super) const ABOUT: &str = "postmortems of the P0 tasks closed in the last 28 days, or \
-                                of one with --task ID";
+pub(super) const ABOUT: &str =
+    "a postmortem of each P0 task closed in the last 28 days (--task ID: of one)";
 pub(super) const PERIOD: DefaultPeriod = DefaultPeriod::Days(28);
 
 /// Card headings whose sections the postmortem quotes.
