@@ -28,7 +28,15 @@ pub const LINK_NOT_FOLLOWED: &str =
 
 /// Lists and reads one tasks root.
 pub fn load_root(root: &Path) -> RootInput {
-    let (mut input, wanted) = list_below(root, "");
+    load_root_only(root, |_| true)
+}
+
+/// Lists one tasks root and reads only the files whose name `keep` accepts (of those the
+/// model reads at all): a command that needs part of the model (the flow engine's, see
+/// `db::layout::read_by_flow`) skips the reading of the rest.
+pub fn load_root_only(root: &Path, keep: fn(&str) -> bool) -> RootInput {
+    let (mut input, mut wanted) = list_below(root, "");
+    wanted.retain(|rel| keep(rel.rsplit('/').next().unwrap_or(rel)));
     let (files, problems) = read_parallel(root, wanted);
     input.files = files;
     input.problems.extend(problems);

@@ -2,7 +2,9 @@
 
 use std::process::ExitCode;
 
-use flowos_lsp::cli::{self, board, check, graph, new, now, query, rename, rules, transition};
+use flowos_lsp::cli::{
+    self, board, check, graph, new, now, query, rename, report, rules, transition,
+};
 
 const USAGE: &str = "\
 usage: flowos-lsp [--stdio | serve]   serve the Language Server Protocol over stdio
@@ -13,6 +15,7 @@ usage: flowos-lsp [--stdio | serve]   serve the Language Server Protocol over st
        flowos-lsp rename <TASK-ID> \"<new name>\" [PATH] [--user @name] [--dry-run]
        flowos-lsp rules [NAME]   list every diagnostic rule, or print one rule's documentation
        flowos-lsp query <QUERY> [ARG] [PATH] [--format table|json|csv]   ask the tasks and ledgers (SPEC §9)
+       flowos-lsp report weekly|blockers|p0|rework|learning [PATH] [--now RFC3339] [--week YYYY-Www]   flow reports in markdown (SPEC §9)
        flowos-lsp graph [PATH] [--format dot|mermaid] [--from ID] [--depth N]   the dependency graph
        flowos-lsp now [PATH] [--now RFC3339] [--color auto|always|never]   the Now view
        flowos-lsp board [PATH] [-o FILE] [--now RFC3339]   the board as one HTML file
@@ -36,6 +39,12 @@ fn main() -> ExitCode {
         Some("rename") => subcommand(&args[1..], rename::parse_args, rename::run, rename::USAGE),
         Some("rules") => subcommand(&args[1..], rules::parse_args, rules::run, rules::USAGE),
         Some("query") => subcommand(&args[1..], query::parse_args, query::run, query::USAGE),
+        Some("report") => subcommand(
+            &args[1..],
+            report::parse_args,
+            report::run,
+            &report::usage(),
+        ),
         Some("board") => subcommand(&args[1..], board::parse_args, board::run, board::USAGE),
         Some("now") => subcommand(&args[1..], now::parse_args, now::run, now::USAGE),
         Some("graph") => subcommand(&args[1..], graph::parse_args, graph::run, graph::USAGE),

@@ -35,6 +35,7 @@ use flowos_lsp::ide::hover::hover;
 use flowos_lsp::ide::inlay_hints::inlay_hints;
 use flowos_lsp::ide::navigation::{goto_definition, references};
 use flowos_lsp::ide::projection::project;
+use flowos_lsp::ide::report::{Report, ReportRequest, render};
 use flowos_lsp::ide::source_change::{FileChange, SourceChange, apply_edits};
 use flowos_lsp::ide::symbols::{Symbol, document_symbols, workspace_symbols};
 use flowos_lsp::ide::transitions::{offers, plan};
@@ -868,7 +869,8 @@ fn check_workspace(workspace: &Workspace, fuzzed: FileId, probe: usize) {
 }
 
 /// The flow engine (SPEC §9) on whatever the ledgers hold: every duration it reports is
-/// non-negative, every efficiency a percentage, and it counts no more tasks than there are.
+/// non-negative, every efficiency a percentage, it counts no more tasks than there are, and
+/// every report renders.
 fn check_flow(workspace: &Workspace) {
     let tasks: Vec<TaskIdx> = (0..workspace.tasks.len() as u32).map(TaskIdx).collect();
     for &idx in &tasks {
@@ -894,6 +896,18 @@ fn check_flow(workspace: &Workspace) {
     assert!(figures.throughput.count <= tasks.len() && figures.wip.total <= tasks.len());
     assert!(figures.skipped.len() <= tasks.len());
     assert!(figures.blocker_impact.iter().all(|b| b.blocked_hours > 0.0));
+    // Every report is written whatever the ledgers hold, each a markdown document.
+    for &report in Report::ALL {
+        let request = ReportRequest {
+            report,
+            week: None,
+            since: None,
+            until: None,
+            task: None,
+        };
+        let text = render(workspace, &request, NOW).expect("a report needs no more than a tree");
+        assert!(text.starts_with("# "), "{}: {text}", report.name());
+    }
 }
 
 fn check_diagnostic(texts: &[Text], diagnostic: &Diagnostic) {

@@ -8,6 +8,7 @@ pub mod new;
 pub mod now;
 pub mod query;
 pub mod rename;
+pub mod report;
 pub mod rules;
 pub mod transition;
 pub mod view_args;

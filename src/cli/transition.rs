@@ -196,7 +196,6 @@ pub fn load_task(
     }
 }
 
-
 /// The dry run's report: every ledger line to append, every line a rewrite changes, every
 /// move.
 pub fn describe(

@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 
 use crate::apply;
 use crate::cli::{EXIT_ERRORS, EXIT_USAGE};
-use crate::db::Workspace;
+use crate::db::layout::read_by_flow;
+use crate::db::{RootInput, Workspace};
 use crate::loader;
 use crate::roots;
 
@@ -55,13 +56,35 @@ pub fn find_roots(
 /// Reads `roots`, reporting unreadable files on `err` (paths shown relative to `base`).
 pub fn load_roots(base: &Path, roots: &[PathBuf], err: &mut dyn Write) -> Workspace {
     let inputs: Vec<_> = roots.iter().map(|root| loader::load_root(root)).collect();
-    for input in &inputs {
+    report_problems(base, &inputs, err);
+    Workspace::build(inputs)
+}
+
+/// Writes what could not be read on `err` (paths shown relative to `base`).
+fn report_problems(base: &Path, inputs: &[RootInput], err: &mut dyn Write) {
+    for input in inputs {
         for problem in &input.problems {
             let path = display_path(base, &input.path.join(&problem.rel));
             let _ = writeln!(err, "flowos-lsp: {path}: {}", problem.message);
         }
     }
-    Workspace::build(inputs)
+}
+
+/// The part of the model the flow engine's commands (`query`, `report`) read: the files
+/// `read_by_flow` names, without the mention index. What they answer is the same as from
+/// the whole model (tests/queries.rs compares them with the server's `flowos.query`).
+pub fn load_flow_workspace(
+    base: &Path,
+    tasks_root: Option<&Path>,
+    err: &mut dyn Write,
+) -> Result<Workspace, i32> {
+    let roots = find_roots(base, tasks_root, err)?;
+    let inputs: Vec<_> = roots
+        .iter()
+        .map(|root| loader::load_root_only(root, read_by_flow))
+        .collect();
+    report_problems(base, &inputs, err);
+    Ok(Workspace::build_for_flow(inputs))
 }
 
 /// Finds the tasks roots for `base` (see [`find_roots`]) and reads them.

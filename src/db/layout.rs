@@ -51,6 +51,17 @@ pub fn is_interesting_name(name: &str) -> bool {
         || is_counter_name(name)
 }
 
+/// Whether the flow engine (queries, metrics, reports) reads a file of this name: cards for
+/// where tasks are now, ledgers for their history, the policy for limits and SLOs, and what
+/// places tasks in namespaces. Contexts, learning files, card versions and indexes add
+/// nothing to its answers.
+pub fn read_by_flow(name: &str) -> bool {
+    matches!(package_role(name), FileRole::Card | FileRole::Ledger)
+        || name == "NAMESPACES.yaml"
+        || name == "wip.policy.md"
+        || is_counter_name(name)
+}
+
 fn is_counter_name(name: &str) -> bool {
     name == "ID_COUNTER.txt" || (name.starts_with("ID_COUNTER.") && name.ends_with(".txt"))
 }

@@ -362,15 +362,32 @@ impl Workspace {
         for (root_index, input) in inputs.into_iter().enumerate() {
             layout::add_root(&mut workspace, root_index, input);
         }
-        // `by_path` is already complete: every file went in through `push_file`.
-        workspace.file_task.reserve(workspace.files.len());
-        for (index, task) in workspace.tasks.iter().enumerate() {
-            for file in task.files() {
-                workspace.file_task.insert(file, TaskIdx(index as u32));
-            }
-        }
+        workspace.index_files();
         workspace.index_mentions();
         workspace
+    }
+
+    /// The model of the flow engine's commands (`query`, `report`): as [`Workspace::build`]
+    /// but without the mention index, which only the editor's features and the rules follow
+    /// (building it costs a scan of every file for task references).
+    pub fn build_for_flow(inputs: Vec<RootInput>) -> Workspace {
+        let mut workspace = Workspace::default();
+        for (root_index, input) in inputs.into_iter().enumerate() {
+            layout::add_root(&mut workspace, root_index, input);
+        }
+        workspace.index_files();
+        workspace
+    }
+
+    /// Fills the file-to-task index.
+    fn index_files(&mut self) {
+        // `by_path` is already complete: every file went in through `push_file`.
+        self.file_task.reserve(self.files.len());
+        for (index, task) in self.tasks.iter().enumerate() {
+            for file in task.files() {
+                self.file_task.insert(file, TaskIdx(index as u32));
+            }
+        }
     }
 
     /// Adds a file that does not exist on disk, for a diagnostic about its absence.

@@ -1,11 +1,13 @@
 //! The code lens at the top of each card: how many dependencies it has and how many are
 //! still open, how many tasks depend on it, and how long it has been in its stage against
-//! the stage's SLO: `depends on 3 (1 open) · 2 dependents · 4 days in backlog (SLO 7d)`.
+//! the stage's SLO, and how long it has been blocked when it has been:
+//! `depends on 3 (1 open) · 2 dependents · 4 days in backlog (SLO 7d) · 1d 12h blocked`.
 
 use crate::base::TextRange;
 use crate::db::flow::stage_entry;
+use crate::db::metrics::{task_figures, timeline_of};
 use crate::db::{FileId, Task, Workspace};
-use crate::ide::hover::{count, dependents, slo_part, task_of_card};
+use crate::ide::hover::{count, dependents, hours_text, slo_part, task_of_card};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CodeLens {
@@ -49,7 +51,16 @@ fn title(workspace: &Workspace, task: &Task, now: i64) -> String {
         // Without the entering event in the ledger there is nothing to measure from.
         None => format!("in {}", task.stage),
     });
+    if let Some(blocked) = blocked_hours(workspace, task, now).filter(|&hours| hours > 0.0) {
+        parts.push(format!("{} blocked", hours_text(blocked)));
+    }
     parts.join(" · ")
+}
+
+/// The task's time blocked over its life (SPEC §9), from a ledger that supports it.
+fn blocked_hours(workspace: &Workspace, task: &Task, now: i64) -> Option<f64> {
+    let timeline = timeline_of(workspace, task)?;
+    task_figures(Some(&timeline), now).blocked_hours
 }
 
 /// `depends on 3 (1 open, 1 missing)`: open means not yet in integration, learning or
@@ -172,6 +183,38 @@ mod tests {
             "2026-04-09T02:00:00Z",
             expect![[r#"
                 `---` no dependencies · no dependents · 1 day in next
+            "#]],
+        );
+    }
+
+    #[test]
+    fn time_blocked_is_added_when_there_was_any() {
+        // Started 8 April 20:00, blocked from 22:00 and still blocked at 9 April 02:00: 4 h.
+        let blocked = package("current/TASK-0003-c", "effort_estimate: S").replace(
+            "\"desc\":\"Created\"}\n",
+            "\"desc\":\"Created\"}\n\
+             {\"ts\":\"2026-04-08T20:00:00Z\",\"user\":\"@ana\",\"event\":\"started\",\"desc\":\"d\"}\n\
+             {\"ts\":\"2026-04-08T22:00:00Z\",\"user\":\"@ana\",\"event\":\"blocked\",\"desc\":\"d\",\"blocked_by\":\"external:keys\"}\n",
+        );
+        check(
+            &format!("{COUNTER}{blocked}"),
+            "current/TASK-0003-c/0003-c.task.md",
+            "2026-04-09T02:00:00Z",
+            expect![[r#"
+                `---` no dependencies · no dependents · 6h in current (SLO 2d) · 4h blocked
+            "#]],
+        );
+        // Unblocked at 23:30: 1.5 h, shown to the nearest hour.
+        let lifted = blocked.replace(
+            "\"blocked_by\":\"external:keys\"}\n",
+            "\"blocked_by\":\"external:keys\"}\n{\"ts\":\"2026-04-08T23:30:00Z\",\"user\":\"@ana\",\"event\":\"unblocked\",\"desc\":\"d\"}\n",
+        );
+        check(
+            &format!("{COUNTER}{lifted}"),
+            "current/TASK-0003-c/0003-c.task.md",
+            "2026-04-09T02:00:00Z",
+            expect![[r#"
+                `---` no dependencies · no dependents · 6h in current (SLO 2d) · 2h blocked
             "#]],
         );
     }

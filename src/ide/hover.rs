@@ -5,7 +5,9 @@
 use crate::base::TextRange;
 use crate::db::flow::stage_entry;
 use crate::db::mentions::MentionKind;
+use crate::db::metrics::{task_figures, timeline_of};
 use crate::db::slo::{duration, slo_policy, task_slo};
+use crate::db::timeline::Timeline;
 use crate::db::{FileId, Task, Workspace};
 use crate::syntax::ledger::LineKind;
 use crate::syntax::wip_policy::WipPolicy;
@@ -71,6 +73,9 @@ fn describe(workspace: &Workspace, task: &Task, now: i64) -> String {
     if let Some(time) = time_in_stage(workspace, task, now) {
         out.push_str(&format!("\n\n{time}"));
     }
+    if let Some(flow) = flow_line(workspace, task, now) {
+        out.push_str(&format!("\n\n{flow}"));
+    }
 
     let dependencies: Vec<String> = meta
         .depends_on
@@ -110,6 +115,47 @@ fn time_in_stage(workspace: &Workspace, task: &Task, now: i64) -> Option<String>
         text.push_str(&format!(" ({slo})"));
     }
     Some(text)
+}
+
+/// `lead time 7d 10h · blocked 2d · flow efficiency 73%` for a closed task, `in flight …`
+/// for an open one (SPEC §9's per-task figures, from the ledger); the reason when the ledger
+/// cannot support them; None without a ledger.
+fn flow_line(workspace: &Workspace, task: &Task, now: i64) -> Option<String> {
+    let timeline = timeline_of(workspace, task)?;
+    let figures = task_figures(Some(&timeline), now);
+    if let Some(reason) = figures.skipped {
+        return Some(format!("no flow figures: {reason}"));
+    }
+    let life = match (figures.lead_hours, figures.in_flight_hours) {
+        (Some(lead), _) => format!("lead time {}", hours_text(lead)),
+        (None, Some(open)) => format!("in flight {}", hours_text(open)),
+        // Canceled or split: its life ended without a lead time.
+        (None, None) => format!(
+            "{} after {}",
+            figures.state,
+            hours_text(life_hours(&timeline)?)
+        ),
+    };
+    let mut parts = vec![life];
+    parts.push(format!(
+        "blocked {}",
+        hours_text(figures.blocked_hours.unwrap_or(0.0))
+    ));
+    if let Some(efficiency) = figures.flow_efficiency_pct {
+        parts.push(format!("flow efficiency {}%", efficiency.round()));
+    }
+    Some(parts.join(" · "))
+}
+
+/// Creation to end, in hours, of a task whose life ended.
+fn life_hours(timeline: &Timeline) -> Option<f64> {
+    let (end, _) = timeline.ended?;
+    Some((end - timeline.created?) as f64 / 3600.0)
+}
+
+/// Hours as `2d 16h`, rounded to the hour (`0h` for none).
+pub(crate) fn hours_text(hours: f64) -> String {
+    duration(hours.round() as i64)
 }
 
 /// `SLO 7d` or `over SLO 7d` for a task `hours` into its stage; None when the task is not
@@ -285,7 +331,7 @@ mod tests {
         )
     }
 
-    const TARGET: &str = "**TASK-0002** · Login API\n\nstage `integration` · status `active` · DRI `@bo` · priority `P1` · effort `S`\n\nin integration for 2d 16h (over SLO 2d)\n\nno dependencies\n\n2 dependents\n\nlast events:\n- `2026-04-06T10:00:00Z` `implemented` Done at last\n- `2026-03-05T09:00:00Z` `started` Started\n- `2026-03-03T09:00:00Z` `verified` Verified\n";
+    const TARGET: &str = "**TASK-0002** · Login API\n\nstage `integration` · status `active` · DRI `@bo` · priority `P1` · effort `S`\n\nin integration for 2d 16h (over SLO 2d)\n\nin flight 37d 17h · blocked 0h · flow efficiency 100%\n\nno dependencies\n\n2 dependents\n\nlast events:\n- `2026-04-06T10:00:00Z` `implemented` Done at last\n- `2026-03-05T09:00:00Z` `started` Started\n- `2026-03-03T09:00:00Z` `verified` Verified\n";
 
     fn check_target(fixture: &str, hovered: &str) {
         let (workspace, file, offset) = workspace_at(fixture);
@@ -310,6 +356,8 @@ mod tests {
                 stage `integration` · status `active` · DRI `@bo` · priority `P1` · effort `S`
 
                 in integration for 2d 16h (over SLO 2d)
+
+                in flight 37d 17h · blocked 0h · flow efficiency 100%
 
                 no dependencies
 
@@ -366,6 +414,8 @@ mod tests {
 
                 stage `backlog` · status `active` · DRI `@ana` · priority — · effort —
 
+                in flight 37d 17h · blocked 0h · flow efficiency 100%
+
                 depends on TASK-0002 `integration`, TASK-0009 `missing`
 
                 no dependents
@@ -396,6 +446,91 @@ mod tests {
         );
     }
 
+    /// A package in `folder` whose ledger goes on after `created` with `events` (`ts`, event,
+    /// extra fields).
+    fn with_history(folder: &str, events: &[(&str, &str, &str)]) -> String {
+        let history: String = events
+            .iter()
+            .map(|(ts, event, extra)| {
+                format!("{{\"ts\":\"{ts}\",\"user\":\"@bo\",\"event\":\"{event}\",\"desc\":\"d\"{extra}}}\n")
+            })
+            .collect();
+        package(folder, "").replace(
+            "\"desc\":\"Created\"}\n",
+            &format!("\"desc\":\"Created\"}}\n{history}"),
+        )
+    }
+
+    #[test]
+    fn flow_figures_of_a_closed_task() {
+        // Created 2 March 09:00 (the package's `created`), closed 9 March 09:00: lead 168 h,
+        // 7d. Blocked 4 March 09:00 to 5 March 21:00: 36 h, 1d 12h. Paused 6 March 09:00 to
+        // 21:00: 12 h. Active 168 − 36 − 12 = 120 h; efficiency 120 / 168 = 71.4%.
+        let closed = with_history(
+            "archived/TASK-0004-d",
+            &[
+                ("2026-03-03T09:00:00Z", "started", ""),
+                (
+                    "2026-03-04T09:00:00Z",
+                    "blocked",
+                    ",\"blocked_by\":\"task:0002\"",
+                ),
+                ("2026-03-05T21:00:00Z", "unblocked", ""),
+                ("2026-03-06T09:00:00Z", "paused", ""),
+                ("2026-03-06T21:00:00Z", "resumed", ""),
+                ("2026-03-07T09:00:00Z", "implemented", ""),
+                ("2026-03-09T09:00:00Z", "closed", ""),
+            ],
+        );
+        let fixture = format!(
+            "{COUNTER}{}{closed}",
+            package("backlog/TASK-0001-a", "depends_on: [\"TASK-00$004\"]")
+        );
+        check(
+            &fixture,
+            expect![[r#"
+                `TASK-0004`
+                **TASK-0004** · Task 0004
+
+                stage `archived` · status `active` · DRI `@ana` · priority `P2` · effort `M`
+
+                in archived for 30d 17h
+
+                lead time 7d · blocked 1d 12h · flow efficiency 71%
+
+                no dependencies
+
+                1 dependent
+
+                last events:
+                - `2026-03-09T09:00:00Z` `closed` d
+                - `2026-03-07T09:00:00Z` `implemented` d
+                - `2026-03-06T21:00:00Z` `resumed` d
+            "#]],
+        );
+    }
+
+    #[test]
+    fn an_untrusted_ledger_gives_its_reason_instead_of_figures() {
+        // `started` is dated a day before `created`: the ledger cannot be measured.
+        let unordered = with_history(
+            "current/TASK-0004-d",
+            &[("2026-03-01T09:00:00Z", "started", "")],
+        );
+        let fixture = format!(
+            "{COUNTER}{}{unordered}",
+            package("backlog/TASK-0001-a", "depends_on: [\"TASK-00$004\"]")
+        );
+        let (workspace, file, offset) = workspace_at(&fixture);
+        let markdown = hover(&workspace, file, offset, now()).unwrap().markdown;
+        assert!(
+            markdown.contains(
+                "\n\nno flow figures: ledger line 2: `started` is dated before the event of line 1\n\n"
+            ),
+            "{markdown}"
+        );
+    }
+
     #[test]
     fn nothing_away_from_a_reference() {
         let fixture = fixture().replacen("Do the thing.", "Do $0the thing.", 1);
@@ -421,6 +556,8 @@ mod tests {
                 **TASK-FW-0002** · Task FW-0002
 
                 stage `backlog` · status `active` · DRI `@ana` · priority — · effort —
+
+                in flight 37d 17h · blocked 0h · flow efficiency 100%
 
                 no dependencies
 
@@ -448,6 +585,8 @@ mod tests {
                 **TASK-FW-0001** · Task FW-0001
 
                 stage `current` · status `active` · DRI `@ana` · priority `P0` · effort `L`
+
+                in flight 37d 17h · blocked 0h · flow efficiency 100%
 
                 depends on TASK-FW-0002 `backlog`, TASK-FW-0003 `missing`
 

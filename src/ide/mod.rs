@@ -20,6 +20,7 @@ pub mod now;
 pub mod projection;
 pub mod query;
 pub mod rename;
+pub mod report;
 pub mod rework;
 pub mod source_change;
 pub mod symbols;
