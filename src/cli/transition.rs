@@ -83,44 +83,15 @@ pub fn find_task(workspace: &Workspace, spelling: &str) -> Result<TaskIdx, Strin
 
 pub fn run(options: &TransitionOptions, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
     let base = options.path.clone().unwrap_or_else(|| PathBuf::from("."));
-    let mut workspace = match load_workspace(&base, options.tasks_root.as_deref(), err) {
+    let workspace = if options.dry_run || options.action == "list" {
+        load_workspace(&base, options.tasks_root.as_deref(), err)
+    } else {
+        load_recovered(&base, options.tasks_root.as_deref(), err)
+    };
+    let workspace = match workspace {
         Ok(workspace) => workspace,
         Err(code) => return code,
     };
-    // A transition a crash interrupted is finished (or discarded) before anything builds on
-    // its half-written state; the new one is then planned from the files as they became.
-    // (Temporary files are left to `check --fix`, whose sweep walks the whole root.)
-    if !options.dry_run && options.action != "list" {
-        let mut wrote = false;
-        for root in 0..workspace.roots.len() {
-            match apply::recover(&workspace, root, false) {
-                Ok(recovered) => {
-                    for line in recovered.describe(&workspace.roots[root].path) {
-                        let _ = writeln!(err, "flowos-lsp: {line}");
-                    }
-                    wrote |= recovered.wrote();
-                    if recovered.failed.is_some() {
-                        let _ = writeln!(
-                            err,
-                            "flowos-lsp: refused: a transition cannot build on one left half \
-                             done; nothing more was written"
-                        );
-                        return EXIT_ERRORS;
-                    }
-                }
-                Err(error) => {
-                    let _ = writeln!(err, "flowos-lsp: refused: {error}");
-                    return EXIT_ERRORS;
-                }
-            }
-        }
-        if wrote {
-            workspace = match load_workspace(&base, options.tasks_root.as_deref(), err) {
-                Ok(workspace) => workspace,
-                Err(code) => return code,
-            };
-        }
-    }
     let task = match find_task(&workspace, &options.task) {
         Ok(task) => task,
         Err(message) => {
@@ -185,6 +156,45 @@ pub fn run(options: &TransitionOptions, out: &mut dyn Write, err: &mut dyn Write
             EXIT_ERRORS
         }
     }
+}
+
+/// Reads the roots for a command that writes a transition (`transition`, `approve`): a
+/// transition a crash interrupted is finished (or discarded) first, before anything builds on
+/// its half-written state, and the roots are read again as it left them. (Temporary files
+/// are left to `check --fix`, whose sweep walks the whole root.) The error is the exit code.
+pub fn load_recovered(
+    base: &Path,
+    tasks_root: Option<&Path>,
+    err: &mut dyn Write,
+) -> Result<Workspace, i32> {
+    let workspace = load_workspace(base, tasks_root, err)?;
+    let mut wrote = false;
+    for root in 0..workspace.roots.len() {
+        match apply::recover(&workspace, root, false) {
+            Ok(recovered) => {
+                for line in recovered.describe(&workspace.roots[root].path) {
+                    let _ = writeln!(err, "flowos-lsp: {line}");
+                }
+                wrote |= recovered.wrote();
+                if recovered.failed.is_some() {
+                    let _ = writeln!(
+                        err,
+                        "flowos-lsp: refused: a transition cannot build on one left half \
+                         done; nothing more was written"
+                    );
+                    return Err(EXIT_ERRORS);
+                }
+            }
+            Err(error) => {
+                let _ = writeln!(err, "flowos-lsp: refused: {error}");
+                return Err(EXIT_ERRORS);
+            }
+        }
+    }
+    if wrote {
+        return load_workspace(base, tasks_root, err);
+    }
+    Ok(workspace)
 }
 
 /// The dry run's report: every ledger line to append, every line a rewrite changes, every

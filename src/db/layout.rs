@@ -21,6 +21,8 @@ pub enum FileRole {
     Context,
     Learning,
     Ledger,
+    /// `<id>.proposals.jsonl`: agents' proposals and people's decisions (append-only).
+    Proposals,
     StageIndex(Stage),
     RootIndex,
     NamespaceIndex,
@@ -65,6 +67,8 @@ pub fn package_role(name: &str) -> FileRole {
         FileRole::Context
     } else if name.ends_with(".ledger.jsonl") {
         FileRole::Ledger
+    } else if name.ends_with(".proposals.jsonl") {
+        FileRole::Proposals
     } else if name.ends_with(".learning.md") {
         FileRole::Learning
     } else {
@@ -395,6 +399,7 @@ fn assemble_task(
         context: pick(FileRole::Context),
         ledger: pick(FileRole::Ledger),
         learning: pick(FileRole::Learning),
+        proposals: pick(FileRole::Proposals),
         meta,
     })
 }

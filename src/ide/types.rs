@@ -114,6 +114,9 @@ rules! {
     UnknownNamespace => "unknown-namespace", Error, "A reference uses a namespace NAMESPACES.yaml does not declare.";
     InvalidEncoding => "invalid-encoding", Warning, "A file is not valid UTF-8; the bytes that are not were read as U+FFFD.";
     ResourceLimit => "resource-limit", Error, "A file, frontmatter block, line or YAML structure exceeds a safety cap; it was not (fully) analysed.";
+    PendingProposal => "pending-proposal", Info, "An agent's proposal for the task waits for a person to approve or reject it (stale when the task changed since).";
+    ProposalInvalid => "proposal-invalid", Error, "A proposals file line is not a valid proposal or decision record.";
+    ApprovalPolicy => "approval-policy", Error, "The approval gates in wip.policy.md cannot be read (an unknown action, or a malformed line).";
 }
 
 impl Rule {
@@ -167,6 +170,13 @@ pub enum FixData {
     MissingSection { title: &'static str },
     /// index-missing-row: the task and the index that lacks its row.
     MissingRow { task: TaskIdx, index: FileId },
+    /// pending-proposal: the task, the proposal's number, and whether the task changed since
+    /// it was made (a stale proposal can only be rejected).
+    Proposal {
+        task: TaskIdx,
+        number: u32,
+        stale: bool,
+    },
 }
 
 impl Diagnostic {

@@ -20,12 +20,17 @@ pub const NEW_TASK_COMMAND: &str = "flowos.newTask";
 /// The read-only query command (SPEC §9): answered from the live model by the server's
 /// handler, never run as a transaction.
 pub const QUERY_COMMAND: &str = "flowos.query";
-pub const COMMANDS: [&str; 5] = [
+/// pending-proposal's answers: approve (the change is made as the person acting) or reject.
+pub const APPROVE_COMMAND: &str = "flowos.approveProposal";
+pub const REJECT_COMMAND: &str = "flowos.rejectProposal";
+pub const COMMANDS: [&str; 7] = [
     TRANSITION_COMMAND,
     COMPLETE_COMMAND,
     CREATE_FILE_COMMAND,
     NEW_TASK_COMMAND,
     QUERY_COMMAND,
+    APPROVE_COMMAND,
+    REJECT_COMMAND,
 ];
 
 /// `flowos.transition` and `flowos.completeTransition`: a task (by root and ID), the action
@@ -93,6 +98,18 @@ impl TaskArgument {
             .map(|(path, _)| PathBuf::from(path))
             .collect()
     }
+}
+
+/// `flowos.approveProposal` and `flowos.rejectProposal`: the task (with the fingerprints of
+/// its card, ledger and proposals file as they were shown), the proposal's number, and for a
+/// rejection the reason (a client may ask for it itself; otherwise the server asks).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProposalArgument {
+    #[serde(flatten)]
+    pub task: TaskArgument,
+    pub proposal: u32,
+    #[serde(default)]
+    pub reason: Option<String>,
 }
 
 /// `flowos.createFile`, one per file: a quick fix that creates files, for clients that

@@ -1,12 +1,14 @@
 //! Parsers from text to positioned values: they never fail, never do IO, and report errors
 //! with byte ranges.
 
+pub mod approval_gates;
 pub mod card;
 mod cell_markup;
 pub mod index_table;
 pub mod ledger;
 pub mod limits;
 pub(crate) mod markdown_table;
+pub mod proposals;
 pub mod simple_yaml;
 pub mod task_id;
 pub mod time;
