@@ -243,6 +243,8 @@ impl Client {
                 Value::Array(vec![self.settings.clone(); count])
             }
             Some("window/showDocument") => json!({"success": true}),
+            // A person picks the first choice offered (Reject's reasons).
+            Some("window/showMessageRequest") => request["params"]["actions"][0].clone(),
             // The test applies the edit itself (and says so with didChange) when it matters.
             Some("workspace/applyEdit") => json!({"applied": true}),
             _ => Value::Null,
