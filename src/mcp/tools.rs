@@ -8,7 +8,6 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value, json};
 
-use crate::base::PositionEncoding;
 use crate::cli::transition::find_task;
 use crate::cli::workspace::{find_roots, load_roots};
 use crate::db::proposals::approval_gates;
@@ -113,38 +112,10 @@ impl Engine {
         }
     }
 
+    /// `check --format json`'s report, paths relative to the folder the server serves.
     fn check(&self, workspace: &Workspace) -> Value {
         let diagnostics = workspace_diagnostics(workspace, &self.config());
-        let items: Vec<Value> = diagnostics
-            .iter()
-            .map(|diagnostic| {
-                let file = workspace.file(diagnostic.file);
-                let at = file.line_index().line_col(
-                    &file.text,
-                    diagnostic.range.start as usize,
-                    PositionEncoding::Utf8,
-                );
-                json!({
-                    "file": file.rel,
-                    "line": at.line + 1,
-                    "column": at.col + 1,
-                    "severity": diagnostic.severity.name(),
-                    "rule": diagnostic.rule.name(),
-                    "message": diagnostic.message,
-                })
-            })
-            .collect();
-        let count = |severity: &str| {
-            items
-                .iter()
-                .filter(|item| item["severity"] == severity)
-                .count()
-        };
-        json!({
-            "errors": count("error"),
-            "warnings": count("warning"),
-            "diagnostics": items,
-        })
+        crate::cli::check::json_report(workspace, &self.base(), &diagnostics)
     }
 
     fn query(&self, workspace: &Workspace, arguments: &Map<String, Value>) -> ToolResult {
@@ -365,8 +336,9 @@ pub fn definitions() -> Vec<Value> {
     vec![
         tool(
             "check",
-            "Every diagnostic of the tasks root (SPEC §3), as check --format json reports them: \
-             file, line, column, severity, rule, message; with the error and warning counts.",
+            "Every diagnostic of the tasks root (SPEC §3), as `flowos-lsp check --format json` \
+             reports them: path, range (zero-based lines and UTF-16 characters), rule, \
+             severity, message, related locations; and the summary counts.",
             json!({}),
             &[],
             json!({}),
