@@ -85,9 +85,11 @@ fn parse(args: &[String], rejecting: bool) -> Result<DecisionOptions, String> {
     if rejecting && reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
         return Err("--reason says why the proposal is rejected".into());
     }
-    let mut config = Config::default();
-    config.now = now_at_the_edge(parsed.now)?;
-    config.user = acting_user(parsed.user.as_deref());
+    let config = Config {
+        now: now_at_the_edge(parsed.now)?,
+        user: acting_user(parsed.user.as_deref()),
+        ..Config::default()
+    };
     if config.user.is_none() {
         return Err("a decision records who made it: give --user or set FLOWOS_USER".into());
     }
@@ -232,7 +234,8 @@ pub fn run_reject(options: &DecisionOptions, out: &mut dyn Write, err: &mut dyn 
     let plan = crate::propose::decision_plan(&workspace, file, &line);
     match apply::run(&plan, &Options::from_env()) {
         Ok(_) => {
-            let _ = writeln!(out, "rejected; recorded in {}", workspace.file(file).rel);
+            let path = &workspace.file(file).path;
+            let _ = writeln!(out, "rejected; recorded in {}", display_path(&base, path));
             EXIT_CLEAN
         }
         Err(error) => {

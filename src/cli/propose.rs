@@ -72,8 +72,10 @@ pub fn parse_args(args: &[String]) -> Result<ProposeOptions, String> {
         .map(|by| by.trim().to_string())
         .filter(|by| !by.is_empty())
         .ok_or("--by names the agent proposing")?;
-    let mut config = Config::default();
-    config.now = now_at_the_edge(parsed.now)?;
+    let config = Config {
+        now: now_at_the_edge(parsed.now)?,
+        ..Config::default()
+    };
     Ok(ProposeOptions {
         task,
         proposed: Some(parse_proposed(&what)),

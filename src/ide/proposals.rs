@@ -48,15 +48,15 @@ pub struct Refusal {
 }
 
 impl Refusal {
-    fn validation(task: &str, check: &'static str, reason: String, remediation: &str) -> Refusal {
-        Refusal {
+    fn validation(task: &str, check: &'static str, reason: String, remediation: &str) -> Refused {
+        Box::new(Refusal {
             error: "validation_failed",
             task_id: task.to_string(),
             check,
             reason,
             remediation: remediation.to_string(),
             missing_dependency: None,
-        }
+        })
     }
 
     /// The contract's error record.
@@ -81,6 +81,9 @@ impl std::fmt::Display for Refusal {
     }
 }
 
+/// A refusal, boxed: results carry it on the rare path only.
+pub type Refused = Box<Refusal>;
+
 /// A proposal ready to be appended to the task's proposals file.
 #[derive(Clone, Debug, PartialEq)]
 pub struct NewProposal {
@@ -103,7 +106,7 @@ pub fn propose(
     note: Option<&str>,
     requires_human_approval: bool,
     config: &Config,
-) -> Result<NewProposal, Refusal> {
+) -> Result<NewProposal, Refused> {
     let task = workspace.task(task_idx);
     let id = task.id.to_string();
     if by.trim().is_empty() {
@@ -267,7 +270,7 @@ fn plan_edit(
     value: &Value,
     user: &str,
     config: &Config,
-) -> Result<EditPlan, Refusal> {
+) -> Result<EditPlan, Refused> {
     let task = workspace.task(task_idx);
     let id = task.id.to_string();
     let invalid = |reason: String| {
@@ -362,14 +365,14 @@ fn plan_edit(
                     return Err(invalid(format!("{id} cannot depend on itself")));
                 }
                 if workspace.lookup_in(task.root, &target).is_none() {
-                    return Err(Refusal {
+                    return Err(Box::new(Refusal {
                         error: "dependency_unmet",
                         task_id: id.clone(),
                         check: "dependencies_exist",
                         reason: format!("no task {target} in this tasks root"),
                         remediation: "propose only tasks that exist".to_string(),
                         missing_dependency: Some(target.to_string()),
-                    });
+                    }));
                 }
                 if !wanted.contains(&target) {
                     wanted.push(target);
@@ -486,11 +489,11 @@ pub struct Approved {
 }
 
 /// The pending proposal `number` of the task (the only pending one when None).
-pub fn pending_proposal<'w>(
-    workspace: &'w Workspace,
+pub fn pending_proposal(
+    workspace: &Workspace,
     task_idx: TaskIdx,
     number: Option<u32>,
-) -> Result<&'w Proposal, Refusal> {
+) -> Result<&Proposal, Refused> {
     let task = workspace.task(task_idx);
     let id = task.id.to_string();
     let none = |reason: String| {
@@ -543,7 +546,7 @@ pub fn approve(
     task_idx: TaskIdx,
     number: Option<u32>,
     config: &Config,
-) -> Result<Approved, Refusal> {
+) -> Result<Approved, Refused> {
     let task = workspace.task(task_idx);
     let id = task.id.to_string();
     let proposal = pending_proposal(workspace, task_idx, number)?;
@@ -654,7 +657,7 @@ pub fn reject(
     number: Option<u32>,
     reason: &str,
     config: &Config,
-) -> Result<(FileId, String), Refusal> {
+) -> Result<(FileId, String), Refused> {
     let task = workspace.task(task_idx);
     let id = task.id.to_string();
     let proposal = pending_proposal(workspace, task_idx, number)?;
@@ -816,7 +819,7 @@ pub fn draft(
     by: &str,
     note: Option<&str>,
     config: &Config,
-) -> Result<(u32, Value), Refusal> {
+) -> Result<(u32, Value), Refused> {
     let refuse = |check, reason: String| {
         Refusal::validation(
             "",

@@ -7,6 +7,7 @@
 
 mod tools;
 
+use std::io::Write;
 use std::path::PathBuf;
 
 use rmcp::model::{
@@ -35,7 +36,8 @@ pub fn run(args: &[String]) -> i32 {
     let engine = match parse_args(args) {
         Ok(engine) => engine,
         Err(message) if message.is_empty() => {
-            println!("{USAGE}");
+            // A closed pipe (`| head`) is not a failure.
+            let _ = writeln!(std::io::stdout(), "{USAGE}");
             return EXIT_CLEAN;
         }
         Err(message) => {
