@@ -522,3 +522,58 @@ fn reject_in_the_editor_asks_why_and_records_the_answer() {
     let ledger = std::fs::read_to_string(ledger_path(&root, "current", 1)).unwrap();
     assert_eq!(ledger.lines().count(), 4);
 }
+
+#[test]
+fn a_task_draft_becomes_a_task_when_a_person_approves_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = workspace(dir.path());
+    // What the MCP tool new_task_draft records (README, "Working with agents").
+    std::fs::write(
+        root.join("drafts.proposals.jsonl"),
+        "{\"type\":\"task_draft\",\"proposal\":1,\"ts\":\"2026-11-20T11:00:00Z\",\"proposed_by\":\"agent-7\",\"name\":\"Export rides as CSV\",\"requires_human_approval\":true}\n\
+         {\"type\":\"task_draft\",\"proposal\":2,\"ts\":\"2026-11-20T11:05:00Z\",\"proposed_by\":\"agent-7\",\"name\":\"Rewrite everything\",\"requires_human_approval\":true}\n",
+    )
+    .unwrap();
+    let listed: Value = serde_json::from_slice(
+        &run(&["query", "proposals", "--format", "json"], dir.path()).stdout,
+    )
+    .unwrap();
+    let rows = listed["results"].as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0]["id"], Value::Null);
+    assert_eq!(rows[0]["proposes"], "new task \"Export rides as CSV\"");
+
+    let approved = run(&["approve", "--draft", "1", "--user", "@kim"], dir.path());
+    assert!(approved.status.success(), "{approved:?}");
+    // The staged counter stood at 4, so the new task is TASK-0004, in the inbox.
+    assert!(
+        text(&approved.stdout).starts_with("approved: created TASK-0004 \"Export rides as CSV\"")
+    );
+    assert!(root.join("inbox/TASK-0004-export-rides-as-csv").is_dir());
+    let rejected = run(
+        &[
+            "reject",
+            "--draft",
+            "2",
+            "--reason",
+            "too big; split it",
+            "--user",
+            "@kim",
+        ],
+        dir.path(),
+    );
+    assert!(rejected.status.success(), "{rejected:?}");
+    let drafts = std::fs::read_to_string(root.join("drafts.proposals.jsonl")).unwrap();
+    let decisions: Vec<Value> = drafts
+        .lines()
+        .skip(2)
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert_eq!(decisions.len(), 2);
+    assert_eq!(decisions[0]["type"], "approval");
+    assert_eq!(decisions[0]["task_id"], "TASK-0004");
+    assert_eq!(decisions[1]["type"], "rejection");
+    assert_eq!(decisions[1]["reason"], "too big; split it");
+    let check = text(&run(&["check"], dir.path()).stdout);
+    assert!(!check.contains("proposal-invalid"), "{check}");
+}

@@ -15,7 +15,7 @@ use crate::cli::{
     now_at_the_edge,
 };
 use crate::db::{TaskIdx, Workspace};
-use crate::ide::proposals::{approve, reject};
+use crate::ide::proposals::{approve, draft_decision, pending_draft, reject};
 use crate::ide::types::Config;
 use crate::transaction::Options;
 
@@ -23,18 +23,21 @@ pub const APPROVE_USAGE: &str = "\
 usage: flowos-lsp approve <TASK-ID> [--proposal N] [PATH] [--user @name] [--tasks-root DIR]
                           [--now RFC3339]
        flowos-lsp approve --auto [PATH] --user @name
+       flowos-lsp approve --draft N [PATH] --user @name
 
 Approves an agent's pending proposal (the only one, or number N) as --user (else
 FLOWOS_USER): the transition or the frontmatter edit is made as `transition` makes it, its
 ledger events carrying `proposed_by` and `approved_by`, and the approval is recorded in the
 proposals file. A proposal whose task changed since it was made is stale and refused: reject
 it and propose again. --auto approves every pending proposal the approval gates of
-wip.policy.md mark `auto` (README, \"Working with agents\").
+wip.policy.md mark `auto` (README, \"Working with agents\"). --draft N creates the task an
+agent drafted (`new` as --user) and records the approval with the new task's ID.
 Exit status: 0 done, 1 refused (nothing written), 2 usage or I/O failure.";
 
 pub const REJECT_USAGE: &str = "\
 usage: flowos-lsp reject <TASK-ID> [--proposal N] --reason TEXT [PATH] [--user @name]
                          [--tasks-root DIR] [--now RFC3339]
+       flowos-lsp reject --draft N --reason TEXT [PATH] [--user @name]
 
 Rejects an agent's pending proposal (stale or not), recording who and why in the proposals
 file. Nothing else is written.
@@ -47,6 +50,8 @@ pub struct DecisionOptions {
     pub proposal: Option<u32>,
     pub reason: Option<String>,
     pub auto: bool,
+    /// `--draft N`: a task draft of the root's drafts file instead of a task's proposal.
+    pub draft: Option<u32>,
     pub path: Option<PathBuf>,
     pub tasks_root: Option<PathBuf>,
     pub config: Config,
@@ -56,18 +61,18 @@ fn parse(args: &[String], rejecting: bool) -> Result<DecisionOptions, String> {
     let mut proposal = None;
     let mut reason = None;
     let mut auto = false;
+    let mut draft = None;
+    let number = |flag: &str, text: String| {
+        text.trim()
+            .parse::<u32>()
+            .ok()
+            .filter(|&n| n > 0)
+            .ok_or_else(|| format!("{flag} takes a number from 1, not `{text}`"))
+    };
     let parsed = WriterArgs::parse(args, |flag, cursor| {
         match flag {
-            "--proposal" => {
-                let text = cursor.value("--proposal")?;
-                proposal = Some(
-                    text.trim()
-                        .parse::<u32>()
-                        .ok()
-                        .filter(|&n| n > 0)
-                        .ok_or_else(|| format!("--proposal takes a number from 1, not `{text}`"))?,
-                );
-            }
+            "--proposal" => proposal = Some(number(flag, cursor.value(flag)?)?),
+            "--draft" => draft = Some(number(flag, cursor.value(flag)?)?),
             "--reason" if rejecting => reason = Some(cursor.value("--reason")?),
             "--auto" if !rejecting => auto = true,
             _ => return Ok(false),
@@ -75,7 +80,7 @@ fn parse(args: &[String], rejecting: bool) -> Result<DecisionOptions, String> {
         Ok(true)
     })?;
     let mut positional = parsed.positional.into_iter();
-    let task = if auto {
+    let task = if auto || draft.is_some() {
         None
     } else {
         Some(positional.next().ok_or("give the task's ID")?)
@@ -98,6 +103,7 @@ fn parse(args: &[String], rejecting: bool) -> Result<DecisionOptions, String> {
         proposal,
         reason,
         auto,
+        draft,
         path,
         tasks_root: parsed.tasks_root,
         config,
@@ -114,6 +120,9 @@ pub fn parse_reject(args: &[String]) -> Result<DecisionOptions, String> {
 
 pub fn run_approve(options: &DecisionOptions, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
     let base = options.path.clone().unwrap_or_else(|| PathBuf::from("."));
+    if let Some(number) = options.draft {
+        return approve_draft(options, number, &base, out, err);
+    }
     let workspace = match load_recovered(&base, options.tasks_root.as_deref(), err) {
         Ok(workspace) => workspace,
         Err(code) => return code,
@@ -219,12 +228,21 @@ pub fn run_reject(options: &DecisionOptions, out: &mut dyn Write, err: &mut dyn 
         Ok(workspace) => workspace,
         Err(code) => return code,
     };
-    let task = match task_of(&workspace, options, err) {
-        Ok(task) => task,
-        Err(code) => return code,
-    };
     let reason = options.reason.as_deref().unwrap_or_default();
-    let (file, line) = match reject(&workspace, task, options.proposal, reason, &options.config) {
+    let decided = match options.draft {
+        Some(number) => pending_draft(&workspace, 0, Some(number)).and_then(|draft| {
+            draft_decision(&workspace, &draft, Err(reason), &options.config)
+                .map(|line| (draft.file, line))
+        }),
+        None => {
+            let task = match task_of(&workspace, options, err) {
+                Ok(task) => task,
+                Err(code) => return code,
+            };
+            reject(&workspace, task, options.proposal, reason, &options.config)
+        }
+    };
+    let (file, line) = match decided {
         Ok(decision) => decision,
         Err(refusal) => {
             let _ = writeln!(err, "flowos-lsp: refused: {}", refusal.reason);
@@ -245,6 +263,77 @@ pub fn run_reject(options: &DecisionOptions, out: &mut dyn Write, err: &mut dyn 
             } else {
                 EXIT_ERRORS
             }
+        }
+    }
+}
+
+/// Creates the task an agent drafted (WF1, as `new` does, by the approving person), then
+/// records the approval, naming the new task, in the drafts file: two transactions, since
+/// the creation reserves its ID under the root's lock first. A failure between them leaves
+/// the task created and the draft pending, which `reject --draft` then closes.
+fn approve_draft(
+    options: &DecisionOptions,
+    number: u32,
+    base: &std::path::Path,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> i32 {
+    let load = |err: &mut dyn Write| load_recovered(base, options.tasks_root.as_deref(), err);
+    let workspace = match load(err) {
+        Ok(workspace) => workspace,
+        Err(code) => return code,
+    };
+    let draft = match pending_draft(&workspace, 0, Some(number)) {
+        Ok(draft) => draft,
+        Err(refusal) => {
+            let _ = writeln!(err, "flowos-lsp: refused: {}", refusal.reason);
+            return EXIT_ERRORS;
+        }
+    };
+    let config = &options.config;
+    let user = config.user.as_deref().unwrap_or_default();
+    let created = match apply::create_task(
+        &workspace,
+        0,
+        &draft.name,
+        draft.namespace.as_deref(),
+        user,
+        config.now,
+    ) {
+        Ok(created) => created,
+        Err(failure) => {
+            let _ = writeln!(err, "flowos-lsp: no task was created: {failure}");
+            return if failure.partial {
+                EXIT_USAGE
+            } else {
+                EXIT_ERRORS
+            };
+        }
+    };
+    let _ = writeln!(out, "approved: created {} \"{}\"", created.id, draft.name);
+    let _ = writeln!(out, "  card: {}", display_path(base, &created.card));
+    let workspace = match load(err) {
+        Ok(workspace) => workspace,
+        Err(code) => return code,
+    };
+    let recorded = pending_draft(&workspace, 0, Some(number))
+        .and_then(|draft| {
+            draft_decision(&workspace, &draft, Ok(&created.id), config).map(|line| (draft, line))
+        })
+        .map_err(|refusal| refusal.reason.clone())
+        .and_then(|(draft, line)| {
+            let plan = crate::propose::decision_plan(&workspace, draft.file, &line);
+            apply::run(&plan, &Options::from_env()).map_err(|error| error.to_string())
+        });
+    match recorded {
+        Ok(_) => EXIT_CLEAN,
+        Err(why) => {
+            let _ = writeln!(
+                err,
+                "flowos-lsp: the task was created, but its draft's approval was not recorded: \
+                 {why}"
+            );
+            EXIT_USAGE
         }
     }
 }

@@ -184,6 +184,8 @@ fn classify(rel: &str, layout: &Layout) -> FileRole {
         ([], "INDEX.md") => FileRole::RootIndex,
         ([], "NAMESPACES.yaml") => FileRole::Namespaces,
         ([], "wip.policy.md") => FileRole::WipPolicy,
+        // Agents' task drafts (proposals to create a task) for the whole root.
+        ([], crate::db::proposals::DRAFTS_FILE) => FileRole::Proposals,
         ([], name) if is_counter_name(name) => FileRole::IdCounter,
         ([stage], "INDEX.md") if Stage::parse(stage).is_some() => {
             FileRole::StageIndex(Stage::parse(stage).unwrap_or(Stage::Inbox))

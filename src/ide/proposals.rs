@@ -17,7 +17,7 @@ use crate::ide::transitions::{self, Action, Plan};
 use crate::ide::types::Config;
 use crate::syntax::index_table::parse_index;
 use crate::syntax::proposals::{
-    APPROVAL, Change, EDIT_PROPOSAL, EDITABLE_FIELDS, MOVE_PROPOSAL, Proposal, REJECTION,
+    APPROVAL, Change, EDIT_PROPOSAL, EDITABLE_FIELDS, MOVE_PROPOSAL, Proposal, Proposals, REJECTION,
 };
 use crate::syntax::task_id::{TaskId, parse_task_ref};
 use crate::syntax::time::format_rfc3339;
@@ -496,12 +496,27 @@ pub fn pending_proposal(
 ) -> Result<&Proposal, Refused> {
     let task = workspace.task(task_idx);
     let id = task.id.to_string();
+    let proposals = workspace.proposals(task).ok_or_else(|| {
+        Refusal::validation(
+            &id,
+            "proposal",
+            format!("{id} has no proposals"),
+            "list them with `query proposals`",
+        )
+    })?;
+    pending_in(proposals, &id, number)
+}
+
+/// The pending proposal `number` of a proposals file (the only pending one when None);
+/// `id` names what it is about in refusals.
+fn pending_in<'p>(
+    proposals: &'p Proposals,
+    id: &str,
+    number: Option<u32>,
+) -> Result<&'p Proposal, Refused> {
     let none = |reason: String| {
-        Refusal::validation(&id, "proposal", reason, "list them with `query proposals`")
+        Refusal::validation(id, "proposal", reason, "list them with `query proposals`")
     };
-    let proposals = workspace
-        .proposals(task)
-        .ok_or_else(|| none(format!("{id} has no proposals")))?;
     let proposal = match number {
         Some(number) => proposals
             .get(number)
@@ -661,13 +676,24 @@ pub fn reject(
     let task = workspace.task(task_idx);
     let id = task.id.to_string();
     let proposal = pending_proposal(workspace, task_idx, number)?;
+    let line = rejection(proposal, &id, reason, config)?;
+    Ok((task.proposals.expect("a pending proposal has a file"), line))
+}
+
+/// The rejection record of `proposal` by `config.user`; `id` names what it is about.
+fn rejection(
+    proposal: &Proposal,
+    id: &str,
+    reason: &str,
+    config: &Config,
+) -> Result<String, Refused> {
     let by = config
         .user
         .clone()
         .filter(|user| !user.trim().is_empty())
         .ok_or_else(|| {
             Refusal::validation(
-                &id,
+                id,
                 "approver",
                 "rejecting needs the person who rejects (--user or FLOWOS_USER)".into(),
                 "say who rejects",
@@ -675,23 +701,92 @@ pub fn reject(
         })?;
     if reason.trim().is_empty() {
         return Err(Refusal::validation(
-            &id,
+            id,
             "reason",
             "a rejection says why".into(),
             "give a reason",
         ));
     }
-    let record = json!({
+    Ok(json!({
         "type": REJECTION,
         "proposal": proposal.number,
         "ts": format_rfc3339(config.now),
         "rejected_by": by,
         "reason": reason.trim(),
-    });
-    Ok((
-        task.proposals.expect("a pending proposal has a file"),
-        record.to_string(),
-    ))
+    })
+    .to_string())
+}
+
+/// A pending task draft of tasks root `root`: its file, number, name and namespace.
+pub struct PendingDraft {
+    pub file: FileId,
+    pub number: u32,
+    pub name: String,
+    pub namespace: Option<String>,
+}
+
+/// The pending draft `number` of the root's drafts file (the only pending one when None).
+pub fn pending_draft(
+    workspace: &Workspace,
+    root: usize,
+    number: Option<u32>,
+) -> Result<PendingDraft, Refused> {
+    let none = || {
+        Refusal::validation(
+            "",
+            "proposal",
+            "this tasks root has no task drafts".into(),
+            "list them with `query proposals`",
+        )
+    };
+    let file = drafts_file(workspace, root).ok_or_else(none)?;
+    let crate::db::Parsed::Proposals(proposals) = &workspace.file(file).parsed else {
+        return Err(none());
+    };
+    let draft = pending_in(proposals, "the task drafts", number)?;
+    let Change::NewTask { name, namespace } = &draft.change else {
+        return Err(Refusal::validation(
+            "",
+            "proposal",
+            format!("draft {} is not a new task", draft.number),
+            "reject it",
+        ));
+    };
+    Ok(PendingDraft {
+        file,
+        number: draft.number,
+        name: name.clone(),
+        namespace: namespace.clone(),
+    })
+}
+
+/// The decision record on draft `draft`: approved (the task it became) or rejected (why).
+pub fn draft_decision(
+    workspace: &Workspace,
+    draft: &PendingDraft,
+    outcome: Result<&TaskId, &str>,
+    config: &Config,
+) -> Result<String, Refused> {
+    let crate::db::Parsed::Proposals(proposals) = &workspace.file(draft.file).parsed else {
+        return Err(Refusal::validation(
+            "",
+            "proposal",
+            "no drafts file".into(),
+            "try again",
+        ));
+    };
+    let proposal = pending_in(proposals, "the task drafts", Some(draft.number))?;
+    match outcome {
+        Err(reason) => rejection(proposal, "the task drafts", reason, config),
+        Ok(created) => Ok(json!({
+            "type": APPROVAL,
+            "proposal": proposal.number,
+            "ts": format_rfc3339(config.now),
+            "approved_by": config.user.clone().unwrap_or_default(),
+            "task_id": created.to_string(),
+        })
+        .to_string()),
+    }
 }
 
 /// An event line with `proposed_by` and `approved_by` added at its end. The lines are the
@@ -799,8 +894,7 @@ pub fn summary(proposal: &Proposal) -> String {
     }
 }
 
-/// The file name of a tasks root's task drafts (proposals to create a task).
-pub const DRAFTS_FILE: &str = "drafts.proposals.jsonl";
+pub use crate::db::proposals::DRAFTS_FILE;
 
 /// The tasks root's drafts file, when it was read.
 pub fn drafts_file(workspace: &Workspace, root: usize) -> Option<FileId> {
