@@ -18,7 +18,7 @@ use std::process::Command;
 
 use serde_json::{Value, json};
 use support::editor::python_module;
-use support::{Answers, Client, copy_tree, file_bytes, repo, uri};
+use support::{Answers, Client, changed_paths, copy_tree, file_bytes, repo, uri};
 
 const NOW: &str = "2026-11-20T12:00:00Z";
 const TASK: &str = "TASK-0006";
@@ -129,13 +129,7 @@ fn an_agent_proposes_over_mcp_and_a_person_approves_in_the_editor() {
 
     // Nothing under the tasks root changed but the proposals file, which holds one line.
     let after = file_bytes(&root);
-    let mut changed: Vec<&String> = after
-        .keys()
-        .chain(before.keys())
-        .filter(|path| before.get(*path) != after.get(*path))
-        .collect();
-    changed.dedup();
-    assert_eq!(changed, [PROPOSALS]);
+    assert_eq!(changed_paths(&before, &after), [PROPOSALS]);
     assert_eq!(
         String::from_utf8_lossy(&after[PROPOSALS]).lines().count(),
         1
@@ -209,14 +203,10 @@ fn an_agent_proposes_over_mcp_and_a_person_approves_in_the_editor() {
     let transitioned = file_bytes(&twin_root);
     let ledger = "integration/TASK-0006-ride-history-screen/0006.ledger.jsonl";
     let moved_proposals = "integration/TASK-0006-ride-history-screen/0006.proposals.jsonl";
-    let mut differing: Vec<&String> = approved
-        .keys()
-        .chain(transitioned.keys())
-        .filter(|path| approved.get(*path) != transitioned.get(*path))
-        .collect();
-    differing.sort();
-    differing.dedup();
-    assert_eq!(differing, [ledger, moved_proposals]);
+    assert_eq!(
+        changed_paths(&transitioned, &approved),
+        [ledger, moved_proposals]
+    );
     let text = |files: &std::collections::BTreeMap<String, Vec<u8>>| {
         String::from_utf8(files[ledger].clone()).unwrap()
     };

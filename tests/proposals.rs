@@ -53,18 +53,9 @@ fn proposals_path(root: &Path, stage: &str, number: u32) -> PathBuf {
         .join(format!("{number:04}.proposals.jsonl"))
 }
 
-/// The paths whose bytes differ between two snapshots (added, removed or changed).
+/// The paths whose bytes differ from `before` now (added, removed or changed).
 fn changed(before: &std::collections::BTreeMap<String, Vec<u8>>, root: &Path) -> Vec<String> {
-    let after = file_bytes(root);
-    let mut paths: Vec<String> = after
-        .keys()
-        .chain(before.keys())
-        .filter(|path| before.get(*path) != after.get(*path))
-        .cloned()
-        .collect();
-    paths.sort();
-    paths.dedup();
-    paths
+    support::changed_paths(before, &file_bytes(root))
 }
 
 #[test]

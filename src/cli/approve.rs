@@ -8,7 +8,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use crate::apply;
-use crate::cli::transition::{find_task, load_recovered};
+use crate::cli::transition::{Done, find_task, load_recovered, run_and_report};
 use crate::cli::workspace::{display_path, load_workspace};
 use crate::cli::{
     EXIT_CLEAN, EXIT_ERRORS, EXIT_USAGE, WriterArgs, acting_user, no_more_positional,
@@ -199,27 +199,13 @@ fn approve_one(
         }
     };
     let disk = crate::propose::approval_plan(workspace, task, &approved);
-    match apply::run(&disk, &Options::from_env()) {
-        Ok(_) => {
-            let _ = writeln!(out, "approved: {}", approved.title);
-            if let Some(card) = &approved.projected.show {
-                let _ = writeln!(out, "  card: {}", display_path(base, card));
-            }
-            EXIT_CLEAN
-        }
-        Err(error) if error.may_have_written() => {
-            let _ = writeln!(
-                err,
-                "flowos-lsp: stopped part way: {error}; `flowos-lsp check --fix` finishes the \
-                 transition from its record"
-            );
-            EXIT_USAGE
-        }
-        Err(error) => {
-            let _ = writeln!(err, "flowos-lsp: refused: {error}");
-            EXIT_ERRORS
-        }
-    }
+    let title = format!("approved: {}", approved.title);
+    let done = Done {
+        title: &title,
+        card: approved.projected.show.as_deref(),
+        base,
+    };
+    run_and_report(&disk, &done, out, err)
 }
 
 pub fn run_reject(options: &DecisionOptions, out: &mut dyn Write, err: &mut dyn Write) -> i32 {

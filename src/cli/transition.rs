@@ -134,11 +134,35 @@ pub fn run(options: &TransitionOptions, out: &mut dyn Write, err: &mut dyn Write
         let _ = describe(&workspace, &base, &planned, out);
         return EXIT_CLEAN;
     }
-    match apply::run(&planned.disk, &Options::from_env()) {
+    let done = Done {
+        title: &planned.plan.title,
+        card: planned.projected.show.as_deref(),
+        base: &base,
+    };
+    run_and_report(&planned.disk, &done, out, err)
+}
+
+/// What a transition's report names once it ran: its title, and where its card now is
+/// (relative to `base`).
+pub struct Done<'a> {
+    pub title: &'a str,
+    pub card: Option<&'a Path>,
+    pub base: &'a Path,
+}
+
+/// Runs a transition's transaction (`transition`, `approve`) and reports it: the title and
+/// the card, or why it stopped, with the exit code saying whether anything was written.
+pub fn run_and_report(
+    disk: &crate::transaction::DiskPlan,
+    done: &Done,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> i32 {
+    match apply::run(disk, &Options::from_env()) {
         Ok(_) => {
-            let _ = writeln!(out, "{}", planned.plan.title);
-            if let Some(card) = &planned.projected.show {
-                let _ = writeln!(out, "  card: {}", display_path(&base, card));
+            let _ = writeln!(out, "{}", done.title);
+            if let Some(card) = done.card {
+                let _ = writeln!(out, "  card: {}", display_path(done.base, card));
             }
             EXIT_CLEAN
         }

@@ -32,6 +32,9 @@ pub enum FileRole {
     Other,
 }
 
+/// The tasks root's file of agents' task drafts (proposals to create a task).
+pub const DRAFTS_FILE: &str = "drafts.proposals.jsonl";
+
 /// How many folders deep below a tasks root the layouts go (`ns/stage/TASK-x/`).
 const MAX_FOLDER_DEPTH: usize = 3;
 
@@ -185,7 +188,7 @@ fn classify(rel: &str, layout: &Layout) -> FileRole {
         ([], "NAMESPACES.yaml") => FileRole::Namespaces,
         ([], "wip.policy.md") => FileRole::WipPolicy,
         // Agents' task drafts (proposals to create a task) for the whole root.
-        ([], crate::db::proposals::DRAFTS_FILE) => FileRole::Proposals,
+        ([], DRAFTS_FILE) => FileRole::Proposals,
         ([], name) if is_counter_name(name) => FileRole::IdCounter,
         ([stage], "INDEX.md") if Stage::parse(stage).is_some() => {
             FileRole::StageIndex(Stage::parse(stage).unwrap_or(Stage::Inbox))

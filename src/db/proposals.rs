@@ -8,8 +8,7 @@ use crate::db::{Parsed, Task, Workspace};
 use crate::syntax::approval_gates::ApprovalGates;
 use crate::syntax::proposals::Proposal;
 
-/// The tasks root's file of agents' task drafts (proposals to create a task).
-pub const DRAFTS_FILE: &str = "drafts.proposals.jsonl";
+pub use crate::db::layout::DRAFTS_FILE;
 
 /// The file suffix of a package's proposals file.
 pub const PROPOSALS_SUFFIX: &str = ".proposals.jsonl";

@@ -430,6 +430,23 @@ pub fn file_bytes(root: &Path) -> BTreeMap<String, Vec<u8>> {
     files
 }
 
+/// The paths (relative) whose bytes differ between two [`file_bytes`] snapshots: added,
+/// removed or changed, sorted.
+pub fn changed_paths(
+    before: &BTreeMap<String, Vec<u8>>,
+    after: &BTreeMap<String, Vec<u8>>,
+) -> Vec<String> {
+    let mut paths: Vec<String> = after
+        .keys()
+        .chain(before.keys())
+        .filter(|path| before.get(*path) != after.get(*path))
+        .cloned()
+        .collect();
+    paths.sort();
+    paths.dedup();
+    paths
+}
+
 /// The peak resident memory of process `pid` so far (VmHWM), in KB.
 pub fn peak_rss_kb(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();

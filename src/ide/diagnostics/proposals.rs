@@ -128,7 +128,7 @@ pub(super) const MODULE: RuleModule = RuleModule {
 mod tests {
     use crate::db::proposals::task_version;
     use crate::ide::diagnostics::check_fix::config;
-    use crate::ide::diagnostics::fix::FixAction;
+    use crate::ide::diagnostics::fix::{Fix, FixAction};
     use crate::ide::diagnostics::{fixes_for, workspace_diagnostics};
     use crate::ide::fixture::{COUNTER, check_rule, package, workspace};
     use crate::ide::types::Rule;
@@ -153,6 +153,17 @@ mod tests {
         format!("{base}//- /{FOLDER}/0042.proposals.jsonl\n{}", lines(&version))
     }
 
+    /// The fixes offered for the fixture's (first) pending-proposal diagnostic.
+    fn pending_fixes(fixture: &str) -> Vec<Fix> {
+        let ws = workspace(fixture);
+        let diagnostics = workspace_diagnostics(&ws, &config());
+        let pending = diagnostics
+            .iter()
+            .find(|d| d.rule == Rule::PendingProposal)
+            .expect("a pending-proposal diagnostic");
+        fixes_for(&ws, &config(), pending)
+    }
+
     #[test]
     fn a_pending_proposal_shows_on_the_card_with_its_proposer_and_note() {
         let fixture = with_proposals(|version| {
@@ -167,13 +178,7 @@ mod tests {
             next/TASK-0042-api/0042-api.task.md:2:11 info `0042` agent-7 proposes `start` (proposal 1): tests pass
         "#]]
         .assert_eq(&check_rule(&fixture, Rule::PendingProposal));
-        let ws = workspace(&fixture);
-        let diagnostics = workspace_diagnostics(&ws, &config());
-        let pending = diagnostics
-            .iter()
-            .find(|d| d.rule == Rule::PendingProposal)
-            .unwrap();
-        let labels: Vec<(String, bool)> = fixes_for(&ws, &config(), pending)
+        let labels: Vec<(String, bool)> = pending_fixes(&fixture)
             .into_iter()
             .map(|fix| {
                 let approve = matches!(fix.action, FixAction::ApproveProposal { number: 1, .. });
@@ -196,13 +201,7 @@ mod tests {
             next/TASK-0042-api/0042-api.task.md:2:11 info `0042` agent-7 proposes `start` (proposal 1); stale: TASK-0042 changed since it was proposed, so it can only be rejected and proposed again
         "#]]
         .assert_eq(&check_rule(&fixture, Rule::PendingProposal));
-        let ws = workspace(&fixture);
-        let diagnostics = workspace_diagnostics(&ws, &config());
-        let pending = diagnostics
-            .iter()
-            .find(|d| d.rule == Rule::PendingProposal)
-            .unwrap();
-        let labels: Vec<String> = fixes_for(&ws, &config(), pending)
+        let labels: Vec<String> = pending_fixes(&fixture)
             .into_iter()
             .map(|fix| fix.label)
             .collect();
