@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use flowos_lsp::cli::{
-    self, board, check, graph, new, now, query, rename, report, rules, transition,
+    self, approve, board, check, graph, new, now, propose, query, rename, report, rules, transition,
 };
 
 const USAGE: &str = "\
@@ -13,6 +13,10 @@ usage: flowos-lsp [--stdio | serve]   serve the Language Server Protocol over st
        flowos-lsp transition <TASK-ID> <ACTION> [PATH] [--user @name] [--dry-run]
        flowos-lsp new \"<name>\" [PATH] [--namespace NS] [--user @name]
        flowos-lsp rename <TASK-ID> \"<new name>\" [PATH] [--user @name] [--dry-run]
+       flowos-lsp propose <TASK-ID> <ACTION|FIELD=VALUE> --by <agent> [--note TEXT] [PATH]
+       flowos-lsp approve <TASK-ID> [--proposal N] [PATH] [--user @name]   (or --auto)
+       flowos-lsp reject <TASK-ID> [--proposal N] --reason TEXT [PATH] [--user @name]
+       flowos-lsp mcp [PATH]   serve the Model Context Protocol over stdio, for agents
        flowos-lsp rules [NAME]   list every diagnostic rule, or print one rule's documentation
        flowos-lsp query <QUERY> [ARG] [PATH] [--format table|json|csv]   ask the tasks and ledgers (SPEC §9)
        flowos-lsp report weekly|blockers|p0|rework|learning [PATH] [--now RFC3339] [--week YYYY-Www]   flow reports in markdown (SPEC §9)
@@ -37,6 +41,25 @@ fn main() -> ExitCode {
         ),
         Some("new") => subcommand(&args[1..], new::parse_args, new::run, new::USAGE),
         Some("rename") => subcommand(&args[1..], rename::parse_args, rename::run, rename::USAGE),
+        Some("propose") => subcommand(
+            &args[1..],
+            propose::parse_args,
+            propose::run,
+            propose::USAGE,
+        ),
+        Some("approve") => subcommand(
+            &args[1..],
+            approve::parse_approve,
+            approve::run_approve,
+            approve::APPROVE_USAGE,
+        ),
+        Some("reject") => subcommand(
+            &args[1..],
+            approve::parse_reject,
+            approve::run_reject,
+            approve::REJECT_USAGE,
+        ),
+        Some("mcp") => flowos_lsp::mcp::run(&args[1..]),
         Some("rules") => subcommand(&args[1..], rules::parse_args, rules::run, rules::USAGE),
         Some("query") => subcommand(&args[1..], query::parse_args, query::run, query::USAGE),
         Some("report") => subcommand(

@@ -4,8 +4,9 @@
 //!
 //! Inputs are arbitrary bytes, arbitrary text, soups of each format's own tokens, and
 //! mutations (truncation, deletion, duplication, hostile splices, CRLF, lone CR, BOM) of a
-//! small valid workspace; each lands in one file of that workspace (a card, a ledger, an
-//! INDEX.md, wip.policy.md, NAMESPACES.yaml, a context, the ID counter), which is parsed on
+//! small valid workspace; each lands in one file of that workspace (a card, a ledger, a
+//! proposals file, an INDEX.md, wip.policy.md, NAMESPACES.yaml, a context, the ID counter),
+//! which is parsed on
 //! its own and then analysed with everything else: diagnostics, quick fixes, symbols,
 //! navigation, completion and transition planning. Named tests below feed the big hostile
 //! inputs (alias bombs, 10 MB scalars, 1 MB lines, 100,000 open brackets, a file over the size
@@ -44,6 +45,7 @@ use flowos_lsp::syntax::card::{Card, Frontmatter, parse_card};
 use flowos_lsp::syntax::index_table::{ParsedIndex, dependency_tokens, parse_index};
 use flowos_lsp::syntax::ledger::{FieldValue, Ledger, LineKind, parse_ledger};
 use flowos_lsp::syntax::limits::file_cap;
+use flowos_lsp::syntax::proposals::{Proposals, parse_proposals};
 use flowos_lsp::syntax::task_id::{TextRef, parse_task_ref, scan_refs};
 use flowos_lsp::syntax::wip_policy::{WipPolicy, parse_wip_policy};
 use flowos_lsp::syntax::yaml::{YamlError, YamlNode, YamlValue, parse_yaml};
@@ -267,6 +269,12 @@ After TASK-0001.
 - [ ] done
 "#;
 
+/// A proposal, a decision on it, and a pending edit proposal.
+const PROPOSALS: &str = r#"{"type":"move_proposal","proposal":1,"ts":"2026-03-06T09:00:00Z","proposed_by":"agent-7","task_id":"TASK-0001","action":"complete","task_version":"fnv1a64:0","note":"ünï 🎉"}
+{"type":"rejection","proposal":1,"ts":"2026-03-06T10:00:00Z","rejected_by":"@ana","reason":"not yet"}
+{"type":"edit_proposal","proposal":2,"ts":"2026-03-06T11:00:00Z","proposed_by":"agent-7","task_id":"TASK-0001","field":"depends_on","value":["TASK-0002"],"task_version":"fnv1a64:0"}
+"#;
+
 const LEDGER_2: &str = "{\"ts\":\"2026-03-02T09:00:00Z\",\"user\":\"@bo\",\"event\":\"created\",\"desc\":\"Created\"}\n{\"ts\":\"2026-03-03T09:00:00Z\",\"user\":\"@bo\",\"event\":\"verified\",\"desc\":\"v\"}\n{\"ts\":\"2026-03-04T09:00:00Z\",\"user\":\"@bo\",\"event\":\"prioritized\",\"desc\":\"p\"}\n";
 
 /// The file of the workspace that receives the fuzzed bytes.
@@ -274,6 +282,7 @@ const LEDGER_2: &str = "{\"ts\":\"2026-03-02T09:00:00Z\",\"user\":\"@bo\",\"even
 enum Target {
     Card,
     Ledger,
+    Proposals,
     StageIndex,
     RootIndex,
     WipPolicy,
@@ -283,9 +292,10 @@ enum Target {
 }
 
 impl Target {
-    const ALL: [Target; 8] = [
+    const ALL: [Target; 9] = [
         Target::Card,
         Target::Ledger,
+        Target::Proposals,
         Target::StageIndex,
         Target::RootIndex,
         Target::WipPolicy,
@@ -298,6 +308,7 @@ impl Target {
         match self {
             Target::Card => "current/TASK-0001-alpha/0001-alpha.task.md",
             Target::Ledger => "current/TASK-0001-alpha/0001.ledger.jsonl",
+            Target::Proposals => "current/TASK-0001-alpha/0001.proposals.jsonl",
             Target::StageIndex => "current/INDEX.md",
             Target::RootIndex => "INDEX.md",
             Target::WipPolicy => "wip.policy.md",
@@ -311,6 +322,7 @@ impl Target {
         match self {
             Target::Card => FileRole::Card,
             Target::Ledger => FileRole::Ledger,
+            Target::Proposals => FileRole::Proposals,
             Target::StageIndex => FileRole::StageIndex(Stage::Current),
             Target::RootIndex => FileRole::RootIndex,
             Target::WipPolicy => FileRole::WipPolicy,
@@ -325,6 +337,7 @@ impl Target {
         match self {
             Target::Card => CARD,
             Target::Ledger => LEDGER,
+            Target::Proposals => PROPOSALS,
             Target::StageIndex => STAGE_INDEX,
             Target::RootIndex => ROOT_INDEX,
             Target::WipPolicy => WIP_POLICY,
@@ -645,8 +658,11 @@ fn check_index(text: &Text, parsed: &ParsedIndex) {
 }
 
 fn check_wip_policy(text: &Text, policy: &WipPolicy) {
-    for (message, range) in &policy.errors {
+    for (message, range) in policy.errors.iter().chain(&policy.approval_gates.errors) {
         text.range(*range, message);
+    }
+    for gate in &policy.approval_gates.gates {
+        text.range(gate.range, gate);
     }
     for limit in &policy.limits {
         text.range(limit.range, limit);
@@ -656,10 +672,32 @@ fn check_wip_policy(text: &Text, policy: &WipPolicy) {
     }
 }
 
+/// Every error and record range inside the text; a decision belongs to a proposal before it.
+fn check_proposals(text: &Text, proposals: &Proposals) {
+    for error in &proposals.errors {
+        text.range(error.range, &error.message);
+    }
+    for proposal in &proposals.proposals {
+        text.range(proposal.range, &proposal.number);
+        if let Some(decision) = &proposal.decision {
+            text.range(decision.range, &decision.by);
+            assert!(
+                decision.range.start > proposal.range.start,
+                "{}: a decision before its proposal",
+                text.what
+            );
+        }
+    }
+    let numbers: Vec<u32> = proposals.proposals.iter().map(|p| p.number).collect();
+    let counted: Vec<u32> = (1..=numbers.len() as u32).collect();
+    assert_eq!(numbers, counted, "{}: proposal numbers", text.what);
+}
+
 fn check_parsed(text: &Text, parsed: &Parsed) {
     match parsed {
         Parsed::Card(card) => check_card(text, card),
         Parsed::Ledger(ledger) => check_ledger(text, ledger),
+        Parsed::Proposals(proposals) => check_proposals(text, proposals),
         Parsed::Index(index) => check_index(text, index),
         Parsed::WipPolicy(policy) => check_wip_policy(text, policy),
         Parsed::Namespaces(Ok(Some(root))) => check_yaml_node(text, root),
@@ -675,6 +713,7 @@ fn check_parsers_on(text: &str) {
     let checked = Text::new("parser input", text);
     check_card(&checked, &parse_card(text));
     check_ledger(&checked, &parse_ledger(text));
+    check_proposals(&checked, &parse_proposals(text));
     check_index(&checked, &parse_index(text));
     check_wip_policy(&checked, &parse_wip_policy(text));
     check_refs(&checked, &scan_refs(text, 0));
@@ -1118,6 +1157,7 @@ fn format_soup() -> impl Strategy<Value = (Target, Vec<u8>)> {
         )),
         soup(YAML_TOKENS).prop_map(|yaml| (Target::Namespaces, yaml.into_bytes())),
         soup(JSON_TOKENS).prop_map(|json| (Target::Ledger, json.into_bytes())),
+        soup(JSON_TOKENS).prop_map(|json| (Target::Proposals, json.into_bytes())),
         soup(MARKDOWN_TOKENS).prop_map(|md| (Target::RootIndex, md.into_bytes())),
         soup(MARKDOWN_TOKENS).prop_map(|md| (Target::StageIndex, md.into_bytes())),
         soup(MARKDOWN_TOKENS).prop_map(|md| (Target::WipPolicy, md.into_bytes())),
@@ -1218,6 +1258,66 @@ fn ledger_lines() -> impl Strategy<Value = String> {
         .prop_map(|(lines, end)| lines.join("\n") + end)
 }
 
+/// Proposals records' keys and values, good and wrong: every record type, numbers in and out
+/// of order, deciding what was never proposed, fields of the wrong type.
+const PROPOSAL_FIELDS: &[&str] = &[
+    "\"type\":\"move_proposal\"",
+    "\"type\":\"edit_proposal\"",
+    "\"type\":\"task_draft\"",
+    "\"type\":\"approval\"",
+    "\"type\":\"rejection\"",
+    "\"type\":\"vote\"",
+    "\"type\":1",
+    "\"proposal\":1",
+    "\"proposal\":2",
+    "\"proposal\":0",
+    "\"proposal\":-3",
+    "\"proposal\":\"1\"",
+    "\"proposal\":4294967296",
+    "\"ts\":\"2026-03-06T09:00:00Z\"",
+    "\"ts\":\"yesterday\"",
+    "\"proposed_by\":\"agent-7\"",
+    "\"proposed_by\":\"\"",
+    "\"task_id\":\"TASK-0001\"",
+    "\"task_id\":\"TASK-0002\"",
+    "\"task_id\":[]",
+    "\"action\":\"complete\"",
+    "\"action\":\"block:0002\"",
+    "\"action\":\"dance\"",
+    "\"field\":\"priority\"",
+    "\"field\":\"depends_on\"",
+    "\"field\":\"stage\"",
+    "\"value\":\"P1\"",
+    "\"value\":[\"TASK-0002\"]",
+    "\"value\":[1]",
+    "\"value\":null",
+    "\"task_version\":\"fnv1a64:0\"",
+    "\"approved_by\":\"@ana\"",
+    "\"rejected_by\":\"@ana\"",
+    "\"reason\":\"no\"",
+    "\"reason\":\"\"",
+    "\"note\":\"é🎉\"",
+    "\"note\":{}",
+    "\"name\":\"New\"",
+    "\"requires_human_approval\":false",
+    "\"requires_human_approval\":\"yes\"",
+];
+
+fn proposal_lines() -> impl Strategy<Value = String> {
+    let record = prop::collection::vec(prop::sample::select(PROPOSAL_FIELDS), 0..10)
+        .prop_map(|fields| format!("{{{}}}", fields.join(",")));
+    let line = prop_oneof![
+        8 => record,
+        1 => soup(JSON_TOKENS),
+        1 => Just(String::new()),
+    ];
+    (
+        prop::collection::vec(line, 0..12),
+        prop::sample::select(&["\n", "\r\n", ""][..]),
+    )
+        .prop_map(|(lines, end)| lines.join("\n") + end)
+}
+
 /// Index cells: IDs in every spelling, stages, statuses, names with escapes, blanks.
 #[rustfmt::skip]
 const CELLS: &[&str] = &[
@@ -1255,6 +1355,7 @@ fn structured() -> impl Strategy<Value = (Target, Vec<u8>)> {
             (Target::Card, format!("---\n{fields}{body}").into_bytes())
         }),
         ledger_lines().prop_map(|ledger| (Target::Ledger, ledger.into_bytes())),
+        proposal_lines().prop_map(|lines| (Target::Proposals, lines.into_bytes())),
         index_rows().prop_map(|rows| (
             Target::RootIndex,
             format!("{ROOT_INDEX}{rows}").into_bytes()

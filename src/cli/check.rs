@@ -13,6 +13,7 @@ use crate::ide::diagnostics::workspace_diagnostics;
 use crate::ide::types::{Config, Diagnostic, Rule, Severity};
 use crate::parallel::parallel_map;
 use serde::Serialize;
+use serde_json::Value;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
@@ -372,14 +373,20 @@ fn json_range(workspace: &Workspace, file: FileId, range: TextRange) -> JsonRang
     }
 }
 
-fn write_json(
-    workspace: &Workspace,
-    base: &Path,
-    diagnostics: &[Diagnostic],
+/// The `--format json` report as a value, for the MCP server's `check` tool: the same
+/// records, paths shown relative to `base`.
+pub fn json_report(workspace: &Workspace, base: &Path, diagnostics: &[Diagnostic]) -> Value {
+    let summary = Summary::of(workspace, diagnostics);
+    serde_json::to_value(report(workspace, base, diagnostics, &summary)).unwrap_or(Value::Null)
+}
+
+fn report<'a>(
+    workspace: &'a Workspace,
+    base: &'a Path,
+    diagnostics: &'a [Diagnostic],
     summary: &Summary,
-    out: &mut dyn Write,
-) -> std::io::Result<()> {
-    let report = JsonReport {
+) -> JsonReport<'a> {
+    JsonReport {
         diagnostics: JsonDiagnostics {
             workspace,
             base,
@@ -393,7 +400,17 @@ fn write_json(
             tasks_with_problems: summary.tasks_with_problems,
             warnings: summary.warnings,
         },
-    };
+    }
+}
+
+fn write_json(
+    workspace: &Workspace,
+    base: &Path,
+    diagnostics: &[Diagnostic],
+    summary: &Summary,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    let report = report(workspace, base, diagnostics, summary);
     serde_json::to_writer_pretty(&mut *out, &report)?;
     writeln!(out)
 }

@@ -1,11 +1,13 @@
 //! The command-line edge: subcommands that run the analysis without a language client.
 
+pub mod approve;
 pub mod board;
 pub mod check;
 pub mod fix;
 pub mod graph;
 pub mod new;
 pub mod now;
+pub mod propose;
 pub mod query;
 pub mod rename;
 pub mod report;

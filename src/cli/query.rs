@@ -32,6 +32,8 @@ queries:
   ready [--why]             what can be pulled next: backlog and next tasks whose every
                             dependency is finished, by priority then age (--why: and what
                             holds the others back)
+  proposals                 agents' proposals waiting for a person, oldest first, with
+                            whom they wait for (the task's DRI) and whether they went stale
 
 Filters (repeatable; each narrows) apply to every listing and to metrics. The window is
 --since/--until (RFC 3339 or YYYY-MM-DD), by default the 28 days before --now (or

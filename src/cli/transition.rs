@@ -3,7 +3,7 @@
 
 use crate::apply;
 use crate::apply::PlannedTransition;
-use crate::cli::workspace::{display_path, load_workspace, recover_interrupted};
+use crate::cli::workspace::{display_path, load_recovered, load_workspace};
 use crate::cli::{
     EXIT_CLEAN, EXIT_ERRORS, EXIT_USAGE, WriterArgs, no_more_positional, now_at_the_edge,
 };
@@ -183,10 +183,11 @@ pub fn load_task(
 ) -> Result<(Workspace, TaskIdx), i32> {
     let base = options.path.clone().unwrap_or_else(|| PathBuf::from("."));
     let tasks_root = options.tasks_root.as_deref();
-    let mut workspace = load_workspace(&base, tasks_root, err)?;
-    if recover {
-        workspace = recover_interrupted(workspace, &base, tasks_root, err)?;
-    }
+    let workspace = if recover {
+        load_recovered(&base, tasks_root, err)?
+    } else {
+        load_workspace(&base, tasks_root, err)?
+    };
     match find_task(&workspace, &options.task) {
         Ok(task) => Ok((workspace, task)),
         Err(message) => {

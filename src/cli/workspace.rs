@@ -104,6 +104,17 @@ pub fn display_path(base: &Path, path: &Path) -> String {
     if shown.is_empty() { ".".into() } else { shown }
 }
 
+/// The workspace below `base`, with whatever a crash interrupted in it finished first (see
+/// [`recover_interrupted`]). Err is the exit code, the reason already on `err`.
+pub fn load_recovered(
+    base: &Path,
+    tasks_root: Option<&Path>,
+    err: &mut dyn Write,
+) -> Result<Workspace, i32> {
+    let workspace = load_workspace(base, tasks_root, err)?;
+    recover_interrupted(workspace, base, tasks_root, err)
+}
+
 /// Before a writer (`transition`, `new`) changes anything: finishes (or discards) the
 /// transitions and creations a crash interrupted in each root, telling what it did on `err`,
 /// and re-reads the workspace when that wrote. `Err` is the exit code when one cannot be

@@ -21,6 +21,8 @@ pub enum FileRole {
     Context,
     Learning,
     Ledger,
+    /// `<id>.proposals.jsonl`: agents' proposals and people's decisions (append-only).
+    Proposals,
     StageIndex(Stage),
     RootIndex,
     NamespaceIndex,
@@ -29,6 +31,9 @@ pub enum FileRole {
     WipPolicy,
     Other,
 }
+
+/// The tasks root's file of agents' task drafts (proposals to create a task).
+pub const DRAFTS_FILE: &str = "drafts.proposals.jsonl";
 
 /// How many folders deep below a tasks root the layouts go (`ns/stage/TASK-x/`).
 const MAX_FOLDER_DEPTH: usize = 3;
@@ -76,6 +81,8 @@ pub fn package_role(name: &str) -> FileRole {
         FileRole::Context
     } else if name.ends_with(".ledger.jsonl") {
         FileRole::Ledger
+    } else if name.ends_with(".proposals.jsonl") {
+        FileRole::Proposals
     } else if name.ends_with(".learning.md") {
         FileRole::Learning
     } else {
@@ -191,6 +198,8 @@ fn classify(rel: &str, layout: &Layout) -> FileRole {
         ([], "INDEX.md") => FileRole::RootIndex,
         ([], "NAMESPACES.yaml") => FileRole::Namespaces,
         ([], "wip.policy.md") => FileRole::WipPolicy,
+        // Agents' task drafts (proposals to create a task) for the whole root.
+        ([], DRAFTS_FILE) => FileRole::Proposals,
         ([], name) if is_counter_name(name) => FileRole::IdCounter,
         ([stage], "INDEX.md") if Stage::parse(stage).is_some() => {
             FileRole::StageIndex(Stage::parse(stage).unwrap_or(Stage::Inbox))
@@ -406,6 +415,7 @@ fn assemble_task(
         context: pick(FileRole::Context),
         ledger: pick(FileRole::Ledger),
         learning: pick(FileRole::Learning),
+        proposals: pick(FileRole::Proposals),
         meta,
     })
 }

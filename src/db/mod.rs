@@ -12,6 +12,7 @@ pub mod layout;
 pub mod mentions;
 pub mod meta;
 pub mod metrics;
+pub mod proposals;
 pub mod slo;
 pub mod task_order;
 pub mod timeline;
@@ -27,6 +28,7 @@ use crate::syntax::card::{Card, parse_card};
 use crate::syntax::index_table::{ParsedIndex, parse_index};
 use crate::syntax::ledger::{Ledger, parse_shared_ledger};
 use crate::syntax::limits::MAX_PROSE_REFS;
+use crate::syntax::proposals::{Proposals, parse_proposals};
 use crate::syntax::task_id::{TaskId, TextRef, scan_refs_at_most};
 use crate::syntax::wip_policy::{WipPolicy, parse_wip_policy};
 use crate::syntax::yaml::{YamlNode, YamlValue, parse_yaml};
@@ -117,6 +119,7 @@ pub struct SourceFile {
 pub enum Parsed {
     Card(Box<Card>),
     Ledger(Ledger),
+    Proposals(Proposals),
     Index(ParsedIndex),
     WipPolicy(WipPolicy),
     Namespaces(Result<Option<YamlNode>, crate::syntax::yaml::YamlError>),
@@ -159,15 +162,23 @@ pub struct Task {
     pub context: Option<FileId>,
     pub ledger: Option<FileId>,
     pub learning: Option<FileId>,
+    /// `<id>.proposals.jsonl`, once an agent has proposed something.
+    pub proposals: Option<FileId>,
     pub meta: TaskMeta,
 }
 
 impl Task {
-    /// The package files the task has: card, context, ledger, learning.
+    /// The package files the task has: card, context, ledger, learning, proposals.
     pub fn files(&self) -> impl Iterator<Item = FileId> {
-        [self.card, self.context, self.ledger, self.learning]
-            .into_iter()
-            .flatten()
+        [
+            self.card,
+            self.context,
+            self.ledger,
+            self.learning,
+            self.proposals,
+        ]
+        .into_iter()
+        .flatten()
     }
 
     pub fn namespace(&self) -> Option<&str> {
@@ -280,6 +291,14 @@ impl Workspace {
         self.card(task)
             .and_then(|card| card.frontmatter.block())
             .is_some_and(|block| block.error.is_none())
+    }
+
+    /// The task's proposals, when it has a proposals file that was read.
+    pub fn proposals(&self, task: &Task) -> Option<&Proposals> {
+        match &self.file(task.proposals?).parsed {
+            Parsed::Proposals(proposals) => Some(proposals),
+            _ => None,
+        }
     }
 
     pub fn ledger(&self, task: &Task) -> Option<&Ledger> {
@@ -445,6 +464,7 @@ pub fn parse_file(
     let parsed = match role {
         FileRole::Card => Parsed::Card(Box::new(parse_card(&text))),
         FileRole::Ledger => Parsed::Ledger(parse_shared_ledger(&text)),
+        FileRole::Proposals => Parsed::Proposals(parse_proposals(&text)),
         // One reference past the cap is kept, so the cap's report can point at it; the
         // mention index reads only the first MAX_PROSE_REFS.
         FileRole::Context | FileRole::Learning => {

@@ -18,6 +18,7 @@ pub mod navigation;
 pub mod new_task;
 pub mod now;
 pub mod projection;
+pub mod proposals;
 pub mod query;
 pub mod rename;
 pub mod report;

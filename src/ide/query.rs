@@ -23,7 +23,7 @@ use crate::syntax::time::{days_from_civil, format_rfc3339, parse_rfc3339};
 use crate::syntax::wip_policy::{LimitScope, WipPolicy};
 
 /// Every query, as the command line and `flowos.query` name them.
-pub const QUERIES: [&str; 13] = [
+pub const QUERIES: [&str; 14] = [
     "task",
     "stage",
     "blocked",
@@ -37,6 +37,7 @@ pub const QUERIES: [&str; 13] = [
     "blocker-impact",
     "metrics",
     "ready",
+    "proposals",
 ];
 
 /// One query. `arg` is the task ID (`task`, `dependents`, `dependencies`, `events`, and
@@ -133,6 +134,7 @@ pub fn answer(
             )),
         },
         "ready" => ready(workspace, &tasks, request.why, now),
+        "proposals" => proposals(workspace, &tasks),
         other => {
             return Err(QueryError(format!(
                 "unknown query `{other}`; queries: {}",
@@ -145,6 +147,28 @@ pub fn answer(
         "now": format_rfc3339(now),
         "results": results,
     }))
+}
+
+/// `proposals`: what agents proposed that waits for a person, oldest first, and for whom
+/// (the task's DRI).
+fn proposals(workspace: &Workspace, tasks: &[TaskIdx]) -> Value {
+    rows(
+        crate::ide::proposals::waiting(workspace)
+            .into_iter()
+            .filter(|waiting| waiting.task.is_none_or(|task| tasks.contains(&task)))
+            .map(|waiting| {
+                json!({
+                    "id": waiting.task.map(|task| workspace.task(task).id.to_string()),
+                    "proposal": waiting.number,
+                    "proposed_by": waiting.proposed_by,
+                    "proposes": waiting.summary,
+                    "note": waiting.note,
+                    "proposed_at": format_rfc3339(waiting.proposed_at),
+                    "stale": waiting.stale,
+                    "waits_for": waiting.waits_for,
+                })
+            }),
+    )
 }
 
 fn to_value(value: &impl Serialize) -> Value {

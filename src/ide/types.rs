@@ -107,6 +107,9 @@ rules! {
     UnknownNamespace,
     InvalidEncoding,
     ResourceLimit,
+    PendingProposal,
+    ProposalInvalid,
+    ApprovalPolicy,
 }
 
 /// The other end of a relation: a duplicate, a cycle edge, an index row.
@@ -148,6 +151,13 @@ pub enum FixData {
     MissingSection { title: &'static str },
     /// index-missing-row: the task and the index that lacks its row.
     MissingRow { task: TaskIdx, index: FileId },
+    /// pending-proposal: the task, the proposal's number, and whether the task changed since
+    /// it was made (a stale proposal can only be rejected).
+    Proposal {
+        task: TaskIdx,
+        number: u32,
+        stale: bool,
+    },
 }
 
 impl Diagnostic {

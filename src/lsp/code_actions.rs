@@ -14,8 +14,8 @@ use crate::ide::task_of_position::task_of_position;
 use crate::ide::types::{Config, Diagnostic};
 use crate::ide::{fixes, transitions};
 use crate::lsp::command_args::{
-    COMPLETE_COMMAND, CREATE_FILE_COMMAND, CreateFileArgument, RECOVER_COMMAND, RootArgument,
-    TRANSITION_COMMAND, TaskArgument,
+    APPROVE_COMMAND, COMPLETE_COMMAND, CREATE_FILE_COMMAND, CreateFileArgument, ProposalArgument,
+    RECOVER_COMMAND, REJECT_COMMAND, RootArgument, TRANSITION_COMMAND, TaskArgument,
 };
 use crate::lsp::to_proto::{EditAbilities, workspace_edit};
 use crate::lsp::view::View;
@@ -203,6 +203,28 @@ fn fix_action(
             } else {
                 return None;
             }
+        }
+        FixAction::ApproveProposal { task, number }
+        | FixAction::RejectProposal { task, number } => {
+            let command = if matches!(fix.action, FixAction::ApproveProposal { .. }) {
+                APPROVE_COMMAND
+            } else {
+                REJECT_COMMAND
+            };
+            let shown = workspace.task(*task);
+            let seen: Vec<FileId> = [shown.card, shown.ledger, shown.proposals]
+                .into_iter()
+                .flatten()
+                .collect();
+            action.command = Some(Command {
+                title: fix.label.clone(),
+                command: command.into(),
+                arguments: Some(vec![command_args::write(&ProposalArgument {
+                    task: TaskArgument::new(workspace, *task, None, &seen),
+                    proposal: *number,
+                    reason: None,
+                })]),
+            });
         }
         FixAction::CompleteTransition { task, .. } => {
             action.command = Some(Command {

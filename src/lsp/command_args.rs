@@ -25,7 +25,10 @@ pub const RENAME_COMMAND: &str = "flowos.renameTask";
 /// The read-only query command (SPEC §9): answered from the live model by the server's
 /// handler, never run as a transaction.
 pub const QUERY_COMMAND: &str = "flowos.query";
-pub const COMMANDS: [&str; 7] = [
+/// pending-proposal's answers: approve (the change is made as the person acting) or reject.
+pub const APPROVE_COMMAND: &str = "flowos.approveProposal";
+pub const REJECT_COMMAND: &str = "flowos.rejectProposal";
+pub const COMMANDS: [&str; 9] = [
     TRANSITION_COMMAND,
     COMPLETE_COMMAND,
     CREATE_FILE_COMMAND,
@@ -33,6 +36,8 @@ pub const COMMANDS: [&str; 7] = [
     RECOVER_COMMAND,
     RENAME_COMMAND,
     QUERY_COMMAND,
+    APPROVE_COMMAND,
+    REJECT_COMMAND,
 ];
 
 /// `flowos.recover`: the tasks root to finish interrupted changes in.
@@ -106,6 +111,18 @@ impl TaskArgument {
             .map(|(path, _)| PathBuf::from(path))
             .collect()
     }
+}
+
+/// `flowos.approveProposal` and `flowos.rejectProposal`: the task (with the fingerprints of
+/// its card, ledger and proposals file as they were shown), the proposal's number, and for a
+/// rejection the reason (a client may ask for it itself; otherwise the server asks).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProposalArgument {
+    #[serde(flatten)]
+    pub task: TaskArgument,
+    pub proposal: u32,
+    #[serde(default)]
+    pub reason: Option<String>,
 }
 
 /// `flowos.createFile`, one per file: a quick fix that creates files, for clients that

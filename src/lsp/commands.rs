@@ -13,9 +13,9 @@ use crate::ide::source_change::{FileChange, SourceChange, minimal_edit};
 use crate::ide::transitions::Action;
 use crate::ide::types::Config;
 use crate::lsp::command_args::{
-    self, COMPLETE_COMMAND, CREATE_FILE_COMMAND, CreateFileArgument, NEW_TASK_COMMAND,
-    NewTaskArgument, RECOVER_COMMAND, RENAME_COMMAND, RenameArgument, RootArgument,
-    TRANSITION_COMMAND, TaskArgument,
+    self, APPROVE_COMMAND, COMPLETE_COMMAND, CREATE_FILE_COMMAND, CreateFileArgument,
+    NEW_TASK_COMMAND, NewTaskArgument, ProposalArgument, RECOVER_COMMAND, REJECT_COMMAND,
+    RENAME_COMMAND, RenameArgument, RootArgument, TRANSITION_COMMAND, TaskArgument,
 };
 use crate::lsp::to_proto::{EditAbilities, workspace_edit};
 use crate::lsp::view::View;
@@ -62,6 +62,12 @@ pub fn execute(view: &View, command: &str, arguments: &[Value], how: &Invocation
         NEW_TASK_COMMAND => new_task(view, command_args::read(argument), &how.config),
         RECOVER_COMMAND => recover(view, command_args::read(argument)),
         RENAME_COMMAND => rename(view, command_args::read(argument), how),
+        APPROVE_COMMAND | REJECT_COMMAND => answer_proposal(
+            view,
+            command == APPROVE_COMMAND,
+            command_args::read(argument),
+            how,
+        ),
         other => Outcome::refused(format!("flowos-lsp has no command `{other}`")),
     }
 }
@@ -121,6 +127,57 @@ fn rename(view: &View, argument: Option<RenameArgument>, how: &Invocation) -> Ou
             run_beside_buffers(view, planned.disk, show, how)
         }
         Err(reason) => Outcome::refused(format!("nothing was renamed: {reason}")),
+    };
+    recovered.merge_into(outcome)
+}
+
+/// pending-proposal's Approve and Reject, as the person the settings name (`flowos.user`).
+fn answer_proposal(
+    view: &View,
+    approve: bool,
+    argument: Option<ProposalArgument>,
+    how: &Invocation,
+) -> Outcome {
+    let workspace = view.workspace;
+    let Some(argument) = argument else {
+        return Outcome::refused("the proposal of this action is no longer in the workspace");
+    };
+    let Some(task) = argument.task.task(workspace) else {
+        return Outcome::refused("the task of this action is no longer in the workspace");
+    };
+    if let Some(refusal) = stale(view, &argument.task) {
+        return refusal;
+    }
+    let config = &how.config;
+    if config.user.is_none() {
+        return Outcome::refused(
+            "nothing was changed: a decision records who made it, and `flowos.user` is not set; \
+             set it (e.g. \"@ana\") in the editor's settings for flowos",
+        );
+    }
+    let number = Some(argument.proposal);
+    if !approve {
+        let Some(reason) = argument.reason.as_deref() else {
+            return Outcome::refused("nothing was changed: a rejection needs a reason");
+        };
+        return match crate::ide::proposals::reject(workspace, task, number, reason, config) {
+            Ok((file, line)) => {
+                let plan = crate::propose::decision_plan(workspace, file, &line);
+                run(&plan, None)
+            }
+            Err(refusal) => Outcome::refused(format!("nothing was changed: {}", refusal.reason)),
+        };
+    }
+    let recovered = match recover_first(view, workspace.task(task).root) {
+        Ok(recovered) => recovered,
+        Err(refusal) => return *refusal,
+    };
+    let outcome = match crate::ide::proposals::approve(workspace, task, number, config) {
+        Ok(approved) => {
+            let disk = crate::propose::approval_plan(workspace, task, &approved);
+            run_beside_buffers(view, disk, approved.projected.show.clone(), how)
+        }
+        Err(refusal) => Outcome::refused(format!("nothing was changed: {}", refusal.reason)),
     };
     recovered.merge_into(outcome)
 }

@@ -56,7 +56,51 @@ pub struct Backend {
     abilities: OnceLock<ClientAbilities>,
 }
 
+/// How long Reject waits for the person to pick a reason.
+const REASON_TIMEOUT: Duration = Duration::from_secs(600);
+
 impl Backend {
+    /// Reject asks for a reason: a client may put one in the command's argument itself (an
+    /// input box); otherwise the server asks with the usual reasons to pick from. False when
+    /// the person dismissed the question.
+    async fn reason_given(&self, arguments: &mut [serde_json::Value]) -> bool {
+        let Some(argument) = arguments.first_mut().and_then(|a| a.as_object_mut()) else {
+            return true;
+        };
+        let given = argument
+            .get("reason")
+            .and_then(|reason| reason.as_str())
+            .is_some_and(|reason| !reason.trim().is_empty());
+        if given {
+            return true;
+        }
+        let choices = [
+            "Not now: the task is not ready for it",
+            "Wrong change for this task",
+            "Needs a person's judgement first",
+        ];
+        let asked = self.client.show_message_request(
+            MessageType::INFO,
+            "Why reject this proposal? (the reason is recorded in the proposals file)",
+            Some(
+                choices
+                    .iter()
+                    .map(|title| MessageActionItem {
+                        title: title.to_string(),
+                        properties: Default::default(),
+                    })
+                    .collect(),
+            ),
+        );
+        match tokio::time::timeout(REASON_TIMEOUT, asked).await {
+            Ok(Ok(Some(item))) => {
+                argument.insert("reason".into(), item.title.into());
+                true
+            }
+            _ => false,
+        }
+    }
+
     pub fn new(client: Client, session: Sender<Input>) -> Backend {
         Backend {
             client,
@@ -532,6 +576,13 @@ impl LanguageServer for Backend {
     ) -> Result<Option<serde_json::Value>> {
         if params.command == command_args::QUERY_COMMAND {
             return self.flowos_query(params.arguments).await;
+        }
+        let mut params = params;
+        if params.command == command_args::REJECT_COMMAND
+            && !self.reason_given(&mut params.arguments).await
+        {
+            // The person dismissed the question: nothing is rejected.
+            return Ok(None);
         }
         let outcome = self.run_command(params.command, params.arguments).await?;
         let (ok, message, shown) = self.deliver(outcome, true).await;

@@ -1,6 +1,7 @@
 //! Parsers from text to positioned values: they never fail, never do IO, and report errors
 //! with byte ranges.
 
+pub mod approval_gates;
 pub mod card;
 mod cell_markup;
 pub mod index_table;
@@ -8,6 +9,7 @@ pub mod ledger;
 pub mod limits;
 pub mod markdown_links;
 pub(crate) mod markdown_table;
+pub mod proposals;
 pub mod task_id;
 pub mod time;
 pub mod wip_policy;

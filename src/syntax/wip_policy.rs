@@ -7,6 +7,7 @@
 
 use crate::base::TextRange;
 use crate::syntax::STAGE_NAMES;
+use crate::syntax::approval_gates::{ApprovalGates, read_gates};
 use crate::syntax::limits::{OverCap, long_lines};
 use crate::syntax::markdown_table::{Cell, RawRow, RawTable, markdown_tables};
 
@@ -64,6 +65,8 @@ pub struct WipPolicy {
     pub slos_from_file: bool,
     /// Lines over the line cap, which were not read.
     pub long_lines: Vec<OverCap>,
+    /// Which agent proposals may be applied without a person (none by default).
+    pub approval_gates: ApprovalGates,
 }
 
 impl WipPolicy {
@@ -76,6 +79,7 @@ impl WipPolicy {
             limits_from_file: false,
             slos_from_file: false,
             long_lines: Vec::new(),
+            approval_gates: ApprovalGates::default(),
         }
     }
 
@@ -170,6 +174,7 @@ pub fn parse_wip_policy(text: &str) -> WipPolicy {
         policy.slos_from_file = true;
     }
     policy.errors = errors;
+    policy.approval_gates = read_gates(&tables);
     policy
 }
 

@@ -7,8 +7,25 @@ use std::time::{Duration, Instant};
 
 /// Whether `program` runs; when it does not, CI fails and a developer's machine skips, loudly.
 pub fn available(program: &str, what: &str) -> bool {
-    let found = Command::new(program)
-        .arg("--version")
+    let mut version = Command::new(program);
+    version.arg("--version");
+    succeeds(version, program, what)
+}
+
+/// Whether Python 3 can import `module` (a client library a test drives), with the same rule
+/// as [`available`]: CI fails without it, a developer's machine skips loudly.
+pub fn python_module(module: &str, what: &str) -> bool {
+    let mut import = Command::new("python3");
+    import.args(["-c", &format!("import {module}")]);
+    succeeds(
+        import,
+        &format!("python3 with the `{module}` package"),
+        what,
+    )
+}
+
+fn succeeds(mut command: Command, program: &str, what: &str) -> bool {
+    let found = command
         .stdin(Stdio::null())
         .output()
         .is_ok_and(|output| output.status.success());

@@ -243,6 +243,8 @@ impl Client {
                 Value::Array(vec![self.settings.clone(); count])
             }
             Some("window/showDocument") => json!({"success": true}),
+            // A person picks the first choice offered (Reject's reasons).
+            Some("window/showMessageRequest") => request["params"]["actions"][0].clone(),
             // The test applies the edit itself (and says so with didChange) when it matters.
             Some("workspace/applyEdit") => json!({"applied": true}),
             _ => Value::Null,
@@ -436,6 +438,23 @@ pub fn file_bytes(root: &Path) -> BTreeMap<String, Vec<u8>> {
         }
     }
     files
+}
+
+/// The paths (relative) whose bytes differ between two [`file_bytes`] snapshots: added,
+/// removed or changed, sorted.
+pub fn changed_paths(
+    before: &BTreeMap<String, Vec<u8>>,
+    after: &BTreeMap<String, Vec<u8>>,
+) -> Vec<String> {
+    let mut paths: Vec<String> = after
+        .keys()
+        .chain(before.keys())
+        .filter(|path| before.get(*path) != after.get(*path))
+        .cloned()
+        .collect();
+    paths.sort();
+    paths.dedup();
+    paths
 }
 
 /// The peak resident memory of process `pid` so far (VmHWM), in KB.

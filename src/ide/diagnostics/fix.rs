@@ -48,6 +48,17 @@ pub enum FixAction {
         task: TaskIdx,
         stage: Stage,
     },
+    /// pending-proposal: approve proposal `number` of `task` as the person acting (performed
+    /// on disk by the server, like a transition).
+    ApproveProposal {
+        task: TaskIdx,
+        number: u32,
+    },
+    /// pending-proposal: reject it, with a reason the person gives when it runs.
+    RejectProposal {
+        task: TaskIdx,
+        number: u32,
+    },
 }
 
 /// A rule's fix function: offers into `fixes` the ways to remove `diagnostic`'s cause.
@@ -100,6 +111,17 @@ impl<'c> Fixes<'c> {
             rule: self.rule,
             safe,
             action: FixAction::CompleteTransition { task, stage },
+        });
+    }
+
+    /// Offers an action on disk that is not a text edit (approving or rejecting a proposal):
+    /// never safe, so never applied in bulk.
+    pub(crate) fn action(&mut self, label: impl Into<String>, action: FixAction) {
+        self.list.push(Fix {
+            label: label.into(),
+            rule: self.rule,
+            safe: false,
+            action,
         });
     }
 

@@ -33,6 +33,7 @@ rule_modules![
     state,
     index,
     id_counter,
+    proposals,
 ];
 
 /// What a rule module registers: the checks it runs on one card's text or on one task, and
@@ -141,6 +142,8 @@ pub fn file_diagnostics(
             }
         }
         Parsed::Ledger(parsed) => ledger::check_file(file_id, parsed, config, &mut out),
+        Parsed::Proposals(parsed) => proposals::check_file(file_id, parsed, &mut out),
+        Parsed::WipPolicy(policy) => proposals::check_gates(file_id, policy, &mut out),
         Parsed::Namespaces(Err(error))
             if !matches!(error.kind, crate::syntax::yaml::YamlErrorKind::OverCap(_)) =>
         {

@@ -42,6 +42,7 @@ pub(super) fn check(file_id: FileId, file: &SourceFile, out: &mut Vec<Diagnostic
         }
         Parsed::Index(index) => index.long_lines.iter().for_each(report),
         Parsed::WipPolicy(policy) => policy.long_lines.iter().for_each(report),
+        Parsed::Proposals(proposals) => proposals.over_cap.iter().for_each(report),
         Parsed::Namespaces(Err(error)) => {
             if let Some(over) = yaml_over_cap(error, &file.text, "NAMESPACES.yaml was not read") {
                 report(&over);

@@ -31,7 +31,9 @@ pub fn fix_all(
             .filter(|fix| fix.safe)
             .find_map(|fix| match fix.action {
                 FixAction::Change(change) => Some(change),
-                FixAction::CompleteTransition { .. } => None,
+                FixAction::CompleteTransition { .. }
+                | FixAction::ApproveProposal { .. }
+                | FixAction::RejectProposal { .. } => None,
             });
         if let Some(change) = change
             && merged.add(&change) == Merge::Added

@@ -113,7 +113,7 @@ impl IncrementalDiagnostics {
         }
         let source = workspace.file(file);
         match &source.role {
-            FileRole::Card | FileRole::Ledger => {
+            FileRole::Card | FileRole::Ledger | FileRole::Proposals => {
                 let Some(idx) = workspace.task_idx_of_file(file) else {
                     return;
                 };
