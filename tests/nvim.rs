@@ -115,7 +115,7 @@ fn neovim_shows_diagnostics_navigates_completes_and_runs_transitions() {
     let results = run_nvim(&scratch, &project);
     assert_eq!(
         results["steps"].as_object().unwrap().len(),
-        10,
+        11,
         "{results:#}"
     );
 

@@ -59,10 +59,12 @@ pub fn is_interesting_name(name: &str) -> bool {
 /// Whether the flow engine (queries, metrics, reports) reads a file of this name: cards for
 /// where tasks are now, ledgers for their history, the policy for limits and SLOs, and what
 /// places tasks in namespaces. Contexts, learning files, card versions and indexes add
-/// nothing to its answers.
+/// nothing to its answers. Proposals files are read too: `query proposals` lists them.
 pub fn read_by_flow(name: &str) -> bool {
-    matches!(package_role(name), FileRole::Card | FileRole::Ledger)
-        || name == "NAMESPACES.yaml"
+    matches!(
+        package_role(name),
+        FileRole::Card | FileRole::Ledger | FileRole::Proposals
+    ) || name == "NAMESPACES.yaml"
         || name == "wip.policy.md"
         || is_counter_name(name)
 }
