@@ -294,11 +294,15 @@ pub fn learning_markdown(view: &LearningView) -> String {
     );
     let _ = writeln!(
         out,
-        "- Previous period: {} {}\n",
-        view.documented_pct
-            .previous
-            .map_or("n/a".to_string(), |p| format!("{p}% documented")),
-        view.documented_pct.change()
+        "- Previous period: {}\n",
+        format!(
+            "{} {}",
+            view.documented_pct
+                .previous
+                .map_or("n/a".to_string(), |p| format!("{p}% documented")),
+            view.documented_pct.change()
+        )
+        .trim_end()
     );
     let rows = view
         .skip_reasons

@@ -168,9 +168,14 @@ pub fn rework_markdown(view: &ReworkView) -> String {
     );
     let _ = writeln!(
         out,
-        "- Previous period: {} {}\n",
-        rate(view.rate_pct.previous),
-        view.rate_pct.change()
+        "- Previous period: {}\n",
+        // Without a change to show (nothing to compare), no trailing space either.
+        format!(
+            "{} {}",
+            rate(view.rate_pct.previous),
+            view.rate_pct.change()
+        )
+        .trim_end()
     );
     let rows = view.details.iter().map(|detail| {
         vec![
