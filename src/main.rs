@@ -72,11 +72,11 @@ fn main() -> ExitCode {
         Some("now") => subcommand(&args[1..], now::parse_args, now::run, now::USAGE),
         Some("graph") => subcommand(&args[1..], graph::parse_args, graph::run, graph::USAGE),
         Some("--version" | "-V") => {
-            println!("flowos-lsp {}", env!("CARGO_PKG_VERSION"));
+            print_out(&format!("flowos-lsp {}", env!("CARGO_PKG_VERSION")));
             0
         }
         Some("--help" | "-h" | "help") => {
-            println!("{USAGE}");
+            print_out(USAGE);
             0
         }
         Some(other) => {
@@ -104,7 +104,7 @@ fn subcommand<O>(
             run(&options, &mut stdout.lock(), &mut stderr.lock())
         }
         Err(message) if message.is_empty() => {
-            println!("{usage}");
+            print_out(usage);
             0
         }
         Err(message) => {
@@ -112,4 +112,11 @@ fn subcommand<O>(
             cli::EXIT_USAGE
         }
     }
+}
+
+/// Prints `text` and a newline on stdout. A closed pipe (`flowos-lsp query --help | head -1`)
+/// is not the command's failure, where `println!` would panic.
+fn print_out(text: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stdout().lock(), "{text}");
 }

@@ -442,3 +442,39 @@ fn rules_name_prints_that_rules_documentation_from_the_binary() {
     let message = String::from_utf8_lossy(&unknown.stderr);
     assert!(message.contains("did you mean `wip-limit`?"), "{message}");
 }
+
+/// Help and the version printed into a pipe whose reader is gone (`flowos-lsp … --help |
+/// head -1` once `head` has its line) end quietly with status 0, for every subcommand; the
+/// standard library's `println!` panicked there (status 101, a panic message on stderr).
+#[test]
+fn help_into_a_closed_pipe_is_not_a_failure() {
+    let invocations: &[&[&str]] = &[
+        &["--help"],
+        &["--version"],
+        &["check", "--help"],
+        &["transition", "--help"],
+        &["new", "--help"],
+        &["rename", "--help"],
+        &["query", "--help"],
+        &["report", "--help"],
+        &["graph", "--help"],
+        &["now", "--help"],
+        &["board", "--help"],
+        &["propose", "--help"],
+        &["approve", "--help"],
+    ];
+    for args in invocations {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let output = Command::new(env!("CARGO_BIN_EXE_flowos-lsp"))
+            .args(*args)
+            .current_dir(repo())
+            .stdout(writer)
+            .stderr(std::process::Stdio::piped())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(0), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+}
