@@ -2,7 +2,7 @@
 //! the tasks root's lock, create the package in inbox, add its index rows.
 
 use crate::apply;
-use crate::cli::workspace::{display_path, load_workspace, recover_interrupted};
+use crate::cli::workspace::{display_path, load_recovered};
 use crate::cli::{
     EXIT_CLEAN, EXIT_ERRORS, EXIT_USAGE, WriterArgs, acting_user, no_more_positional,
 };
@@ -61,13 +61,10 @@ pub fn run(options: &NewOptions, out: &mut dyn Write, err: &mut dyn Write) -> i3
         return EXIT_USAGE;
     };
     let base = options.path.clone().unwrap_or_else(|| PathBuf::from("."));
-    let workspace =
-        match load_workspace(&base, options.tasks_root.as_deref(), err).and_then(|workspace| {
-            recover_interrupted(workspace, &base, options.tasks_root.as_deref(), err)
-        }) {
-            Ok(workspace) => workspace,
-            Err(code) => return code,
-        };
+    let workspace = match load_recovered(&base, options.tasks_root.as_deref(), err) {
+        Ok(workspace) => workspace,
+        Err(code) => return code,
+    };
     if workspace.roots.len() > 1 {
         let _ = writeln!(
             err,

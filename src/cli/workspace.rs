@@ -120,7 +120,7 @@ pub fn load_recovered(
 /// and re-reads the workspace when that wrote. `Err` is the exit code when one cannot be
 /// finished: nothing may build on a change left half done. (Temporary files are left to
 /// `check --fix`, whose sweep walks the whole root.)
-pub fn recover_interrupted(
+fn recover_interrupted(
     workspace: Workspace,
     base: &Path,
     tasks_root: Option<&Path>,

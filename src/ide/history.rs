@@ -85,6 +85,15 @@ impl Trend {
         let arrow = if delta > 0.0 { "↑" } else { "↓" };
         format!("{arrow} {delta:+}")
     }
+
+    /// `previous` (the previous window's figure as the report writes it) followed by the
+    /// change, or alone when there is no change to show.
+    pub fn previous_with_change(&self, previous: &str) -> String {
+        match self.change() {
+            change if change.is_empty() => previous.to_string(),
+            change => format!("{previous} {change}"),
+        }
+    }
 }
 
 /// How often a reason was given, and its share of all.

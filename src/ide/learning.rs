@@ -295,14 +295,12 @@ pub fn learning_markdown(view: &LearningView) -> String {
     let _ = writeln!(
         out,
         "- Previous period: {}\n",
-        format!(
-            "{} {}",
-            view.documented_pct
+        view.documented_pct.previous_with_change(
+            &view
+                .documented_pct
                 .previous
-                .map_or("n/a".to_string(), |p| format!("{p}% documented")),
-            view.documented_pct.change()
+                .map_or("n/a".to_string(), |p| format!("{p}% documented"))
         )
-        .trim_end()
     );
     let rows = view
         .skip_reasons

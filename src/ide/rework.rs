@@ -169,13 +169,8 @@ pub fn rework_markdown(view: &ReworkView) -> String {
     let _ = writeln!(
         out,
         "- Previous period: {}\n",
-        // Without a change to show (nothing to compare), no trailing space either.
-        format!(
-            "{} {}",
-            rate(view.rate_pct.previous),
-            view.rate_pct.change()
-        )
-        .trim_end()
+        view.rate_pct
+            .previous_with_change(&rate(view.rate_pct.previous))
     );
     let rows = view.details.iter().map(|detail| {
         vec![

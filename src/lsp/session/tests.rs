@@ -31,10 +31,9 @@ fn write_fixture(root: &Path, fixture: &str) {
     }
 }
 
-fn start(fixture: &str) -> Harness {
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path().join(".work/tasks");
-    write_fixture(&root, fixture);
+/// A session configured with `folder` as its one workspace folder, its clock fixed, nothing
+/// indexed yet; and where its output arrives.
+fn configured(folder: &Path) -> (Session, UnboundedReceiver<Output>) {
     let (output, outputs) = unbounded_channel();
     let (own_sender, _) = channel();
     let mut session = Session::new(output, own_sender);
@@ -44,8 +43,16 @@ fn start(fixture: &str) -> Harness {
     session.handle(Input::Configure {
         encoding: PositionEncoding::Utf16,
         settings: Settings::default(),
-        folders: vec![dir.path().to_path_buf()],
+        folders: vec![folder.to_path_buf()],
     });
+    (session, outputs)
+}
+
+fn start(fixture: &str) -> Harness {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join(".work/tasks");
+    write_fixture(&root, fixture);
+    let (mut session, outputs) = configured(dir.path());
     session.handle(Input::Index { progress: None });
     session.analyse_now();
     let mut harness = Harness {
@@ -159,14 +166,10 @@ fn the_first_publication_waits_for_the_client_to_catch_up() {
     let tasks = 700;
     let dir = tempfile::tempdir().unwrap();
     write_fixture(&dir.path().join(".work/tasks"), &hints(tasks, 0));
-    let (output, mut outputs) = unbounded_channel();
-    let (own_sender, _) = channel();
-    let mut session = Session::new(output, own_sender);
+    let (mut session, mut outputs) = configured(dir.path());
     let limit = 16;
     let backlog = Arc::new(Backlog::new(limit));
     session.publisher.backlog = backlog.clone();
-    session.fixed_clock = true;
-    session.config.now = crate::syntax::time::parse_rfc3339("2026-03-02T12:00:00Z").unwrap();
     let reader = std::thread::spawn(move || {
         let (mut files, mut most_waiting) = (0, 0);
         while let Some(output) = outputs.blocking_recv() {
@@ -179,11 +182,6 @@ fn the_first_publication_waits_for_the_client_to_catch_up() {
             }
         }
         (files, most_waiting)
-    });
-    session.handle(Input::Configure {
-        encoding: PositionEncoding::Utf16,
-        settings: Settings::default(),
-        folders: vec![dir.path().to_path_buf()],
     });
     session.handle(Input::Index { progress: None });
     session.analyse_now();
