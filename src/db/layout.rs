@@ -259,7 +259,9 @@ pub(crate) fn add_root(workspace: &mut Workspace, root_index: usize, input: Root
     workspace.files.reserve(parsed_files.len());
     // Growing the path map one file at a time rehashed every path (slow to hash) again and
     // again: a tenth of the single-threaded part of a load.
-    workspace.by_path.reserve(parsed_files.len());
+    workspace
+        .by_path
+        .reserve(&workspace.files, parsed_files.len());
     for (role, rel, (text, invalid_utf8, parsed)) in parsed_files {
         let file = workspace.push_file(SourceFile {
             path: input.path.join(&rel),
@@ -314,6 +316,9 @@ pub(crate) fn add_root(workspace: &mut Workspace, root_index: usize, input: Root
         workspace.placeholder(root_index, "ID_COUNTER.txt", FileRole::IdCounter);
     }
 
+    // Exactly one slot per task folder: grown by doubling, the table of ten thousand tasks
+    // kept a third of its capacity (several megabytes) unused for the life of the server.
+    workspace.tasks.reserve_exact(packages.len());
     for (folder, files) in packages {
         let Some(place) = layout.task_folders.get(&folder) else {
             continue;

@@ -169,7 +169,7 @@ impl Workspace {
                 let mut mentions = Vec::new();
                 if let Some(block) = card.frontmatter.block() {
                     for entry in &block.entries {
-                        let key = entry.key.as_str();
+                        let key = &*entry.key;
                         let items = match key {
                             "task_id" => entry
                                 .value

@@ -70,7 +70,7 @@ impl TaskMeta {
 fn read_entry(meta: &mut TaskMeta, entry: &FrontmatterEntry, namespace: Option<&str>) {
     let value = &entry.value;
     let text = non_empty_str(value);
-    match entry.key.as_str() {
+    match &*entry.key {
         "task_id" => {
             meta.task_id = text.map(|t| (t.to_string(), value.inner_range()));
         }

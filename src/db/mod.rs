@@ -12,6 +12,7 @@ pub mod layout;
 pub mod mentions;
 pub mod meta;
 pub mod metrics;
+mod path_index;
 pub mod proposals;
 pub mod slo;
 pub mod task_order;
@@ -254,7 +255,7 @@ pub struct Workspace {
     mention_context: mentions::MentionContext,
     /// The task each package file belongs to.
     file_task: HashMap<FileId, TaskIdx>,
-    by_path: HashMap<PathBuf, FileId>,
+    by_path: path_index::PathIndex,
     /// Built on first use (see [`Workspace::task_order`]).
     task_order: OnceLock<task_order::TaskOrder>,
 }
@@ -274,7 +275,7 @@ impl Workspace {
     }
 
     pub fn file_by_path(&self, path: &Path) -> Option<FileId> {
-        self.by_path.get(path).copied()
+        self.by_path.get(&self.files, path)
     }
 
     pub fn card(&self, task: &Task) -> Option<&Card> {
@@ -430,8 +431,8 @@ impl Workspace {
 
     fn push_file(&mut self, file: SourceFile) -> FileId {
         let id = FileId(self.files.len() as u32);
-        self.by_path.insert(file.path.clone(), id);
         self.files.push(file);
+        self.by_path.insert(&self.files, id);
         id
     }
 }

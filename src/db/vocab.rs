@@ -106,36 +106,9 @@ pub const BLOCKED_BY_PREFIXES: [&str; 4] = ["task:", "external:", "decision:", "
 /// Fields every card must have.
 pub const REQUIRED_FIELDS: [&str; 5] = ["task_id", "task_name", "stage", "status", "current_dri"];
 
-/// Every field the schema or the workflows define; anything else is `unknown-field`.
-pub const KNOWN_FIELDS: [&str; 26] = [
-    "task_id",
-    "created_by",
-    "created_date",
-    "schema_version",
-    "task_name",
-    "stage",
-    "priority",
-    "effort_estimate",
-    "tags",
-    "current_dri",
-    "status",
-    "blocked_by",
-    "paused_reason",
-    "depends_on",
-    "blocks",
-    "related_to",
-    "split_into",
-    "split_from",
-    // Extension fields written by the workflows.
-    "split_date",
-    "split_reason",
-    "split_part",
-    "canceled_reason",
-    "expected_resume_date",
-    "paused_date",
-    "previous_dris",
-    "last_updated",
-];
+/// Every field the schema or the workflows define; anything else is `unknown-field`. Kept
+/// with the frontmatter's syntax, whose entries name these fields without allocating.
+pub use crate::syntax::card::KNOWN_FIELDS;
 
 /// Frontmatter fields holding a list of task references.
 pub const REF_LIST_FIELDS: [&str; 4] = ["depends_on", "blocks", "related_to", "split_into"];

@@ -104,7 +104,7 @@ fn field_symbols(text: &str, block: &FrontmatterBlock) -> Vec<Symbol> {
                 .map_or(block.content_range.end, |next| next.key_range.start);
             let end = trim_end(text, start, next as usize).max(entry.key_range.end as usize);
             Symbol {
-                name: entry.key.clone(),
+                name: entry.key.to_string(),
                 detail: Some(summary(&entry.value)),
                 kind: SymbolKind::Field,
                 range: TextRange::new(start, end),

@@ -16,7 +16,7 @@ fn seen_dris(workspace: &Workspace, root: usize) -> Vec<(String, usize)> {
     for block in frontmatter_blocks(workspace, root) {
         names.clear();
         for entry in &block.entries {
-            match (entry.key.as_str(), &entry.value.value) {
+            match (&*entry.key, &entry.value.value) {
                 ("current_dri" | "created_by", YamlValue::Str { text, .. }) => {
                     names.push(text.trim());
                 }

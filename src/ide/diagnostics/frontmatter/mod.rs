@@ -93,7 +93,7 @@ impl Emit<'_> {
 }
 
 fn check_entry(file: FileId, text: &str, entry: &FrontmatterEntry, out: &mut Vec<Diagnostic>) {
-    let key = entry.key.as_str();
+    let key = &*entry.key;
     let value = &entry.value;
     let mut emit = Emit { file, out };
     let emit = &mut emit;

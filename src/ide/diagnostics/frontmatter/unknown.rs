@@ -10,7 +10,7 @@ use super::{Emit, SUGGEST_MAX_LEN, shown};
 use crate::ide::diagnostics::RuleDoc;
 
 pub(super) fn check(entry: &FrontmatterEntry, emit: &mut Emit) {
-    let key = entry.key.as_str();
+    let key = &*entry.key;
     let suggestion = if key.len() <= SUGGEST_MAX_LEN {
         nearest(key, KNOWN_FIELDS, 2)
     } else {
