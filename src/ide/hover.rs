@@ -9,6 +9,7 @@ use crate::db::metrics::{task_figures, timeline_of};
 use crate::db::slo::{duration, slo_policy, task_slo};
 use crate::db::timeline::Timeline;
 use crate::db::{FileId, Task, Workspace};
+use crate::ide::types::Config;
 use crate::syntax::ledger::LineKind;
 use crate::syntax::wip_policy::WipPolicy;
 
@@ -22,8 +23,15 @@ pub struct HoverResult {
 /// How many ledger events a hover shows, newest first.
 const EVENTS_SHOWN: usize = 3;
 
-/// Hover at byte `offset` of `file`; `now` (seconds since the epoch) measures time in stage.
-pub fn hover(workspace: &Workspace, file: FileId, offset: usize, now: i64) -> Option<HoverResult> {
+/// Hover at byte `offset` of `file`; `config.now` (seconds since the epoch) measures time in
+/// stage.
+pub fn hover(
+    workspace: &Workspace,
+    file: FileId,
+    offset: usize,
+    config: &Config,
+) -> Option<HoverResult> {
+    let now = config.now;
     let mention = workspace.mention_at(file, offset)?;
     let source = workspace.file(file);
     let range = unquoted(&source.text, mention.range);
@@ -279,14 +287,18 @@ mod tests {
     use crate::ide::fixture::{COUNTER, package, workspace_at};
     use crate::syntax::time::parse_rfc3339;
 
-    fn now() -> i64 {
-        parse_rfc3339("2026-04-09T02:00:00Z").unwrap()
+    /// The analysis at 2026-04-09T02:00:00Z.
+    fn at_now() -> Config {
+        Config {
+            now: parse_rfc3339("2026-04-09T02:00:00Z").unwrap(),
+            ..Config::default()
+        }
     }
 
     /// The hovered text between backticks, then the markdown.
     fn check(fixture: &str, expect: Expect) {
         let (workspace, file, offset) = workspace_at(fixture);
-        let actual = match hover(&workspace, file, offset, now()) {
+        let actual = match hover(&workspace, file, offset, &at_now()) {
             Some(result) => format!(
                 "`{}`\n{}\n",
                 result.range.slice(&workspace.file(file).text),
@@ -335,7 +347,7 @@ mod tests {
 
     fn check_target(fixture: &str, hovered: &str) {
         let (workspace, file, offset) = workspace_at(fixture);
-        let result = hover(&workspace, file, offset, now()).expect("a hover");
+        let result = hover(&workspace, file, offset, &at_now()).expect("a hover");
         let text = &workspace.file(file).text;
         assert_eq!(
             format!("`{}`\n{}\n", result.range.slice(text), result.markdown),
@@ -522,7 +534,7 @@ mod tests {
             package("backlog/TASK-0001-a", "depends_on: [\"TASK-00$004\"]")
         );
         let (workspace, file, offset) = workspace_at(&fixture);
-        let markdown = hover(&workspace, file, offset, now()).unwrap().markdown;
+        let markdown = hover(&workspace, file, offset, &at_now()).unwrap().markdown;
         assert!(
             markdown.contains(
                 "\n\nno flow figures: ledger line 2: `started` is dated before the event of line 1\n\n"
