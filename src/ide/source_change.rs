@@ -221,4 +221,60 @@ mod tests {
         );
         assert_eq!(minimal_edit("same", "same"), None);
     }
+
+    #[test]
+    fn new_text_makes_the_edits_then_appends_whole_lines() {
+        let (card, ledger) = (FileId(0), FileId(1));
+        let change = SourceChange {
+            changes: vec![
+                FileChange::Append {
+                    file: ledger,
+                    lines: vec!["{\"event\":\"started\"}".into()],
+                },
+                FileChange::rewrite(card, "stage: next\n", "stage: current\n").unwrap(),
+            ],
+        };
+        assert_eq!(change.new_text(card, "stage: next\n"), "stage: current\n");
+        // A ledger whose last line has no line break gets one before the new line.
+        assert_eq!(
+            change.new_text(ledger, "{\"event\":\"created\"}"),
+            "{\"event\":\"created\"}\n{\"event\":\"started\"}\n"
+        );
+        assert_eq!(change.new_text(ledger, ""), "{\"event\":\"started\"}\n");
+        // A file the change does not name keeps its text.
+        assert_eq!(change.new_text(FileId(2), "as it was"), "as it was");
+    }
+
+    #[test]
+    fn moved_path_follows_the_moves_in_order() {
+        let root = Path::new("/ws/.work/tasks");
+        // A rename: the card inside its folder first, then the folder.
+        let change = SourceChange {
+            changes: vec![
+                FileChange::Move {
+                    from: root.join("next/TASK-0001-a/0001-a.task.md"),
+                    to: root.join("next/TASK-0001-a/0001-b.task.md"),
+                },
+                FileChange::Move {
+                    from: root.join("next/TASK-0001-a"),
+                    to: root.join("next/TASK-0001-b"),
+                },
+            ],
+        };
+        let moved = |rel: &str| change.moved_path(&root.join(rel));
+        assert_eq!(
+            moved("next/TASK-0001-a/0001-a.task.md"),
+            root.join("next/TASK-0001-b/0001-b.task.md")
+        );
+        assert_eq!(
+            moved("next/TASK-0001-a/0001.context.md"),
+            root.join("next/TASK-0001-b/0001.context.md")
+        );
+        // Paths are compared by component: a sibling whose name only starts alike stays.
+        assert_eq!(
+            moved("next/TASK-0001-ab/x.md"),
+            root.join("next/TASK-0001-ab/x.md")
+        );
+        assert_eq!(moved("next"), root.join("next"));
+    }
 }

@@ -82,9 +82,6 @@ fn edit_abilities(capabilities: &ClientCapabilities) -> EditAbilities {
         create_files: edit
             .and_then(|e| e.resource_operations.as_ref())
             .is_some_and(|ops| ops.contains(&ResourceOperationKind::Create)),
-        rename_files: edit
-            .and_then(|e| e.resource_operations.as_ref())
-            .is_some_and(|ops| ops.contains(&ResourceOperationKind::Rename)),
         disabled_actions: capabilities
             .text_document
             .as_ref()

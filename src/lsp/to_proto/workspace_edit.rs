@@ -4,14 +4,12 @@ use std::collections::HashMap;
 
 use tower_lsp_server::ls_types::{
     self as lsp, CreateFile, CreateFileOptions, DocumentChangeOperation, DocumentChanges, OneOf,
-    OptionalVersionedTextDocumentIdentifier, RenameFile, RenameFileOptions, ResourceOp,
-    TextDocumentEdit, Uri, WorkspaceEdit,
+    OptionalVersionedTextDocumentIdentifier, ResourceOp, TextDocumentEdit, Uri, WorkspaceEdit,
 };
 
 use super::{range, uri};
-use crate::base::TextRange;
 use crate::db::FileId;
-use crate::ide::source_change::{FileChange, SourceChange, TextEdit, appended_text};
+use crate::ide::source_change::{FileChange, SourceChange, TextEdit};
 use crate::lsp::view::View;
 
 /// What the client can take, from its `initialize` capabilities.
@@ -19,30 +17,32 @@ use crate::lsp::view::View;
 pub struct EditAbilities {
     pub document_changes: bool,
     pub create_files: bool,
-    pub rename_files: bool,
     pub disabled_actions: bool,
 }
 
 /// The WorkspaceEdit of a change, versioned when the client takes document changes. None when
-/// the change creates or moves files and the client cannot.
+/// the change creates files and the client cannot, and for a change that appends to a ledger
+/// or moves a folder: that is a transition's (or a rename's, an approval's), which the server
+/// runs on disk as one transaction with its intent record (`commands`), never as an edit the
+/// client might apply in part.
 pub fn workspace_edit(
     view: &View,
     change: &SourceChange,
     abilities: EditAbilities,
 ) -> Option<WorkspaceEdit> {
     let workspace = view.workspace;
+    let transition = change
+        .changes
+        .iter()
+        .any(|part| matches!(part, FileChange::Append { .. } | FileChange::Move { .. }));
+    if transition {
+        return None;
+    }
     let creates = change
         .changes
         .iter()
         .any(|part| matches!(part, FileChange::Create { .. }));
     if creates && !(abilities.document_changes && abilities.create_files) {
-        return None;
-    }
-    let moves = change
-        .changes
-        .iter()
-        .any(|part| matches!(part, FileChange::Move { .. }));
-    if moves && !(abilities.document_changes && abilities.rename_files) {
         return None;
     }
     let text_edits = |file: FileId, edits: &[TextEdit]| {
@@ -54,23 +54,16 @@ pub fn workspace_edit(
             })
             .collect::<Vec<_>>()
     };
-    // An append is an insertion at the end of the file as the model holds it.
-    let file_edits = |part: &FileChange| match part {
-        FileChange::Edit { file, edits } => Some((*file, text_edits(*file, edits))),
-        FileChange::Append { file, lines } => {
-            let text = &workspace.file(*file).text;
-            let end = TextRange::new(text.len(), text.len());
-            let insert = appended_text(text, lines);
-            let edit = TextEdit { range: end, insert };
-            Some((*file, text_edits(*file, &[edit])))
-        }
-        FileChange::Create { .. } | FileChange::Move { .. } => None,
-    };
     if !abilities.document_changes {
         let mut changes: HashMap<Uri, Vec<lsp::TextEdit>> = HashMap::new();
-        for (file, edits) in change.changes.iter().filter_map(file_edits) {
-            let uri = uri(&workspace.file(file).path)?;
-            changes.entry(uri).or_default().extend(edits);
+        for part in &change.changes {
+            if let FileChange::Edit { file, edits } = part {
+                let uri = uri(&workspace.file(*file).path)?;
+                changes
+                    .entry(uri)
+                    .or_default()
+                    .extend(text_edits(*file, edits));
+            }
         }
         return Some(WorkspaceEdit {
             changes: Some(changes),
@@ -79,19 +72,20 @@ pub fn workspace_edit(
     }
     let mut operations = Vec::new();
     for part in &change.changes {
-        if let Some((file, edits)) = file_edits(part) {
-            let path = &workspace.file(file).path;
-            operations.push(DocumentChangeOperation::Edit(TextDocumentEdit {
-                text_document: OptionalVersionedTextDocumentIdentifier {
-                    uri: uri(path)?,
-                    version: view.documents.get(path).map(|document| document.version),
-                },
-                edits: edits.into_iter().map(OneOf::Left).collect(),
-            }));
-            continue;
-        }
         match part {
-            FileChange::Edit { .. } | FileChange::Append { .. } => {}
+            FileChange::Edit { file, edits } => {
+                let path = &workspace.file(*file).path;
+                operations.push(DocumentChangeOperation::Edit(TextDocumentEdit {
+                    text_document: OptionalVersionedTextDocumentIdentifier {
+                        uri: uri(path)?,
+                        version: view.documents.get(path).map(|document| document.version),
+                    },
+                    edits: text_edits(*file, edits)
+                        .into_iter()
+                        .map(OneOf::Left)
+                        .collect(),
+                }));
+            }
             FileChange::Create { path, text } => {
                 let uri = uri(path)?;
                 operations.push(DocumentChangeOperation::Op(ResourceOp::Create(
@@ -112,19 +106,7 @@ pub fn workspace_edit(
                     })],
                 }));
             }
-            FileChange::Move { from, to } => {
-                operations.push(DocumentChangeOperation::Op(ResourceOp::Rename(
-                    RenameFile {
-                        old_uri: uri(from)?,
-                        new_uri: uri(to)?,
-                        options: Some(RenameFileOptions {
-                            overwrite: Some(false),
-                            ignore_if_exists: Some(false),
-                        }),
-                        annotation_id: None,
-                    },
-                )));
-            }
+            FileChange::Append { .. } | FileChange::Move { .. } => return None,
         }
     }
     Some(WorkspaceEdit {
