@@ -7,7 +7,7 @@ use crate::base::TextRange;
 use crate::db::flow::stage_entry;
 use crate::db::metrics::{task_figures, timeline_of};
 use crate::db::{FileId, Task, Workspace};
-use crate::ide::hover::{count, dependents, hours_text, slo_part, task_of_card};
+use crate::ide::task_text::{count, dependents, hours_text, slo_part, task_of_card};
 use crate::ide::types::Config;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
