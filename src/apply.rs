@@ -6,8 +6,9 @@ use std::path::{Path, PathBuf};
 
 use crate::db::Workspace;
 use crate::db::layout::namespace_dir_of_folder;
-use crate::disk_plans::transition_disk_plan;
-use crate::ide::projection::{Projected, project};
+use crate::disk_plans::disk_plan;
+use crate::ide::projection::{card_after, project};
+use crate::ide::source_change::SourceChange;
 use crate::ide::transitions::{self, Action, Plan};
 use crate::ide::types::Config;
 use crate::recovery::{intent_for, intent_for_new, plan_recovery};
@@ -19,8 +20,12 @@ pub const LOCK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 /// A planned transition, ready to show (dry run) or to run.
 pub struct PlannedTransition {
     pub plan: Plan,
-    pub projected: Projected,
+    /// What it changes, against the texts the model holds (for the dry run's report).
+    pub projected: SourceChange,
+    /// The same, as the transaction writes it.
     pub disk: DiskPlan,
+    /// Where the task's card is once it is written.
+    pub show: Option<PathBuf>,
 }
 
 /// Re-validates `action` on `task` against the model and computes everything it writes.
@@ -34,11 +39,12 @@ pub fn plan_transition(
     let plan = transitions::plan(workspace, task, action, config)?;
     let projected = project(workspace, &plan.tasks)?;
     let root = workspace.roots[workspace.task(task).root].path.clone();
-    let mut disk = transition_disk_plan(workspace, &root, &projected);
+    let mut disk = disk_plan(workspace, &root, &projected);
     // A transition changes several files, and often several tasks: its record lets a crash
     // part way be finished as a whole (see `recovery`).
     disk.intent = Some(intent_for(workspace, &root, &plan, &projected));
     Ok(PlannedTransition {
+        show: card_after(workspace, task, &projected),
         plan,
         projected,
         disk,
@@ -49,6 +55,8 @@ pub fn plan_transition(
 pub struct PlannedRename {
     pub renamed: crate::ide::rename::Renamed,
     pub disk: DiskPlan,
+    /// Where the card is once it is renamed.
+    pub show: Option<PathBuf>,
 }
 
 /// Re-validates renaming `task` to `new_name` against the model and computes everything it
@@ -63,11 +71,16 @@ pub fn plan_rename(
 ) -> Result<PlannedRename, String> {
     let renamed = crate::ide::rename::plan(workspace, task, new_name, config)?;
     let root = workspace.roots[workspace.task(task).root].path.clone();
-    let mut disk = transition_disk_plan(workspace, &root, &renamed.projected);
+    let mut disk = disk_plan(workspace, &root, &renamed.projected);
     disk.intent = Some(crate::recovery::rename_intent(
         workspace, &root, task, &renamed,
     ));
-    Ok(PlannedRename { renamed, disk })
+    let show = card_after(workspace, task, &renamed.projected);
+    Ok(PlannedRename {
+        renamed,
+        disk,
+        show,
+    })
 }
 
 /// Finishing an interrupted transition (`ledger-stage-drift`, `ledger-status-drift`): the
@@ -85,8 +98,8 @@ pub fn plan_completion(
     let projected = project(workspace, std::slice::from_ref(&change))?;
     let root = &workspace.roots[workspace.task(task).root].path;
     Ok((
-        transition_disk_plan(workspace, root, &projected),
-        projected.show,
+        disk_plan(workspace, root, &projected),
+        card_after(workspace, task, &projected),
     ))
 }
 
@@ -279,8 +292,7 @@ pub fn create_task(
     root: usize,
     name: &str,
     namespace: Option<&str>,
-    user: &str,
-    now: i64,
+    config: &Config,
 ) -> Result<Created, NotCreated> {
     use crate::ide::edit::index_rows::{Linking, RowValues, insert_row, render_row};
     use crate::ide::index_links::TaskPlace;
@@ -297,11 +309,9 @@ pub fn create_task(
     let input = NewTaskInput {
         name,
         namespace: place.namespace.as_deref(),
-        user,
-        now,
         counter_text: &counter_text,
     };
-    let task = new_task(workspace, root, &input)?;
+    let task = new_task(workspace, root, &input, config)?;
     let mut plan = DiskPlan {
         root: root_path.clone(),
         rewrites: vec![Rewrite {

@@ -1,58 +1,21 @@
-//! The analysis' proposals spelled as disk transactions: a transition's projections and a set
-//! of quick fixes become a [`DiskPlan`] whose every write checks the file is still what the
-//! model read. Shared by `apply` (running what a person asked for) and `recovery` (finishing
+//! The analysis' plan of a change spelled as the transaction's plan: a [`SourceChange`] (a
+//! transition's projections, a rename, an approval, a set of quick fixes) becomes a
+//! [`DiskPlan`] of paths whose every write checks the file is still what the model read.
+//! Shared by `apply` (running what a person asked for), `propose` and `recovery` (finishing
 //! what a crash cut short), which otherwise need nothing from each other's side.
 
 use std::path::Path;
 
-use crate::db::{FileId, Workspace};
-use crate::ide::projection::Projected;
+use crate::db::{FileRole, Workspace};
 use crate::ide::source_change::{FileChange, SourceChange, apply_edits};
 use crate::transaction::{Append, Create, DiskPlan, Move, Rewrite};
 
-/// The disk transaction of a transition: every write checks the file is still what the model
-/// read.
-pub fn transition_disk_plan(workspace: &Workspace, root: &Path, projected: &Projected) -> DiskPlan {
-    let text = |file: FileId| workspace.file(file).text.to_string();
-    let path = |file: FileId| workspace.file(file).path.clone();
-    DiskPlan {
-        root: root.to_path_buf(),
-        appends: projected
-            .appends
-            .iter()
-            .map(|(file, lines)| Append {
-                path: path(*file),
-                expected: Some(text(*file)),
-                lines: lines.clone(),
-            })
-            .collect(),
-        rewrites: projected
-            .cards
-            .iter()
-            .chain(&projected.indexes)
-            .map(|(file, new_text)| Rewrite {
-                path: path(*file),
-                expected: text(*file),
-                new_text: new_text.clone(),
-            })
-            .collect(),
-        creates: Vec::new(),
-        moves: projected
-            .moves
-            .iter()
-            .map(|(from, to)| Move {
-                from: from.clone(),
-                to: to.clone(),
-            })
-            .collect(),
-        intent: None,
-    }
-}
-
-/// The disk transaction of a set of quick fixes: edited files are rewritten whole (temp file
-/// and rename) if they are still what the model read; new files are created, never replaced.
-/// Fixes that append to a ledger become appends, so a ledger is never rewritten.
-pub fn change_disk_plan(workspace: &Workspace, root: &Path, change: &SourceChange) -> DiskPlan {
+/// The disk transaction of `change` in tasks root `root`: appends and edited files checked
+/// against the texts the model read (an edited file is rewritten whole, through a temporary
+/// file and a rename), new files created and never replaced, folders moved in order. An
+/// edit that only adds whole lines to a ledger (a fix's) becomes an append, so a ledger is
+/// never rewritten.
+pub fn disk_plan(workspace: &Workspace, root: &Path, change: &SourceChange) -> DiskPlan {
     let mut plan = DiskPlan {
         root: root.to_path_buf(),
         ..DiskPlan::default()
@@ -64,7 +27,7 @@ pub fn change_disk_plan(workspace: &Workspace, root: &Path, change: &SourceChang
                 let old = source.text.to_string();
                 let new_text = apply_edits(&old, edits);
                 if let Some(lines) = appended_lines(&old, &new_text)
-                    && matches!(source.role, crate::db::FileRole::Ledger)
+                    && matches!(source.role, FileRole::Ledger)
                 {
                     plan.appends.push(Append {
                         path: source.path.clone(),
@@ -79,9 +42,21 @@ pub fn change_disk_plan(workspace: &Workspace, root: &Path, change: &SourceChang
                     });
                 }
             }
+            FileChange::Append { file, lines } => {
+                let source = workspace.file(*file);
+                plan.appends.push(Append {
+                    path: source.path.clone(),
+                    expected: Some(source.text.to_string()),
+                    lines: lines.clone(),
+                });
+            }
             FileChange::Create { path, text } => plan.creates.push(Create {
                 path: path.clone(),
                 text: text.clone(),
+            }),
+            FileChange::Move { from, to } => plan.moves.push(Move {
+                from: from.clone(),
+                to: to.clone(),
             }),
         }
     }

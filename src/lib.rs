@@ -2,7 +2,7 @@
 //!
 //! Layers, each depending only on those above it: `base` (ranges, line index), `syntax`
 //! (parsers), `db` (the workspace model), `ide` (features in plain types), and the edges
-//! `roots` (finding tasks roots), `loader` (reading them), `vfs` (disk changes and open buffers as model changes), `disk_plans`, `apply`, `recovery` and `transaction` (writing it), `cli` and `lsp`.
+//! `roots` (finding tasks roots), `loader` (reading them), `vfs` (disk changes and open buffers as model changes), `disk_plans`, `apply`, `recovery` and `transaction` (writing it), `cli`, `lsp` and `mcp` (the two servers' shared runtime: `servers`).
 
 pub mod apply;
 pub mod base;
@@ -19,6 +19,7 @@ pub mod parallel;
 pub mod propose;
 pub mod recovery;
 pub mod roots;
+pub mod servers;
 pub mod syntax;
 pub mod transaction;
 pub mod vfs;

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use crate::db::proposals::proposals_path;
 use crate::db::{FileId, TaskIdx, Workspace};
-use crate::disk_plans::transition_disk_plan;
+use crate::disk_plans::disk_plan;
 use crate::ide::proposals::Approved;
 use crate::recovery::intent_for;
 use crate::transaction::{Append, Create, DiskPlan};
@@ -48,7 +48,7 @@ pub fn decision_plan(workspace: &Workspace, file: FileId, line: &str) -> DiskPla
 /// the proposals file in the same commit step as the ledger lines.
 pub fn approval_plan(workspace: &Workspace, task: TaskIdx, approved: &Approved) -> DiskPlan {
     let root: &Path = &workspace.roots[workspace.task(task).root].path;
-    let mut disk = transition_disk_plan(workspace, root, &approved.projected);
+    let mut disk = disk_plan(workspace, root, &approved.projected);
     if let Some(plan) = &approved.plan {
         disk.intent = Some(intent_for(workspace, root, plan, &approved.projected));
     }

@@ -21,11 +21,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::db::vocab::{KNOWN_FIELDS, Stage};
 use crate::db::{TaskIdx, Workspace};
-use crate::disk_plans::transition_disk_plan;
+use crate::disk_plans::disk_plan;
 use crate::ide::edit::index_rows::insert_row;
 use crate::ide::new_task::NewTask;
-use crate::ide::projection::{Projected, project};
+use crate::ide::projection::project;
 use crate::ide::rename::{Renamed, project_rename};
+use crate::ide::source_change::{FileChange, SourceChange};
 use crate::ide::transitions::{FieldUpdate, Plan, TaskChange};
 use crate::syntax::task_id::parse_task_ref;
 use crate::transaction::{Create, DiskPlan, INTENT_DIR, Intent, Rewrite, appended_bytes};
@@ -90,7 +91,7 @@ pub fn intent_for(
     workspace: &Workspace,
     root: &Path,
     plan: &Plan,
-    projected: &Projected,
+    projected: &SourceChange,
 ) -> Intent {
     let tasks = plan
         .tasks
@@ -98,11 +99,8 @@ pub fn intent_for(
         .map(|change| {
             let task = workspace.task(change.task);
             let ledger_len = task.ledger.and_then(|ledger| {
-                projected
-                    .appends
-                    .iter()
-                    .any(|(file, _)| *file == ledger)
-                    .then(|| workspace.file(ledger).text.len())
+                let appended = projected.appends_to(ledger).next().is_some();
+                appended.then(|| workspace.file(ledger).text.len())
             });
             TaskRecord {
                 id: task.id.to_string(),
@@ -176,9 +174,12 @@ pub fn rename_intent(
         .map(|ledger| workspace.file(ledger).text.len());
     let events = renamed
         .projected
-        .appends
+        .changes
         .iter()
-        .flat_map(|(_, lines)| lines.clone())
+        .flat_map(|part| match part {
+            FileChange::Append { lines, .. } => lines.clone(),
+            _ => Vec::new(),
+        })
         .collect();
     let record = Record {
         flowos_intent: VERSION,
@@ -331,7 +332,7 @@ pub fn plan_recovery(
         (None, _) => project(workspace, &changes),
     }
     .map_err(|why| format!("{shown}: {why}"))?;
-    let mut disk = transition_disk_plan(workspace, &root_path, &projected);
+    let mut disk = disk_plan(workspace, &root_path, &projected);
     disk.intent = Some(intent);
     Ok(Recovery {
         title: record.title,

@@ -861,7 +861,7 @@ fn check_workspace(workspace: &Workspace, fuzzed: FileId, probe: usize) {
     ) {
         text.offset(hint.offset, &hint.label);
     }
-    for lens in code_lens(workspace, fuzzed, NOW) {
+    for lens in code_lens(workspace, fuzzed, &config) {
         text.range(lens.range, &lens.title);
     }
     for symbol in workspace_symbols(workspace, "", 100) {
@@ -871,7 +871,7 @@ fn check_workspace(workspace: &Workspace, fuzzed: FileId, probe: usize) {
     // where they need to), at its end and past it.
     let len = text.text.len();
     for offset in [probe % (len + 1), len, len + 3] {
-        if let Some(found) = hover(workspace, fuzzed, offset, NOW) {
+        if let Some(found) = hover(workspace, fuzzed, offset, &config) {
             text.range(found.range, &"hover");
         }
         if let Some((origin, target)) = goto_definition(workspace, fuzzed, offset) {

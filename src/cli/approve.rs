@@ -16,6 +16,7 @@ use crate::cli::{
     now_at_the_edge,
 };
 use crate::db::{TaskIdx, Workspace};
+use crate::ide::projection::card_after;
 use crate::ide::proposals::{approve, draft_decision, pending_draft, reject};
 use crate::ide::types::Config;
 use crate::transaction::Options;
@@ -202,7 +203,8 @@ fn approve_one(
     let disk = crate::propose::approval_plan(workspace, task, &approved);
     let title = format!("approved: {}", approved.title);
     let result = crate::apply::run(&disk, &crate::transaction::Options::from_env());
-    let card = approved.projected.show.as_deref();
+    let card = card_after(workspace, task, &approved.projected);
+    let card = card.as_deref();
     report_run(result, &title, card, base, out, err)
 }
 
@@ -275,14 +277,12 @@ fn approve_draft(
         }
     };
     let config = &options.config;
-    let user = config.user.as_deref().unwrap_or_default();
     let created = match apply::create_task(
         &workspace,
         0,
         &draft.name,
         draft.namespace.as_deref(),
-        user,
-        config.now,
+        config,
     ) {
         Ok(created) => created,
         Err(failure) => {

@@ -8,7 +8,7 @@ use crate::cli::workspace::load_roots;
 use crate::db::Workspace;
 use crate::ide::diagnostics::workspace_diagnostics;
 use crate::ide::fixes::fix_all;
-use crate::ide::source_change::{FileChange, SourceChange};
+use crate::ide::source_change::SourceChange;
 use crate::ide::types::{Config, Rule};
 use crate::transaction::Options;
 use crate::{apply, disk_plans};
@@ -90,7 +90,7 @@ pub fn fix_on_disk(
             let (change, count) = fix_all(&workspace, ctx, &diagnostics);
             let mut all_written = true;
             for (root, part) in split_by_root(&workspace, change) {
-                match run(&disk_plans::change_disk_plan(&workspace, &root, &part)) {
+                match run(&disk_plans::disk_plan(&workspace, &root, &part)) {
                     Ok(()) => wrote = true,
                     Err(error) => {
                         all_written = false;
@@ -137,12 +137,8 @@ fn split_by_root(
 ) -> Vec<(std::path::PathBuf, SourceChange)> {
     let mut parts: Vec<(std::path::PathBuf, SourceChange)> = Vec::new();
     for part in change.changes {
-        let path = match &part {
-            FileChange::Edit { file, .. } => workspace.file(*file).path.clone(),
-            FileChange::Create { path, .. } => path.clone(),
-        };
         let Some(root) = workspace
-            .root_containing(&path)
+            .root_containing(part.path(workspace))
             .map(|root| root.path.clone())
         else {
             continue;

@@ -5,8 +5,9 @@ use crate::apply;
 use crate::cli::workspace::{display_path, load_recovered};
 use crate::cli::{
     EXIT_CLEAN, EXIT_ERRORS, EXIT_USAGE, WriterArgs, acting_user, no_more_positional,
+    now_at_the_edge,
 };
-use crate::clock::clock_now;
+use crate::ide::types::Config;
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -25,8 +26,9 @@ pub struct NewOptions {
     /// The tasks root, instead of searching PATH for one (`--tasks-root`).
     pub tasks_root: Option<PathBuf>,
     pub namespace: Option<String>,
-    pub user: Option<String>,
-    pub now: Option<i64>,
+    /// Who creates the task (`--user`, else `FLOWOS_USER`) and when (`--now`, else
+    /// `FLOWOS_NOW`, else the clock).
+    pub config: Config,
 }
 
 pub fn parse_args(args: &[String]) -> Result<NewOptions, String> {
@@ -39,15 +41,17 @@ pub fn parse_args(args: &[String]) -> Result<NewOptions, String> {
         _ => Ok(false),
     })?;
     let mut positional = parsed.positional.into_iter();
-    let options = NewOptions {
+    let mut options = NewOptions {
         name: positional.next().ok_or("give the new task's name")?,
         path: positional.next().map(PathBuf::from),
         tasks_root: parsed.tasks_root,
         namespace,
-        user: parsed.user,
-        now: parsed.now,
+        config: Config::default(),
     };
     no_more_positional(positional)?;
+    // The edge: the clock and the acting user are read here, once, as every writer does.
+    options.config.now = now_at_the_edge(parsed.now)?;
+    options.config.user = acting_user(parsed.user.as_deref());
     Ok(options)
 }
 
@@ -56,10 +60,10 @@ pub const NO_USER: &str = "who creates the task? The ledger records its creator:
 give --user @name, or set FLOWOS_USER=@name in the environment";
 
 pub fn run(options: &NewOptions, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
-    let Some(user) = acting_user(options.user.as_deref()) else {
+    if options.config.user.is_none() {
         let _ = writeln!(err, "flowos-lsp: {NO_USER}");
         return EXIT_USAGE;
-    };
+    }
     let base = options.path.clone().unwrap_or_else(|| PathBuf::from("."));
     let workspace = match load_recovered(&base, options.tasks_root.as_deref(), err) {
         Ok(workspace) => workspace,
@@ -74,14 +78,12 @@ pub fn run(options: &NewOptions, out: &mut dyn Write, err: &mut dyn Write) -> i3
         );
         return EXIT_USAGE;
     }
-    let now = options.now.unwrap_or_else(clock_now);
     match apply::create_task(
         &workspace,
         0,
         &options.name,
         options.namespace.as_deref(),
-        &user,
-        now,
+        &options.config,
     ) {
         Ok(created) => {
             let _ = writeln!(

@@ -48,6 +48,6 @@ pub fn run(options: &RenameOptions, out: &mut dyn Write, err: &mut dyn Write) ->
         return EXIT_CLEAN;
     }
     let result = apply::run(&planned.disk, &Options::from_env());
-    let show = renamed.projected.show.as_deref();
+    let show = planned.show.as_deref();
     report_run(result, &renamed.title, show, &base, out, err)
 }

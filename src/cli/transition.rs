@@ -8,7 +8,7 @@ use crate::cli::{
     EXIT_CLEAN, EXIT_ERRORS, EXIT_USAGE, WriterArgs, no_more_positional, now_at_the_edge,
 };
 use crate::db::{TaskIdx, Workspace};
-use crate::ide::projection::Projected;
+use crate::ide::source_change::{FileChange, SourceChange};
 use crate::ide::transitions;
 use crate::ide::transitions::Action;
 use crate::ide::types::Config;
@@ -136,7 +136,7 @@ pub fn run(options: &TransitionOptions, out: &mut dyn Write, err: &mut dyn Write
         return EXIT_CLEAN;
     }
     let result = apply::run(&planned.disk, &Options::from_env());
-    let show = planned.projected.show.as_deref();
+    let show = planned.show.as_deref();
     report_run(result, &planned.plan.title, show, &base, out, err)
 }
 
@@ -219,39 +219,45 @@ pub fn describe_projected(
     workspace: &Workspace,
     base: &Path,
     title: &str,
-    projected: &Projected,
+    projected: &SourceChange,
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
     writeln!(out, "{title} (dry run; nothing written)")?;
-    for (file, lines) in &projected.appends {
-        writeln!(
-            out,
-            "append to {}:",
-            display_path(base, &workspace.file(*file).path)
-        )?;
-        for line in lines {
-            writeln!(out, "  + {line}")?;
-        }
-    }
-    for (file, new_text) in projected.cards.iter().chain(&projected.indexes) {
-        let source = workspace.file(*file);
-        writeln!(out, "rewrite {}:", display_path(base, &source.path))?;
-        for (removed, added) in changed_lines(&source.text, new_text) {
-            for line in removed {
-                writeln!(out, "  - {line}")?;
+    for part in &projected.changes {
+        match part {
+            FileChange::Append { file, lines } => {
+                let path = &workspace.file(*file).path;
+                writeln!(out, "append to {}:", display_path(base, path))?;
+                for line in lines {
+                    writeln!(out, "  + {line}")?;
+                }
             }
-            for line in added {
-                writeln!(out, "  + {line}")?;
+            FileChange::Edit { file, .. } => {
+                let source = workspace.file(*file);
+                writeln!(out, "rewrite {}:", display_path(base, &source.path))?;
+                let new_text = projected.new_text(*file, &source.text);
+                for (removed, added) in changed_lines(&source.text, &new_text) {
+                    for line in removed {
+                        writeln!(out, "  - {line}")?;
+                    }
+                    for line in added {
+                        writeln!(out, "  + {line}")?;
+                    }
+                }
             }
+            FileChange::Create { path, text } => {
+                writeln!(out, "create {}:", display_path(base, path))?;
+                for line in text.lines() {
+                    writeln!(out, "  + {line}")?;
+                }
+            }
+            FileChange::Move { from, to } => writeln!(
+                out,
+                "move {} -> {}",
+                display_path(base, from),
+                display_path(base, to)
+            )?,
         }
-    }
-    for (from, to) in &projected.moves {
-        writeln!(
-            out,
-            "move {} -> {}",
-            display_path(base, from),
-            display_path(base, to)
-        )?;
     }
     Ok(())
 }

@@ -7,7 +7,8 @@ use crate::base::TextRange;
 use crate::db::flow::stage_entry;
 use crate::db::metrics::{task_figures, timeline_of};
 use crate::db::{FileId, Task, Workspace};
-use crate::ide::hover::{count, dependents, hours_text, slo_part, task_of_card};
+use crate::ide::task_text::{count, dependents, hours_text, slo_part, task_of_card};
+use crate::ide::types::Config;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CodeLens {
@@ -16,8 +17,10 @@ pub struct CodeLens {
     pub title: String,
 }
 
-/// The lens of a card file; none for any other file. `now` is seconds since the epoch.
-pub fn code_lens(workspace: &Workspace, file: FileId, now: i64) -> Vec<CodeLens> {
+/// The lens of a card file; none for any other file. Time in stage is measured to
+/// `config.now`.
+pub fn code_lens(workspace: &Workspace, file: FileId, config: &Config) -> Vec<CodeLens> {
+    let now = config.now;
     let Some(task) = task_of_card(workspace, file) else {
         return Vec::new();
     };
@@ -100,7 +103,11 @@ mod tests {
             .file_by_path(&std::path::Path::new(ROOT).join(rel))
             .unwrap();
         let text = &workspace.file(file).text;
-        let actual: String = code_lens(&workspace, file, parse_rfc3339(now).unwrap())
+        let config = Config {
+            now: parse_rfc3339(now).unwrap(),
+            ..Config::default()
+        };
+        let actual: String = code_lens(&workspace, file, &config)
             .into_iter()
             .map(|lens| format!("`{}` {}\n", lens.range.slice(text), lens.title))
             .collect();

@@ -5,7 +5,7 @@
 use crate::base::TextRange;
 use crate::db::mentions::MentionKind;
 use crate::db::{FileId, FileRole, Workspace};
-use crate::ide::hover::{state_label, task_name};
+use crate::ide::task_text::{state_label, task_name};
 use crate::ide::types::{Listed, per_kb_limit};
 
 #[derive(Clone, Debug, PartialEq, Eq)]

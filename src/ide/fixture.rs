@@ -5,12 +5,13 @@
 //! file's text; a header ending in `/` declares an empty folder. [`package`] writes the three
 //! files of a clean task so a test only spells out what it is about.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::base::PositionEncoding;
 use crate::db::vocab::Stage;
 use crate::db::{FileId, FileInput, RootInput, Workspace};
 use crate::ide::diagnostics::workspace_diagnostics;
+use crate::ide::source_change::{FileChange, SourceChange};
 use crate::ide::types::{Config, Diagnostic, Rule};
 use crate::syntax::task_id::parse_folder_name;
 
@@ -217,39 +218,52 @@ pub fn workspace_at(fixture: &str) -> (Workspace, FileId, usize) {
     (workspace, file, marker - text_start)
 }
 
-/// The workspace once `projected` is written: cards and indexes replaced, ledger lines
-/// appended, files and folders moved (in order, as the transaction moves them).
-pub fn written(before: &Workspace, projected: &crate::ide::projection::Projected) -> Workspace {
-    let mut fixture = String::new();
-    for (index, file) in before.files.iter().enumerate() {
-        let id = FileId(index as u32);
-        if !file.exists {
-            continue;
-        }
-        let mut text = file.text.to_string();
-        let replaced = projected.cards.iter().chain(&projected.indexes);
-        if let Some((_, new)) = replaced.into_iter().find(|(file, _)| *file == id) {
-            text.clone_from(new);
-        }
-        for (_, lines) in projected.appends.iter().filter(|(file, _)| *file == id) {
-            lines
-                .iter()
-                .for_each(|line| text.push_str(&format!("{line}\n")));
-        }
-        let mut path = file.path.clone();
-        for (from, to) in &projected.moves {
-            if path == *from {
-                path.clone_from(to);
-            } else if let Ok(rest) = path.strip_prefix(from) {
-                path = to.join(rest);
-            }
-        }
-        let rel = path
-            .strip_prefix(ROOT)
-            .expect("a fixture file stays below the root")
+/// The workspace once `change` is written, as the transaction writes it: edits made, lines
+/// appended, new files created, files and folders moved (in order), and the model built
+/// afresh from the result. The one way every test of a fix, a transition or a rename sees
+/// what it wrote.
+pub fn written(before: &Workspace, change: &SourceChange) -> Workspace {
+    let root = &before.roots[0];
+    let relative = |path: &Path| {
+        path.strip_prefix(&root.path)
+            .expect("a change stays below the tasks root")
             .to_string_lossy()
-            .into_owned();
-        fixture.push_str(&format!("//- /{rel}\n{text}"));
+            .replace('\\', "/")
+    };
+    let mut files: Vec<FileInput> = Vec::new();
+    for (index, file) in before.files.iter().enumerate() {
+        if file.exists {
+            let text = change.new_text(FileId(index as u32), &file.text);
+            let rel = relative(&change.moved_path(&file.path));
+            files.push(FileInput::new(rel, text.into_bytes()));
+        }
     }
-    workspace(&fixture)
+    for part in &change.changes {
+        if let FileChange::Create { path, text } = part {
+            let rel = relative(path);
+            assert!(
+                files.iter().all(|file| file.rel != rel),
+                "{rel} already exists"
+            );
+            files.push(FileInput::new(rel, text.clone().into_bytes()));
+        }
+    }
+    // Every folder the loader would list: the ones there were (moved along), and the
+    // parents of every file and folder.
+    let mut dirs = Vec::new();
+    for dir in &root.dirs {
+        let moved = relative(&change.moved_path(&root.path.join(dir)));
+        add_dirs(&mut dirs, &format!("{moved}/x"));
+    }
+    for file in &files {
+        add_dirs(&mut dirs, &file.rel);
+    }
+    dirs.sort();
+    dirs.dedup();
+    Workspace::build(vec![RootInput {
+        path: root.path.clone(),
+        dirs,
+        files,
+        problems: Vec::new(),
+    }])
 }

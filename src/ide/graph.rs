@@ -15,9 +15,9 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
+use crate::db::graph::{build_graph, strongly_connected};
 use crate::db::vocab::{Stage, Status};
 use crate::db::{TaskIdx, Workspace};
-use crate::ide::diagnostics::cycles;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct GraphNode {
@@ -82,8 +82,11 @@ pub fn dependency_graph(workspace: &Workspace, scope: &GraphScope) -> Dependency
     let mut cycle_of_task: HashSet<usize> = HashSet::new();
     let mut component_of: HashMap<usize, usize> = HashMap::new();
     let mut cycles = Vec::new();
-    for (index, component) in cycles::components(workspace).into_iter().enumerate() {
-        let members: Vec<usize> = component.members.iter().map(|m| m.0 as usize).collect();
+    // The cycles are the model's strongly connected components (`db::graph`), not the
+    // cycle rule's: the graph needs their members, never their diagnostics.
+    let starts: Vec<usize> = (0..task_count).collect();
+    let components = strongly_connected(&build_graph(workspace), &starts);
+    for (index, members) in components.into_iter().enumerate() {
         component_of.extend(members.iter().map(|&m| (m, index)));
         if members.iter().any(|m| included.contains(m)) {
             cycle_of_task.extend(&members);

@@ -4,13 +4,13 @@
 
 use crate::base::TextRange;
 use crate::db::flow::stage_entry;
-use crate::db::mentions::MentionKind;
 use crate::db::metrics::{task_figures, timeline_of};
-use crate::db::slo::{duration, slo_policy, task_slo};
+use crate::db::slo::duration;
 use crate::db::timeline::Timeline;
 use crate::db::{FileId, Task, Workspace};
+use crate::ide::task_text::{count, dependents, hours_text, slo_part, task_name};
+use crate::ide::types::Config;
 use crate::syntax::ledger::LineKind;
-use crate::syntax::wip_policy::WipPolicy;
 
 /// Markdown to show for the text `range` under the cursor.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -22,8 +22,15 @@ pub struct HoverResult {
 /// How many ledger events a hover shows, newest first.
 const EVENTS_SHOWN: usize = 3;
 
-/// Hover at byte `offset` of `file`; `now` (seconds since the epoch) measures time in stage.
-pub fn hover(workspace: &Workspace, file: FileId, offset: usize, now: i64) -> Option<HoverResult> {
+/// Hover at byte `offset` of `file`; `config.now` (seconds since the epoch) measures time in
+/// stage.
+pub fn hover(
+    workspace: &Workspace,
+    file: FileId,
+    offset: usize,
+    config: &Config,
+) -> Option<HoverResult> {
+    let now = config.now;
     let mention = workspace.mention_at(file, offset)?;
     let source = workspace.file(file);
     let range = unquoted(&source.text, mention.range);
@@ -153,21 +160,6 @@ fn life_hours(timeline: &Timeline) -> Option<f64> {
     Some((end - timeline.created?) as f64 / 3600.0)
 }
 
-/// Hours as `2d 16h`, rounded to the hour (`0h` for none).
-pub(crate) fn hours_text(hours: f64) -> String {
-    duration(hours.round() as i64)
-}
-
-/// `SLO 7d` or `over SLO 7d` for a task `hours` into its stage; None when the task is not
-/// measured against an SLO (the rules of `slo-exceeded`).
-pub(crate) fn slo_part(workspace: &Workspace, task: &Task, hours: i64) -> Option<String> {
-    let defaults = WipPolicy::defaults();
-    let policy = slo_policy(workspace, task.root, &defaults);
-    let slo = task_slo(task, policy)?;
-    let over = if hours > slo.target { "over " } else { "" };
-    Some(format!("{over}SLO {}", duration(slo.target)))
-}
-
 /// The newest ledger events, newest first: `` `ts` `event` desc ``.
 fn last_events(workspace: &Workspace, task: &Task) -> Vec<String> {
     let Some(ledger) = workspace.ledger(task) else {
@@ -198,46 +190,6 @@ fn last_events(workspace: &Workspace, task: &Task) -> Vec<String> {
         .collect()
 }
 
-/// The tasks whose card lists `task` in `depends_on`, each once, found through the mention
-/// index.
-pub(crate) fn dependents<'w>(workspace: &'w Workspace, task: &Task) -> Vec<&'w Task> {
-    let mut files: Vec<FileId> = workspace
-        .mentions_of(task.root, &task.id)
-        .filter(|&(_, _, kind)| kind == MentionKind::Field("depends_on"))
-        .map(|(file, _, _)| file)
-        .collect();
-    files.dedup();
-    files
-        .into_iter()
-        .filter_map(|file| task_of_card(workspace, file))
-        .collect()
-}
-
-/// The task whose card `file` is (not a stray second card in its folder, nor a history
-/// version), through the model's file-to-task index.
-pub(crate) fn task_of_card(workspace: &Workspace, file: FileId) -> Option<&Task> {
-    workspace
-        .task_of_file(file)
-        .filter(|task| task.card == Some(file))
-}
-
-/// `current·blocked` (just the stage when the card's status is unreadable).
-pub(crate) fn state_label(task: &Task) -> String {
-    match task.meta.status() {
-        Some(status) => format!("{}·{}", task.stage, status),
-        None => task.stage.to_string(),
-    }
-}
-
-/// The task's name from its card, else the folder's slug.
-pub(crate) fn task_name(task: &Task) -> Option<&str> {
-    task.meta
-        .task_name
-        .as_deref()
-        .or(task.slug.as_deref())
-        .filter(|name| !name.is_empty())
-}
-
 /// `range` without the quotes of a quoted YAML scalar, so a highlight covers the ID only.
 pub(crate) fn unquoted(text: &str, range: TextRange) -> TextRange {
     let value = range.slice(text);
@@ -248,15 +200,6 @@ pub(crate) fn unquoted(text: &str, range: TextRange) -> TextRange {
         TextRange::new(range.start as usize + 1, range.end as usize - 1)
     } else {
         range
-    }
-}
-
-/// `1 dependent`, `3 dependents`, `no dependents`.
-pub(crate) fn count(n: usize, noun: &str) -> String {
-    match n {
-        0 => format!("no {noun}s"),
-        1 => format!("1 {noun}"),
-        n => format!("{n} {noun}s"),
     }
 }
 
@@ -279,14 +222,18 @@ mod tests {
     use crate::ide::fixture::{COUNTER, package, workspace_at};
     use crate::syntax::time::parse_rfc3339;
 
-    fn now() -> i64 {
-        parse_rfc3339("2026-04-09T02:00:00Z").unwrap()
+    /// The analysis at 2026-04-09T02:00:00Z.
+    fn at_now() -> Config {
+        Config {
+            now: parse_rfc3339("2026-04-09T02:00:00Z").unwrap(),
+            ..Config::default()
+        }
     }
 
     /// The hovered text between backticks, then the markdown.
     fn check(fixture: &str, expect: Expect) {
         let (workspace, file, offset) = workspace_at(fixture);
-        let actual = match hover(&workspace, file, offset, now()) {
+        let actual = match hover(&workspace, file, offset, &at_now()) {
             Some(result) => format!(
                 "`{}`\n{}\n",
                 result.range.slice(&workspace.file(file).text),
@@ -335,7 +282,7 @@ mod tests {
 
     fn check_target(fixture: &str, hovered: &str) {
         let (workspace, file, offset) = workspace_at(fixture);
-        let result = hover(&workspace, file, offset, now()).expect("a hover");
+        let result = hover(&workspace, file, offset, &at_now()).expect("a hover");
         let text = &workspace.file(file).text;
         assert_eq!(
             format!("`{}`\n{}\n", result.range.slice(text), result.markdown),
@@ -522,7 +469,7 @@ mod tests {
             package("backlog/TASK-0001-a", "depends_on: [\"TASK-00$004\"]")
         );
         let (workspace, file, offset) = workspace_at(&fixture);
-        let markdown = hover(&workspace, file, offset, now()).unwrap().markdown;
+        let markdown = hover(&workspace, file, offset, &at_now()).unwrap().markdown;
         assert!(
             markdown.contains(
                 "\n\nno flow figures: ledger line 2: `started` is dated before the event of line 1\n\n"

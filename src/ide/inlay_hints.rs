@@ -5,7 +5,7 @@
 use crate::base::TextRange;
 use crate::db::mentions::MentionKind;
 use crate::db::{FileId, Workspace};
-use crate::ide::hover::{state_label, task_name};
+use crate::ide::task_text::{state_label, task_name};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct InlayHint {

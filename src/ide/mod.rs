@@ -26,6 +26,7 @@ pub mod rework;
 pub mod source_change;
 pub mod symbols;
 pub mod task_of_position;
+pub mod task_text;
 pub mod transitions;
 pub mod types;
 

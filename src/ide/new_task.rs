@@ -10,20 +10,19 @@
 
 use crate::db::vocab::Stage;
 use crate::db::{TasksRoot, Workspace, events::event_line};
+use crate::ide::types::Config;
 use crate::syntax::card::ACCEPTANCE_CRITERIA;
 use crate::syntax::task_id::{TaskId, is_namespace};
 use crate::syntax::time::format_rfc3339;
 
 /// What the user asked for, plus the counter's text as read under the transaction's lock.
+/// Who creates it and when come from the [`Config`] (`user`, `@ana`, the `@` added when
+/// missing; `now`, for `created_date` and the ledger's timestamps), as for every writer.
 #[derive(Clone, Copy, Debug)]
 pub struct NewTaskInput<'a> {
     pub name: &'a str,
     /// A namespace such as `FW` (any case); None for an unqualified ID.
     pub namespace: Option<&'a str>,
-    /// Who creates it (`@ana`; the `@` is added when missing).
-    pub user: &'a str,
-    /// Seconds since the epoch, for `created_date` and the ledger's timestamps.
-    pub now: i64,
     /// The text of the counter [`placement`] names.
     pub counter_text: &'a str,
 }
@@ -114,12 +113,13 @@ pub fn new_task(
     workspace: &Workspace,
     root: usize,
     input: &NewTaskInput,
+    config: &Config,
 ) -> Result<NewTask, String> {
     let name = clean_name(input.name);
     if name.is_empty() {
         return Err("a new task needs a name".into());
     }
-    let user = input.user.trim();
+    let user = config.user.as_deref().unwrap_or_default().trim();
     if user.is_empty() {
         return Err("a new task needs a user to record as its creator".into());
     }
@@ -152,7 +152,7 @@ pub fn new_task(
     if workspace.roots[root].dirs.contains(&folder_rel) {
         return Err(format!("the folder {folder_rel} already exists"));
     }
-    let ts = format_rfc3339(input.now);
+    let ts = format_rfc3339(config.now);
     let card = card_text(&short, &name, &user, &ts[..10]);
     let context = context_text(&name);
     let ledger = [
@@ -445,9 +445,16 @@ mod tests {
         NewTaskInput {
             name,
             namespace,
-            user: "ana",
-            now: now(),
             counter_text,
+        }
+    }
+
+    /// Who creates the tasks, and when: `ana`, as she would type it (the `@` is added).
+    fn creator() -> Config {
+        Config {
+            now: now(),
+            user: Some("ana".into()),
+            ..Config::default()
         }
     }
 
@@ -466,7 +473,7 @@ mod tests {
         let before = workspace(&format!("//- /{counter_rel}\n{counter}{rest}"));
         let place = placement(&before, 0, namespace).unwrap();
         assert_eq!(place.counter_rel, counter_rel);
-        let task = new_task(&before, 0, &input(name, namespace, counter)).unwrap();
+        let task = new_task(&before, 0, &input(name, namespace, counter), &creator()).unwrap();
         let mut after = format!("//- /{}\n{}{rest}", task.counter_rel, task.counter_text);
         for (rel, text) in &task.files {
             after.push_str(&format!("//- /{rel}\n{text}"));
@@ -655,7 +662,7 @@ mod tests {
 
     fn refusal(fixture: &str, name: &str, namespace: Option<&str>, counter: &str) -> String {
         let workspace = workspace(fixture);
-        new_task(&workspace, 0, &input(name, namespace, counter)).unwrap_err()
+        new_task(&workspace, 0, &input(name, namespace, counter), &creator()).unwrap_err()
     }
 
     #[test]

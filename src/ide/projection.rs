@@ -1,7 +1,8 @@
-//! A transition's projections (SPEC §5 step 3) as texts: the plan says which events to log,
-//! which frontmatter values to set and where each task goes; this module computes the new
-//! text of every card and INDEX.md involved and the folder moves, against the texts the model
-//! holds now. The edge writes them; nothing here touches the disk.
+//! A transition's projections (SPEC §5 step 3) as a [`SourceChange`]: the plan says which
+//! events to log, which frontmatter values to set and where each task goes; this module
+//! computes the ledger lines, the edits of every card and INDEX.md involved and the folder
+//! moves, against the texts the model holds now. The edge writes them; nothing here touches
+//! the disk.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -17,24 +18,10 @@ use crate::ide::edit::index_rows::{
     retarget_dependency_links,
 };
 use crate::ide::index_links::TaskPlace;
+use crate::ide::source_change::{FileChange, SourceChange};
 use crate::ide::transitions::{FieldUpdate, TaskChange};
 use crate::syntax::index_table::{ParsedIndex, parse_index};
 use crate::syntax::task_id::{TaskId, parse_task_ref};
-
-/// What a transition writes, in the order SPEC §5 writes it.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Projected {
-    /// Step 2: the lines appended to each ledger (without newlines).
-    pub appends: Vec<(FileId, Vec<String>)>,
-    /// Step 3: the new text of each card whose frontmatter changes.
-    pub cards: Vec<(FileId, String)>,
-    /// Step 3: the new text of each INDEX.md whose rows change.
-    pub indexes: Vec<(FileId, String)>,
-    /// Step 3, last: task folders renamed into their new stage folder (absolute paths).
-    pub moves: Vec<(PathBuf, PathBuf)>,
-    /// Where the primary task's card is once everything is done.
-    pub show: Option<PathBuf>,
-}
 
 /// The files [`project`] would read and write for `changes`, without computing any text:
 /// what a code action fingerprints when it is offered (on every cursor move, so it must not
@@ -64,58 +51,65 @@ pub fn affected_files(workspace: &Workspace, changes: &[TaskChange]) -> Vec<File
     files
 }
 
-/// Computes the projections of a plan's task changes (primary task first). Fails (changing nothing) when a task lacks the ledger
-/// or card the transition must write, or a frontmatter value cannot be placed.
-pub fn project(workspace: &Workspace, changes: &[TaskChange]) -> Result<Projected, String> {
-    let mut projected = Projected::default();
+/// Computes the projections of a plan's task changes (primary task first), in the order SPEC
+/// §5 writes them: step 2's ledger lines, then step 3's cards, INDEX.md files and, last, the
+/// task folders moved into their new stage folder. Fails (changing nothing) when a task lacks
+/// the ledger or card the transition must write, or a frontmatter value cannot be placed.
+pub fn project(workspace: &Workspace, changes: &[TaskChange]) -> Result<SourceChange, String> {
+    let mut appends = Vec::new();
+    let mut cards = Vec::new();
+    let mut moves = Vec::new();
     let mut index_texts: HashMap<FileId, String> = HashMap::new();
     // Where each task the plan moves ends up, for the links that lead to it.
     let mut moved: Vec<(TaskIdx, TaskPlace)> = Vec::new();
-    for (position, change) in changes.iter().enumerate() {
+    for change in changes {
         let task = workspace.task(change.task);
         if !change.events.is_empty() {
             let ledger = task
                 .ledger
                 .filter(|&file| workspace.file(file).exists)
                 .ok_or_else(|| missing_file(workspace, task, FileRole::Ledger))?;
-            projected.appends.push((ledger, change.events.clone()));
+            appends.push(FileChange::Append {
+                file: ledger,
+                lines: change.events.clone(),
+            });
         }
         let stage = change.to_stage.unwrap_or(task.stage);
-        if let Some(text) = card_text(workspace, task, change, stage)? {
-            projected.cards.push(text);
+        if let Some((card, text)) = card_text(workspace, task, change, stage)? {
+            cards.extend(FileChange::rewrite(card, &workspace.file(card).text, &text));
         }
         let folder = moved_folder(&task.folder, task.stage, stage);
         let place = TaskPlace::of(workspace, task).moved_to(&folder);
         project_rows(workspace, change, stage, &place, &mut index_texts);
-        let root = &workspace.roots[task.root].path;
-        let from = root.join(&task.folder);
-        let to = match change.to_stage {
-            Some(stage) if stage != task.stage => {
-                let to = root.join(&folder);
-                projected.moves.push((from.clone(), to.clone()));
-                moved.push((change.task, place));
-                to
-            }
-            _ => from.clone(),
-        };
-        if position == 0 {
-            projected.show = task.card.map(|card| {
-                let card_path = &workspace.file(card).path;
-                match card_path.strip_prefix(&from) {
-                    Ok(rest) => to.join(rest),
-                    Err(_) => card_path.clone(),
-                }
+        if let Some(to_stage) = change.to_stage
+            && to_stage != task.stage
+        {
+            let root = &workspace.roots[task.root].path;
+            moves.push(FileChange::Move {
+                from: root.join(&task.folder),
+                to: root.join(&folder),
             });
+            moved.push((change.task, place));
         }
     }
     retarget_links(workspace, &moved, &mut index_texts);
-    let mut indexes: Vec<(FileId, String)> = index_texts
-        .into_iter()
-        .filter(|(file, text)| *workspace.file(*file).text != **text)
-        .collect();
+    let mut indexes: Vec<(FileId, String)> = index_texts.into_iter().collect();
     indexes.sort_by_key(|(file, _)| *file);
-    projected.indexes = indexes;
+    let indexes = indexes
+        .into_iter()
+        .filter_map(|(file, text)| FileChange::rewrite(file, &workspace.file(file).text, &text));
+    let mut projected = SourceChange { changes: appends };
+    projected.changes.extend(cards);
+    projected.changes.extend(indexes);
+    projected.changes.extend(moves);
     Ok(projected)
+}
+
+/// Where `task`'s card is once `change` is written (the task's folder, or the card itself,
+/// may move): the card a transition or rename shows afterwards.
+pub fn card_after(workspace: &Workspace, task: TaskIdx, change: &SourceChange) -> Option<PathBuf> {
+    let card = workspace.task(task).card?;
+    Some(change.moved_path(&workspace.file(card).path))
 }
 
 /// Why a transition cannot write a task's ledger or card: there is none, or there is one the
@@ -433,13 +427,23 @@ mod tests {
         let plan = plan(&before, task, &Action::Start, &config).unwrap();
         let projected = project(&before, &plan.tasks).unwrap();
         // The files a code action fingerprints are the ones written.
-        let written_files: Vec<FileId> = projected.indexes.iter().map(|(file, _)| *file).collect();
+        let written_files: Vec<FileId> = projected
+            .changes
+            .iter()
+            .filter_map(|part| match part {
+                FileChange::Edit { file, .. } | FileChange::Append { file, .. } => Some(*file),
+                _ => None,
+            })
+            .collect();
         let affected = affected_files(&before, &plan.tasks);
         assert!(written_files.iter().all(|file| affected.contains(file)));
-        let shown: String = projected
-            .indexes
+        let shown: String = written_files
             .iter()
-            .map(|(file, text)| format!("//- {}\n{text}", before.file(*file).rel))
+            .filter(|&&file| before.file(file).rel.ends_with("INDEX.md"))
+            .map(|&file| {
+                let text = projected.new_text(file, &before.file(file).text);
+                format!("//- {}\n{text}", before.file(file).rel)
+            })
             .collect();
         // The empty current index links its first row as the other stage indexes do.
         expect![[r#"

@@ -11,8 +11,8 @@ use crate::db::vocab::{EFFORTS, PRIORITIES};
 use crate::db::{FileId, TaskIdx, Workspace};
 use crate::ide::edit::frontmatter::{NewValue, add_list_item, remove_list_item, set_field};
 use crate::ide::edit::index_rows::{Linking, RowValues, placed, render_row, replace_row};
-use crate::ide::projection::{Projected, project};
-use crate::ide::source_change::minimal_edit;
+use crate::ide::projection::project;
+use crate::ide::source_change::{FileChange, SourceChange, minimal_edit};
 use crate::ide::transitions::{self, Action, Plan};
 use crate::ide::types::Config;
 use crate::syntax::index_table::parse_index;
@@ -482,7 +482,7 @@ pub struct Approved {
     /// The transition's plan (None for an edit), for the record that lets a crash part way
     /// be finished.
     pub plan: Option<Plan>,
-    pub projected: Projected,
+    pub projected: SourceChange,
     pub proposals_file: FileId,
     /// The approval record (one JSON line).
     pub decision: String,
@@ -638,13 +638,17 @@ pub fn approve(
             let edit = plan_edit(workspace, task_idx, field, value, &approver, config)?;
             let card = task.card.expect("an edit plan has a card");
             let ledger = task.ledger.expect("an edit plan has a ledger");
-            let projected = Projected {
-                appends: vec![(ledger, vec![both(&edit.event)])],
-                cards: vec![(card, edit.card_text)],
-                indexes: edit.indexes,
-                moves: Vec::new(),
-                show: Some(workspace.file(card).path.clone()),
+            let rewrite = |(file, text): (FileId, String)| {
+                FileChange::rewrite(file, &workspace.file(file).text, &text)
             };
+            let mut projected = SourceChange {
+                changes: vec![FileChange::Append {
+                    file: ledger,
+                    lines: vec![both(&edit.event)],
+                }],
+            };
+            let rewritten = std::iter::once((card, edit.card_text)).chain(edit.indexes);
+            projected.changes.extend(rewritten.filter_map(rewrite));
             (format!("Set {field} of {id} to {value}"), None, projected)
         }
     };

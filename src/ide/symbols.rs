@@ -7,7 +7,7 @@ use std::fmt::Write;
 use crate::base::TextRange;
 use crate::db::mentions::MentionKind;
 use crate::db::{FileId, FileRole, Parsed, Task, Workspace};
-use crate::ide::hover::task_name;
+use crate::ide::task_text::task_name;
 use crate::ide::types::{Listed, per_kb_limit};
 use crate::syntax::card::{ACCEPTANCE_CRITERIA, Card, FrontmatterBlock};
 use crate::syntax::index_table::{Cell, Column, IndexTable};

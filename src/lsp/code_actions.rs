@@ -195,7 +195,7 @@ fn fix_action(
                                         text: text.clone(),
                                     }))
                                 }
-                                FileChange::Edit { .. } => None,
+                                _ => None,
                             })
                             .collect(),
                     ),

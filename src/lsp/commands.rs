@@ -9,7 +9,8 @@ use tower_lsp_server::ls_types::{MessageType, WorkspaceEdit};
 
 use crate::apply;
 use crate::db::FileRole;
-use crate::ide::source_change::{FileChange, SourceChange, minimal_edit};
+use crate::ide::projection::card_after;
+use crate::ide::source_change::{FileChange, SourceChange};
 use crate::ide::transitions::Action;
 use crate::ide::types::Config;
 use crate::lsp::command_args::{
@@ -98,7 +99,7 @@ fn transition(view: &View, argument: Option<TaskArgument>, how: &Invocation) -> 
         Err(refusal) => return *refusal,
     };
     let outcome = match apply::plan_transition(workspace, task, &action, &how.config) {
-        Ok(planned) => run_beside_buffers(view, planned.disk, planned.projected.show.clone(), how),
+        Ok(planned) => run_beside_buffers(view, planned.disk, planned.show, how),
         Err(reason) => Outcome::refused(format!("{}: {reason}", workspace.task(task).id)),
     };
     recovered.merge_into(outcome)
@@ -122,10 +123,7 @@ fn rename(view: &View, argument: Option<RenameArgument>, how: &Invocation) -> Ou
         Err(refusal) => return *refusal,
     };
     let outcome = match apply::plan_rename(workspace, task, &argument.name, &how.config) {
-        Ok(planned) => {
-            let show = planned.renamed.projected.show.clone();
-            run_beside_buffers(view, planned.disk, show, how)
-        }
+        Ok(planned) => run_beside_buffers(view, planned.disk, planned.show, how),
         Err(reason) => Outcome::refused(format!("nothing was renamed: {reason}")),
     };
     recovered.merge_into(outcome)
@@ -175,7 +173,8 @@ fn answer_proposal(
     let outcome = match crate::ide::proposals::approve(workspace, task, number, config) {
         Ok(approved) => {
             let disk = crate::propose::approval_plan(workspace, task, &approved);
-            run_beside_buffers(view, disk, approved.projected.show.clone(), how)
+            let show = card_after(workspace, task, &approved.projected);
+            run_beside_buffers(view, disk, show, how)
         }
         Err(refusal) => Outcome::refused(format!("nothing was changed: {}", refusal.reason)),
     };
@@ -316,12 +315,9 @@ fn run_beside_buffers(
         }
         if let Some(file) = view.workspace.file_by_path(&rewrite.path) {
             let old = view.workspace.file(file).text.to_string();
-            if let Some(edit) = minimal_edit(&old, &rewrite.new_text) {
-                buffers.changes.push(FileChange::Edit {
-                    file,
-                    edits: vec![edit],
-                });
-            }
+            buffers
+                .changes
+                .extend(FileChange::rewrite(file, &old, &rewrite.new_text));
         }
         false
     });
@@ -382,19 +378,19 @@ fn new_task(view: &View, argument: Option<NewTaskArgument>, config: &Config) -> 
     let Some(root) = root else {
         return Outcome::refused("no tasks root (.work/tasks) to create the task in");
     };
-    let Some(user) = config.user.as_deref() else {
+    if config.user.is_none() {
         return Outcome::refused(
             "no task was created: the ledger records who created it, and `flowos.user` is not \
              set; set it (e.g. \"@ana\") in the editor's settings for flowos",
         );
-    };
+    }
     let namespace = argument.namespace.as_deref();
     // A creation or transition a crash interrupted is finished first, as before a transition.
     let recovered = match recover_first(view, root) {
         Ok(recovered) => recovered,
         Err(refusal) => return *refusal,
     };
-    let outcome = match apply::create_task(workspace, root, name, namespace, user, config.now) {
+    let outcome = match apply::create_task(workspace, root, name, namespace, config) {
         Ok(created) => Outcome {
             touched: vec![
                 created

@@ -26,22 +26,12 @@ use tower_lsp_server::LspService;
 use crate::lsp::backlog::Backlog;
 use crate::lsp::ordering::Ordered;
 use crate::lsp::server::Backend;
+use crate::servers::block_on_runtime;
 
 /// Serves LSP over stdin/stdout until the client says `exit`; returns the exit code.
 pub fn run() -> i32 {
     return_big_blocks_at_once();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(error) => {
-            eprintln!("flowos-lsp: cannot start the async runtime: {error}");
-            return 2;
-        }
-    };
-    runtime.block_on(async {
+    block_on_runtime("the async runtime", async {
         let (outputs, outputs_rx) = tokio::sync::mpsc::unbounded_channel();
         let backlog = Arc::new(Backlog::new(backlog::PUBLICATIONS_IN_FLIGHT));
         let session = session::spawn(outputs, backlog);
@@ -69,9 +59,9 @@ pub fn run() -> i32 {
             shutdown_requested: false,
         };
         transport::serve(service, socket, (frames, frames_rx)).await;
-    });
-    // The session thread and any file watcher end with the process.
-    0
+        // The session thread and any file watcher end with the process.
+        0
+    })
 }
 
 /// Makes the allocator give every block of 256 KB or more back to the system when it is

@@ -17,7 +17,6 @@ use crate::base::TextRange;
 use crate::ide::completion::{self, CompletionConfig};
 use crate::ide::navigation;
 use crate::ide::symbols;
-use crate::ide::types::Config;
 use crate::ide::{code_lens, document_links, hover, inlay_hints, rename};
 use crate::lsp::capabilities::{
     ClientAbilities, capabilities, negotiate_encoding, workspace_folders,
@@ -652,10 +651,7 @@ impl LanguageServer for Backend {
                         Some((old, new))
                     })
                     .collect();
-                let config = Config {
-                    now,
-                    ..view.config.clone()
-                };
+                let config = view.config_at(now);
                 let answer = rename::file_renames(view.workspace, &renames, &config);
                 let edit = (!answer.change.changes.is_empty())
                     .then(|| to_proto::workspace_edit(view, &answer.change, abilities))
@@ -678,10 +674,7 @@ impl LanguageServer for Backend {
             let (file, offset) =
                 from_proto::file_position(view, &at.text_document.uri, at.position)?;
             let config = CompletionConfig {
-                analysis: Config {
-                    now,
-                    ..view.config.clone()
-                },
+                analysis: view.config_at(now),
                 limit: completion::DEFAULT_LIMIT,
             };
             let list = completion::completion(view.workspace, file, offset, &config)?;
@@ -696,7 +689,7 @@ impl LanguageServer for Backend {
         self.query("textDocument/hover", move |view| {
             let (file, offset) =
                 from_proto::file_position(view, &at.text_document.uri, at.position)?;
-            let found = hover::hover(view.workspace, file, offset, now)?;
+            let found = hover::hover(view.workspace, file, offset, &view.config_at(now))?;
             Some(to_proto::hover(view, file, found))
         })
         .await
@@ -777,7 +770,7 @@ impl LanguageServer for Backend {
         let now = now();
         self.query("textDocument/codeLens", move |view| {
             let file = from_proto::file(view, &params.text_document.uri)?;
-            let lenses = code_lens::code_lens(view.workspace, file, now)
+            let lenses = code_lens::code_lens(view.workspace, file, &view.config_at(now))
                 .into_iter()
                 .map(|lens| to_proto::code_lens(view, file, lens))
                 .collect();

@@ -26,6 +26,15 @@ pub struct View<'s> {
 }
 
 impl View<'_> {
+    /// The analysis configuration at `now`, the moment the request was asked (read by the
+    /// handler as it arrives: the analysis never reads the clock).
+    pub fn config_at(&self, now: i64) -> Config {
+        Config {
+            now,
+            ..self.config.clone()
+        }
+    }
+
     /// The diagnostics of one file as last analysed, configured and in order.
     pub fn diagnostics_of(&self, file: FileId) -> Vec<Diagnostic> {
         self.diagnostics.file(file, self.config)

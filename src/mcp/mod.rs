@@ -20,6 +20,7 @@ use rmcp::{ErrorData, RoleServer, ServerHandler, ServiceExt};
 use serde_json::json;
 
 use crate::cli::{Arg, ArgCursor, EXIT_CLEAN, EXIT_USAGE, parse_now};
+use crate::servers::block_on_runtime;
 
 pub use tools::Engine;
 
@@ -45,18 +46,7 @@ pub fn run(args: &[String]) -> i32 {
             return EXIT_USAGE;
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(error) => {
-            eprintln!("flowos-lsp: cannot start the MCP server: {error}");
-            return EXIT_USAGE;
-        }
-    };
-    runtime.block_on(async move {
+    block_on_runtime("the MCP server", async move {
         let server = match (Server { engine }).serve(rmcp::transport::stdio()).await {
             Ok(server) => server,
             Err(error) => {

@@ -801,9 +801,12 @@ fn a_new_task_written_through_a_transaction_loads_clean() {
         &NewTaskInput {
             name: "First task",
             namespace: None,
-            user: "@ana",
-            now,
             counter_text: &counter_text,
+        },
+        &Config {
+            now,
+            user: Some("@ana".into()),
+            ..Config::default()
         },
     )
     .unwrap();

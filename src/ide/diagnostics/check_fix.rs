@@ -4,17 +4,17 @@
 //! snapshot). Also the fixtures those tests share.
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use expect_test::Expect;
 
 use crate::base::PositionEncoding;
+use crate::db::Workspace;
 use crate::db::vocab::Stage;
-use crate::db::{FileInput, RootInput, Workspace};
 use crate::ide::diagnostics::fix::{Fix, FixAction};
 use crate::ide::diagnostics::{fixes_for, workspace_diagnostics};
 use crate::ide::edit::{line_content_end, line_start};
-use crate::ide::fixture::{COUNTER, ROOT, package, render, workspace};
+use crate::ide::fixture::{COUNTER, ROOT, package, render, workspace, written};
 use crate::ide::source_change::{FileChange, SourceChange, apply_edits};
 use crate::ide::types::{Config, Diagnostic, Rule};
 
@@ -37,40 +37,6 @@ type Key = (Rule, String, String);
 
 fn key(ws: &Workspace, d: &Diagnostic) -> Key {
     (d.rule, ws.file(d.file).rel.clone(), d.message.clone())
-}
-
-/// The workspace after `change`: every existing file with its edits applied, plus the new
-/// files.
-pub(crate) fn applied(ws: &Workspace, change: &SourceChange) -> Workspace {
-    let root = &ws.roots[0];
-    let mut files: Vec<FileInput> = Vec::new();
-    for (index, file) in ws.files.iter().enumerate() {
-        if !file.exists {
-            continue;
-        }
-        let id = crate::db::FileId(index as u32);
-        let edits: Vec<_> = change.edits_of(id).cloned().collect();
-        files.push(FileInput::new(
-            file.rel.clone(),
-            apply_edits(&file.text, &edits).into_bytes(),
-        ));
-    }
-    for file_change in &change.changes {
-        if let FileChange::Create { path, text } = file_change {
-            let rel = relative(path);
-            assert!(
-                files.iter().all(|file| file.rel != rel),
-                "{rel} already exists"
-            );
-            files.push(FileInput::new(rel, text.clone().into_bytes()));
-        }
-    }
-    Workspace::build(vec![RootInput {
-        path: PathBuf::from(ROOT),
-        dirs: root.dirs.clone(),
-        files,
-        problems: Vec::new(),
-    }])
 }
 
 fn relative(path: &Path) -> String {
@@ -122,6 +88,13 @@ fn show_change(ws: &Workspace, change: &SourceChange) -> String {
             FileChange::Create { path, text } => {
                 out.push_str(&format!("create {} `{}`\n", relative(path), visible(text)));
             }
+            FileChange::Append { file, lines } => {
+                let lines = visible(&lines.join("\n"));
+                out.push_str(&format!("append {} `{lines}`\n", ws.file(*file).rel));
+            }
+            FileChange::Move { from, to } => {
+                out.push_str(&format!("move {} -> {}\n", relative(from), relative(to)));
+            }
         }
     }
     out
@@ -150,7 +123,7 @@ pub(crate) fn check_fix(fixture: &str, rule: Rule, label: &str, expect: Expect) 
         panic!("{} is not a text change", fix.label)
     };
     let shown = show_change(&ws, change);
-    let fixed = applied(&ws, change);
+    let fixed = written(&ws, change);
     let after = workspace_diagnostics(&fixed, &config());
     let before_keys: BTreeSet<Key> = before.iter().map(|d| key(&ws, d)).collect();
     let after_keys: BTreeSet<Key> = after.iter().map(|d| key(&fixed, d)).collect();

@@ -265,6 +265,9 @@ impl Merged {
                         None => new_creates.push((path, text)),
                     }
                 }
+                // A fix edits and creates files; appends and moves are a transition's, whose
+                // order and record a fix-all must not take apart.
+                FileChange::Append { .. } | FileChange::Move { .. } => return Merge::Conflict,
             }
         }
         if new_edits.is_empty() && new_creates.is_empty() {

@@ -8,10 +8,10 @@ use expect_test::expect;
 
 use super::{FixAction, fix_all, fixes_for};
 use crate::ide::diagnostics::check_fix::{
-    ROOT_ROWS, STAGE_ROWS, applied, config, ctx, folder_ahead_of_the_ledger, indexed, one,
+    ROOT_ROWS, STAGE_ROWS, config, ctx, folder_ahead_of_the_ledger, indexed, one,
 };
 use crate::ide::diagnostics::workspace_diagnostics;
-use crate::ide::fixture::{COUNTER, render, without_file, workspace};
+use crate::ide::fixture::{COUNTER, render, without_file, workspace, written};
 use crate::ide::source_change::FileChange;
 use crate::ide::types::{Diagnostic, Rule};
 
@@ -46,7 +46,7 @@ fn when_card_and_ledger_disagree_with_the_folder_every_fix_follows_the_ledger() 
     // Fix all (text edits only) changes nothing that the ledger contradicts: no stage set
     // back to backlog, no index row moved back to the folder's stage.
     let (change, _) = fix_all(&ws, &config(), &diagnostics);
-    let after = applied(&ws, &change);
+    let after = written(&ws, &change);
     let card = after
         .files
         .iter()
@@ -111,7 +111,7 @@ fn a_missing_root_row_is_one_fix_for_both_of_its_diagnostics() {
     assert_eq!(changes[0], changes[1]);
     let (change, count) = fix_all(&ws, &config(), &diagnostics);
     assert_eq!(count, 1);
-    let fixed = applied(&ws, &change);
+    let fixed = written(&ws, &change);
     assert!(
         workspace_diagnostics(&fixed, &config()).is_empty(),
         "{}",
@@ -147,7 +147,7 @@ fn fix_all_applies_one_safe_fix_per_diagnostic() {
     .assert_eq(&render(&ws, diagnostics.iter()));
     let (change, count) = fix_all(&ws, &config(), &diagnostics);
     assert_eq!(count, 6);
-    let fixed = applied(&ws, &change);
+    let fixed = written(&ws, &change);
     expect![[r#"
         backlog/TASK-0002-b/0002-b.task.md:12:9 error `"actve"` `actve` is not a valid status; did you mean `active`? (one of active, blocked, paused, canceled, split)
     "#]]
@@ -163,7 +163,7 @@ fn overlapping_fixes_are_left_for_the_next_run() {
     let diagnostics = workspace_diagnostics(&ws, &config());
     let (change, count) = fix_all(&ws, &config(), &diagnostics);
     assert_eq!(count, 1);
-    let fixed = applied(&ws, &change);
+    let fixed = written(&ws, &change);
     let (_, count) = fix_all(&fixed, &config(), &workspace_diagnostics(&fixed, &config()));
     assert_eq!(count, 1);
 }

@@ -3,7 +3,7 @@
 //! rename as a transition-grade change: a `content_updated` line in the ledger, the new
 //! `task_name` (and title headings), the index rows, every markdown link into the package,
 //! and the package folder and card file renamed to the new slug. Computed from texts as
-//! [`Projected`], so the edge writes (and finishes after a crash) it exactly as it writes a
+//! a [`SourceChange`], so the edge writes (and finishes after a crash) it exactly as it writes a
 //! transition. `files.rs` answers renames made by hand in an editor's explorer.
 
 mod files;
@@ -18,7 +18,8 @@ use crate::db::events::event_line;
 use crate::db::{FileId, FileRole, Parsed, Task, TaskIdx, Workspace};
 use crate::ide::index_links::TaskPlace;
 use crate::ide::new_task::{clean_name, slug};
-use crate::ide::projection::{Projected, project};
+use crate::ide::projection::project;
+use crate::ide::source_change::{FileChange, SourceChange, apply_edits};
 use crate::ide::task_of_position::task_of_position;
 use crate::ide::transitions::{FieldUpdate, TaskChange};
 use crate::ide::types::Config;
@@ -136,7 +137,7 @@ pub struct Renamed {
     pub new_name: String,
     /// The `task_name` and `last_updated` values set, in order (the intent record keeps them).
     pub fields: Vec<(&'static str, FieldUpdate)>,
-    pub projected: Projected,
+    pub projected: SourceChange,
 }
 
 /// Plans renaming `task` to `new_name`, re-validated against the model: refused (Err, for
@@ -218,14 +219,21 @@ pub fn project_rename(
     change: &TaskChange,
     old_name: &str,
     new_name: &str,
-) -> Result<Projected, String> {
+) -> Result<SourceChange, String> {
     let task = workspace.task(change.task);
-    let mut projected = project(workspace, std::slice::from_ref(change))?;
-    let mut texts: BTreeMap<FileId, String> = projected
-        .cards
-        .drain(..)
-        .chain(projected.indexes.drain(..))
-        .collect();
+    let projected = project(workspace, std::slice::from_ref(change))?;
+    // The new texts of the files the projection edits, to be edited further: the headings and
+    // links a rename changes land in the same cards and indexes.
+    let mut texts: BTreeMap<FileId, String> = BTreeMap::new();
+    let mut appends = Vec::new();
+    for part in projected.changes {
+        match part {
+            FileChange::Edit { file, edits } => {
+                texts.insert(file, apply_edits(&workspace.file(file).text, &edits));
+            }
+            other => appends.push(other),
+        }
+    }
     let titled = [(task.card, true), (task.context, false)];
     for (file, is_card) in titled {
         let Some(file) = file.filter(|&file| workspace.file(file).exists) else {
@@ -248,36 +256,38 @@ pub fn project_rename(
     let from = TaskPlace::of(workspace, task);
     let to = renamed_place(workspace, task, new_name);
     links::retarget(workspace, task.root, &from, &to, &mut texts);
-    for (file, text) in texts {
-        if *workspace.file(file).text == *text {
-            continue;
-        }
-        let is_index = matches!(
+    let is_index = |file: FileId| {
+        matches!(
             workspace.file(file).role,
             FileRole::StageIndex(_) | FileRole::RootIndex | FileRole::NamespaceIndex
-        );
-        if is_index {
-            projected.indexes.push((file, text));
-        } else {
-            projected.cards.push((file, text));
-        }
-    }
+        )
+    };
+    let (indexes, others): (Vec<_>, Vec<_>) =
+        texts.into_iter().partition(|(file, _)| is_index(*file));
+    // As a transition writes them: the ledger line, the cards and contexts, the indexes.
+    let edits = others
+        .into_iter()
+        .chain(indexes)
+        .filter_map(|(file, text)| FileChange::rewrite(file, &workspace.file(file).text, &text));
+    let mut projected = SourceChange { changes: appends };
+    projected.changes.extend(edits);
     let root = &workspace.roots[task.root].path;
     // The card first, inside the folder it is in: then the folder, whole.
     if let (Some(old), Some(new)) = (&from.card, &to.card)
         && let Some((_, name)) = new.rsplit_once('/')
         && old.rsplit('/').next() != Some(name)
     {
-        projected
-            .moves
-            .push((root.join(old), root.join(&from.folder).join(name)));
+        projected.changes.push(FileChange::Move {
+            from: root.join(old),
+            to: root.join(&from.folder).join(name),
+        });
     }
     if from.folder != to.folder {
-        projected
-            .moves
-            .push((root.join(&from.folder), root.join(&to.folder)));
+        projected.changes.push(FileChange::Move {
+            from: root.join(&from.folder),
+            to: root.join(&to.folder),
+        });
     }
-    projected.show = to.card.as_ref().map(|card| root.join(card));
     Ok(projected)
 }
 

@@ -3,7 +3,8 @@ use expect_test::expect;
 use super::*;
 use crate::ide::diagnostics::workspace_diagnostics;
 use crate::ide::fixture::{COUNTER, ROOT, package, render, workspace, workspace_at, written};
-use crate::ide::source_change::FileChange;
+use crate::ide::projection::card_after;
+use crate::ide::source_change::{FileChange, SourceChange};
 
 /// 2026-03-10T12:00:00Z: 1_773_144_000 = 20_522 days × 86_400 s + 12 h × 3_600 s
 /// (20_522 days from 1970-01-01 to 2026-03-10).
@@ -29,7 +30,7 @@ fn task_idx(workspace: &Workspace, number: u32) -> TaskIdx {
 
 /// Every file a rename writes, as `//- path` headers and texts, then its ledger lines and
 /// moves, with paths relative to the root.
-fn shown(workspace: &Workspace, projected: &Projected) -> String {
+fn shown(workspace: &Workspace, task: TaskIdx, change: &SourceChange) -> String {
     let rel = |path: &std::path::Path| {
         path.strip_prefix(ROOT)
             .unwrap()
@@ -37,20 +38,29 @@ fn shown(workspace: &Workspace, projected: &Projected) -> String {
             .into_owned()
     };
     let mut out = String::new();
-    for (file, lines) in &projected.appends {
-        out.push_str(&format!("//- append {}\n", workspace.file(*file).rel));
-        lines
-            .iter()
-            .for_each(|line| out.push_str(&format!("{line}\n")));
+    for part in &change.changes {
+        match part {
+            FileChange::Append { file, lines } => {
+                out.push_str(&format!("//- append {}\n", workspace.file(*file).rel));
+                lines
+                    .iter()
+                    .for_each(|line| out.push_str(&format!("{line}\n")));
+            }
+            FileChange::Edit { file, .. } => {
+                let source = workspace.file(*file);
+                let text = change.new_text(*file, &source.text);
+                out.push_str(&format!("//- {}\n{text}", source.rel));
+            }
+            FileChange::Create { path, text } => {
+                out.push_str(&format!("//- create {}\n{text}", rel(path)));
+            }
+            FileChange::Move { from, to } => {
+                out.push_str(&format!("//- move {} -> {}\n", rel(from), rel(to)));
+            }
+        }
     }
-    for (file, text) in projected.cards.iter().chain(&projected.indexes) {
-        out.push_str(&format!("//- {}\n{text}", workspace.file(*file).rel));
-    }
-    for (from, to) in &projected.moves {
-        out.push_str(&format!("//- move {} -> {}\n", rel(from), rel(to)));
-    }
-    if let Some(show) = &projected.show {
-        out.push_str(&format!("//- show {}\n", rel(show)));
+    if let Some(show) = card_after(workspace, task, change) {
+        out.push_str(&format!("//- show {}\n", rel(&show)));
     }
     out
 }
@@ -171,7 +181,7 @@ fn a_unicode_name_renames_the_package_to_its_ascii_slug_and_keeps_every_link() {
         //- move next/TASK-0001-old-name -> next/TASK-0001-cafe-creme-fur-arzte
         //- show next/TASK-0001-cafe-creme-fur-arzte/0001-cafe-creme-fur-arzte.task.md
     "#]]
-    .assert_eq(&shown(&before, &renamed.projected));
+    .assert_eq(&shown(&before, task_idx(&before, 1), &renamed.projected));
     let after = written(&before, &renamed.projected);
     assert_eq!(link_problems(&after), "");
     // Planned again once written (what recovery does), a rename finds nothing left to do.
@@ -183,10 +193,7 @@ fn a_unicode_name_renames_the_package_to_its_ascii_slug_and_keeps_every_link() {
         to_stage: None,
     };
     let again = project_rename(&after, &change, "Old name", "Café crème für Ärzte").unwrap();
-    assert_eq!(
-        (again.cards.len(), again.indexes.len(), again.moves.len()),
-        (0, 0, 0)
-    );
+    assert_eq!(again.changes, []);
 }
 
 #[test]
@@ -227,7 +234,9 @@ fn blank_unchanged_and_unrecordable_names_are_refused() {
     // The fixture's name is "Task 0001", but its folder's slug is `a`: renaming to the same
     // name still moves the package to the slug the name gives.
     let same = plan(&before, task, "Task 0001", &config()).unwrap();
-    assert_eq!(same.projected.moves.len(), 2);
+    let moves = same.projected.changes.iter();
+    let moves = moves.filter(|part| matches!(part, FileChange::Move { .. }));
+    assert_eq!(moves.count(), 2);
     let after = written(&before, &same.projected);
     assert_eq!(
         plan(&after, task_idx(&after, 1), "Task  0001", &config()).unwrap_err(),
@@ -322,7 +331,7 @@ fn a_folder_renamed_by_hand_gets_its_links_kept_and_one_dragged_to_another_stage
                         )
                     })
                     .collect(),
-                FileChange::Create { .. } => String::new(),
+                _ => String::new(),
             })
             .collect();
         (edits, answer.messages)

@@ -6,9 +6,9 @@ use std::collections::BTreeSet;
 use expect_test::{Expect, expect};
 
 use super::*;
-use crate::db::{FileId, TaskIdx};
+use crate::db::TaskIdx;
 use crate::ide::diagnostics::workspace_diagnostics;
-use crate::ide::fixture::{COUNTER, package, workspace};
+use crate::ide::fixture::{COUNTER, package, workspace, written};
 use crate::ide::projection::project;
 use crate::ide::types::{Config, Rule};
 use crate::syntax::time::parse_rfc3339;
@@ -67,64 +67,11 @@ fn find(workspace: &Workspace, id: &str) -> TaskIdx {
 }
 
 /// Applies a plan to the workspace's texts as the product writes it: the production
-/// projection (`ide::projection::project`) gives the ledger lines, the new card and index
-/// texts and the folder moves, and the model is built afresh from the result.
+/// projection (`ide::projection::project`) gives the ledger lines, the card and index edits
+/// and the folder moves, and the model is built afresh from the result.
 fn apply(workspace: &Workspace, changes: &[TaskChange]) -> Workspace {
     let projected = project(workspace, changes).unwrap_or_else(|reason| panic!("{reason}"));
-    let mut files: Vec<(String, String)> = workspace
-        .files
-        .iter()
-        .filter(|file| file.exists)
-        .map(|file| (file.rel.clone(), file.text.to_string()))
-        .collect();
-    let mut dirs = workspace.roots[0].dirs.clone();
-    let slot = |files: &[(String, String)], file: FileId| -> usize {
-        let rel = &workspace.file(file).rel;
-        files.iter().position(|(path, _)| path == rel).unwrap()
-    };
-    for (file, lines) in &projected.appends {
-        let at = slot(&files, *file);
-        let text = &mut files[at].1;
-        if !text.is_empty() && !text.ends_with('\n') {
-            text.push('\n');
-        }
-        for line in lines {
-            text.push_str(line);
-            text.push('\n');
-        }
-    }
-    for (file, new_text) in projected.cards.iter().chain(&projected.indexes) {
-        let at = slot(&files, *file);
-        files[at].1 = new_text.clone();
-    }
-    let root = &workspace.roots[0].path;
-    let rel = |path: &std::path::Path| {
-        path.strip_prefix(root)
-            .unwrap()
-            .to_string_lossy()
-            .into_owned()
-    };
-    for (from, to) in &projected.moves {
-        let (from, to) = (rel(from), rel(to));
-        let rename = |path: &mut String| {
-            if *path == from || path.starts_with(&format!("{from}/")) {
-                *path = format!("{to}{}", &path[from.len()..]);
-            }
-        };
-        files.iter_mut().for_each(|(path, _)| rename(path));
-        dirs.iter_mut().for_each(rename);
-    }
-    let mut fixture = String::new();
-    for dir in dirs {
-        fixture.push_str(&format!("//- /{dir}/\n"));
-    }
-    for (rel, text) in files {
-        fixture.push_str(&format!("//- /{rel}\n{text}"));
-        if !text.ends_with('\n') {
-            fixture.push('\n');
-        }
-    }
-    crate::ide::fixture::workspace(&fixture)
+    written(workspace, &projected)
 }
 
 /// The diagnostics the comparison looks at, as comparable lines. A package file is named

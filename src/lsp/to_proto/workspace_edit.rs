@@ -21,13 +21,23 @@ pub struct EditAbilities {
 }
 
 /// The WorkspaceEdit of a change, versioned when the client takes document changes. None when
-/// the change creates files and the client cannot.
+/// the change creates files and the client cannot, and for a change that appends to a ledger
+/// or moves a folder: that is a transition's (or a rename's, an approval's), which the server
+/// runs on disk as one transaction with its intent record (`commands`), never as an edit the
+/// client might apply in part.
 pub fn workspace_edit(
     view: &View,
     change: &SourceChange,
     abilities: EditAbilities,
 ) -> Option<WorkspaceEdit> {
     let workspace = view.workspace;
+    let transition = change
+        .changes
+        .iter()
+        .any(|part| matches!(part, FileChange::Append { .. } | FileChange::Move { .. }));
+    if transition {
+        return None;
+    }
     let creates = change
         .changes
         .iter()
@@ -96,6 +106,7 @@ pub fn workspace_edit(
                     })],
                 }));
             }
+            FileChange::Append { .. } | FileChange::Move { .. } => return None,
         }
     }
     Some(WorkspaceEdit {
