@@ -2,8 +2,11 @@
 //! README's init snippet, which loads `editors/emacs/flowos.el`; eglot starts the built
 //! `flowos-lsp`, and `editors/emacs/tests/e2e.el` runs over a fixture workspace in a folder
 //! without version control: the project root, a ledger joining the same server, diagnostics,
-//! go to definition, completion, `flowos-transition`, `flowos-new-task` and `eglot-rename`. The script writes what the editor saw as JSON; the assertions, and the
-//! checks on disk, are here. Without `emacs` the test is skipped, loudly, except in CI.
+//! go to definition, completion, `flowos-transition`, `flowos-new-task` and `eglot-rename`,
+//! then what the editor shows after them (the card, when its eglot takes `window/showDocument`;
+//! else the server's message naming it). The script writes what the editor saw as JSON; the
+//! assertions, and the checks on disk, are here. Without `emacs` the test is skipped, loudly,
+//! except in CI. The `emacs` first on `PATH` is the one run (CI: Debian's 28.2).
 
 #![allow(clippy::disallowed_types, clippy::disallowed_methods)] // Tests spawn the binary and editors; the product may not.
 
@@ -195,4 +198,34 @@ fn emacs_roots_the_tree_shows_diagnostics_navigates_completes_and_runs_transitio
     assert!(!root.join("backlog/TASK-0004-job").exists());
     let id_error = results["rename_id_refusal"].as_str().unwrap_or_default();
     assert!(id_error.contains("IDs are permanent"), "{results:#}");
+
+    // g. After the transition and the rename the editor shows the card, or says where it is:
+    // eglot 1.17 (Emacs 30) takes window/showDocument and opens it; eglot 1.9 (Emacs 28)
+    // does not, and the server's message (eglot prints it, on stderr in batch) names the path.
+    eprintln!(
+        "Emacs {} with {}; window/showDocument: {}",
+        results["emacs_version"], results["eglot_library"], results["show_document"]
+    );
+    let moved_card = card(&root, "integration", 3);
+    if results["show_document"] == true {
+        assert_eq!(
+            results["transition_buffer"],
+            moved_card.display().to_string(),
+            "{results:#}"
+        );
+        assert_eq!(
+            results["rename_buffer"],
+            renamed.display().to_string(),
+            "{results:#}"
+        );
+    } else {
+        let messages = std::fs::read_to_string(scratch.join("emacs.stderr")).unwrap();
+        for path in [&moved_card, &renamed] {
+            let says = format!("the card is at {}", path.display());
+            assert!(
+                messages.contains(&says),
+                "{says:?} missing from\n{messages}"
+            );
+        }
+    }
 }

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use flowos_lsp::syntax::STAGE_NAMES;
 use serde_json::{Value, json};
-use support::staged::{indexes, task};
+use support::staged::{indexes, new_lines, task};
 use support::{Answers, Client, TIMEOUT, card, file_bytes, uri};
 
 const NOW: &str = "2026-11-20T12:00:00Z";
@@ -118,17 +118,6 @@ fn check(folder: &Path) -> Vec<(String, String)> {
         .collect();
     found.sort();
     found
-}
-
-fn new_lines(before: &str, after: &str) -> Vec<Value> {
-    assert!(
-        after.starts_with(before),
-        "the ledger's previous bytes changed:\n{before}\n---\n{after}"
-    );
-    after[before.len()..]
-        .lines()
-        .map(|line| serde_json::from_str(line).unwrap())
-        .collect()
 }
 
 #[test]

@@ -1,5 +1,6 @@
-//! What the headless-editor and browser tests (tests/nvim.rs, tests/emacs.rs, tests/board.rs) share: finding the editor
-//! (a loud skip locally, a failure in CI) and waiting for it with a deadline.
+//! What the headless-editor and browser tests (tests/nvim.rs, tests/emacs.rs, tests/helix.rs,
+//! tests/board.rs) share: finding the editor (a loud skip locally, a failure in CI; a skip
+//! everywhere for an editor CI cannot install) and waiting for it with a deadline.
 
 use std::io::Write;
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -22,6 +23,24 @@ pub fn python_module(module: &str, what: &str) -> bool {
         &format!("python3 with the `{module}` package"),
         what,
     )
+}
+
+/// Whether `program` runs, for an editor that no package on the CI machines provides (Helix):
+/// without it the test is skipped, loudly, in CI too.
+pub fn optional(program: &str, what: &str, why_not_in_ci: &str) -> bool {
+    let found = Command::new(program)
+        .arg("-V")
+        .stdin(Stdio::null())
+        .output()
+        .is_ok_and(|output| output.status.success());
+    if !found {
+        let _ = writeln!(
+            std::io::stderr(),
+            "\n***** SKIPPED: {program} not found; the {what} end-to-end test did not run \
+             ({why_not_in_ci}) *****\n"
+        );
+    }
+    found
 }
 
 fn succeeds(mut command: Command, program: &str, what: &str) -> bool {

@@ -123,3 +123,16 @@ pub fn ledger_path(root: &Path, stage: &str, number: u32) -> PathBuf {
         .join(format!("TASK-{number:04}-job"))
         .join(format!("{number:04}.ledger.jsonl"))
 }
+
+/// The JSON lines a ledger gained from `before` to `after`; a ledger is only appended to, so
+/// `before` must still be its start.
+pub fn new_lines(before: &str, after: &str) -> Vec<serde_json::Value> {
+    assert!(
+        after.starts_with(before),
+        "the ledger's previous bytes changed:\n{before}\n---\n{after}"
+    );
+    after[before.len()..]
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect()
+}

@@ -45,6 +45,13 @@
   (lambda ()
     (e2e-open (e2e-card "backlog" 4))
     (e2e-put 'project_root (project-root (project-current)))
+    (e2e-put 'emacs_version emacs-version)
+    (e2e-put 'eglot_library (locate-library "eglot"))
+    ;; eglot 1.9 (Emacs 28) does not advertise window/showDocument; eglot 1.17 (Emacs 30) does.
+    (e2e-put 'show_document
+             (if (plist-get (plist-get (eglot-client-capabilities (eglot-current-server)) :window)
+                            :showDocument)
+                 t :json-false))
     (e2e-put 'mode (symbol-name major-mode))
     (e2e-wait "diagnostics" (lambda () (flymake-diagnostics)))
     (e2e-put 'diagnostics
@@ -93,7 +100,9 @@
                    (cl-find-if (lambda (title) (string-prefix-p "Complete TASK-0003" title))
                                offered))))
         (flowos-transition))
-      (e2e-put 'offered (vconcat offered)))))
+      (e2e-put 'offered (vconcat offered))
+      ;; The buffer the editor shows afterwards: the moved card when eglot took showDocument.
+      (e2e-put 'transition_buffer (buffer-file-name (window-buffer (selected-window)))))))
 
 ;; e. `flowos-new-task'.
 (e2e-step "new_task"
@@ -117,6 +126,7 @@
     (goto-char (point-min))
     (search-forward "task_name: \"Jo")
     (eglot-rename "Renamed in Emacs")
+    (e2e-put 'rename_buffer (buffer-file-name (window-buffer (selected-window))))
     (e2e-put 'renamed (if (file-exists-p (format "%s/backlog/TASK-0004-renamed-in-emacs/0004-renamed-in-emacs.task.md" e2e-tasks)) t :json-false))))
 
 (with-temp-file (getenv "FLOWOS_E2E_OUT")
