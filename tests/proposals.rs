@@ -568,3 +568,153 @@ fn a_task_draft_becomes_a_task_when_a_person_approves_it() {
     let check = text(&run(&["check"], dir.path()).stdout);
     assert!(!check.contains("proposal-invalid"), "{check}");
 }
+
+/// An approval to crash: what is proposed (a move, an edit, or a task draft written as the
+/// MCP tool writes it) and the `approve` arguments that answer it.
+struct Approval {
+    name: &'static str,
+    propose: fn(&Path),
+    approve: &'static [&'static str],
+}
+
+fn propose_ok(folder: &Path, args: &[&str]) {
+    let output = run(args, folder);
+    assert!(output.status.success(), "{args:?}: {output:?}");
+}
+
+const APPROVALS: &[Approval] = &[
+    Approval {
+        name: "a move that takes the proposals file along with its folder",
+        propose: |folder| {
+            propose_ok(
+                folder,
+                &["propose", "TASK-0001", "complete", "--by", "agent-7"],
+            );
+        },
+        approve: &["approve", "TASK-0001", "--user", "@kim"],
+    },
+    Approval {
+        name: "a depends_on edit, with the index rows it rewrites",
+        propose: |folder| {
+            propose_ok(
+                folder,
+                &[
+                    "propose",
+                    "TASK-0001",
+                    "depends_on=TASK-0002",
+                    "--by",
+                    "agent-7",
+                ],
+            );
+        },
+        approve: &["approve", "TASK-0001", "--user", "@kim"],
+    },
+    Approval {
+        name: "a task draft, created with its approval",
+        propose: |folder| {
+            std::fs::write(
+                folder.join(".work/tasks/drafts.proposals.jsonl"),
+                "{\"type\":\"task_draft\",\"proposal\":1,\"ts\":\"2026-11-20T11:00:00Z\",\"proposed_by\":\"agent-7\",\"name\":\"Export rides as CSV\",\"requires_human_approval\":true}\n",
+            )
+            .unwrap();
+        },
+        approve: &["approve", "--draft", "1", "--user", "@kim"],
+    },
+];
+
+/// `approval.approve` on a freshly proposed workspace, killed after operation `kill_after`
+/// (None: not killed).
+fn approve_in(folder: &Path, approval: &Approval, kill_after: Option<u32>) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_flowos-lsp"));
+    command
+        .args(approval.approve)
+        .arg(folder)
+        .env("FLOWOS_NOW", NOW)
+        .env_remove("FLOWOS_USER")
+        .env_remove("FLOWOS_FAULT_STOP_AFTER")
+        .env_remove("FLOWOS_FAULT_KILL_AFTER");
+    if let Some(at) = kill_after {
+        command.env("FLOWOS_FAULT_KILL_AFTER", at.to_string());
+    }
+    command.output().expect("the binary runs")
+}
+
+/// Each approval killed (SIGKILL) after each of its disk operations in turn, then recovered
+/// once with `check --fix`: the tree is then byte for byte the proposed tree (not begun) or
+/// the approved one (the change made and its approval line in the proposals file, once),
+/// never the change without its approval; a second recovery writes nothing.
+#[test]
+fn an_approval_killed_anywhere_is_recovered_whole_with_its_approval_line() {
+    use std::os::unix::process::ExitStatusExt;
+    for approval in APPROVALS {
+        let fresh = || {
+            let dir = tempfile::tempdir().unwrap();
+            let root = workspace(dir.path());
+            (approval.propose)(dir.path());
+            (dir, root)
+        };
+        // `check --fix` recovers, then applies the staged tree's own safe fixes (an inverse
+        // link): each end is taken after the same.
+        let fix = |folder: &Path| self::run(&["check", "--fix", "--user", "@kim"], folder);
+        let (dir, root) = fresh();
+        fix(dir.path());
+        let before = file_bytes(&root);
+        let (dir, root) = fresh();
+        let whole = approve_in(dir.path(), approval, None);
+        assert!(whole.status.success(), "{}: {whole:?}", approval.name);
+        fix(dir.path());
+        let after = file_bytes(&root);
+        // The approved end records the approval: its last proposals line says so.
+        let decisions = after
+            .iter()
+            .filter(|(rel, _)| rel.ends_with(".proposals.jsonl"))
+            .flat_map(|(_, bytes)| text(bytes).lines().map(str::to_string).collect::<Vec<_>>())
+            .filter(|line| line.contains("\"type\":\"approval\""))
+            .count();
+        assert_eq!(decisions, 1, "{}", approval.name);
+
+        let mut ends_seen = [0, 0];
+        let mut at = 0;
+        loop {
+            let what = format!("{} killed after operation {at}", approval.name);
+            let (dir, root) = fresh();
+            let run = approve_in(dir.path(), approval, Some(at));
+            if run.status.success() {
+                fix(dir.path());
+                assert_eq!(file_bytes(&root), after, "{what}: a whole run");
+                break;
+            }
+            assert_eq!(run.status.signal(), Some(9), "{what}: {run:?}");
+            let recovery = fix(dir.path());
+            let recovered = file_bytes(&root);
+            if recovered == before {
+                ends_seen[0] += 1;
+            } else if recovered == after {
+                ends_seen[1] += 1;
+            } else {
+                panic!(
+                    "{what}: recovery left neither end; changed against the approved end: {:?}\n{}",
+                    support::changed_paths(&after, &recovered),
+                    text(&recovery.stderr)
+                );
+            }
+            let again = fix(dir.path());
+            assert_eq!(
+                file_bytes(&root),
+                recovered,
+                "{what}: a second recovery wrote"
+            );
+            assert!(
+                !text(&again.stderr).contains("interrupted"),
+                "{what}: {again:?}"
+            );
+            at += 1;
+        }
+        // Killed both before its commit and after it, many times over.
+        assert!(
+            ends_seen[0] > 0 && ends_seen[1] > 5,
+            "{}: {ends_seen:?}",
+            approval.name
+        );
+    }
+}
