@@ -540,7 +540,18 @@ fn a_task_draft_becomes_a_task_when_a_person_approves_it() {
     assert!(
         text(&approved.stdout).starts_with("approved: created TASK-0004 \"Export rides as CSV\"")
     );
-    assert!(root.join("inbox/TASK-0004-export-rides-as-csv").is_dir());
+    let ledger =
+        std::fs::read_to_string(root.join("inbox/TASK-0004-export-rides-as-csv/0004.ledger.jsonl"))
+            .unwrap();
+    // id_reserved and created, each naming the agent and the approving person.
+    for line in ledger.lines() {
+        let event: Value = serde_json::from_str(line).unwrap();
+        assert_eq!(
+            (&event["user"], &event["proposed_by"], &event["approved_by"]),
+            (&"@kim".into(), &"agent-7".into(), &"@kim".into()),
+            "{line}"
+        );
+    }
     let rejected = run(
         &[
             "reject",
@@ -717,4 +728,99 @@ fn an_approval_killed_anywhere_is_recovered_whole_with_its_approval_line() {
             approval.name
         );
     }
+}
+
+/// A task draft in the editor: the server shows it on the root INDEX.md (pending-proposal,
+/// pointing at the draft's line), and its Approve code action creates the task as `new` does,
+/// as the person in the settings, the ledger naming the agent too, with the approval recorded
+/// in the drafts file; the diagnostic then goes.
+#[test]
+fn a_task_draft_shows_on_the_root_index_and_its_approve_action_creates_the_task() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = workspace(dir.path());
+    std::fs::write(
+        root.join("drafts.proposals.jsonl"),
+        "{\"type\":\"task_draft\",\"proposal\":1,\"ts\":\"2026-11-20T11:00:00Z\",\"proposed_by\":\"agent-7\",\"name\":\"Export rides as CSV\",\"note\":\"riders ask for it\",\"requires_human_approval\":true}\n",
+    )
+    .unwrap();
+    let mut client =
+        support::Client::spawn_with_env(support::Answers::Normally, &[("FLOWOS_NOW", NOW)]);
+    client.settings = serde_json::json!({"user": "@kim"});
+    client.initialize(
+        dir.path(),
+        serde_json::json!({"workspace": {"configuration": true}}),
+        serde_json::json!({"user": "@kim"}),
+    );
+    let index = root.join("INDEX.md");
+    client.wait_for_rule(&index, "pending-proposal");
+    let diagnostic = client.diagnostics[&support::uri(&index)]
+        .iter()
+        .find(|d| d["code"] == "pending-proposal")
+        .cloned()
+        .unwrap();
+    assert_eq!(
+        diagnostic["message"],
+        "agent-7 proposes a new task \"Export rides as CSV\" (draft 1): riders ask for it"
+    );
+    // On the table's header row (the staged root index starts with it).
+    assert_eq!(diagnostic["range"]["start"]["line"], 0);
+    assert_eq!(
+        diagnostic["relatedInformation"][0]["location"]["uri"],
+        support::uri(&root.join("drafts.proposals.jsonl"))
+    );
+    let actions = client.request(
+        "textDocument/codeAction",
+        serde_json::json!({
+            "textDocument": {"uri": support::uri(&index)},
+            "range": diagnostic["range"],
+            "context": {"diagnostics": [diagnostic]},
+        }),
+    );
+    let titles: Vec<&str> = actions
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|action| action["title"].as_str())
+        .filter(|title| title.contains("draft"))
+        .collect();
+    assert_eq!(
+        titles,
+        ["Approve draft 1: create the task", "Reject draft 1…"]
+    );
+    let approve = actions
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|action| action["title"] == "Approve draft 1: create the task")
+        .unwrap()
+        .clone();
+    let answer = client.request(
+        "workspace/executeCommand",
+        serde_json::json!({
+            "command": approve["command"]["command"],
+            "arguments": approve["command"]["arguments"],
+        }),
+    );
+    assert_eq!(answer["ok"], true, "{answer}");
+    client.wait_for_no_rule(&index, "pending-proposal");
+    client.shutdown();
+    // The staged counter stood at 4: TASK-0004 in the inbox, both names on its events.
+    let ledger =
+        std::fs::read_to_string(root.join("inbox/TASK-0004-export-rides-as-csv/0004.ledger.jsonl"))
+            .unwrap();
+    let events: Vec<Value> = ledger
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert_eq!(events.len(), 2);
+    for event in &events {
+        assert_eq!(event["user"], "@kim");
+        assert_eq!(event["proposed_by"], "agent-7");
+        assert_eq!(event["approved_by"], "@kim");
+    }
+    let drafts = std::fs::read_to_string(root.join("drafts.proposals.jsonl")).unwrap();
+    let decision: Value = serde_json::from_str(drafts.lines().nth(1).unwrap()).unwrap();
+    assert_eq!(decision["type"], "approval");
+    assert_eq!(decision["approved_by"], "@kim");
+    assert_eq!(decision["task_id"], "TASK-0004");
 }
