@@ -443,6 +443,35 @@ fn malformed_proposals_lines_are_diagnostics_with_their_line() {
     assert_eq!(record["proposal"], 1);
 }
 
+/// The server on `folder` as @kim, once `path` shows pending-proposal: the client, that
+/// diagnostic, and the code actions offered on it.
+fn pending_in_editor(folder: &Path, path: &Path) -> (support::Client, Value, Vec<Value>) {
+    let mut client =
+        support::Client::spawn_with_env(support::Answers::Normally, &[("FLOWOS_NOW", NOW)]);
+    client.settings = serde_json::json!({"user": "@kim"});
+    client.initialize(
+        folder,
+        serde_json::json!({"workspace": {"configuration": true}}),
+        serde_json::json!({"user": "@kim"}),
+    );
+    client.wait_for_rule(path, "pending-proposal");
+    let diagnostic = client.diagnostics[&support::uri(path)]
+        .iter()
+        .find(|d| d["code"] == "pending-proposal")
+        .cloned()
+        .unwrap();
+    let actions = client.request(
+        "textDocument/codeAction",
+        serde_json::json!({
+            "textDocument": {"uri": support::uri(path)},
+            "range": diagnostic["range"],
+            "context": {"diagnostics": [diagnostic]},
+        }),
+    );
+    let actions = actions.as_array().cloned().unwrap_or_default();
+    (client, diagnostic, actions)
+}
+
 #[test]
 fn reject_in_the_editor_asks_why_and_records_the_answer() {
     let dir = tempfile::tempdir().unwrap();
@@ -455,35 +484,12 @@ fn reject_in_the_editor_asks_why_and_records_the_answer() {
         .status
         .success()
     );
-    let mut client =
-        support::Client::spawn_with_env(support::Answers::Normally, &[("FLOWOS_NOW", NOW)]);
-    client.settings = serde_json::json!({"user": "@kim"});
-    client.initialize(
-        dir.path(),
-        serde_json::json!({"workspace": {"configuration": true}}),
-        serde_json::json!({"user": "@kim"}),
-    );
     let card = support::staged::card(&root, "current", 1);
-    client.wait_for_rule(&card, "pending-proposal");
-    let diagnostic = client.diagnostics[&support::uri(&card)]
-        .iter()
-        .find(|d| d["code"] == "pending-proposal")
-        .cloned()
-        .unwrap();
-    let actions = client.request(
-        "textDocument/codeAction",
-        serde_json::json!({
-            "textDocument": {"uri": support::uri(&card)},
-            "range": diagnostic["range"],
-            "context": {"diagnostics": [diagnostic]},
-        }),
-    );
+    let (mut client, _, actions) = pending_in_editor(dir.path(), &card);
     let reject = actions
-        .as_array()
-        .unwrap()
         .iter()
         .find(|action| action["title"] == "Reject proposal 1…")
-        .unwrap_or_else(|| panic!("no Reject in {actions}"))
+        .unwrap_or_else(|| panic!("no Reject in {actions:?}"))
         .clone();
     client.request(
         "workspace/executeCommand",
@@ -743,21 +749,8 @@ fn a_task_draft_shows_on_the_root_index_and_its_approve_action_creates_the_task(
         "{\"type\":\"task_draft\",\"proposal\":1,\"ts\":\"2026-11-20T11:00:00Z\",\"proposed_by\":\"agent-7\",\"name\":\"Export rides as CSV\",\"note\":\"riders ask for it\",\"requires_human_approval\":true}\n",
     )
     .unwrap();
-    let mut client =
-        support::Client::spawn_with_env(support::Answers::Normally, &[("FLOWOS_NOW", NOW)]);
-    client.settings = serde_json::json!({"user": "@kim"});
-    client.initialize(
-        dir.path(),
-        serde_json::json!({"workspace": {"configuration": true}}),
-        serde_json::json!({"user": "@kim"}),
-    );
     let index = root.join("INDEX.md");
-    client.wait_for_rule(&index, "pending-proposal");
-    let diagnostic = client.diagnostics[&support::uri(&index)]
-        .iter()
-        .find(|d| d["code"] == "pending-proposal")
-        .cloned()
-        .unwrap();
+    let (mut client, diagnostic, actions) = pending_in_editor(dir.path(), &index);
     assert_eq!(
         diagnostic["message"],
         "agent-7 proposes a new task \"Export rides as CSV\" (draft 1): riders ask for it"
@@ -768,17 +761,7 @@ fn a_task_draft_shows_on_the_root_index_and_its_approve_action_creates_the_task(
         diagnostic["relatedInformation"][0]["location"]["uri"],
         support::uri(&root.join("drafts.proposals.jsonl"))
     );
-    let actions = client.request(
-        "textDocument/codeAction",
-        serde_json::json!({
-            "textDocument": {"uri": support::uri(&index)},
-            "range": diagnostic["range"],
-            "context": {"diagnostics": [diagnostic]},
-        }),
-    );
     let titles: Vec<&str> = actions
-        .as_array()
-        .unwrap()
         .iter()
         .filter_map(|action| action["title"].as_str())
         .filter(|title| title.contains("draft"))
@@ -788,8 +771,6 @@ fn a_task_draft_shows_on_the_root_index_and_its_approve_action_creates_the_task(
         ["Approve draft 1: create the task", "Reject draft 1…"]
     );
     let approve = actions
-        .as_array()
-        .unwrap()
         .iter()
         .find(|action| action["title"] == "Approve draft 1: create the task")
         .unwrap()
