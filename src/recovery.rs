@@ -485,9 +485,9 @@ fn new_task_recovery(
         .filter(|(rel, _)| text_of(rel).is_none())
         .collect();
     // An approved draft's line is the first write after the record: it commits too.
-    let drafts = approval.and_then(|approval| {
+    let drafts = approval.map(|approval| {
         let file = workspace.file_by_path(&root_path.join(&approval.file));
-        Some((file, approval))
+        (file, approval)
     });
     let approval_written = drafts.is_some_and(|(file, approval)| {
         file.map(|file| workspace.file(file))
