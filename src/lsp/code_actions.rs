@@ -233,7 +233,7 @@ fn fix_action(
             } else {
                 REJECT_COMMAND
             };
-            let drafts = crate::ide::proposals::drafts_file(workspace, *root)?;
+            let drafts = crate::db::proposals::drafts_file(workspace, *root)?;
             let source = workspace.file(drafts);
             let task = TaskArgument {
                 root: workspace.roots[*root].path.clone(),

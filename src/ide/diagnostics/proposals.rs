@@ -103,7 +103,7 @@ fn check_task(workspace: &Workspace, idx: TaskIdx, out: &mut Vec<Diagnostic>) {
 /// header (every layout has that index, and a team keeps it open as its overview), pointing
 /// at the draft's line; without a root INDEX.md, on the draft's own line.
 pub(super) fn check_drafts(workspace: &Workspace, root: usize, out: &mut Vec<Diagnostic>) {
-    let Some(file) = crate::ide::proposals::drafts_file(workspace, root) else {
+    let Some(file) = crate::db::proposals::drafts_file(workspace, root) else {
         return;
     };
     let Parsed::Proposals(drafts) = &workspace.file(file).parsed else {

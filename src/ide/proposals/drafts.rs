@@ -94,14 +94,7 @@ pub fn draft_approval(number: u32, created: &TaskId, approver: &str, now: i64) -
     .to_string()
 }
 
-pub use crate::db::proposals::DRAFTS_FILE;
-
-/// The tasks root's drafts file, when it was read.
-pub fn drafts_file(workspace: &Workspace, root: usize) -> Option<FileId> {
-    workspace
-        .file_by_path(&workspace.roots[root].path.join(DRAFTS_FILE))
-        .filter(|&file| workspace.file(file).exists)
-}
+pub use crate::db::proposals::{DRAFTS_FILE, drafts_file};
 
 /// A proposal to create a task named `name` (WF1), as its record for the root's drafts file.
 /// Nothing is reserved: the ID is taken when a person approves it.
