@@ -535,7 +535,7 @@ fn a_task_draft_is_published_on_the_root_index_and_goes_once_approved() {
             .map(|d| session.workspace.file(d.file).path.clone())
             .collect()
     };
-    assert_eq!(pending(&harness.session), [index.clone()]);
+    assert_eq!(pending(&harness.session), std::slice::from_ref(&index));
 
     harness.session.config.user = Some("@kim".to_string());
     let argument = serde_json::json!({
