@@ -294,6 +294,31 @@ pub fn create_task(
     namespace: Option<&str>,
     config: &Config,
 ) -> Result<Created, NotCreated> {
+    create_task_approving(workspace, root, name, namespace, config, None)
+}
+
+/// A creation that approves an agent's task draft (issue 21): the new ledger's events name
+/// the proposer beside the creator (who approves), and the drafts file gains the approval
+/// line in the same transaction, promised by its record.
+pub struct DraftApproval<'a> {
+    /// The root's drafts file, as the model read it.
+    pub file: crate::db::FileId,
+    pub proposal: u32,
+    pub proposed_by: &'a str,
+    /// The approval line, naming the task the draft became (its ID is reserved under the
+    /// lock, so it is known only then).
+    pub decision: &'a dyn Fn(&crate::syntax::task_id::TaskId) -> String,
+}
+
+/// [`create_task`], approving a task draft when `approval` says which.
+pub fn create_task_approving(
+    workspace: &Workspace,
+    root: usize,
+    name: &str,
+    namespace: Option<&str>,
+    config: &Config,
+    approval: Option<&DraftApproval>,
+) -> Result<Created, NotCreated> {
     use crate::ide::edit::index_rows::{Linking, RowValues, insert_row, render_row};
     use crate::ide::index_links::TaskPlace;
     use crate::ide::new_task::{NewTaskInput, new_task, placement};
@@ -311,7 +336,15 @@ pub fn create_task(
         namespace: place.namespace.as_deref(),
         counter_text: &counter_text,
     };
-    let task = new_task(workspace, root, &input, config)?;
+    let mut task = new_task(workspace, root, &input, config)?;
+    if let Some(approval) = approval {
+        let named = crate::ide::proposals::with_names_in(
+            &task.files[2].1,
+            approval.proposed_by,
+            &task.creator,
+        );
+        task.files[2].1 = named;
+    }
     let mut plan = DiskPlan {
         root: root_path.clone(),
         rewrites: vec![Rewrite {
@@ -396,7 +429,27 @@ pub fn create_task(
     }
     // Several files in several folders: the record lets a crash part way be finished (or,
     // before the counter moved, discarded) as a whole (see `recovery`).
-    plan.intent = Some(intent_for_new(&root_path, &task, &counter_text, &rows));
+    let approval = approval.map(|approval| {
+        let line = (approval.decision)(&task.id);
+        let drafts = workspace.file(approval.file);
+        plan.appends.push(crate::transaction::Append {
+            path: drafts.path.clone(),
+            expected: Some(drafts.text.to_string()),
+            lines: vec![line.clone()],
+        });
+        crate::recovery::ApprovalRecord {
+            file: drafts.rel.clone(),
+            proposal: approval.proposal,
+            line,
+        }
+    });
+    plan.intent = Some(intent_for_new(
+        &root_path,
+        &task,
+        &counter_text,
+        &rows,
+        approval,
+    ));
     let report = execute(&lock, &plan, &Options::from_env()).map_err(|error| NotCreated {
         message: error.to_string(),
         partial: error.may_have_written(),

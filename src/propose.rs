@@ -6,11 +6,13 @@
 
 use std::path::Path;
 
+use crate::apply::{Created, DraftApproval, NotCreated, create_task_approving};
 use crate::db::proposals::proposals_path;
 use crate::db::{FileId, TaskIdx, Workspace};
 use crate::disk_plans::disk_plan;
-use crate::ide::proposals::Approved;
-use crate::recovery::intent_for;
+use crate::ide::proposals::{Approved, draft_approval, draft_approver, pending_draft};
+use crate::ide::types::Config;
+use crate::recovery::approval_intent;
 use crate::transaction::{Append, Create, DiskPlan};
 
 /// Appends `line` to the task's proposals file, creating it with the first proposal. Only
@@ -43,21 +45,58 @@ pub fn decision_plan(workspace: &Workspace, file: FileId, line: &str) -> DiskPla
     }
 }
 
-/// An approval: the change's projections, its intent record when it is a transition (so a
-/// crash part way is finished like any transition), and the approval record appended to
-/// the proposals file in the same commit step as the ledger lines.
+/// An approval: the change's projections and the approval line, appended to the proposals
+/// file in the commit step right after the ledger lines, under one intent record that
+/// promises both (a transition's record, or an edit's), so a crash part way is finished
+/// whole by recovery, the approval line included, or not begun.
 pub fn approval_plan(workspace: &Workspace, task: TaskIdx, approved: &Approved) -> DiskPlan {
     let root: &Path = &workspace.roots[workspace.task(task).root].path;
     let mut disk = disk_plan(workspace, root, &approved.projected);
-    if let Some(plan) = &approved.plan {
-        disk.intent = Some(intent_for(workspace, root, plan, &approved.projected));
-    }
+    disk.intent = Some(approval_intent(workspace, root, task, approved));
     disk.appends.push(append(
         workspace,
         approved.proposals_file,
         &approved.decision,
     ));
     disk
+}
+
+/// Approves task draft `number` of tasks root `root` (the only pending one when None) as
+/// `config.user`: the task created as `new` creates it (WF1), its events naming the agent
+/// that proposed it and the approving person, and the approval line, naming the new task,
+/// appended to the drafts file in the same transaction (its intent record promises both).
+/// Run recovery first, as before any creation.
+pub fn approve_draft(
+    workspace: &Workspace,
+    root: usize,
+    number: Option<u32>,
+    config: &Config,
+) -> Result<(String, Created), NotCreated> {
+    let refused = |refusal: Box<crate::ide::proposals::Refusal>| NotCreated::from(refusal.reason);
+    let draft = pending_draft(workspace, root, number).map_err(refused)?;
+    let approver = draft_approver(&draft, config).map_err(refused)?;
+    let decision = |id: &crate::syntax::task_id::TaskId| {
+        draft_approval(draft.number, id, &approver, config.now)
+    };
+    let approval = DraftApproval {
+        file: draft.file,
+        proposal: draft.number,
+        proposed_by: &draft.proposed_by,
+        decision: &decision,
+    };
+    let approving = Config {
+        user: Some(approver.clone()),
+        ..config.clone()
+    };
+    let created = create_task_approving(
+        workspace,
+        root,
+        &draft.name,
+        draft.namespace.as_deref(),
+        &approving,
+        Some(&approval),
+    )?;
+    Ok((draft.name.clone(), created))
 }
 
 /// An append that refuses when the file changed since the model read it.

@@ -13,6 +13,12 @@
 //! counter's text before and after, and the row each index gains. Its commit is the counter
 //! moving off its old text (the first write after the record); finishing creates the files
 //! still missing and adds the rows still absent.
+//!
+//! A person's approval of an agent's proposal (issue 21) is the change it approves plus one
+//! approval line in the proposals file: its record promises both, so finishing the change
+//! also appends the approval line, once (not when the file already holds a decision on that
+//! proposal). An approved frontmatter edit has a record too: its ledger line is its commit,
+//! and finishing sets the recorded value on the card and in the index rows.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -20,16 +26,17 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use serde::{Deserialize, Serialize};
 
 use crate::db::vocab::{KNOWN_FIELDS, Stage};
-use crate::db::{TaskIdx, Workspace};
+use crate::db::{FileId, Parsed, TaskIdx, Workspace};
 use crate::disk_plans::disk_plan;
 use crate::ide::edit::index_rows::insert_row;
 use crate::ide::new_task::NewTask;
 use crate::ide::projection::project;
+use crate::ide::proposals::{Approved, edit_projection};
 use crate::ide::rename::{Renamed, project_rename};
 use crate::ide::source_change::{FileChange, SourceChange};
 use crate::ide::transitions::{FieldUpdate, Plan, TaskChange};
 use crate::syntax::task_id::parse_task_ref;
-use crate::transaction::{Create, DiskPlan, INTENT_DIR, Intent, Rewrite, appended_bytes};
+use crate::transaction::{Append, Create, DiskPlan, INTENT_DIR, Intent, Rewrite, appended_bytes};
 
 /// The format of the record; a record of another version is left alone and reported.
 const VERSION: u32 = 1;
@@ -49,6 +56,34 @@ struct Record {
     /// finishing recomputes the links and moves from the names rather than a stage.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     rename: Option<RenameRecord>,
+    /// Set for an approved frontmatter edit: its one task's field and value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    edit: Option<EditRecord>,
+    /// Set for an approval (of a proposal, or of a task draft): the line its proposals file
+    /// gains with the change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    approval: Option<ApprovalRecord>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct EditRecord {
+    field: String,
+    value: serde_json::Value,
+    /// The `last_updated` date the card gets.
+    date: String,
+}
+
+/// The decision an approval appends, part of the change it approves.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ApprovalRecord {
+    /// The proposals file, relative to the tasks root, as it was before the change. A task's
+    /// goes with its folder when the change moves it, so it is found again through its task;
+    /// the root's drafts file stays where it is.
+    pub file: String,
+    /// The proposal (or draft) decided.
+    pub proposal: u32,
+    /// The approval line.
+    pub line: String,
 }
 
 /// What creating a task writes, with paths relative to the tasks root.
@@ -93,6 +128,11 @@ pub fn intent_for(
     plan: &Plan,
     projected: &SourceChange,
 ) -> Intent {
+    intent_of(root, &transition_record(workspace, plan, projected))
+}
+
+/// The record of a planned transition.
+fn transition_record(workspace: &Workspace, plan: &Plan, projected: &SourceChange) -> Record {
     let tasks = plan
         .tasks
         .iter()
@@ -116,13 +156,69 @@ pub fn intent_for(
             }
         })
         .collect();
-    let record = Record {
+    Record {
         flowos_intent: VERSION,
         title: plan.title.clone(),
         tasks,
         new_task: None,
         rename: None,
+        edit: None,
+        approval: None,
+    }
+}
+
+/// The intent record of approving a proposal of `task` in tasks root `root`: the record of
+/// the transition it approves (or of the edit: its ledger line, field and value), promising
+/// the approval line too.
+pub fn approval_intent(
+    workspace: &Workspace,
+    root: &Path,
+    task: TaskIdx,
+    approved: &Approved,
+) -> Intent {
+    let mut record = match (&approved.plan, &approved.edit) {
+        (Some(plan), _) => transition_record(workspace, plan, &approved.projected),
+        (None, edit) => {
+            let task = workspace.task(task);
+            let first_append = approved
+                .projected
+                .changes
+                .iter()
+                .find_map(|part| match part {
+                    FileChange::Append { file, lines } => Some((*file, lines)),
+                    _ => None,
+                });
+            let (ledger_len, events) = match first_append {
+                Some((ledger, lines)) => (Some(workspace.file(ledger).text.len()), lines.clone()),
+                None => (None, Vec::new()),
+            };
+            Record {
+                flowos_intent: VERSION,
+                title: approved.title.clone(),
+                tasks: vec![TaskRecord {
+                    id: task.id.to_string(),
+                    folder: task.folder.clone(),
+                    ledger_len,
+                    events,
+                    fields: Vec::new(),
+                    to_stage: None,
+                }],
+                new_task: None,
+                rename: None,
+                edit: edit.as_ref().map(|edit| EditRecord {
+                    field: edit.field.clone(),
+                    value: edit.value.clone(),
+                    date: edit.date.clone(),
+                }),
+                approval: None,
+            }
+        }
     };
+    record.approval = Some(ApprovalRecord {
+        file: workspace.file(approved.proposals_file).rel.clone(),
+        proposal: approved.proposal,
+        line: approved.decision.clone(),
+    });
     intent_of(root, &record)
 }
 
@@ -134,6 +230,7 @@ pub fn intent_for_new(
     task: &NewTask,
     counter_before: &str,
     rows: &[(PathBuf, String)],
+    approval: Option<ApprovalRecord>,
 ) -> Intent {
     let relative = |path: &Path| {
         path.strip_prefix(root)
@@ -157,6 +254,8 @@ pub fn intent_for_new(
                 .collect(),
         }),
         rename: None,
+        edit: None,
+        approval,
     };
     intent_of(root, &record)
 }
@@ -197,6 +296,8 @@ pub fn rename_intent(
             new_name: renamed.new_name.clone(),
         }),
         new_task: None,
+        edit: None,
+        approval: None,
     };
     intent_of(root, &record)
 }
@@ -279,6 +380,7 @@ pub fn plan_recovery(
             root,
             record.title,
             new_task,
+            record.approval.as_ref(),
             intent,
         ));
     }
@@ -323,16 +425,38 @@ pub fn plan_recovery(
             },
         });
     }
-    // A rename's one change is projected from its names (the links and moves follow them).
-    let projected = match (&record.rename, changes.first()) {
-        (Some(rename), Some(change)) => {
+    // A rename's one change is projected from its names (the links and moves follow them),
+    // an edit's from its field and value.
+    let projected = match (&record.rename, &record.edit, changes.first()) {
+        (Some(rename), _, Some(change)) => {
             project_rename(workspace, change, &rename.old_name, &rename.new_name)
         }
-        (Some(_), None) => Err("it records a rename of no task".to_string()),
-        (None, _) => project(workspace, &changes),
+        (None, Some(edit), Some(change)) => {
+            edit_projection(workspace, change.task, &edit.field, &edit.value, &edit.date).map(
+                |mut projected| {
+                    let ledger = workspace.task(change.task).ledger;
+                    if let Some(ledger) = ledger.filter(|_| !change.events.is_empty()) {
+                        projected.changes.push(FileChange::Append {
+                            file: ledger,
+                            lines: change.events.clone(),
+                        });
+                    }
+                    projected
+                },
+            )
+        }
+        (Some(_), _, None) | (_, Some(_), None) => {
+            Err("it records a change of no task".to_string())
+        }
+        (None, None, _) => project(workspace, &changes),
     }
     .map_err(|why| format!("{shown}: {why}"))?;
     let mut disk = disk_plan(workspace, &root_path, &projected);
+    if let (Some(approval), Some(change)) = (&record.approval, changes.first()) {
+        let file = workspace.task(change.task).proposals;
+        disk.appends
+            .extend(approval_append(workspace, file, approval));
+    }
     disk.intent = Some(intent);
     Ok(Recovery {
         title: record.title,
@@ -350,6 +474,7 @@ fn new_task_recovery(
     root: usize,
     title: String,
     record: &NewTaskRecord,
+    approval: Option<&ApprovalRecord>,
     intent: Intent,
 ) -> Recovery {
     let root_path = workspace.roots[root].path.clone();
@@ -371,7 +496,17 @@ fn new_task_recovery(
         .iter()
         .filter(|(rel, _)| text_of(rel).is_none())
         .collect();
-    let committed = counter_moved || missing.len() < record.files.len();
+    // An approved draft's line is the first write after the record: it commits too.
+    let drafts = approval.map(|approval| {
+        let file = workspace.file_by_path(&root_path.join(&approval.file));
+        (file, approval)
+    });
+    let approval_written = drafts.is_some_and(|(file, approval)| {
+        file.map(|file| workspace.file(file))
+            .filter(|file| file.exists)
+            .is_some_and(|file| file.text.lines().any(|line| line == approval.line))
+    });
+    let committed = counter_moved || missing.len() < record.files.len() || approval_written;
     let mut disk = DiskPlan {
         root: root_path.clone(),
         intent: Some(intent),
@@ -409,12 +544,43 @@ fn new_task_recovery(
                 text: text.clone(),
             })
             .collect();
+        if let Some((file, approval)) = drafts {
+            disk.appends
+                .extend(approval_append(workspace, file, approval));
+        }
     }
     Recovery {
         title,
         committed,
         disk,
     }
+}
+
+/// The recorded approval line appended to proposals file `file`, unless the file already
+/// holds a decision on that proposal (this approval, or one a person made since, which
+/// finishing must not contradict) or is gone.
+fn approval_append(
+    workspace: &Workspace,
+    file: Option<FileId>,
+    approval: &ApprovalRecord,
+) -> Option<Append> {
+    let source = file
+        .map(|file| workspace.file(file))
+        .filter(|file| file.exists)?;
+    let decided = match &source.parsed {
+        Parsed::Proposals(proposals) => proposals
+            .get(approval.proposal)
+            .is_some_and(|proposal| proposal.decision.is_some()),
+        _ => false,
+    };
+    if decided || source.text.lines().any(|line| line == approval.line) {
+        return None;
+    }
+    Some(Append {
+        path: source.path.clone(),
+        expected: Some(source.text.to_string()),
+        lines: vec![approval.line.clone()],
+    })
 }
 
 /// The one task of tasks root `root` carrying the recorded ID.

@@ -275,6 +275,14 @@ const PROPOSALS: &str = r#"{"type":"move_proposal","proposal":1,"ts":"2026-03-06
 {"type":"edit_proposal","proposal":2,"ts":"2026-03-06T11:00:00Z","proposed_by":"agent-7","task_id":"TASK-0001","field":"depends_on","value":["TASK-0002"],"task_version":"fnv1a64:0"}
 "#;
 
+/// The tasks root's task drafts: one approved, one pending with a note, and a line that is
+/// not a draft.
+const DRAFTS: &str = r#"{"type":"task_draft","proposal":1,"ts":"2026-03-06T09:00:00Z","proposed_by":"agent-7","name":"Export ünï 🎉","requires_human_approval":true}
+{"type":"approval","proposal":1,"ts":"2026-03-06T10:00:00Z","approved_by":"@ana","task_id":"TASK-0003"}
+{"type":"task_draft","proposal":2,"ts":"2026-03-06T11:00:00Z","proposed_by":"agent-7","name":"Second","namespace":"FW","note":"why","requires_human_approval":true}
+{"type":"move_proposal","proposal":3,"ts":"2026-03-06T12:00:00Z","proposed_by":"agent-7","task_id":"TASK-0001","action":"start","task_version":"fnv1a64:0"}
+"#;
+
 const LEDGER_2: &str = "{\"ts\":\"2026-03-02T09:00:00Z\",\"user\":\"@bo\",\"event\":\"created\",\"desc\":\"Created\"}\n{\"ts\":\"2026-03-03T09:00:00Z\",\"user\":\"@bo\",\"event\":\"verified\",\"desc\":\"v\"}\n{\"ts\":\"2026-03-04T09:00:00Z\",\"user\":\"@bo\",\"event\":\"prioritized\",\"desc\":\"p\"}\n";
 
 /// The file of the workspace that receives the fuzzed bytes.
@@ -283,6 +291,7 @@ enum Target {
     Card,
     Ledger,
     Proposals,
+    Drafts,
     StageIndex,
     RootIndex,
     WipPolicy,
@@ -292,10 +301,11 @@ enum Target {
 }
 
 impl Target {
-    const ALL: [Target; 9] = [
+    const ALL: [Target; 10] = [
         Target::Card,
         Target::Ledger,
         Target::Proposals,
+        Target::Drafts,
         Target::StageIndex,
         Target::RootIndex,
         Target::WipPolicy,
@@ -309,6 +319,7 @@ impl Target {
             Target::Card => "current/TASK-0001-alpha/0001-alpha.task.md",
             Target::Ledger => "current/TASK-0001-alpha/0001.ledger.jsonl",
             Target::Proposals => "current/TASK-0001-alpha/0001.proposals.jsonl",
+            Target::Drafts => "drafts.proposals.jsonl",
             Target::StageIndex => "current/INDEX.md",
             Target::RootIndex => "INDEX.md",
             Target::WipPolicy => "wip.policy.md",
@@ -322,7 +333,7 @@ impl Target {
         match self {
             Target::Card => FileRole::Card,
             Target::Ledger => FileRole::Ledger,
-            Target::Proposals => FileRole::Proposals,
+            Target::Proposals | Target::Drafts => FileRole::Proposals,
             Target::StageIndex => FileRole::StageIndex(Stage::Current),
             Target::RootIndex => FileRole::RootIndex,
             Target::WipPolicy => FileRole::WipPolicy,
@@ -338,6 +349,7 @@ impl Target {
             Target::Card => CARD,
             Target::Ledger => LEDGER,
             Target::Proposals => PROPOSALS,
+            Target::Drafts => DRAFTS,
             Target::StageIndex => STAGE_INDEX,
             Target::RootIndex => ROOT_INDEX,
             Target::WipPolicy => WIP_POLICY,
@@ -1158,6 +1170,7 @@ fn format_soup() -> impl Strategy<Value = (Target, Vec<u8>)> {
         soup(YAML_TOKENS).prop_map(|yaml| (Target::Namespaces, yaml.into_bytes())),
         soup(JSON_TOKENS).prop_map(|json| (Target::Ledger, json.into_bytes())),
         soup(JSON_TOKENS).prop_map(|json| (Target::Proposals, json.into_bytes())),
+        soup(JSON_TOKENS).prop_map(|json| (Target::Drafts, json.into_bytes())),
         soup(MARKDOWN_TOKENS).prop_map(|md| (Target::RootIndex, md.into_bytes())),
         soup(MARKDOWN_TOKENS).prop_map(|md| (Target::StageIndex, md.into_bytes())),
         soup(MARKDOWN_TOKENS).prop_map(|md| (Target::WipPolicy, md.into_bytes())),
@@ -1299,6 +1312,9 @@ const PROPOSAL_FIELDS: &[&str] = &[
     "\"note\":\"é🎉\"",
     "\"note\":{}",
     "\"name\":\"New\"",
+    "\"name\":\"\"",
+    "\"namespace\":\"FW\"",
+    "\"namespace\":\"no such\"",
     "\"requires_human_approval\":false",
     "\"requires_human_approval\":\"yes\"",
 ];
@@ -1356,6 +1372,7 @@ fn structured() -> impl Strategy<Value = (Target, Vec<u8>)> {
         }),
         ledger_lines().prop_map(|ledger| (Target::Ledger, ledger.into_bytes())),
         proposal_lines().prop_map(|lines| (Target::Proposals, lines.into_bytes())),
+        proposal_lines().prop_map(|lines| (Target::Drafts, lines.into_bytes())),
         index_rows().prop_map(|rows| (
             Target::RootIndex,
             format!("{ROOT_INDEX}{rows}").into_bytes()

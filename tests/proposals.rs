@@ -443,6 +443,35 @@ fn malformed_proposals_lines_are_diagnostics_with_their_line() {
     assert_eq!(record["proposal"], 1);
 }
 
+/// The server on `folder` as @kim, once `path` shows pending-proposal: the client, that
+/// diagnostic, and the code actions offered on it.
+fn pending_in_editor(folder: &Path, path: &Path) -> (support::Client, Value, Vec<Value>) {
+    let mut client =
+        support::Client::spawn_with_env(support::Answers::Normally, &[("FLOWOS_NOW", NOW)]);
+    client.settings = serde_json::json!({"user": "@kim"});
+    client.initialize(
+        folder,
+        serde_json::json!({"workspace": {"configuration": true}}),
+        serde_json::json!({"user": "@kim"}),
+    );
+    client.wait_for_rule(path, "pending-proposal");
+    let diagnostic = client.diagnostics[&support::uri(path)]
+        .iter()
+        .find(|d| d["code"] == "pending-proposal")
+        .cloned()
+        .unwrap();
+    let actions = client.request(
+        "textDocument/codeAction",
+        serde_json::json!({
+            "textDocument": {"uri": support::uri(path)},
+            "range": diagnostic["range"],
+            "context": {"diagnostics": [diagnostic]},
+        }),
+    );
+    let actions = actions.as_array().cloned().unwrap_or_default();
+    (client, diagnostic, actions)
+}
+
 #[test]
 fn reject_in_the_editor_asks_why_and_records_the_answer() {
     let dir = tempfile::tempdir().unwrap();
@@ -455,35 +484,12 @@ fn reject_in_the_editor_asks_why_and_records_the_answer() {
         .status
         .success()
     );
-    let mut client =
-        support::Client::spawn_with_env(support::Answers::Normally, &[("FLOWOS_NOW", NOW)]);
-    client.settings = serde_json::json!({"user": "@kim"});
-    client.initialize(
-        dir.path(),
-        serde_json::json!({"workspace": {"configuration": true}}),
-        serde_json::json!({"user": "@kim"}),
-    );
     let card = support::staged::card(&root, "current", 1);
-    client.wait_for_rule(&card, "pending-proposal");
-    let diagnostic = client.diagnostics[&support::uri(&card)]
-        .iter()
-        .find(|d| d["code"] == "pending-proposal")
-        .cloned()
-        .unwrap();
-    let actions = client.request(
-        "textDocument/codeAction",
-        serde_json::json!({
-            "textDocument": {"uri": support::uri(&card)},
-            "range": diagnostic["range"],
-            "context": {"diagnostics": [diagnostic]},
-        }),
-    );
+    let (mut client, _, actions) = pending_in_editor(dir.path(), &card);
     let reject = actions
-        .as_array()
-        .unwrap()
         .iter()
         .find(|action| action["title"] == "Reject proposal 1…")
-        .unwrap_or_else(|| panic!("no Reject in {actions}"))
+        .unwrap_or_else(|| panic!("no Reject in {actions:?}"))
         .clone();
     client.request(
         "workspace/executeCommand",
@@ -540,7 +546,18 @@ fn a_task_draft_becomes_a_task_when_a_person_approves_it() {
     assert!(
         text(&approved.stdout).starts_with("approved: created TASK-0004 \"Export rides as CSV\"")
     );
-    assert!(root.join("inbox/TASK-0004-export-rides-as-csv").is_dir());
+    let ledger =
+        std::fs::read_to_string(root.join("inbox/TASK-0004-export-rides-as-csv/0004.ledger.jsonl"))
+            .unwrap();
+    // id_reserved and created, each naming the agent and the approving person.
+    for line in ledger.lines() {
+        let event: Value = serde_json::from_str(line).unwrap();
+        assert_eq!(
+            (&event["user"], &event["proposed_by"], &event["approved_by"]),
+            (&"@kim".into(), &"agent-7".into(), &"@kim".into()),
+            "{line}"
+        );
+    }
     let rejected = run(
         &[
             "reject",
@@ -567,4 +584,224 @@ fn a_task_draft_becomes_a_task_when_a_person_approves_it() {
     assert_eq!(decisions[1]["reason"], "too big; split it");
     let check = text(&run(&["check"], dir.path()).stdout);
     assert!(!check.contains("proposal-invalid"), "{check}");
+}
+
+/// An approval to crash: what is proposed (a move, an edit, or a task draft written as the
+/// MCP tool writes it) and the `approve` arguments that answer it.
+struct Approval {
+    name: &'static str,
+    propose: fn(&Path),
+    approve: &'static [&'static str],
+}
+
+fn propose_ok(folder: &Path, args: &[&str]) {
+    let output = run(args, folder);
+    assert!(output.status.success(), "{args:?}: {output:?}");
+}
+
+const APPROVALS: &[Approval] = &[
+    Approval {
+        name: "a move that takes the proposals file along with its folder",
+        propose: |folder| {
+            propose_ok(
+                folder,
+                &["propose", "TASK-0001", "complete", "--by", "agent-7"],
+            );
+        },
+        approve: &["approve", "TASK-0001", "--user", "@kim"],
+    },
+    Approval {
+        name: "a depends_on edit, with the index rows it rewrites",
+        propose: |folder| {
+            propose_ok(
+                folder,
+                &[
+                    "propose",
+                    "TASK-0001",
+                    "depends_on=TASK-0002",
+                    "--by",
+                    "agent-7",
+                ],
+            );
+        },
+        approve: &["approve", "TASK-0001", "--user", "@kim"],
+    },
+    Approval {
+        name: "a task draft, created with its approval",
+        propose: |folder| {
+            std::fs::write(
+                folder.join(".work/tasks/drafts.proposals.jsonl"),
+                "{\"type\":\"task_draft\",\"proposal\":1,\"ts\":\"2026-11-20T11:00:00Z\",\"proposed_by\":\"agent-7\",\"name\":\"Export rides as CSV\",\"requires_human_approval\":true}\n",
+            )
+            .unwrap();
+        },
+        approve: &["approve", "--draft", "1", "--user", "@kim"],
+    },
+];
+
+/// `approval.approve` on a freshly proposed workspace, killed after operation `kill_after`
+/// (None: not killed).
+fn approve_in(folder: &Path, approval: &Approval, kill_after: Option<u32>) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_flowos-lsp"));
+    command
+        .args(approval.approve)
+        .arg(folder)
+        .env("FLOWOS_NOW", NOW)
+        .env_remove("FLOWOS_USER")
+        .env_remove("FLOWOS_FAULT_STOP_AFTER")
+        .env_remove("FLOWOS_FAULT_KILL_AFTER");
+    if let Some(at) = kill_after {
+        command.env("FLOWOS_FAULT_KILL_AFTER", at.to_string());
+    }
+    command.output().expect("the binary runs")
+}
+
+/// Each approval killed (SIGKILL) after each of its disk operations in turn, then recovered
+/// once with `check --fix`: the tree is then byte for byte the proposed tree (not begun) or
+/// the approved one (the change made and its approval line in the proposals file, once),
+/// never the change without its approval; a second recovery writes nothing.
+#[test]
+fn an_approval_killed_anywhere_is_recovered_whole_with_its_approval_line() {
+    use std::os::unix::process::ExitStatusExt;
+    for approval in APPROVALS {
+        let fresh = || {
+            let dir = tempfile::tempdir().unwrap();
+            let root = workspace(dir.path());
+            (approval.propose)(dir.path());
+            (dir, root)
+        };
+        // `check --fix` recovers, then applies the staged tree's own safe fixes (an inverse
+        // link): each end is taken after the same.
+        let fix = |folder: &Path| self::run(&["check", "--fix", "--user", "@kim"], folder);
+        let (dir, root) = fresh();
+        fix(dir.path());
+        let before = file_bytes(&root);
+        let (dir, root) = fresh();
+        let whole = approve_in(dir.path(), approval, None);
+        assert!(whole.status.success(), "{}: {whole:?}", approval.name);
+        fix(dir.path());
+        let after = file_bytes(&root);
+        // The approved end records the approval: its last proposals line says so.
+        let decisions = after
+            .iter()
+            .filter(|(rel, _)| rel.ends_with(".proposals.jsonl"))
+            .flat_map(|(_, bytes)| text(bytes).lines().map(str::to_string).collect::<Vec<_>>())
+            .filter(|line| line.contains("\"type\":\"approval\""))
+            .count();
+        assert_eq!(decisions, 1, "{}", approval.name);
+
+        let mut ends_seen = [0, 0];
+        let mut at = 0;
+        loop {
+            let what = format!("{} killed after operation {at}", approval.name);
+            let (dir, root) = fresh();
+            let run = approve_in(dir.path(), approval, Some(at));
+            if run.status.success() {
+                fix(dir.path());
+                assert_eq!(file_bytes(&root), after, "{what}: a whole run");
+                break;
+            }
+            assert_eq!(run.status.signal(), Some(9), "{what}: {run:?}");
+            let recovery = fix(dir.path());
+            let recovered = file_bytes(&root);
+            if recovered == before {
+                ends_seen[0] += 1;
+            } else if recovered == after {
+                ends_seen[1] += 1;
+            } else {
+                panic!(
+                    "{what}: recovery left neither end; changed against the approved end: {:?}\n{}",
+                    support::changed_paths(&after, &recovered),
+                    text(&recovery.stderr)
+                );
+            }
+            let again = fix(dir.path());
+            assert_eq!(
+                file_bytes(&root),
+                recovered,
+                "{what}: a second recovery wrote"
+            );
+            assert!(
+                !text(&again.stderr).contains("interrupted"),
+                "{what}: {again:?}"
+            );
+            at += 1;
+        }
+        // Killed both before its commit and after it, many times over.
+        assert!(
+            ends_seen[0] > 0 && ends_seen[1] > 5,
+            "{}: {ends_seen:?}",
+            approval.name
+        );
+    }
+}
+
+/// A task draft in the editor: the server shows it on the root INDEX.md (pending-proposal,
+/// pointing at the draft's line), and its Approve code action creates the task as `new` does,
+/// as the person in the settings, the ledger naming the agent too, with the approval recorded
+/// in the drafts file; the diagnostic then goes.
+#[test]
+fn a_task_draft_shows_on_the_root_index_and_its_approve_action_creates_the_task() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = workspace(dir.path());
+    std::fs::write(
+        root.join("drafts.proposals.jsonl"),
+        "{\"type\":\"task_draft\",\"proposal\":1,\"ts\":\"2026-11-20T11:00:00Z\",\"proposed_by\":\"agent-7\",\"name\":\"Export rides as CSV\",\"note\":\"riders ask for it\",\"requires_human_approval\":true}\n",
+    )
+    .unwrap();
+    let index = root.join("INDEX.md");
+    let (mut client, diagnostic, actions) = pending_in_editor(dir.path(), &index);
+    assert_eq!(
+        diagnostic["message"],
+        "agent-7 proposes a new task \"Export rides as CSV\" (draft 1): riders ask for it"
+    );
+    // On the table's header row (the staged root index starts with it).
+    assert_eq!(diagnostic["range"]["start"]["line"], 0);
+    assert_eq!(
+        diagnostic["relatedInformation"][0]["location"]["uri"],
+        support::uri(&root.join("drafts.proposals.jsonl"))
+    );
+    let titles: Vec<&str> = actions
+        .iter()
+        .filter_map(|action| action["title"].as_str())
+        .filter(|title| title.contains("draft"))
+        .collect();
+    assert_eq!(
+        titles,
+        ["Approve draft 1: create the task", "Reject draft 1…"]
+    );
+    let approve = actions
+        .iter()
+        .find(|action| action["title"] == "Approve draft 1: create the task")
+        .unwrap()
+        .clone();
+    let answer = client.request(
+        "workspace/executeCommand",
+        serde_json::json!({
+            "command": approve["command"]["command"],
+            "arguments": approve["command"]["arguments"],
+        }),
+    );
+    assert_eq!(answer["ok"], true, "{answer}");
+    client.wait_for_no_rule(&index, "pending-proposal");
+    client.shutdown();
+    // The staged counter stood at 4: TASK-0004 in the inbox, both names on its events.
+    let ledger =
+        std::fs::read_to_string(root.join("inbox/TASK-0004-export-rides-as-csv/0004.ledger.jsonl"))
+            .unwrap();
+    let events: Vec<Value> = ledger
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert_eq!(events.len(), 2);
+    for event in &events {
+        assert_eq!(event["user"], "@kim");
+        assert_eq!(event["proposed_by"], "agent-7");
+        assert_eq!(event["approved_by"], "@kim");
+    }
+    let drafts = std::fs::read_to_string(root.join("drafts.proposals.jsonl")).unwrap();
+    let decision: Value = serde_json::from_str(drafts.lines().nth(1).unwrap()).unwrap();
+    assert_eq!(decision["type"], "approval");
+    assert_eq!(decision["approved_by"], "@kim");
+    assert_eq!(decision["task_id"], "TASK-0004");
 }

@@ -17,7 +17,7 @@ use crate::cli::{
 };
 use crate::db::{TaskIdx, Workspace};
 use crate::ide::projection::card_after;
-use crate::ide::proposals::{approve, draft_decision, pending_draft, reject};
+use crate::ide::proposals::{approve, pending_draft, reject, reject_draft};
 use crate::ide::types::Config;
 use crate::transaction::Options;
 
@@ -210,15 +210,16 @@ fn approve_one(
 
 pub fn run_reject(options: &DecisionOptions, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
     let base = options.path.clone().unwrap_or_else(|| PathBuf::from("."));
-    let workspace = match load_workspace(&base, options.tasks_root.as_deref(), err) {
+    // An approval a crash left half done is finished first: its line, not a rejection, is
+    // the proposal's decision.
+    let workspace = match load_recovered(&base, options.tasks_root.as_deref(), err) {
         Ok(workspace) => workspace,
         Err(code) => return code,
     };
     let reason = options.reason.as_deref().unwrap_or_default();
     let decided = match options.draft {
         Some(number) => pending_draft(&workspace, 0, Some(number)).and_then(|draft| {
-            draft_decision(&workspace, &draft, Err(reason), &options.config)
-                .map(|line| (draft.file, line))
+            reject_draft(&workspace, &draft, reason, &options.config).map(|line| (draft.file, line))
         }),
         None => {
             let task = match task_of(&workspace, options, err) {
@@ -253,10 +254,9 @@ pub fn run_reject(options: &DecisionOptions, out: &mut dyn Write, err: &mut dyn 
     }
 }
 
-/// Creates the task an agent drafted (WF1, as `new` does, by the approving person), then
-/// records the approval, naming the new task, in the drafts file: two transactions, since
-/// the creation reserves its ID under the root's lock first. A failure between them leaves
-/// the task created and the draft pending, which `reject --draft` then closes.
+/// Creates the task an agent drafted (WF1, as `new` does, by the approving person, its events
+/// naming the agent too) and records the approval, naming the new task, in the drafts file:
+/// one transaction, so a crash part way is finished whole by recovery or not begun.
 fn approve_draft(
     options: &DecisionOptions,
     number: u32,
@@ -264,60 +264,23 @@ fn approve_draft(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> i32 {
-    let load = |err: &mut dyn Write| load_recovered(base, options.tasks_root.as_deref(), err);
-    let workspace = match load(err) {
+    let workspace = match load_recovered(base, options.tasks_root.as_deref(), err) {
         Ok(workspace) => workspace,
         Err(code) => return code,
     };
-    let draft = match pending_draft(&workspace, 0, Some(number)) {
-        Ok(draft) => draft,
-        Err(refusal) => {
-            let _ = writeln!(err, "flowos-lsp: refused: {}", refusal.reason);
-            return EXIT_ERRORS;
+    match crate::propose::approve_draft(&workspace, 0, Some(number), &options.config) {
+        Ok((name, created)) => {
+            let _ = writeln!(out, "approved: created {} \"{name}\"", created.id);
+            let _ = writeln!(out, "  card: {}", display_path(base, &created.card));
+            EXIT_CLEAN
         }
-    };
-    let config = &options.config;
-    let created = match apply::create_task(
-        &workspace,
-        0,
-        &draft.name,
-        draft.namespace.as_deref(),
-        config,
-    ) {
-        Ok(created) => created,
         Err(failure) => {
             let _ = writeln!(err, "flowos-lsp: no task was created: {failure}");
-            return if failure.partial {
+            if failure.partial {
                 EXIT_USAGE
             } else {
                 EXIT_ERRORS
-            };
-        }
-    };
-    let _ = writeln!(out, "approved: created {} \"{}\"", created.id, draft.name);
-    let _ = writeln!(out, "  card: {}", display_path(base, &created.card));
-    let workspace = match load(err) {
-        Ok(workspace) => workspace,
-        Err(code) => return code,
-    };
-    let recorded = pending_draft(&workspace, 0, Some(number))
-        .and_then(|draft| {
-            draft_decision(&workspace, &draft, Ok(&created.id), config).map(|line| (draft, line))
-        })
-        .map_err(|refusal| refusal.reason.clone())
-        .and_then(|(draft, line)| {
-            let plan = crate::propose::decision_plan(&workspace, draft.file, &line);
-            apply::run(&plan, &Options::from_env()).map_err(|error| error.to_string())
-        });
-    match recorded {
-        Ok(_) => EXIT_CLEAN,
-        Err(why) => {
-            let _ = writeln!(
-                err,
-                "flowos-lsp: the task was created, but its draft's approval was not recorded: \
-                 {why}"
-            );
-            EXIT_USAGE
+            }
         }
     }
 }

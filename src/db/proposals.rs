@@ -65,6 +65,13 @@ pub fn approval_gates(workspace: &Workspace, root: usize) -> Option<&ApprovalGat
     }
 }
 
+/// The tasks root's drafts file (an agent's task drafts), when it was read.
+pub fn drafts_file(workspace: &Workspace, root: usize) -> Option<crate::db::FileId> {
+    workspace
+        .file_by_path(&workspace.roots[root].path.join(DRAFTS_FILE))
+        .filter(|&file| workspace.file(file).exists)
+}
+
 /// Whether the task changed (its card or its ledger) since `proposal` was made.
 pub fn is_stale(workspace: &Workspace, task: &Task, proposal: &Proposal) -> bool {
     proposal.task_version != task_version(workspace, task)

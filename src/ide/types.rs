@@ -158,6 +158,9 @@ pub enum FixData {
         number: u32,
         stale: bool,
     },
+    /// pending-proposal on a task draft: the tasks root whose drafts file holds it, and its
+    /// number.
+    Draft { root: usize, number: u32 },
 }
 
 impl Diagnostic {

@@ -223,6 +223,36 @@ fn fix_action(
                     task: TaskArgument::new(workspace, *task, None, &seen),
                     proposal: *number,
                     reason: None,
+                    draft: false,
+                })]),
+            });
+        }
+        FixAction::ApproveDraft { root, number } | FixAction::RejectDraft { root, number } => {
+            let command = if matches!(fix.action, FixAction::ApproveDraft { .. }) {
+                APPROVE_COMMAND
+            } else {
+                REJECT_COMMAND
+            };
+            let drafts = crate::db::proposals::drafts_file(workspace, *root)?;
+            let source = workspace.file(drafts);
+            let task = TaskArgument {
+                root: workspace.roots[*root].path.clone(),
+                task: String::new(),
+                action: None,
+                fingerprints: [(
+                    source.path.to_string_lossy().into_owned(),
+                    command_args::fingerprint(&source.text),
+                )]
+                .into(),
+            };
+            action.command = Some(Command {
+                title: fix.label.clone(),
+                command: command.into(),
+                arguments: Some(vec![command_args::write(&ProposalArgument {
+                    task,
+                    proposal: *number,
+                    reason: None,
+                    draft: true,
                 })]),
             });
         }

@@ -123,6 +123,10 @@ pub struct ProposalArgument {
     pub proposal: u32,
     #[serde(default)]
     pub reason: Option<String>,
+    /// A task draft of the root's drafts file (then `task` names no task, and its
+    /// fingerprints are the drafts file's), not a task's proposal.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub draft: bool,
 }
 
 /// `flowos.createFile`, one per file: a quick fix that creates files, for clients that

@@ -140,6 +140,9 @@ fn answer_proposal(
     let Some(argument) = argument else {
         return Outcome::refused("the proposal of this action is no longer in the workspace");
     };
+    if argument.draft {
+        return answer_draft(view, approve, &argument, how);
+    }
     let Some(task) = argument.task.task(workspace) else {
         return Outcome::refused("the task of this action is no longer in the workspace");
     };
@@ -147,29 +150,29 @@ fn answer_proposal(
         return refusal;
     }
     let config = &how.config;
-    if config.user.is_none() {
-        return Outcome::refused(
-            "nothing was changed: a decision records who made it, and `flowos.user` is not set; \
-             set it (e.g. \"@ana\") in the editor's settings for flowos",
-        );
+    if let Some(refusal) = no_decider(config) {
+        return refusal;
     }
     let number = Some(argument.proposal);
+    // An approval a crash left half done is finished first: its line, not this answer, is
+    // then the proposal's decision (and this answer is refused as stale).
+    let recovered = match recover_first(view, workspace.task(task).root) {
+        Ok(recovered) => recovered,
+        Err(refusal) => return *refusal,
+    };
     if !approve {
         let Some(reason) = argument.reason.as_deref() else {
             return Outcome::refused("nothing was changed: a rejection needs a reason");
         };
-        return match crate::ide::proposals::reject(workspace, task, number, reason, config) {
+        let outcome = match crate::ide::proposals::reject(workspace, task, number, reason, config) {
             Ok((file, line)) => {
                 let plan = crate::propose::decision_plan(workspace, file, &line);
                 run(&plan, None)
             }
             Err(refusal) => Outcome::refused(format!("nothing was changed: {}", refusal.reason)),
         };
+        return recovered.merge_into(outcome);
     }
-    let recovered = match recover_first(view, workspace.task(task).root) {
-        Ok(recovered) => recovered,
-        Err(refusal) => return *refusal,
-    };
     let outcome = match crate::ide::proposals::approve(workspace, task, number, config) {
         Ok(approved) => {
             let disk = crate::propose::approval_plan(workspace, task, &approved);
@@ -179,6 +182,78 @@ fn answer_proposal(
         Err(refusal) => Outcome::refused(format!("nothing was changed: {}", refusal.reason)),
     };
     recovered.merge_into(outcome)
+}
+
+/// pending-proposal's Approve and Reject on a task draft: the task created as `new` creates
+/// it, by the person the settings name, with the approval recorded in the same transaction;
+/// or the rejection recorded.
+fn answer_draft(
+    view: &View,
+    approve: bool,
+    argument: &ProposalArgument,
+    how: &Invocation,
+) -> Outcome {
+    let workspace = view.workspace;
+    let Some(root) = workspace
+        .roots
+        .iter()
+        .position(|root| root.path == argument.task.root)
+    else {
+        return Outcome::refused("that tasks root is no longer in the workspace");
+    };
+    if let Some(refusal) = stale(view, &argument.task) {
+        return refusal;
+    }
+    let config = &how.config;
+    if let Some(refusal) = no_decider(config) {
+        return refusal;
+    }
+    let recovered = match recover_first(view, root) {
+        Ok(recovered) => recovered,
+        Err(refusal) => return *refusal,
+    };
+    let number = Some(argument.proposal);
+    let outcome = if approve {
+        match crate::propose::approve_draft(workspace, root, number, config) {
+            Ok((_, created)) => Outcome {
+                // The new folder, the indexes and counter, and the drafts file.
+                touched: created
+                    .card
+                    .parent()
+                    .map(Path::to_path_buf)
+                    .into_iter()
+                    .chain(created.report.rewritten.iter().cloned())
+                    .chain(created.report.appended.iter().cloned())
+                    .collect(),
+                message: Some((MessageType::INFO, format!("{} created", created.id))),
+                show: Some(created.card),
+                buffer_edit: None,
+            },
+            Err(failure) => Outcome::refused(format!("no task was created: {failure}")),
+        }
+    } else {
+        let reason = argument.reason.as_deref().unwrap_or_default();
+        let decided =
+            crate::ide::proposals::pending_draft(workspace, root, number).and_then(|draft| {
+                crate::ide::proposals::reject_draft(workspace, &draft, reason, config)
+                    .map(|line| (draft.file, line))
+            });
+        match decided {
+            Ok((file, line)) => run(&crate::propose::decision_plan(workspace, file, &line), None),
+            Err(refusal) => Outcome::refused(format!("nothing was changed: {}", refusal.reason)),
+        }
+    };
+    recovered.merge_into(outcome)
+}
+
+/// The refusal of a decision on a proposal when the settings name no person to record.
+fn no_decider(config: &Config) -> Option<Outcome> {
+    config.user.is_none().then(|| {
+        Outcome::refused(
+            "nothing was changed: a decision records who made it, and `flowos.user` is not set; \
+             set it (e.g. \"@ana\") in the editor's settings for flowos",
+        )
+    })
 }
 
 /// What finishing interrupted transitions did before a command, to merge into its outcome.

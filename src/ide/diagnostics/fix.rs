@@ -59,6 +59,17 @@ pub enum FixAction {
         task: TaskIdx,
         number: u32,
     },
+    /// pending-proposal on a task draft: create the task as the person acting (as `new`
+    /// does), recording the approval in the drafts file.
+    ApproveDraft {
+        root: usize,
+        number: u32,
+    },
+    /// pending-proposal on a task draft: reject it, with a reason.
+    RejectDraft {
+        root: usize,
+        number: u32,
+    },
 }
 
 /// A rule's fix function: offers into `fixes` the ways to remove `diagnostic`'s cause.

@@ -215,6 +215,8 @@ pub enum Global {
     Wip(usize, Stage),
     /// One INDEX.md against the tasks of its scope: its table, phantom and duplicate rows.
     Index(FileId),
+    /// A root's pending task drafts (pending-proposal on its root INDEX.md).
+    Drafts(usize),
 }
 
 impl Global {
@@ -225,6 +227,7 @@ impl Global {
             all.push(Global::Counters(root_index));
             all.extend(Stage::ALL.map(|stage| Global::Wip(root_index, stage)));
             all.extend(root.indexes.iter().map(|index| Global::Index(index.file)));
+            all.push(Global::Drafts(root_index));
         }
         all
     }
@@ -264,6 +267,7 @@ pub fn global_family(
             let in_stage = stage_tasks.get(root, stage).iter().copied();
             wip::check_stage(workspace, root, stage, in_stage, &mut out);
         }
+        Global::Drafts(root) => proposals::check_drafts(workspace, root, &mut out),
         Global::Index(file) => {
             let found = workspace
                 .roots

@@ -1,11 +1,12 @@
 //! Rules on agents' proposals: pending-proposal (a proposal waits for a person, shown on the
-//! card with its proposer and note; stale when the task changed since), proposal-invalid (a
-//! proposals file line that is not a valid record, or one about another task) and
-//! approval-policy (wip.policy.md's approval gates table cannot be read). The fix of a
-//! pending proposal is the person's answer: Approve (not offered when stale) and Reject.
+//! card with its proposer and note; stale when the task changed since; a task draft, which has
+//! no card yet, on the root INDEX.md that will list the task), proposal-invalid (a proposals
+//! file line that is not a valid record, or one about another task) and approval-policy
+//! (wip.policy.md's approval gates table cannot be read). The fix of a pending proposal is the
+//! person's answer: Approve (not offered when stale) and Reject.
 
 use crate::db::proposals::is_stale;
-use crate::db::{FileId, TaskIdx, Workspace};
+use crate::db::{FileId, Parsed, TaskIdx, Workspace};
 use crate::ide::diagnostics::fix::{FixAction, Fixes};
 use crate::ide::diagnostics::{RuleDoc, RuleModule, task_anchor};
 use crate::ide::types::{Diagnostic, FixData, Rule, Severity};
@@ -97,7 +98,75 @@ fn check_task(workspace: &Workspace, idx: TaskIdx, out: &mut Vec<Diagnostic>) {
     }
 }
 
+/// pending-proposal for each task draft of tasks root `root` no one has decided. A draft has
+/// no card yet, so it shows where the task will be listed: on the root INDEX.md's table
+/// header (every layout has that index, and a team keeps it open as its overview), pointing
+/// at the draft's line; without a root INDEX.md, on the draft's own line.
+pub(super) fn check_drafts(workspace: &Workspace, root: usize, out: &mut Vec<Diagnostic>) {
+    let Some(file) = crate::db::proposals::drafts_file(workspace, root) else {
+        return;
+    };
+    let Parsed::Proposals(drafts) = &workspace.file(file).parsed else {
+        return;
+    };
+    let shown_on = workspace.roots[root]
+        .indexes
+        .iter()
+        .find(|index| index.stage.is_none() && index.namespace_dir.is_none())
+        .and_then(|index| match &workspace.file(index.file).parsed {
+            Parsed::Index(parsed) => Some((index.file, parsed.table.as_ref()?.header_range)),
+            _ => None,
+        });
+    for draft in drafts.pending() {
+        let Change::NewTask { name, namespace } = &draft.change else {
+            out.push(Diagnostic::new(
+                Rule::ProposalInvalid,
+                file,
+                draft.range,
+                format!(
+                    "proposal {} is about {}, but the drafts file holds task drafts only",
+                    draft.number, draft.task_id
+                ),
+            ));
+            continue;
+        };
+        let mut message = format!(
+            "{} proposes a new task \"{name}\"{} (draft {})",
+            draft.proposed_by,
+            namespace
+                .as_deref()
+                .map(|namespace| format!(" in {namespace}"))
+                .unwrap_or_default(),
+            draft.number
+        );
+        if let Some(note) = &draft.note {
+            message.push_str(&format!(": {note}"));
+        }
+        let fix = FixData::Draft {
+            root,
+            number: draft.number,
+        };
+        let diagnostic = match shown_on {
+            Some((index, header)) => Diagnostic::new(Rule::PendingProposal, index, header, message)
+                .with_related(file, draft.range, format!("draft {}", draft.number)),
+            None => Diagnostic::new(Rule::PendingProposal, file, draft.range, message),
+        };
+        out.push(diagnostic.with_fix(fix));
+    }
+}
+
 fn fix_pending(_: &Workspace, diagnostic: &Diagnostic, fixes: &mut Fixes) {
+    if let Some(FixData::Draft { root, number }) = diagnostic.fix {
+        fixes.action(
+            format!("Approve draft {number}: create the task"),
+            FixAction::ApproveDraft { root, number },
+        );
+        fixes.action(
+            format!("Reject draft {number}…"),
+            FixAction::RejectDraft { root, number },
+        );
+        return;
+    }
     let Some(FixData::Proposal {
         task,
         number,
@@ -249,6 +318,54 @@ mod tests {
             next/TASK-0042-api/0042.proposals.jsonl:2:1 error `{"type":"move_proposal","proposal":1,"ts":"2026-03-02T10:00:00Z","proposed_by":"agent-7","task_id":"TASK-0007","action":"start","task_version":"fnv1a64:d1a7e4d68765321a"}` proposal 1 is about TASK-0007, but this is TASK-0042's proposals file
         "#]]
         .assert_eq(&check_rule(&fixture, Rule::ProposalInvalid));
+    }
+
+    const DRAFT: &str = r#"{"type":"task_draft","proposal":1,"ts":"2026-03-02T10:00:00Z","proposed_by":"agent-7","name":"Export rides","note":"riders ask","requires_human_approval":true}"#;
+
+    #[test]
+    fn a_pending_draft_shows_on_the_root_index_with_approve_and_reject() {
+        let fixture = format!(
+            "{COUNTER}//- /INDEX.md\n# Tasks\n\n| ID | Name | DRI | Stage | Status |\n|---|---|---|---|---|\n\
+             //- /drafts.proposals.jsonl\n{DRAFT}\n"
+        );
+        expect![[r#"
+            INDEX.md:3:1 info `| ID | Name | DRI | Stage | Status |` agent-7 proposes a new task "Export rides" (draft 1): riders ask
+              -> drafts.proposals.jsonl `{"type":"task_draft","proposal":1,"ts":"2026-03-02T10:00:00Z","proposed_by":"agent-7","name":"Export rides","note":"riders ask","requires_human_approval":true}` draft 1
+        "#]]
+        .assert_eq(&check_rule(&fixture, Rule::PendingProposal));
+        let actions: Vec<(String, FixAction)> = pending_fixes(&fixture)
+            .into_iter()
+            .map(|fix| (fix.label, fix.action))
+            .collect();
+        assert_eq!(
+            actions,
+            [
+                (
+                    "Approve draft 1: create the task".to_string(),
+                    FixAction::ApproveDraft { root: 0, number: 1 }
+                ),
+                (
+                    "Reject draft 1…".to_string(),
+                    FixAction::RejectDraft { root: 0, number: 1 }
+                ),
+            ]
+        );
+        // Decided: nothing waits.
+        let rejected = format!(
+            "{fixture}{}\n",
+            r#"{"type":"rejection","proposal":1,"ts":"2026-03-02T11:00:00Z","rejected_by":"@ana","reason":"later"}"#
+        );
+        assert_eq!(check_rule(&rejected, Rule::PendingProposal), "");
+    }
+
+    #[test]
+    fn without_a_root_index_a_draft_shows_on_its_own_line() {
+        let fixture = format!("{COUNTER}//- /drafts.proposals.jsonl\n{DRAFT}\n");
+        let shown = check_rule(&fixture, Rule::PendingProposal);
+        assert!(
+            shown.starts_with("drafts.proposals.jsonl:1:1 info"),
+            "{shown}"
+        );
     }
 
     #[test]

@@ -33,7 +33,9 @@ pub fn fix_all(
                 FixAction::Change(change) => Some(change),
                 FixAction::CompleteTransition { .. }
                 | FixAction::ApproveProposal { .. }
-                | FixAction::RejectProposal { .. } => None,
+                | FixAction::RejectProposal { .. }
+                | FixAction::ApproveDraft { .. }
+                | FixAction::RejectDraft { .. } => None,
             });
         if let Some(change) = change
             && merged.add(&change) == Merge::Added

@@ -512,3 +512,69 @@ fn a_new_version_is_published_even_when_its_diagnostics_are_the_same() {
     assert_eq!(harness.published(), vec![(card, Some(2))]);
     harness.assert_equals_from_scratch();
 }
+
+/// A task draft (issue 21): the session publishes it on the root INDEX.md, and the
+/// Approve code action's command creates the task, re-reads what it wrote and publishes the
+/// index again without it; the new task is in the model, its events naming both.
+#[test]
+fn a_task_draft_is_published_on_the_root_index_and_goes_once_approved() {
+    let draft = r#"{"type":"task_draft","proposal":1,"ts":"2026-03-02T10:00:00Z","proposed_by":"agent-7","name":"Export rides","requires_human_approval":true}"#;
+    let fixture = format!(
+        "{COUNTER}//- /INDEX.md\n| ID | Name | DRI | Stage | Status |\n|---|---|---|---|---|\n\
+         //- /inbox/INDEX.md\n| ID | Name | DRI | Status |\n|---|---|---|---|\n\
+         //- /drafts.proposals.jsonl\n{draft}\n"
+    );
+    let mut harness = start(&fixture);
+    let index = harness.root.join("INDEX.md");
+    let pending = |session: &Session| -> Vec<PathBuf> {
+        session
+            .diagnostics
+            .all(&session.config)
+            .iter()
+            .filter(|d| d.rule == crate::ide::types::Rule::PendingProposal)
+            .map(|d| session.workspace.file(d.file).path.clone())
+            .collect()
+    };
+    assert_eq!(pending(&harness.session), std::slice::from_ref(&index));
+
+    harness.session.config.user = Some("@kim".to_string());
+    let argument = serde_json::json!({
+        "root": harness.root,
+        "task": "",
+        "proposal": 1,
+        "draft": true,
+    });
+    let now = harness.session.config.now;
+    let outcome = harness.session.execute_command(
+        crate::lsp::command_args::APPROVE_COMMAND,
+        &[argument],
+        now,
+        false,
+    );
+    assert_eq!(
+        outcome.message.as_ref().map(|(_, text)| text.as_str()),
+        Some("TASK-9000 created")
+    );
+    assert_eq!(pending(&harness.session), Vec::<PathBuf>::new());
+    // The index was published again, now with nothing pending on it.
+    let published: Vec<PathBuf> = harness
+        .published()
+        .into_iter()
+        .map(|(path, _)| path)
+        .collect();
+    assert!(published.contains(&index), "{published:?}");
+    let workspace = &harness.session.workspace;
+    let created = workspace
+        .tasks
+        .iter()
+        .find(|task| task.id.to_string() == "TASK-9000")
+        .expect("the new task is in the model");
+    let ledger = &workspace.file(created.ledger.unwrap()).text;
+    assert_eq!(
+        ledger
+            .matches("\"proposed_by\":\"agent-7\",\"approved_by\":\"@kim\"")
+            .count(),
+        2,
+        "{ledger}"
+    );
+}

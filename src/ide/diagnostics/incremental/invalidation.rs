@@ -115,6 +115,10 @@ impl IncrementalDiagnostics {
         match &source.role {
             FileRole::Card | FileRole::Ledger | FileRole::Proposals => {
                 let Some(idx) = workspace.task_idx_of_file(file) else {
+                    // The proposals file of no task: the root's task drafts.
+                    if source.role == FileRole::Proposals {
+                        self.dirty.insert(Part::Global(Global::Drafts(source.root)));
+                    }
                     return;
                 };
                 self.dirty.insert(Part::Task(idx));

@@ -306,9 +306,9 @@ fn exists(workspace: &Workspace, part: Part) -> bool {
     match part {
         Part::File(file) => (file.0 as usize) < workspace.files.len(),
         Part::Task(idx) | Part::Slo(idx) => (idx.0 as usize) < workspace.tasks.len(),
-        Part::Global(Global::Counters(root)) | Part::Global(Global::Wip(root, _)) => {
-            root < workspace.roots.len()
-        }
+        Part::Global(Global::Counters(root))
+        | Part::Global(Global::Wip(root, _))
+        | Part::Global(Global::Drafts(root)) => root < workspace.roots.len(),
         Part::Global(Global::Index(file)) => (file.0 as usize) < workspace.files.len(),
         Part::Cycle(_) => false,
     }

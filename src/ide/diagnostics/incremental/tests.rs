@@ -259,3 +259,36 @@ fn a_body_edit_recomputes_one_file_and_one_task_whatever_the_size() {
         "an edit's work does not grow with the workspace"
     );
 }
+
+#[test]
+fn a_drafts_edit_recomputes_the_drafts_part_only_and_the_index_carries_it() {
+    let draft = r#"{"type":"task_draft","proposal":1,"ts":"2026-03-02T10:00:00Z","proposed_by":"agent-7","name":"Export","requires_human_approval":true}"#;
+    let fixture = format!(
+        "{}//- /drafts.proposals.jsonl\n{draft}\n",
+        fixture(3, "next", true)
+    );
+    let rejected = format!(
+        "{draft}\n{}",
+        r#"{"type":"rejection","proposal":1,"ts":"2026-03-02T11:00:00Z","rejected_by":"@ana","reason":"no"}"#
+    );
+    let work = check_file_edits(
+        &fixture,
+        &Config::default(),
+        &[
+            // The root index gains a line above its table: the draft's range there moves.
+            ("INDEX.md".to_string(), "| ID |", "# Tasks\n\n| ID |"),
+            // A person rejects it: nothing waits any more.
+            ("drafts.proposals.jsonl".to_string(), draft, &rejected),
+            // And the rejection taken back: it waits again.
+            ("drafts.proposals.jsonl".to_string(), &rejected, draft),
+        ],
+    );
+    // The drafts file's own rules and its one global part; no task.
+    for step in &work[1..] {
+        assert_eq!(
+            (step.files, step.tasks, step.globals),
+            (1, 0, 1),
+            "{work:?}"
+        );
+    }
+}
