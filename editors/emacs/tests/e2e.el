@@ -26,6 +26,18 @@
       (when (> (float-time) deadline) (error "Timed out waiting for %s" what))
       (accept-process-output nil 0.05))))
 
+;; The server tells where the card is in a message (eglot 1.9) or opens it (showDocument);
+;; either arrives beside the command's answer, not before it, so wait for it.
+(defun e2e-wait-shown (card)
+  (e2e-wait (format "%s shown or named" card)
+            (lambda ()
+              (or (string-suffix-p card (or (buffer-file-name (window-buffer (selected-window))) ""))
+                  (with-current-buffer "*Messages*"
+                    (save-excursion
+                      (goto-char (point-min))
+                      (search-forward (concat "the card is at ") nil t)
+                      (search-forward card nil t)))))))
+
 (defun e2e-open (file)
   (find-file file)
   ;; `eglot-ensure' starts the server from the command loop; batch mode has none.
@@ -100,6 +112,7 @@
                    (cl-find-if (lambda (title) (string-prefix-p "Complete TASK-0003" title))
                                offered))))
         (flowos-transition))
+      (e2e-wait-shown "TASK-0003-job/0003-job.task.md")
       (e2e-put 'offered (vconcat offered))
       ;; The buffer the editor shows afterwards: the moved card when eglot took showDocument.
       (e2e-put 'transition_buffer (buffer-file-name (window-buffer (selected-window)))))))
@@ -126,6 +139,7 @@
     (goto-char (point-min))
     (search-forward "task_name: \"Jo")
     (eglot-rename "Renamed in Emacs")
+    (e2e-wait-shown "TASK-0004-renamed-in-emacs/0004-renamed-in-emacs.task.md")
     (e2e-put 'rename_buffer (buffer-file-name (window-buffer (selected-window))))
     (e2e-put 'renamed (if (file-exists-p (format "%s/backlog/TASK-0004-renamed-in-emacs/0004-renamed-in-emacs.task.md" e2e-tasks)) t :json-false))))
 
