@@ -246,3 +246,12 @@ pub fn cascade_recorded(task: &Task, canceled: &TaskId) -> bool {
         _ => false,
     }
 }
+
+/// The stage the task's ledger puts it in, when that is not its folder's. The ledger is the
+/// record of what happened, so while it disagrees with the folder, every fix follows it
+/// (stage-mismatch, the index rows) rather than the folder.
+pub fn ledger_ahead_or_behind(ws: &Workspace, idx: TaskIdx) -> Option<Stage> {
+    let task = ws.task(idx);
+    let stage = ws.ledger(task).and_then(ledger_stage)?.belongs_in();
+    (stage != task.stage).then_some(stage)
+}

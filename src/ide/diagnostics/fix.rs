@@ -19,6 +19,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use crate::db::flow::ledger_ahead_or_behind;
 use crate::db::vocab::Stage;
 use crate::db::{FileId, Task, TaskIdx, Workspace};
 use crate::ide::edit::frontmatter::{NewValue, set_field};
@@ -230,6 +231,43 @@ pub(crate) enum Merge {
     Added,
     AlreadyThere,
     Conflict,
+}
+
+/// Offers the move the ledger says happened: finishing an interrupted move (the ledger is
+/// ahead) is the one right answer; moving a folder back that was moved by hand is only
+/// offered. False when the ledger agrees with the folder.
+pub(crate) fn move_where_the_ledger_says(ws: &Workspace, idx: TaskIdx, fixes: &mut Fixes) -> bool {
+    let Some(stage) = ledger_ahead_or_behind(ws, idx) else {
+        return false;
+    };
+    let task = ws.task(idx);
+    fixes.transition(
+        format!("Finish moving {} to {stage}", task.id),
+        stage > task.stage,
+        idx,
+        stage,
+    );
+    true
+}
+
+/// The fix of a card's stage, shared by stage-mismatch and a missing `stage` (field-missing):
+/// the folder is where the task is (moving it is a transition), unless the ledger records a
+/// move the folder has not made: then finishing that move is the fix.
+pub(crate) fn fix_stage(ws: &Workspace, d: &Diagnostic, fixes: &mut Fixes) {
+    let Some(task) = card_task(ws, d.file) else {
+        return;
+    };
+    if let Some(idx) = ws.task_idx_of_file(d.file)
+        && move_where_the_ledger_says(ws, idx, fixes)
+    {
+        return;
+    }
+    let stage = task.stage.name();
+    fixes.change(
+        format!("Set stage to `{stage}`"),
+        true,
+        set(ws, d.file, "stage", &NewValue::Str(stage)),
+    );
 }
 
 /// Changes being merged into one: edits per file and new files.

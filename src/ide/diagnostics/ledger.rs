@@ -6,9 +6,8 @@
 use crate::base::{TextRange, nearest};
 use crate::db::events::{EVENTS, is_known_event};
 use crate::db::flow::ledger_stage;
-use crate::db::vocab::Stage;
 use crate::db::{FileId, Task, TaskIdx, Workspace};
-use crate::ide::diagnostics::fix::Fixes;
+use crate::ide::diagnostics::fix::{Fixes, move_where_the_ledger_says};
 use crate::db::flow::status_set_by;
 use crate::ide::diagnostics::{RuleDoc, RuleModule, stage_anchor};
 use crate::ide::types::{Config, Diagnostic, Rule, Severity};
@@ -282,32 +281,6 @@ pub(super) fn fix_stage_drift(ws: &Workspace, d: &Diagnostic, fixes: &mut Fixes)
     if let Some(idx) = ws.task_idx_of_file(d.file) {
         move_where_the_ledger_says(ws, idx, fixes);
     }
-}
-
-/// The stage the task's ledger puts it in, when that is not its folder's. The ledger is the
-/// record of what happened, so while it disagrees with the folder, every fix follows it
-/// (stage-mismatch, the index rows) rather than the folder.
-pub(super) fn ledger_ahead_or_behind(ws: &Workspace, idx: TaskIdx) -> Option<Stage> {
-    let task = ws.task(idx);
-    let stage = ws.ledger(task).and_then(ledger_stage)?.belongs_in();
-    (stage != task.stage).then_some(stage)
-}
-
-/// Offers the move the ledger says happened: finishing an interrupted move (the ledger is
-/// ahead) is the one right answer; moving a folder back that was moved by hand is only
-/// offered. False when the ledger agrees with the folder.
-pub(super) fn move_where_the_ledger_says(ws: &Workspace, idx: TaskIdx, fixes: &mut Fixes) -> bool {
-    let Some(stage) = ledger_ahead_or_behind(ws, idx) else {
-        return false;
-    };
-    let task = ws.task(idx);
-    fixes.transition(
-        format!("Finish moving {} to {stage}", task.id),
-        stage > task.stage,
-        idx,
-        stage,
-    );
-    true
 }
 
 // What `flowos-lsp rules` and docs/rules.md say about the rules checked here.

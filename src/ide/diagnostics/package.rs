@@ -4,10 +4,8 @@
 use crate::base::TextRange;
 use crate::db::layout::{file_name, package_role};
 use crate::db::{FileId, FileRole, LoadProblem, Parsed, Task, TaskIdx, Workspace};
-use crate::ide::diagnostics::fix::{Fixes, card_task, folder_id, set, set_task_id};
-use crate::ide::diagnostics::ledger::move_where_the_ledger_says;
+use crate::ide::diagnostics::fix::{Fixes, card_task, fix_stage, folder_id, set_task_id};
 use crate::ide::diagnostics::{RuleDoc, RuleModule, task_anchor};
-use crate::ide::edit::frontmatter::NewValue;
 use crate::ide::source_change::{FileChange, SourceChange};
 use crate::ide::types::{Diagnostic, Rule, Severity};
 use crate::syntax::index_table::row_task_id;
@@ -269,25 +267,6 @@ fn check_duplicates(workspace: &Workspace, me: TaskIdx, task: &Task, out: &mut V
     out.push(diagnostic);
 }
 
-/// stage-mismatch: the folder is where the task is (moving it is a transition), unless the
-/// ledger records a move the folder has not made: then finishing that move is the fix.
-pub(super) fn fix_stage_mismatch(ws: &Workspace, d: &Diagnostic, fixes: &mut Fixes) {
-    let Some(task) = card_task(ws, d.file) else {
-        return;
-    };
-    if let Some(idx) = ws.task_idx_of_file(d.file)
-        && move_where_the_ledger_says(ws, idx, fixes)
-    {
-        return;
-    }
-    let stage = task.stage.name();
-    fixes.change(
-        format!("Set stage to `{stage}`"),
-        true,
-        set(ws, d.file, "stage", &NewValue::Str(stage)),
-    );
-}
-
 /// task-id-mismatch against the folder: the folder's ID is the task's identity (indexes
 /// and references name it). A card file named for another ID needs a rename, not an edit.
 pub(super) fn fix_task_id_mismatch(ws: &Workspace, d: &Diagnostic, fixes: &mut Fixes) {
@@ -424,7 +403,7 @@ pub(super) const MODULE: RuleModule = RuleModule {
     card: None,
     task: Some(check_task),
     fixes: &[
-        (Rule::StageMismatch, fix_stage_mismatch),
+        (Rule::StageMismatch, fix_stage),
         (Rule::TaskIdMismatch, fix_task_id_mismatch),
         (Rule::PackageFileMissing, fix_package_file_missing),
     ],

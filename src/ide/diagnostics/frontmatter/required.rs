@@ -6,8 +6,7 @@ use crate::db::FileId;
 use crate::db::Workspace;
 use crate::db::vocab::REQUIRED_FIELDS;
 use crate::ide::diagnostics::RuleDoc;
-use crate::ide::diagnostics::fix::{Fixes, card_task, folder_id, set_task_id};
-use crate::ide::diagnostics::package::fix_stage_mismatch;
+use crate::ide::diagnostics::fix::{Fixes, card_task, fix_stage, folder_id, set_task_id};
 use crate::ide::types::{Diagnostic, FixData, Rule, Severity};
 use crate::syntax::card::{FrontmatterBlock, FrontmatterEntry};
 use crate::syntax::yaml::{YamlNode, YamlValue};
@@ -70,7 +69,7 @@ pub(in crate::ide::diagnostics) fn fix(ws: &Workspace, d: &Diagnostic, fixes: &m
                 set_task_id(ws, task, d.file, &id.short(), true, fixes);
             }
         }
-        Some(FixData::MissingField { key: "stage" }) => fix_stage_mismatch(ws, d, fixes),
+        Some(FixData::MissingField { key: "stage" }) => fix_stage(ws, d, fixes),
         _ => {}
     }
 }

@@ -10,7 +10,7 @@ use crate::db::index_row::expected_row;
 use crate::db::layout::namespace_of_dir;
 use crate::db::{FileId, IndexFile, Parsed, Task, TaskIdx, Workspace};
 use crate::ide::diagnostics::fix::{Fixes, rewrite};
-use crate::ide::diagnostics::ledger::ledger_ahead_or_behind;
+use crate::db::flow::ledger_ahead_or_behind;
 use crate::ide::edit::index_rows::{
     Linking, RowValues, dependency_cell, escape_cell, insert_row, placed, remove_row_at,
     render_cells, render_row, row_cells,
