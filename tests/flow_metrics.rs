@@ -253,7 +253,7 @@ fn per_task_figures_of_the_displaced_task_in_flight() {
         .find(|task| task.id.to_string() == "TASK-0005")
         .unwrap();
     let timeline = timeline_of(&workspace, task);
-    let figures = task_figures(timeline.as_ref(), at("2026-11-30T00:00:00Z"));
+    let figures = task_figures(timeline, at("2026-11-30T00:00:00Z"));
     let value = serde_json::to_value(&figures).unwrap();
     #[rustfmt::skip]
     let table = [
@@ -291,7 +291,7 @@ fn no_tasks_and_empty_ledgers_give_empty_figures() {
         .iter()
         .find(|task| task.id.to_string() == "TASK-0010")
         .unwrap();
-    let figures = task_figures(timeline_of(&workspace, empty).as_ref(), now);
+    let figures = task_figures(timeline_of(&workspace, empty), now);
     assert_eq!(figures.skipped.as_deref(), Some("no `created` event"));
     assert_eq!(figures.in_flight_hours, None);
 }

@@ -558,6 +558,21 @@ fn check_ledger(text: &Text, ledger: &Ledger) {
             text.what,
             line.number
         );
+        // serde_json, parsing into a `Value`, is the judge of what a valid event is: the
+        // parser's own validation (which builds no value) must agree with it line for line.
+        if !matches!(line.kind, LineKind::Blank | LineKind::OverCap(_)) {
+            let is_object = matches!(
+                serde_json::from_str::<serde_json::Value>(slice),
+                Ok(serde_json::Value::Object(_))
+            );
+            assert_eq!(
+                matches!(line.kind, LineKind::Event(_)),
+                is_object,
+                "{}: ledger line {} `{slice}`",
+                text.what,
+                line.number
+            );
+        }
         match &line.kind {
             LineKind::Blank => {}
             LineKind::Invalid { message, range } => text.range(*range, message),
@@ -925,7 +940,7 @@ fn check_workspace(workspace: &Workspace, fuzzed: FileId, probe: usize) {
 fn check_flow(workspace: &Workspace) {
     let tasks: Vec<TaskIdx> = (0..workspace.tasks.len() as u32).map(TaskIdx).collect();
     for &idx in &tasks {
-        let figures = task_figures(timeline_of(workspace, workspace.task(idx)).as_ref(), NOW);
+        let figures = task_figures(timeline_of(workspace, workspace.task(idx)), NOW);
         let hours = [
             figures.lead_hours,
             figures.in_flight_hours,
@@ -1231,7 +1246,7 @@ const EVENT_VALUES: &[&str] = &[
     "\"0000-01-01T00:00:00-23:59\"", "\"@ana\"", "\"created\"", "\"started\"", "\"closed\"",
     "\"canceled\"", "\"rework_required\"", "\"concurrent_ok\"", "\"teleported\"", "\"1.0\"",
     "\"2.0\"", "\"x.y\"", "\"TASK-0002\"", "\"current\"", "\"\"", "null", "true", "0", "-1e308",
-    "18446744073709551616", "[]", "[\"TASK-0002\", {\"a\": [1]}]", "{}", "{\"dependency\": \"TASK-0002\"}",
+    "18446744073709551616", "1e999", "-0.5E-400", "[]", "[\"TASK-0002\", {\"a\": [1]}]", "{}", "{\"dependency\": \"TASK-0002\"}",
     "\"\\u00e9\\\"\\\\\"", "\"é🎉\"", "\"\\uD83C\\uDF89\"",
     // The events and fields the flow engine reads a task's history from.
     "\"blocked\"", "\"unblocked\"", "\"paused\"", "\"resumed\"", "\"rollback\"",

@@ -9,6 +9,7 @@ use serde_json::Value;
 use crate::cli::workspace::load_flow_workspace;
 use crate::cli::{Arg, ArgCursor};
 use crate::cli::{EXIT_USAGE, parse_now};
+use crate::db::CardReading;
 use crate::ide::query::{QUERIES, QueryRequest, answer};
 
 pub const USAGE: &str = "\
@@ -134,7 +135,13 @@ pub fn parse_args(args: &[String]) -> Result<QueryOptions, String> {
 
 pub fn run(options: &QueryOptions, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
     let base = options.path.clone().unwrap_or_else(|| PathBuf::from("."));
-    let workspace = match load_flow_workspace(&base, options.tasks_root.as_deref(), err) {
+    let workspace = match load_flow_workspace(
+        &base,
+        options.tasks_root.as_deref(),
+        // Every query reads a card's fields, none its body.
+        CardReading::FrontmatterOnly,
+        err,
+    ) {
         Ok(workspace) => workspace,
         Err(code) => return code,
     };

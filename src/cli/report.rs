@@ -7,6 +7,7 @@ use crate::cli::EXIT_USAGE;
 use crate::cli::query::{clock_now, leave_to_exit};
 use crate::cli::view_args::parse_view_args;
 use crate::cli::workspace::load_flow_workspace;
+use crate::db::CardReading;
 use crate::ide::report::{Report, ReportRequest, render};
 
 /// Where the descriptions of the reports wrap.
@@ -90,7 +91,13 @@ pub fn run(options: &ReportOptions, out: &mut dyn Write, err: &mut dyn Write) ->
         .path
         .clone()
         .unwrap_or_else(|| std::path::PathBuf::from("."));
-    let workspace = match load_flow_workspace(&base, options.tasks_root.as_deref(), err) {
+    let workspace = match load_flow_workspace(
+        &base,
+        options.tasks_root.as_deref(),
+        // The P0 report quotes the card's root-cause sections.
+        CardReading::Whole,
+        err,
+    ) {
         Ok(workspace) => workspace,
         Err(code) => return code,
     };

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use crate::apply;
 use crate::cli::{EXIT_ERRORS, EXIT_USAGE};
 use crate::db::layout::read_by_flow;
-use crate::db::{RootInput, Workspace};
+use crate::db::{CardReading, RootInput, Workspace};
 use crate::loader;
 use crate::roots;
 
@@ -71,11 +71,13 @@ fn report_problems(base: &Path, inputs: &[RootInput], err: &mut dyn Write) {
 }
 
 /// The part of the model the flow engine's commands (`query`, `report`) read: the files
-/// `read_by_flow` names, without the mention index. What they answer is the same as from
-/// the whole model (tests/queries.rs compares them with the server's `flowos.query`).
+/// `read_by_flow` names, without the mention index, and as much of each card as `cards`
+/// says. What they answer is the same as from the whole model (tests/queries.rs compares
+/// them with the server's `flowos.query`).
 pub fn load_flow_workspace(
     base: &Path,
     tasks_root: Option<&Path>,
+    cards: CardReading,
     err: &mut dyn Write,
 ) -> Result<Workspace, i32> {
     let roots = find_roots(base, tasks_root, err)?;
@@ -84,7 +86,7 @@ pub fn load_flow_workspace(
         .map(|root| loader::load_root_only(root, read_by_flow))
         .collect();
     report_problems(base, &inputs, err);
-    Ok(Workspace::build_for_flow(inputs))
+    Ok(Workspace::build_for_flow(inputs, cards))
 }
 
 /// Finds the tasks roots for `base` (see [`find_roots`]) and reads them.

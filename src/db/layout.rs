@@ -4,11 +4,12 @@
 use std::collections::{BTreeMap, HashSet};
 use std::sync::OnceLock;
 
+use crate::db::CardReading;
 use crate::db::meta::TaskMeta;
 use crate::db::vocab::Stage;
 use crate::db::{
     CounterFile, FileId, FileInput, IndexFile, Parsed, RootInput, SourceFile, Task, TaskIdx,
-    TasksRoot, Workspace, declared_namespaces, parse_file,
+    TasksRoot, Workspace, declared_namespaces, parse_file_reading,
 };
 use crate::parallel::parallel_map;
 use crate::syntax::task_id::{parse_file_prefix, parse_folder_name, parse_task_ref};
@@ -230,6 +231,16 @@ fn classify(rel: &str, layout: &Layout) -> FileRole {
 }
 
 pub(crate) fn add_root(workspace: &mut Workspace, root_index: usize, input: RootInput) {
+    add_root_reading(workspace, root_index, input, CardReading::Whole);
+}
+
+/// [`add_root`], reading as much of each card as `cards` says.
+pub(crate) fn add_root_reading(
+    workspace: &mut Workspace,
+    root_index: usize,
+    input: RootInput,
+    cards: CardReading,
+) {
     let layout = analyse_dirs(&input.dirs);
     workspace.roots.push(TasksRoot {
         path: input.path.clone(),
@@ -253,7 +264,7 @@ pub(crate) fn add_root(workspace: &mut Workspace, root_index: usize, input: Root
         .map(|folder| (folder.clone(), Vec::new()))
         .collect();
     let parsed_files = parallel_map(classified, |(role, input)| {
-        let parsed = parse_file(&role, &input.rel, &input.bytes, input.oversized);
+        let parsed = parse_file_reading(&role, &input.rel, &input.bytes, input.oversized, cards);
         (role, input.rel, parsed)
     });
     workspace.files.reserve(parsed_files.len());

@@ -66,16 +66,15 @@ impl Window {
     }
 }
 
-/// Every task's timeline, in the order of `tasks` (built on every core: one ledger each).
-pub fn timelines(workspace: &Workspace, tasks: &[TaskIdx]) -> Vec<Option<Timeline>> {
-    parallel_map(tasks.to_vec(), |idx| {
-        timeline_of(workspace, workspace.task(idx))
-    })
+/// Every task's timeline, in the order of `tasks`: those the model has not built yet are
+/// built on every core (one ledger each), the rest are read from its cache.
+pub fn timelines<'w>(workspace: &'w Workspace, tasks: &[TaskIdx]) -> Vec<Option<&'w Timeline>> {
+    parallel_map(tasks.to_vec(), |idx| workspace.timeline(idx))
 }
 
-/// A task's timeline; None when it has no ledger to read.
-pub fn timeline_of(workspace: &Workspace, task: &Task) -> Option<Timeline> {
-    Some(Timeline::of(workspace.ledger(task)?, task.namespace()))
+/// A task's timeline (see [`Workspace::timeline`]); None when it has no ledger to read.
+pub fn timeline_of<'w>(workspace: &'w Workspace, task: &Task) -> Option<&'w Timeline> {
+    workspace.timeline(workspace.task_idx_of_file(task.ledger?)?)
 }
 
 /// Count, mean, median, 85th and 95th percentile of a figure. Percentiles are nearest-rank
@@ -355,7 +354,7 @@ pub fn metrics(workspace: &Workspace, tasks: &[TaskIdx], window: Window, at: Ins
 pub fn metrics_of(
     workspace: &Workspace,
     tasks: &[TaskIdx],
-    timelines: &[Option<Timeline>],
+    timelines: &[Option<&Timeline>],
     window: Window,
     at: Instant,
 ) -> Metrics {

@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
 use crate::base::{LineIndex, TextRange};
-use crate::syntax::card::{Card, parse_card};
+use crate::syntax::card::{Card, parse_card, parse_card_frontmatter};
 use crate::syntax::index_table::{ParsedIndex, parse_index};
 use crate::syntax::ledger::{Ledger, parse_shared_ledger};
 use crate::syntax::limits::MAX_PROSE_REFS;
@@ -258,6 +258,8 @@ pub struct Workspace {
     by_path: path_index::PathIndex,
     /// Built on first use (see [`Workspace::task_order`]).
     task_order: OnceLock<task_order::TaskOrder>,
+    /// Each task's timeline, built on first use (see [`Workspace::timeline`]).
+    pub(crate) timelines: timeline::TimelineCache,
 }
 
 impl Workspace {
@@ -390,10 +392,12 @@ impl Workspace {
     /// The model of the flow engine's commands (`query`, `report`): as [`Workspace::build`]
     /// but without the mention index, which only the editor's features and the rules follow
     /// (building it costs a scan of every file for task references).
-    pub fn build_for_flow(inputs: Vec<RootInput>) -> Workspace {
+    /// `cards` says whether the cards' bodies are read (the reports quote sections; the
+    /// queries read fields only).
+    pub fn build_for_flow(inputs: Vec<RootInput>, cards: CardReading) -> Workspace {
         let mut workspace = Workspace::default();
         for (root_index, input) in inputs.into_iter().enumerate() {
-            layout::add_root(&mut workspace, root_index, input);
+            layout::add_root_reading(&mut workspace, root_index, input, cards);
         }
         workspace.index_files();
         workspace
@@ -437,6 +441,16 @@ impl Workspace {
     }
 }
 
+/// How much of each card a model parses.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum CardReading {
+    /// Frontmatter and body: what the rules and the editor's features read.
+    #[default]
+    Whole,
+    /// The frontmatter only (see `syntax::card::parse_card_frontmatter`).
+    FrontmatterOnly,
+}
+
 /// Decodes and parses one file according to its role. Pure, so it runs on any thread.
 /// `oversized` is the file's size when `bytes` holds only its start (see [`FileInput`]); a
 /// file handed in whole is checked against its kind's file cap (by its path `rel`) here.
@@ -445,6 +459,17 @@ pub fn parse_file(
     rel: &str,
     bytes: &[u8],
     oversized: Option<u64>,
+) -> (Arc<str>, Option<usize>, Parsed) {
+    parse_file_reading(role, rel, bytes, oversized, CardReading::Whole)
+}
+
+/// [`parse_file`], reading as much of a card as `cards` says.
+pub fn parse_file_reading(
+    role: &FileRole,
+    rel: &str,
+    bytes: &[u8],
+    oversized: Option<u64>,
+    cards: CardReading,
 ) -> (Arc<str>, Option<usize>, Parsed) {
     #[cfg(test)]
     PARSES.with(|count| count.set(count.get() + 1));
@@ -463,7 +488,10 @@ pub fn parse_file(
         ),
     };
     let parsed = match role {
-        FileRole::Card => Parsed::Card(Box::new(parse_card(&text))),
+        FileRole::Card => Parsed::Card(Box::new(match cards {
+            CardReading::Whole => parse_card(&text),
+            CardReading::FrontmatterOnly => parse_card_frontmatter(&text),
+        })),
         FileRole::Ledger => Parsed::Ledger(parse_shared_ledger(&text)),
         FileRole::Proposals => Parsed::Proposals(parse_proposals(&text)),
         // One reference past the cap is kept, so the cap's report can point at it; the

@@ -4,13 +4,20 @@
 //! these intervals.
 //!
 //! Pure: a function of one ledger, so a ledger append re-derives that task's timeline only.
+//! The model keeps each timeline once built ([`TimelineCache`], read through
+//! [`Workspace::timeline`]) and forgets a task's when its ledger changes in place, so the
+//! server's queries, hover and code lens rebuild only what an edit touched.
 //! Only the events that move a task are read; other lines (notes, hand-offs, events of other
 //! tools) may be in any order. A ledger whose moving events cannot be trusted (a timestamp
 //! that does not parse, one earlier than the event before it, an `unblocked` or `resumed`
 //! with nothing to end) gets a [`Defect`], and the metrics leave it out rather than guess.
 
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use crate::db::events::entered_stage_after;
 use crate::db::vocab::Stage;
+use crate::db::{TaskIdx, Workspace};
 use crate::syntax::ledger::{Event, Ledger};
 use crate::syntax::task_id::parse_task_ref;
 use crate::syntax::time::parse_rfc3339;
@@ -97,6 +104,56 @@ pub struct Timeline {
     pub paused: Vec<Span>,
     pub rework: Vec<Rework>,
     pub defects: Vec<Defect>,
+}
+
+/// Each task's timeline, built on first use and kept for the model's life, one slot per task:
+/// a task's slot is emptied when its ledger changes in place (`Workspace::update_content`),
+/// and a rebuilt model starts with an empty cache. Nothing is built until asked for, so a
+/// server nobody asks about history holds no timelines.
+#[derive(Debug, Default)]
+pub struct TimelineCache {
+    /// Indexed by `TaskIdx`; made as long as the model's task list on first use.
+    slots: OnceLock<Box<[OnceLock<Option<Box<Timeline>>>]>>,
+    /// How many timelines were built from ledgers: what the work-counting tests read.
+    built: AtomicUsize,
+}
+
+impl TimelineCache {
+    /// Forgets the timeline of task `idx`, whose ledger changed.
+    pub(crate) fn forget(&mut self, idx: TaskIdx) {
+        if let Some(slot) = self
+            .slots
+            .get_mut()
+            .and_then(|slots| slots.get_mut(idx.0 as usize))
+        {
+            *slot = OnceLock::new();
+        }
+    }
+
+    /// How many timelines this model has built from ledgers so far.
+    pub fn built(&self) -> usize {
+        self.built.load(Ordering::Relaxed)
+    }
+}
+
+impl Workspace {
+    /// The timeline of task `idx`, built from its ledger on first use and kept until the
+    /// ledger changes; None when the task has no ledger that was read.
+    pub fn timeline(&self, idx: TaskIdx) -> Option<&Timeline> {
+        let slots = self
+            .timelines
+            .slots
+            .get_or_init(|| (0..self.tasks.len()).map(|_| OnceLock::new()).collect());
+        slots
+            .get(idx.0 as usize)?
+            .get_or_init(|| {
+                let task = self.task(idx);
+                let ledger = self.ledger(task)?;
+                self.timelines.built.fetch_add(1, Ordering::Relaxed);
+                Some(Box::new(Timeline::of(ledger, task.namespace())))
+            })
+            .as_deref()
+    }
 }
 
 /// What one moving event does to the timeline.
@@ -503,5 +560,89 @@ mod tests {
         // Held from 10:00 to 16:00: six of the day's 24 hours.
         assert_eq!(timeline.active_within(day, day + 86_400), 18 * 3600);
         assert_eq!(timeline.blocked[0].cause.as_deref(), Some("external:x"));
+    }
+
+    /// Builds a model of `tasks` tasks in current, asks for every timeline (as the metrics
+    /// do), appends one event to one ledger in place, asks again, and returns how many
+    /// timelines the second asking built.
+    fn rebuilt_after_one_append(tasks: u32) -> usize {
+        use crate::db::metrics::{Window, metrics};
+        use crate::ide::fixture::{COUNTER, ROOT, package, workspace};
+        use std::path::PathBuf;
+
+        let mut fixture = String::from(COUNTER);
+        for number in 1..=tasks {
+            fixture.push_str(&package(&format!("current/TASK-{number:04}-t"), ""));
+        }
+        let mut model = workspace(&fixture);
+        let all: Vec<TaskIdx> = (0..model.tasks.len() as u32).map(TaskIdx).collect();
+        let window = Window::default_until(at("2026-04-01T00:00:00Z"));
+        metrics(&model, &all, window, window.until);
+        assert_eq!(
+            model.timelines.built(),
+            tasks as usize,
+            "one timeline a task"
+        );
+        metrics(&model, &all, window, window.until);
+        assert_eq!(
+            model.timelines.built(),
+            tasks as usize,
+            "asking again builds nothing"
+        );
+
+        let ledger = PathBuf::from(ROOT).join("current/TASK-0002-t/0002.ledger.jsonl");
+        let file = model
+            .file_by_path(&ledger)
+            .expect("the fixture has the ledger");
+        let appended = format!(
+            "{}{}",
+            model.file(file).text,
+            line("2026-03-03T09:00:00Z", "started", "")
+        );
+        let built = model.timelines.built();
+        assert!(model.update_text(&ledger, &appended));
+        let figures = metrics(&model, &all, window, window.until);
+        // The appended `started` is read: the task is in current (WIP) from then on.
+        let task = model.task_idx_of_file(file).unwrap();
+        assert_eq!(
+            model.timeline(task).and_then(Timeline::stage),
+            Some(Stage::Current)
+        );
+        let in_current = figures.wip.by_stage.iter().find(|s| s.stage == "current");
+        assert_eq!(in_current.map(|s| s.count), Some(1));
+        model.timelines.built() - built
+    }
+
+    #[test]
+    fn a_ledger_append_rebuilds_that_task_s_timeline_only_whatever_the_workspace_size() {
+        assert_eq!(rebuilt_after_one_append(10), 1);
+        assert_eq!(rebuilt_after_one_append(1000), 1);
+    }
+
+    #[test]
+    fn editing_a_card_keeps_every_timeline() {
+        use crate::ide::fixture::{COUNTER, ROOT, package, workspace};
+        use std::path::PathBuf;
+
+        let fixture = format!(
+            "{COUNTER}{}{}",
+            package("backlog/TASK-0001-a", ""),
+            package("backlog/TASK-0002-b", "")
+        );
+        let mut model = workspace(&fixture);
+        assert!(model.timeline(TaskIdx(0)).is_some() && model.timeline(TaskIdx(1)).is_some());
+        let card = PathBuf::from(ROOT).join("backlog/TASK-0001-a/0001-a.task.md");
+        let text = model
+            .file(model.file_by_path(&card).unwrap())
+            .text
+            .to_string();
+        assert!(model.update_text(&card, &text.replace("Do the thing.", "Do it.")));
+        model.timeline(TaskIdx(0));
+        model.timeline(TaskIdx(1));
+        assert_eq!(
+            model.timelines.built(),
+            2,
+            "a card edit rebuilds no timeline"
+        );
     }
 }

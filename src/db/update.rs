@@ -7,7 +7,7 @@ use std::sync::{Arc, OnceLock};
 
 use crate::db::layout::{self, is_interesting_name};
 use crate::db::meta::TaskMeta;
-use crate::db::{FileInput, LoadProblem, Parsed, RootInput, Workspace, parse_file};
+use crate::db::{FileInput, LoadProblem, Parsed, RootInput, TaskIdx, Workspace, parse_file};
 use crate::syntax::task_id::parse_folder_name;
 
 /// The model's input: a change to the files of the tasks roots as the disk or an editor's
@@ -155,6 +155,12 @@ impl Workspace {
                 _ => TaskMeta::default(),
             };
             self.tasks[index].meta = meta;
+        }
+        if let Some(index) = owner
+            && self.tasks[index].ledger == Some(file_id)
+        {
+            // The one timeline read from this ledger; every other task's stays as built.
+            self.timelines.forget(TaskIdx(index as u32));
         }
         self.reindex_mentions(file_id);
         true

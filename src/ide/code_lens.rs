@@ -63,7 +63,7 @@ fn title(workspace: &Workspace, task: &Task, now: i64) -> String {
 /// The task's time blocked over its life (SPEC §9), from a ledger that supports it.
 fn blocked_hours(workspace: &Workspace, task: &Task, now: i64) -> Option<f64> {
     let timeline = timeline_of(workspace, task)?;
-    task_figures(Some(&timeline), now).blocked_hours
+    task_figures(Some(timeline), now).blocked_hours
 }
 
 /// `depends on 3 (1 open, 1 missing)`: open means not yet in integration, learning or

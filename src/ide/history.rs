@@ -12,7 +12,7 @@ use crate::db::{Task, TaskIdx, Workspace};
 pub struct History<'w> {
     pub workspace: &'w Workspace,
     pub tasks: Vec<TaskIdx>,
-    pub timelines: Vec<Option<Timeline>>,
+    pub timelines: Vec<Option<&'w Timeline>>,
 }
 
 impl<'w> History<'w> {
@@ -29,12 +29,12 @@ impl<'w> History<'w> {
 
     /// The tasks whose ledgers can be trusted, with their timelines. A ledger with a defect
     /// is left out of every figure, as `db::metrics` leaves it out.
-    pub fn trusted(&self) -> impl Iterator<Item = (&'w Task, &Timeline)> + '_ {
+    pub fn trusted(&self) -> impl Iterator<Item = (&'w Task, &'w Timeline)> + '_ {
         self.tasks
             .iter()
             .zip(&self.timelines)
-            .filter_map(|(&idx, timeline)| {
-                let timeline = timeline.as_ref().filter(|t| t.defects.is_empty())?;
+            .filter_map(|(&idx, &timeline)| {
+                let timeline = timeline.filter(|t| t.defects.is_empty())?;
                 Some((self.workspace.task(idx), timeline))
             })
     }

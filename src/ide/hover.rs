@@ -129,7 +129,7 @@ fn time_in_stage(workspace: &Workspace, task: &Task, now: i64) -> Option<String>
 /// cannot support them; None without a ledger.
 fn flow_line(workspace: &Workspace, task: &Task, now: i64) -> Option<String> {
     let timeline = timeline_of(workspace, task)?;
-    let figures = task_figures(Some(&timeline), now);
+    let figures = task_figures(Some(timeline), now);
     if let Some(reason) = figures.skipped {
         return Some(format!("no flow figures: {reason}"));
     }

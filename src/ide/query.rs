@@ -123,7 +123,7 @@ pub fn answer(
             Some(_) => {
                 let idx = find(workspace, request)?;
                 let timeline = timeline_of(workspace, workspace.task(idx));
-                to_value(&task_figures(timeline.as_ref(), now))
+                to_value(&task_figures(timeline, now))
             }
             None => to_value(&metrics_of(
                 workspace,
@@ -362,7 +362,7 @@ fn task_detail(workspace: &Workspace, idx: TaskIdx, now: i64) -> Value {
         "split_from": meta.split_from.as_ref().map(|r| r.id.to_string()),
         "split_into": ids(&meta.split_into),
         "folder": task.folder,
-        "figures": task_figures(timeline.as_ref(), now),
+        "figures": task_figures(timeline, now),
     });
     if let (Value::Object(map), Value::Object(more)) = (&mut value, extra) {
         map.extend(more);
@@ -378,7 +378,7 @@ fn blocked(workspace: &Workspace, tasks: &[TaskIdx], now: i64) -> Value {
             .filter(|task| task.meta.status() == Some(Status::Blocked))
             .map(|task| {
                 let timeline = timeline_of(workspace, task).filter(|t| t.defects.is_empty());
-                let open = timeline.as_ref().and_then(Timeline::open_block);
+                let open = timeline.and_then(Timeline::open_block);
                 let since = open.map(|span| span.start);
                 json!({
                     "id": task.id.to_string(),
@@ -728,7 +728,7 @@ fn ready(workspace: &Workspace, tasks: &[TaskIdx], why: bool, now: i64) -> Value
                 Some(_) => {}
             }
         }
-        let created = created_at(workspace, task, timeline_of(workspace, task).as_ref());
+        let created = created_at(workspace, task, timeline_of(workspace, task));
         if reasons.is_empty() {
             ready.push((
                 priority_rank(task),

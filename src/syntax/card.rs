@@ -117,6 +117,21 @@ pub fn parse_card(text: &str) -> Card {
     }
 }
 
+/// The card's frontmatter alone, its body left unread (no sections, checklist, references
+/// or long-line reports): for the flow engine's queries, which read a card's fields only and
+/// would spend a tenth of their time on markdown they never look at.
+pub fn parse_card_frontmatter(text: &str) -> Card {
+    let (frontmatter, body_start) = parse_frontmatter(text);
+    Card {
+        frontmatter,
+        body_start,
+        sections: Vec::new(),
+        acceptance_items: Vec::new(),
+        body_refs: Vec::new(),
+        long_lines: Vec::new(),
+    }
+}
+
 /// Finds the `---` fenced block at the very start (after an optional BOM) and parses it.
 /// Returns the block and where the body begins.
 pub fn parse_frontmatter(text: &str) -> (Frontmatter, usize) {

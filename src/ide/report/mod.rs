@@ -121,17 +121,17 @@ pub(crate) struct Context<'w> {
     pub previous: Window,
     pub tasks: Vec<TaskIdx>,
     /// `timelines[i]` is `tasks[i]`'s; None without a ledger.
-    pub timelines: Vec<Option<Timeline>>,
+    pub timelines: Vec<Option<&'w Timeline>>,
     pub task: Option<String>,
 }
 
-impl Context<'_> {
+impl<'w> Context<'w> {
     /// The tasks with their timelines, in ID order.
-    pub fn each(&self) -> impl Iterator<Item = (&Task, Option<&Timeline>)> {
+    pub fn each(&self) -> impl Iterator<Item = (&'w Task, Option<&'w Timeline>)> + '_ {
         self.tasks
             .iter()
             .zip(&self.timelines)
-            .map(|(&idx, timeline)| (self.workspace.task(idx), timeline.as_ref()))
+            .map(|(&idx, &timeline)| (self.workspace.task(idx), timeline))
     }
 
     /// A timeline the figures may trust: one without defects.

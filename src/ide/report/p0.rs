@@ -37,7 +37,7 @@ pub(super) fn render(context: &Context) -> Result<String, QueryError> {
         };
         let idx = find(context.workspace, &request)?;
         let position = context.tasks.iter().position(|&task| task == idx);
-        let timeline = position.and_then(|at| context.timelines[at].as_ref());
+        let timeline = position.and_then(|at| context.timelines[at]);
         let task = context.workspace.task(idx);
         let mut out = format!("# P0 postmortem: {}\n\n", task.id);
         out += &postmortem(context, task, timeline, "##");

@@ -9,14 +9,14 @@
 
 use std::sync::Arc;
 
-use serde_json::Value;
-
 use crate::base::{TextRange, floor_char_boundary};
 use crate::syntax::limits::{MAX_LINE_BYTES, OverCap, long_lines};
 
 mod scan;
+mod validate;
 
 use self::scan::{is_json_whitespace, scan_fields};
+use self::validate::{Shape, validate};
 
 /// A parsed ledger: one entry per line of the file.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
@@ -343,12 +343,12 @@ fn parse_line(text: &Arc<str>, line: &str, base: usize) -> LineKind {
     let whole = TextRange::new(base, base + line.len());
     // serde_json bounds its recursion (128 levels), so a hostile `[[[[...` line is an error
     // here rather than a stack overflow.
-    match serde_json::from_str::<Value>(line) {
-        Ok(Value::Object(_)) => LineKind::Event(scan_fields(text, line, base)),
+    match validate(line) {
+        Ok(Shape::Object) => LineKind::Event(scan_fields(text, line, base)),
         Ok(other) => LineKind::Invalid {
             message: format!(
                 "a ledger event must be a JSON object, not {}",
-                describe(&other)
+                other.describe()
             ),
             range: whole,
         },
@@ -374,17 +374,6 @@ fn error_range(line: &str, base: usize, column: usize) -> Option<TextRange> {
     let start = floor_char_boundary(line, (column - 1).min(line.len() - 1));
     let width = line[start..].chars().next().map_or(0, char::len_utf8);
     Some(TextRange::new(base + start, base + start + width))
-}
-
-fn describe(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
 }
 
 #[cfg(test)]
