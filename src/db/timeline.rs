@@ -106,6 +106,9 @@ pub struct Timeline {
     pub defects: Vec<Defect>,
 }
 
+/// One task's timeline once asked for: None when the task has no ledger that was read.
+type Slot = OnceLock<Option<Box<Timeline>>>;
+
 /// Each task's timeline, built on first use and kept for the model's life, one slot per task:
 /// a task's slot is emptied when its ledger changes in place (`Workspace::update_content`),
 /// and a rebuilt model starts with an empty cache. Nothing is built until asked for, so a
@@ -113,7 +116,7 @@ pub struct Timeline {
 #[derive(Debug, Default)]
 pub struct TimelineCache {
     /// Indexed by `TaskIdx`; made as long as the model's task list on first use.
-    slots: OnceLock<Box<[OnceLock<Option<Box<Timeline>>>]>>,
+    slots: OnceLock<Box<[Slot]>>,
     /// How many timelines were built from ledgers: what the work-counting tests read.
     built: AtomicUsize,
 }

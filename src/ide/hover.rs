@@ -133,7 +133,7 @@ fn flow_line(workspace: &Workspace, task: &Task, now: i64) -> Option<String> {
         (None, None) => format!(
             "{} after {}",
             figures.state,
-            hours_text(life_hours(&timeline)?)
+            hours_text(life_hours(timeline)?)
         ),
     };
     let mut parts = vec![life];
