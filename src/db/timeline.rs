@@ -106,9 +106,8 @@ pub struct Timeline {
     pub defects: Vec<Defect>,
 }
 
-/// One task's place in the cache: empty until asked for, then its timeline (None for a task
-/// without a readable ledger).
-type TimelineSlot = OnceLock<Option<Box<Timeline>>>;
+/// One task's timeline once asked for: None when the task has no ledger that was read.
+type Slot = OnceLock<Option<Box<Timeline>>>;
 
 /// Each task's timeline, built on first use and kept for the model's life, one slot per task:
 /// a task's slot is emptied when its ledger changes in place (`Workspace::update_content`),
@@ -117,7 +116,7 @@ type TimelineSlot = OnceLock<Option<Box<Timeline>>>;
 #[derive(Debug, Default)]
 pub struct TimelineCache {
     /// Indexed by `TaskIdx`; made as long as the model's task list on first use.
-    slots: OnceLock<Box<[TimelineSlot]>>,
+    slots: OnceLock<Box<[Slot]>>,
     /// How many timelines were built from ledgers: what the work-counting tests read.
     built: AtomicUsize,
 }
