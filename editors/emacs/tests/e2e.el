@@ -35,7 +35,7 @@
                   (with-current-buffer "*Messages*"
                     (save-excursion
                       (goto-char (point-min))
-                      (search-forward (concat "the card is at ") nil t)
+                      (search-forward "the card is at " nil t)
                       (search-forward card nil t)))))))
 
 (defun e2e-open (file)
